@@ -1,0 +1,342 @@
+/*
+ * kfann.h - the public interface of the kimi-fann C core.
+ *
+ * Tiny feed-forward networks with FANN 2.2 semantics (layers with a bias neuron, steepness,
+ * the 18 FANN activation functions plus relu and leaky relu, sparse and shortcut connections),
+ * trained in C with FANN's algorithms, read and written in FANN's text formats.
+ *
+ * Conventions
+ * - Every fallible function returns a kf_status: KF_OK (0) or a negative error code.
+ *   The library never prints, never aborts and keeps no global mutable state.
+ * - A kf_net is one contiguous allocation. Running it only reads it: the caller passes a
+ *   scratch buffer of kf_net_scratch_floats() floats, so one network serves many threads.
+ * - Arrays are row-major float32; sizes are explicit; every input is bounds-checked.
+ * - Parsers take a memory buffer (not a path) and report the line of the first problem in a
+ *   kf_diag; writers return a malloc'd text that the caller releases with kf_free().
+ */
+#ifndef KFANN_H
+#define KFANN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KF_VERSION_MAJOR 0
+#define KF_VERSION_MINOR 1
+#define KF_VERSION_PATCH 0
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes and diagnostics
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum kf_status {
+    KF_OK = 0,
+    KF_E_NOMEM = -1,       /* an allocation failed */
+    KF_E_ARG = -2,         /* an argument is out of its range (NULL, bad enum, bad index) */
+    KF_E_SHAPE = -3,       /* array sizes do not match the network or each other */
+    KF_E_FORMAT = -4,      /* a file or text is malformed; see kf_diag */
+    KF_E_NUMERIC = -5,     /* NaN or infinity where a finite number is required */
+    KF_E_UNSUPPORTED = -6, /* valid request this network cannot serve (e.g. training threshold) */
+    KF_E_LIMIT = -7,       /* a size beyond the library's caps (KF_MAX_*) */
+    KF_STATUS_COUNT_ = 8   /* number of codes: codes are 0, -1, ..., -(KF_STATUS_COUNT_ - 1) */
+} kf_status;
+
+/* A short constant English description of a status code ("unknown status" if out of range). */
+const char *kf_status_str(kf_status status);
+
+/* Where and why a parser stopped. line is 1-based (0 when not applicable). */
+typedef struct kf_diag {
+    uint32_t line;
+    char message[224];
+} kf_diag;
+
+/* Release memory returned by the library (texts from the writers). NULL is allowed. */
+void kf_free(void *ptr);
+
+/* ---------------------------------------------------------------------------------------------
+ * Limits (checked with 64-bit arithmetic before any allocation)
+ * ------------------------------------------------------------------------------------------- */
+
+#define KF_MAX_LAYERS 64u
+#define KF_MAX_NEURONS (1u << 24)     /* total neurons in one network, bias neurons included */
+#define KF_MAX_CONNECTIONS (1u << 28) /* total connections (weights) in one network */
+#define KF_MAX_CASCADE_LIST 64u       /* entries of the cascade activation/steepness lists */
+#define KF_MAX_DATA_VALUES (1ull << 32) /* values (pairs x (inputs + outputs)) in a data set */
+
+/* ---------------------------------------------------------------------------------------------
+ * Activation functions: FANN 2.2's enum values (0..17, as stored in .net files), then ours.
+ * Each is applied to steepness * sum.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum kf_activation {
+    KF_LINEAR = 0,
+    KF_THRESHOLD = 1,
+    KF_THRESHOLD_SYMMETRIC = 2,
+    KF_SIGMOID = 3,
+    KF_SIGMOID_STEPWISE = 4,
+    KF_SIGMOID_SYMMETRIC = 5,
+    KF_SIGMOID_SYMMETRIC_STEPWISE = 6,
+    KF_GAUSSIAN = 7,
+    KF_GAUSSIAN_SYMMETRIC = 8,
+    KF_GAUSSIAN_STEPWISE = 9, /* as in FANN 2.2: always 0 */
+    KF_ELLIOT = 10,
+    KF_ELLIOT_SYMMETRIC = 11,
+    KF_LINEAR_PIECE = 12,
+    KF_LINEAR_PIECE_SYMMETRIC = 13,
+    KF_SIN_SYMMETRIC = 14,
+    KF_COS_SYMMETRIC = 15,
+    KF_SIN = 16,
+    KF_COS = 17,
+    KF_RELU = 18,       /* max(0, x) */
+    KF_LEAKY_RELU = 19, /* x > 0 ? x : 0.01 x */
+    KF_ACTIVATION_COUNT_ = 20
+} kf_activation;
+
+/* Lower-case name ("sigmoid_symmetric"), or NULL if out of range. */
+const char *kf_activation_name(kf_activation a);
+/* Parse a name (as kf_activation_name gives); KF_E_ARG if unknown. */
+kf_status kf_activation_from_name(const char *name, kf_activation *out);
+/* f(x) for one value, exactly as a neuron computes it (x already multiplied by steepness). */
+float kf_activation_apply(kf_activation a, float x);
+/* 1 when the output range is symmetric around 0 (FANN halves the error of these). */
+int kf_activation_is_symmetric(kf_activation a);
+
+/* ---------------------------------------------------------------------------------------------
+ * Training parameters: the header fields of a FANN .net file, plus SARPROP's.
+ * Read and written by name through kf_net_get_param / kf_net_set_param (which validate).
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum kf_train_algorithm {
+    KF_TRAIN_INCREMENTAL = 0,
+    KF_TRAIN_BATCH = 1,
+    KF_TRAIN_RPROP = 2, /* iRPROP- */
+    KF_TRAIN_QUICKPROP = 3,
+    KF_TRAIN_SARPROP = 4,
+    KF_TRAIN_COUNT_ = 5
+} kf_train_algorithm;
+
+typedef enum kf_error_function { KF_ERRORFUNC_LINEAR = 0, KF_ERRORFUNC_TANH = 1 } kf_error_function;
+typedef enum kf_stop_function { KF_STOPFUNC_MSE = 0, KF_STOPFUNC_BIT = 1 } kf_stop_function;
+typedef enum kf_net_type { KF_NET_LAYER = 0, KF_NET_SHORTCUT = 1 } kf_net_type;
+
+typedef enum kf_param {
+    KF_PARAM_LEARNING_RATE,
+    KF_PARAM_LEARNING_MOMENTUM,
+    KF_PARAM_TRAINING_ALGORITHM,
+    KF_PARAM_TRAIN_ERROR_FUNCTION,
+    KF_PARAM_TRAIN_STOP_FUNCTION,
+    KF_PARAM_BIT_FAIL_LIMIT,
+    KF_PARAM_QUICKPROP_DECAY,
+    KF_PARAM_QUICKPROP_MU,
+    KF_PARAM_RPROP_INCREASE_FACTOR,
+    KF_PARAM_RPROP_DECREASE_FACTOR,
+    KF_PARAM_RPROP_DELTA_MIN,
+    KF_PARAM_RPROP_DELTA_MAX,
+    KF_PARAM_RPROP_DELTA_ZERO,
+    KF_PARAM_SARPROP_WEIGHT_DECAY_SHIFT,
+    KF_PARAM_SARPROP_STEP_ERROR_THRESHOLD_FACTOR,
+    KF_PARAM_SARPROP_STEP_ERROR_SHIFT,
+    KF_PARAM_SARPROP_TEMPERATURE,
+    KF_PARAM_CASCADE_OUTPUT_CHANGE_FRACTION,
+    KF_PARAM_CASCADE_OUTPUT_STAGNATION_EPOCHS,
+    KF_PARAM_CASCADE_CANDIDATE_CHANGE_FRACTION,
+    KF_PARAM_CASCADE_CANDIDATE_STAGNATION_EPOCHS,
+    KF_PARAM_CASCADE_MAX_OUT_EPOCHS,
+    KF_PARAM_CASCADE_MIN_OUT_EPOCHS,
+    KF_PARAM_CASCADE_MAX_CAND_EPOCHS,
+    KF_PARAM_CASCADE_MIN_CAND_EPOCHS,
+    KF_PARAM_CASCADE_NUM_CANDIDATE_GROUPS,
+    KF_PARAM_CASCADE_CANDIDATE_LIMIT,
+    KF_PARAM_CASCADE_WEIGHT_MULTIPLIER,
+    KF_PARAM_COUNT_
+} kf_param;
+
+typedef struct kf_params {
+    float learning_rate;      /* 0.7 */
+    float learning_momentum;  /* 0 */
+    uint32_t training_algorithm;   /* kf_train_algorithm, KF_TRAIN_RPROP */
+    uint32_t train_error_function; /* kf_error_function, KF_ERRORFUNC_TANH */
+    uint32_t train_stop_function;  /* kf_stop_function, KF_STOPFUNC_MSE */
+    float bit_fail_limit;     /* 0.35: |desired - output| at or above this is a failed bit */
+    float quickprop_decay;    /* -0.0001 */
+    float quickprop_mu;       /* 1.75 */
+    float rprop_increase_factor; /* 1.2 */
+    float rprop_decrease_factor; /* 0.5 */
+    float rprop_delta_min;    /* 0 */
+    float rprop_delta_max;    /* 50 */
+    float rprop_delta_zero;   /* 0.1 */
+    float sarprop_weight_decay_shift;          /* -6.644 */
+    float sarprop_step_error_threshold_factor; /* 0.1 */
+    float sarprop_step_error_shift;            /* 1.385 */
+    float sarprop_temperature;                 /* 0.015 */
+    /* Cascade-correlation settings: kept so that .net files round-trip unchanged. */
+    float cascade_output_change_fraction;      /* 0.01 */
+    uint32_t cascade_output_stagnation_epochs; /* 12 */
+    float cascade_candidate_change_fraction;   /* 0.01 */
+    uint32_t cascade_candidate_stagnation_epochs; /* 12 */
+    uint32_t cascade_max_out_epochs;  /* 150 */
+    uint32_t cascade_min_out_epochs;  /* 50 */
+    uint32_t cascade_max_cand_epochs; /* 150 */
+    uint32_t cascade_min_cand_epochs; /* 50 */
+    uint32_t cascade_num_candidate_groups; /* 2 */
+    float cascade_candidate_limit;    /* 1000 */
+    float cascade_weight_multiplier;  /* 0.4 */
+    uint32_t cascade_activation_functions_count;   /* 10 */
+    uint32_t cascade_activation_functions[KF_MAX_CASCADE_LIST];
+    uint32_t cascade_activation_steepnesses_count; /* 4 */
+    float cascade_activation_steepnesses[KF_MAX_CASCADE_LIST];
+} kf_params;
+
+/* FANN 2.2's defaults. */
+void kf_params_default(kf_params *params);
+/* Snake-case name of a parameter ("learning_rate"), or NULL if out of range. */
+const char *kf_param_name(kf_param p);
+
+/* ---------------------------------------------------------------------------------------------
+ * Networks
+ *
+ * Neurons are numbered as in a FANN .net file: the input layer's neurons, then each layer's,
+ * every layer ending with a bias neuron (in shortcut networks only the input layer has one).
+ * Neuron j's incoming connections are con_start[j] .. con_start[j+1]-1; connection k reads
+ * neuron con_src[k] with weight weights[k]. A neuron without connections outputs 1 (a bias).
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct kf_net {
+    uint32_t num_layers;        /* layers, input and output included (>= 2) */
+    uint32_t network_type;      /* kf_net_type */
+    float connection_rate;      /* 1 for fully connected networks */
+    uint32_t num_input;         /* input neurons, bias excluded */
+    uint32_t num_output;        /* output neurons, bias excluded */
+    uint32_t total_neurons;     /* all neurons, bias neurons included */
+    uint32_t total_connections; /* all weights */
+    uint32_t *layer_start;      /* [num_layers + 1] first neuron of each layer; last = total */
+    uint32_t *con_start;        /* [total_neurons + 1] first connection of each neuron */
+    uint32_t *con_src;          /* [total_connections] source neuron of each connection */
+    float *weights;             /* [total_connections] */
+    uint8_t *activation;        /* [total_neurons] kf_activation of each neuron */
+    float *steepness;           /* [total_neurons] */
+    uint8_t *contiguous;        /* [total_neurons] 1 when neuron j reads consecutive neurons */
+    uint32_t has_scaling;       /* 1 when the scale_* arrays below hold parameters */
+    float *scale_mean_in, *scale_deviation_in, *scale_new_min_in, *scale_factor_in;     /* [num_input] */
+    float *scale_mean_out, *scale_deviation_out, *scale_new_min_out, *scale_factor_out; /* [num_output] */
+    kf_params params;
+} kf_net;
+
+/* A network with the given layer sizes (bias neurons not counted), FANN's default activation
+ * (sigmoid_stepwise, steepness 0.5) and weights uniform in [-0.1, 0.1] drawn from seed.
+ * connection_rate < 1 makes a sparse network (as fann_create_sparse); KF_NET_SHORTCUT connects
+ * every neuron to all neurons of all earlier layers (connection_rate must then be 1). */
+kf_status kf_net_create(const uint32_t *layer_sizes, uint32_t num_layers, kf_net_type type,
+                        float connection_rate, uint64_t seed, kf_net **out);
+/* A deep copy. */
+kf_status kf_net_copy(const kf_net *net, kf_net **out);
+void kf_net_free(kf_net *net);
+
+/* Neurons of layer l without its bias neuron. */
+uint32_t kf_net_layer_size(const kf_net *net, uint32_t layer);
+
+/* Activation and steepness of one neuron (neuron >= 0) or of every neuron of a layer, its bias
+ * neuron included as FANN does (neuron < 0). layer is 1 .. num_layers-1. */
+kf_status kf_net_set_activation(kf_net *net, uint32_t layer, int32_t neuron, kf_activation a);
+kf_status kf_net_set_steepness(kf_net *net, uint32_t layer, int32_t neuron, float steepness);
+kf_status kf_net_get_activation(const kf_net *net, uint32_t layer, uint32_t neuron,
+                                kf_activation *a, float *steepness);
+
+kf_status kf_net_get_param(const kf_net *net, kf_param p, double *value);
+kf_status kf_net_set_param(kf_net *net, kf_param p, double value);
+
+/* Every weight uniform in [lo, hi] (fann_randomize_weights), drawn from seed. */
+kf_status kf_net_randomize_weights(kf_net *net, float lo, float hi, uint64_t seed);
+/* Nguyen-Widrow initialisation from the data's input range, as fann_init_weights does. */
+typedef struct kf_data kf_data;
+kf_status kf_net_init_weights(kf_net *net, const kf_data *data, uint64_t seed);
+/* Replace all weights (total_connections values, all finite). */
+kf_status kf_net_set_weights(kf_net *net, const float *weights, uint64_t count);
+
+/* Floats of scratch that kf_net_run needs. */
+uint64_t kf_net_scratch_floats(const kf_net *net);
+/* Run n samples: in is n x num_input, out is n x num_output. */
+kf_status kf_net_run(const kf_net *net, const float *in, uint64_t n, float *out, float *scratch,
+                     uint64_t scratch_floats);
+
+/* ---------------------------------------------------------------------------------------------
+ * Scaling parameters (fann_set_scaling_params and friends). Scaled input:
+ * ((x - mean) / deviation + 1) * factor + new_min, with factor = (new_max - new_min) / 2.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum kf_scale_op { KF_SCALE_INPUT, KF_SCALE_OUTPUT, KF_DESCALE_INPUT, KF_DESCALE_OUTPUT } kf_scale_op;
+
+/* Compute input (which=0), output (which=1) or both (which=2) parameters from a data set. */
+kf_status kf_net_set_scaling(kf_net *net, const kf_data *data, int which, float new_min_in,
+                             float new_max_in, float new_min_out, float new_max_out);
+/* Reset to the identity-like defaults (mean 0, deviation 1, new_min -1, factor 1). */
+void kf_net_clear_scaling(kf_net *net);
+/* Apply op in place to n rows (of num_input or num_output values). KF_E_UNSUPPORTED if the
+ * network has no scaling parameters. */
+kf_status kf_net_scale(const kf_net *net, kf_scale_op op, float *values, uint64_t n);
+
+/* ---------------------------------------------------------------------------------------------
+ * Training data: n pairs, row-major. The struct is a view; kf_data_alloc owns its arrays.
+ * ------------------------------------------------------------------------------------------- */
+
+struct kf_data {
+    uint32_t num_data;   /* pairs */
+    uint32_t num_input;  /* values per input row */
+    uint32_t num_output; /* values per output row */
+    float *input;        /* [num_data * num_input] */
+    float *output;       /* [num_data * num_output] */
+};
+
+/* One allocation holding the struct and both arrays (zeroed); release with kf_free. */
+kf_status kf_data_alloc(uint32_t num_data, uint32_t num_input, uint32_t num_output, kf_data **out);
+/* Parse FANN's .data text ("pairs inputs outputs", then an input line and an output line per
+ * pair). Release the result with kf_free. */
+kf_status kf_data_parse(const char *text, size_t len, kf_data **out, kf_diag *diag);
+/* FANN's .data text (as fann_save_train writes it). */
+kf_status kf_data_format(const kf_data *data, char **text, size_t *len);
+/* Permute the pairs (Fisher-Yates driven by seed). */
+void kf_data_shuffle(kf_data *data, uint64_t seed);
+/* Min-max scale every input (which=0), output (which=1) or both (2) value to [lo, hi] as
+ * fann_scale_train_data does (one range over the whole block). */
+kf_status kf_data_scale(kf_data *data, int which, float lo, float hi);
+
+/* ---------------------------------------------------------------------------------------------
+ * Training (FANN 2.2's algorithms and formulas). Per-network state lives in a kf_trainer.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct kf_trainer kf_trainer;
+
+typedef struct kf_epoch_stats {
+    float mse;         /* mean squared error over all outputs of the epoch (FANN's get_MSE) */
+    uint32_t bit_fail; /* outputs whose error reached bit_fail_limit */
+} kf_epoch_stats;
+
+/* State for training net (slopes, previous steps, random stream for SARPROP). The trainer
+ * stays tied to networks of net's shape; kf_trainer_reset forgets the history. */
+kf_status kf_trainer_create(const kf_net *net, uint64_t seed, kf_trainer **out);
+void kf_trainer_reset(kf_trainer *trainer);
+void kf_trainer_free(kf_trainer *trainer);
+
+/* One epoch with net->params.training_algorithm (fann_train_epoch). */
+kf_status kf_train_epoch(kf_net *net, kf_trainer *trainer, const kf_data *data, kf_epoch_stats *stats);
+/* One incremental step on one pair (fann_train). */
+kf_status kf_train_sample(kf_net *net, kf_trainer *trainer, const float *input, const float *desired);
+/* Error of the network on a data set, without training (fann_test_data). */
+kf_status kf_net_test(const kf_net *net, const kf_data *data, float *scratch, uint64_t scratch_floats,
+                      kf_epoch_stats *stats);
+
+/* ---------------------------------------------------------------------------------------------
+ * FANN .net text (FANN_FLO_2.1 written; FANN_FLO_2.0 and 2.1 read)
+ * ------------------------------------------------------------------------------------------- */
+
+kf_status kf_net_parse_fann(const char *text, size_t len, kf_net **out, kf_diag *diag);
+kf_status kf_net_format_fann(const kf_net *net, char **text, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KFANN_H */

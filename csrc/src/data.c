@@ -1,0 +1,184 @@
+/* Training data sets: FANN's .data text, shuffling and min-max scaling. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+kf_status kf_data_alloc(uint32_t num_data, uint32_t num_input, uint32_t num_output, kf_data **out)
+{
+    const uint64_t values = (uint64_t)num_data * ((uint64_t)num_input + num_output);
+    uint64_t bytes;
+    kf_data *d;
+    if (out == NULL)
+        return KF_E_ARG;
+    *out = NULL;
+    if (values > KF_MAX_DATA_VALUES)
+        return KF_E_LIMIT;
+    bytes = sizeof(kf_data) + values * sizeof(float);
+    if (bytes > SIZE_MAX)
+        return KF_E_LIMIT;
+    d = calloc(1, (size_t)bytes);
+    if (d == NULL)
+        return KF_E_NOMEM;
+    d->num_data = num_data;
+    d->num_input = num_input;
+    d->num_output = num_output;
+    d->input = (float *)(d + 1);
+    d->output = d->input + (uint64_t)num_data * num_input;
+    *out = d;
+    return KF_OK;
+}
+
+kf_status kf_data_parse(const char *text, size_t len, kf_data **out, kf_diag *diag)
+{
+    kf_scan s;
+    uint32_t n, n_in, n_out, i, k;
+    uint64_t values;
+    kf_data *d;
+    kf_status st;
+    if (out == NULL || (text == NULL && len > 0))
+        return KF_E_ARG;
+    *out = NULL;
+    kf_scan_init(&s, text, len, diag);
+    if (!kf_scan_u32(&s, &n, "the number of pairs") || !kf_scan_u32(&s, &n_in, "the number of inputs")
+        || !kf_scan_u32(&s, &n_out, "the number of outputs"))
+        return KF_E_FORMAT;
+    if (n_in == 0 || n_out == 0) {
+        kf_scan_fail(&s, "the header declares %u inputs and %u outputs; both must be at least 1", n_in, n_out);
+        return KF_E_FORMAT;
+    }
+    values = (uint64_t)n * ((uint64_t)n_in + n_out);
+    /* Each value takes at least two bytes (a digit and a separator): refuse to allocate for a
+     * header that the rest of the text cannot fill. */
+    if (values > KF_MAX_DATA_VALUES || values > (uint64_t)(s.end - s.p) / 2 + 1) {
+        kf_scan_fail(&s, "the header declares %u pairs of %u inputs and %u outputs (%llu values), more than "
+                     "the remaining %llu bytes can hold", n, n_in, n_out, (unsigned long long)values,
+                     (unsigned long long)(s.end - s.p));
+        return KF_E_FORMAT;
+    }
+    st = kf_data_alloc(n, n_in, n_out, &d);
+    if (st != KF_OK)
+        return st;
+    for (i = 0; i < n; i++) {
+        for (k = 0; k < n_in; k++)
+            if (!kf_scan_float(&s, &d->input[(uint64_t)i * n_in + k], "an input value"))
+                goto fail;
+        for (k = 0; k < n_out; k++)
+            if (!kf_scan_float(&s, &d->output[(uint64_t)i * n_out + k], "an output value"))
+                goto fail;
+    }
+    kf_scan_space(&s);
+    if (s.p != s.end) {
+        kf_scan_fail(&s, "unexpected text after the last of the %u pairs the header declares", n);
+        goto fail;
+    }
+    *out = d;
+    return KF_OK;
+fail:
+    kf_free(d);
+    return KF_E_FORMAT;
+}
+
+/* The shortest decimal that reads back as the same float; integers without a fraction. */
+static void print_value(kf_text *t, float v)
+{
+    char buf[48];
+    int precision;
+    if (v == floorf(v) && fabsf(v) < 2147483648.0f) {
+        kf_text_printf(t, "%s%ld ", (v == 0.0f && signbit(v)) ? "-" : "", (long)v);
+        return;
+    }
+    for (precision = 6; precision < 9; precision++) {
+        snprintf(buf, sizeof buf, "%.*g", precision, (double)v);
+        if (strtof(buf, NULL) == v)
+            break;
+    }
+    if (precision == 9)
+        snprintf(buf, sizeof buf, "%.9g", (double)v);
+    kf_text_printf(t, "%s ", buf);
+}
+
+kf_status kf_data_format(const kf_data *data, char **text, size_t *len)
+{
+    kf_text t = {0};
+    uint32_t i, k;
+    if (data == NULL || text == NULL)
+        return KF_E_ARG;
+    kf_text_printf(&t, "%u %u %u\n", data->num_data, data->num_input, data->num_output);
+    for (i = 0; i < data->num_data; i++) {
+        for (k = 0; k < data->num_input; k++)
+            print_value(&t, data->input[(uint64_t)i * data->num_input + k]);
+        kf_text_printf(&t, "\n");
+        for (k = 0; k < data->num_output; k++)
+            print_value(&t, data->output[(uint64_t)i * data->num_output + k]);
+        kf_text_printf(&t, "\n");
+    }
+    return kf_text_finish(&t, text, len);
+}
+
+static void swap_rows(float *rows, uint32_t cols, uint32_t a, uint32_t b)
+{
+    uint32_t c;
+    for (c = 0; c < cols; c++) {
+        float tmp = rows[(uint64_t)a * cols + c];
+        rows[(uint64_t)a * cols + c] = rows[(uint64_t)b * cols + c];
+        rows[(uint64_t)b * cols + c] = tmp;
+    }
+}
+
+void kf_data_shuffle(kf_data *data, uint64_t seed)
+{
+    kf_rng rng;
+    uint32_t i;
+    if (data == NULL || data->num_data < 2)
+        return;
+    kf_rng_seed(&rng, seed);
+    for (i = data->num_data - 1; i > 0; i--) {
+        uint32_t j = kf_rng_below(&rng, i + 1);
+        swap_rows(data->input, data->num_input, i, j);
+        swap_rows(data->output, data->num_output, i, j);
+    }
+}
+
+/* fann_scale_data: one min-max range over the whole block, clamped to [lo, hi]. */
+static kf_status scale_block(float *v, uint64_t n, float lo, float hi)
+{
+    float old_min, old_max, factor;
+    uint64_t i;
+    if (n == 0)
+        return KF_OK;
+    old_min = old_max = v[0];
+    for (i = 0; i < n; i++) {
+        if (!isfinite(v[i]))
+            return KF_E_NUMERIC;
+        if (v[i] < old_min)
+            old_min = v[i];
+        else if (v[i] > old_max)
+            old_max = v[i];
+    }
+    if (!(old_max > old_min))
+        return KF_E_NUMERIC; /* every value equal: no range to map */
+    factor = (hi - lo) / (old_max - old_min);
+    for (i = 0; i < n; i++) {
+        float t = (v[i] - old_min) * factor + lo;
+        v[i] = t < lo ? lo : (t > hi ? hi : t);
+    }
+    return KF_OK;
+}
+
+kf_status kf_data_scale(kf_data *data, int which, float lo, float hi)
+{
+    kf_status st = KF_OK;
+    if (data == NULL || which < 0 || which > 2)
+        return KF_E_ARG;
+    if (!isfinite(lo) || !isfinite(hi))
+        return KF_E_NUMERIC;
+    if (!(hi > lo))
+        return KF_E_ARG;
+    if (which == 0 || which == 2)
+        st = scale_block(data->input, (uint64_t)data->num_data * data->num_input, lo, hi);
+    if (st == KF_OK && (which == 1 || which == 2))
+        st = scale_block(data->output, (uint64_t)data->num_data * data->num_output, lo, hi);
+    return st;
+}

@@ -1,0 +1,100 @@
+/* Internal helpers shared by the core's source files. Not part of the public interface. */
+#ifndef KF_INTERNAL_H
+#define KF_INTERNAL_H
+
+#include "kfann.h"
+
+#include <math.h>
+#include <stdarg.h>
+
+/* ---- random numbers: PCG32 (O'Neill), one stream per object, seeded explicitly ---- */
+
+typedef struct kf_rng {
+    uint64_t state;
+    uint64_t inc;
+} kf_rng;
+
+void kf_rng_seed(kf_rng *rng, uint64_t seed);
+uint32_t kf_rng_u32(kf_rng *rng);
+/* Uniform in [0, bound) without modulo bias; bound >= 1. */
+uint32_t kf_rng_below(kf_rng *rng, uint32_t bound);
+/* Uniform float in [lo, hi), computed as FANN's fann_rand does: lo + (hi - lo) * u. */
+float kf_rng_uniform(kf_rng *rng, float lo, float hi);
+
+/* ---- parameters ---- */
+
+/* Read or write one field of a parameter block (validated as kf_net_set_param does). */
+kf_status kf_params_get(const kf_params *params, kf_param p, double *value);
+kf_status kf_params_set(kf_params *params, kf_param p, double value);
+
+/* ---- network layout ---- */
+
+/* Allocate a network with the given counts: every array in one block, zeroed, params default.
+ * layer_start, con_start and the rest are left for the caller to fill. */
+kf_status kf_net_alloc(uint32_t num_layers, uint32_t total_neurons, uint32_t total_connections,
+                       uint32_t num_input, uint32_t num_output, kf_net **out);
+/* Check the structure (indices, counts, activations, steepness) and compute `contiguous`.
+ * Called after creation and after parsing; returns KF_E_FORMAT with a reason in diag. */
+kf_status kf_net_finish(kf_net *net, kf_diag *diag);
+
+/* Index of the layer holding neuron j (binary search over layer_start). */
+uint32_t kf_net_layer_of(const kf_net *net, uint32_t neuron);
+
+/* Forward pass of one sample; values and sums hold total_neurons floats each (sums may be
+ * NULL when not training). Writes nothing else. */
+void kf_forward(const kf_net *net, const float *input, float *values, float *sums);
+
+/* FANN's derivative of activation a at (steepness, value, sum). */
+float kf_activation_derived(kf_activation a, float steepness, float value, float sum);
+
+/* ---- text output ---- */
+
+typedef struct kf_text {
+    char *data;
+    size_t len;
+    size_t cap;
+    int failed; /* an allocation failed; further appends are ignored */
+} kf_text;
+
+void kf_text_printf(kf_text *t, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Hand the text over (NUL-terminated) or report KF_E_NOMEM and free it. */
+kf_status kf_text_finish(kf_text *t, char **text, size_t *len);
+
+/* ---- text input: a cursor over a buffer that counts lines ---- */
+
+typedef struct kf_scan {
+    const char *p;
+    const char *end;
+    uint32_t line;
+    kf_diag *diag;
+} kf_scan;
+
+void kf_scan_init(kf_scan *s, const char *text, size_t len, kf_diag *diag);
+/* Skip spaces, tabs, carriage returns and newlines (counting lines). */
+void kf_scan_space(kf_scan *s);
+/* Expect the literal (after skipping whitespace); 0 and a diagnostic if absent. */
+int kf_scan_literal(kf_scan *s, const char *literal);
+/* Read a number after skipping whitespace; 0 and a diagnostic naming `what` on failure. */
+int kf_scan_u32(kf_scan *s, uint32_t *value, const char *what);
+int kf_scan_float(kf_scan *s, float *value, const char *what);
+/* `key=` then a number, as FANN's header lines. */
+int kf_scan_key_u32(kf_scan *s, const char *key, uint32_t *value);
+int kf_scan_key_float(kf_scan *s, const char *key, float *value);
+/* Record a failure at the current line; always returns 0. */
+int kf_scan_fail(kf_scan *s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+void kf_diag_set(kf_diag *diag, uint32_t line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#endif /* KF_INTERNAL_H */

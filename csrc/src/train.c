@@ -1,0 +1,414 @@
+/* Training with FANN 2.2's algorithms: backpropagation of the output error, then incremental,
+ * batch, iRPROP-, Quickprop or SARPROP updates. Float operations follow libfann's order. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct kf_trainer {
+    uint32_t total_neurons, total_connections;
+    int cleared;            /* FANN's clear_train_arrays has run (first RPROP/Quickprop/SARPROP epoch) */
+    uint32_t sarprop_epoch; /* epochs trained with SARPROP so far */
+    uint64_t seed;
+    kf_rng rng;
+    double mse_sum; /* sum of squared (halved for symmetric outputs) errors */
+    uint32_t num_mse;
+    uint32_t bit_fail;
+    float *values, *sums, *errors;                        /* [total_neurons] */
+    float *slopes, *prev_steps, *prev_slopes, *prev_deltas; /* [total_connections] */
+};
+
+kf_status kf_trainer_create(const kf_net *net, uint64_t seed, kf_trainer **out)
+{
+    uint64_t N, C, bytes;
+    kf_trainer *t;
+    if (net == NULL || out == NULL)
+        return KF_E_ARG;
+    *out = NULL;
+    N = net->total_neurons;
+    C = net->total_connections;
+    bytes = sizeof(kf_trainer) + (3 * N + 4 * C) * sizeof(float);
+    if (bytes > SIZE_MAX)
+        return KF_E_LIMIT;
+    t = calloc(1, (size_t)bytes);
+    if (t == NULL)
+        return KF_E_NOMEM;
+    t->total_neurons = (uint32_t)N;
+    t->total_connections = (uint32_t)C;
+    t->seed = seed;
+    t->values = (float *)(t + 1);
+    t->sums = t->values + N;
+    t->errors = t->sums + N;
+    t->slopes = t->errors + N;
+    t->prev_steps = t->slopes + C;
+    t->prev_slopes = t->prev_steps + C;
+    t->prev_deltas = t->prev_slopes + C;
+    kf_trainer_reset(t);
+    *out = t;
+    return KF_OK;
+}
+
+void kf_trainer_reset(kf_trainer *t)
+{
+    if (t == NULL)
+        return;
+    memset(t->values, 0, (3 * (size_t)t->total_neurons + 4 * (size_t)t->total_connections) * sizeof(float));
+    t->cleared = 0;
+    t->sarprop_epoch = 0;
+    t->mse_sum = 0;
+    t->num_mse = 0;
+    t->bit_fail = 0;
+    kf_rng_seed(&t->rng, t->seed);
+}
+
+void kf_trainer_free(kf_trainer *t)
+{
+    free(t);
+}
+
+/* FANN's fann_update_MSE: accumulate one output's error, halved for symmetric activations. */
+static float update_mse(double *mse_sum, uint32_t *bit_fail, kf_activation a, float diff, float bit_fail_limit)
+{
+    if (kf_activation_is_symmetric(a))
+        diff /= 2.0f;
+    *mse_sum += (float)(diff * diff);
+    if (fabsf(diff) >= bit_fail_limit)
+        (*bit_fail)++;
+    return diff;
+}
+
+/* Output-layer errors (fann_compute_MSE): errors[j] = f'(j) * error_function(desired - value). */
+static void compute_output_error(const kf_net *net, kf_trainer *t, const float *desired)
+{
+    const uint32_t first = net->layer_start[net->num_layers - 1];
+    uint32_t o;
+    memset(t->errors, 0, (size_t)net->total_neurons * sizeof(float));
+    for (o = 0; o < net->num_output; o++) {
+        const uint32_t j = first + o;
+        const kf_activation a = (kf_activation)net->activation[j];
+        const float value = t->values[j];
+        float diff = update_mse(&t->mse_sum, &t->bit_fail, a, desired[o] - value, net->params.bit_fail_limit);
+        if (net->params.train_error_function == KF_ERRORFUNC_TANH) {
+            if (diff < -.9999999)
+                diff = -17.0f;
+            else if (diff > .9999999)
+                diff = 17.0f;
+            else
+                diff = (float)log((1.0 + diff) / (1.0 - diff));
+        }
+        t->errors[j] = kf_activation_derived(a, net->steepness[j], value, t->sums[j]) * diff;
+        t->num_mse++;
+    }
+}
+
+/* fann_backpropagate_MSE: from the last layer down to the first hidden one, push each neuron's
+ * error to its sources, then scale the previous layer's errors by their derivatives. */
+static void backpropagate(const kf_net *net, kf_trainer *t)
+{
+    uint32_t l, j, k;
+    for (l = net->num_layers - 1; l >= 2; l--) {
+        for (j = net->layer_start[l]; j < net->layer_start[l + 1]; j++) {
+            const float e = t->errors[j];
+            for (k = net->con_start[j + 1]; k-- > net->con_start[j];)
+                t->errors[net->con_src[k]] += e * net->weights[k];
+        }
+        for (j = net->layer_start[l - 1]; j < net->layer_start[l]; j++)
+            t->errors[j] *= kf_activation_derived((kf_activation)net->activation[j], net->steepness[j],
+                                                  t->values[j], t->sums[j]);
+    }
+}
+
+/* fann_update_slopes_batch: slope += error(destination) * value(source). */
+static void update_slopes(const kf_net *net, kf_trainer *t)
+{
+    uint32_t j, k;
+    for (j = net->layer_start[1]; j < net->total_neurons; j++) {
+        const float e = t->errors[j];
+        for (k = net->con_start[j]; k < net->con_start[j + 1]; k++)
+            t->slopes[k] += e * t->values[net->con_src[k]];
+    }
+}
+
+/* fann_update_weights: incremental step with momentum. */
+static void update_weights_incremental(kf_net *net, kf_trainer *t)
+{
+    const float learning_rate = net->params.learning_rate, momentum = net->params.learning_momentum;
+    uint32_t j, k;
+    for (j = net->layer_start[1]; j < net->total_neurons; j++) {
+        const float e = t->errors[j] * learning_rate;
+        for (k = net->con_start[j]; k < net->con_start[j + 1]; k++) {
+            const float delta = e * t->values[net->con_src[k]] + momentum * t->prev_deltas[k];
+            net->weights[k] += delta;
+            t->prev_deltas[k] = delta;
+        }
+    }
+}
+
+static void update_weights_batch(kf_net *net, kf_trainer *t, uint32_t num_data)
+{
+    const float epsilon = net->params.learning_rate / num_data;
+    uint32_t k;
+    for (k = 0; k < net->total_connections; k++) {
+        net->weights[k] += t->slopes[k] * epsilon;
+        t->slopes[k] = 0.0f;
+    }
+}
+
+static void update_weights_quickprop(kf_net *net, kf_trainer *t, uint32_t num_data)
+{
+    const kf_params *p = &net->params;
+    const float epsilon = p->learning_rate / num_data;
+    const float decay = p->quickprop_decay, mu = p->quickprop_mu;
+    const float shrink_factor = (float)(mu / (1.0 + mu));
+    uint32_t k;
+    for (k = 0; k < net->total_connections; k++) {
+        float w = net->weights[k];
+        const float prev_step = t->prev_steps[k];
+        const float slope = t->slopes[k] + decay * w;
+        const float prev_slope = t->prev_slopes[k];
+        float next_step = 0.0f;
+        if (prev_step > 0.001) {
+            if (slope > 0.0)
+                next_step += epsilon * slope;
+            if (slope > (shrink_factor * prev_slope))
+                next_step += mu * prev_step;
+            else
+                next_step += prev_step * slope / (prev_slope - slope);
+        } else if (prev_step < -0.001) {
+            if (slope < 0.0)
+                next_step += epsilon * slope;
+            if (slope < (shrink_factor * prev_slope))
+                next_step += mu * prev_step;
+            else
+                next_step += prev_step * slope / (prev_slope - slope);
+        } else {
+            next_step += epsilon * slope;
+        }
+        t->prev_steps[k] = next_step;
+        w += next_step;
+        net->weights[k] = w > 1500 ? 1500.0f : (w < -1500 ? -1500.0f : w);
+        t->prev_slopes[k] = slope;
+        t->slopes[k] = 0.0f;
+    }
+}
+
+/* iRPROP- (fann_update_weights_irpropm). */
+static void update_weights_rprop(kf_net *net, kf_trainer *t)
+{
+    const kf_params *p = &net->params;
+    const float increase = p->rprop_increase_factor, decrease = p->rprop_decrease_factor;
+    const float delta_min = p->rprop_delta_min, delta_max = p->rprop_delta_max;
+    uint32_t k;
+    for (k = 0; k < net->total_connections; k++) {
+        const float prev_step = t->prev_steps[k] > 0.0001f ? t->prev_steps[k] : 0.0001f;
+        float slope = t->slopes[k];
+        const float prev_slope = t->prev_slopes[k];
+        float next_step;
+        if (prev_slope * slope >= 0.0) {
+            next_step = prev_step * increase;
+            if (next_step > delta_max)
+                next_step = delta_max;
+        } else {
+            next_step = prev_step * decrease;
+            if (next_step < delta_min)
+                next_step = delta_min;
+            slope = 0;
+        }
+        if (slope < 0) {
+            net->weights[k] -= next_step;
+            if (net->weights[k] < -1500)
+                net->weights[k] = -1500;
+        } else {
+            net->weights[k] += next_step;
+            if (net->weights[k] > 1500)
+                net->weights[k] = 1500;
+        }
+        t->prev_steps[k] = next_step;
+        t->prev_slopes[k] = slope;
+        t->slopes[k] = 0.0f;
+    }
+}
+
+/* SARPROP (fann_update_weights_sarprop); FANN's rand() is replaced by the trainer's stream. */
+static void update_weights_sarprop(kf_net *net, kf_trainer *t, float mse)
+{
+    const kf_params *p = &net->params;
+    const float increase = p->rprop_increase_factor, decrease = p->rprop_decrease_factor;
+    const float delta_min = 0.000001f, delta_max = p->rprop_delta_max;
+    const float T = p->sarprop_temperature;
+    const float rmse = (float)sqrt(mse);
+    const float epoch = (float)t->sarprop_epoch;
+    const float decay = (float)exp(0.69314718055994530942 * (-T * epoch + p->sarprop_weight_decay_shift));
+    const float noise = (float)exp(0.69314718055994530942 * (-T * epoch + p->sarprop_step_error_shift));
+    uint32_t k;
+    for (k = 0; k < net->total_connections; k++) {
+        const float prev_step = t->prev_steps[k] > 0.000001f ? t->prev_steps[k] : 0.000001f;
+        float slope = -t->slopes[k] - net->weights[k] * decay;
+        const float prev_slope = t->prev_slopes[k];
+        const float same_sign = prev_slope * slope;
+        float next_step = 0.0f;
+        if (same_sign > 0.0) {
+            next_step = prev_step * increase;
+            if (next_step > delta_max)
+                next_step = delta_max;
+            if (slope < 0.0)
+                net->weights[k] += next_step;
+            else
+                net->weights[k] -= next_step;
+        } else if (same_sign < 0.0) {
+            if (prev_step < p->sarprop_step_error_threshold_factor * mse) {
+                const float u = (float)(kf_rng_u32(&t->rng) >> 8) * (1.0f / 16777215.0f);
+                next_step = prev_step * decrease + u * rmse * noise;
+            } else {
+                next_step = prev_step * decrease;
+                if (next_step < delta_min)
+                    next_step = delta_min;
+            }
+            slope = 0.0f;
+        } else {
+            if (slope < 0.0)
+                net->weights[k] += prev_step;
+            else
+                net->weights[k] -= prev_step;
+        }
+        t->prev_steps[k] = next_step;
+        t->prev_slopes[k] = slope;
+        t->slopes[k] = 0.0f;
+    }
+}
+
+/* fann_clear_train_arrays, run once before the first RPROP, Quickprop or SARPROP epoch. */
+static void clear_train_arrays(const kf_net *net, kf_trainer *t)
+{
+    const size_t C = t->total_connections;
+    uint32_t k;
+    memset(t->slopes, 0, C * sizeof(float));
+    memset(t->prev_slopes, 0, C * sizeof(float));
+    for (k = 0; k < C; k++)
+        t->prev_steps[k] = net->params.training_algorithm == KF_TRAIN_RPROP ? net->params.rprop_delta_zero : 0.0f;
+    t->cleared = 1;
+}
+
+static kf_status check_training(const kf_net *net, const kf_trainer *t, const kf_data *data)
+{
+    uint64_t i, n_in, n_out;
+    uint32_t j;
+    if (net == NULL || t == NULL || data == NULL)
+        return KF_E_ARG;
+    if (t->total_neurons != net->total_neurons || t->total_connections != net->total_connections)
+        return KF_E_SHAPE;
+    if (data->num_input != net->num_input || data->num_output != net->num_output || data->num_data == 0)
+        return KF_E_SHAPE;
+    if (net->params.training_algorithm >= KF_TRAIN_COUNT_)
+        return KF_E_ARG;
+    for (j = net->layer_start[1]; j < net->total_neurons; j++) {
+        const kf_activation a = (kf_activation)net->activation[j];
+        if (net->con_start[j + 1] > net->con_start[j] && (a == KF_THRESHOLD || a == KF_THRESHOLD_SYMMETRIC))
+            return KF_E_UNSUPPORTED; /* no derivative to descend */
+    }
+    n_in = (uint64_t)data->num_data * data->num_input;
+    n_out = (uint64_t)data->num_data * data->num_output;
+    for (i = 0; i < n_in; i++)
+        if (!isfinite(data->input[i]))
+            return KF_E_NUMERIC;
+    for (i = 0; i < n_out; i++)
+        if (!isfinite(data->output[i]))
+            return KF_E_NUMERIC;
+    return KF_OK;
+}
+
+/* Forward pass and output error of pair i, with the errors propagated back. */
+static void forward_backward(const kf_net *net, kf_trainer *t, const float *input, const float *desired)
+{
+    kf_forward(net, input, t->values, t->sums);
+    compute_output_error(net, t, desired);
+    backpropagate(net, t);
+}
+
+kf_status kf_train_epoch(kf_net *net, kf_trainer *t, const kf_data *data, kf_epoch_stats *stats)
+{
+    const kf_status st = check_training(net, t, data);
+    const uint32_t algorithm = net ? net->params.training_algorithm : 0;
+    uint32_t i;
+    if (st != KF_OK)
+        return st;
+    if (!t->cleared && (algorithm == KF_TRAIN_RPROP || algorithm == KF_TRAIN_QUICKPROP || algorithm == KF_TRAIN_SARPROP))
+        clear_train_arrays(net, t);
+    t->mse_sum = 0;
+    t->num_mse = 0;
+    t->bit_fail = 0;
+    for (i = 0; i < data->num_data; i++) {
+        forward_backward(net, t, data->input + (uint64_t)i * data->num_input,
+                         data->output + (uint64_t)i * data->num_output);
+        if (algorithm == KF_TRAIN_INCREMENTAL)
+            update_weights_incremental(net, t);
+        else
+            update_slopes(net, t);
+    }
+    stats->mse = t->num_mse ? (float)(t->mse_sum / t->num_mse) : 0.0f;
+    stats->bit_fail = t->bit_fail;
+    switch (algorithm) {
+    case KF_TRAIN_BATCH: update_weights_batch(net, t, data->num_data); break;
+    case KF_TRAIN_RPROP: update_weights_rprop(net, t); break;
+    case KF_TRAIN_QUICKPROP: update_weights_quickprop(net, t, data->num_data); break;
+    case KF_TRAIN_SARPROP:
+        update_weights_sarprop(net, t, stats->mse);
+        t->sarprop_epoch++;
+        break;
+    default: break;
+    }
+    return KF_OK;
+}
+
+kf_status kf_train_sample(kf_net *net, kf_trainer *t, const float *input, const float *desired)
+{
+    kf_data one;
+    kf_status st;
+    if (input == NULL || desired == NULL || net == NULL)
+        return KF_E_ARG;
+    one.num_data = 1;
+    one.num_input = net->num_input;
+    one.num_output = net->num_output;
+    one.input = (float *)(uintptr_t)input;
+    one.output = (float *)(uintptr_t)desired;
+    st = check_training(net, t, &one);
+    if (st != KF_OK)
+        return st;
+    forward_backward(net, t, input, desired);
+    update_weights_incremental(net, t);
+    return KF_OK;
+}
+
+kf_status kf_net_test(const kf_net *net, const kf_data *data, float *scratch, uint64_t scratch_floats,
+                      kf_epoch_stats *stats)
+{
+    double mse_sum = 0;
+    uint32_t bit_fail = 0, i, o;
+    uint64_t num_mse = 0;
+    if (net == NULL || data == NULL || stats == NULL || scratch == NULL)
+        return KF_E_ARG;
+    if (scratch_floats < net->total_neurons)
+        return KF_E_SHAPE;
+    if (data->num_input != net->num_input || data->num_output != net->num_output)
+        return KF_E_SHAPE;
+    for (i = 0; i < data->num_data; i++) {
+        const float *input = data->input + (uint64_t)i * data->num_input;
+        const float *desired = data->output + (uint64_t)i * data->num_output;
+        const uint32_t first = net->layer_start[net->num_layers - 1];
+        uint32_t k;
+        for (k = 0; k < data->num_input; k++)
+            if (!isfinite(input[k]))
+                return KF_E_NUMERIC;
+        kf_forward(net, input, scratch, NULL);
+        for (o = 0; o < net->num_output; o++) {
+            if (!isfinite(desired[o]))
+                return KF_E_NUMERIC;
+            update_mse(&mse_sum, &bit_fail, (kf_activation)net->activation[first + o], desired[o] - scratch[first + o],
+                       net->params.bit_fail_limit);
+            num_mse++;
+        }
+    }
+    stats->mse = num_mse ? (float)(mse_sum / (double)num_mse) : 0.0f;
+    stats->bit_fail = bit_fail;
+    return KF_OK;
+}

@@ -1,0 +1,32 @@
+/* A minimal test harness: each test is a function; CHECK records failures and goes on. */
+#ifndef KF_TEST_H
+#define KF_TEST_H
+
+#include <stdio.h>
+
+#include "kfann.h"
+
+extern int kf_test_failures;
+
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        if (!(cond)) {                                                               \
+            kf_test_failures++;                                                      \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                            \
+    } while (0)
+
+#define CHECK_OK(expr) CHECK((expr) == KF_OK)
+
+typedef void (*kf_test_fn)(void);
+
+typedef struct kf_test_case {
+    const char *name;
+    kf_test_fn fn;
+} kf_test_case;
+
+/* Defined by each test file: a NULL-terminated list. */
+extern const kf_test_case kf_core_tests[];
+extern const kf_test_case kf_io_tests[];
+
+#endif

@@ -1,0 +1,275 @@
+/* Networks, activations, running and training. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+
+static void test_status_strings(void)
+{
+    int code;
+    for (code = 0; code > -KF_STATUS_COUNT_; code--)
+        CHECK(strcmp(kf_status_str((kf_status)code), "unknown status") != 0);
+    CHECK(strcmp(kf_status_str((kf_status)-KF_STATUS_COUNT_), "unknown status") == 0);
+    CHECK(strcmp(kf_status_str(KF_STATUS_COUNT_), "unknown status") == 0);
+}
+
+static void test_activation_names_and_values(void)
+{
+    int a;
+    kf_activation back;
+    for (a = 0; a < KF_ACTIVATION_COUNT_; a++) {
+        CHECK(kf_activation_name((kf_activation)a) != NULL);
+        CHECK_OK(kf_activation_from_name(kf_activation_name((kf_activation)a), &back));
+        CHECK(back == (kf_activation)a);
+    }
+    CHECK(kf_activation_name(KF_ACTIVATION_COUNT_) == NULL);
+    CHECK(kf_activation_from_name("tanh", &back) == KF_E_ARG);
+    CHECK(kf_activation_apply(KF_SIGMOID, 0.0f) == 0.5f);
+    CHECK(kf_activation_apply(KF_SIGMOID_SYMMETRIC, 0.0f) == 0.0f);
+    CHECK(fabsf(kf_activation_apply(KF_SIGMOID_SYMMETRIC, 1.0f) - (float)tanh(1.0)) < 1e-6f);
+    CHECK(kf_activation_apply(KF_THRESHOLD, -0.1f) == 0.0f && kf_activation_apply(KF_THRESHOLD, 0.0f) == 1.0f);
+    CHECK(kf_activation_apply(KF_LINEAR_PIECE_SYMMETRIC, -3.0f) == -1.0f);
+    CHECK(kf_activation_apply(KF_ELLIOT_SYMMETRIC, 1.0f) == 0.5f);
+    CHECK(kf_activation_apply(KF_RELU, -2.0f) == 0.0f && kf_activation_apply(KF_RELU, 2.0f) == 2.0f);
+    CHECK(kf_activation_apply(KF_LEAKY_RELU, -2.0f) == -0.02f);
+    /* The stepwise sigmoid passes through its breakpoints and is flat beyond them. */
+    CHECK(kf_activation_apply(KF_SIGMOID_STEPWISE, 0.0f) == 0.5f);
+    CHECK(kf_activation_apply(KF_SIGMOID_STEPWISE, -10.0f) == 0.0f);
+    CHECK(kf_activation_apply(KF_SIGMOID_SYMMETRIC_STEPWISE, 10.0f) == 1.0f);
+    CHECK(kf_activation_is_symmetric(KF_SIGMOID_SYMMETRIC) && !kf_activation_is_symmetric(KF_SIGMOID));
+}
+
+static void test_standard_layout(void)
+{
+    const uint32_t sizes[3] = {2, 3, 1};
+    kf_net *net = NULL;
+    CHECK_OK(kf_net_create(sizes, 3, KF_NET_LAYER, 1.0f, 7, &net));
+    if (net == NULL)
+        return;
+    CHECK(net->total_neurons == 3 + 4 + 2);
+    CHECK(net->total_connections == 3 * 3 + 1 * 4);
+    CHECK(net->num_input == 2 && net->num_output == 1);
+    CHECK(kf_net_layer_size(net, 1) == 3);
+    /* The first hidden neuron reads the input neurons and the input bias, in order. */
+    CHECK(net->con_src[0] == 0 && net->con_src[1] == 1 && net->con_src[2] == 2 && net->contiguous[3]);
+    CHECK(net->weights[0] >= -0.1f && net->weights[0] <= 0.1f);
+    kf_net_free(net);
+}
+
+static void test_shortcut_layout(void)
+{
+    const uint32_t sizes[3] = {2, 3, 1};
+    kf_net *net = NULL;
+    CHECK_OK(kf_net_create(sizes, 3, KF_NET_SHORTCUT, 1.0f, 7, &net));
+    if (net == NULL)
+        return;
+    CHECK(net->total_neurons == 3 + 3 + 1);
+    CHECK(net->total_connections == 3 * 3 + 1 * 6);
+    CHECK(net->num_output == 1);
+    kf_net_free(net);
+    CHECK(kf_net_create(sizes, 3, KF_NET_SHORTCUT, 0.5f, 7, &net) == KF_E_UNSUPPORTED);
+}
+
+static void test_sparse_layout(void)
+{
+    const uint32_t sizes[3] = {10, 20, 5};
+    kf_net *net = NULL;
+    uint32_t j, k, m;
+    CHECK_OK(kf_net_create(sizes, 3, KF_NET_LAYER, 0.3f, 11, &net));
+    if (net == NULL)
+        return;
+    /* FANN's count per layer: max(max(in, out), round(rate * in * out)) + out. */
+    CHECK(net->total_connections == (60 + 20) + (30 + 5));
+    for (j = net->layer_start[1]; j < net->total_neurons; j++) {
+        uint32_t k0 = net->con_start[j], k1 = net->con_start[j + 1];
+        uint32_t l = j < net->layer_start[2] ? 1 : 2;
+        if (k0 == k1)
+            continue;
+        CHECK(net->con_src[k1 - 1] == net->layer_start[l] - 1); /* bias last */
+        for (k = k0; k + 1 < k1; k++) {
+            CHECK(net->con_src[k] >= net->layer_start[l - 1] && net->con_src[k] < net->layer_start[l] - 1);
+            for (m = k + 1; m < k1; m++)
+                CHECK(net->con_src[k] != net->con_src[m]);
+        }
+    }
+    /* Every input neuron feeds at least one hidden neuron. */
+    for (m = 0; m < 10; m++) {
+        int used = 0;
+        for (k = net->con_start[net->layer_start[1]]; k < net->con_start[net->layer_start[2]]; k++)
+            used |= net->con_src[k] == m;
+        CHECK(used);
+    }
+    kf_net_free(net);
+}
+
+static void test_create_rejects_bad_arguments(void)
+{
+    const uint32_t sizes[3] = {2, 0, 1};
+    const uint32_t huge[3] = {1u << 20, 1u << 20, 1};
+    kf_net *net = NULL;
+    CHECK(kf_net_create(sizes, 3, KF_NET_LAYER, 1.0f, 0, &net) == KF_E_ARG && net == NULL);
+    CHECK(kf_net_create(sizes, 1, KF_NET_LAYER, 1.0f, 0, &net) == KF_E_ARG);
+    CHECK(kf_net_create(huge, 3, KF_NET_LAYER, 1.0f, 0, &net) == KF_E_LIMIT && net == NULL);
+    CHECK(kf_net_create(sizes, 3, KF_NET_LAYER, NAN, 0, &net) == KF_E_ARG);
+}
+
+static void test_params(void)
+{
+    const uint32_t sizes[2] = {1, 1};
+    kf_net *net = NULL;
+    double v = 0;
+    int p;
+    CHECK_OK(kf_net_create(sizes, 2, KF_NET_LAYER, 1.0f, 0, &net));
+    if (net == NULL)
+        return;
+    for (p = 0; p < KF_PARAM_COUNT_; p++) {
+        CHECK(kf_param_name((kf_param)p) != NULL);
+        CHECK_OK(kf_net_get_param(net, (kf_param)p, &v));
+        CHECK_OK(kf_net_set_param(net, (kf_param)p, v));
+    }
+    CHECK(kf_net_get_param(net, KF_PARAM_LEARNING_RATE, &v) == KF_OK && fabs(v - 0.7) < 1e-6);
+    CHECK(kf_net_set_param(net, KF_PARAM_LEARNING_RATE, NAN) == KF_E_NUMERIC);
+    CHECK(kf_net_set_param(net, KF_PARAM_TRAINING_ALGORITHM, 5) == KF_E_ARG);
+    CHECK(kf_net_set_param(net, KF_PARAM_TRAINING_ALGORITHM, 1.5) == KF_E_ARG);
+    CHECK(kf_net_set_param(net, KF_PARAM_COUNT_, 0) == KF_E_ARG);
+    kf_net_free(net);
+}
+
+static kf_data *xor_data(void)
+{
+    kf_data *d = NULL;
+    const float in[8] = {-1, -1, -1, 1, 1, -1, 1, 1}, out[4] = {-1, 1, 1, -1};
+    if (kf_data_alloc(4, 2, 1, &d) != KF_OK)
+        return NULL;
+    memcpy(d->input, in, sizeof in);
+    memcpy(d->output, out, sizeof out);
+    return d;
+}
+
+/* Train xor with one algorithm; returns the final MSE. */
+static float train_xor(kf_train_algorithm algorithm, int epochs)
+{
+    const uint32_t sizes[3] = {2, 4, 1};
+    kf_net *net = NULL;
+    kf_trainer *t = NULL;
+    kf_data *d = xor_data();
+    kf_epoch_stats stats = {1.0f, 0};
+    int e;
+    if (d == NULL || kf_net_create(sizes, 3, KF_NET_LAYER, 1.0f, 3, &net) != KF_OK)
+        return 1.0f;
+    kf_net_set_activation(net, 1, -1, KF_SIGMOID_SYMMETRIC);
+    kf_net_set_activation(net, 2, -1, KF_SIGMOID_SYMMETRIC);
+    kf_net_set_param(net, KF_PARAM_TRAINING_ALGORITHM, algorithm);
+    kf_net_randomize_weights(net, -1.0f, 1.0f, 5);
+    CHECK_OK(kf_trainer_create(net, 1, &t));
+    for (e = 0; e < epochs && t != NULL; e++)
+        CHECK_OK(kf_train_epoch(net, t, d, &stats));
+    kf_trainer_free(t);
+    kf_net_free(net);
+    kf_free(d);
+    return stats.mse;
+}
+
+static void test_training_learns_xor(void)
+{
+    CHECK(train_xor(KF_TRAIN_RPROP, 300) < 1e-3f);
+    CHECK(train_xor(KF_TRAIN_INCREMENTAL, 1000) < 1e-2f);
+    CHECK(train_xor(KF_TRAIN_QUICKPROP, 1000) < 5e-2f);
+    CHECK(train_xor(KF_TRAIN_SARPROP, 1000) < 5e-2f);
+}
+
+static void test_run_checks_inputs(void)
+{
+    const uint32_t sizes[2] = {2, 1};
+    kf_net *net = NULL;
+    float scratch[8], in[2] = {0.5f, NAN}, out[1];
+    CHECK_OK(kf_net_create(sizes, 2, KF_NET_LAYER, 1.0f, 0, &net));
+    if (net == NULL)
+        return;
+    CHECK(kf_net_scratch_floats(net) == 5);
+    CHECK(kf_net_run(net, in, 1, out, scratch, 8) == KF_E_NUMERIC);
+    in[1] = 0.25f;
+    CHECK(kf_net_run(net, in, 1, out, scratch, 4) == KF_E_SHAPE);
+    CHECK_OK(kf_net_run(net, in, 1, out, scratch, 8));
+    CHECK_OK(kf_net_run(net, in, 0, out, scratch, 8));
+    kf_net_free(net);
+}
+
+static void test_training_rejects_threshold_and_mismatch(void)
+{
+    const uint32_t sizes[2] = {2, 1};
+    kf_net *net = NULL, *other = NULL;
+    kf_trainer *t = NULL;
+    kf_data *d = xor_data();
+    kf_epoch_stats stats;
+    const uint32_t other_sizes[2] = {2, 2};
+    CHECK_OK(kf_net_create(sizes, 2, KF_NET_LAYER, 1.0f, 0, &net));
+    CHECK_OK(kf_net_create(other_sizes, 2, KF_NET_LAYER, 1.0f, 0, &other));
+    if (net == NULL || other == NULL || d == NULL)
+        return;
+    CHECK_OK(kf_trainer_create(net, 0, &t));
+    CHECK(kf_train_epoch(other, t, d, &stats) == KF_E_SHAPE);
+    kf_net_set_activation(net, 1, -1, KF_THRESHOLD);
+    CHECK(kf_train_epoch(net, t, d, &stats) == KF_E_UNSUPPORTED);
+    kf_trainer_free(t);
+    kf_net_free(net);
+    kf_net_free(other);
+    kf_free(d);
+}
+
+static void test_copy_is_deep(void)
+{
+    const uint32_t sizes[3] = {3, 4, 2};
+    kf_net *net = NULL, *copy = NULL;
+    CHECK_OK(kf_net_create(sizes, 3, KF_NET_LAYER, 0.6f, 9, &net));
+    if (net == NULL)
+        return;
+    CHECK_OK(kf_net_copy(net, &copy));
+    if (copy == NULL)
+        return;
+    CHECK(copy->total_connections == net->total_connections);
+    CHECK(memcmp(copy->weights, net->weights, net->total_connections * sizeof(float)) == 0);
+    CHECK(memcmp(copy->con_src, net->con_src, net->total_connections * sizeof(uint32_t)) == 0);
+    copy->weights[0] += 1.0f;
+    CHECK(copy->weights[0] != net->weights[0]);
+    kf_net_free(copy);
+    kf_net_free(net);
+}
+
+static void test_scaling_round_trip(void)
+{
+    const uint32_t sizes[2] = {2, 1};
+    kf_net *net = NULL;
+    kf_data *d = xor_data();
+    float x[2] = {3.0f, -2.0f}, y[2];
+    CHECK_OK(kf_net_create(sizes, 2, KF_NET_LAYER, 1.0f, 0, &net));
+    if (net == NULL || d == NULL)
+        return;
+    CHECK(kf_net_scale(net, KF_SCALE_INPUT, x, 1) == KF_E_UNSUPPORTED);
+    CHECK_OK(kf_net_set_scaling(net, d, 2, -0.5f, 0.5f, 0.0f, 1.0f));
+    memcpy(y, x, sizeof x);
+    CHECK_OK(kf_net_scale(net, KF_SCALE_INPUT, y, 1));
+    /* mean 0 and deviation 1 per column: (x + 1) * 0.5 - 0.5 */
+    CHECK(fabsf(y[0] - 1.5f) < 1e-6f && fabsf(y[1] + 1.0f) < 1e-6f);
+    CHECK_OK(kf_net_scale(net, KF_DESCALE_INPUT, y, 1));
+    CHECK(fabsf(y[0] - x[0]) < 1e-5f && fabsf(y[1] - x[1]) < 1e-5f);
+    kf_net_free(net);
+    kf_free(d);
+}
+
+const kf_test_case kf_core_tests[] = {
+    {"status_strings", test_status_strings},
+    {"activation_names_and_values", test_activation_names_and_values},
+    {"standard_layout", test_standard_layout},
+    {"shortcut_layout", test_shortcut_layout},
+    {"sparse_layout", test_sparse_layout},
+    {"create_rejects_bad_arguments", test_create_rejects_bad_arguments},
+    {"params", test_params},
+    {"training_learns_xor", test_training_learns_xor},
+    {"run_checks_inputs", test_run_checks_inputs},
+    {"training_rejects_threshold_and_mismatch", test_training_rejects_threshold_and_mismatch},
+    {"copy_is_deep", test_copy_is_deep},
+    {"scaling_round_trip", test_scaling_round_trip},
+    {NULL, NULL},
+};

@@ -1,0 +1,239 @@
+/* FANN .net and .data text: round trips, and every malformed prefix rejected cleanly. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+
+static kf_net *sample_net(kf_net_type type, float rate)
+{
+    const uint32_t sizes[4] = {3, 5, 4, 2};
+    kf_net *net = NULL;
+    if (kf_net_create(sizes, 4, type, rate, 42, &net) != KF_OK)
+        return NULL;
+    kf_net_set_activation(net, 1, -1, KF_SIGMOID_SYMMETRIC);
+    kf_net_set_activation(net, 2, 1, KF_ELLIOT);
+    kf_net_set_steepness(net, 3, -1, 0.75f);
+    kf_net_set_param(net, KF_PARAM_LEARNING_RATE, 0.25);
+    return net;
+}
+
+static void check_round_trip(kf_net *net)
+{
+    char *text = NULL, *again = NULL;
+    size_t len = 0, len2 = 0;
+    kf_net *back = NULL;
+    kf_diag diag;
+    if (net == NULL) {
+        CHECK(net != NULL);
+        return;
+    }
+    CHECK_OK(kf_net_format_fann(net, &text, &len));
+    CHECK(text != NULL && strncmp(text, "FANN_FLO_2.1\n", 13) == 0 && strlen(text) == len);
+    CHECK_OK(kf_net_parse_fann(text, len, &back, &diag));
+    if (back != NULL) {
+        CHECK(back->total_connections == net->total_connections);
+        CHECK(memcmp(back->weights, net->weights, net->total_connections * sizeof(float)) == 0);
+        CHECK(memcmp(back->activation, net->activation, net->total_neurons) == 0);
+        CHECK(back->params.learning_rate == 0.25f);
+        CHECK_OK(kf_net_format_fann(back, &again, &len2));
+        CHECK(again != NULL && len2 == len && memcmp(text, again, len) == 0);
+    }
+    kf_free(again);
+    kf_free(text);
+    kf_net_free(back);
+    kf_net_free(net);
+}
+
+static void test_net_round_trip(void)
+{
+    check_round_trip(sample_net(KF_NET_LAYER, 1.0f));
+    check_round_trip(sample_net(KF_NET_LAYER, 0.5f));
+    check_round_trip(sample_net(KF_NET_SHORTCUT, 1.0f));
+}
+
+static void test_net_scaling_round_trip(void)
+{
+    kf_net *net = sample_net(KF_NET_LAYER, 1.0f);
+    kf_net *back = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    if (net == NULL)
+        return;
+    kf_net_clear_scaling(net);
+    net->scale_mean_in[1] = 2.5f;
+    CHECK_OK(kf_net_format_fann(net, &text, &len));
+    CHECK(text != NULL && strstr(text, "scale_included=1\nscale_mean_in=0.000000 2.500000 0.000000 \n") != NULL);
+    CHECK_OK(kf_net_parse_fann(text, len, &back, NULL));
+    CHECK(back != NULL && back->has_scaling && back->scale_mean_in[1] == 2.5f);
+    kf_free(text);
+    kf_net_free(back);
+    kf_net_free(net);
+}
+
+/* Every proper prefix of a valid file is malformed and must be rejected without a crash. */
+static void test_net_truncated_everywhere(void)
+{
+    kf_net *net = sample_net(KF_NET_LAYER, 0.7f), *back = NULL;
+    char *text = NULL;
+    size_t len = 0, cut;
+    kf_diag diag;
+    if (net == NULL || kf_net_format_fann(net, &text, &len) != KF_OK)
+        return;
+    for (cut = 0; cut + 1 < len; cut++) {
+        char *copy = malloc(cut + 1);
+        kf_status st;
+        if (copy == NULL)
+            break;
+        memcpy(copy, text, cut);
+        st = kf_net_parse_fann(copy, cut, &back, &diag);
+        /* The only valid prefixes drop the final newline and the space before it. */
+        CHECK(st == KF_E_FORMAT || cut >= len - 2);
+        CHECK(back == NULL || cut >= len - 2);
+        if (st == KF_E_FORMAT)
+            CHECK(diag.message[0] != '\0' && diag.line >= 1);
+        kf_net_free(back);
+        back = NULL;
+        free(copy);
+    }
+    kf_free(text);
+    kf_net_free(net);
+}
+
+static void expect_net_error(const char *text, const char *fragment)
+{
+    kf_net *net = NULL;
+    kf_diag diag;
+    kf_status st = kf_net_parse_fann(text, strlen(text), &net, &diag);
+    CHECK(st == KF_E_FORMAT && net == NULL);
+    if (st == KF_E_FORMAT && strstr(diag.message, fragment) == NULL) {
+        kf_test_failures++;
+        fprintf(stderr, "message \"%s\" lacks \"%s\"\n", diag.message, fragment);
+    }
+    kf_net_free(net);
+}
+
+/* A valid two-layer file with one substitution applied. */
+static char *edited_net(const char *from, const char *to)
+{
+    kf_net *net = sample_net(KF_NET_LAYER, 1.0f);
+    char *text = NULL, *hit, *out;
+    size_t len = 0;
+    if (net == NULL || kf_net_format_fann(net, &text, &len) != KF_OK) {
+        kf_net_free(net);
+        return NULL;
+    }
+    kf_net_free(net);
+    hit = strstr(text, from);
+    if (hit == NULL) {
+        kf_free(text);
+        return NULL;
+    }
+    out = malloc(len + strlen(to) + 1);
+    if (out != NULL) {
+        memcpy(out, text, (size_t)(hit - text));
+        strcpy(out + (hit - text), to);
+        strcat(out, hit + strlen(from));
+    }
+    kf_free(text);
+    return out;
+}
+
+static void check_edit(const char *from, const char *to, const char *fragment)
+{
+    char *text = edited_net(from, to);
+    CHECK(text != NULL);
+    if (text != NULL)
+        expect_net_error(text, fragment);
+    free(text);
+}
+
+static void test_net_malformed(void)
+{
+    expect_net_error("", "FANN_FLO");
+    expect_net_error("FANN_FIX_2.0\ndecimal_point=13\n", "fixed-point");
+    expect_net_error("FANN_FLO_2.1\nnum_layers=99\n", "num_layers=99");
+    check_edit("layer_sizes=4 6 5 3", "layer_sizes=4 6 5 4000000000", "layer");
+    check_edit("layer_sizes=4 6 5 3", "layer_sizes=4 6 5 300000", "more than the rest");
+    check_edit("network_type=0", "network_type=7", "network_type=7");
+    check_edit("training_algorithm=2", "training_algorithm=9", "out of range");
+    check_edit("(0, 0, 0.00000000000000000000e+00) ", "(0, 33, 0.00000000000000000000e+00) ", "activation");
+    check_edit("connections (connected_to_neuron, weight)=(0,", "connections (connected_to_neuron, weight)=(999,",
+               "reads neuron 999");
+    check_edit("connections (connected_to_neuron, weight)=(0,", "connections (connected_to_neuron, weight)=(5,",
+               "earlier layer");
+    check_edit("connections (connected_to_neuron, weight)=(0, ", "connections (connected_to_neuron, weight)=(0, nan",
+               "weight");
+}
+
+static void test_data_round_trip_and_errors(void)
+{
+    const char text[] = "3 2 1\n1 0.5\n-1\n0.25 2\n1e-3\n-0 7\n0.1\n";
+    kf_data *d = NULL, *back = NULL;
+    kf_diag diag;
+    char *out = NULL;
+    size_t len = 0, cut;
+    CHECK_OK(kf_data_parse(text, sizeof text - 1, &d, &diag));
+    if (d == NULL)
+        return;
+    CHECK(d->num_data == 3 && d->input[1] == 0.5f && d->output[1] == 1e-3f && d->output[2] == 0.1f);
+    CHECK_OK(kf_data_format(d, &out, &len));
+    CHECK_OK(kf_data_parse(out, len, &back, NULL));
+    if (back != NULL)
+        CHECK(memcmp(back->input, d->input, 6 * sizeof(float)) == 0
+              && memcmp(back->output, d->output, 3 * sizeof(float)) == 0);
+    for (cut = 0; cut < sizeof text - 2; cut++) {
+        kf_data *bad = NULL;
+        /* Prefixes that end inside the last number still parse (as a shorter number). */
+        kf_status st = kf_data_parse(text, cut, &bad, &diag);
+        CHECK(st == KF_E_FORMAT || cut >= sizeof text - 4);
+        kf_free(bad);
+    }
+    {
+        kf_data *bad = NULL;
+        CHECK(kf_data_parse("1000000000 1000 1000\n1 2\n", 25, &bad, &diag) == KF_E_FORMAT && bad == NULL);
+        CHECK(kf_data_parse("1 1 1\n1 2 3\n", 12, &bad, &diag) == KF_E_FORMAT && diag.line == 2);
+        CHECK(kf_data_parse("1 1 1\n1\nx\n", 10, &bad, &diag) == KF_E_FORMAT && diag.line == 3);
+        CHECK(kf_data_parse("1 0 1\n\n1\n", 9, &bad, &diag) == KF_E_FORMAT);
+    }
+    kf_free(out);
+    kf_free(back);
+    kf_free(d);
+}
+
+static void test_data_shuffle_and_scale(void)
+{
+    kf_data *d = NULL;
+    uint32_t i;
+    float sum = 0;
+    CHECK_OK(kf_data_alloc(50, 1, 1, &d));
+    if (d == NULL)
+        return;
+    for (i = 0; i < 50; i++) {
+        d->input[i] = (float)i;
+        d->output[i] = (float)(2 * i);
+    }
+    kf_data_shuffle(d, 123);
+    for (i = 0; i < 50; i++) {
+        CHECK(d->output[i] == 2 * d->input[i]);
+        sum += d->input[i];
+    }
+    CHECK(sum == 1225.0f);
+    CHECK(d->input[0] != 0.0f || d->input[1] != 1.0f);
+    CHECK_OK(kf_data_scale(d, 2, -1.0f, 1.0f));
+    for (i = 0; i < 50; i++)
+        CHECK(d->input[i] >= -1.0f && d->input[i] <= 1.0f);
+    for (i = 0; i < 50; i++)
+        d->input[i] = 3.0f;
+    CHECK(kf_data_scale(d, 0, 0.0f, 1.0f) == KF_E_NUMERIC);
+    kf_free(d);
+}
+
+const kf_test_case kf_io_tests[] = {
+    {"net_round_trip", test_net_round_trip},
+    {"net_scaling_round_trip", test_net_scaling_round_trip},
+    {"net_truncated_everywhere", test_net_truncated_everywhere},
+    {"net_malformed", test_net_malformed},
+    {"data_round_trip_and_errors", test_data_round_trip_and_errors},
+    {"data_shuffle_and_scale", test_data_shuffle_and_scale},
+    {NULL, NULL},
+};

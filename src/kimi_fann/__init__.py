@@ -1,0 +1,19 @@
+"""kimi-fann: tiny, fast, deterministic neural networks with FANN 2.2's semantics.
+
+Examples
+--------
+>>> import kimi_fann as kf
+>>> net = kf.Network([2, 3, 1])
+>>> net.run([0.5, -0.5]).shape
+(1,)
+"""
+
+from __future__ import annotations
+
+from . import errors
+from .data import TrainingData
+from .network import ACTIVATIONS, TRAINING_ALGORITHMS, Network
+
+__version__ = "0.1.0"
+
+__all__ = ["Network", "TrainingData", "ACTIVATIONS", "TRAINING_ALGORITHMS", "errors", "__version__"]

@@ -1,0 +1,136 @@
+# Declarations of the C core's public header (csrc/include/kfann.h) for the binding.
+from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t
+
+
+cdef extern from "kfann.h" nogil:
+    ctypedef enum kf_status:
+        KF_OK
+        KF_E_NOMEM
+        KF_E_ARG
+        KF_E_SHAPE
+        KF_E_FORMAT
+        KF_E_NUMERIC
+        KF_E_UNSUPPORTED
+        KF_E_LIMIT
+        KF_STATUS_COUNT_
+
+    const char *kf_status_str(kf_status status)
+
+    ctypedef struct kf_diag:
+        uint32_t line
+        char message[224]
+
+    void kf_free(void *ptr)
+
+    ctypedef enum kf_activation:
+        KF_ACTIVATION_COUNT_
+
+    const char *kf_activation_name(kf_activation a)
+    float kf_activation_apply(kf_activation a, float x)
+
+    ctypedef enum kf_param:
+        KF_PARAM_COUNT_
+
+    const char *kf_param_name(kf_param p)
+
+    ctypedef enum kf_net_type:
+        KF_NET_LAYER
+        KF_NET_SHORTCUT
+
+    ctypedef enum kf_scale_op:
+        KF_SCALE_INPUT
+        KF_SCALE_OUTPUT
+        KF_DESCALE_INPUT
+        KF_DESCALE_OUTPUT
+
+    ctypedef struct kf_net:
+        uint32_t num_layers
+        uint32_t network_type
+        float connection_rate
+        uint32_t num_input
+        uint32_t num_output
+        uint32_t total_neurons
+        uint32_t total_connections
+        uint32_t *layer_start
+        uint32_t *con_start
+        uint32_t *con_src
+        float *weights
+        uint8_t *activation
+        float *steepness
+        uint32_t has_scaling
+        float *scale_mean_in
+        float *scale_deviation_in
+        float *scale_new_min_in
+        float *scale_factor_in
+        float *scale_mean_out
+        float *scale_deviation_out
+        float *scale_new_min_out
+        float *scale_factor_out
+
+    ctypedef struct kf_data:
+        uint32_t num_data
+        uint32_t num_input
+        uint32_t num_output
+        float *input
+        float *output
+
+    ctypedef struct kf_trainer:
+        pass
+
+    ctypedef struct kf_epoch_stats:
+        float mse
+        uint32_t bit_fail
+
+    kf_status kf_net_create(const uint32_t *layer_sizes, uint32_t num_layers, kf_net_type type,
+                            float connection_rate, uint64_t seed, kf_net **out)
+    kf_status kf_net_copy(const kf_net *net, kf_net **out)
+    void kf_net_free(kf_net *net)
+    uint32_t kf_net_layer_size(const kf_net *net, uint32_t layer)
+    kf_status kf_net_set_activation(kf_net *net, uint32_t layer, int32_t neuron, kf_activation a)
+    kf_status kf_net_set_steepness(kf_net *net, uint32_t layer, int32_t neuron, float steepness)
+    kf_status kf_net_get_activation(const kf_net *net, uint32_t layer, uint32_t neuron,
+                                    kf_activation *a, float *steepness)
+    kf_status kf_net_get_param(const kf_net *net, kf_param p, double *value)
+    kf_status kf_net_set_param(kf_net *net, kf_param p, double value)
+    kf_status kf_net_randomize_weights(kf_net *net, float lo, float hi, uint64_t seed)
+    kf_status kf_net_init_weights(kf_net *net, const kf_data *data, uint64_t seed)
+    kf_status kf_net_set_weights(kf_net *net, const float *weights, uint64_t count)
+    uint64_t kf_net_scratch_floats(const kf_net *net)
+    kf_status kf_net_run(const kf_net *net, const float *inp, uint64_t n, float *out,
+                         float *scratch, uint64_t scratch_floats)
+
+    kf_status kf_net_set_scaling(kf_net *net, const kf_data *data, int which, float new_min_in,
+                                 float new_max_in, float new_min_out, float new_max_out)
+    void kf_net_clear_scaling(kf_net *net)
+    kf_status kf_net_scale(const kf_net *net, kf_scale_op op, float *values, uint64_t n)
+
+    kf_status kf_data_parse(const char *text, size_t len, kf_data **out, kf_diag *diag)
+    kf_status kf_data_format(const kf_data *data, char **text, size_t *len)
+    void kf_data_shuffle(kf_data *data, uint64_t seed)
+    kf_status kf_data_scale(kf_data *data, int which, float lo, float hi)
+
+    kf_status kf_trainer_create(const kf_net *net, uint64_t seed, kf_trainer **out)
+    void kf_trainer_reset(kf_trainer *trainer)
+    void kf_trainer_free(kf_trainer *trainer)
+    kf_status kf_train_epoch(kf_net *net, kf_trainer *trainer, const kf_data *data,
+                             kf_epoch_stats *stats)
+    kf_status kf_train_sample(kf_net *net, kf_trainer *trainer, const float *inp,
+                              const float *desired)
+    kf_status kf_net_test(const kf_net *net, const kf_data *data, float *scratch,
+                          uint64_t scratch_floats, kf_epoch_stats *stats)
+
+    kf_status kf_net_parse_fann(const char *text, size_t len, kf_net **out, kf_diag *diag)
+    kf_status kf_net_format_fann(const kf_net *net, char **text, size_t *len)
+
+
+cdef class Net:
+    cdef kf_net *ptr
+
+    @staticmethod
+    cdef Net wrap(kf_net *ptr)
+
+
+cdef class Trainer:
+    cdef kf_trainer *ptr
+    cdef uint32_t total_neurons
+    cdef uint32_t total_connections

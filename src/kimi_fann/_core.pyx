@@ -1,0 +1,404 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""The compiled core of kimi-fann: thin owners of the C objects, no numpy required.
+
+Arrays travel through the buffer protocol (typed memoryviews): float32, C-contiguous. Shapes are
+checked here before the GIL is released around the C call; the C core checks them again and
+its status codes become the exceptions of :mod:`kimi_fann.errors`.
+"""
+
+from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
+
+from kimi_fann.errors import error_for_status, ShapeError
+
+STATUS_COUNT = KF_STATUS_COUNT_
+ACTIVATION_COUNT = KF_ACTIVATION_COUNT_
+
+
+def status_str(int status):
+    """The C core's description of a status code."""
+    return kf_status_str(<kf_status>status).decode()
+
+
+def activation_names():
+    """Names of the activation functions, indexed by their FANN enum value."""
+    return [kf_activation_name(<kf_activation>i).decode() for i in range(KF_ACTIVATION_COUNT_)]
+
+
+def param_names():
+    """Names of the training parameters, indexed by kf_param."""
+    return [kf_param_name(<kf_param>i).decode() for i in range(KF_PARAM_COUNT_)]
+
+
+def activation_apply(int activation, float x):
+    """f(x) of one activation function, as a neuron computes it."""
+    if activation < 0 or activation >= KF_ACTIVATION_COUNT_:
+        raise error_for_status(KF_E_ARG, f"activation {activation} is not one of 0..{KF_ACTIVATION_COUNT_ - 1}")
+    return kf_activation_apply(<kf_activation>activation, x)
+
+
+cdef int check(kf_status st, str what) except -1:
+    if st != KF_OK:
+        raise error_for_status(st, f"{what}: {kf_status_str(st).decode()}")
+    return 0
+
+
+cdef int check_diag(kf_status st, kf_diag *diag, str source) except -1:
+    if st == KF_OK:
+        return 0
+    if st == KF_E_FORMAT:
+        where = f"{source}, line {diag.line}" if diag.line else source
+        raise error_for_status(st, f"{where}: {diag.message.decode(errors='replace')}")
+    return check(st, source)
+
+
+cdef bytes take_text(char *text, size_t length):
+    try:
+        return text[:length]
+    finally:
+        kf_free(text)
+
+
+cdef kf_data data_view(const float[:, ::1] X, const float[:, ::1] Y) noexcept:
+    """A kf_data over two 2-D buffers (Y may have zero columns)."""
+    cdef kf_data d
+    d.num_data = <uint32_t>X.shape[0]
+    d.num_input = <uint32_t>X.shape[1]
+    d.num_output = <uint32_t>Y.shape[1]
+    d.input = <float *>&X[0, 0] if X.shape[0] * X.shape[1] > 0 else NULL
+    d.output = <float *>&Y[0, 0] if Y.shape[0] * Y.shape[1] > 0 else NULL
+    return d
+
+
+cdef int check_pairs(const float[:, ::1] X, const float[:, ::1] Y) except -1:
+    if X.shape[0] != Y.shape[0]:
+        raise ShapeError(f"inputs have {X.shape[0]} rows but outputs have {Y.shape[0]}")
+    if X.shape[0] > 0xFFFFFFFF or X.shape[1] > 0xFFFFFFFF or Y.shape[1] > 0xFFFFFFFF:
+        raise error_for_status(KF_E_LIMIT, "data set too large")
+    return 0
+
+
+cdef class Net:
+    """Owner of one C network (kf_net)."""
+
+    def __dealloc__(self):
+        kf_net_free(self.ptr)
+        self.ptr = NULL
+
+    @staticmethod
+    cdef Net wrap(kf_net *ptr):
+        cdef Net net = Net.__new__(Net)
+        net.ptr = ptr
+        return net
+
+    @staticmethod
+    def create(layers, bint shortcut, float connection_rate, uint64_t seed):
+        cdef Py_ssize_t n = len(layers), i
+        cdef uint32_t *sizes
+        cdef kf_net *ptr = NULL
+        cdef kf_status st
+        if n < 2 or n > 64:
+            raise error_for_status(KF_E_ARG, f"a network needs 2 to 64 layers, got {n}")
+        sizes = <uint32_t *>malloc(n * sizeof(uint32_t))
+        if sizes == NULL:
+            raise MemoryError()
+        try:
+            for i in range(n):
+                sizes[i] = layers[i]
+            with nogil:
+                st = kf_net_create(sizes, <uint32_t>n, KF_NET_SHORTCUT if shortcut else KF_NET_LAYER,
+                                   connection_rate, seed, &ptr)
+        finally:
+            free(sizes)
+        check(st, "cannot create the network")
+        return Net.wrap(ptr)
+
+    @staticmethod
+    def parse_fann(const unsigned char[::1] text, str source):
+        cdef kf_net *ptr = NULL
+        cdef kf_diag diag
+        cdef kf_status st
+        cdef const char *p = <const char *>&text[0] if text.shape[0] > 0 else NULL
+        cdef size_t n = text.shape[0]
+        with nogil:
+            st = kf_net_parse_fann(p, n, &ptr, &diag)
+        check_diag(st, &diag, source)
+        return Net.wrap(ptr)
+
+    def format_fann(self):
+        cdef char *text = NULL
+        cdef size_t n = 0
+        cdef kf_status st
+        with nogil:
+            st = kf_net_format_fann(self.ptr, &text, &n)
+        check(st, "cannot write the network")
+        return take_text(text, n)
+
+    def copy(self):
+        cdef kf_net *ptr = NULL
+        check(kf_net_copy(self.ptr, &ptr), "cannot copy the network")
+        return Net.wrap(ptr)
+
+    @property
+    def num_input(self):
+        return self.ptr.num_input
+
+    @property
+    def num_output(self):
+        return self.ptr.num_output
+
+    @property
+    def total_neurons(self):
+        return self.ptr.total_neurons
+
+    @property
+    def total_connections(self):
+        return self.ptr.total_connections
+
+    @property
+    def shortcut(self):
+        return self.ptr.network_type == KF_NET_SHORTCUT
+
+    @property
+    def connection_rate(self):
+        return self.ptr.connection_rate
+
+    @property
+    def has_scaling(self):
+        return bool(self.ptr.has_scaling)
+
+    def layer_sizes(self):
+        return [kf_net_layer_size(self.ptr, l) for l in range(self.ptr.num_layers)]
+
+    def layer_starts(self):
+        return [self.ptr.layer_start[l] for l in range(self.ptr.num_layers + 1)]
+
+    def get_param(self, int p):
+        cdef double v = 0
+        if p < 0 or p >= KF_PARAM_COUNT_:
+            raise error_for_status(KF_E_ARG, f"no parameter number {p}")
+        check(kf_net_get_param(self.ptr, <kf_param>p, &v), "cannot read the parameter")
+        return v
+
+    def set_param(self, int p, double value):
+        if p < 0 or p >= KF_PARAM_COUNT_:
+            raise error_for_status(KF_E_ARG, f"no parameter number {p}")
+        check(kf_net_set_param(self.ptr, <kf_param>p, value), f"{kf_param_name(<kf_param>p).decode()}={value!r}")
+
+    def set_activation(self, uint32_t layer, int32_t neuron, int activation):
+        check(kf_net_set_activation(self.ptr, layer, neuron, <kf_activation>activation),
+              f"cannot set activation {activation} on layer {layer}, neuron {neuron}")
+
+    def set_steepness(self, uint32_t layer, int32_t neuron, float steepness):
+        check(kf_net_set_steepness(self.ptr, layer, neuron, steepness),
+              f"cannot set steepness {steepness} on layer {layer}, neuron {neuron}")
+
+    def get_activation(self, uint32_t layer, uint32_t neuron):
+        cdef kf_activation a
+        cdef float s
+        check(kf_net_get_activation(self.ptr, layer, neuron, &a, &s),
+              f"no neuron {neuron} in layer {layer}")
+        return int(a), s
+
+    def read_weights(self, float[::1] out):
+        if out.shape[0] != self.ptr.total_connections:
+            raise ShapeError(f"expected room for {self.ptr.total_connections} weights, got {out.shape[0]}")
+        if out.shape[0]:
+            memcpy(&out[0], self.ptr.weights, out.shape[0] * sizeof(float))
+
+    def write_weights(self, const float[::1] weights):
+        cdef const float *p = &weights[0] if weights.shape[0] > 0 else NULL
+        check(kf_net_set_weights(self.ptr, p, weights.shape[0]),
+              f"cannot set {weights.shape[0]} weights on a network of {self.ptr.total_connections}")
+
+    def read_structure(self, uint32_t[::1] con_start, uint32_t[::1] con_src, uint8_t[::1] activation,
+                       float[::1] steepness):
+        """Copy the connection structure and per-neuron activations into the given buffers."""
+        cdef uint32_t N = self.ptr.total_neurons, C = self.ptr.total_connections
+        if con_start.shape[0] != N + 1 or con_src.shape[0] != C or activation.shape[0] != N \
+                or steepness.shape[0] != N:
+            raise ShapeError("structure buffers do not match the network")
+        memcpy(&con_start[0], self.ptr.con_start, (N + 1) * sizeof(uint32_t))
+        if C:
+            memcpy(&con_src[0], self.ptr.con_src, C * sizeof(uint32_t))
+        memcpy(&activation[0], self.ptr.activation, N)
+        memcpy(&steepness[0], self.ptr.steepness, N * sizeof(float))
+
+    def randomize_weights(self, float lo, float hi, uint64_t seed):
+        check(kf_net_randomize_weights(self.ptr, lo, hi, seed), f"cannot draw weights in [{lo}, {hi}]")
+
+    def init_weights(self, const float[:, ::1] X, uint64_t seed):
+        cdef kf_data d
+        if X.shape[1] != self.ptr.num_input:
+            raise ShapeError(f"the network has {self.ptr.num_input} inputs, the data {X.shape[1]}")
+        d.num_data = <uint32_t>X.shape[0]
+        d.num_input = <uint32_t>X.shape[1]
+        d.num_output = 0
+        d.input = <float *>&X[0, 0] if X.shape[0] > 0 else NULL
+        d.output = NULL
+        check(kf_net_init_weights(self.ptr, &d, seed), "cannot initialise the weights (Nguyen-Widrow)")
+
+    def run(self, const float[:, ::1] X, float[:, ::1] Y):
+        cdef uint64_t scratch_floats = kf_net_scratch_floats(self.ptr)
+        cdef float *scratch
+        cdef kf_status st
+        if X.shape[1] != self.ptr.num_input or Y.shape[1] != self.ptr.num_output or X.shape[0] != Y.shape[0]:
+            raise ShapeError(f"expected inputs (n, {self.ptr.num_input}) and outputs (n, {self.ptr.num_output}), "
+                             f"got ({X.shape[0]}, {X.shape[1]}) and ({Y.shape[0]}, {Y.shape[1]})")
+        if X.shape[0] == 0:
+            return
+        scratch = <float *>malloc(scratch_floats * sizeof(float))
+        if scratch == NULL:
+            raise MemoryError()
+        try:
+            with nogil:
+                st = kf_net_run(self.ptr, &X[0, 0], X.shape[0], &Y[0, 0], scratch, scratch_floats)
+        finally:
+            free(scratch)
+        check(st, "cannot run the network")
+
+    def test(self, const float[:, ::1] X, const float[:, ::1] Y):
+        cdef uint64_t scratch_floats = kf_net_scratch_floats(self.ptr)
+        cdef float *scratch
+        cdef kf_epoch_stats stats
+        cdef kf_data d
+        cdef kf_status st
+        check_pairs(X, Y)
+        d = data_view(X, Y)
+        scratch = <float *>malloc(scratch_floats * sizeof(float))
+        if scratch == NULL:
+            raise MemoryError()
+        try:
+            with nogil:
+                st = kf_net_test(self.ptr, &d, scratch, scratch_floats, &stats)
+        finally:
+            free(scratch)
+        check(st, "cannot test the network")
+        return stats.mse, stats.bit_fail
+
+    def set_scaling(self, const float[:, ::1] X, const float[:, ::1] Y, int which, float in_min, float in_max,
+                    float out_min, float out_max):
+        cdef kf_data d
+        check_pairs(X, Y)
+        d = data_view(X, Y)
+        check(kf_net_set_scaling(self.ptr, &d, which, in_min, in_max, out_min, out_max),
+              "cannot compute scaling parameters")
+
+    def clear_scaling(self):
+        kf_net_clear_scaling(self.ptr)
+
+    def scale(self, int op, float[:, ::1] values):
+        cdef uint32_t cols = self.ptr.num_input if op in (KF_SCALE_INPUT, KF_DESCALE_INPUT) else self.ptr.num_output
+        if values.shape[1] != cols:
+            raise ShapeError(f"expected rows of {cols} values, got {values.shape[1]}")
+        if values.shape[0] == 0:
+            return
+        check(kf_net_scale(self.ptr, <kf_scale_op>op, &values[0, 0], values.shape[0]), "cannot scale")
+
+    def write_scaling(self, const float[::1] values):
+        """Replace the 8 scaling arrays (the layout of read_scaling) and mark them present."""
+        cdef uint64_t n = 4 * (<uint64_t>self.ptr.num_input + self.ptr.num_output)
+        if <uint64_t>values.shape[0] != n:
+            raise ShapeError(f"expected {n} scaling values, got {values.shape[0]}")
+        if n:
+            memcpy(self.ptr.scale_mean_in, &values[0], n * sizeof(float))
+        self.ptr.has_scaling = 1
+
+    def read_scaling(self, float[::1] out):
+        """Copy the 8 scaling arrays (mean, deviation, new_min, factor; inputs then outputs)."""
+        cdef uint64_t n = 4 * (<uint64_t>self.ptr.num_input + self.ptr.num_output)
+        if <uint64_t>out.shape[0] != n:
+            raise ShapeError(f"expected room for {n} values")
+        if n:
+            memcpy(&out[0], self.ptr.scale_mean_in, n * sizeof(float))
+
+
+cdef class Trainer:
+    """Training state (slopes, steps, random stream) for networks of one shape."""
+
+    def __cinit__(self, Net net not None, uint64_t seed):
+        check(kf_trainer_create(net.ptr, seed, &self.ptr), "cannot create a trainer")
+        self.total_neurons = net.ptr.total_neurons
+        self.total_connections = net.ptr.total_connections
+
+    def __dealloc__(self):
+        kf_trainer_free(self.ptr)
+        self.ptr = NULL
+
+    def reset(self):
+        kf_trainer_reset(self.ptr)
+
+    def epoch(self, Net net not None, const float[:, ::1] X, const float[:, ::1] Y):
+        cdef kf_epoch_stats stats
+        cdef kf_data d
+        cdef kf_status st
+        check_pairs(X, Y)
+        d = data_view(X, Y)
+        with nogil:
+            st = kf_train_epoch(net.ptr, self.ptr, &d, &stats)
+        check(st, "cannot train")
+        return stats.mse, stats.bit_fail
+
+    def sample(self, Net net not None, const float[::1] x, const float[::1] y):
+        cdef kf_status st
+        if x.shape[0] != net.ptr.num_input or y.shape[0] != net.ptr.num_output:
+            raise ShapeError(f"expected {net.ptr.num_input} inputs and {net.ptr.num_output} outputs, "
+                             f"got {x.shape[0]} and {y.shape[0]}")
+        with nogil:
+            st = kf_train_sample(net.ptr, self.ptr, &x[0], &y[0])
+        check(st, "cannot train")
+
+
+def parse_data(const unsigned char[::1] text, str source):
+    """Parse FANN .data text; returns (num_data, num_input, num_output, inputs, outputs), the
+    arrays as bytearrays of float32 values."""
+    cdef kf_data *d = NULL
+    cdef kf_diag diag
+    cdef kf_status st
+    cdef const char *p = <const char *>&text[0] if text.shape[0] > 0 else NULL
+    cdef size_t n = text.shape[0]
+    cdef Py_ssize_t n_in, n_out
+    with nogil:
+        st = kf_data_parse(p, n, &d, &diag)
+    check_diag(st, &diag, source)
+    try:
+        n_in = <Py_ssize_t>d.num_data * d.num_input * sizeof(float)
+        n_out = <Py_ssize_t>d.num_data * d.num_output * sizeof(float)
+        inputs = bytearray((<char *>d.input)[:n_in])
+        outputs = bytearray((<char *>d.output)[:n_out])
+        return d.num_data, d.num_input, d.num_output, inputs, outputs
+    finally:
+        kf_free(d)
+
+
+def format_data(const float[:, ::1] X, const float[:, ::1] Y):
+    """FANN .data text for inputs X and outputs Y."""
+    cdef char *text = NULL
+    cdef size_t n = 0
+    cdef kf_data d
+    cdef kf_status st
+    check_pairs(X, Y)
+    d = data_view(X, Y)
+    with nogil:
+        st = kf_data_format(&d, &text, &n)
+    check(st, "cannot write the data")
+    return take_text(text, n)
+
+
+def shuffle_data(float[:, ::1] X, float[:, ::1] Y, uint64_t seed):
+    """Permute the rows of X and Y in place, together."""
+    cdef kf_data d
+    check_pairs(X, Y)
+    d = data_view(X, Y)
+    with nogil:
+        kf_data_shuffle(&d, seed)
+
+
+def scale_data(float[:, ::1] X, float lo, float hi):
+    """Min-max scale every value of X to [lo, hi] in place (one range for the whole array)."""
+    cdef kf_data d
+    cdef float[:, ::1] none = X[:0, :0]
+    d = data_view(X, none)
+    d.num_output = 0
+    check(kf_data_scale(&d, 0, lo, hi), "cannot scale the data")

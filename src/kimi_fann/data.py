@@ -1,0 +1,171 @@
+"""Training data: pairs of input and desired output rows, as FANN's struct fann_train_data."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._arrays import as_matrix, as_seed
+from ._io import PathLike, read_bytes, write_atomic
+from .errors import ConfigError, ShapeError
+
+__all__ = ["TrainingData"]
+
+
+class TrainingData:
+    """Input and desired output rows for training and testing networks.
+
+    Parameters
+    ----------
+    inputs : array_like, shape (n, num_input)
+        One row per sample. Any real dtype; stored as float32.
+    outputs : array_like, shape (n, num_output) or (n,)
+        Desired outputs; a 1-D array is one output per sample.
+
+    Raises
+    ------
+    ShapeError
+        If the arrays are not 2-D or their row counts differ.
+    NumericError
+        If a value is NaN or infinite.
+
+    Examples
+    --------
+    >>> import numpy as np, kimi_fann as kf
+    >>> data = kf.TrainingData([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0])
+    >>> len(data), data.num_input, data.num_output
+    (4, 2, 1)
+    """
+
+    __slots__ = ("_inputs", "_outputs")
+
+    def __init__(self, inputs: Any, outputs: Any) -> None:
+        x, _ = as_matrix(inputs, None, "inputs")
+        y_raw = np.asarray(outputs)
+        if y_raw.ndim == 1 and x.shape[0] != 1:
+            y_raw = y_raw.reshape(-1, 1)
+        y, _ = as_matrix(y_raw, None, "outputs")
+        if x.shape[0] != y.shape[0]:
+            raise ShapeError(f"inputs have {x.shape[0]} rows but outputs have {y.shape[0]}")
+        if x.shape[1] == 0 or y.shape[1] == 0:
+            raise ShapeError(f"rows need at least one input and one output, got {x.shape[1]} and {y.shape[1]}")
+        # Own the memory: the C core trains on these buffers in place.
+        self._inputs = x if x.base is None and x is not inputs else x.copy()
+        self._outputs = y if y.base is None and y is not outputs else y.copy()
+
+    @classmethod
+    def _from_arrays(cls, x: np.ndarray, y: np.ndarray) -> TrainingData:
+        data = cls.__new__(cls)
+        data._inputs = x
+        data._outputs = y
+        return data
+
+    # ---- files ----
+
+    @classmethod
+    def load(cls, path: PathLike) -> TrainingData:
+        """Read a FANN ``.data`` file (``fann_read_train_from_file``).
+
+        Raises :class:`~kimi_fann.errors.FormatError` naming the file and line of the first
+        problem, and :class:`~kimi_fann.errors.FileError` if the file cannot be read.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "xor.data")
+        >>> _ = open(path, "w").write("2 2 1\\n0 0\\n0\\n1 1\\n0\\n")
+        >>> kf.TrainingData.load(path).inputs.tolist()
+        [[0.0, 0.0], [1.0, 1.0]]
+        """
+        return cls.from_fann_text(read_bytes(path), source=os.fspath(path))
+
+    @classmethod
+    def from_fann_text(cls, text: bytes | str, *, source: str = "<text>") -> TrainingData:
+        """Parse FANN ``.data`` text (bytes or str)."""
+        raw = text.encode() if isinstance(text, str) else bytes(text)
+        n, n_in, n_out, inputs, outputs = _core.parse_data(raw, source)
+        x = np.frombuffer(inputs, dtype=np.float32).reshape(n, n_in)
+        y = np.frombuffer(outputs, dtype=np.float32).reshape(n, n_out)
+        return cls._from_arrays(x, y)
+
+    def to_fann_text(self) -> bytes:
+        """This data set as FANN ``.data`` text."""
+        return _core.format_data(self._inputs, self._outputs)
+
+    def save(self, path: PathLike) -> None:
+        """Write a FANN ``.data`` file (atomically: a crash never leaves half a file)."""
+        write_atomic(path, self.to_fann_text())
+
+    # ---- contents ----
+
+    @property
+    def inputs(self) -> np.ndarray:
+        """The input rows, float32 of shape (n, num_input) (the data set's own array)."""
+        return self._inputs
+
+    @property
+    def outputs(self) -> np.ndarray:
+        """The desired output rows, float32 of shape (n, num_output) (the data set's own array)."""
+        return self._outputs
+
+    @property
+    def num_input(self) -> int:
+        return int(self._inputs.shape[1])
+
+    @property
+    def num_output(self) -> int:
+        return int(self._outputs.shape[1])
+
+    def __len__(self) -> int:
+        return int(self._inputs.shape[0])
+
+    def __repr__(self) -> str:
+        return f"TrainingData(n={len(self)}, num_input={self.num_input}, num_output={self.num_output})"
+
+    def copy(self) -> TrainingData:
+        """A copy that shares no memory with this one."""
+        return TrainingData._from_arrays(self._inputs.copy(), self._outputs.copy())
+
+    # ---- FANN's operations ----
+
+    def shuffle(self, *, seed: int = 0) -> None:
+        """Permute the pairs in place, the same way for the same seed (``fann_shuffle_train_data``)."""
+        _core.shuffle_data(self._inputs, self._outputs, as_seed(seed))
+
+    def subset(self, start: int, length: int) -> TrainingData:
+        """A copy of ``length`` pairs from ``start`` (``fann_subset_train_data``)."""
+        if start < 0 or length < 0 or start + length > len(self):
+            raise ConfigError(f"subset [{start}, {start + length}) is outside the {len(self)} pairs")
+        end = start + length
+        return TrainingData._from_arrays(self._inputs[start:end].copy(), self._outputs[start:end].copy())
+
+    def merge(self, other: TrainingData) -> TrainingData:
+        """This data set followed by other's pairs, as a new data set (``fann_merge_train_data``)."""
+        if not isinstance(other, TrainingData):
+            raise ConfigError(f"can only merge TrainingData, got {type(other).__name__}")
+        if (other.num_input, other.num_output) != (self.num_input, self.num_output):
+            raise ShapeError(
+                f"cannot merge data of {other.num_input} inputs/{other.num_output} outputs into "
+                f"{self.num_input}/{self.num_output}"
+            )
+        return TrainingData._from_arrays(
+            np.concatenate([self._inputs, other._inputs]), np.concatenate([self._outputs, other._outputs])
+        )
+
+    def scale_inputs(self, low: float, high: float) -> None:
+        """Map all inputs linearly onto [low, high] in place, one range for the whole block
+        (``fann_scale_input_train_data``)."""
+        _core.scale_data(self._inputs, low, high)
+
+    def scale_outputs(self, low: float, high: float) -> None:
+        """Map all outputs onto [low, high] in place (``fann_scale_output_train_data``)."""
+        _core.scale_data(self._outputs, low, high)
+
+    def scale(self, low: float, high: float) -> None:
+        """Scale inputs and outputs, each block on its own range (``fann_scale_train_data``)."""
+        self.scale_inputs(low, high)
+        self.scale_outputs(low, high)
+

@@ -1,0 +1,548 @@
+"""Float networks with FANN 2.2's semantics: create, run, train, test, save and load."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Literal, Sequence, Union, overload
+
+import numpy as np
+
+from . import _core
+from ._arrays import as_matrix, as_seed
+from ._io import PathLike, read_bytes, write_atomic
+from .data import TrainingData
+from .errors import ConfigError, ShapeError
+
+__all__ = ["Network", "ACTIVATIONS", "TRAINING_ALGORITHMS"]
+
+#: Activation function names; the index is FANN's enum value (18 and up are kimi-fann's own).
+ACTIVATIONS: tuple[str, ...] = tuple(_core.activation_names())
+#: Training algorithm names, in FANN's enum order.
+TRAINING_ALGORITHMS: tuple[str, ...] = ("incremental", "batch", "rprop", "quickprop", "sarprop")
+_ERROR_FUNCTIONS = ("linear", "tanh")
+_STOP_FUNCTIONS = ("mse", "bit")
+_PARAM_INDEX = {name: i for i, name in enumerate(_core.param_names())}
+
+Layer = Union[int, Literal["hidden", "output"]]
+Callback = Callable[[int, float, int], Any]
+
+
+class _FloatParam:
+    """A numeric training parameter stored in the C network (and in its .net file)."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._index = _PARAM_INDEX[name]
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _FloatParam: ...
+    @overload
+    def __get__(self, obj: Network, owner: type) -> float: ...
+    def __get__(self, obj: Network | None, owner: type) -> Any:
+        if obj is None:
+            return self
+        return obj._net.get_param(self._index)
+
+    def __set__(self, obj: Network, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ConfigError(f"{self._name} must be a number, got {value!r}")
+        obj._net.set_param(self._index, float(value))
+
+
+class _IntParam(_FloatParam):
+    """A count (epochs, groups) stored in the C network."""
+
+    def __get__(self, obj: Network | None, owner: type) -> Any:
+        if obj is None:
+            return self
+        return int(obj._net.get_param(self._index))
+
+
+class _ChoiceParam:
+    """An enumerated parameter, read and written by name."""
+
+    def __init__(self, choices: tuple[str, ...], doc: str) -> None:
+        self._choices = choices
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._index = _PARAM_INDEX[name]
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _ChoiceParam: ...
+    @overload
+    def __get__(self, obj: Network, owner: type) -> str: ...
+    def __get__(self, obj: Network | None, owner: type) -> Any:
+        if obj is None:
+            return self
+        return self._choices[int(obj._net.get_param(self._index))]
+
+    def __set__(self, obj: Network, value: str) -> None:
+        if value not in self._choices:
+            raise ConfigError(f"{self._name} must be one of {', '.join(self._choices)}; got {value!r}")
+        obj._net.set_param(self._index, float(self._choices.index(value)))
+
+
+def _activation_index(name: str) -> int:
+    if name not in ACTIVATIONS:
+        raise ConfigError(f"unknown activation function {name!r}; expected one of: {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS.index(name)
+
+
+class Network:
+    """A feed-forward network with FANN 2.2's semantics, in float32.
+
+    Every layer but the output one feeds a bias neuron (value 1) to the next; each neuron
+    computes ``f(steepness * sum(w * x))``. The structure, the weights and the training
+    parameters are those of a FANN ``.net`` file, which :meth:`save` and :meth:`load` read and
+    write exactly as libfann 2.2 does.
+
+    Parameters
+    ----------
+    layers : sequence of int
+        Neurons per layer, input first and output last (bias neurons not counted).
+    hidden, output : str
+        Activation function of the hidden and output layers (see :data:`ACTIVATIONS`).
+    steepness : float
+        Steepness of every hidden and output neuron (FANN's default is 0.5).
+    connection_rate : float
+        In (0, 1]; below 1 makes a sparse network (``fann_create_sparse``).
+    shortcut : bool
+        Connect each layer to all earlier layers (``fann_create_shortcut``).
+    seed : int
+        Seed of the initial weights (uniform in [-0.1, 0.1]) and of later random draws.
+
+    Examples
+    --------
+    >>> import numpy as np, kimi_fann as kf
+    >>> net = kf.Network([2, 4, 1], hidden="sigmoid_symmetric", output="sigmoid_symmetric", seed=1)
+    >>> xor = kf.TrainingData([[-1, -1], [-1, 1], [1, -1], [1, 1]], [-1, 1, 1, -1])
+    >>> history = net.train(xor, max_epochs=500, target_error=1e-3)
+    >>> bool(history[-1] <= 1e-3)
+    True
+    >>> np.sign(net.run([[1, -1], [1, 1]])).ravel().tolist()
+    [1.0, -1.0]
+    """
+
+    learning_rate = _FloatParam("Learning rate of incremental, batch and Quickprop training (0.7).")
+    learning_momentum = _FloatParam("Momentum of incremental training (0).")
+    training_algorithm = _ChoiceParam(TRAINING_ALGORITHMS, "Algorithm of train_epoch: " + ", ".join(TRAINING_ALGORITHMS) + " (rprop).")
+    train_error_function = _ChoiceParam(_ERROR_FUNCTIONS, "Error function: 'linear' or 'tanh' (tanh).")
+    train_stop_function = _ChoiceParam(_STOP_FUNCTIONS, "What train() compares with target_error: 'mse' or 'bit' (mse).")
+    bit_fail_limit = _FloatParam("An output is a failed bit when |desired - actual| reaches this (0.35).")
+    quickprop_decay = _FloatParam("Quickprop weight decay (-0.0001).")
+    quickprop_mu = _FloatParam("Quickprop maximum growth factor (1.75).")
+    rprop_increase_factor = _FloatParam("RPROP step increase factor (1.2).")
+    rprop_decrease_factor = _FloatParam("RPROP step decrease factor (0.5).")
+    rprop_delta_min = _FloatParam("RPROP minimum step (0).")
+    rprop_delta_max = _FloatParam("RPROP maximum step (50).")
+    rprop_delta_zero = _FloatParam("RPROP initial step (0.1).")
+    sarprop_weight_decay_shift = _FloatParam("SARPROP weight decay shift (-6.644).")
+    sarprop_step_error_threshold_factor = _FloatParam("SARPROP step error threshold factor (0.1).")
+    sarprop_step_error_shift = _FloatParam("SARPROP step error shift (1.385).")
+    sarprop_temperature = _FloatParam("SARPROP temperature (0.015).")
+    cascade_output_change_fraction = _FloatParam("Cascade-correlation setting, kept in .net files (0.01).")
+    cascade_output_stagnation_epochs = _IntParam("Cascade-correlation setting, kept in .net files (12).")
+    cascade_candidate_change_fraction = _FloatParam("Cascade-correlation setting, kept in .net files (0.01).")
+    cascade_candidate_stagnation_epochs = _IntParam("Cascade-correlation setting, kept in .net files (12).")
+    cascade_max_out_epochs = _IntParam("Cascade-correlation setting, kept in .net files (150).")
+    cascade_min_out_epochs = _IntParam("Cascade-correlation setting, kept in .net files (50).")
+    cascade_max_cand_epochs = _IntParam("Cascade-correlation setting, kept in .net files (150).")
+    cascade_min_cand_epochs = _IntParam("Cascade-correlation setting, kept in .net files (50).")
+    cascade_num_candidate_groups = _IntParam("Cascade-correlation setting, kept in .net files (2).")
+    cascade_candidate_limit = _FloatParam("Cascade-correlation setting, kept in .net files (1000).")
+    cascade_weight_multiplier = _FloatParam("Cascade-correlation setting, kept in .net files (0.4).")
+
+    def __init__(
+        self,
+        layers: Sequence[int],
+        *,
+        hidden: str = "sigmoid_symmetric",
+        output: str = "sigmoid",
+        steepness: float = 0.5,
+        connection_rate: float = 1.0,
+        shortcut: bool = False,
+        seed: int = 0,
+    ) -> None:
+        sizes = list(layers)
+        if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
+            raise ConfigError(f"layers must be at least two positive integers, got {layers!r}")
+        if not (isinstance(connection_rate, (int, float)) and 0 < connection_rate <= 1):
+            raise ConfigError(f"connection_rate must be in (0, 1], got {connection_rate!r}")
+        if shortcut and connection_rate < 1:
+            raise ConfigError("shortcut networks are fully connected: connection_rate must be 1")
+        hidden_index, output_index = _activation_index(hidden), _activation_index(output)
+        self._rng = np.random.default_rng(as_seed(seed))
+        self._net = _core.Net.create(sizes, bool(shortcut), float(connection_rate), self._next_seed())
+        self._attach(self._net)
+        for layer in range(1, len(sizes) - 1):
+            self._net.set_activation(layer, -1, hidden_index)
+            self._net.set_steepness(layer, -1, float(steepness))
+        self._net.set_activation(len(sizes) - 1, -1, output_index)
+        self._net.set_steepness(len(sizes) - 1, -1, float(steepness))
+
+    def _attach(self, net: _core.Net) -> None:
+        self._net = net
+        self._trainer: _core.Trainer | None = None
+        self._mse = 0.0
+        self._bit_fail = 0
+        if not hasattr(self, "_rng"):
+            self._rng = np.random.default_rng(0)
+
+    @classmethod
+    def _wrap(cls, net: _core.Net) -> Network:
+        self = cls.__new__(cls)
+        self._attach(net)
+        return self
+
+    def _next_seed(self) -> int:
+        return int(self._rng.integers(0, 2**63))
+
+    def _reset_training(self) -> None:
+        if self._trainer is not None:
+            self._trainer.reset()
+
+    # ---- structure ----
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        """Neurons per layer, bias neurons not counted."""
+        return tuple(self._net.layer_sizes())
+
+    @property
+    def num_input(self) -> int:
+        return int(self._net.num_input)
+
+    @property
+    def num_output(self) -> int:
+        return int(self._net.num_output)
+
+    @property
+    def total_neurons(self) -> int:
+        """All neurons, bias neurons included (``fann_get_total_neurons`` + the output bias)."""
+        return int(self._net.total_neurons)
+
+    @property
+    def total_connections(self) -> int:
+        """Number of weights."""
+        return int(self._net.total_connections)
+
+    @property
+    def connection_rate(self) -> float:
+        return float(self._net.connection_rate)
+
+    @property
+    def shortcut(self) -> bool:
+        return bool(self._net.shortcut)
+
+    def __repr__(self) -> str:
+        return (
+            f"Network(layers={list(self.layers)}, connections={self.total_connections}, "
+            f"shortcut={self.shortcut}, training_algorithm={self.training_algorithm!r})"
+        )
+
+    def _layer_indices(self, layer: Layer | None) -> list[int]:
+        n = len(self.layers)
+        if layer is None:
+            return list(range(1, n))
+        if layer == "hidden":
+            return list(range(1, n - 1))
+        if layer == "output":
+            return [n - 1]
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer < n:
+            raise ConfigError(f"layer must be 'hidden', 'output' or an integer in [1, {n - 1}], got {layer!r}")
+        return [int(layer)]
+
+    def set_activation(
+        self,
+        function: str | None = None,
+        *,
+        steepness: float | None = None,
+        layer: Layer | None = None,
+        neuron: int | None = None,
+    ) -> None:
+        """Set the activation function and/or steepness of neurons.
+
+        ``layer`` is ``"hidden"``, ``"output"``, an index (1 is the first hidden layer) or None
+        for every layer; ``neuron`` picks one neuron of that layer. As in FANN, setting a whole
+        layer also sets its bias neuron.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([3, 5, 2])
+        >>> net.set_activation("elliot", steepness=0.7, layer=1)
+        >>> net.set_activation("linear", layer="output", neuron=1)
+        >>> net.get_activation(2, 1)
+        ('linear', 0.5)
+        """
+        if function is None and steepness is None:
+            raise ConfigError("give an activation function, a steepness, or both")
+        index = None if function is None else _activation_index(function)
+        layers = self._layer_indices(layer)
+        if neuron is not None and len(layers) != 1:
+            raise ConfigError("neuron needs a single layer")
+        target = -1 if neuron is None else int(neuron)
+        for l in layers:
+            if neuron is not None and not 0 <= target < self.layers[l]:
+                raise ConfigError(f"layer {l} has neurons 0..{self.layers[l] - 1}, got neuron {neuron!r}")
+            if index is not None:
+                self._net.set_activation(l, target, index)
+            if steepness is not None:
+                self._net.set_steepness(l, target, float(steepness))
+
+    def get_activation(self, layer: int, neuron: int) -> tuple[str, float]:
+        """(function name, steepness) of one neuron."""
+        index, steepness = self._net.get_activation(self._layer_indices(layer)[0], int(neuron))
+        return ACTIVATIONS[index], float(steepness)
+
+    # ---- weights ----
+
+    @property
+    def weights(self) -> np.ndarray:
+        """A copy of all weights (float32), in FANN's connection order; assign to replace them."""
+        out = np.empty(self.total_connections, dtype=np.float32)
+        self._net.read_weights(out)
+        return out
+
+    @weights.setter
+    def weights(self, values: Any) -> None:
+        w, _ = as_matrix(np.asarray(values).reshape(1, -1), self.total_connections, "weights")
+        self._net.write_weights(w.ravel())
+        self._reset_training()
+
+    def connections(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(from_neuron, to_neuron, weight) of every connection (``fann_get_connection_array``).
+
+        Neurons are numbered as in a .net file: inputs, then each layer, bias neurons included.
+        """
+        n, c = self.total_neurons, self.total_connections
+        con_start = np.empty(n + 1, dtype=np.uint32)
+        src = np.empty(c, dtype=np.uint32)
+        act = np.empty(n, dtype=np.uint8)
+        steep = np.empty(n, dtype=np.float32)
+        self._net.read_structure(con_start, src, act, steep)
+        dst = np.repeat(np.arange(n, dtype=np.uint32), np.diff(con_start))
+        return src, dst, self.weights
+
+    def randomize_weights(self, low: float = -0.1, high: float = 0.1, *, seed: int | None = None) -> None:
+        """Draw every weight uniformly from [low, high] (``fann_randomize_weights``)."""
+        self._net.randomize_weights(float(low), float(high), self._next_seed() if seed is None else as_seed(seed))
+        self._reset_training()
+
+    def init_weights(self, data: TrainingData, *, seed: int | None = None) -> None:
+        """Nguyen-Widrow initialisation from the data's input range (``fann_init_weights``)."""
+        _check_data(data)
+        self._net.init_weights(data.inputs, self._next_seed() if seed is None else as_seed(seed))
+        self._reset_training()
+
+    # ---- running ----
+
+    def run(self, inputs: Any) -> np.ndarray:
+        """Outputs for one sample (shape (num_input,) -> (num_output,)) or a batch
+        ((n, num_input) -> (n, num_output)), float32. The batch runs in one C call with the
+        GIL released. Any real dtype and memory layout is accepted.
+
+        Raises ShapeError for a wrong shape and NumericError for NaN or infinite inputs.
+        """
+        x, single = as_matrix(inputs, self.num_input, "inputs")
+        y = np.empty((x.shape[0], self.num_output), dtype=np.float32)
+        self._net.run(x, y)
+        return y[0] if single else y
+
+    # ---- training ----
+
+    def _trainer_for_training(self) -> _core.Trainer:
+        if self._trainer is None:
+            self._trainer = _core.Trainer(self._net, self._next_seed())
+        return self._trainer
+
+    @property
+    def mse(self) -> float:
+        """Mean squared error of the last :meth:`train_epoch`, :meth:`train` or :meth:`test`."""
+        return self._mse
+
+    @property
+    def bit_fail(self) -> int:
+        """Failed bits (outputs off by at least bit_fail_limit) of the last epoch or test."""
+        return self._bit_fail
+
+    def train_epoch(self, data: TrainingData) -> float:
+        """One epoch of the current training_algorithm over data; returns its MSE, as
+        ``fann_train_epoch`` does (the error measured while training, before the update)."""
+        _check_data(data, self)
+        self._mse, self._bit_fail = self._trainer_for_training().epoch(self._net, data.inputs, data.outputs)
+        return self._mse
+
+    def train(
+        self,
+        data: TrainingData,
+        *,
+        max_epochs: int = 1000,
+        target_error: float = 1e-3,
+        callback: Callback | None = None,
+    ) -> np.ndarray:
+        """Train until max_epochs or until the stop function reaches target_error
+        (``fann_train_on_data``).
+
+        With train_stop_function ``"mse"`` training stops when the epoch's MSE is at most
+        target_error; with ``"bit"``, when its failed bits are. ``callback(epoch, mse,
+        bit_fail)`` runs after every epoch (epochs count from 1); returning True stops training.
+
+        Returns the MSE of every epoch trained, as a float array.
+        """
+        if isinstance(max_epochs, bool) or not isinstance(max_epochs, (int, np.integer)) or max_epochs < 0:
+            raise ConfigError(f"max_epochs must be a non-negative integer, got {max_epochs!r}")
+        if not np.isfinite(target_error):
+            raise ConfigError(f"target_error must be finite, got {target_error!r}")
+        history = []
+        for epoch in range(1, int(max_epochs) + 1):
+            mse = self.train_epoch(data)
+            history.append(mse)
+            reached = (self._bit_fail if self.train_stop_function == "bit" else mse) <= target_error
+            if callback is not None and callback(epoch, mse, self._bit_fail) is True:
+                break
+            if reached:
+                break
+        return np.asarray(history, dtype=np.float64)
+
+    def train_sample(self, inputs: Any, desired: Any) -> None:
+        """One incremental backpropagation step on one pair (``fann_train``)."""
+        x, _ = as_matrix(np.asarray(inputs).reshape(1, -1), self.num_input, "inputs")
+        y, _ = as_matrix(np.asarray(desired).reshape(1, -1), self.num_output, "desired")
+        self._trainer_for_training().sample(self._net, x[0], y[0])
+
+    def test(self, data: TrainingData) -> float:
+        """MSE of the network on data without training (``fann_test_data``); also sets
+        :attr:`mse` and :attr:`bit_fail`."""
+        _check_data(data, self)
+        self._mse, self._bit_fail = self._net.test(data.inputs, data.outputs)
+        return self._mse
+
+    # ---- scaling ----
+
+    def set_scaling(
+        self,
+        data: TrainingData,
+        *,
+        input_range: tuple[float, float] | None = (-1.0, 1.0),
+        output_range: tuple[float, float] | None = (-1.0, 1.0),
+    ) -> None:
+        """Compute scaling parameters from data (``fann_set_scaling_params``): each input and
+        output column is standardised by its mean and deviation, then mapped so that one
+        deviation spans the given range. None leaves that side as it is."""
+        _check_data(data, self)
+        if input_range is None and output_range is None:
+            raise ConfigError("give input_range, output_range or both")
+        which = 2 if input_range is not None and output_range is not None else (0 if output_range is None else 1)
+        lo_in, hi_in = input_range or (-1.0, 1.0)
+        lo_out, hi_out = output_range or (-1.0, 1.0)
+        self._net.set_scaling(data.inputs, data.outputs, which, lo_in, hi_in, lo_out, hi_out)
+
+    def clear_scaling(self) -> None:
+        """Reset scaling parameters to the identity-like defaults (``fann_clear_scaling_params``)."""
+        self._net.clear_scaling()
+
+    @property
+    def has_scaling(self) -> bool:
+        """True when the network carries scaling parameters (saved in its .net file)."""
+        return bool(self._net.has_scaling)
+
+    def _scaled(self, values: Any, op: int, columns: int, name: str) -> np.ndarray:
+        out, single = as_matrix(values, columns, name)
+        if isinstance(values, np.ndarray) and np.shares_memory(out, values):
+            out = out.copy()  # scaling works in place; never on the caller's array
+        self._net.scale(op, out)
+        return out[0] if single else out
+
+    def scale_input(self, inputs: Any) -> np.ndarray:
+        """Inputs mapped by the scaling parameters (``fann_scale_input``), as a new array."""
+        return self._scaled(inputs, 0, self.num_input, "inputs")
+
+    def scale_output(self, outputs: Any) -> np.ndarray:
+        """Desired outputs mapped by the scaling parameters (``fann_scale_output``)."""
+        return self._scaled(outputs, 1, self.num_output, "outputs")
+
+    def descale_input(self, inputs: Any) -> np.ndarray:
+        """The inverse of :meth:`scale_input` (``fann_descale_input``)."""
+        return self._scaled(inputs, 2, self.num_input, "inputs")
+
+    def descale_output(self, outputs: Any) -> np.ndarray:
+        """The inverse of :meth:`scale_output`: network outputs back in data units."""
+        return self._scaled(outputs, 3, self.num_output, "outputs")
+
+    def scale_data(self, data: TrainingData) -> TrainingData:
+        """A scaled copy of data (``fann_scale_train``)."""
+        return TrainingData(self.scale_input(data.inputs), self.scale_output(data.outputs))
+
+    def descale_data(self, data: TrainingData) -> TrainingData:
+        """A descaled copy of data (``fann_descale_train``)."""
+        return TrainingData(self.descale_input(data.inputs), self.descale_output(data.outputs))
+
+    # ---- files and copies ----
+
+    def to_fann_text(self) -> bytes:
+        """The network as FANN_FLO_2.1 text, byte for byte what libfann 2.2 writes."""
+        return self._net.format_fann()
+
+    @classmethod
+    def from_fann_text(cls, text: bytes | str, *, source: str = "<text>") -> Network:
+        """A network from FANN_FLO_2.1 (or 2.0) text."""
+        raw = text.encode() if isinstance(text, str) else bytes(text)
+        return cls._wrap(_core.Net.parse_fann(raw, source))
+
+    def save(self, path: PathLike) -> None:
+        """Write a FANN_FLO_2.1 ``.net`` file that libfann 2.2 reads (``fann_save``).
+
+        The file is replaced atomically: a crash leaves the previous file intact.
+        """
+        write_atomic(path, self.to_fann_text())
+
+    @classmethod
+    def load(cls, path: PathLike) -> Network:
+        """Read a FANN float ``.net`` file (``fann_create_from_file``).
+
+        Raises FormatError naming the file and line of the first problem.
+        """
+        return cls.from_fann_text(read_bytes(path), source=os.fspath(path))
+
+    def copy(self) -> Network:
+        """An independent copy (structure, weights, parameters; not the training history)."""
+        clone = Network._wrap(self._net.copy())
+        clone._rng = np.random.default_rng(self._next_seed())
+        return clone
+
+    def __copy__(self) -> Network:
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict) -> Network:
+        return self.copy()
+
+    def __getstate__(self) -> dict:
+        # The .net text rounds some header values to six decimals; carry them exactly beside it.
+        params = [self._net.get_param(i) for i in range(len(_PARAM_INDEX))]
+        scaling = np.empty(4 * (self.num_input + self.num_output), dtype=np.float32)
+        self._net.read_scaling(scaling)
+        return {"fann": self.to_fann_text(), "params": params, "scaling": scaling.tobytes()}
+
+    def __setstate__(self, state: dict) -> None:
+        net = _core.Net.parse_fann(state["fann"], "<pickle>")
+        for i, value in enumerate(state["params"]):
+            net.set_param(i, value)
+        if net.has_scaling:
+            net.write_scaling(np.frombuffer(state["scaling"], dtype=np.float32))
+        self._attach(net)
+
+
+def _check_data(data: Any, net: Network | None = None) -> None:
+    if not isinstance(data, TrainingData):
+        raise ConfigError(f"expected TrainingData, got {type(data).__name__}")
+    if net is not None and (data.num_input, data.num_output) != (net.num_input, net.num_output):
+        raise ShapeError(
+            f"the network has {net.num_input} inputs and {net.num_output} outputs, the data "
+            f"{data.num_input} and {data.num_output}"
+        )
