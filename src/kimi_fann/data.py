@@ -74,9 +74,9 @@ class TrainingData:
 
         Examples
         --------
-        >>> import kimi_fann as kf, tempfile, os
-        >>> path = os.path.join(tempfile.mkdtemp(), "xor.data")
-        >>> _ = open(path, "w").write("2 2 1\\n0 0\\n0\\n1 1\\n0\\n")
+        >>> import kimi_fann as kf, pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "xor.data"
+        >>> _ = path.write_text("2 2 1\\n0 0\\n0\\n1 1\\n0\\n")
         >>> kf.TrainingData.load(path).inputs.tolist()
         [[0.0, 0.0], [1.0, 1.0]]
         """
