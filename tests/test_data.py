@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import kimi_fann as kf
+from fannsets import fann_dataset
 from kimi_fann import errors
 
 
@@ -53,8 +54,6 @@ def test_file_round_trip_is_exact(tmp_path) -> None:
 
 
 def test_reads_fann_benchmark_files() -> None:
-    from conftest import fann_dataset
-
     train, test = fann_dataset("thyroid")
     assert (len(train), train.num_input, train.num_output) == (3600, 21, 3)
     assert len(test) == 3600
