@@ -20,12 +20,16 @@ STRUCTURES = ["standard", "sparse", "shortcut"]
 
 
 def libfann_net(structure: str, layers: list[int], seed: int) -> fannref.FloatNet:
-    fannref.FloatNet.seed(seed)
+    """A libfann network; seed drives the weights drawn next (fann_create_* itself reseeds
+    rand() from /dev/urandom, so sparse connections differ from run to run)."""
     if structure == "standard":
-        return fannref.FloatNet.standard(layers)
-    if structure == "sparse":
-        return fannref.FloatNet.sparse(0.5, layers)
-    return fannref.FloatNet.shortcut(layers)
+        fann = fannref.FloatNet.standard(layers)
+    elif structure == "sparse":
+        fann = fannref.FloatNet.sparse(0.5, layers)
+    else:
+        fann = fannref.FloatNet.shortcut(layers)
+    fannref.FloatNet.seed(seed)
+    return fann
 
 
 def exchange(fann: fannref.FloatNet, tmp_path) -> kf.Network:

@@ -109,8 +109,17 @@ static void backpropagate(const kf_net *net, kf_trainer *t)
     for (l = net->num_layers - 1; l >= 2; l--) {
         for (j = net->layer_start[l]; j < net->layer_start[l + 1]; j++) {
             const float e = t->errors[j];
-            for (k = net->con_start[j + 1]; k-- > net->con_start[j];)
-                t->errors[net->con_src[k]] += e * net->weights[k];
+            const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
+            /* Each source appears once per neuron, so the order within a neuron is free. */
+            if (n > 0 && net->contiguous[j]) {
+                float *restrict err = t->errors + net->con_src[k0];
+                const float *restrict w = net->weights + k0;
+                for (k = 0; k < n; k++)
+                    err[k] += e * w[k];
+            } else {
+                for (k = k0; k < k0 + n; k++)
+                    t->errors[net->con_src[k]] += e * net->weights[k];
+            }
         }
         for (j = net->layer_start[l - 1]; j < net->layer_start[l]; j++)
             t->errors[j] *= kf_activation_derived((kf_activation)net->activation[j], net->steepness[j],
@@ -124,8 +133,16 @@ static void update_slopes(const kf_net *net, kf_trainer *t)
     uint32_t j, k;
     for (j = net->layer_start[1]; j < net->total_neurons; j++) {
         const float e = t->errors[j];
-        for (k = net->con_start[j]; k < net->con_start[j + 1]; k++)
-            t->slopes[k] += e * t->values[net->con_src[k]];
+        const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
+        if (n > 0 && net->contiguous[j]) {
+            float *restrict slope = t->slopes + k0;
+            const float *restrict v = t->values + net->con_src[k0];
+            for (k = 0; k < n; k++)
+                slope[k] += e * v[k];
+        } else {
+            for (k = k0; k < k0 + n; k++)
+                t->slopes[k] += e * t->values[net->con_src[k]];
+        }
     }
 }
 
@@ -136,10 +153,22 @@ static void update_weights_incremental(kf_net *net, kf_trainer *t)
     uint32_t j, k;
     for (j = net->layer_start[1]; j < net->total_neurons; j++) {
         const float e = t->errors[j] * learning_rate;
-        for (k = net->con_start[j]; k < net->con_start[j + 1]; k++) {
-            const float delta = e * t->values[net->con_src[k]] + momentum * t->prev_deltas[k];
-            net->weights[k] += delta;
-            t->prev_deltas[k] = delta;
+        const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
+        float *restrict w = net->weights + k0;
+        float *restrict prev = t->prev_deltas + k0;
+        if (n > 0 && net->contiguous[j]) {
+            const float *restrict v = t->values + net->con_src[k0];
+            for (k = 0; k < n; k++) {
+                const float delta = e * v[k] + momentum * prev[k];
+                w[k] += delta;
+                prev[k] = delta;
+            }
+        } else {
+            for (k = 0; k < n; k++) {
+                const float delta = e * t->values[net->con_src[k0 + k]] + momentum * prev[k];
+                w[k] += delta;
+                prev[k] = delta;
+            }
         }
     }
 }
