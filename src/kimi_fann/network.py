@@ -171,7 +171,7 @@ class Network:
         sizes = list(layers)
         if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
             raise ConfigError(f"layers must be at least two positive integers, got {layers!r}")
-        if not (isinstance(connection_rate, (int, float)) and 0 < connection_rate <= 1):
+        if not (isinstance(connection_rate, (int, float, np.integer, np.floating)) and 0 < connection_rate <= 1):
             raise ConfigError(f"connection_rate must be in (0, 1], got {connection_rate!r}")
         if shortcut and connection_rate < 1:
             raise ConfigError("shortcut networks are fully connected: connection_rate must be 1")
