@@ -110,6 +110,26 @@ def available() -> bool:
     return _float_lib() is not None
 
 
+@lru_cache(maxsize=None)
+def _fixed_lib():
+    lib = _load("fixedfann")
+    if lib is None:
+        return None
+    lib.fann_create_from_file.restype, lib.fann_create_from_file.argtypes = _P, [ctypes.c_char_p]
+    lib.fann_destroy.restype, lib.fann_destroy.argtypes = None, [_P]
+    lib.fann_run.restype = ctypes.POINTER(ctypes.c_int)
+    lib.fann_run.argtypes = [_P, ctypes.POINTER(ctypes.c_int)]
+    for name in ("fann_get_num_input", "fann_get_num_output", "fann_get_decimal_point", "fann_get_multiplier"):
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = _U, [_P]
+    return lib
+
+
+def fixed_available() -> bool:
+    """True when libfixedfann 2.2 can be loaded."""
+    return _fixed_lib() is not None
+
+
 def _floats(values) -> ctypes.Array:
     array = np.ascontiguousarray(values, dtype=np.float32)
     return (ctypes.c_float * array.size)(*array.tolist())
@@ -227,6 +247,10 @@ class FloatNet:
         if _float_lib().fann_save(self.handle, path.encode()) != 0:
             raise RuntimeError(f"libfann could not save {path}")
 
+    def save_to_fixed(self, path: str) -> int:
+        """fann_save_to_fixed; returns the decimal point libfann computed."""
+        return int(_float_lib().fann_save_to_fixed(self.handle, path.encode()))
+
     def run(self, x) -> np.ndarray:
         out = _float_lib().fann_run(self.handle, _floats(x))
         return np.ctypeslib.as_array(out, shape=(self.num_output,)).copy()
@@ -251,3 +275,44 @@ class FloatNet:
             _float_lib().fann_scale_input(self.handle, buf)
             rows.append(list(buf))
         return np.array(rows, dtype=np.float32)
+
+
+class FixedNet:
+    """A struct fann* of libfixedfann (FANN_FIX_2.0 networks, int inputs and outputs)."""
+
+    def __init__(self, ptr) -> None:
+        if not ptr:
+            raise RuntimeError("libfixedfann could not load the network")
+        self._ptr = ptr
+
+    @classmethod
+    def load(cls, path: str) -> FixedNet:
+        return cls(_fixed_lib().fann_create_from_file(path.encode()))
+
+    def close(self) -> None:
+        if self._ptr:
+            _fixed_lib().fann_destroy(self._ptr)
+            self._ptr = None
+
+    def __del__(self) -> None:
+        self.close()
+
+    @property
+    def decimal_point(self) -> int:
+        return _fixed_lib().fann_get_decimal_point(self._ptr)
+
+    @property
+    def multiplier(self) -> int:
+        return _fixed_lib().fann_get_multiplier(self._ptr)
+
+    def run(self, x) -> np.ndarray:
+        """fann_run on one row of ints (libfixedfann prints a warning for |x| > multiplier)."""
+        n_in, n_out = _fixed_lib().fann_get_num_input(self._ptr), _fixed_lib().fann_get_num_output(self._ptr)
+        row = np.ascontiguousarray(x, dtype=np.int32)
+        if row.shape != (n_in,):
+            raise ValueError(f"expected {n_in} inputs")
+        out = _fixed_lib().fann_run(self._ptr, (ctypes.c_int * n_in)(*row.tolist()))
+        return np.array([out[i] for i in range(n_out)], dtype=np.int32)
+
+    def run_batch(self, X) -> np.ndarray:
+        return np.array([self.run(row) for row in np.asarray(X)], dtype=np.int32)

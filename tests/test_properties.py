@@ -29,7 +29,7 @@ def test_data_text_round_trip_is_exact(inputs: np.ndarray, n_out: int) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_never_crash_the_parsers(blob: bytes) -> None:
-    for parse in (kf.TrainingData.from_fann_text, kf.Network.from_fann_text):
+    for parse in (kf.TrainingData.from_fann_text, kf.Network.from_fann_text, kf.FixedNetwork.from_fann_text):
         try:
             parse(blob)
         except errors.FormatError:
@@ -66,3 +66,21 @@ def test_net_text_round_trip_for_any_structure(layers: list[int], rate: float, s
     assert back.to_fann_text() == net.to_fann_text()
     x = np.linspace(-1, 1, layers[0], dtype=np.float32)
     np.testing.assert_array_equal(back.run(x), net.run(x))
+
+
+FIXED = kf.Network([3, 4, 2], connection_rate=0.7, seed=1).to_fixed().to_fann_text()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, len(FIXED) - 1), st.integers(0, 255), st.booleans())
+def test_corrupted_fixed_files_fail_cleanly(at: int, byte: int, delete: bool) -> None:
+    text = FIXED[:at] + (b"" if delete else bytes([byte])) + FIXED[at + 1 :]
+    try:
+        net = kf.FixedNetwork.from_fann_text(text)
+    except (errors.FormatError, errors.LimitError):
+        return
+    try:
+        out = net.run_raw(np.zeros(net.num_input, dtype=np.int32))
+    except errors.ConfigError:  # e.g. an activation libfixedfann cannot run
+        return
+    assert out.shape == (net.num_output,)

@@ -335,6 +335,46 @@ kf_status kf_net_test(const kf_net *net, const kf_data *data, float *scratch, ui
 kf_status kf_net_parse_fann(const char *text, size_t len, kf_net **out, kf_diag *diag);
 kf_status kf_net_format_fann(const kf_net *net, char **text, size_t *len);
 
+/* ---------------------------------------------------------------------------------------------
+ * FANN fixed point (FANN_FIX_2.0, libfixedfann 2.2): integers with decimal_point fractional
+ * bits, run exactly as libfixedfann's fann_run runs them (truncating products, its stepwise
+ * sigmoids). Activations libfixedfann cannot run (elliot, gaussian, sin, cos, relu) are refused.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct kf_fixnet {
+    uint32_t num_layers, network_type;
+    float connection_rate;
+    uint32_t num_input, num_output, total_neurons, total_connections;
+    uint32_t decimal_point;   /* fractional bits (0..30) */
+    int32_t multiplier;       /* 1 << decimal_point: the integer for 1.0 */
+    uint32_t *layer_start;    /* as in kf_net */
+    uint32_t *con_start;
+    uint32_t *con_src;
+    int32_t *weights;         /* [total_connections] */
+    uint8_t *activation;      /* [total_neurons] kf_activation */
+    int32_t *steepness;       /* [total_neurons] */
+    uint8_t *contiguous;      /* [total_neurons] */
+    /* The stepwise sigmoids' breakpoints (values) and levels (results), from the multiplier as
+     * fann_update_stepwise computes them. */
+    int32_t sigmoid_values[6], sigmoid_results[6];
+    int32_t sigmoid_symmetric_values[6], sigmoid_symmetric_results[6];
+    kf_params params;         /* kept for the file; bit_fail_limit etc. in fixed point below */
+    int32_t bit_fail_limit, cascade_candidate_limit, cascade_weight_multiplier;
+    int32_t cascade_activation_steepnesses[KF_MAX_CASCADE_LIST];
+} kf_fixnet;
+
+void kf_fixnet_free(kf_fixnet *net);
+kf_status kf_fixnet_parse_fann(const char *text, size_t len, kf_fixnet **out, kf_diag *diag);
+kf_status kf_fixnet_format_fann(const kf_fixnet *net, char **text, size_t *len);
+/* The fixed-point version of a float network, with the decimal point fann_save_to_fixed
+ * chooses and its rounding of every value. */
+kf_status kf_net_to_fixnet(const kf_net *net, kf_fixnet **out);
+/* Integers of scratch that kf_fixnet_run needs. */
+uint64_t kf_fixnet_scratch_ints(const kf_fixnet *net);
+/* Run n samples of num_input integers; writes n x num_output integers. */
+kf_status kf_fixnet_run(const kf_fixnet *net, const int32_t *in, uint64_t n, int32_t *out, int32_t *scratch,
+                        uint64_t scratch_ints);
+
 #ifdef __cplusplus
 }
 #endif

@@ -33,6 +33,17 @@ kf_status kf_params_set(kf_params *params, kf_param p, double value);
  * layer_start, con_start and the rest are left for the caller to fill. */
 kf_status kf_net_alloc(uint32_t num_layers, uint32_t total_neurons, uint32_t total_connections,
                        uint32_t num_input, uint32_t num_output, kf_net **out);
+/* The connection structure shared by float and fixed-point networks. */
+typedef struct kf_structure {
+    uint32_t num_layers, network_type, total_neurons, total_connections;
+    const uint32_t *layer_start, *con_start, *con_src;
+    const uint8_t *activation;
+} kf_structure;
+
+/* Check layer sizes, connection ranges, feed-forward sources and activation values; set
+ * contiguous[j] for neurons that read consecutive sources. KF_E_FORMAT with a reason. */
+kf_status kf_structure_check(const kf_structure *st, uint8_t *contiguous, kf_diag *diag);
+
 /* Check the structure (indices, counts, activations, steepness) and compute `contiguous`.
  * Called after creation and after parsing; returns KF_E_FORMAT with a reason in diag. */
 kf_status kf_net_finish(kf_net *net, kf_diag *diag);
@@ -80,6 +91,7 @@ void kf_scan_space(kf_scan *s);
 int kf_scan_literal(kf_scan *s, const char *literal);
 /* Read a number after skipping whitespace; 0 and a diagnostic naming `what` on failure. */
 int kf_scan_u32(kf_scan *s, uint32_t *value, const char *what);
+int kf_scan_i32(kf_scan *s, int32_t *value, const char *what);
 int kf_scan_float(kf_scan *s, float *value, const char *what);
 /* `key=` then a number, as FANN's header lines. */
 int kf_scan_key_u32(kf_scan *s, const char *key, uint32_t *value);

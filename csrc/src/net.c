@@ -147,77 +147,90 @@ uint32_t kf_net_layer_of(const kf_net *net, uint32_t neuron)
     return lo;
 }
 
-kf_status kf_net_finish(kf_net *net, kf_diag *diag)
+kf_status kf_structure_check(const kf_structure *st, uint8_t *contiguous, kf_diag *diag)
 {
     uint32_t l, j, k;
-    const uint32_t L = net->num_layers, N = net->total_neurons;
-    if (net->network_type > KF_NET_SHORTCUT) {
-        kf_diag_set(diag, 0, "network_type %u is neither 0 (layer) nor 1 (shortcut)", net->network_type);
+    const uint32_t L = st->num_layers, N = st->total_neurons;
+    if (st->network_type > KF_NET_SHORTCUT) {
+        kf_diag_set(diag, 0, "network_type %u is neither 0 (layer) nor 1 (shortcut)", st->network_type);
         return KF_E_FORMAT;
     }
-    if (!isfinite(net->connection_rate) || net->connection_rate < 0) {
-        kf_diag_set(diag, 0, "connection_rate must be a finite number >= 0");
-        return KF_E_FORMAT;
-    }
-    if (net->layer_start[0] != 0 || net->layer_start[L] != N) {
-        kf_diag_set(diag, 0, "layer sizes add up to %u neurons, expected %u", net->layer_start[L], N);
+    if (st->layer_start[0] != 0 || st->layer_start[L] != N) {
+        kf_diag_set(diag, 0, "layer sizes add up to %u neurons, expected %u", st->layer_start[L], N);
         return KF_E_FORMAT;
     }
     for (l = 0; l < L; l++) {
-        uint32_t size = net->layer_start[l + 1] - net->layer_start[l];
-        uint32_t min = (l == 0 || net->network_type == KF_NET_LAYER) ? 2u : 1u;
-        if (net->layer_start[l + 1] < net->layer_start[l] || size < min) {
-            kf_diag_set(diag, 0, "layer %u has %u neurons (bias included); at least %u are needed", l,
-                        size, min);
+        uint32_t size = st->layer_start[l + 1] - st->layer_start[l];
+        uint32_t min = (l == 0 || st->network_type == KF_NET_LAYER) ? 2u : 1u;
+        if (st->layer_start[l + 1] < st->layer_start[l] || size < min) {
+            kf_diag_set(diag, 0, "layer %u has %u neurons (bias included); at least %u are needed", l, size, min);
             return KF_E_FORMAT;
         }
     }
-    if (net->num_input != kf_net_layer_size(net, 0) || net->num_output != kf_net_layer_size(net, L - 1)) {
-        kf_diag_set(diag, 0, "input/output sizes disagree with the layer sizes");
-        return KF_E_FORMAT;
-    }
-    if (net->con_start[0] != 0 || net->con_start[N] != net->total_connections) {
-        kf_diag_set(diag, 0, "neurons declare %u connections in all, expected %u", net->con_start[N],
-                    net->total_connections);
+    if (st->con_start[0] != 0 || st->con_start[N] != st->total_connections) {
+        kf_diag_set(diag, 0, "neurons declare %u connections in all, expected %u", st->con_start[N],
+                    st->total_connections);
         return KF_E_FORMAT;
     }
     for (l = 0; l < L; l++) {
-        for (j = net->layer_start[l]; j < net->layer_start[l + 1]; j++) {
-            uint32_t k0 = net->con_start[j], k1 = net->con_start[j + 1];
+        for (j = st->layer_start[l]; j < st->layer_start[l + 1]; j++) {
+            uint32_t k0 = st->con_start[j], k1 = st->con_start[j + 1];
             if (k1 < k0) {
                 kf_diag_set(diag, 0, "neuron %u has a negative connection count", j);
                 return KF_E_FORMAT;
             }
-            if (net->activation[j] >= KF_ACTIVATION_COUNT_) {
+            if (st->activation[j] >= KF_ACTIVATION_COUNT_) {
                 kf_diag_set(diag, 0, "neuron %u: activation function %u is not one of 0..%u", j,
-                            net->activation[j], KF_ACTIVATION_COUNT_ - 1);
-                return KF_E_FORMAT;
-            }
-            if (!isfinite(net->steepness[j])) {
-                kf_diag_set(diag, 0, "neuron %u: steepness is not finite", j);
+                            st->activation[j], KF_ACTIVATION_COUNT_ - 1);
                 return KF_E_FORMAT;
             }
             if (l == 0 && k1 != k0) {
                 kf_diag_set(diag, 0, "input neuron %u has %u incoming connections, expected 0", j, k1 - k0);
                 return KF_E_FORMAT;
             }
-            net->contiguous[j] = 1;
+            contiguous[j] = 1;
             for (k = k0; k < k1; k++) {
                 /* Feed-forward: a neuron reads only neurons of earlier layers. */
-                if (net->con_src[k] >= net->layer_start[l]) {
+                if (st->con_src[k] >= st->layer_start[l]) {
                     kf_diag_set(diag, 0, "connection %u of neuron %u (layer %u) reads neuron %u, which is "
-                                "not in an earlier layer", k - k0, j, l, net->con_src[k]);
+                                "not in an earlier layer", k - k0, j, l, st->con_src[k]);
                     return KF_E_FORMAT;
                 }
-                if (!isfinite(net->weights[k])) {
-                    kf_diag_set(diag, 0, "connection %u: weight is not finite", k);
-                    return KF_E_FORMAT;
-                }
-                if (net->con_src[k] != net->con_src[k0] + (k - k0))
-                    net->contiguous[j] = 0;
+                if (st->con_src[k] != st->con_src[k0] + (k - k0))
+                    contiguous[j] = 0;
             }
         }
     }
+    return KF_OK;
+}
+
+kf_status kf_net_finish(kf_net *net, kf_diag *diag)
+{
+    const kf_structure st = {net->num_layers, net->network_type, net->total_neurons, net->total_connections,
+                             net->layer_start, net->con_start, net->con_src, net->activation};
+    uint32_t j, k;
+    kf_status status;
+    if (!isfinite(net->connection_rate) || net->connection_rate < 0) {
+        kf_diag_set(diag, 0, "connection_rate must be a finite number >= 0");
+        return KF_E_FORMAT;
+    }
+    status = kf_structure_check(&st, net->contiguous, diag);
+    if (status != KF_OK)
+        return status;
+    if (net->num_input != kf_net_layer_size(net, 0) || net->num_output != kf_net_layer_size(net, net->num_layers - 1)) {
+        kf_diag_set(diag, 0, "input/output sizes disagree with the layer sizes");
+        return KF_E_FORMAT;
+    }
+    for (j = 0; j < net->total_neurons; j++)
+        if (!isfinite(net->steepness[j])) {
+            kf_diag_set(diag, 0, "neuron %u: steepness is not finite", j);
+            return KF_E_FORMAT;
+        }
+    for (k = 0; k < net->total_connections; k++)
+        if (!isfinite(net->weights[k])) {
+            kf_diag_set(diag, 0, "connection %u: weight is not finite", k);
+            return KF_E_FORMAT;
+        }
     return KF_OK;
 }
 

@@ -164,6 +164,36 @@ int kf_scan_u32(kf_scan *s, uint32_t *value, const char *what)
     return 1;
 }
 
+int kf_scan_i32(kf_scan *s, int32_t *value, const char *what)
+{
+    char buf[48], seen[32];
+    size_t n, i;
+    uint64_t v = 0;
+    int negative;
+    kf_scan_space(s);
+    n = scan_token(s, buf, sizeof buf);
+    if (n == 0)
+        return kf_scan_fail(s, "expected %s (an integer), found %s", what, scan_excerpt(s, seen, sizeof seen));
+    negative = buf[0] == '-';
+    i = (buf[0] == '-' || buf[0] == '+') ? 1 : 0;
+    if (i == n)
+        return kf_scan_fail(s, "expected %s (an integer), found \"%s\"", what, buf);
+    for (; i < n; i++) {
+        if (buf[i] < '0' || buf[i] > '9')
+            return kf_scan_fail(s, "expected %s (an integer), found \"%s\"", what, buf);
+        v = v * 10u + (uint64_t)(buf[i] - '0');
+        if (v > (negative ? (uint64_t)INT32_MAX + 1u : (uint64_t)UINT32_MAX))
+            return kf_scan_fail(s, "%s does not fit in 32 bits: \"%s\"", what, buf);
+    }
+    s->p += n;
+    /* Values above INT32_MAX wrap, as glibc's scanf("%d") does: libfann prints some ints with %u. */
+    if (negative)
+        *value = v == (uint64_t)INT32_MAX + 1u ? INT32_MIN : -(int32_t)v;
+    else
+        *value = v > INT32_MAX ? (int32_t)(v - 4294967296ll) : (int32_t)v;
+    return 1;
+}
+
 int kf_scan_float(kf_scan *s, float *value, const char *what)
 {
     char buf[64], seen[32];

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from . import errors
 from .data import TrainingData
+from .fixed import FixedNetwork
 from .network import ACTIVATIONS, TRAINING_ALGORITHMS, Network
 
 __version__ = "0.1.0"
 
-__all__ = ["Network", "TrainingData", "ACTIVATIONS", "TRAINING_ALGORITHMS", "errors", "__version__"]
+__all__ = ["Network", "FixedNetwork", "TrainingData", "ACTIVATIONS", "TRAINING_ALGORITHMS", "errors", "__version__"]

@@ -122,12 +122,40 @@ cdef extern from "kfann.h" nogil:
     kf_status kf_net_parse_fann(const char *text, size_t len, kf_net **out, kf_diag *diag)
     kf_status kf_net_format_fann(const kf_net *net, char **text, size_t *len)
 
+    ctypedef struct kf_fixnet:
+        uint32_t num_layers
+        uint32_t network_type
+        uint32_t num_input
+        uint32_t num_output
+        uint32_t total_neurons
+        uint32_t total_connections
+        uint32_t decimal_point
+        int32_t multiplier
+        uint32_t *layer_start
+        uint8_t *activation
+        int32_t *weights
+
+    void kf_fixnet_free(kf_fixnet *net)
+    kf_status kf_fixnet_parse_fann(const char *text, size_t len, kf_fixnet **out, kf_diag *diag)
+    kf_status kf_fixnet_format_fann(const kf_fixnet *net, char **text, size_t *len)
+    kf_status kf_net_to_fixnet(const kf_net *net, kf_fixnet **out)
+    uint64_t kf_fixnet_scratch_ints(const kf_fixnet *net)
+    kf_status kf_fixnet_run(const kf_fixnet *net, const int32_t *inp, uint64_t n, int32_t *out,
+                            int32_t *scratch, uint64_t scratch_ints)
+
 
 cdef class Net:
     cdef kf_net *ptr
 
     @staticmethod
     cdef Net wrap(kf_net *ptr)
+
+
+cdef class FixNet:
+    cdef kf_fixnet *ptr
+
+    @staticmethod
+    cdef FixNet wrap(kf_fixnet *ptr)
 
 
 cdef class Trainer:

@@ -314,6 +314,102 @@ cdef class Net:
             memcpy(&out[0], self.ptr.scale_mean_in, n * sizeof(float))
 
 
+cdef class FixNet:
+    """Owner of one FANN fixed-point network (kf_fixnet)."""
+
+    def __dealloc__(self):
+        kf_fixnet_free(self.ptr)
+        self.ptr = NULL
+
+    @staticmethod
+    cdef FixNet wrap(kf_fixnet *ptr):
+        cdef FixNet net = FixNet.__new__(FixNet)
+        net.ptr = ptr
+        return net
+
+    @staticmethod
+    def parse_fann(const unsigned char[::1] text, str source):
+        cdef kf_fixnet *ptr = NULL
+        cdef kf_diag diag
+        cdef kf_status st
+        cdef const char *p = <const char *>&text[0] if text.shape[0] > 0 else NULL
+        cdef size_t n = text.shape[0]
+        with nogil:
+            st = kf_fixnet_parse_fann(p, n, &ptr, &diag)
+        check_diag(st, &diag, source)
+        return FixNet.wrap(ptr)
+
+    @staticmethod
+    def from_net(Net net not None):
+        cdef kf_fixnet *ptr = NULL
+        check(kf_net_to_fixnet(net.ptr, &ptr), "cannot convert the network to fixed point")
+        return FixNet.wrap(ptr)
+
+    def format_fann(self):
+        cdef char *text = NULL
+        cdef size_t n = 0
+        cdef kf_status st
+        with nogil:
+            st = kf_fixnet_format_fann(self.ptr, &text, &n)
+        check(st, "cannot write the network")
+        return take_text(text, n)
+
+    @property
+    def num_input(self):
+        return self.ptr.num_input
+
+    @property
+    def num_output(self):
+        return self.ptr.num_output
+
+    @property
+    def total_neurons(self):
+        return self.ptr.total_neurons
+
+    @property
+    def total_connections(self):
+        return self.ptr.total_connections
+
+    @property
+    def decimal_point(self):
+        return self.ptr.decimal_point
+
+    @property
+    def multiplier(self):
+        return self.ptr.multiplier
+
+    def layer_sizes(self):
+        cdef uint32_t l, bias
+        sizes = []
+        for l in range(self.ptr.num_layers):
+            bias = 1 if (l == 0 or self.ptr.network_type == KF_NET_LAYER) else 0
+            sizes.append(self.ptr.layer_start[l + 1] - self.ptr.layer_start[l] - bias)
+        return sizes
+
+    def activations(self):
+        """Activation of every neuron, as bytes."""
+        return (<char *>self.ptr.activation)[:self.ptr.total_neurons]
+
+    def run(self, const int32_t[:, ::1] X, int32_t[:, ::1] Y):
+        cdef uint64_t scratch_ints = kf_fixnet_scratch_ints(self.ptr)
+        cdef int32_t *scratch
+        cdef kf_status st
+        if X.shape[1] != self.ptr.num_input or Y.shape[1] != self.ptr.num_output or X.shape[0] != Y.shape[0]:
+            raise ShapeError(f"expected inputs (n, {self.ptr.num_input}) and outputs (n, {self.ptr.num_output}), "
+                             f"got ({X.shape[0]}, {X.shape[1]}) and ({Y.shape[0]}, {Y.shape[1]})")
+        if X.shape[0] == 0:
+            return
+        scratch = <int32_t *>malloc(scratch_ints * sizeof(int32_t))
+        if scratch == NULL:
+            raise MemoryError()
+        try:
+            with nogil:
+                st = kf_fixnet_run(self.ptr, &X[0, 0], X.shape[0], &Y[0, 0], scratch, scratch_ints)
+        finally:
+            free(scratch)
+        check(st, "cannot run the fixed-point network")
+
+
 cdef class Trainer:
     """Training state (slopes, steps, random stream) for networks of one shape."""
 

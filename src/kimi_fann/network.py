@@ -12,6 +12,7 @@ from ._arrays import as_matrix, as_seed
 from ._io import PathLike, read_bytes, write_atomic
 from .data import TrainingData
 from .errors import ConfigError, ShapeError
+from .fixed import FixedNetwork
 
 __all__ = ["Network", "ACTIVATIONS", "TRAINING_ALGORITHMS"]
 
@@ -509,6 +510,17 @@ class Network:
         Raises FormatError naming the file and line of the first problem.
         """
         return cls.from_fann_text(read_bytes(path), source=os.fspath(path))
+
+    def to_fixed(self) -> FixedNetwork:
+        """This network in FANN fixed point, as ``fann_save_to_fixed`` converts it: the decimal
+        point is chosen from the largest sum of absolute weights into one neuron."""
+        return FixedNetwork._wrap(_core.FixNet.from_net(self._net))
+
+    def save_fixed(self, path: PathLike) -> int:
+        """Write the FANN_FIX_2.0 file that ``fann_save_to_fixed`` writes; returns its decimal point."""
+        fixed = self.to_fixed()
+        fixed.save(path)
+        return fixed.decimal_point
 
     def copy(self) -> Network:
         """An independent copy (structure, weights, parameters; not the training history)."""
