@@ -228,7 +228,75 @@ static void test_data_shuffle_and_scale(void)
     kf_free(d);
 }
 
+static void test_fixed_round_trip_and_run(void)
+{
+    const uint32_t sizes[3] = {2, 2, 1};
+    kf_net *net = NULL;
+    kf_fixnet *fixed = NULL, *back = NULL;
+    char *text = NULL, *again = NULL;
+    size_t len = 0, len2 = 0, cut;
+    int32_t in[2], out[1], scratch[16];
+    float w[9] = {0.5f, -0.25f, 0.0f, 1.0f, 1.0f, 0.0f, 1.0f, 0.0f, 0.0f};
+    kf_diag diag;
+    CHECK_OK(kf_net_create(sizes, 3, KF_NET_LAYER, 1.0f, 1, &net));
+    if (net == NULL)
+        return;
+    kf_net_set_activation(net, 1, -1, KF_LINEAR);
+    kf_net_set_activation(net, 2, -1, KF_LINEAR);
+    CHECK_OK(kf_net_set_weights(net, w, 9));
+    CHECK_OK(kf_net_to_fixnet(net, &fixed));
+    if (fixed == NULL)
+        return;
+    /* Largest |w| sum into one neuron is 2 (two bits): decimal point (30 - 2) / 2 = 14. */
+    CHECK(fixed->decimal_point == 14 && fixed->multiplier == 16384);
+    CHECK(fixed->weights[0] == 8192 && fixed->weights[1] == -4096);
+    /* h0 = 0.5 x0 - 0.25 x1, out = h0 (linear ignores steepness in fixed point). */
+    in[0] = 16384;
+    in[1] = 8192;
+    CHECK_OK(kf_fixnet_run(fixed, in, 1, out, scratch, 16));
+    CHECK(out[0] == 8192 - 2048);
+    CHECK_OK(kf_fixnet_format_fann(fixed, &text, &len));
+    CHECK(text != NULL && strncmp(text, "FANN_FIX_2.0\ndecimal_point=14\n", 30) == 0);
+    CHECK_OK(kf_fixnet_parse_fann(text, len, &back, &diag));
+    if (back != NULL) {
+        CHECK_OK(kf_fixnet_format_fann(back, &again, &len2));
+        CHECK(again != NULL && len2 == len && memcmp(text, again, len) == 0);
+    }
+    for (cut = 0; text != NULL && cut + 2 < len; cut++) {
+        kf_fixnet *bad = NULL;
+        CHECK(kf_fixnet_parse_fann(text, cut, &bad, &diag) == KF_E_FORMAT && bad == NULL);
+    }
+    kf_free(again);
+    kf_free(text);
+    kf_fixnet_free(back);
+    kf_fixnet_free(fixed);
+    kf_net_free(net);
+}
+
+static void test_fixed_refuses_what_libfixedfann_cannot_run(void)
+{
+    const uint32_t sizes[2] = {1, 1};
+    kf_net *net = NULL;
+    kf_fixnet *fixed = NULL;
+    int32_t in[1] = {0}, out[1], scratch[8];
+    CHECK_OK(kf_net_create(sizes, 2, KF_NET_LAYER, 1.0f, 1, &net));
+    if (net == NULL)
+        return;
+    kf_net_set_activation(net, 1, -1, KF_ELLIOT);
+    CHECK_OK(kf_net_to_fixnet(net, &fixed));
+    CHECK(fixed != NULL && kf_fixnet_run(fixed, in, 1, out, scratch, 8) == KF_E_UNSUPPORTED);
+    kf_fixnet_free(fixed);
+    kf_net_set_activation(net, 1, -1, KF_SIGMOID);
+    kf_net_set_steepness(net, 1, -1, 0.0f);
+    CHECK_OK(kf_net_to_fixnet(net, &fixed));
+    CHECK(fixed != NULL && kf_fixnet_run(fixed, in, 1, out, scratch, 8) == KF_E_UNSUPPORTED);
+    kf_fixnet_free(fixed);
+    kf_net_free(net);
+}
+
 const kf_test_case kf_io_tests[] = {
+    {"fixed_round_trip_and_run", test_fixed_round_trip_and_run},
+    {"fixed_refuses_what_libfixedfann_cannot_run", test_fixed_refuses_what_libfixedfann_cannot_run},
     {"net_round_trip", test_net_round_trip},
     {"net_scaling_round_trip", test_net_scaling_round_trip},
     {"net_truncated_everywhere", test_net_truncated_everywhere},
