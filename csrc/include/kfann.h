@@ -375,6 +375,100 @@ uint64_t kf_fixnet_scratch_ints(const kf_fixnet *net);
 kf_status kf_fixnet_run(const kf_fixnet *net, const int32_t *in, uint64_t n, int32_t *out, int32_t *scratch,
                         uint64_t scratch_ints);
 
+/* ---------------------------------------------------------------------------------------------
+ * SIMD paths. The integer kernels give the same integers on every path; float kernels give the
+ * same floats too (each sum keeps FANN's order). One path is active per process: the best the
+ * CPU supports, or the one KIMI_FANN_SIMD names (scalar, avx2, avx512, neon, wasm).
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum kf_simd {
+    KF_SIMD_AUTO = 0, /* the active path */
+    KF_SIMD_SCALAR = 1,
+    KF_SIMD_AVX2 = 2,
+    KF_SIMD_AVX512 = 3, /* AVX-512 F/BW/VL with VNNI */
+    KF_SIMD_NEON = 4,
+    KF_SIMD_WASM = 5,
+    KF_SIMD_COUNT_ = 6
+} kf_simd;
+
+/* "scalar", "avx2", ... ("auto" for KF_SIMD_AUTO), or NULL if out of range. */
+const char *kf_simd_name(kf_simd path);
+/* 1 when path's kernels are compiled into this build. */
+int kf_simd_built(kf_simd path);
+/* 1 when path is built and this CPU (and OS) can run it. */
+int kf_simd_supported(kf_simd path);
+/* The active path, chosen once: KIMI_FANN_SIMD if set, else the best supported one. If
+ * KIMI_FANN_SIMD names an unknown or unsupported path, *active is left at KF_SIMD_SCALAR and
+ * KF_E_UNSUPPORTED (or KF_E_ARG) is returned, every time. */
+kf_status kf_simd_active(kf_simd *active);
+
+/* ---------------------------------------------------------------------------------------------
+ * Native fixed point: Q8 (uint8 activations, int8 weights) and Q16 (int16 activations, int8 or
+ * int16 weights), for layered networks. Per layer: out = table(requant(W a + bias)).
+ *
+ * - Accumulators are int32; kf_qnet_create proves, row by row, that |bias| + sum |w| * max|a|
+ *   stays below 2^31, so no input can overflow them.
+ * - requant(acc) = (acc * multiplier + 2^(shift - 1)) >> shift in 64-bit integers (round half
+ *   up), multiplier and shift per output neuron (kf_requantize below).
+ * - table(t) interpolates linearly between knots (output units times 2^KF_QTABLE_FRAC_BITS)
+ *   spaced 2^seg_shift apart from t0, rounds half up and clamps to the activation range.
+ * - Inputs are quantized per feature: a = clamp(floor(x * inv_scale + 0.5) + zero, lo, hi) in
+ *   float arithmetic; outputs dequantized as (a - zero) * scale.
+ * ------------------------------------------------------------------------------------------- */
+
+#define KF_QTABLE_FRAC_BITS 8
+#define KF_QTABLE_MAX_KNOTS 65537u
+
+typedef struct kf_qlayer_desc {
+    uint32_t n_in, n_out;
+    const int16_t *weights;    /* [n_out * n_in] row-major; int8 range when weight_bits is 8 */
+    const int32_t *bias;       /* [n_out] in accumulator units (zero points folded in) */
+    const int32_t *multiplier; /* [n_out] >= 0 */
+    const uint8_t *shift;      /* [n_out] 1 .. 62 */
+    int32_t t0;                /* table: first knot's requantized value */
+    uint32_t seg_shift;        /* log2 of the knot spacing, 0 .. 24 */
+    uint32_t num_knots;        /* 2 .. KF_QTABLE_MAX_KNOTS */
+    const int32_t *knots;      /* [num_knots] output * 2^KF_QTABLE_FRAC_BITS */
+    int32_t out_lo, out_hi;    /* clamp of the layer's integer outputs */
+} kf_qlayer_desc;
+
+typedef struct kf_qnet_desc {
+    uint32_t activation_bits;  /* 8 (Q8: activations 0..255) or 16 (Q16: -32768..32767) */
+    uint32_t weight_bits;      /* 8, or 16 (Q16 only) */
+    uint32_t num_layers;       /* weight layers (network layers - 1), 1 .. KF_MAX_LAYERS - 1 */
+    uint32_t num_input;
+    const float *input_inv_scale; /* [num_input] */
+    const int32_t *input_zero;    /* [num_input] */
+    float output_scale;
+    int32_t output_zero;
+    const kf_qlayer_desc *layers; /* [num_layers]; layer l's n_in is layer l-1's n_out */
+} kf_qnet_desc;
+
+typedef struct kf_qnet kf_qnet; /* opaque: packed weights for every SIMD path, tables */
+
+/* Validate desc (ranges, sizes, the overflow bound) and build the network. */
+kf_status kf_qnet_create(const kf_qnet_desc *desc, kf_qnet **out, kf_diag *diag);
+void kf_qnet_free(kf_qnet *net);
+uint32_t kf_qnet_num_input(const kf_qnet *net);
+uint32_t kf_qnet_num_output(const kf_qnet *net);
+/* Bytes of scratch that the run functions need for n samples. */
+uint64_t kf_qnet_scratch_bytes(const kf_qnet *net, uint64_t n);
+/* Quantized inputs (n x num_input, within the activation range) to quantized outputs. */
+kf_status kf_qnet_run_raw(const kf_qnet *net, kf_simd path, const int32_t *in, uint64_t n, int32_t *out,
+                          void *scratch, uint64_t scratch_bytes);
+/* Float inputs to float outputs: quantize, run, dequantize. Non-finite inputs are refused;
+ * finite ones beyond the calibrated range saturate. */
+kf_status kf_qnet_run(const kf_qnet *net, kf_simd path, const float *in, uint64_t n, float *out,
+                      void *scratch, uint64_t scratch_bytes);
+
+/* The requantization: round half up of acc * multiplier / 2^shift, in 64-bit integers
+ * (shift 1 .. 62). The right shift of a negative value is arithmetic on every compiler the
+ * library supports (gcc, clang, MSVC document it), i.e. a floor division. */
+static inline int64_t kf_requantize(int32_t acc, int32_t multiplier, uint32_t shift)
+{
+    return ((int64_t)acc * multiplier + ((int64_t)1 << (shift - 1))) >> shift;
+}
+
 #ifdef __cplusplus
 }
 #endif

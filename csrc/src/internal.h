@@ -58,6 +58,12 @@ void kf_forward(const kf_net *net, const float *input, float *values, float *sum
 /* FANN's derivative of activation a at (steepness, value, sum). */
 float kf_activation_derived(kf_activation a, float steepness, float value, float sum);
 
+/* ---- SIMD kernels ---- */
+
+struct kf_kernels;
+/* The kernel table of a path, or NULL when it is not built. */
+const struct kf_kernels *kf_kernels_for(kf_simd path);
+
 /* ---- text output ---- */
 
 typedef struct kf_text {

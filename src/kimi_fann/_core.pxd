@@ -1,5 +1,5 @@
 # Declarations of the C core's public header (csrc/include/kfann.h) for the binding.
-from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t
+from libc.stdint cimport uint8_t, int16_t, uint32_t, uint64_t, int32_t
 
 
 cdef extern from "kfann.h" nogil:
@@ -142,6 +142,55 @@ cdef extern from "kfann.h" nogil:
     uint64_t kf_fixnet_scratch_ints(const kf_fixnet *net)
     kf_status kf_fixnet_run(const kf_fixnet *net, const int32_t *inp, uint64_t n, int32_t *out,
                             int32_t *scratch, uint64_t scratch_ints)
+
+
+cdef extern from "kfann.h" nogil:
+    ctypedef enum kf_simd:
+        KF_SIMD_AUTO
+        KF_SIMD_COUNT_
+
+    const char *kf_simd_name(kf_simd path)
+    int kf_simd_built(kf_simd path)
+    int kf_simd_supported(kf_simd path)
+    kf_status kf_simd_active(kf_simd *active)
+
+    ctypedef struct kf_qlayer_desc:
+        uint32_t n_in
+        uint32_t n_out
+        const int16_t *weights
+        const int32_t *bias
+        const int32_t *multiplier
+        const uint8_t *shift
+        int32_t t0
+        uint32_t seg_shift
+        uint32_t num_knots
+        const int32_t *knots
+        int32_t out_lo
+        int32_t out_hi
+
+    ctypedef struct kf_qnet_desc:
+        uint32_t activation_bits
+        uint32_t weight_bits
+        uint32_t num_layers
+        uint32_t num_input
+        const float *input_inv_scale
+        const int32_t *input_zero
+        float output_scale
+        int32_t output_zero
+        const kf_qlayer_desc *layers
+
+    ctypedef struct kf_qnet:
+        pass
+
+    kf_status kf_qnet_create(const kf_qnet_desc *desc, kf_qnet **out, kf_diag *diag)
+    void kf_qnet_free(kf_qnet *net)
+    uint32_t kf_qnet_num_input(const kf_qnet *net)
+    uint32_t kf_qnet_num_output(const kf_qnet *net)
+    uint64_t kf_qnet_scratch_bytes(const kf_qnet *net, uint64_t n)
+    kf_status kf_qnet_run_raw(const kf_qnet *net, kf_simd path, const int32_t *inp, uint64_t n, int32_t *out,
+                              void *scratch, uint64_t scratch_bytes)
+    kf_status kf_qnet_run(const kf_qnet *net, kf_simd path, const float *inp, uint64_t n, float *out,
+                          void *scratch, uint64_t scratch_bytes)
 
 
 cdef class Net:

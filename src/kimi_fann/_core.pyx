@@ -6,7 +6,7 @@ checked here before the GIL is released around the C call; the C core checks the
 its status codes become the exceptions of :mod:`kimi_fann.errors`.
 """
 
-from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t
+from libc.stdint cimport uint8_t, int16_t, uint32_t, uint64_t, int32_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
@@ -31,11 +31,14 @@ def param_names():
     return [kf_param_name(<kf_param>i).decode() for i in range(KF_PARAM_COUNT_)]
 
 
-def activation_apply(int activation, float x):
-    """f(x) of one activation function, as a neuron computes it."""
+def apply_activation(int activation, float[::1] values):
+    """Apply one activation function in place, as a neuron computes it (values = steepness * sum)."""
+    cdef Py_ssize_t i
     if activation < 0 or activation >= KF_ACTIVATION_COUNT_:
         raise error_for_status(KF_E_ARG, f"activation {activation} is not one of 0..{KF_ACTIVATION_COUNT_ - 1}")
-    return kf_activation_apply(<kf_activation>activation, x)
+    with nogil:
+        for i in range(values.shape[0]):
+            values[i] = kf_activation_apply(<kf_activation>activation, values[i])
 
 
 cdef int check(kf_status st, str what) except -1:
@@ -408,6 +411,142 @@ cdef class FixNet:
         finally:
             free(scratch)
         check(st, "cannot run the fixed-point network")
+
+
+def simd_names():
+    """Names of the SIMD paths, indexed by kf_simd (0 is "auto")."""
+    return [kf_simd_name(<kf_simd>i).decode() for i in range(KF_SIMD_COUNT_)]
+
+
+def simd_built(int path):
+    """Whether this build has the path's kernels."""
+    return 0 <= path < KF_SIMD_COUNT_ and bool(kf_simd_built(<kf_simd>path))
+
+
+def simd_supported(int path):
+    """Whether this build has the path and this CPU runs it."""
+    return 0 <= path < KF_SIMD_COUNT_ and bool(kf_simd_supported(<kf_simd>path))
+
+
+def simd_active():
+    """The active path (KIMI_FANN_SIMD, or the best the CPU runs), as its kf_simd number."""
+    cdef kf_simd path
+    cdef kf_status st = kf_simd_active(&path)
+    if st != KF_OK:
+        import os
+        raise error_for_status(st, f"KIMI_FANN_SIMD={os.environ.get('KIMI_FANN_SIMD')!r}: "
+                                   + ("not a known SIMD path" if st == KF_E_ARG else "not supported by this build or CPU")
+                                   + f"; choose from {', '.join(simd_names()[1:])}")
+    return int(path)
+
+
+cdef class QNet:
+    """Owner of one native fixed-point network (kf_qnet, Q8 or Q16)."""
+    cdef kf_qnet *ptr
+
+    def __dealloc__(self):
+        kf_qnet_free(self.ptr)
+        self.ptr = NULL
+
+    def __cinit__(self, int activation_bits, int weight_bits, const float[::1] input_inv_scale,
+                  const int32_t[::1] input_zero, float output_scale, int output_zero, list layers):
+        cdef kf_qnet_desc desc
+        cdef kf_qlayer_desc *descs
+        cdef kf_diag diag
+        cdef Py_ssize_t l, n = len(layers)
+        cdef const int16_t[:, ::1] w
+        cdef const int32_t[::1] bias, mult, knots
+        cdef const uint8_t[::1] shift
+        cdef kf_status st = KF_OK
+        keep = []  # the memoryviews must outlive kf_qnet_create
+        if n < 1 or n > 63:
+            raise error_for_status(KF_E_ARG, f"a quantized network needs 1 to 63 layers, got {n}")
+        if input_inv_scale.shape[0] != input_zero.shape[0]:
+            raise ShapeError("input scales and zero points differ in length")
+        descs = <kf_qlayer_desc *>malloc(n * sizeof(kf_qlayer_desc))
+        if descs == NULL:
+            raise MemoryError()
+        try:
+            for l in range(n):
+                weights, bias_, mult_, shift_, t0, seg_shift, knots_, out_lo, out_hi = layers[l]
+                w, bias, mult, shift, knots = weights, bias_, mult_, shift_, knots_
+                keep.append((w, bias, mult, shift, knots))
+                if bias.shape[0] != w.shape[0] or mult.shape[0] != w.shape[0] or shift.shape[0] != w.shape[0]:
+                    raise ShapeError(f"layer {l}: per-row arrays differ from the {w.shape[0]} rows")
+                descs[l].n_in = <uint32_t>w.shape[1]
+                descs[l].n_out = <uint32_t>w.shape[0]
+                descs[l].weights = &w[0, 0]
+                descs[l].bias = &bias[0]
+                descs[l].multiplier = &mult[0]
+                descs[l].shift = &shift[0]
+                descs[l].t0 = t0
+                descs[l].seg_shift = seg_shift
+                descs[l].num_knots = <uint32_t>knots.shape[0]
+                descs[l].knots = &knots[0]
+                descs[l].out_lo = out_lo
+                descs[l].out_hi = out_hi
+            desc.activation_bits = activation_bits
+            desc.weight_bits = weight_bits
+            desc.num_layers = <uint32_t>n
+            desc.num_input = <uint32_t>input_zero.shape[0]
+            desc.input_inv_scale = &input_inv_scale[0]
+            desc.input_zero = &input_zero[0]
+            desc.output_scale = output_scale
+            desc.output_zero = output_zero
+            desc.layers = descs
+            st = kf_qnet_create(&desc, &self.ptr, &diag)
+        finally:
+            free(descs)
+        if st != KF_OK:
+            raise error_for_status(st, f"invalid quantized network: {diag.message.decode(errors='replace')}")
+
+    @property
+    def num_input(self):
+        return kf_qnet_num_input(self.ptr)
+
+    @property
+    def num_output(self):
+        return kf_qnet_num_output(self.ptr)
+
+    def run(self, const float[:, ::1] X, float[:, ::1] Y, int path=0):
+        cdef uint64_t bytes = kf_qnet_scratch_bytes(self.ptr, X.shape[0])
+        cdef void *scratch
+        cdef kf_status st
+        if X.shape[1] != kf_qnet_num_input(self.ptr) or Y.shape[1] != kf_qnet_num_output(self.ptr) \
+                or X.shape[0] != Y.shape[0]:
+            raise ShapeError(f"expected inputs (n, {kf_qnet_num_input(self.ptr)}) and outputs "
+                             f"(n, {kf_qnet_num_output(self.ptr)})")
+        if X.shape[0] == 0:
+            return
+        scratch = malloc(bytes)
+        if scratch == NULL:
+            raise MemoryError()
+        try:
+            with nogil:
+                st = kf_qnet_run(self.ptr, <kf_simd>path, &X[0, 0], X.shape[0], &Y[0, 0], scratch, bytes)
+        finally:
+            free(scratch)
+        check(st, "cannot run the quantized network")
+
+    def run_raw(self, const int32_t[:, ::1] X, int32_t[:, ::1] Y, int path=0):
+        cdef uint64_t bytes = kf_qnet_scratch_bytes(self.ptr, X.shape[0])
+        cdef void *scratch
+        cdef kf_status st
+        if X.shape[1] != kf_qnet_num_input(self.ptr) or Y.shape[1] != kf_qnet_num_output(self.ptr) \
+                or X.shape[0] != Y.shape[0]:
+            raise ShapeError(f"expected inputs (n, {kf_qnet_num_input(self.ptr)}) and outputs "
+                             f"(n, {kf_qnet_num_output(self.ptr)})")
+        if X.shape[0] == 0:
+            return
+        scratch = malloc(bytes)
+        if scratch == NULL:
+            raise MemoryError()
+        try:
+            with nogil:
+                st = kf_qnet_run_raw(self.ptr, <kf_simd>path, &X[0, 0], X.shape[0], &Y[0, 0], scratch, bytes)
+        finally:
+            free(scratch)
+        check(st, "cannot run the quantized network")
 
 
 cdef class Trainer:

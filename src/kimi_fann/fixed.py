@@ -1,4 +1,5 @@
-"""Fixed-point networks: FANN's FANN_FIX_2.0 format, run exactly as libfixedfann 2.2 runs it."""
+"""Fixed-point networks: FANN's FANN_FIX_2.0 (bit-exact with libfixedfann 2.2) and kimi-fann's
+own Q8 / Q16 engine (from Network.quantize)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from . import _core
 from ._arrays import as_matrix
 from ._io import PathLike, read_bytes, write_atomic
 from .errors import ConfigError, ShapeError
+from .quantize import QuantizationReport, build
+from .simd import path_number
 
 __all__ = ["FixedNetwork", "FIXED_ACTIVATIONS"]
 
@@ -23,35 +26,44 @@ _NAMES = tuple(_core.activation_names())
 
 
 class FixedNetwork:
-    """A network whose values are integers with ``decimal_point`` fractional bits.
+    """A network run in integer arithmetic: FANN's fixed point, or kimi-fann's Q8 / Q16.
 
-    This is FANN's fixed point: what ``fann_save_to_fixed`` writes and libfixedfann runs.
-    :meth:`run_raw` returns exactly the integers libfixedfann 2.2's ``fann_run`` returns,
-    including its truncating products and its stepwise sigmoids (sigmoid activations become
-    six-segment piecewise-linear ones, as in libfixedfann).
+    - ``format == "fann"``: what ``fann_save_to_fixed`` writes (from :meth:`Network.to_fixed` or
+      :meth:`load`). :meth:`run_raw` returns exactly the integers libfixedfann 2.2's
+      ``fann_run`` returns, including its truncating products and stepwise sigmoids.
+    - ``format == "q8"`` / ``"q16"``: from :meth:`Network.quantize`. uint8 (Q8) or int16 (Q16)
+      activations, int8 or int16 weights with a scale per output neuron, int32 accumulators
+      proven not to overflow, integer-only requantization, and activation tables exact to one
+      output step. The integers are identical on every SIMD path. Inputs beyond the calibrated
+      range saturate. :attr:`report` holds the quantizer's measurements.
 
     Examples
     --------
     >>> import numpy as np, kimi_fann as kf
     >>> net = kf.Network([2, 3, 1], hidden="sigmoid_symmetric", output="sigmoid_symmetric", seed=0)
     >>> fixed = net.to_fixed()
-    >>> fixed.decimal_point, fixed.multiplier
-    (15, 32768)
-    >>> fixed.run_raw([8192, -4096]).dtype
-    dtype('int32')
+    >>> fixed.format, fixed.decimal_point, fixed.multiplier
+    ('fann', 15, 32768)
     >>> bool(np.abs(fixed.run([1.0, -0.5]) - net.run([1.0, -0.5])).max() < 0.02)
+    True
+    >>> x = np.random.default_rng(0).uniform(-1, 1, (100, 2))
+    >>> q = net.quantize(calibration=x)
+    >>> q.format, q.run_raw([0, 255]).dtype
+    ('q8', dtype('int32'))
+    >>> bool(q.report.max_abs_error < 0.02)
     True
     """
 
-    __slots__ = ("_net",)
+    __slots__ = ("_net", "_format", "_state", "_report")
 
     def __init__(self) -> None:
-        raise TypeError("create a FixedNetwork with Network.to_fixed() or FixedNetwork.load(path)")
+        raise TypeError("create a FixedNetwork with Network.to_fixed(), Network.quantize() or FixedNetwork.load()")
 
     @classmethod
-    def _wrap(cls, net: _core.FixNet) -> FixedNetwork:
+    def _wrap(cls, net: Any, format: str = "fann", state: dict | None = None,
+              report: QuantizationReport | None = None) -> FixedNetwork:
         self = object.__new__(cls)
-        self._net = net
+        self._net, self._format, self._state, self._report = net, format, state, report
         return self
 
     # ---- files ----
@@ -63,23 +75,54 @@ class FixedNetwork:
 
     @classmethod
     def from_fann_text(cls, text: bytes | str, *, source: str = "<text>") -> FixedNetwork:
-        """A fixed-point network from FANN_FIX_2.0 text."""
+        """A FANN fixed-point network from FANN_FIX_2.0 text."""
         raw = text.encode() if isinstance(text, str) else bytes(text)
         return cls._wrap(_core.FixNet.parse_fann(raw, source))
 
+    def _fann_only(self, what: str) -> None:
+        if self._format != "fann":
+            raise ConfigError(f"{what} is for FANN fixed-point networks; this one is {self._format}")
+
     def to_fann_text(self) -> bytes:
-        """FANN_FIX_2.0 text, as ``fann_save_to_fixed`` writes it."""
+        """FANN_FIX_2.0 text, as ``fann_save_to_fixed`` writes it (FANN format only)."""
+        self._fann_only("to_fann_text")
         return self._net.format_fann()
 
     def save(self, path: PathLike) -> None:
-        """Write a FANN_FIX_2.0 file (atomically)."""
+        """Write a FANN_FIX_2.0 file, atomically (FANN format only; Q8/Q16 networks pickle)."""
         write_atomic(path, self.to_fann_text())
+
+    def __getstate__(self) -> dict:
+        if self._format == "fann":
+            return {"format": "fann", "fann": self.to_fann_text()}
+        return {"format": self._format, "state": self._state, "report": self._report}
+
+    def __setstate__(self, state: dict) -> None:
+        if state["format"] == "fann":
+            self._net, self._format, self._state, self._report = (
+                _core.FixNet.parse_fann(state["fann"], "<pickle>"), "fann", None, None)
+        else:
+            self._net, self._format = build(state["state"]), state["format"]
+            self._state, self._report = state["state"], state["report"]
 
     # ---- structure ----
 
     @property
+    def format(self) -> str:
+        """``"fann"``, ``"q8"`` or ``"q16"``."""
+        return self._format
+
+    @property
+    def report(self) -> QuantizationReport | None:
+        """The quantizer's measurements (Q8/Q16 networks), else None."""
+        return self._report
+
+    @property
     def layers(self) -> tuple[int, ...]:
-        return tuple(self._net.layer_sizes())
+        if self._format == "fann":
+            return tuple(self._net.layer_sizes())
+        weights = [layer[0] for layer in self._state["layers"]]
+        return (int(weights[0].shape[1]), *(int(w.shape[0]) for w in weights))
 
     @property
     def num_input(self) -> int:
@@ -90,50 +133,80 @@ class FixedNetwork:
         return int(self._net.num_output)
 
     @property
-    def total_connections(self) -> int:
-        return int(self._net.total_connections)
-
-    @property
     def decimal_point(self) -> int:
-        """Fractional bits of every value."""
+        """Fractional bits of every value (FANN format only)."""
+        self._fann_only("decimal_point")
         return int(self._net.decimal_point)
 
     @property
     def multiplier(self) -> int:
-        """The integer that stands for 1.0 (``1 << decimal_point``)."""
+        """The integer that stands for 1.0, ``1 << decimal_point`` (FANN format only)."""
+        self._fann_only("multiplier")
         return int(self._net.multiplier)
 
+    @property
+    def input_quantization(self) -> tuple[np.ndarray, np.ndarray]:
+        """(scale, zero) per input of a Q8/Q16 network: raw = floor(x / scale + 0.5) + zero."""
+        if self._format == "fann":
+            return np.full(self.num_input, 1.0 / self.multiplier), np.zeros(self.num_input, dtype=np.int32)
+        return (1.0 / self._state["input_inv_scale"]).astype(np.float64), self._state["input_zero"].copy()
+
+    @property
+    def output_quantization(self) -> tuple[float, int]:
+        """(scale, zero) of the outputs: value = scale * (raw - zero)."""
+        if self._format == "fann":
+            return 1.0 / self.multiplier, 0
+        return self._state["output_scale"], self._state["output_zero"]
+
     def __repr__(self) -> str:
-        return f"FixedNetwork(layers={list(self.layers)}, format='fann', decimal_point={self.decimal_point})"
+        detail = f"decimal_point={self.decimal_point}" if self._format == "fann" else \
+            f"weight_bits={self._state['weight_bits']}"
+        return f"FixedNetwork(layers={list(self.layers)}, format={self._format!r}, {detail})"
 
     # ---- running ----
 
-    def run_raw(self, inputs: Any) -> np.ndarray:
-        """Run integer inputs (value x stands for x / multiplier); returns int32 outputs, the
-        exact integers of libfixedfann's ``fann_run``. One sample (1-D) or a batch (2-D)."""
+    def run_raw(self, inputs: Any, *, simd: str | None = None) -> np.ndarray:
+        """Run integer inputs, return int32 outputs: one sample (1-D) or a batch (2-D).
+
+        FANN format: value x stands for x / multiplier, and the outputs are libfixedfann's.
+        Q8: inputs 0..255; Q16: -32768..32767 (see :attr:`input_quantization`). ``simd`` picks
+        a SIMD path for Q8/Q16 (None: the active one); every path gives the same integers.
+        """
         array = np.asarray(inputs)
         if array.dtype.kind not in "iu":
-            raise ShapeError(f"run_raw takes integers (value * multiplier), got dtype {array.dtype}; use run() for floats")
+            raise ShapeError(f"run_raw takes integers, got dtype {array.dtype}; use run() for floats")
         single = array.ndim == 1
         matrix = array.reshape(1, -1) if single else array
         if matrix.ndim != 2 or matrix.shape[1] != self.num_input:
             raise ShapeError(f"inputs must have {self.num_input} values per row, got shape {array.shape}")
-        if matrix.size and (matrix.min() < -(2**31) or matrix.max() >= 2**31):
-            raise ShapeError("inputs must fit in 32-bit integers")
+        lo, hi = (-(2**31), 2**31 - 1) if self._format == "fann" else \
+            ((0, 255) if self._format == "q8" else (-32768, 32767))
+        if matrix.size and (matrix.min() < lo or matrix.max() > hi):
+            raise ShapeError(f"{self._format} inputs must lie in [{lo}, {hi}]")
         x = np.ascontiguousarray(matrix, dtype=np.int32)
         y = np.empty((x.shape[0], self.num_output), dtype=np.int32)
-        try:
-            self._net.run(x, y)
-        except ConfigError as exc:
-            raise ConfigError(self._unsupported_reason()) from exc
+        if self._format == "fann":
+            try:
+                self._net.run(x, y)
+            except ConfigError as exc:
+                raise ConfigError(self._unsupported_reason()) from exc
+        else:
+            self._net.run_raw(x, y, path_number(simd))
         return y[0] if single else y
 
-    def run(self, inputs: Any) -> np.ndarray:
-        """Run float inputs: each is rounded to the nearest fixed-point value, and the outputs
-        are divided by the multiplier. Inputs beyond the int32 range saturate."""
+    def run(self, inputs: Any, *, simd: str | None = None) -> np.ndarray:
+        """Run float inputs, return float32 outputs, with integer arithmetic inside.
+
+        Inputs are rounded to the nearest representable value; values beyond the calibrated
+        range (Q8/Q16) or the int32 range (FANN) saturate.
+        """
         x, single = as_matrix(inputs, self.num_input, "inputs")
-        scaled = np.clip(np.rint(x.astype(np.float64) * self.multiplier), -(2**31), 2**31 - 1).astype(np.int32)
-        y = self.run_raw(scaled).astype(np.float32) / np.float32(self.multiplier)
+        if self._format == "fann":
+            scaled = np.clip(np.rint(x.astype(np.float64) * self.multiplier), -(2**31), 2**31 - 1)
+            y = self.run_raw(scaled.astype(np.int32)).astype(np.float32) / np.float32(self.multiplier)
+        else:
+            y = np.empty((x.shape[0], self.num_output), dtype=np.float32)
+            self._net.run(x, y, path_number(simd))
         return y[0] if single else y
 
     def _unsupported_reason(self) -> str:

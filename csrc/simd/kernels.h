@@ -1,0 +1,38 @@
+/* The SIMD kernels: one table of function pointers per instruction set, each compiled in its
+ * own file with its own flags. Every table computes the same integers as the scalar one.
+ *
+ * Packed weights (shared by every path): output rows in blocks of KF_ROWS, input columns in
+ * groups of KF_COLS8 (int8 weights) or KF_COLS16 (int16 weights); within a group the KF_ROWS
+ * rows follow each other, each with its group of columns:
+ *   int8:  w[((rb * n_in_pad / 4 + g) * 16 + r) * 4 + c] = W[rb * 16 + r][g * 4 + c]
+ *   int16: w[((rb * n_in_pad / 2 + g) * 16 + r) * 2 + c] = W[rb * 16 + r][g * 2 + c]
+ * Rows are padded to a multiple of 16 and columns to a multiple of 4 with zero weights. */
+#ifndef KF_KERNELS_H
+#define KF_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KF_ROWS 16
+#define KF_COLS8 4
+#define KF_COLS16 2
+
+/* acc[s * acc_stride + j] = sum_i W[j][i] * x[s * x_stride + i] for s < nb, j < n_out_pad. */
+typedef void (*kf_q8_matmul_fn)(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w,
+                                uint32_t n_out_pad, uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
+/* The same with int16 activations and int16 weights. */
+typedef void (*kf_q16_matmul_fn)(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w,
+                                 uint32_t n_out_pad, uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
+
+typedef struct kf_kernels {
+    kf_q8_matmul_fn q8_matmul;
+    kf_q16_matmul_fn q16_matmul;
+} kf_kernels;
+
+extern const kf_kernels kf_kernels_scalar;
+extern const kf_kernels kf_kernels_avx2;
+extern const kf_kernels kf_kernels_avx512;
+extern const kf_kernels kf_kernels_neon;
+extern const kf_kernels kf_kernels_wasm;
+
+#endif

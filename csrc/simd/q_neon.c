@@ -1,0 +1,67 @@
+/* NEON integer kernels (kernels.h): widen to int16, multiply-accumulate with vmlal_s16 into
+ * int32 lanes, exact as the scalar reference. */
+#include "kernels.h"
+
+#include <arm_neon.h>
+#include <string.h>
+
+static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+                      uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
+{
+    const uint32_t groups = n_in_pad / KF_COLS8;
+    uint32_t rb, g, q;
+    size_t s;
+    for (s = 0; s < nb; s++) {
+        const uint8_t *xs = x + s * x_stride;
+        for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+            const int8_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS8;
+            /* sum[q] holds rows 4q .. 4q+3; each 4-column group adds four products per row. */
+            int32x4_t sum[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
+            for (g = 0; g < groups; g++) {
+                const int8_t *block = wr + (size_t)g * KF_ROWS * KF_COLS8;
+                uint32_t four;
+                int16x4_t xv;
+                memcpy(&four, xs + g * KF_COLS8, sizeof four); /* exactly this group's four bytes */
+                xv = vget_low_s16(vreinterpretq_s16_u16(vmovl_u8(vcreate_u8((uint64_t)four))));
+                for (q = 0; q < 4; q++) {
+                    const int16x8_t w01 = vmovl_s8(vld1_s8(block + q * 16));     /* rows 4q, 4q+1 */
+                    const int16x8_t w23 = vmovl_s8(vld1_s8(block + q * 16 + 8)); /* rows 4q+2, 4q+3 */
+                    const int32x4_t p0 = vmull_s16(vget_low_s16(w01), xv), p1 = vmull_s16(vget_high_s16(w01), xv);
+                    const int32x4_t p2 = vmull_s16(vget_low_s16(w23), xv), p3 = vmull_s16(vget_high_s16(w23), xv);
+                    const int32x4_t r = {vaddvq_s32(p0), vaddvq_s32(p1), vaddvq_s32(p2), vaddvq_s32(p3)};
+                    sum[q] = vaddq_s32(sum[q], r);
+                }
+            }
+            for (q = 0; q < 4; q++)
+                vst1q_s32(acc + s * acc_stride + (size_t)rb * KF_ROWS + q * 4, sum[q]);
+        }
+    }
+}
+
+static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out_pad,
+                       uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
+{
+    const uint32_t groups = n_in_pad / KF_COLS16;
+    uint32_t rb, g, q;
+    size_t s;
+    for (s = 0; s < nb; s++) {
+        const int16_t *xs = x + s * x_stride;
+        for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+            const int16_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS16;
+            int32x4_t sum[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
+            for (g = 0; g < groups; g++) {
+                const int16_t *block = wr + (size_t)g * KF_ROWS * KF_COLS16;
+                const int16x4_t xv = {xs[g * 2], xs[g * 2 + 1], xs[g * 2], xs[g * 2 + 1]};
+                for (q = 0; q < 4; q++) {
+                    const int16x8_t wv = vld1q_s16(block + q * 8); /* rows 4q .. 4q+3, two columns each */
+                    const int32x4_t lo = vmull_s16(vget_low_s16(wv), xv), hi = vmull_s16(vget_high_s16(wv), xv);
+                    sum[q] = vaddq_s32(sum[q], vpaddq_s32(lo, hi));
+                }
+            }
+            for (q = 0; q < 4; q++)
+                vst1q_s32(acc + s * acc_stride + (size_t)rb * KF_ROWS + q * 4, sum[q]);
+        }
+    }
+}
+
+const kf_kernels kf_kernels_neon = {q8_matmul, q16_matmul};

@@ -1,0 +1,64 @@
+/* WebAssembly SIMD128 integer kernels (kernels.h): int16 dot products with i32x4.dot_i16x8_s,
+ * exact (not the relaxed-SIMD dot products, whose results are implementation-defined). */
+#include "kernels.h"
+
+#include <wasm_simd128.h>
+
+static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+                      uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
+{
+    const uint32_t groups = n_in_pad / KF_COLS8;
+    uint32_t rb, g, q;
+    size_t s;
+    for (s = 0; s < nb; s++) {
+        const uint8_t *xs = x + s * x_stride;
+        for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+            const int8_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS8;
+            /* half[q]: rows 2q and 2q+1 of this block summed in pairs of columns. */
+            v128_t half[8];
+            for (q = 0; q < 8; q++)
+                half[q] = wasm_i32x4_splat(0);
+            for (g = 0; g < groups; g++) {
+                const int8_t *block = wr + (size_t)g * KF_ROWS * KF_COLS8;
+                const v128_t xv = wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(xs + g * KF_COLS8));
+                const v128_t x2 = wasm_i16x8_shuffle(xv, xv, 0, 1, 2, 3, 0, 1, 2, 3);
+                for (q = 0; q < 8; q++)
+                    half[q] = wasm_i32x4_add(half[q], wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(block + q * 8), x2));
+            }
+            for (q = 0; q < 8; q++) {
+                /* lanes: row 2q (cols 0-1, 2-3), row 2q+1 (cols 0-1, 2-3) */
+                acc[s * acc_stride + (size_t)rb * KF_ROWS + 2 * q] =
+                    wasm_i32x4_extract_lane(half[q], 0) + wasm_i32x4_extract_lane(half[q], 1);
+                acc[s * acc_stride + (size_t)rb * KF_ROWS + 2 * q + 1] =
+                    wasm_i32x4_extract_lane(half[q], 2) + wasm_i32x4_extract_lane(half[q], 3);
+            }
+        }
+    }
+}
+
+static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out_pad,
+                       uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
+{
+    const uint32_t groups = n_in_pad / KF_COLS16;
+    uint32_t rb, g, q;
+    size_t s;
+    for (s = 0; s < nb; s++) {
+        const int16_t *xs = x + s * x_stride;
+        for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+            const int16_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS16;
+            v128_t sum[4];
+            for (q = 0; q < 4; q++)
+                sum[q] = wasm_i32x4_splat(0);
+            for (g = 0; g < groups; g++) {
+                const int16_t *block = wr + (size_t)g * KF_ROWS * KF_COLS16;
+                const v128_t xv = wasm_i32x4_splat((int32_t)((uint32_t)(uint16_t)xs[g * 2] | ((uint32_t)(uint16_t)xs[g * 2 + 1] << 16)));
+                for (q = 0; q < 4; q++) /* rows 4q .. 4q+3, two columns each */
+                    sum[q] = wasm_i32x4_add(sum[q], wasm_i32x4_dot_i16x8(wasm_v128_load(block + q * 8), xv));
+            }
+            for (q = 0; q < 4; q++)
+                wasm_v128_store(acc + s * acc_stride + (size_t)rb * KF_ROWS + q * 4, sum[q]);
+        }
+    }
+}
+
+const kf_kernels kf_kernels_wasm = {q8_matmul, q16_matmul};

@@ -1,0 +1,433 @@
+/* Native fixed-point networks (Q8, Q16): validation of a quantizer's description, weight packing
+ * for the SIMD kernels, and the forward pass (matrix product, requantization, table). */
+#include "internal.h"
+
+#include "../simd/kernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define QBLOCK 16 /* samples per block */
+
+typedef struct qlayer {
+    uint32_t n_in, n_out, n_in_pad, n_out_pad;
+    void *weights; /* packed (kernels.h): int8 for Q8, int16 for Q16 */
+    int32_t *bias, *multiplier;
+    uint8_t *shift;
+    int32_t t0;
+    uint32_t seg_shift, num_knots;
+    int32_t *knots;
+    int32_t out_lo, out_hi;
+} qlayer;
+
+struct kf_qnet {
+    uint32_t activation_bits, weight_bits, num_layers, num_input, num_output;
+    uint32_t max_pad; /* widest padded row of activations or accumulators */
+    int32_t act_lo, act_hi;
+    kf_simd path; /* the active path when the network was created */
+    float *input_inv_scale;
+    int32_t *input_zero;
+    float output_scale;
+    int32_t output_zero;
+    qlayer *layers;
+};
+
+static uint32_t round_up(uint32_t n, uint32_t m)
+{
+    return (n + m - 1) / m * m;
+}
+
+/* Bump allocation inside the network's single block. */
+typedef struct arena {
+    unsigned char *at;
+    uint64_t used;
+} arena;
+
+static void *take(arena *a, uint64_t bytes)
+{
+    void *p = a->at ? a->at + a->used : NULL;
+    a->used += (bytes + 63) & ~(uint64_t)63;
+    return p;
+}
+
+/* Lay out (base == NULL: only measure) every array of a network described by desc. */
+static uint64_t layout(kf_qnet *net, unsigned char *base, const kf_qnet_desc *d)
+{
+    arena a = {base, 0};
+    const uint64_t elem = d->activation_bits == 8 ? 1 : 2;
+    qlayer *layers;
+    float *inv_scale;
+    int32_t *zero;
+    uint32_t l;
+    (void)take(&a, sizeof(kf_qnet));
+    layers = take(&a, sizeof(qlayer) * (uint64_t)d->num_layers);
+    inv_scale = take(&a, sizeof(float) * (uint64_t)d->num_input);
+    zero = take(&a, sizeof(int32_t) * (uint64_t)d->num_input);
+    if (net) {
+        net->layers = layers;
+        net->input_inv_scale = inv_scale;
+        net->input_zero = zero;
+    }
+    for (l = 0; l < d->num_layers; l++) {
+        const kf_qlayer_desc *s = &d->layers[l];
+        const uint64_t in_pad = round_up(s->n_in, KF_COLS8), out_pad = round_up(s->n_out, KF_ROWS);
+        void *w = take(&a, in_pad * out_pad * elem);
+        int32_t *bias = take(&a, 4 * out_pad), *mult = take(&a, 4 * out_pad), *knots = take(&a, 4 * (uint64_t)s->num_knots);
+        uint8_t *shift = take(&a, out_pad);
+        if (net) {
+            qlayer *q = &net->layers[l];
+            q->weights = w;
+            q->bias = bias;
+            q->multiplier = mult;
+            q->knots = knots;
+            q->shift = shift;
+        }
+    }
+    return a.used;
+}
+
+static kf_status fail(kf_diag *diag, const char *what, uint32_t layer)
+{
+    kf_diag_set(diag, 0, "layer %u: %s", layer, what);
+    return KF_E_ARG;
+}
+
+/* Check one layer's description; amax is the largest |activation| that can enter it. */
+static kf_status check_layer(const kf_qnet_desc *d, uint32_t l, kf_diag *diag)
+{
+    const kf_qlayer_desc *s = &d->layers[l];
+    const int32_t wmax = d->weight_bits == 8 ? 127 : 32767, wmin = d->weight_bits == 8 ? -128 : -32767;
+    const int64_t amax = d->activation_bits == 8 ? 255 : 32768;
+    const int32_t lo = d->activation_bits == 8 ? 0 : -32768, hi = d->activation_bits == 8 ? 255 : 32767;
+    uint32_t j, i;
+    if (s->n_in == 0 || s->n_out == 0 || s->n_in > KF_MAX_NEURONS || s->n_out > KF_MAX_NEURONS)
+        return fail(diag, "sizes must be between 1 and KF_MAX_NEURONS", l);
+    if ((uint64_t)s->n_in * s->n_out > KF_MAX_CONNECTIONS)
+        return fail(diag, "more weights than KF_MAX_CONNECTIONS", l);
+    if (l > 0 && s->n_in != d->layers[l - 1].n_out)
+        return fail(diag, "n_in differs from the previous layer's n_out", l);
+    if (s->weights == NULL || s->bias == NULL || s->multiplier == NULL || s->shift == NULL || s->knots == NULL)
+        return fail(diag, "an array is missing", l);
+    if (s->num_knots < 2 || s->num_knots > KF_QTABLE_MAX_KNOTS || s->seg_shift > 24)
+        return fail(diag, "the activation table needs 2 to 65537 knots and a spacing of at most 2^24", l);
+    if (s->out_lo > s->out_hi || s->out_lo < lo || s->out_hi > hi)
+        return fail(diag, "the output clamp leaves the activation range", l);
+    for (i = 0; i < s->num_knots; i++)
+        if (s->knots[i] < -(1 << 25) || s->knots[i] > (1 << 25))
+            return fail(diag, "a table knot is out of range", l);
+    for (j = 0; j < s->n_out; j++) {
+        int64_t bound = s->bias[j] < 0 ? -(int64_t)s->bias[j] : s->bias[j];
+        if (s->shift[j] < 1 || s->shift[j] > 62 || s->multiplier[j] < 0)
+            return fail(diag, "a requantization shift is outside 1..62 or a multiplier is negative", l);
+        for (i = 0; i < s->n_in; i++) {
+            const int32_t w = s->weights[(uint64_t)j * s->n_in + i];
+            if (w < wmin || w > wmax)
+                return fail(diag, "a weight is outside the weight range", l);
+            bound += (w < 0 ? -(int64_t)w : w) * amax;
+        }
+        /* The proof that no input can overflow the int32 accumulator of this row. */
+        if (bound > INT32_MAX) {
+            kf_diag_set(diag, 0, "layer %u, row %u: |bias| + sum |w| * %lld = %lld can overflow int32", l, j,
+                        (long long)amax, (long long)bound);
+            return KF_E_ARG;
+        }
+    }
+    return KF_OK;
+}
+
+/* Copy row-major weights into the kernels' packed layout (zero padding). */
+static void pack(const kf_qlayer_desc *s, qlayer *q, uint32_t activation_bits)
+{
+    const uint32_t cols = activation_bits == 8 ? KF_COLS8 : KF_COLS16;
+    const uint32_t groups = q->n_in_pad / cols;
+    uint32_t j, i;
+    memset(q->weights, 0, (size_t)q->n_in_pad * q->n_out_pad * (activation_bits == 8 ? 1 : 2));
+    for (j = 0; j < s->n_out; j++)
+        for (i = 0; i < s->n_in; i++) {
+            const size_t at = (((size_t)(j / KF_ROWS) * groups + i / cols) * KF_ROWS + j % KF_ROWS) * cols + i % cols;
+            const int16_t w = s->weights[(size_t)j * s->n_in + i];
+            if (activation_bits == 8)
+                ((int8_t *)q->weights)[at] = (int8_t)w;
+            else
+                ((int16_t *)q->weights)[at] = w;
+        }
+}
+
+kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
+{
+    uint64_t bytes;
+    uint32_t l, i;
+    kf_qnet *net;
+    kf_status st;
+    if (out == NULL || d == NULL)
+        return KF_E_ARG;
+    *out = NULL;
+    if (diag)
+        diag->line = 0, diag->message[0] = '\0';
+    if ((d->activation_bits != 8 && d->activation_bits != 16) || (d->weight_bits != 8 && d->weight_bits != 16)
+        || (d->activation_bits == 8 && d->weight_bits == 16)) {
+        kf_diag_set(diag, 0, "precision must be Q8 (8-bit weights) or Q16 (8- or 16-bit weights)");
+        return KF_E_ARG;
+    }
+    if (d->num_layers < 1 || d->num_layers >= KF_MAX_LAYERS || d->layers == NULL || d->input_inv_scale == NULL
+        || d->input_zero == NULL || d->layers[0].n_in != d->num_input) {
+        kf_diag_set(diag, 0, "need 1 to %u layers, input parameters, and layer 0 reading num_input values",
+                    KF_MAX_LAYERS - 1);
+        return KF_E_ARG;
+    }
+    for (i = 0; i < d->num_input; i++) {
+        const int32_t lo = d->activation_bits == 8 ? 0 : -32768, hi = d->activation_bits == 8 ? 255 : 32767;
+        if (!isfinite(d->input_inv_scale[i]) || d->input_zero[i] < lo || d->input_zero[i] > hi) {
+            kf_diag_set(diag, 0, "input %u: scale not finite or zero point outside the activation range", i);
+            return KF_E_ARG;
+        }
+    }
+    if (!isfinite(d->output_scale)) {
+        kf_diag_set(diag, 0, "the output scale is not finite");
+        return KF_E_ARG;
+    }
+    for (l = 0; l < d->num_layers; l++)
+        if ((st = check_layer(d, l, diag)) != KF_OK)
+            return st;
+    bytes = layout(NULL, NULL, d);
+    if (bytes > SIZE_MAX)
+        return KF_E_LIMIT;
+    net = calloc(1, (size_t)bytes);
+    if (net == NULL)
+        return KF_E_NOMEM;
+    if (layout(net, (unsigned char *)net, d) != bytes) { /* the two walks must agree */
+        free(net);
+        return KF_E_LIMIT;
+    }
+    net->activation_bits = d->activation_bits;
+    net->weight_bits = d->weight_bits;
+    net->num_layers = d->num_layers;
+    net->num_input = d->num_input;
+    net->num_output = d->layers[d->num_layers - 1].n_out;
+    net->act_lo = d->activation_bits == 8 ? 0 : -32768;
+    net->act_hi = d->activation_bits == 8 ? 255 : 32767;
+    net->output_scale = d->output_scale;
+    net->output_zero = d->output_zero;
+    memcpy(net->input_inv_scale, d->input_inv_scale, sizeof(float) * d->num_input);
+    memcpy(net->input_zero, d->input_zero, sizeof(int32_t) * d->num_input);
+    (void)kf_simd_active(&net->path); /* an unusable KIMI_FANN_SIMD leaves the scalar path */
+    for (l = 0; l < d->num_layers; l++) {
+        const kf_qlayer_desc *s = &d->layers[l];
+        qlayer *q = &net->layers[l];
+        q->n_in = s->n_in;
+        q->n_out = s->n_out;
+        q->n_in_pad = round_up(s->n_in, KF_COLS8);
+        q->n_out_pad = round_up(s->n_out, KF_ROWS);
+        if (q->n_in_pad > net->max_pad)
+            net->max_pad = q->n_in_pad;
+        if (q->n_out_pad > net->max_pad)
+            net->max_pad = q->n_out_pad;
+        pack(s, q, d->activation_bits);
+        memcpy(q->bias, s->bias, 4 * (size_t)s->n_out);
+        memcpy(q->multiplier, s->multiplier, 4 * (size_t)s->n_out);
+        memcpy(q->shift, s->shift, s->n_out);
+        for (i = s->n_out; i < q->n_out_pad; i++)
+            q->shift[i] = 1;
+        q->t0 = s->t0;
+        q->seg_shift = s->seg_shift;
+        q->num_knots = s->num_knots;
+        memcpy(q->knots, s->knots, 4 * (size_t)s->num_knots);
+        q->out_lo = s->out_lo;
+        q->out_hi = s->out_hi;
+    }
+    *out = net;
+    return KF_OK;
+}
+
+void kf_qnet_free(kf_qnet *net)
+{
+    free(net);
+}
+
+uint32_t kf_qnet_num_input(const kf_qnet *net)
+{
+    return net ? net->num_input : 0;
+}
+
+uint32_t kf_qnet_num_output(const kf_qnet *net)
+{
+    return net ? net->num_output : 0;
+}
+
+uint64_t kf_qnet_scratch_bytes(const kf_qnet *net, uint64_t n)
+{
+    (void)n; /* samples are processed in blocks of QBLOCK */
+    if (net == NULL)
+        return 0;
+    /* two activation buffers and one accumulator buffer, QBLOCK rows of max_pad each */
+    return (uint64_t)QBLOCK * net->max_pad * (2 * (net->activation_bits / 8) + 4) + 64;
+}
+
+/* The activation table: linear interpolation between knots, rounded half up, clamped. */
+static int32_t table(const qlayer *q, int64_t t)
+{
+    const uint32_t k = q->seg_shift, bits = k + KF_QTABLE_FRAC_BITS;
+    const int64_t span = (int64_t)(q->num_knots - 1) << k;
+    int64_t rel = t - q->t0, v;
+    uint32_t idx;
+    if (rel < 0)
+        rel = 0;
+    if (rel > span)
+        rel = span;
+    idx = (uint32_t)(rel >> k);
+    if (idx == q->num_knots - 1) {
+        v = (int64_t)q->knots[idx] << k;
+    } else {
+        const int64_t frac = rel & (((int64_t)1 << k) - 1);
+        v = (int64_t)q->knots[idx] * (((int64_t)1 << k) - frac) + (int64_t)q->knots[idx + 1] * frac;
+    }
+    v = (v + ((int64_t)1 << (bits - 1))) >> bits;
+    return (int32_t)(v < q->out_lo ? q->out_lo : (v > q->out_hi ? q->out_hi : v));
+}
+
+/* One layer over a block: the matrix product, then requantization and table per output. */
+static void layer_forward(const kf_qnet *net, const kf_kernels *kern, const qlayer *q, const void *a_in,
+                          void *a_out, int32_t *acc, size_t nb)
+{
+    const size_t stride = net->max_pad;
+    size_t s;
+    uint32_t j;
+    if (net->activation_bits == 8)
+        kern->q8_matmul(a_in, stride, nb, q->weights, q->n_out_pad, q->n_in_pad, acc, stride);
+    else
+        kern->q16_matmul(a_in, stride, nb, q->weights, q->n_out_pad, q->n_in_pad, acc, stride);
+    for (s = 0; s < nb; s++) {
+        const int32_t *row = acc + s * stride;
+        for (j = 0; j < q->n_out; j++) {
+            const int32_t v = table(q, kf_requantize(row[j] + q->bias[j], q->multiplier[j], q->shift[j]));
+            if (net->activation_bits == 8)
+                ((uint8_t *)a_out)[s * stride + j] = (uint8_t)v;
+            else
+                ((int16_t *)a_out)[s * stride + j] = (int16_t)v;
+        }
+    }
+}
+
+/* Run a block whose quantized inputs are already in a (the padding zeroed); returns the buffer
+ * holding the outputs. */
+static void *block_forward(const kf_qnet *net, const kf_kernels *kern, void *a, void *b, int32_t *acc, size_t nb)
+{
+    uint32_t l;
+    for (l = 0; l < net->num_layers; l++) {
+        void *swap;
+        layer_forward(net, kern, &net->layers[l], a, b, acc, nb);
+        swap = a;
+        a = b;
+        b = swap;
+    }
+    return a;
+}
+
+static kf_status prepare(const kf_qnet *net, kf_simd path, uint64_t n, const void *in, const void *out,
+                         void *scratch, uint64_t scratch_bytes, const kf_kernels **kern)
+{
+    if (net == NULL || (n > 0 && (in == NULL || out == NULL || scratch == NULL)))
+        return KF_E_ARG;
+    if (scratch_bytes < kf_qnet_scratch_bytes(net, n))
+        return KF_E_SHAPE;
+    if (path == KF_SIMD_AUTO)
+        path = net->path; /* checked when the network was created */
+    else if (!kf_simd_supported(path))
+        return KF_E_UNSUPPORTED;
+    *kern = kf_kernels_for(path);
+    return KF_OK;
+}
+
+/* Split scratch into the two activation buffers (zeroed: padding must read as 0) and acc. */
+static void buffers(const kf_qnet *net, void *scratch, void **a, void **b, int32_t **acc)
+{
+    const size_t act = (size_t)QBLOCK * net->max_pad * (net->activation_bits / 8);
+    unsigned char *p = (unsigned char *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    *acc = (int32_t *)p;
+    *a = p + (size_t)QBLOCK * net->max_pad * 4;
+    *b = (unsigned char *)*a + act;
+    memset(*a, 0, 2 * act);
+}
+
+static void store_input(const kf_qnet *net, void *a, size_t s, uint32_t i, int32_t v)
+{
+    if (net->activation_bits == 8)
+        ((uint8_t *)a)[s * net->max_pad + i] = (uint8_t)v;
+    else
+        ((int16_t *)a)[s * net->max_pad + i] = (int16_t)v;
+}
+
+static int32_t load_output(const kf_qnet *net, const void *a, size_t s, uint32_t j)
+{
+    return net->activation_bits == 8 ? ((const uint8_t *)a)[s * net->max_pad + j]
+                                     : ((const int16_t *)a)[s * net->max_pad + j];
+}
+
+kf_status kf_qnet_run_raw(const kf_qnet *net, kf_simd path, const int32_t *in, uint64_t n, int32_t *out,
+                          void *scratch, uint64_t scratch_bytes)
+{
+    const kf_kernels *kern = NULL;
+    kf_status st = prepare(net, path, n, in, out, scratch, scratch_bytes, &kern);
+    uint64_t s0, k;
+    void *a, *b;
+    int32_t *acc;
+    if (st != KF_OK)
+        return st;
+    for (k = 0; k < n * net->num_input; k++)
+        if (in[k] < net->act_lo || in[k] > net->act_hi)
+            return KF_E_ARG;
+    buffers(net, scratch, &a, &b, &acc);
+    for (s0 = 0; s0 < n; s0 += QBLOCK) {
+        const size_t nb = (size_t)(n - s0 < QBLOCK ? n - s0 : QBLOCK);
+        const void *result;
+        size_t s;
+        uint32_t i;
+        for (s = 0; s < nb; s++)
+            for (i = 0; i < net->num_input; i++)
+                store_input(net, a, s, i, in[(s0 + s) * net->num_input + i]);
+        result = block_forward(net, kern, a, b, acc, nb);
+        for (s = 0; s < nb; s++)
+            for (i = 0; i < net->num_output; i++)
+                out[(s0 + s) * net->num_output + i] = load_output(net, result, s, i);
+    }
+    return KF_OK;
+}
+
+kf_status kf_qnet_run(const kf_qnet *net, kf_simd path, const float *in, uint64_t n, float *out, void *scratch,
+                      uint64_t scratch_bytes)
+{
+    const kf_kernels *kern = NULL;
+    kf_status st = prepare(net, path, n, in, out, scratch, scratch_bytes, &kern);
+    uint64_t s0, k;
+    void *a, *b;
+    int32_t *acc;
+    if (st != KF_OK)
+        return st;
+    for (k = 0; k < n * net->num_input; k++)
+        if (!isfinite(in[k]))
+            return KF_E_NUMERIC;
+    buffers(net, scratch, &a, &b, &acc);
+    for (s0 = 0; s0 < n; s0 += QBLOCK) {
+        const size_t nb = (size_t)(n - s0 < QBLOCK ? n - s0 : QBLOCK);
+        const void *result;
+        size_t s;
+        uint32_t i;
+        for (s = 0; s < nb; s++)
+            for (i = 0; i < net->num_input; i++) {
+                /* floor(x / scale + 0.5) + zero, saturated to the activation range */
+                const int32_t z = net->input_zero[i];
+                float v = floorf(in[(s0 + s) * net->num_input + i] * net->input_inv_scale[i] + 0.5f);
+                if (v < (float)(net->act_lo - z))
+                    v = (float)(net->act_lo - z);
+                if (v > (float)(net->act_hi - z))
+                    v = (float)(net->act_hi - z);
+                store_input(net, a, s, i, (int32_t)v + z);
+            }
+        result = block_forward(net, kern, a, b, acc, nb);
+        for (s = 0; s < nb; s++)
+            for (i = 0; i < net->num_output; i++)
+                out[(s0 + s) * net->num_output + i] =
+                    (float)(load_output(net, result, s, i) - net->output_zero) * net->output_scale;
+    }
+    return KF_OK;
+}

@@ -1,0 +1,328 @@
+"""Quantization of float networks into the native fixed-point engine (Q8 and Q16).
+
+The float network is run on calibration inputs to measure value ranges, then each layer becomes
+integer weights with one scale per output neuron, an int32 bias with the zero points folded in,
+a requantization multiplier and shift per neuron, and a table for the activation function.
+Everything here runs once, in numpy; the C core checks the result (including the proof that no
+accumulator can overflow) and runs it with integer arithmetic only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import _core
+from ._arrays import as_matrix
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .network import Network
+
+_NAMES = tuple(_core.activation_names())
+_INT32_MAX = 2**31 - 1
+_FRAC_BITS = 8  # KF_QTABLE_FRAC_BITS
+_LEVELS_LOG2 = 22  # requantized pre-activation resolution across a table's domain
+
+# Output range of the bounded activations.
+_RANGES = {
+    "sigmoid": (0.0, 1.0), "sigmoid_stepwise": (0.0, 1.0), "sigmoid_symmetric": (-1.0, 1.0),
+    "sigmoid_symmetric_stepwise": (-1.0, 1.0), "threshold": (0.0, 1.0), "threshold_symmetric": (-1.0, 1.0),
+    "gaussian": (0.0, 1.0), "gaussian_symmetric": (-1.0, 1.0), "gaussian_stepwise": (0.0, 1.0),
+    "elliot": (0.0, 1.0), "elliot_symmetric": (-1.0, 1.0), "linear_piece": (0.0, 1.0),
+    "linear_piece_symmetric": (-1.0, 1.0), "sin_symmetric": (-1.0, 1.0), "cos_symmetric": (-1.0, 1.0),
+    "sin": (0.0, 1.0), "cos": (0.0, 1.0),
+}
+# Activations that reach their limits within a few units: their table covers every input.
+_SATURATING = {
+    "sigmoid", "sigmoid_stepwise", "sigmoid_symmetric", "sigmoid_symmetric_stepwise", "gaussian",
+    "gaussian_symmetric", "gaussian_stepwise", "linear_piece", "linear_piece_symmetric",
+}
+_STEPS = {"threshold", "threshold_symmetric"}
+
+
+@dataclass
+class QuantizationReport:
+    """What the quantizer measured on the calibration inputs.
+
+    Attributes
+    ----------
+    max_abs_error, mean_abs_error : float
+        Output error of the fixed-point network against the float one.
+    accumulator_headroom : float
+        Smallest ratio over all rows of 2^31 to the proven accumulator bound (>= 1).
+    layers : list of dict
+        Per layer: shape, activation, weight scale range, table knots, output scale.
+    """
+
+    activation_bits: int
+    weight_bits: int
+    max_abs_error: float
+    mean_abs_error: float
+    accumulator_headroom: float
+    layers: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Layer:
+    weights: np.ndarray  # (n_out, n_in) float64
+    bias: np.ndarray  # (n_out,)
+    steepness: np.ndarray  # (n_out,)
+    activation: str
+
+
+def _dense_layers(net: Network) -> list[_Layer]:
+    """The network as dense matrices (sparse connections become zeros)."""
+    if net.shortcut:
+        raise ConfigError("quantize supports layered networks (dense or sparse), not shortcut ones")
+    src, dst, w = net.connections()
+    starts = net._net.layer_starts()
+    layers = []
+    for l in range(1, len(net.layers)):
+        n_in, n_out = net.layers[l - 1], net.layers[l]
+        prev0, first = starts[l - 1], starts[l]
+        mask = (dst >= first) & (dst < first + n_out)
+        cols = src[mask].astype(np.int64) - prev0
+        if np.any((cols < 0) | (cols > n_in)):
+            raise ConfigError(f"layer {l} has connections that skip layers; quantize needs layered connections")
+        rows = dst[mask].astype(np.int64) - first
+        full = np.zeros((n_out, n_in + 1))
+        full[rows, cols] = w[mask]
+        functions = {net.get_activation(l, k)[0] for k in range(n_out)}
+        if len(functions) != 1:
+            raise ConfigError(f"layer {l} mixes activation functions {sorted(functions)}; quantize needs one per layer")
+        steep = np.array([net.get_activation(l, k)[1] for k in range(n_out)], dtype=np.float64)
+        layers.append(_Layer(full[:, :n_in], full[:, n_in], steep, functions.pop()))
+    return layers
+
+
+def _apply(activation: str, x: np.ndarray) -> np.ndarray:
+    values = np.ascontiguousarray(x, dtype=np.float32).ravel().copy()
+    _core.apply_activation(_NAMES.index(activation), values)
+    return values.reshape(np.shape(x)).astype(np.float64)
+
+
+def _output_quantization(lo: float, hi: float, bits: int) -> tuple[float, int]:
+    """(scale, zero) so that value = scale * (q - zero) covers [lo, hi] with q in the
+    activation range; symmetric ranges keep 0 and +-hi exact."""
+    if not hi > lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    if bits == 8:
+        if np.isclose(lo, -hi):
+            return hi / 127.0, 128
+        scale = (hi - lo) / 255.0
+        return scale, int(np.clip(np.rint(-lo / scale), 0, 255))
+    if np.isclose(lo, -hi):
+        return hi / 32767.0, 0
+    scale = (hi - lo) / 65535.0
+    return scale, int(np.clip(np.rint(-lo / scale) - 32768, -32768, 32767))
+
+
+def _saturation_interval(activation: str, scale: float, zero: int) -> tuple[float, float]:
+    """The inputs beyond which the quantized output no longer changes."""
+    xs = np.linspace(-64.0, 64.0, 262145)
+    q = np.rint(_apply(activation, xs) / scale + zero)
+    changing = np.nonzero(q != q[0])[0]
+    lo = xs[max(changing[0] - 1, 0)] if changing.size else -1.0
+    changing = np.nonzero(q != q[-1])[0]
+    hi = xs[min(changing[-1] + 1, xs.size - 1)] if changing.size else 1.0
+    return float(lo), float(hi)
+
+
+def _weight_scales(layer: _Layer, w_real: np.ndarray, a: np.ndarray, pre: np.ndarray, wq_max: int) -> np.ndarray:
+    """A weight scale per output neuron. The largest weight sets it unless clipping the few
+    largest weights (to max / 2^k) gives a smaller error after the activation on the
+    calibration inputs: training (FANN's RPROP above all) can leave a handful of huge weights
+    that would otherwise round every other weight of the row to zero."""
+    top = np.abs(w_real).max(axis=1)
+    top = np.maximum(top, np.abs(layer.bias) / 2**29 * wq_max)
+    top[top == 0] = wq_max
+    col_scale = np.abs(layer.weights).max(axis=0)
+    col_scale = np.where(col_scale > 0, np.abs(w_real).max(axis=0) / np.maximum(col_scale, 1e-300), 0.0)
+    target = _apply(layer.activation, pre)
+    best_scale, best_error = top / wq_max, None
+    for k in range(8):
+        scale = top / (wq_max * 2.0**k)
+        w_q = np.clip(np.rint(w_real / scale[:, None]), -wq_max, wq_max) * scale[:, None]
+        # back to the layer's float input units: w_real = weights * column scale
+        approx = layer.steepness * (a @ np.divide(w_q, col_scale, out=np.zeros_like(w_q), where=col_scale > 0).T + layer.bias)
+        error = np.abs(_apply(layer.activation, approx) - target).mean(axis=0)
+        if best_error is None:
+            best_error = error
+            continue
+        better = error < best_error
+        best_scale, best_error = np.where(better, scale, best_scale), np.where(better, error, best_error)
+    return best_scale
+
+
+def _requant_params(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(multiplier, shift) with m ~= multiplier / 2^shift, multiplier < 2^31, shift in 1..62."""
+    mult = np.zeros(m.shape, dtype=np.int64)
+    shift = np.ones(m.shape, dtype=np.int64)
+    nz = m > 0
+    exponent = np.floor(np.log2(m[nz]))
+    s = np.clip(30 - exponent, 1, 62).astype(np.int64)
+    v = np.rint(m[nz] * np.exp2(s)).astype(np.int64)
+    over = v > _INT32_MAX
+    v[over] //= 2
+    s[over] -= 1
+    if np.any(s < 1) or np.any(v > _INT32_MAX):
+        raise ConfigError("a requantization factor is too large to represent; the layer's range is degenerate")
+    mult[nz], shift[nz] = v, s
+    return mult, shift
+
+
+def _table_values(t: np.ndarray, t0: int, k: int, knots: np.ndarray, out_lo: int, out_hi: int) -> np.ndarray:
+    """The C table (qnet.c) evaluated in numpy, for checking its accuracy."""
+    span = (len(knots) - 1) << k
+    rel = np.clip(t - t0, 0, span)
+    idx = rel >> k
+    frac = rel & ((1 << k) - 1)
+    nxt = np.minimum(idx + 1, len(knots) - 1)
+    v = knots[idx] * ((1 << k) - frac) + knots[nxt] * frac
+    v = np.where(idx == len(knots) - 1, knots[idx] << k, v)
+    return np.clip((v + (1 << (k + _FRAC_BITS - 1))) >> (k + _FRAC_BITS), out_lo, out_hi)
+
+
+def _build_table(activation: str, d_lo: float, d_hi: float, scale: float, zero: int, bits: int):
+    """(s_pre, t0, k, knots) for one layer: linear interpolation exact to one output LSB over
+    [d_lo, d_hi], refined until it is."""
+    out_lo, out_hi = (0, 255) if bits == 8 else (-32768, 32767)
+    exact = lambda x: _apply(activation, x) / scale + zero  # noqa: E731
+    for segments_log2 in (10, 12, 14, 16):
+        k = _LEVELS_LOG2 - segments_log2
+        s_pre = (d_hi - d_lo) / float(1 << _LEVELS_LOG2)
+        t0 = int(np.floor(d_lo / s_pre))
+        ts = t0 + (np.arange((1 << segments_log2) + 1, dtype=np.int64) << k)
+        knots = np.clip(np.rint(exact(ts * s_pre) * (1 << _FRAC_BITS)), -(2**25), 2**25).astype(np.int64)
+        probe = np.unique(np.concatenate([
+            np.linspace(t0, ts[-1], 65537).astype(np.int64),
+            np.random.default_rng(0).integers(t0, ts[-1] + 1, 65536),
+        ]))
+        got = _table_values(probe, t0, k, knots, out_lo, out_hi)
+        error = np.abs(got - np.clip(exact(probe * s_pre), out_lo, out_hi)).max()
+        if error <= 1.0:
+            break
+    return s_pre, t0, k, knots
+
+
+def quantize(
+    net: Network, calibration: Any, *, weight_bits: int = 8, activation_bits: int = 8
+) -> tuple[_core.QNet, dict, QuantizationReport]:
+    """Quantize net with ranges measured on calibration inputs; see Network.quantize."""
+    if activation_bits not in (8, 16) or weight_bits not in (8, 16) or (activation_bits, weight_bits) == (8, 16):
+        raise ConfigError(
+            f"supported precisions: Q8 (weight_bits=8, activation_bits=8) and Q16 (activation_bits=16, "
+            f"weight_bits 8 or 16); got weight_bits={weight_bits}, activation_bits={activation_bits}"
+        )
+    x, _ = as_matrix(calibration, net.num_input, "calibration")
+    if len(x) == 0:
+        raise ConfigError("calibration needs at least one input row")
+    layers = _dense_layers(net)
+    amax = 255 if activation_bits == 8 else 32768
+    wq_max = 127 if weight_bits == 8 else 32767
+    q_lo, q_hi = (0, 255) if activation_bits == 8 else (-32768, 32767)
+
+    # Inputs: one scale and zero point per feature, folded into the first layer's weights. A
+    # feature constant over the calibration set saturates to that constant: its weights move
+    # into the bias (training leaves such weights at any size, which would swamp the others).
+    lo, hi = x.min(axis=0).astype(np.float64), x.max(axis=0).astype(np.float64)
+    flat = hi <= lo
+    first = layers[0]
+    first.bias = first.bias + first.weights[:, flat] @ lo[flat]
+    first.weights = np.where(flat[None, :], 0.0, first.weights)
+    hi = np.where(flat, lo + 1.0, hi)
+    levels = 255.0 if activation_bits == 8 else 65535.0
+    in_scale = (hi - lo) / levels
+    offset = 0 if activation_bits == 8 else -32768
+    in_zero = np.clip(np.rint(-lo / in_scale) + offset, q_lo, q_hi).astype(np.int32)
+    col_scale, col_zero = in_scale, in_zero.astype(np.int64)
+
+    a = x.astype(np.float64)
+    descs, info = [], []
+    headroom = np.inf
+    for index, layer in enumerate(layers):
+        pre = layer.steepness * (a @ layer.weights.T + layer.bias)
+        out = _apply(layer.activation, pre)
+        w_real = layer.weights * col_scale[None, :]
+        s_w = _weight_scales(layer, w_real, a, pre, wq_max)
+        # Shrink rows whose accumulator bound would overflow.
+        for _ in range(64):
+            w_q = np.clip(np.rint(w_real / s_w[:, None]), -wq_max - (weight_bits == 8), wq_max).astype(np.int64)
+            b_q = np.rint(layer.bias / s_w).astype(np.int64) - w_q @ col_zero
+            bound = np.abs(b_q) + np.abs(w_q).sum(axis=1) * amax
+            over = bound > _INT32_MAX
+            if not over.any():
+                break
+            s_w[over] *= bound[over] / _INT32_MAX * 1.001
+        headroom = min(headroom, float(2**31 / max(bound.max(), 1)))
+        # Output quantization and the activation table over the pre-activation domain.
+        if layer.activation in _RANGES:
+            o_lo, o_hi = _RANGES[layer.activation]
+        else:
+            o_lo, o_hi = float(out.min()), float(out.max())
+            margin = 0.1 * max(o_hi - o_lo, 1e-6)
+            o_lo, o_hi = o_lo - margin, o_hi + margin
+            if layer.activation == "relu":
+                o_lo = 0.0
+        scale, zero = _output_quantization(o_lo, o_hi, activation_bits)
+        steep = layer.steepness.copy()
+        negative = steep < 0  # f(s * sum) = f(|s| * (-sum)): fold the sign into the row
+        w_q[negative], b_q[negative], steep[negative] = -w_q[negative], -b_q[negative], -steep[negative]
+        if layer.activation in _STEPS:
+            s_pre = float(np.median(steep * s_w)) or 1.0
+            t0, k = -1, 0
+            knots = np.array([np.rint((_apply(layer.activation, np.array([-1.0]))[0] / scale + zero) * 256),
+                              np.rint((_apply(layer.activation, np.array([1.0]))[0] / scale + zero) * 256)],
+                             dtype=np.int64)
+        else:
+            if layer.activation in _SATURATING:
+                d_lo, d_hi = _saturation_interval(layer.activation, scale, zero)
+            else:
+                p_lo, p_hi = float(pre.min()), float(pre.max())
+                margin = 0.1 * max(p_hi - p_lo, 1e-3)
+                d_lo, d_hi = p_lo - margin, p_hi + margin
+            s_pre, t0, k, knots = _build_table(layer.activation, d_lo, d_hi, scale, zero, activation_bits)
+        mult, shift = _requant_params(steep * s_w / s_pre)
+        descs.append((
+            np.ascontiguousarray(w_q, dtype=np.int16), b_q.astype(np.int32), mult.astype(np.int32),
+            shift.astype(np.uint8), int(t0), int(k), knots.astype(np.int32), q_lo, q_hi,
+        ))
+        info.append({
+            "shape": [int(layer.weights.shape[1]), int(layer.weights.shape[0])],
+            "activation": layer.activation,
+            "weight_scale_min": float(s_w.min()),
+            "weight_scale_max": float(s_w.max()),
+            "table_knots": int(len(knots)),
+            "output_scale": float(scale),
+            "output_zero": int(zero),
+        })
+        col_scale = np.full(layer.weights.shape[0], scale)
+        col_zero = np.full(layer.weights.shape[0], zero, dtype=np.int64)
+        a = out
+    state = {
+        "activation_bits": activation_bits,
+        "weight_bits": weight_bits,
+        "input_inv_scale": (1.0 / in_scale).astype(np.float32),
+        "input_zero": in_zero,
+        "output_scale": float(info[-1]["output_scale"]),
+        "output_zero": int(info[-1]["output_zero"]),
+        "layers": descs,
+    }
+    qnet = build(state)
+    y_float = net.run(x)
+    y_fixed = np.empty_like(y_float)
+    qnet.run(x, y_fixed)
+    err = np.abs(y_fixed.astype(np.float64) - y_float)
+    report = QuantizationReport(activation_bits, weight_bits, float(err.max()), float(err.mean()), headroom, info)
+    return qnet, state, report
+
+
+def build(state: dict) -> _core.QNet:
+    """The C network for a quantizer state (also used to restore pickles)."""
+    return _core.QNet(
+        state["activation_bits"], state["weight_bits"], state["input_inv_scale"], state["input_zero"],
+        state["output_scale"], state["output_zero"], list(state["layers"]),
+    )

@@ -1,0 +1,44 @@
+"""Which SIMD path runs the kernels (see KIMI_FANN_SIMD)."""
+
+from __future__ import annotations
+
+from . import _core
+
+__all__ = ["simd_path", "simd_info", "path_number"]
+
+_NAMES = tuple(_core.simd_names())  # index = kf_simd; 0 is "auto"
+# Checked once at import: a KIMI_FANN_SIMD that names an unknown or unsupported path is an error.
+_ACTIVE = _core.simd_active()
+
+
+def simd_path() -> str:
+    """The SIMD path the integer kernels run on: ``"scalar"``, ``"avx2"``, ``"avx512"``,
+    ``"neon"`` or ``"wasm"``; the best one the CPU supports unless KIMI_FANN_SIMD forces one.
+
+    Examples
+    --------
+    >>> import kimi_fann as kf
+    >>> kf.simd_path() in ("scalar", "avx2", "avx512", "neon", "wasm")
+    True
+    """
+    return _NAMES[_ACTIVE]
+
+
+def simd_info() -> dict[str, list[str] | str]:
+    """Paths built into this package, paths this CPU supports, and the active one."""
+    return {
+        "built": [n for i, n in enumerate(_NAMES) if i and _core.simd_built(i)],
+        "supported": [n for i, n in enumerate(_NAMES) if i and _core.simd_supported(i)],
+        "active": simd_path(),
+    }
+
+
+def path_number(name: str | None) -> int:
+    """kf_simd number of a path name (None: the active path)."""
+    if name is None:
+        return 0
+    if name not in _NAMES[1:]:
+        from .errors import ConfigError
+
+        raise ConfigError(f"unknown SIMD path {name!r}; expected one of {', '.join(_NAMES[1:])}")
+    return _NAMES.index(name)
