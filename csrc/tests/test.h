@@ -28,5 +28,6 @@ typedef struct kf_test_case {
 /* Defined by each test file: a NULL-terminated list. */
 extern const kf_test_case kf_core_tests[];
 extern const kf_test_case kf_io_tests[];
+extern const kf_test_case kf_qnet_tests[];
 
 #endif
