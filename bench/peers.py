@@ -130,3 +130,148 @@ def numpy_rprop_epoch(net: kf.Network) -> Callable[[np.ndarray, np.ndarray], flo
         return mse
 
     return epoch
+
+
+def _calibrated_layers(net: kf.Network, calibration: np.ndarray):
+    """(W (n_in, n_out) and b with steepness and FANN's factor 2 of sigmoid folded in, the
+    TFLite activation op, the pre-activation range on calibration) per layer."""
+    out, h = [], calibration.astype(np.float64)
+    for w, b, function, s in dense_layers(net):
+        k = s * (2.0 if function == "sigmoid" else 1.0)
+        w_eff, b_eff = w.astype(np.float64) * k, b.astype(np.float64) * k
+        pre = h @ w_eff + b_eff
+        op = {"sigmoid": "LOGISTIC", "sigmoid_symmetric": "TANH", "linear": None}[function]
+        out.append((w_eff, b_eff, op, (float(pre.min()), float(pre.max()))))
+        h = {"LOGISTIC": lambda z: 1 / (1 + np.exp(-z)), "TANH": np.tanh, None: lambda z: z}[op](pre)
+    return out
+
+
+def _int8_range(lo: float, hi: float) -> tuple[float, int]:
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    scale = (hi - lo) / 255.0 or 1.0
+    return scale, int(np.clip(np.rint(-128 - lo / scale), -128, 127))
+
+
+def litert_int8(net: kf.Network, calibration: np.ndarray) -> bytes:
+    """A fully int8 .tflite model of net (float in and out, int8 inside: per-channel int8
+    weights, int32 biases, int8 activations), written with the flatbuffer schema that ships in
+    ai-edge-litert, as TensorFlow's converter would quantize it."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as tfl
+
+    tensors, buffers, operators, codes = [], [tfl.BufferT()], [], []
+
+    def tensor(shape, dtype, scale=None, zero=None, data=None, axis=0, signature=None):
+        t = tfl.TensorT()
+        t.shape, t.type, t.name = list(shape), dtype, f"t{len(tensors)}".encode()
+        if signature is not None:
+            t.shapeSignature = list(signature)
+        t.buffer = 0
+        if data is not None:
+            buf = tfl.BufferT()
+            buf.data = np.frombuffer(data.tobytes(), dtype=np.uint8)
+            buffers.append(buf)
+            t.buffer = len(buffers) - 1
+        if scale is not None:
+            q = tfl.QuantizationParametersT()
+            q.scale, q.zeroPoint, q.quantizedDimension = list(map(float, scale)), list(map(int, zero)), axis
+            t.quantization = q
+        tensors.append(t)
+        return len(tensors) - 1
+
+    def op(name, inputs, outputs, options=None):
+        code = getattr(tfl.BuiltinOperator, name)
+        if code not in [c.builtinCode for c in codes]:
+            c = tfl.OperatorCodeT()
+            c.builtinCode, c.deprecatedBuiltinCode = code, min(code, 127)
+            c.version = {"FULLY_CONNECTED": 4, "TANH": 2, "LOGISTIC": 2, "QUANTIZE": 2, "DEQUANTIZE": 2}[name]
+            codes.append(c)
+        o = tfl.OperatorT()
+        o.opcodeIndex = [c.builtinCode for c in codes].index(code)
+        o.inputs, o.outputs = inputs, outputs
+        if options is not None:
+            o.builtinOptionsType, o.builtinOptions = tfl.BuiltinOptions.FullyConnectedOptions, options
+        operators.append(o)
+
+    n_in = net.num_input
+    x_scale, x_zero = _int8_range(float(calibration.min()), float(calibration.max()))
+    x_float = tensor([1, n_in], tfl.TensorType.FLOAT32, signature=[-1, n_in])
+    x = tensor([1, n_in], tfl.TensorType.INT8, [x_scale], [x_zero], signature=[-1, n_in])
+    op("QUANTIZE", [x_float], [x])
+    scale = x_scale
+    for w, b, act, (lo, hi) in _calibrated_layers(net, calibration):
+        n_out = w.shape[1]
+        w_scale = np.maximum(np.abs(w).max(axis=0), 1e-12) / 127.0
+        w_q = np.clip(np.rint(w.T / w_scale[:, None]), -127, 127).astype(np.int8)
+        b_scale = scale * w_scale
+        b_q = np.rint(b / b_scale).astype(np.int32)
+        wt = tensor([n_out, w.shape[0]], tfl.TensorType.INT8, w_scale, [0] * n_out, w_q)
+        bt = tensor([n_out], tfl.TensorType.INT32, b_scale, [0] * n_out, b_q)
+        pre_scale, pre_zero = _int8_range(lo, hi)
+        pre = tensor([1, n_out], tfl.TensorType.INT8, [pre_scale], [pre_zero], signature=[-1, n_out])
+        op("FULLY_CONNECTED", [x, wt, bt], [pre], tfl.FullyConnectedOptionsT())
+        x, scale = pre, pre_scale
+        if act is not None:  # int8 TANH outputs 1/128 steps around 0, LOGISTIC 1/256 from -128
+            out_scale, out_zero = (1 / 128, 0) if act == "TANH" else (1 / 256, -128)
+            x = tensor([1, n_out], tfl.TensorType.INT8, [out_scale], [out_zero], signature=[-1, n_out])
+            op(act, [pre], [x])
+            scale = out_scale
+    y = tensor([1, net.num_output], tfl.TensorType.FLOAT32, signature=[-1, net.num_output])
+    op("DEQUANTIZE", [x], [y])
+    graph = tfl.SubGraphT()
+    graph.tensors, graph.inputs, graph.outputs, graph.operators = tensors, [x_float], [y], operators
+    model = tfl.ModelT()
+    model.version, model.operatorCodes, model.subgraphs, model.buffers = 3, codes, [graph], buffers
+    model.description = b"kimi-fann benchmark peer"
+    builder = flatbuffers.Builder(1 << 20)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def litert_runner(net: kf.Network, calibration: np.ndarray, batch: int):
+    """A callable running (batch, n_in) float32 arrays through the int8 model in LiteRT, one
+    thread, default (XNNPACK) delegate."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=litert_int8(net, calibration), num_threads=1)
+    inp, out = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
+    interpreter.resize_tensor_input(inp, [batch, net.num_input])
+    interpreter.allocate_tensors()
+
+    def run(x: np.ndarray) -> np.ndarray:
+        interpreter.set_tensor(inp, x)
+        interpreter.invoke()
+        return interpreter.get_tensor(out)
+
+    return run
+
+
+def onnx_int8_session(net: kf.Network, folder: Path):
+    """onnxruntime (one thread) on the network quantized by onnxruntime's quantize_dynamic
+    (int8 weights, activations quantized per call): MatMul + Add + activation per layer."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    nodes, inits, prev = [], [], "x"
+    for i, (w, b, function, s) in enumerate(dense_layers(net)):
+        k = s * (2.0 if function == "sigmoid" else 1.0)
+        inits += [numpy_helper.from_array((w * k).astype(np.float32), f"w{i}"),
+                  numpy_helper.from_array((b * k).astype(np.float32), f"b{i}")]
+        nodes += [helper.make_node("MatMul", [prev, f"w{i}"], [f"m{i}"]), helper.make_node("Add", [f"m{i}", f"b{i}"], [f"z{i}"])]
+        op = {"sigmoid_symmetric": "Tanh", "sigmoid": "Sigmoid", "linear": "Identity"}[function]
+        nodes.append(helper.make_node(op, [f"z{i}"], [f"h{i}"]))
+        prev = f"h{i}"
+    nodes.append(helper.make_node("Identity", [prev], ["y"]))
+    graph = helper.make_graph(nodes, "kimi_fann_net",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, net.num_input])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, net.num_output])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    fp32, int8 = folder / "fp32.onnx", folder / "int8.onnx"
+    onnx.save(model, str(fp32))
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(int8), options, providers=["CPUExecutionProvider"])

@@ -6,14 +6,6 @@
 #include <immintrin.h>
 #include <string.h>
 
-/* Four uint8 activations as int16, repeated across the register: [x0 x1 x2 x3] x 4. */
-static inline __m256i x4_u8(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return _mm256_broadcastq_epi64(_mm_cvtepu8_epi16(_mm_cvtsi32_si128((int)v)));
-}
-
 /* Rows 0-3 and 4-7 summed in halves ([r0a r0b r1a r1b | r2a r2b r3a r3b]) into [r0 .. r7]. */
 static inline __m256i combine_halves(__m256i a, __m256i b)
 {
@@ -21,43 +13,81 @@ static inline __m256i combine_halves(__m256i a, __m256i b)
     return _mm256_permutevar8x32_epi32(_mm256_hadd_epi32(a, b), order);
 }
 
+/* 16 rows x 4 columns of weights, widened to int16: rows 4q .. 4q+3 in w[q]. */
+static inline void load_group(const int8_t *block, __m256i w[4])
+{
+    w[0] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)block));
+    w[1] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + 16)));
+    w[2] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + 32)));
+    w[3] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + 48)));
+}
+
+/* A group's four activations (already int16) repeated across the register. */
+static inline __m256i x_group(const int16_t *x16)
+{
+    int64_t v;
+    memcpy(&v, x16, sizeof v);
+    return _mm256_set1_epi64x(v);
+}
+
+#define CHUNK 512 /* columns widened to int16 at a time */
+
 static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
                       uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
     const uint32_t groups = n_in_pad / KF_COLS8;
-    uint32_t rb, g;
+    int16_t x16[2][CHUNK];
+    uint32_t rb, g, c0, i;
     size_t s;
-    for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
-        const int8_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS8;
-        for (s = 0; s < nb; s += 2) {
-            const int two = s + 1 < nb;
-            const uint8_t *x0 = x + s * x_stride, *x1 = two ? x0 + x_stride : x0;
-            __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-            __m256i b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            int32_t *out;
-            for (g = 0; g < groups; g++) {
-                const int8_t *block = wr + (size_t)g * KF_ROWS * KF_COLS8;
-                const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)block));
-                const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + 16)));
-                const __m256i w2 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + 32)));
-                const __m256i w3 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + 48)));
-                const __m256i v0 = x4_u8(x0 + g * KF_COLS8), v1 = x4_u8(x1 + g * KF_COLS8);
-                a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(w0, v0));
-                a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(w1, v0));
-                a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(w2, v0));
-                a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(w3, v0));
-                b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(w0, v1));
-                b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(w1, v1));
-                b2 = _mm256_add_epi32(b2, _mm256_madd_epi16(w2, v1));
-                b3 = _mm256_add_epi32(b3, _mm256_madd_epi16(w3, v1));
-            }
-            out = acc + s * acc_stride + (size_t)rb * KF_ROWS;
-            _mm256_storeu_si256((__m256i *)out, combine_halves(a0, a1));
-            _mm256_storeu_si256((__m256i *)(out + 8), combine_halves(a2, a3));
-            if (two) {
-                out += acc_stride;
-                _mm256_storeu_si256((__m256i *)out, combine_halves(b0, b1));
-                _mm256_storeu_si256((__m256i *)(out + 8), combine_halves(b2, b3));
+    for (s = 0; s < nb; s += 2) {
+        const size_t count = nb - s < 2 ? 1 : 2;
+        for (c0 = 0; c0 < n_in_pad; c0 += CHUNK) {
+            const uint32_t cols = n_in_pad - c0 < CHUNK ? n_in_pad - c0 : CHUNK;
+            const uint32_t g0 = c0 / KF_COLS8, g1 = g0 + cols / KF_COLS8;
+            size_t k;
+            for (k = 0; k < count; k++)
+                for (i = 0; i < cols; i++)
+                    x16[k][i] = x[(s + k) * x_stride + c0 + i];
+            for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+                const int8_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS8;
+                int32_t *out0 = acc + s * acc_stride + (size_t)rb * KF_ROWS, *out1 = out0 + acc_stride;
+                __m256i a[4], b[4], wv[4];
+                int q;
+                for (q = 0; q < 4; q++)
+                    a[q] = b[q] = _mm256_setzero_si256();
+                if (count == 2) {
+                    for (g = g0; g < g1; g++) {
+                        const __m256i v0 = x_group(x16[0] + (g - g0) * KF_COLS8), v1 = x_group(x16[1] + (g - g0) * KF_COLS8);
+                        load_group(wr + (size_t)g * KF_ROWS * KF_COLS8, wv);
+                        for (q = 0; q < 4; q++) {
+                            a[q] = _mm256_add_epi32(a[q], _mm256_madd_epi16(wv[q], v0));
+                            b[q] = _mm256_add_epi32(b[q], _mm256_madd_epi16(wv[q], v1));
+                        }
+                    }
+                } else {
+                    for (g = g0; g < g1; g++) {
+                        const __m256i v0 = x_group(x16[0] + (g - g0) * KF_COLS8);
+                        load_group(wr + (size_t)g * KF_ROWS * KF_COLS8, wv);
+                        for (q = 0; q < 4; q++)
+                            a[q] = _mm256_add_epi32(a[q], _mm256_madd_epi16(wv[q], v0));
+                    }
+                }
+                if (c0 == 0) {
+                    _mm256_storeu_si256((__m256i *)out0, combine_halves(a[0], a[1]));
+                    _mm256_storeu_si256((__m256i *)(out0 + 8), combine_halves(a[2], a[3]));
+                    if (count == 2) {
+                        _mm256_storeu_si256((__m256i *)out1, combine_halves(b[0], b[1]));
+                        _mm256_storeu_si256((__m256i *)(out1 + 8), combine_halves(b[2], b[3]));
+                    }
+                } else { /* later column chunks add to the first one's sums */
+                    __m256i *p0 = (__m256i *)out0, *p1 = (__m256i *)out1;
+                    _mm256_storeu_si256(p0, _mm256_add_epi32(_mm256_loadu_si256(p0), combine_halves(a[0], a[1])));
+                    _mm256_storeu_si256(p0 + 1, _mm256_add_epi32(_mm256_loadu_si256(p0 + 1), combine_halves(a[2], a[3])));
+                    if (count == 2) {
+                        _mm256_storeu_si256(p1, _mm256_add_epi32(_mm256_loadu_si256(p1), combine_halves(b[0], b[1])));
+                        _mm256_storeu_si256(p1 + 1, _mm256_add_epi32(_mm256_loadu_si256(p1 + 1), combine_halves(b[2], b[3])));
+                    }
+                }
             }
         }
     }

@@ -16,7 +16,7 @@ typedef struct qlayer {
     uint8_t *shift;
     int32_t t0;
     uint32_t seg_shift, num_knots;
-    int32_t *knots;
+    int32_t *knots; /* with seg_shift 0: the final outputs themselves (a direct table) */
     int32_t out_lo, out_hi;
 } qlayer;
 
@@ -231,9 +231,14 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
         q->t0 = s->t0;
         q->seg_shift = s->seg_shift;
         q->num_knots = s->num_knots;
-        memcpy(q->knots, s->knots, 4 * (size_t)s->num_knots);
         q->out_lo = s->out_lo;
         q->out_hi = s->out_hi;
+        for (i = 0; i < s->num_knots; i++) {
+            /* Knots one step apart leave nothing to interpolate: store the rounded, clamped
+             * outputs (what table() would compute) and look them up directly. */
+            const int32_t v = s->seg_shift ? s->knots[i] : (s->knots[i] + (1 << (KF_QTABLE_FRAC_BITS - 1))) >> KF_QTABLE_FRAC_BITS;
+            q->knots[i] = s->seg_shift ? v : (v < s->out_lo ? s->out_lo : (v > s->out_hi ? s->out_hi : v));
+        }
     }
     *out = net;
     return KF_OK;
@@ -274,6 +279,8 @@ static int32_t table(const qlayer *q, int64_t t)
         rel = 0;
     if (rel > span)
         rel = span;
+    if (k == 0)
+        return q->knots[rel]; /* a direct table */
     idx = (uint32_t)(rel >> k);
     if (idx == q->num_knots - 1) {
         v = (int64_t)q->knots[idx] << k;
@@ -283,6 +290,18 @@ static int32_t table(const qlayer *q, int64_t t)
     }
     v = (v + ((int64_t)1 << (bits - 1))) >> bits;
     return (int32_t)(v < q->out_lo ? q->out_lo : (v > q->out_hi ? q->out_hi : v));
+}
+
+/* Direct tables (seg_shift 0): requantize, clamp into the table, look up. */
+static void epilogue_direct(const qlayer *q, const int32_t *row, int32_t *out)
+{
+    const int64_t last = q->num_knots - 1;
+    uint32_t j;
+    for (j = 0; j < q->n_out; j++) {
+        int64_t rel = kf_requantize(row[j] + q->bias[j], q->multiplier[j], q->shift[j]) - q->t0;
+        rel = rel < 0 ? 0 : (rel > last ? last : rel);
+        out[j] = q->knots[rel];
+    }
 }
 
 /* One layer over a block: the matrix product, then requantization and table per output. */
@@ -297,13 +316,25 @@ static void layer_forward(const kf_qnet *net, const kf_kernels *kern, const qlay
     else
         kern->q16_matmul(a_in, stride, nb, q->weights, q->n_out_pad, q->n_in_pad, acc, stride);
     for (s = 0; s < nb; s++) {
-        const int32_t *row = acc + s * stride;
-        for (j = 0; j < q->n_out; j++) {
-            const int32_t v = table(q, kf_requantize(row[j] + q->bias[j], q->multiplier[j], q->shift[j]));
-            if (net->activation_bits == 8)
-                ((uint8_t *)a_out)[s * stride + j] = (uint8_t)v;
-            else
-                ((int16_t *)a_out)[s * stride + j] = (int16_t)v;
+        int32_t *row = acc + s * stride; /* the results replace the accumulators in place */
+        if (q->seg_shift == 0)
+            epilogue_direct(q, row, row);
+        else
+            for (j = 0; j < q->n_out; j++)
+                row[j] = table(q, kf_requantize(row[j] + q->bias[j], q->multiplier[j], q->shift[j]));
+        /* The next layer reads up to a multiple of four columns: the padding must hold zeros. */
+        if (net->activation_bits == 8) {
+            uint8_t *out = (uint8_t *)a_out + s * stride;
+            for (j = 0; j < q->n_out; j++)
+                out[j] = (uint8_t)row[j];
+            for (; j % KF_COLS8; j++)
+                out[j] = 0;
+        } else {
+            int16_t *out = (int16_t *)a_out + s * stride;
+            for (j = 0; j < q->n_out; j++)
+                out[j] = (int16_t)row[j];
+            for (; j % KF_COLS8; j++)
+                out[j] = 0;
         }
     }
 }
@@ -338,7 +369,8 @@ static kf_status prepare(const kf_qnet *net, kf_simd path, uint64_t n, const voi
     return KF_OK;
 }
 
-/* Split scratch into the two activation buffers (zeroed: padding must read as 0) and acc. */
+/* Split scratch into the two activation buffers and the accumulators. Every column a kernel
+ * reads is written first: values, then zeros up to the next multiple of four. */
 static void buffers(const kf_qnet *net, void *scratch, void **a, void **b, int32_t **acc)
 {
     const size_t act = (size_t)QBLOCK * net->max_pad * (net->activation_bits / 8);
@@ -346,7 +378,44 @@ static void buffers(const kf_qnet *net, void *scratch, void **a, void **b, int32
     *acc = (int32_t *)p;
     *a = p + (size_t)QBLOCK * net->max_pad * 4;
     *b = (unsigned char *)*a + act;
-    memset(*a, 0, 2 * act);
+}
+
+static void zero_input_padding(const kf_qnet *net, void *a, size_t s)
+{
+    uint32_t i;
+    for (i = net->num_input; i % KF_COLS8; i++) {
+        if (net->activation_bits == 8)
+            ((uint8_t *)a)[s * net->max_pad + i] = 0;
+        else
+            ((int16_t *)a)[s * net->max_pad + i] = 0;
+    }
+}
+
+/* floor(x * inv_scale + 0.5) + zero, saturated to the activation range. The clamp comes first
+ * (floor commutes with clamping to integers) and the floor is a truncation corrected by one
+ * below zero: plain operations a compiler can vectorise with any SIMD instruction set. */
+static void quantize_row(const kf_qnet *net, const float *x, void *a, size_t s)
+{
+    int32_t q[256];
+    uint32_t i0, i;
+    for (i0 = 0; i0 < net->num_input; i0 += 256) {
+        const uint32_t n = net->num_input - i0 < 256 ? net->num_input - i0 : 256;
+        for (i = 0; i < n; i++) {
+            const int32_t z = net->input_zero[i0 + i];
+            const float lo = (float)(net->act_lo - z), hi = (float)(net->act_hi - z);
+            float v = x[i0 + i] * net->input_inv_scale[i0 + i] + 0.5f;
+            int32_t t;
+            v = v < lo ? lo : (v > hi ? hi : v);
+            t = (int32_t)v;
+            q[i] = t - ((float)t > v) + z;
+        }
+        if (net->activation_bits == 8)
+            for (i = 0; i < n; i++)
+                ((uint8_t *)a)[s * net->max_pad + i0 + i] = (uint8_t)q[i];
+        else
+            for (i = 0; i < n; i++)
+                ((int16_t *)a)[s * net->max_pad + i0 + i] = (int16_t)q[i];
+    }
 }
 
 static void store_input(const kf_qnet *net, void *a, size_t s, uint32_t i, int32_t v)
@@ -382,9 +451,11 @@ kf_status kf_qnet_run_raw(const kf_qnet *net, kf_simd path, const int32_t *in, u
         const void *result;
         size_t s;
         uint32_t i;
-        for (s = 0; s < nb; s++)
+        for (s = 0; s < nb; s++) {
             for (i = 0; i < net->num_input; i++)
                 store_input(net, a, s, i, in[(s0 + s) * net->num_input + i]);
+            zero_input_padding(net, a, s);
+        }
         result = block_forward(net, kern, a, b, acc, nb);
         for (s = 0; s < nb; s++)
             for (i = 0; i < net->num_output; i++)
@@ -412,17 +483,10 @@ kf_status kf_qnet_run(const kf_qnet *net, kf_simd path, const float *in, uint64_
         const void *result;
         size_t s;
         uint32_t i;
-        for (s = 0; s < nb; s++)
-            for (i = 0; i < net->num_input; i++) {
-                /* floor(x / scale + 0.5) + zero, saturated to the activation range */
-                const int32_t z = net->input_zero[i];
-                float v = floorf(in[(s0 + s) * net->num_input + i] * net->input_inv_scale[i] + 0.5f);
-                if (v < (float)(net->act_lo - z))
-                    v = (float)(net->act_lo - z);
-                if (v > (float)(net->act_hi - z))
-                    v = (float)(net->act_hi - z);
-                store_input(net, a, s, i, (int32_t)v + z);
-            }
+        for (s = 0; s < nb; s++) {
+            quantize_row(net, in + (s0 + s) * net->num_input, a, s);
+            zero_input_padding(net, a, s);
+        }
         result = block_forward(net, kern, a, b, acc, nb);
         for (s = 0; s < nb; s++)
             for (i = 0; i < net->num_output; i++)

@@ -9,6 +9,7 @@ its status codes become the exceptions of :mod:`kimi_fann.errors`.
 from libc.stdint cimport uint8_t, int16_t, uint32_t, uint64_t, int32_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS, PyBUF_FORMAT
 
 from kimi_fann.errors import error_for_status, ShapeError
 
@@ -440,6 +441,27 @@ def simd_active():
     return int(path)
 
 
+cdef object _numpy_empty = None
+
+
+cdef object new_float32(Py_ssize_t rows, Py_ssize_t cols, bint matrix):
+    """A new float32 numpy array (numpy is imported on first use only: the module itself runs
+    without numpy)."""
+    global _numpy_empty
+    if _numpy_empty is None:
+        import numpy
+        _numpy_empty = numpy.empty
+    if matrix:
+        return _numpy_empty((rows, cols), dtype="float32")
+    return _numpy_empty(cols, dtype="float32")
+
+
+cdef bint is_float32(Py_buffer *view) noexcept:
+    return view.format != NULL and (view.format[0] == b'f' and view.format[1] == 0
+                                    or (view.format[0] in (b'<', b'=', b'@') and view.format[1] == b'f'
+                                        and view.format[2] == 0))
+
+
 cdef class QNet:
     """Owner of one native fixed-point network (kf_qnet, Q8 or Q16)."""
     cdef kf_qnet *ptr
@@ -507,6 +529,43 @@ cdef class QNet:
     @property
     def num_output(self):
         return kf_qnet_num_output(self.ptr)
+
+    def run_fast(self, object x, int path=0):
+        """Outputs for a C-contiguous float32 buffer of shape (num_input,) or (n, num_input), as a
+        new numpy array; None for anything else (the caller then converts it)."""
+        cdef Py_buffer view
+        cdef Py_buffer outview
+        cdef Py_ssize_t n
+        cdef uint32_t n_in = kf_qnet_num_input(self.ptr), n_out = kf_qnet_num_output(self.ptr)
+        cdef uint64_t bytes
+        cdef void *scratch
+        cdef kf_status st
+        try:
+            PyObject_GetBuffer(x, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+        except (TypeError, ValueError, BufferError):
+            return None  # not a buffer, or not C-contiguous
+        try:
+            if not is_float32(&view) or view.ndim < 1 or view.ndim > 2 or view.shape[view.ndim - 1] != n_in:
+                return None
+            n = view.shape[0] if view.ndim == 2 else 1
+            out = new_float32(n, n_out, view.ndim == 2)
+            if n == 0:
+                return out
+            PyObject_GetBuffer(out, &outview, PyBUF_C_CONTIGUOUS)
+            bytes = kf_qnet_scratch_bytes(self.ptr, n)
+            scratch = malloc(bytes)
+            if scratch == NULL:
+                PyBuffer_Release(&outview)
+                raise MemoryError()
+            with nogil:
+                st = kf_qnet_run(self.ptr, <kf_simd>path, <const float *>view.buf, n, <float *>outview.buf,
+                                 scratch, bytes)
+            free(scratch)
+            PyBuffer_Release(&outview)
+            check(st, "cannot run the quantized network")
+            return out
+        finally:
+            PyBuffer_Release(&view)
 
     def run(self, const float[:, ::1] X, float[:, ::1] Y, int path=0):
         cdef uint64_t bytes = kf_qnet_scratch_bytes(self.ptr, X.shape[0])

@@ -200,6 +200,10 @@ class FixedNetwork:
         Inputs are rounded to the nearest representable value; values beyond the calibrated
         range (Q8/Q16) or the int32 range (FANN) saturate.
         """
+        if self._format != "fann":
+            fast = self._net.run_fast(inputs, path_number(simd))  # float32 C-contiguous input
+            if fast is not None:
+                return fast
         x, single = as_matrix(inputs, self.num_input, "inputs")
         if self._format == "fann":
             scaled = np.clip(np.rint(x.astype(np.float64) * self.multiplier), -(2**31), 2**31 - 1)

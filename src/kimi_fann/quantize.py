@@ -187,16 +187,21 @@ def _table_values(t: np.ndarray, t0: int, k: int, knots: np.ndarray, out_lo: int
 
 
 def _build_table(activation: str, d_lo: float, d_hi: float, scale: float, zero: int, bits: int):
-    """(s_pre, t0, k, knots) for one layer: linear interpolation exact to one output LSB over
-    [d_lo, d_hi], refined until it is."""
+    """(s_pre, t0, k, knots) for one layer, exact to one output step over [d_lo, d_hi]: for Q8
+    a direct table (k = 0) of 2^12 to 2^16 entries, for Q16 linear interpolation between
+    2^10 to 2^16 knots; the smallest that passes the check is kept."""
     out_lo, out_hi = (0, 255) if bits == 8 else (-32768, 32767)
     exact = lambda x: _apply(activation, x) / scale + zero  # noqa: E731
-    for segments_log2 in (10, 12, 14, 16):
-        k = _LEVELS_LOG2 - segments_log2
-        s_pre = (d_hi - d_lo) / float(1 << _LEVELS_LOG2)
+    levels_log2 = (12, 14, 16) if bits == 8 else (_LEVELS_LOG2,) * 4
+    for segments_log2, total_log2 in zip((12, 14, 16) if bits == 8 else (10, 12, 14, 16), levels_log2):
+        k = total_log2 - segments_log2
+        s_pre = (d_hi - d_lo) / float(1 << total_log2)
         t0 = int(np.floor(d_lo / s_pre))
         ts = t0 + (np.arange((1 << segments_log2) + 1, dtype=np.int64) << k)
-        knots = np.clip(np.rint(exact(ts * s_pre) * (1 << _FRAC_BITS)), -(2**25), 2**25).astype(np.int64)
+        values = exact(ts * s_pre)
+        if k == 0:  # a direct table holds whole output steps
+            values = np.rint(values)
+        knots = np.clip(np.rint(values * (1 << _FRAC_BITS)), -(2**25), 2**25).astype(np.int64)
         probe = np.unique(np.concatenate([
             np.linspace(t0, ts[-1], 65537).astype(np.int64),
             np.random.default_rng(0).integers(t0, ts[-1] + 1, 65536),
