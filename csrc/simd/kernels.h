@@ -24,10 +24,31 @@ typedef void (*kf_q8_matmul_fn)(const uint8_t *x, size_t x_stride, size_t nb, co
 typedef void (*kf_q16_matmul_fn)(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w,
                                  uint32_t n_out_pad, uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
 
+/* Requantize and look up a direct activation table (kfann.h), n outputs of one sample:
+ * out[j] = table[clamp(((acc[j] + bias[j]) * mult[j] + 2^(shift[j]-1)) >> shift[j] - t0, 0, last)]
+ * with the product and shift in 64-bit integers; out holds uint8 (out_bits 8, table values
+ * 0..255) or int16 (out_bits 16). */
+typedef void (*kf_epilogue_fn)(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                               uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out,
+                               uint32_t out_bits);
+/* Quantize n inputs: out[i] = clamp(floor(x[i] * inv[i] + 0.5) + zero[i], lo, hi) in float
+ * arithmetic (finite x), stored as uint8 (out_bits 8) or int16 (16). */
+typedef void (*kf_quantize_fn)(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo,
+                               int32_t hi, void *out, uint32_t out_bits);
+
 typedef struct kf_kernels {
     kf_q8_matmul_fn q8_matmul;
     kf_q16_matmul_fn q16_matmul;
+    kf_epilogue_fn epilogue_direct;
+    kf_quantize_fn quantize;
 } kf_kernels;
+
+/* The scalar versions, which the other paths also use for their last few elements. */
+void kf_epilogue_direct_scalar(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                               uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out,
+                               uint32_t out_bits);
+void kf_quantize_scalar(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
+                        void *out, uint32_t out_bits);
 
 extern const kf_kernels kf_kernels_scalar;
 extern const kf_kernels kf_kernels_avx2;

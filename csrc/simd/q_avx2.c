@@ -129,4 +129,71 @@ static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16
     }
 }
 
-const kf_kernels kf_kernels_avx2 = {q8_matmul, q16_matmul};
+/* One half of the lanes (even or odd elements, each in the low half of a 64-bit lane):
+ * ((sum * mult + 2^(shift-1)) >> shift) - t0, clamped to [0, last], in 64-bit integers. The
+ * arithmetic right shift AVX2 lacks is a logical one of the value plus 2^63, minus 2^(63-shift):
+ * exact, since 2^shift divides 2^63. */
+static inline __m256i requant_half(__m256i sum, __m256i mult, __m256i shift, __m256i t0, __m256i last)
+{
+    const __m256i one = _mm256_set1_epi64x(1), top = _mm256_set1_epi64x(INT64_MIN), zero = _mm256_setzero_si256();
+    const __m256i round = _mm256_sllv_epi64(one, _mm256_sub_epi64(shift, one));
+    __m256i t = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epi32(sum, mult), round), top);
+    t = _mm256_sub_epi64(_mm256_srlv_epi64(t, shift), _mm256_srlv_epi64(top, shift));
+    t = _mm256_sub_epi64(t, t0);
+    t = _mm256_andnot_si256(_mm256_cmpgt_epi64(zero, t), t);
+    return _mm256_blendv_epi8(t, last, _mm256_cmpgt_epi64(t, last));
+}
+
+/* Eight int32 values in [0, 255] or [-32768, 32767] stored as uint8 or int16. */
+static inline void store_narrow(__m256i v, void *out, uint32_t out_bits)
+{
+    const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
+    if (out_bits == 8) {
+        const __m128i w = _mm_packs_epi32(lo, hi);
+        _mm_storel_epi64((__m128i *)out, _mm_packus_epi16(w, w));
+    } else {
+        _mm_storeu_si128((__m128i *)out, _mm_packs_epi32(lo, hi));
+    }
+}
+
+static void epilogue_direct(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                            uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out, uint32_t out_bits)
+{
+    const __m256i low = _mm256_set1_epi64x(0xffffffff), t0v = _mm256_set1_epi64x(t0), lastv = _mm256_set1_epi64x(last);
+    const size_t elem = out_bits / 8;
+    uint32_t j;
+    for (j = 0; j + 8 <= n; j += 8) {
+        const __m256i sum = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + j)),
+                                             _mm256_loadu_si256((const __m256i *)(bias + j)));
+        const __m256i m = _mm256_loadu_si256((const __m256i *)(mult + j));
+        const __m256i sh = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(shift + j)));
+        const __m256i even = requant_half(sum, m, _mm256_and_si256(sh, low), t0v, lastv);
+        const __m256i odd = requant_half(_mm256_srli_epi64(sum, 32), _mm256_srli_epi64(m, 32), _mm256_srli_epi64(sh, 32),
+                                         t0v, lastv);
+        /* both halves are within [0, last] < 2^31: interleave them back into element order */
+        const __m256i idx = _mm256_or_si256(even, _mm256_slli_epi64(odd, 32));
+        store_narrow(_mm256_i32gather_epi32((const int *)table, idx, 4), (char *)out + j * elem, out_bits);
+    }
+    kf_epilogue_direct_scalar(acc + j, bias + j, mult + j, shift + j, n - j, t0, table, last, (char *)out + j * elem,
+                              out_bits);
+}
+
+static void quantize(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
+                     void *out, uint32_t out_bits)
+{
+    const __m256i lov = _mm256_set1_epi32(lo), hiv = _mm256_set1_epi32(hi);
+    const __m256 half = _mm256_set1_ps(0.5f);
+    const size_t elem = out_bits / 8;
+    uint32_t i;
+    for (i = 0; i + 8 <= n; i += 8) {
+        const __m256i z = _mm256_loadu_si256((const __m256i *)(zero + i));
+        /* the same float operations as the scalar version: multiply, add, clamp, floor */
+        __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(inv + i)), half);
+        v = _mm256_max_ps(v, _mm256_cvtepi32_ps(_mm256_sub_epi32(lov, z)));
+        v = _mm256_min_ps(v, _mm256_cvtepi32_ps(_mm256_sub_epi32(hiv, z)));
+        store_narrow(_mm256_add_epi32(_mm256_cvttps_epi32(_mm256_floor_ps(v)), z), (char *)out + i * elem, out_bits);
+    }
+    kf_quantize_scalar(x + i, n - i, inv + i, zero + i, lo, hi, (char *)out + i * elem, out_bits);
+}
+
+const kf_kernels kf_kernels_avx2 = {q8_matmul, q16_matmul, epilogue_direct, quantize};

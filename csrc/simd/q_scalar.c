@@ -1,6 +1,8 @@
 /* Scalar reference of the integer kernels (kernels.h), on the packed weight layout. */
 #include "kernels.h"
 
+#include "kfann.h"
+
 static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
                       uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
@@ -45,4 +47,41 @@ static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16
     }
 }
 
-const kf_kernels kf_kernels_scalar = {q8_matmul, q16_matmul};
+void kf_epilogue_direct_scalar(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                               uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out,
+                               uint32_t out_bits)
+{
+    uint32_t j;
+    for (j = 0; j < n; j++) {
+        int64_t rel = kf_requantize(acc[j] + bias[j], mult[j], shift[j]) - t0;
+        rel = rel < 0 ? 0 : (rel > (int64_t)last ? (int64_t)last : rel);
+        if (out_bits == 8)
+            ((uint8_t *)out)[j] = (uint8_t)table[rel];
+        else
+            ((int16_t *)out)[j] = (int16_t)table[rel];
+    }
+}
+
+void kf_quantize_scalar(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
+                        void *out, uint32_t out_bits)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        /* clamp first (floor commutes with clamping to integers), then floor */
+        const float lo_f = (float)(lo - zero[i]), hi_f = (float)(hi - zero[i]);
+        float v = x[i] * inv[i] + 0.5f;
+        int32_t t;
+        if (v < lo_f)
+            v = lo_f;
+        if (v > hi_f)
+            v = hi_f;
+        t = (int32_t)v;
+        t -= (float)t > v; /* truncation toward zero, corrected below zero: floor */
+        if (out_bits == 8)
+            ((uint8_t *)out)[i] = (uint8_t)(t + zero[i]);
+        else
+            ((int16_t *)out)[i] = (int16_t)(t + zero[i]);
+    }
+}
+
+const kf_kernels kf_kernels_scalar = {q8_matmul, q16_matmul, kf_epilogue_direct_scalar, kf_quantize_scalar};

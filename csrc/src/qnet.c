@@ -292,23 +292,11 @@ static int32_t table(const qlayer *q, int64_t t)
     return (int32_t)(v < q->out_lo ? q->out_lo : (v > q->out_hi ? q->out_hi : v));
 }
 
-/* Direct tables (seg_shift 0): requantize, clamp into the table, look up. */
-static void epilogue_direct(const qlayer *q, const int32_t *row, int32_t *out)
-{
-    const int64_t last = q->num_knots - 1;
-    uint32_t j;
-    for (j = 0; j < q->n_out; j++) {
-        int64_t rel = kf_requantize(row[j] + q->bias[j], q->multiplier[j], q->shift[j]) - q->t0;
-        rel = rel < 0 ? 0 : (rel > last ? last : rel);
-        out[j] = q->knots[rel];
-    }
-}
-
 /* One layer over a block: the matrix product, then requantization and table per output. */
 static void layer_forward(const kf_qnet *net, const kf_kernels *kern, const qlayer *q, const void *a_in,
                           void *a_out, int32_t *acc, size_t nb)
 {
-    const size_t stride = net->max_pad;
+    const size_t stride = net->max_pad, elem = net->activation_bits / 8;
     size_t s;
     uint32_t j;
     if (net->activation_bits == 8)
@@ -316,26 +304,22 @@ static void layer_forward(const kf_qnet *net, const kf_kernels *kern, const qlay
     else
         kern->q16_matmul(a_in, stride, nb, q->weights, q->n_out_pad, q->n_in_pad, acc, stride);
     for (s = 0; s < nb; s++) {
-        int32_t *row = acc + s * stride; /* the results replace the accumulators in place */
-        if (q->seg_shift == 0)
-            epilogue_direct(q, row, row);
-        else
-            for (j = 0; j < q->n_out; j++)
-                row[j] = table(q, kf_requantize(row[j] + q->bias[j], q->multiplier[j], q->shift[j]));
-        /* The next layer reads up to a multiple of four columns: the padding must hold zeros. */
-        if (net->activation_bits == 8) {
-            uint8_t *out = (uint8_t *)a_out + s * stride;
-            for (j = 0; j < q->n_out; j++)
-                out[j] = (uint8_t)row[j];
-            for (; j % KF_COLS8; j++)
-                out[j] = 0;
+        const int32_t *row = acc + s * stride;
+        unsigned char *out = (unsigned char *)a_out + s * stride * elem;
+        if (q->seg_shift == 0) {
+            kern->epilogue_direct(row, q->bias, q->multiplier, q->shift, q->n_out, q->t0, q->knots, q->num_knots - 1,
+                                  out, net->activation_bits);
         } else {
-            int16_t *out = (int16_t *)a_out + s * stride;
-            for (j = 0; j < q->n_out; j++)
-                out[j] = (int16_t)row[j];
-            for (; j % KF_COLS8; j++)
-                out[j] = 0;
+            for (j = 0; j < q->n_out; j++) {
+                const int32_t v = table(q, kf_requantize(row[j] + q->bias[j], q->multiplier[j], q->shift[j]));
+                if (elem == 1)
+                    out[j] = (uint8_t)v;
+                else
+                    ((int16_t *)out)[j] = (int16_t)v;
+            }
         }
+        /* The next layer reads up to a multiple of four columns: the padding must hold zeros. */
+        memset(out + q->n_out * elem, 0, ((KF_COLS8 - q->n_out % KF_COLS8) % KF_COLS8) * elem);
     }
 }
 
@@ -388,33 +372,6 @@ static void zero_input_padding(const kf_qnet *net, void *a, size_t s)
             ((uint8_t *)a)[s * net->max_pad + i] = 0;
         else
             ((int16_t *)a)[s * net->max_pad + i] = 0;
-    }
-}
-
-/* floor(x * inv_scale + 0.5) + zero, saturated to the activation range. The clamp comes first
- * (floor commutes with clamping to integers) and the floor is a truncation corrected by one
- * below zero: plain operations a compiler can vectorise with any SIMD instruction set. */
-static void quantize_row(const kf_qnet *net, const float *x, void *a, size_t s)
-{
-    int32_t q[256];
-    uint32_t i0, i;
-    for (i0 = 0; i0 < net->num_input; i0 += 256) {
-        const uint32_t n = net->num_input - i0 < 256 ? net->num_input - i0 : 256;
-        for (i = 0; i < n; i++) {
-            const int32_t z = net->input_zero[i0 + i];
-            const float lo = (float)(net->act_lo - z), hi = (float)(net->act_hi - z);
-            float v = x[i0 + i] * net->input_inv_scale[i0 + i] + 0.5f;
-            int32_t t;
-            v = v < lo ? lo : (v > hi ? hi : v);
-            t = (int32_t)v;
-            q[i] = t - ((float)t > v) + z;
-        }
-        if (net->activation_bits == 8)
-            for (i = 0; i < n; i++)
-                ((uint8_t *)a)[s * net->max_pad + i0 + i] = (uint8_t)q[i];
-        else
-            for (i = 0; i < n; i++)
-                ((int16_t *)a)[s * net->max_pad + i0 + i] = (int16_t)q[i];
     }
 }
 
@@ -484,7 +441,9 @@ kf_status kf_qnet_run(const kf_qnet *net, kf_simd path, const float *in, uint64_
         size_t s;
         uint32_t i;
         for (s = 0; s < nb; s++) {
-            quantize_row(net, in + (s0 + s) * net->num_input, a, s);
+            kern->quantize(in + (s0 + s) * net->num_input, net->num_input, net->input_inv_scale, net->input_zero,
+                           net->act_lo, net->act_hi, (unsigned char *)a + s * net->max_pad * (net->activation_bits / 8),
+                           net->activation_bits);
             zero_input_padding(net, a, s);
         }
         result = block_forward(net, kern, a, b, acc, nb);

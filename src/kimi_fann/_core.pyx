@@ -243,6 +243,10 @@ cdef class Net:
         d.output = NULL
         check(kf_net_init_weights(self.ptr, &d, seed), "cannot initialise the weights (Nguyen-Widrow)")
 
+    def run_fast(self, object x, Py_ssize_t max_rows=-1):
+        """As QNet.run_fast, for the float network."""
+        return run_buffer(x, self.ptr.num_input, self.ptr.num_output, max_rows, <void *>self.ptr, 0, run_net)
+
     def run(self, const float[:, ::1] X, float[:, ::1] Y):
         cdef uint64_t scratch_floats = kf_net_scratch_floats(self.ptr)
         cdef float *scratch
@@ -462,6 +466,64 @@ cdef bint is_float32(Py_buffer *view) noexcept:
                                         and view.format[2] == 0))
 
 
+ctypedef kf_status (*float_runner)(void *model, int path, const float *x, uint64_t n, float *y) noexcept nogil
+
+
+cdef kf_status run_qnet(void *model, int path, const float *x, uint64_t n, float *y) noexcept nogil:
+    cdef kf_qnet *net = <kf_qnet *>model
+    cdef uint64_t bytes = kf_qnet_scratch_bytes(net, n)
+    cdef void *scratch = malloc(bytes)
+    cdef kf_status st
+    if scratch == NULL:
+        return KF_E_NOMEM
+    st = kf_qnet_run(net, <kf_simd>path, x, n, y, scratch, bytes)
+    free(scratch)
+    return st
+
+
+cdef kf_status run_net(void *model, int path, const float *x, uint64_t n, float *y) noexcept nogil:
+    cdef kf_net *net = <kf_net *>model
+    cdef uint64_t count = kf_net_scratch_floats(net)
+    cdef float *scratch = <float *>malloc(count * sizeof(float))
+    cdef kf_status st
+    if scratch == NULL:
+        return KF_E_NOMEM
+    st = kf_net_run(net, x, n, y, scratch, count)
+    free(scratch)
+    return st
+
+
+cdef object run_buffer(object x, uint32_t n_in, uint32_t n_out, Py_ssize_t max_rows, void *model, int path,
+                       float_runner runner):
+    """The fast path of run(): a C-contiguous float32 buffer straight into C and a new numpy array
+    out, or None when x is anything else."""
+    cdef Py_buffer view
+    cdef Py_buffer outview
+    cdef Py_ssize_t n
+    cdef kf_status st
+    try:
+        PyObject_GetBuffer(x, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+    except (TypeError, ValueError, BufferError):
+        return None  # not a buffer, or not C-contiguous
+    try:
+        if not is_float32(&view) or view.ndim < 1 or view.ndim > 2 or view.shape[view.ndim - 1] != n_in:
+            return None
+        n = view.shape[0] if view.ndim == 2 else 1
+        if max_rows >= 0 and n > max_rows:
+            return None
+        out = new_float32(n, n_out, view.ndim == 2)
+        if n == 0:
+            return out
+        PyObject_GetBuffer(out, &outview, PyBUF_C_CONTIGUOUS)
+        with nogil:
+            st = runner(model, path, <const float *>view.buf, n, <float *>outview.buf)
+        PyBuffer_Release(&outview)
+        check(st, "cannot run the network")
+        return out
+    finally:
+        PyBuffer_Release(&view)
+
+
 cdef class QNet:
     """Owner of one native fixed-point network (kf_qnet, Q8 or Q16)."""
     cdef kf_qnet *ptr
@@ -530,42 +592,12 @@ cdef class QNet:
     def num_output(self):
         return kf_qnet_num_output(self.ptr)
 
-    def run_fast(self, object x, int path=0):
-        """Outputs for a C-contiguous float32 buffer of shape (num_input,) or (n, num_input), as a
-        new numpy array; None for anything else (the caller then converts it)."""
-        cdef Py_buffer view
-        cdef Py_buffer outview
-        cdef Py_ssize_t n
-        cdef uint32_t n_in = kf_qnet_num_input(self.ptr), n_out = kf_qnet_num_output(self.ptr)
-        cdef uint64_t bytes
-        cdef void *scratch
-        cdef kf_status st
-        try:
-            PyObject_GetBuffer(x, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
-        except (TypeError, ValueError, BufferError):
-            return None  # not a buffer, or not C-contiguous
-        try:
-            if not is_float32(&view) or view.ndim < 1 or view.ndim > 2 or view.shape[view.ndim - 1] != n_in:
-                return None
-            n = view.shape[0] if view.ndim == 2 else 1
-            out = new_float32(n, n_out, view.ndim == 2)
-            if n == 0:
-                return out
-            PyObject_GetBuffer(out, &outview, PyBUF_C_CONTIGUOUS)
-            bytes = kf_qnet_scratch_bytes(self.ptr, n)
-            scratch = malloc(bytes)
-            if scratch == NULL:
-                PyBuffer_Release(&outview)
-                raise MemoryError()
-            with nogil:
-                st = kf_qnet_run(self.ptr, <kf_simd>path, <const float *>view.buf, n, <float *>outview.buf,
-                                 scratch, bytes)
-            free(scratch)
-            PyBuffer_Release(&outview)
-            check(st, "cannot run the quantized network")
-            return out
-        finally:
-            PyBuffer_Release(&view)
+    def run_fast(self, object x, int path=0, Py_ssize_t max_rows=-1):
+        """Outputs for a C-contiguous float32 buffer of shape (num_input,) or (n, num_input) with
+        n <= max_rows (when max_rows >= 0), as a new numpy array; None for anything else (the
+        caller then converts it or splits it across threads)."""
+        return run_buffer(x, kf_qnet_num_input(self.ptr), kf_qnet_num_output(self.ptr), max_rows, <void *>self.ptr,
+                          path, run_qnet)
 
     def run(self, const float[:, ::1] X, float[:, ::1] Y, int path=0):
         cdef uint64_t bytes = kf_qnet_scratch_bytes(self.ptr, X.shape[0])

@@ -13,6 +13,7 @@ from ._arrays import as_matrix
 from ._io import PathLike, read_bytes, write_atomic
 from .errors import ConfigError, ShapeError
 from .quantize import QuantizationReport, build
+from ._threads import MIN_ROWS_PER_THREAD, resolve, run_split
 from .simd import path_number
 
 __all__ = ["FixedNetwork", "FIXED_ACTIVATIONS"]
@@ -165,12 +166,13 @@ class FixedNetwork:
 
     # ---- running ----
 
-    def run_raw(self, inputs: Any, *, simd: str | None = None) -> np.ndarray:
+    def run_raw(self, inputs: Any, *, threads: int | None = None, simd: str | None = None) -> np.ndarray:
         """Run integer inputs, return int32 outputs: one sample (1-D) or a batch (2-D).
 
         FANN format: value x stands for x / multiplier, and the outputs are libfixedfann's.
-        Q8: inputs 0..255; Q16: -32768..32767 (see :attr:`input_quantization`). ``simd`` picks
-        a SIMD path for Q8/Q16 (None: the active one); every path gives the same integers.
+        Q8: inputs 0..255; Q16: -32768..32767 (see :attr:`input_quantization`). ``threads`` as in
+        :meth:`run`; ``simd`` picks a SIMD path for Q8/Q16 (None: the active one). Neither
+        changes a single integer of the result.
         """
         array = np.asarray(inputs)
         if array.dtype.kind not in "iu":
@@ -185,32 +187,39 @@ class FixedNetwork:
             raise ShapeError(f"{self._format} inputs must lie in [{lo}, {hi}]")
         x = np.ascontiguousarray(matrix, dtype=np.int32)
         y = np.empty((x.shape[0], self.num_output), dtype=np.int32)
+        count = resolve(threads, x.shape[0])
         if self._format == "fann":
             try:
-                self._net.run(x, y)
+                run_split(self._net.run, x, y, count)
             except ConfigError as exc:
                 raise ConfigError(self._unsupported_reason()) from exc
         else:
-            self._net.run_raw(x, y, path_number(simd))
+            path = path_number(simd)
+            run_split(lambda xs, ys: self._net.run_raw(xs, ys, path), x, y, count)
         return y[0] if single else y
 
-    def run(self, inputs: Any, *, simd: str | None = None) -> np.ndarray:
+    def run(self, inputs: Any, *, threads: int | None = None, simd: str | None = None) -> np.ndarray:
         """Run float inputs, return float32 outputs, with integer arithmetic inside.
 
         Inputs are rounded to the nearest representable value; values beyond the calibrated
-        range (Q8/Q16) or the int32 range (FANN) saturate.
+        range (Q8/Q16) or the int32 range (FANN) saturate. ``threads`` splits a batch across
+        threads (None: all cores for batches of a few thousand rows and more); the results do
+        not depend on it.
         """
-        if self._format != "fann":
-            fast = self._net.run_fast(inputs, path_number(simd))  # float32 C-contiguous input
+        if self._format != "fann" and (threads is None or threads == 1):
+            # float32 C-contiguous input small enough for one thread: straight into C
+            fast = self._net.run_fast(inputs, path_number(simd), 2 * MIN_ROWS_PER_THREAD if threads is None else -1)
             if fast is not None:
                 return fast
         x, single = as_matrix(inputs, self.num_input, "inputs")
+        count = resolve(threads, x.shape[0])
         if self._format == "fann":
             scaled = np.clip(np.rint(x.astype(np.float64) * self.multiplier), -(2**31), 2**31 - 1)
-            y = self.run_raw(scaled.astype(np.int32)).astype(np.float32) / np.float32(self.multiplier)
+            y = self.run_raw(scaled.astype(np.int32), threads=count).astype(np.float32) / np.float32(self.multiplier)
         else:
             y = np.empty((x.shape[0], self.num_output), dtype=np.float32)
-            self._net.run(x, y, path_number(simd))
+            path = path_number(simd)
+            run_split(lambda xs, ys: self._net.run(xs, ys, path), x, y, count)
         return y[0] if single else y
 
     def _unsupported_reason(self) -> str:

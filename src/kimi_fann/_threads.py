@@ -1,0 +1,48 @@
+"""Running large batches on several threads: the C core is single-threaded and releases the GIL,
+so chunks of one batch run in parallel on a shared pool."""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import ConfigError
+
+#: Batches smaller than this run on one thread by default (a thread hand-off costs about the
+#: time of a few hundred small-network samples).
+MIN_ROWS_PER_THREAD = 512
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _shared_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="kimi-fann")
+        return _pool
+
+
+def resolve(threads: int | None, rows: int) -> int:
+    """The number of threads for a batch: all cores when the batch is large enough (None)."""
+    if threads is None:
+        return max(1, min(os.cpu_count() or 1, rows // MIN_ROWS_PER_THREAD))
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ConfigError(f"threads must be a positive integer or None, got {threads!r}")
+    return int(min(threads, max(rows, 1)))
+
+
+def run_split(run: Callable[[Any, Any], None], x: np.ndarray, y: np.ndarray, threads: int) -> None:
+    """run(x[a:b], y[a:b]) for consecutive chunks, on the pool when threads > 1."""
+    if threads <= 1:
+        run(x, y)
+        return
+    bounds = np.linspace(0, len(x), threads + 1).astype(int)
+    futures = [_shared_pool().submit(run, x[a:b], y[a:b]) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    for future in futures:
+        future.result()
