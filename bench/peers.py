@@ -7,6 +7,7 @@ follow FANN: sigmoid(x) = 1 / (1 + exp(-2 s x)), sigmoid_symmetric(x) = tanh(s x
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Callable
 
@@ -228,12 +229,12 @@ def litert_int8(net: kf.Network, calibration: np.ndarray) -> bytes:
     return bytes(builder.Output())
 
 
-def litert_runner(net: kf.Network, calibration: np.ndarray, batch: int):
-    """A callable running (batch, n_in) float32 arrays through the int8 model in LiteRT, one
-    thread, default (XNNPACK) delegate."""
+def litert_runner(net: kf.Network, calibration: np.ndarray, batch: int, threads: int = 1):
+    """A callable running (batch, n_in) float32 arrays through the int8 model in LiteRT with the
+    default (XNNPACK) delegate."""
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_content=litert_int8(net, calibration), num_threads=1)
+    interpreter = Interpreter(model_content=litert_int8(net, calibration), num_threads=threads)
     inp, out = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
     interpreter.resize_tensor_input(inp, [batch, net.num_input])
     interpreter.allocate_tensors()
@@ -246,9 +247,9 @@ def litert_runner(net: kf.Network, calibration: np.ndarray, batch: int):
     return run
 
 
-def onnx_int8_session(net: kf.Network, folder: Path):
-    """onnxruntime (one thread) on the network quantized by onnxruntime's quantize_dynamic
-    (int8 weights, activations quantized per call): MatMul + Add + activation per layer."""
+def onnx_int8_session(net: kf.Network, folder: Path, threads: int = 1):
+    """onnxruntime on the network quantized by onnxruntime's quantize_dynamic (int8 weights,
+    activations quantized per call): MatMul + Add + activation per layer."""
     import onnx
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
@@ -271,7 +272,8 @@ def onnx_int8_session(net: kf.Network, folder: Path):
     model.ir_version = 8
     fp32, int8 = folder / "fp32.onnx", folder / "int8.onnx"
     onnx.save(model, str(fp32))
+    logging.getLogger().setLevel(logging.ERROR)  # quantize_dynamic's advice on pre-processing
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
     options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     return ort.InferenceSession(str(int8), options, providers=["CPUExecutionProvider"])
