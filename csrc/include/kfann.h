@@ -469,6 +469,49 @@ static inline int64_t kf_requantize(int32_t acc, int32_t multiplier, uint32_t sh
     return ((int64_t)acc * multiplier + ((int64_t)1 << (shift - 1))) >> shift;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Router: scores = gates . x for every expert, the top_k experts by score (ties to the lower
+ * index), and their weights.
+ * - KF_SCORING_SOFTMAX: weights are the softmax of the selected scores.
+ * - KF_SCORING_SIGMOID (Kimi-K2, DeepSeek-V3): s = sigmoid(score); selection by s + bias[e]
+ *   (the bias steers load and never reaches the weights); weights s / sum(s) * scaling.
+ * Float gates sum each score in eight interleaved partial sums combined in a fixed tree, on
+ * every SIMD path, so scores (and choices) are the same on all of them. Quantized gates
+ * (int8/int16, a scale per expert) meet the input quantized per sample (max |x| to the top
+ * code) in the fixed-point engine's exact integer kernels.
+ * ------------------------------------------------------------------------------------------- */
+
+#define KF_MAX_EXPERTS 65536u
+#define KF_MAX_TOP_K 64u
+
+typedef enum kf_scoring { KF_SCORING_SOFTMAX = 0, KF_SCORING_SIGMOID = 1 } kf_scoring;
+
+typedef struct kf_router_desc {
+    uint32_t n_experts, dim, top_k;
+    uint32_t scoring;          /* kf_scoring */
+    uint32_t gate_bits;        /* 32 (float gates), 16 or 8 (quantized) */
+    const float *gates;        /* [n_experts * dim] float gates (gate_bits 32) */
+    const int16_t *gates_q;    /* [n_experts * dim] quantized gates (gate_bits 8 or 16) */
+    const float *gate_scale;   /* [n_experts] value of one step of each quantized gate row */
+    const float *bias;         /* [n_experts] selection bias (sigmoid scoring), or NULL */
+    float scaling;             /* factor on the selected weights (sigmoid scoring), 1 for none */
+} kf_router_desc;
+
+typedef struct kf_router kf_router; /* opaque */
+
+kf_status kf_router_create(const kf_router_desc *desc, kf_router **out, kf_diag *diag);
+void kf_router_free(kf_router *router);
+/* Replace the selection bias (n_experts finite values; NULL clears it). Not while routing. */
+kf_status kf_router_set_bias(kf_router *router, const float *bias);
+uint32_t kf_router_n_experts(const kf_router *router);
+uint32_t kf_router_dim(const kf_router *router);
+uint32_t kf_router_top_k(const kf_router *router);
+uint64_t kf_router_scratch_bytes(const kf_router *router, uint64_t n);
+/* Route n samples: experts and weights receive n x top_k values (in order of selection);
+ * load, when not NULL, has each expert's count added. Non-finite inputs are refused. */
+kf_status kf_router_route(const kf_router *router, kf_simd path, const float *x, uint64_t n, uint32_t *experts,
+                          float *weights, uint64_t *load, void *scratch, uint64_t scratch_bytes);
+
 #ifdef __cplusplus
 }
 #endif

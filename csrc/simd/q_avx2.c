@@ -196,4 +196,52 @@ static void quantize(const float *x, uint32_t n, const float *inv, const int32_t
     kf_quantize_scalar(x + i, n - i, inv + i, zero + i, lo, hi, (char *)out + i * elem, out_bits);
 }
 
-const kf_kernels kf_kernels_avx2 = {q8_matmul, q16_matmul, epilogue_direct, quantize};
+/* ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)) of the eight lanes. */
+static inline float reduce8(__m256 v)
+{
+    const __m128 half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)); /* s0+s4 .. s3+s7 */
+    const __m128 pairs = _mm_add_ps(half, _mm_movehl_ps(half, half));                      /* (0+4)+(2+6), (1+5)+(3+7) */
+    return _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps(pairs, pairs, 1)));
+}
+
+void kf_gate_scores_avx2(const float *x, uint32_t dim, const float *gates, uint32_t n_experts, float *scores)
+{
+    const uint32_t full = dim / 8 * 8, rest = dim - full;
+    /* The partial last block: inputs beyond dim read as zero, so those lanes add +0. */
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rest), lane);
+    const __m256 x_rest = _mm256_maskload_ps(x + full, mask);
+    uint32_t e = 0, i;
+    for (; e + 4 <= n_experts; e += 4) {
+        const float *g0 = gates + (size_t)e * dim, *g1 = g0 + dim, *g2 = g1 + dim, *g3 = g2 + dim;
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        for (i = 0; i < full; i += 8) {
+            const __m256 xv = _mm256_loadu_ps(x + i);
+            s0 = _mm256_add_ps(s0, _mm256_mul_ps(xv, _mm256_loadu_ps(g0 + i)));
+            s1 = _mm256_add_ps(s1, _mm256_mul_ps(xv, _mm256_loadu_ps(g1 + i)));
+            s2 = _mm256_add_ps(s2, _mm256_mul_ps(xv, _mm256_loadu_ps(g2 + i)));
+            s3 = _mm256_add_ps(s3, _mm256_mul_ps(xv, _mm256_loadu_ps(g3 + i)));
+        }
+        if (rest) {
+            s0 = _mm256_add_ps(s0, _mm256_mul_ps(x_rest, _mm256_maskload_ps(g0 + full, mask)));
+            s1 = _mm256_add_ps(s1, _mm256_mul_ps(x_rest, _mm256_maskload_ps(g1 + full, mask)));
+            s2 = _mm256_add_ps(s2, _mm256_mul_ps(x_rest, _mm256_maskload_ps(g2 + full, mask)));
+            s3 = _mm256_add_ps(s3, _mm256_mul_ps(x_rest, _mm256_maskload_ps(g3 + full, mask)));
+        }
+        scores[e] = reduce8(s0);
+        scores[e + 1] = reduce8(s1);
+        scores[e + 2] = reduce8(s2);
+        scores[e + 3] = reduce8(s3);
+    }
+    for (; e < n_experts; e++) {
+        const float *g = gates + (size_t)e * dim;
+        __m256 s = _mm256_setzero_ps();
+        for (i = 0; i < full; i += 8)
+            s = _mm256_add_ps(s, _mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(g + i)));
+        if (rest)
+            s = _mm256_add_ps(s, _mm256_mul_ps(x_rest, _mm256_maskload_ps(g + full, mask)));
+        scores[e] = reduce8(s);
+    }
+}
+
+const kf_kernels kf_kernels_avx2 = {q8_matmul, q16_matmul, epilogue_direct, quantize, kf_gate_scores_avx2};

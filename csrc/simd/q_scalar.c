@@ -84,4 +84,21 @@ void kf_quantize_scalar(const float *x, uint32_t n, const float *inv, const int3
     }
 }
 
-const kf_kernels kf_kernels_scalar = {q8_matmul, q16_matmul, kf_epilogue_direct_scalar, kf_quantize_scalar};
+void kf_gate_scores_scalar(const float *x, uint32_t dim, const float *gates, uint32_t n_experts, float *scores)
+{
+    uint32_t e, i, l;
+    for (e = 0; e < n_experts; e++) {
+        const float *g = gates + (size_t)e * dim;
+        float s[8] = {0};
+        for (i = 0; i + 8 <= dim; i += 8)
+            for (l = 0; l < 8; l++)
+                s[l] += x[i + l] * g[i + l];
+        if (i < dim)
+            for (l = 0; l < 8; l++)
+                s[l] += i + l < dim ? x[i + l] * g[i + l] : 0.0f;
+        scores[e] = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+    }
+}
+
+const kf_kernels kf_kernels_scalar = {q8_matmul, q16_matmul, kf_epilogue_direct_scalar, kf_quantize_scalar,
+                                      kf_gate_scores_scalar};

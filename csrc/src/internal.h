@@ -64,6 +64,10 @@ struct kf_kernels;
 /* The kernel table of a path, or NULL when it is not built. */
 const struct kf_kernels *kf_kernels_for(kf_simd path);
 
+/* Row-major int16 weights (int8 values when activation_bits is 8) into the kernels' packed
+ * layout (simd/kernels.h): n_out padded to 16 rows, n_in to 4 columns, zeros in the padding. */
+void kf_pack_weights(const int16_t *weights, uint32_t n_out, uint32_t n_in, void *packed, uint32_t activation_bits);
+
 /* ---- text output ---- */
 
 typedef struct kf_text {

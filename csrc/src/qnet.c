@@ -135,21 +135,21 @@ static kf_status check_layer(const kf_qnet_desc *d, uint32_t l, kf_diag *diag)
     return KF_OK;
 }
 
-/* Copy row-major weights into the kernels' packed layout (zero padding). */
-static void pack(const kf_qlayer_desc *s, qlayer *q, uint32_t activation_bits)
+void kf_pack_weights(const int16_t *weights, uint32_t n_out, uint32_t n_in, void *packed, uint32_t activation_bits)
 {
     const uint32_t cols = activation_bits == 8 ? KF_COLS8 : KF_COLS16;
-    const uint32_t groups = q->n_in_pad / cols;
+    const uint32_t n_in_pad = (n_in + KF_COLS8 - 1) / KF_COLS8 * KF_COLS8, n_out_pad = (n_out + KF_ROWS - 1) / KF_ROWS * KF_ROWS;
+    const uint32_t groups = n_in_pad / cols;
     uint32_t j, i;
-    memset(q->weights, 0, (size_t)q->n_in_pad * q->n_out_pad * (activation_bits == 8 ? 1 : 2));
-    for (j = 0; j < s->n_out; j++)
-        for (i = 0; i < s->n_in; i++) {
+    memset(packed, 0, (size_t)n_in_pad * n_out_pad * (activation_bits == 8 ? 1 : 2));
+    for (j = 0; j < n_out; j++)
+        for (i = 0; i < n_in; i++) {
             const size_t at = (((size_t)(j / KF_ROWS) * groups + i / cols) * KF_ROWS + j % KF_ROWS) * cols + i % cols;
-            const int16_t w = s->weights[(size_t)j * s->n_in + i];
+            const int16_t w = weights[(size_t)j * n_in + i];
             if (activation_bits == 8)
-                ((int8_t *)q->weights)[at] = (int8_t)w;
+                ((int8_t *)packed)[at] = (int8_t)w;
             else
-                ((int16_t *)q->weights)[at] = w;
+                ((int16_t *)packed)[at] = w;
         }
 }
 
@@ -222,7 +222,7 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
             net->max_pad = q->n_in_pad;
         if (q->n_out_pad > net->max_pad)
             net->max_pad = q->n_out_pad;
-        pack(s, q, d->activation_bits);
+        kf_pack_weights(s->weights, s->n_out, s->n_in, q->weights, d->activation_bits);
         memcpy(q->bias, s->bias, 4 * (size_t)s->n_out);
         memcpy(q->multiplier, s->multiplier, 4 * (size_t)s->n_out);
         memcpy(q->shift, s->shift, s->n_out);

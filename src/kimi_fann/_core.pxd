@@ -193,6 +193,34 @@ cdef extern from "kfann.h" nogil:
                           void *scratch, uint64_t scratch_bytes)
 
 
+cdef extern from "kfann.h" nogil:
+    ctypedef struct kf_router_desc:
+        uint32_t n_experts
+        uint32_t dim
+        uint32_t top_k
+        uint32_t scoring
+        uint32_t gate_bits
+        const float *gates
+        const int16_t *gates_q
+        const float *gate_scale
+        const float *bias
+        float scaling
+
+    ctypedef struct kf_router:
+        pass
+
+    kf_status kf_router_create(const kf_router_desc *desc, kf_router **out, kf_diag *diag)
+    void kf_router_free(kf_router *router)
+    kf_status kf_router_set_bias(kf_router *router, const float *bias)
+    uint32_t kf_router_n_experts(const kf_router *router)
+    uint32_t kf_router_dim(const kf_router *router)
+    uint32_t kf_router_top_k(const kf_router *router)
+    uint64_t kf_router_scratch_bytes(const kf_router *router, uint64_t n)
+    kf_status kf_router_route(const kf_router *router, kf_simd path, const float *x, uint64_t n,
+                              uint32_t *experts, float *weights, uint64_t *load, void *scratch,
+                              uint64_t scratch_bytes)
+
+
 cdef class Net:
     cdef kf_net *ptr
 

@@ -640,6 +640,101 @@ cdef class QNet:
         check(st, "cannot run the quantized network")
 
 
+cdef class Router:
+    """Owner of one router (kf_router)."""
+    cdef kf_router *ptr
+
+    def __dealloc__(self):
+        kf_router_free(self.ptr)
+        self.ptr = NULL
+
+    def __cinit__(self, int top_k, int scoring, int gate_bits, object gates, object gates_q, object gate_scale,
+                  object bias, float scaling):
+        cdef kf_router_desc desc
+        cdef kf_diag diag
+        cdef const float[:, ::1] g
+        cdef const int16_t[:, ::1] gq
+        cdef const float[::1] gs, b
+        cdef kf_status st
+        desc.top_k = top_k
+        desc.scoring = scoring
+        desc.gate_bits = gate_bits
+        desc.gates = NULL
+        desc.gates_q = NULL
+        desc.gate_scale = NULL
+        desc.bias = NULL
+        desc.scaling = scaling
+        if gate_bits == 32:
+            g = gates
+            desc.n_experts, desc.dim = <uint32_t>g.shape[0], <uint32_t>g.shape[1]
+            desc.gates = &g[0, 0]
+        else:
+            gq, gs = gates_q, gate_scale
+            if gs.shape[0] != gq.shape[0]:
+                raise ShapeError("one gate scale per expert is needed")
+            desc.n_experts, desc.dim = <uint32_t>gq.shape[0], <uint32_t>gq.shape[1]
+            desc.gates_q = &gq[0, 0]
+            desc.gate_scale = &gs[0]
+        if bias is not None:
+            b = bias
+            if b.shape[0] != desc.n_experts:
+                raise ShapeError(f"bias has {b.shape[0]} values for {desc.n_experts} experts")
+            desc.bias = &b[0]
+        st = kf_router_create(&desc, &self.ptr, &diag)
+        if st != KF_OK:
+            raise error_for_status(st, f"invalid router: {diag.message.decode(errors='replace')}")
+
+    @property
+    def n_experts(self):
+        return kf_router_n_experts(self.ptr)
+
+    @property
+    def dim(self):
+        return kf_router_dim(self.ptr)
+
+    @property
+    def top_k(self):
+        return kf_router_top_k(self.ptr)
+
+    def set_bias(self, object bias):
+        cdef const float[::1] b
+        if bias is None:
+            check(kf_router_set_bias(self.ptr, NULL), "cannot clear the bias")
+            return
+        b = bias
+        if b.shape[0] != kf_router_n_experts(self.ptr):
+            raise ShapeError(f"bias has {b.shape[0]} values for {kf_router_n_experts(self.ptr)} experts")
+        check(kf_router_set_bias(self.ptr, &b[0]), "cannot set the bias")
+
+    def route(self, const float[:, ::1] X, uint32_t[:, ::1] experts, float[:, ::1] weights, object load, int path=0):
+        cdef uint64_t[::1] counts
+        cdef uint64_t *load_ptr = NULL
+        cdef uint64_t bytes = kf_router_scratch_bytes(self.ptr, X.shape[0])
+        cdef void *scratch
+        cdef kf_status st
+        cdef uint32_t k = kf_router_top_k(self.ptr)
+        if X.shape[1] != kf_router_dim(self.ptr) or experts.shape[0] != X.shape[0] or weights.shape[0] != X.shape[0] \
+                or experts.shape[1] != k or weights.shape[1] != k:
+            raise ShapeError(f"expected inputs (n, {kf_router_dim(self.ptr)}) and outputs (n, {k})")
+        if load is not None:
+            counts = load
+            if counts.shape[0] != kf_router_n_experts(self.ptr):
+                raise ShapeError("load needs one counter per expert")
+            load_ptr = &counts[0]
+        if X.shape[0] == 0:
+            return
+        scratch = malloc(bytes)
+        if scratch == NULL:
+            raise MemoryError()
+        try:
+            with nogil:
+                st = kf_router_route(self.ptr, <kf_simd>path, &X[0, 0], X.shape[0], &experts[0, 0], &weights[0, 0],
+                                     load_ptr, scratch, bytes)
+        finally:
+            free(scratch)
+        check(st, "cannot route")
+
+
 cdef class Trainer:
     """Training state (slopes, steps, random stream) for networks of one shape."""
 

@@ -1,0 +1,319 @@
+/* The router: gate scores (float, or quantized through the fixed-point kernels), top-k selection
+ * without sorting, and the selected experts' weights. */
+#include "internal.h"
+
+#include "../simd/kernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define RBLOCK 16 /* samples quantized and scored together (quantized gates) */
+
+struct kf_router {
+    uint32_t n_experts, dim, top_k, scoring, gate_bits, has_bias;
+    uint32_t dim_pad, experts_pad; /* padded sizes of the packed quantized gates */
+    float scaling;
+    kf_simd path;
+    float *gates;      /* float gates [n_experts * dim], or NULL */
+    void *packed;      /* quantized gates in the kernels' layout, or NULL */
+    float *gate_scale; /* [n_experts] */
+    int32_t *row_sum;  /* [n_experts] sum of each quantized row (for the input zero point) */
+    float *bias;       /* [n_experts] */
+};
+
+static uint32_t round_up(uint32_t n, uint32_t m)
+{
+    return (n + m - 1) / m * m;
+}
+
+kf_status kf_router_create(const kf_router_desc *d, kf_router **out, kf_diag *diag)
+{
+    uint64_t bytes, gate_bytes;
+    uint32_t e, i;
+    kf_router *r;
+    unsigned char *at;
+    const int quantized = d && (d->gate_bits == 8 || d->gate_bits == 16);
+    if (out == NULL || d == NULL)
+        return KF_E_ARG;
+    *out = NULL;
+    if (d->n_experts < 1 || d->n_experts > KF_MAX_EXPERTS || d->dim < 1 || d->dim > KF_MAX_NEURONS
+        || (uint64_t)d->n_experts * d->dim > KF_MAX_CONNECTIONS) {
+        kf_diag_set(diag, 0, "need 1 to %u experts and 1 to %u inputs", KF_MAX_EXPERTS, KF_MAX_NEURONS);
+        return KF_E_LIMIT;
+    }
+    if (d->top_k < 1 || d->top_k > d->n_experts || d->top_k > KF_MAX_TOP_K) {
+        kf_diag_set(diag, 0, "top_k=%u: expected 1 to min(%u, n_experts=%u)", d->top_k, KF_MAX_TOP_K, d->n_experts);
+        return KF_E_ARG;
+    }
+    if (d->scoring > KF_SCORING_SIGMOID || !isfinite(d->scaling) || !(d->scaling > 0)) {
+        kf_diag_set(diag, 0, "scoring must be softmax or sigmoid and scaling a positive number");
+        return KF_E_ARG;
+    }
+    if (d->gate_bits != 32 && !quantized) {
+        kf_diag_set(diag, 0, "gate_bits=%u: expected 32, 16 or 8", d->gate_bits);
+        return KF_E_ARG;
+    }
+    if (quantized ? (d->gates_q == NULL || d->gate_scale == NULL) : d->gates == NULL) {
+        kf_diag_set(diag, 0, "the gate matrix is missing");
+        return KF_E_ARG;
+    }
+    for (e = 0; e < d->n_experts; e++) {
+        if (d->bias && !isfinite(d->bias[e])) {
+            kf_diag_set(diag, 0, "bias[%u] is not finite", e);
+            return KF_E_NUMERIC;
+        }
+        if (quantized && (!isfinite(d->gate_scale[e]) || d->gate_scale[e] < 0)) {
+            kf_diag_set(diag, 0, "gate_scale[%u] must be finite and >= 0", e);
+            return KF_E_NUMERIC;
+        }
+    }
+    for (i = 0; i < d->n_experts * d->dim; i++) {
+        if (!quantized && !isfinite(d->gates[i])) {
+            kf_diag_set(diag, 0, "gate weight %u is not finite", i);
+            return KF_E_NUMERIC;
+        }
+        if (quantized && (d->gate_bits == 8 ? (d->gates_q[i] < -128 || d->gates_q[i] > 127) : d->gates_q[i] == INT16_MIN)) {
+            kf_diag_set(diag, 0, "quantized gate weight %u is outside the %u-bit range", i, d->gate_bits);
+            return KF_E_ARG;
+        }
+    }
+    /* Quantized inputs reach 255 (8 bits, zero point 128) or 32767: every row's sum of |w|
+     * times that must stay within int32, as in the fixed-point engine. */
+    if (quantized)
+        for (e = 0; e < d->n_experts; e++) {
+            int64_t bound = 0;
+            for (i = 0; i < d->dim; i++) {
+                const int64_t w = d->gates_q[(uint64_t)e * d->dim + i];
+                bound += (w < 0 ? -w : w) * (d->gate_bits == 8 ? 255 : 32767);
+            }
+            if (bound > INT32_MAX) {
+                kf_diag_set(diag, 0, "gate row %u can overflow a 32-bit accumulator", e);
+                return KF_E_ARG;
+            }
+        }
+    {
+        const uint64_t dim_pad = round_up(d->dim, KF_COLS8), experts_pad = round_up(d->n_experts, KF_ROWS);
+        gate_bytes = quantized ? dim_pad * experts_pad * (d->gate_bits == 8 ? 1 : 2) : (uint64_t)d->n_experts * d->dim * 4;
+        bytes = 64 + ((sizeof *r + 63) & ~(uint64_t)63) + ((gate_bytes + 63) & ~(uint64_t)63) + 3 * 64
+              + (uint64_t)d->n_experts * 12 + 64;
+        if (bytes > SIZE_MAX)
+            return KF_E_LIMIT;
+        r = calloc(1, (size_t)bytes);
+        if (r == NULL)
+            return KF_E_NOMEM;
+        r->dim_pad = (uint32_t)dim_pad;
+        r->experts_pad = (uint32_t)experts_pad;
+    }
+    at = (unsigned char *)(((uintptr_t)(r + 1) + 63) & ~(uintptr_t)63);
+    r->n_experts = d->n_experts;
+    r->dim = d->dim;
+    r->top_k = d->top_k;
+    r->scoring = d->scoring;
+    r->gate_bits = d->gate_bits;
+    r->scaling = d->scaling;
+    (void)kf_simd_active(&r->path);
+    if (quantized) {
+        r->packed = at;
+        kf_pack_weights(d->gates_q, d->n_experts, d->dim, r->packed, d->gate_bits == 8 ? 8 : 16);
+    } else {
+        r->gates = (float *)at;
+        memcpy(r->gates, d->gates, (size_t)gate_bytes);
+    }
+    at += (gate_bytes + 63) & ~(uint64_t)63;
+    r->gate_scale = (float *)at;
+    at += ((uint64_t)d->n_experts * 4 + 63) & ~(uint64_t)63;
+    r->row_sum = (int32_t *)at;
+    at += ((uint64_t)d->n_experts * 4 + 63) & ~(uint64_t)63;
+    r->bias = (float *)at;
+    for (e = 0; e < d->n_experts; e++) {
+        r->gate_scale[e] = quantized ? d->gate_scale[e] : 1.0f;
+        if (quantized) {
+            int32_t sum = 0;
+            for (i = 0; i < d->dim; i++)
+                sum += d->gates_q[(uint64_t)e * d->dim + i];
+            r->row_sum[e] = sum;
+        }
+    }
+    kf_router_set_bias(r, d->bias);
+    *out = r;
+    return KF_OK;
+}
+
+void kf_router_free(kf_router *r)
+{
+    free(r);
+}
+
+kf_status kf_router_set_bias(kf_router *r, const float *bias)
+{
+    uint32_t e;
+    if (r == NULL)
+        return KF_E_ARG;
+    if (bias)
+        for (e = 0; e < r->n_experts; e++)
+            if (!isfinite(bias[e]))
+                return KF_E_NUMERIC;
+    for (e = 0; e < r->n_experts; e++)
+        r->bias[e] = bias ? bias[e] : 0.0f;
+    r->has_bias = bias != NULL;
+    return KF_OK;
+}
+
+uint32_t kf_router_n_experts(const kf_router *r)
+{
+    return r ? r->n_experts : 0;
+}
+
+uint32_t kf_router_dim(const kf_router *r)
+{
+    return r ? r->dim : 0;
+}
+
+uint32_t kf_router_top_k(const kf_router *r)
+{
+    return r ? r->top_k : 0;
+}
+
+uint64_t kf_router_scratch_bytes(const kf_router *r, uint64_t n)
+{
+    (void)n; /* samples go RBLOCK at a time */
+    if (r == NULL)
+        return 0;
+    /* scores and selection values per block, quantized inputs, accumulators, per-input
+     * quantization arrays, per-sample scales */
+    return 256 + (uint64_t)RBLOCK * r->experts_pad * 12 + (uint64_t)RBLOCK * r->dim_pad * 2
+         + (uint64_t)r->dim_pad * 8 + RBLOCK * 4;
+}
+
+/* The top_k largest of value[0 .. n) into idx (descending; ties to the lower index, since a
+ * later equal value never displaces an earlier one). */
+static void top_k(const float *value, uint32_t n, uint32_t k, uint32_t *idx)
+{
+    float best[KF_MAX_TOP_K];
+    uint32_t count = 0, e;
+    for (e = 0; e < n; e++) {
+        const float v = value[e];
+        uint32_t at;
+        if (count == k && !(v > best[k - 1]))
+            continue;
+        at = count < k ? count++ : k - 1;
+        while (at > 0 && v > best[at - 1]) {
+            best[at] = best[at - 1];
+            idx[at] = idx[at - 1];
+            at--;
+        }
+        best[at] = v;
+        idx[at] = e;
+    }
+}
+
+/* Selection and weights of one sample from its scores. */
+static void select_sample(const kf_router *r, float *scores, float *sel, uint32_t *experts, float *weights,
+                          uint64_t *load)
+{
+    const uint32_t n = r->n_experts, k = r->top_k;
+    uint32_t e, i;
+    double total = 0;
+    if (r->scoring == KF_SCORING_SIGMOID) {
+        for (e = 0; e < n; e++) {
+            scores[e] = (float)(1.0 / (1.0 + exp(-(double)scores[e])));
+            sel[e] = scores[e] + r->bias[e];
+        }
+        top_k(sel, n, k, experts);
+        for (i = 0; i < k; i++)
+            total += scores[experts[i]];
+        for (i = 0; i < k; i++)
+            weights[i] = total > 0 ? (float)(scores[experts[i]] / total * r->scaling) : (float)(r->scaling / k);
+    } else {
+        double top;
+        top_k(scores, n, k, experts);
+        top = scores[experts[0]];
+        for (i = 0; i < k; i++)
+            total += exp((double)scores[experts[i]] - top);
+        for (i = 0; i < k; i++)
+            weights[i] = (float)(exp((double)scores[experts[i]] - top) / total);
+    }
+    if (load)
+        for (i = 0; i < k; i++)
+            load[experts[i]]++;
+}
+
+kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint64_t n, uint32_t *experts,
+                          float *weights, uint64_t *load, void *scratch, uint64_t scratch_bytes)
+{
+    const kf_kernels *kern;
+    float *scores, *sel, *inv, *x_scale;
+    int32_t *zero, *acc;
+    void *xq;
+    uint64_t s0, k;
+    if (r == NULL || (n > 0 && (x == NULL || experts == NULL || weights == NULL || scratch == NULL)))
+        return KF_E_ARG;
+    if (scratch_bytes < kf_router_scratch_bytes(r, n))
+        return KF_E_SHAPE;
+    if (path == KF_SIMD_AUTO)
+        path = r->path;
+    else if (!kf_simd_supported(path))
+        return KF_E_UNSUPPORTED;
+    kern = kf_kernels_for(path);
+    for (k = 0; k < n * r->dim; k++)
+        if (!isfinite(x[k]))
+            return KF_E_NUMERIC;
+    scores = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    sel = scores + (size_t)RBLOCK * r->experts_pad;
+    acc = (int32_t *)(sel + (size_t)RBLOCK * r->experts_pad);
+    inv = (float *)(acc + (size_t)RBLOCK * r->experts_pad);
+    zero = (int32_t *)(inv + r->dim_pad);
+    x_scale = (float *)(zero + r->dim_pad);
+    xq = x_scale + RBLOCK;
+    for (s0 = 0; s0 < n; s0 += RBLOCK) {
+        const size_t nb = (size_t)(n - s0 < RBLOCK ? n - s0 : RBLOCK);
+        size_t s;
+        uint32_t e, i;
+        if (r->gates) {
+            for (s = 0; s < nb; s++)
+                kern->gate_scores(x + (s0 + s) * r->dim, r->dim, r->gates, r->n_experts, scores + s * r->experts_pad);
+        } else {
+            /* Each sample quantized on its own range: 8 bits as 0..255 around 128, 16 bits
+             * symmetric; the kernels then give exact integer dot products. */
+            const int eight = r->gate_bits == 8;
+            const int32_t z = eight ? 128 : 0, qmax = eight ? 127 : 32767;
+            for (s = 0; s < nb; s++) {
+                const float *xs = x + (s0 + s) * r->dim;
+                float amax = 0.0f;
+                for (i = 0; i < r->dim; i++)
+                    amax = fabsf(xs[i]) > amax ? fabsf(xs[i]) : amax;
+                x_scale[s] = amax > 0 ? amax / (float)qmax : 0.0f;
+                for (i = 0; i < r->dim; i++) {
+                    inv[i] = amax > 0 ? (float)qmax / amax : 0.0f;
+                    zero[i] = z;
+                }
+                kern->quantize(xs, r->dim, inv, zero, eight ? 0 : -32767, eight ? 255 : 32767,
+                               (unsigned char *)xq + s * r->dim_pad * (eight ? 1 : 2), eight ? 8 : 16);
+                for (i = r->dim; i < r->dim_pad; i++) {
+                    if (eight)
+                        ((uint8_t *)xq)[s * r->dim_pad + i] = 0;
+                    else
+                        ((int16_t *)xq)[s * r->dim_pad + i] = 0;
+                }
+            }
+            if (eight)
+                kern->q8_matmul(xq, r->dim_pad, nb, r->packed, r->experts_pad, r->dim_pad, acc, r->experts_pad);
+            else
+                kern->q16_matmul(xq, r->dim_pad, nb, r->packed, r->experts_pad, r->dim_pad, acc, r->experts_pad);
+            for (s = 0; s < nb; s++)
+                for (e = 0; e < r->n_experts; e++) {
+                    const int32_t a = acc[s * r->experts_pad + e] - z * r->row_sum[e];
+                    scores[s * r->experts_pad + e] = (float)a * (x_scale[s] * r->gate_scale[e]);
+                }
+        }
+        for (s = 0; s < nb; s++) {
+            float *sc = scores + s * r->experts_pad;
+            for (e = 0; e < r->n_experts; e++)
+                if (!isfinite(sc[e]))
+                    return KF_E_NUMERIC; /* finite inputs, but a score overflowed float */
+            select_sample(r, sc, sel + s * r->experts_pad, experts + (s0 + s) * r->top_k, weights + (s0 + s) * r->top_k,
+                          load);
+        }
+    }
+    return KF_OK;
+}

@@ -1,0 +1,208 @@
+"""The router: picks each input's top-k experts, as a Mixture-of-Experts layer does."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._arrays import as_matrix
+from ._threads import resolve, run_split
+from .errors import ConfigError, ShapeError
+from .simd import path_number
+
+__all__ = ["Router"]
+
+_SCORING = ("softmax", "sigmoid")
+
+
+class Router:
+    """Top-k gating over ``n_experts`` experts, in C.
+
+    Scores are ``gates @ x``. With ``scoring="sigmoid"`` (Kimi-K2, DeepSeek-V3) each score goes
+    through a sigmoid, the experts are chosen by sigmoid score plus ``bias`` (which only steers
+    the choice), and the chosen sigmoid scores, normalised to sum to one and multiplied by
+    ``scaling``, are the weights. With ``scoring="softmax"`` the weights are the softmax of the
+    chosen scores. Ties go to the lower expert index.
+
+    Parameters
+    ----------
+    gates : array_like, shape (n_experts, dim)
+        The gate matrix (float; up to 65536 experts).
+    bias : array_like, shape (n_experts,), optional
+        Selection bias (sigmoid scoring).
+    top_k : int, optional
+        Experts per input (at most 64 and n_experts; default min(8, n_experts)).
+    scaling : float
+        Factor on the sigmoid weights (DeepSeek-V3's routed scaling factor).
+    gate_bits : {32, 16, 8}
+        32 keeps float gates; 16 and 8 quantize each gate row with its own scale, and each input
+        with its own, so that scoring runs in exact integer arithmetic.
+
+    Examples
+    --------
+    >>> import numpy as np, kimi_fann as kf
+    >>> gates = np.eye(4, 3)
+    >>> router = kf.Router(gates, top_k=2, scoring="softmax")
+    >>> idx, w = router.route([0.0, 2.0, 1.0])
+    >>> idx.tolist(), np.round(w, 3).tolist()
+    ([1, 2], [0.731, 0.269])
+    """
+
+    def __init__(
+        self,
+        gates: Any,
+        bias: Any = None,
+        *,
+        top_k: int | None = None,
+        scoring: str = "sigmoid",
+        scaling: float = 1.0,
+        gate_bits: int = 32,
+    ) -> None:
+        g, _ = as_matrix(gates, None, "gates")
+        if g.shape[0] == 0 or g.shape[1] == 0:
+            raise ShapeError(f"gates must be (n_experts, dim) with both at least 1, got {g.shape}")
+        if scoring not in _SCORING:
+            raise ConfigError(f"scoring must be 'softmax' or 'sigmoid', got {scoring!r}")
+        if gate_bits not in (32, 16, 8):
+            raise ConfigError(f"gate_bits must be 32, 16 or 8, got {gate_bits!r}")
+        n_experts = g.shape[0]
+        k = min(8, n_experts) if top_k is None else top_k
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= min(64, n_experts):
+            raise ConfigError(f"top_k must be between 1 and min(64, n_experts={n_experts}), got {top_k!r}")
+        b = None if bias is None else self._check_bias(bias, n_experts)
+        self._gates = g
+        self._scoring = scoring
+        self._scaling = float(scaling)
+        self._gate_bits = gate_bits
+        gates_q = scale = None
+        if gate_bits != 32:
+            gates_q, scale = _quantize_gates(g, gate_bits)
+        self._router = _core.Router(int(k), _SCORING.index(scoring), gate_bits, g if gate_bits == 32 else None,
+                                    gates_q, scale, b, self._scaling)
+        self._bias = b
+        self._quantized = (gates_q, scale)
+
+    @staticmethod
+    def _check_bias(bias: Any, n_experts: int) -> np.ndarray:
+        b, _ = as_matrix(np.asarray(bias).reshape(1, -1), n_experts, "bias")
+        return b[0].copy()
+
+    # ---- properties ----
+
+    @property
+    def n_experts(self) -> int:
+        return int(self._router.n_experts)
+
+    @property
+    def dim(self) -> int:
+        return int(self._router.dim)
+
+    @property
+    def top_k(self) -> int:
+        return int(self._router.top_k)
+
+    @property
+    def scoring(self) -> str:
+        return self._scoring
+
+    @property
+    def scaling(self) -> float:
+        return self._scaling
+
+    @property
+    def gate_bits(self) -> int:
+        return self._gate_bits
+
+    @property
+    def gates(self) -> np.ndarray:
+        """A copy of the float gate matrix (before any quantization)."""
+        return self._gates.copy()
+
+    @property
+    def bias(self) -> np.ndarray | None:
+        """A copy of the selection bias, or None."""
+        return None if self._bias is None else self._bias.copy()
+
+    @bias.setter
+    def bias(self, value: Any) -> None:
+        b = None if value is None else self._check_bias(value, self.n_experts)
+        self._router.set_bias(b)
+        self._bias = b
+
+    def __repr__(self) -> str:
+        return (f"Router(n_experts={self.n_experts}, dim={self.dim}, top_k={self.top_k}, "
+                f"scoring={self.scoring!r}, gate_bits={self.gate_bits})")
+
+    # ---- routing ----
+
+    def route(self, inputs: Any, *, return_load: bool = False, threads: int | None = None,
+              simd: str | None = None) -> tuple[np.ndarray, ...]:
+        """The chosen experts and their weights for one input (dim,) or a batch (n, dim).
+
+        Returns ``(experts, weights)`` of shape (top_k,) or (n, top_k), uint32 and float32, best
+        first; with ``return_load=True`` also each expert's count of selections (int64).
+        Non-finite inputs raise NumericError.
+        """
+        x, single = as_matrix(inputs, self.dim, "inputs")
+        n, k = x.shape[0], self.top_k
+        out = _Pair(np.empty((n, k), dtype=np.uint32), np.empty((n, k), dtype=np.float32))
+        total = np.zeros(self.n_experts, dtype=np.uint64) if return_load else None
+        lock = threading.Lock()
+        path = path_number(simd)
+
+        def work(xs: np.ndarray, part: _Pair) -> None:
+            local = None if total is None else np.zeros_like(total)
+            self._router.route(xs, part.a, part.b, local, path)
+            if local is not None:
+                with lock:
+                    total[:] += local
+
+        run_split(work, x, out, resolve(threads, n))
+        result: tuple[np.ndarray, ...] = (out.a[0], out.b[0]) if single else (out.a, out.b)
+        if total is not None:
+            result += (total.astype(np.int64),)
+        return result
+
+    def update_bias(self, load: Any, rate: float = 1e-3) -> None:
+        """Auxiliary-loss-free load balancing (DeepSeek-V3): raise the bias of experts chosen
+        less than average, lower it for those chosen more, by ``rate`` each.
+
+        ``load`` is the per-expert count of selections, e.g. from ``route(..., return_load=True)``.
+        """
+        counts = np.asarray(load, dtype=np.float64)
+        if counts.shape != (self.n_experts,):
+            raise ShapeError(f"load needs {self.n_experts} counts, got shape {counts.shape}")
+        if not np.isfinite(rate) or rate < 0:
+            raise ConfigError(f"rate must be a finite non-negative number, got {rate!r}")
+        current = np.zeros(self.n_experts, dtype=np.float32) if self._bias is None else self._bias
+        self.bias = current + np.float32(rate) * np.sign(counts.mean() - counts).astype(np.float32)
+
+
+def _quantize_gates(gates: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """int8/int16 gate rows with a scale each, small enough that a row's dot product with an
+    input quantized to the same width cannot overflow int32."""
+    qmax, amax = (127, 255) if bits == 8 else (32767, 32767)
+    g = gates.astype(np.float64)
+    top = np.abs(g).max(axis=1)
+    ratio = np.abs(g).sum(axis=1) / np.where(top > 0, top, 1.0)  # sum |w| in units of max |w|
+    levels = np.minimum(qmax, np.floor((2**31 - 1) / amax / np.maximum(ratio, 1.0)))
+    while True:  # rounding can push a row just past the bound: take a level off until it fits
+        scale = np.where(top > 0, top / levels, 1.0).astype(np.float32)
+        q = np.clip(np.rint(g / scale[:, None]), -qmax, qmax).astype(np.int64)
+        over = np.abs(q).sum(axis=1) * amax > 2**31 - 1
+        if not over.any():
+            return q.astype(np.int16), scale
+        levels[over] -= np.maximum(1, levels[over] // 1000)
+
+
+class _Pair:
+    """Two arrays sliced together (the outputs of one routing call)."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
+        self.a, self.b = a, b
+
+    def __getitem__(self, key: slice) -> _Pair:
+        return _Pair(self.a[key], self.b[key])

@@ -1,0 +1,117 @@
+"""The router against a numpy model, on every SIMD path; ties, NaN, k = n_experts, load balancing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kimi_fann as kf
+import routeref
+from kimi_fann import errors
+
+PATHS = kf.simd_info()["supported"]
+
+
+def reference(router: kf.Router, x: np.ndarray):
+    if router.gate_bits == 32:
+        scores = routeref.float_scores(x, router.gates)
+    else:
+        gates_q, scale = router._quantized
+        scores = routeref.quantized_scores(x, gates_q, scale, router.gate_bits)
+    return routeref.select(scores, router.top_k, router.scoring, router.bias, router.scaling)
+
+
+@pytest.mark.parametrize("gate_bits", [32, 16, 8])
+@pytest.mark.parametrize("scoring", ["softmax", "sigmoid"])
+def test_routes_like_the_numpy_model(gate_bits: int, scoring: str) -> None:
+    rng = np.random.default_rng([gate_bits, len(scoring)])
+    for n_experts, dim, k in [(1, 1, 1), (8, 5, 2), (64, 33, 8), (384, 96, 8), (1024, 17, 16), (12, 40, 12)]:
+        gates = rng.normal(size=(n_experts, dim)) / np.sqrt(dim)
+        bias = rng.normal(scale=0.1, size=n_experts) if scoring == "sigmoid" else None
+        router = kf.Router(gates, bias, top_k=k, scoring=scoring, scaling=2.5 if scoring == "sigmoid" else 1.0,
+                           gate_bits=gate_bits)
+        x = rng.normal(size=(37, dim)).astype(np.float32)
+        want_experts, want_weights = reference(router, x)
+        for path in PATHS:
+            experts, weights = router.route(x, simd=path)
+            np.testing.assert_array_equal(experts, want_experts, err_msg=f"{n_experts}x{dim} k={k} {path}")
+            np.testing.assert_allclose(weights, want_weights, rtol=1e-6, atol=1e-7)
+        one = router.route(x[3])
+        np.testing.assert_array_equal(one[0], want_experts[3])
+
+
+def test_ties_go_to_the_lower_index() -> None:
+    gates = np.tile([[1.0, 2.0, 3.0]], (6, 1))  # every expert scores the same
+    for scoring in ("softmax", "sigmoid"):
+        experts, weights = kf.Router(gates, top_k=3, scoring=scoring).route([[0.5, 0.25, 1.0], [-1, -1, -1]])
+        np.testing.assert_array_equal(experts, [[0, 1, 2], [0, 1, 2]])
+        np.testing.assert_allclose(weights, 1 / 3, rtol=1e-6)
+    gates = np.array([[0.0], [1.0], [1.0], [0.5]])
+    np.testing.assert_array_equal(kf.Router(gates, top_k=2, scoring="softmax").route([1.0])[0], [1, 2])
+
+
+def test_k_equals_n_experts_orders_everything() -> None:
+    gates = np.random.default_rng(1).normal(size=(7, 4))
+    x = np.random.default_rng(2).normal(size=(5, 4))
+    experts, weights = kf.Router(gates, top_k=7, scoring="softmax").route(x)
+    assert all(sorted(row) == list(range(7)) for row in experts.tolist())
+    np.testing.assert_allclose(weights.sum(axis=1), 1, rtol=1e-6)
+    assert np.all(np.diff(weights, axis=1) <= 0)
+
+
+def test_bad_input() -> None:
+    router = kf.Router(np.ones((4, 3)), top_k=2)
+    with pytest.raises(errors.NumericError):
+        router.route([1.0, np.nan, 0.0])
+    with pytest.raises(errors.NumericError):
+        router.route([[1.0, 0.0, np.inf]])
+    with pytest.raises(errors.ShapeError):
+        router.route(np.zeros((2, 4)))
+    for kwargs in [dict(top_k=5), dict(top_k=0), dict(scoring="relu"), dict(gate_bits=4), dict(scaling=-1.0)]:
+        with pytest.raises(errors.ConfigError):
+            kf.Router(np.ones((4, 3)), **kwargs)
+    with pytest.raises(errors.NumericError):
+        kf.Router(np.array([[1.0, np.nan]]))
+    with pytest.raises(errors.ShapeError):
+        kf.Router(np.ones((4, 3)), bias=np.zeros(3))
+    with pytest.raises(errors.NumericError):
+        router.bias = [0, 0, np.inf, 0]
+    assert router.route(np.zeros((0, 3)))[0].shape == (0, 2)
+
+
+def test_load_counts_and_threads() -> None:
+    rng = np.random.default_rng(3)
+    router = kf.Router(rng.normal(size=(16, 8)), top_k=4, scoring="softmax")
+    x = rng.normal(size=(3000, 8))
+    experts, weights, load = router.route(x, return_load=True, threads=2)
+    assert load.sum() == 3000 * 4
+    np.testing.assert_array_equal(load, np.bincount(experts.ravel(), minlength=16))
+    serial = router.route(x, threads=1)
+    np.testing.assert_array_equal(serial[0], experts)
+    np.testing.assert_array_equal(serial[1], weights)
+
+
+def test_bias_updates_even_out_a_skewed_stream() -> None:
+    rng = np.random.default_rng(4)
+    n_experts, dim = 16, 12
+    gates = rng.normal(size=(n_experts, dim))
+    gates[:3] *= 4  # three experts dominate the scores
+    router = kf.Router(gates, top_k=2, scoring="sigmoid")
+    loads = []
+    for step in range(300):
+        x = rng.normal(loc=0.3, size=(512, dim))
+        _, _, load = router.route(x, return_load=True)
+        loads.append(load)
+        router.update_bias(load, rate=0.01)
+    first, last = loads[0], np.sum(loads[-100:], axis=0)
+    assert first.max() / first.mean() > 2.5
+    assert last.max() / last.mean() < 1.2  # the last 100 batches together: evenly loaded
+    assert router.bias is not None and router.bias[:3].max() < router.bias[3:].mean()
+
+
+def test_update_bias_checks_its_arguments() -> None:
+    router = kf.Router(np.ones((4, 3)), top_k=1)
+    with pytest.raises(errors.ShapeError):
+        router.update_bias([1, 2, 3])
+    with pytest.raises(errors.ConfigError):
+        router.update_bias([1, 2, 3, 4], rate=float("nan"))
