@@ -47,7 +47,7 @@ class Router:
     >>> gates = np.eye(4, 3)
     >>> router = kf.Router(gates, top_k=2, scoring="softmax")
     >>> idx, w = router.route([0.0, 2.0, 1.0])
-    >>> idx.tolist(), np.round(w, 3).tolist()
+    >>> idx.tolist(), [round(float(v), 3) for v in w]
     ([1, 2], [0.731, 0.269])
     """
 
