@@ -512,6 +512,34 @@ uint64_t kf_router_scratch_bytes(const kf_router *router, uint64_t n);
 kf_status kf_router_route(const kf_router *router, kf_simd path, const float *x, uint64_t n, uint32_t *experts,
                           float *weights, uint64_t *load, void *scratch, uint64_t scratch_bytes);
 
+/* ---------------------------------------------------------------------------------------------
+ * Mixture of experts: y = shared(x) + sum over the router's choices of weight * expert(x).
+ * One call routes a batch, groups the samples by expert, runs each expert once on its group,
+ * and combines the weighted outputs in each sample's order of selection. The mixture refers to
+ * its router and experts, which must outlive it and not change while it runs.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum kf_expert_kind { KF_EXPERT_FLOAT = 0, KF_EXPERT_QUANTIZED = 1 } kf_expert_kind;
+
+typedef struct kf_expert {
+    uint32_t kind;     /* kf_expert_kind */
+    const void *model; /* const kf_net * or const kf_qnet * */
+} kf_expert;
+
+typedef struct kf_moe kf_moe; /* opaque */
+
+/* experts: one per router expert, each with the router's input size and one common output
+ * size; shared may be NULL. */
+kf_status kf_moe_create(const kf_router *router, const kf_expert *experts, uint32_t n_experts,
+                        const kf_expert *shared, kf_moe **out, kf_diag *diag);
+void kf_moe_free(kf_moe *moe);
+uint32_t kf_moe_num_output(const kf_moe *moe);
+uint64_t kf_moe_scratch_bytes(const kf_moe *moe, uint64_t n);
+/* n samples in, n x num_output out; experts and weights (n x top_k, may be NULL) receive the
+ * routing. */
+kf_status kf_moe_run(const kf_moe *moe, kf_simd path, const float *x, uint64_t n, float *y, uint32_t *experts,
+                     float *weights, void *scratch, uint64_t scratch_bytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -221,6 +221,23 @@ cdef extern from "kfann.h" nogil:
                               uint64_t scratch_bytes)
 
 
+cdef extern from "kfann.h" nogil:
+    ctypedef struct kf_expert:
+        uint32_t kind
+        const void *model
+
+    ctypedef struct kf_moe:
+        pass
+
+    kf_status kf_moe_create(const kf_router *router, const kf_expert *experts, uint32_t n_experts,
+                            const kf_expert *shared, kf_moe **out, kf_diag *diag)
+    void kf_moe_free(kf_moe *moe)
+    uint32_t kf_moe_num_output(const kf_moe *moe)
+    uint64_t kf_moe_scratch_bytes(const kf_moe *moe, uint64_t n)
+    kf_status kf_moe_run(const kf_moe *moe, kf_simd path, const float *x, uint64_t n, float *y,
+                         uint32_t *experts, float *weights, void *scratch, uint64_t scratch_bytes)
+
+
 cdef class Net:
     cdef kf_net *ptr
 

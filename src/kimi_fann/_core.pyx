@@ -735,6 +735,80 @@ cdef class Router:
         check(st, "cannot route")
 
 
+cdef int expert_of(object model, kf_expert *out) except -1:
+    if isinstance(model, Net):
+        out.kind = 0
+        out.model = <void *>(<Net>model).ptr
+    elif isinstance(model, QNet):
+        out.kind = 1
+        out.model = <void *>(<QNet>model).ptr
+    else:
+        raise TypeError(f"an expert must be a float or Q8/Q16 network, got {type(model).__name__}")
+    return 0
+
+
+cdef class MoE:
+    """Owner of one mixture of experts (kf_moe); keeps its router and experts alive."""
+    cdef kf_moe *ptr
+    cdef object keep
+
+    def __dealloc__(self):
+        kf_moe_free(self.ptr)
+        self.ptr = NULL
+
+    def __cinit__(self, Router router not None, list experts, object shared):
+        cdef kf_expert *table
+        cdef kf_expert shared_expert
+        cdef kf_diag diag
+        cdef kf_status st
+        cdef Py_ssize_t i, n = len(experts)
+        self.keep = (router, list(experts), shared)
+        table = <kf_expert *>malloc(max(n, 1) * sizeof(kf_expert))
+        if table == NULL:
+            raise MemoryError()
+        try:
+            for i in range(n):
+                expert_of(experts[i], &table[i])
+            if shared is not None:
+                expert_of(shared, &shared_expert)
+            st = kf_moe_create(router.ptr, table, <uint32_t>n, &shared_expert if shared is not None else NULL,
+                               &self.ptr, &diag)
+        finally:
+            free(table)
+        if st != KF_OK:
+            raise error_for_status(st, f"invalid mixture: {diag.message.decode(errors='replace')}")
+
+    @property
+    def num_output(self):
+        return kf_moe_num_output(self.ptr)
+
+    def run(self, const float[:, ::1] X, float[:, ::1] Y, object experts, object weights, int path=0):
+        cdef uint32_t[:, ::1] ex
+        cdef float[:, ::1] w
+        cdef uint32_t *ex_ptr = NULL
+        cdef float *w_ptr = NULL
+        cdef uint64_t bytes = kf_moe_scratch_bytes(self.ptr, X.shape[0])
+        cdef void *scratch
+        cdef kf_status st
+        router = self.keep[0]
+        if X.shape[1] != router.dim or Y.shape[1] != kf_moe_num_output(self.ptr) or X.shape[0] != Y.shape[0]:
+            raise ShapeError(f"expected inputs (n, {router.dim}) and outputs (n, {kf_moe_num_output(self.ptr)})")
+        if X.shape[0] == 0:
+            return
+        if experts is not None:
+            ex, w = experts, weights
+            ex_ptr, w_ptr = &ex[0, 0], &w[0, 0]
+        scratch = malloc(bytes)
+        if scratch == NULL:
+            raise MemoryError()
+        try:
+            with nogil:
+                st = kf_moe_run(self.ptr, <kf_simd>path, &X[0, 0], X.shape[0], &Y[0, 0], ex_ptr, w_ptr, scratch, bytes)
+        finally:
+            free(scratch)
+        check(st, "cannot run the mixture")
+
+
 cdef class Trainer:
     """Training state (slopes, steps, random stream) for networks of one shape."""
 

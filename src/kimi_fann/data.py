@@ -142,6 +142,14 @@ class TrainingData:
         end = start + length
         return TrainingData._from_arrays(self._inputs[start:end].copy(), self._outputs[start:end].copy())
 
+    def subset_rows(self, rows: Any) -> TrainingData:
+        """A copy of the pairs at the given row indices (or boolean mask)."""
+        index = np.asarray(rows)
+        try:
+            return TrainingData._from_arrays(self._inputs[index].copy(), self._outputs[index].copy())
+        except IndexError as exc:
+            raise ConfigError(f"rows are outside the {len(self)} pairs: {exc}") from exc
+
     def merge(self, other: TrainingData) -> TrainingData:
         """This data set followed by other's pairs, as a new data set (``fann_merge_train_data``)."""
         if not isinstance(other, TrainingData):

@@ -1,0 +1,222 @@
+"""Mixtures of micro-experts: a router picks each input's experts, one C call runs them all."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import _core
+from ._arrays import as_matrix, as_seed
+from ._threads import resolve, run_split
+from .data import TrainingData
+from .errors import ConfigError, ShapeError
+from .fixed import FixedNetwork
+from .network import Network
+from .router import Router, _Pair
+from .simd import path_number
+
+__all__ = ["MixtureOfExperts", "DEFAULT_DOMAINS"]
+
+#: Names of six experts when none are given (Kimi-K2-style domains).
+DEFAULT_DOMAINS = ("reasoning", "coding", "language", "mathematics", "tool_use", "context")
+
+Expert = Network | FixedNetwork
+
+
+def _c_model(expert: Any, what: str) -> Any:
+    if isinstance(expert, Network):
+        return expert._net
+    if isinstance(expert, FixedNetwork) and expert.format in ("q8", "q16"):
+        return expert._net
+    raise ConfigError(f"{what} must be a Network or a Q8/Q16 FixedNetwork, got {expert!r}")
+
+
+class MixtureOfExperts:
+    """``y = shared(x) + sum_k weight_k * expert_k(x)`` over the router's top-k experts.
+
+    Parameters
+    ----------
+    router : Router
+        Chooses top_k of ``len(experts)`` experts per input.
+    experts : sequence of Network or FixedNetwork (Q8/Q16)
+        One per router expert, each taking the router's input size; all with one output size.
+    shared_expert : Network or FixedNetwork, optional
+        Runs on every input and is added with weight one (as Kimi-K2's shared expert).
+    domains : sequence of str, optional
+        A name per expert (defaults for six experts: reasoning, coding, language, mathematics,
+        tool_use, context; else expert_0, expert_1, ...).
+
+    Examples
+    --------
+    >>> import numpy as np, kimi_fann as kf
+    >>> experts = [kf.Network([3, 4, 2], seed=i) for i in range(6)]
+    >>> moe = kf.MixtureOfExperts(kf.Router(np.eye(6, 3), top_k=2), experts)
+    >>> moe.domains[:2], moe.run(np.zeros((5, 3))).shape
+    (('reasoning', 'coding'), (5, 2))
+    """
+
+    def __init__(
+        self,
+        router: Router,
+        experts: Sequence[Expert],
+        shared_expert: Expert | None = None,
+        domains: Sequence[str] | None = None,
+    ) -> None:
+        if not isinstance(router, Router):
+            raise ConfigError(f"router must be a Router, got {type(router).__name__}")
+        experts = list(experts)
+        if len(experts) != router.n_experts:
+            raise ShapeError(f"the router chooses among {router.n_experts} experts; {len(experts)} were given")
+        if domains is None:
+            domains = DEFAULT_DOMAINS if len(experts) == 6 else tuple(f"expert_{i}" for i in range(len(experts)))
+        domains = tuple(str(d) for d in domains)
+        if len(domains) != len(experts) or len(set(domains)) != len(domains):
+            raise ConfigError(f"domains must be {len(experts)} distinct names, got {domains!r}")
+        models = [_c_model(e, f"expert {i}") for i, e in enumerate(experts)]
+        shared = None if shared_expert is None else _c_model(shared_expert, "shared_expert")
+        self._moe = _core.MoE(router._router, models, shared)
+        self._router, self._experts, self._shared, self._domains = router, tuple(experts), shared_expert, domains
+
+    @property
+    def router(self) -> Router:
+        return self._router
+
+    @property
+    def experts(self) -> tuple[Expert, ...]:
+        return self._experts
+
+    @property
+    def shared_expert(self) -> Expert | None:
+        return self._shared
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        return self._domains
+
+    @property
+    def num_input(self) -> int:
+        return self._router.dim
+
+    @property
+    def num_output(self) -> int:
+        return int(self._moe.num_output)
+
+    def __repr__(self) -> str:
+        return (f"MixtureOfExperts(experts={len(self._experts)}, top_k={self._router.top_k}, "
+                f"shared={self._shared is not None}, domains={list(self._domains)})")
+
+    def run(self, inputs: Any, *, return_routes: bool = False, threads: int | None = None,
+            simd: str | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Outputs for one input (dim,) or a batch (n, dim): routing, grouping by expert,
+        each expert once on its group and the weighted sum, in C with the GIL released.
+
+        With ``return_routes=True`` returns ``(outputs, experts, weights)`` as Router.route does.
+        """
+        x, single = as_matrix(inputs, self.num_input, "inputs")
+        n, k = x.shape[0], self._router.top_k
+        y = np.empty((n, self.num_output), dtype=np.float32)
+        routes = _Pair(np.empty((n, k), dtype=np.uint32), np.empty((n, k), dtype=np.float32)) if return_routes else None
+        path = path_number(simd)
+
+        def work(xs: np.ndarray, part: Any) -> None:
+            ys, r = (part.a, part.b) if routes is not None else (part, None)
+            self._moe.run(xs, ys, None if r is None else r.a, None if r is None else r.b, path)
+
+        target = _Pair(y, routes) if routes is not None else y
+        run_split(work, x, target, resolve(threads, n))
+        if routes is None:
+            return y[0] if single else y
+        if single:
+            return y[0], routes.a[0], routes.b[0]
+        return y, routes.a, routes.b
+
+    # ---- building one from data ----
+
+    @classmethod
+    def fit(
+        cls,
+        data: TrainingData,
+        *,
+        n_experts: int,
+        hidden: int | Sequence[int] = 16,
+        top_k: int = 2,
+        labels: Any = None,
+        domains: Sequence[str] | None = None,
+        max_epochs: int = 200,
+        hidden_activation: str = "sigmoid_symmetric",
+        output_activation: str = "sigmoid",
+        seed: int = 0,
+    ) -> MixtureOfExperts:
+        """A working mixture from data: domains, gates, then experts.
+
+        1. Each pair gets a domain: ``labels`` (integers in [0, n_experts)) if given, else a
+           k-means cluster of its inputs.
+        2. The gates are a softmax classifier of the domains (no intercept: inputs centred
+           around zero, such as FANN's [-1, 1] scaling, route best).
+        3. Each expert (``[num_input, *hidden, num_output]``) is trained with RPROP on the pairs
+           the router sends to it among its top_k.
+
+        Examples
+        --------
+        >>> import numpy as np, kimi_fann as kf
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.uniform(-1, 1, (400, 2))
+        >>> y = (x[:, :1] > 0) == (x[:, 1:] > 0)  # XOR of signs
+        >>> moe = kf.MixtureOfExperts.fit(kf.TrainingData(x, y), n_experts=4, hidden=4, max_epochs=100)
+        >>> float(np.mean((moe.run(x) > 0.5) == y)) > 0.9
+        True
+        """
+        if not isinstance(data, TrainingData):
+            raise ConfigError(f"expected TrainingData, got {type(data).__name__}")
+        if isinstance(n_experts, bool) or not isinstance(n_experts, (int, np.integer)) or n_experts < 1:
+            raise ConfigError(f"n_experts must be a positive integer, got {n_experts!r}")
+        rng = np.random.default_rng(as_seed(seed))
+        x = data.inputs.astype(np.float64)
+        if labels is None:
+            domain = _kmeans(x, int(n_experts), rng)
+        else:
+            domain = np.asarray(labels)
+            if domain.shape != (len(data),) or domain.dtype.kind not in "iu" or domain.min() < 0 \
+                    or domain.max() >= n_experts:
+                raise ShapeError(f"labels must be {len(data)} integers in [0, {n_experts})")
+        router = Router(_softmax_gates(x, domain, int(n_experts)), top_k=min(top_k, n_experts), scoring="softmax")
+        chosen, _ = router.route(data.inputs)
+        layers = [data.num_input, *([hidden] if isinstance(hidden, (int, np.integer)) else hidden), data.num_output]
+        experts = []
+        for e in range(n_experts):
+            rows = np.nonzero((chosen == e).any(axis=1))[0]
+            net = Network(layers, hidden=hidden_activation, output=output_activation, seed=int(rng.integers(2**31)))
+            if len(rows):
+                net.train(data.subset_rows(rows), max_epochs=max_epochs, target_error=0)
+            experts.append(net)
+        return cls(router, experts, domains=domains)
+
+
+def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, iterations: int = 50) -> np.ndarray:
+    """Cluster labels of the rows of x (k-means++ starts, Lloyd's iterations)."""
+    centres = [x[rng.integers(len(x))]]
+    for _ in range(1, k):
+        d = np.min([((x - c) ** 2).sum(axis=1) for c in centres], axis=0)
+        centres.append(x[rng.choice(len(x), p=d / d.sum())] if d.sum() > 0 else x[rng.integers(len(x))])
+    c = np.array(centres)
+    for _ in range(iterations):
+        label = ((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+        moved = np.array([x[label == j].mean(axis=0) if np.any(label == j) else c[j] for j in range(k)])
+        if np.allclose(moved, c):
+            break
+        c = moved
+    return label
+
+
+def _softmax_gates(x: np.ndarray, label: np.ndarray, k: int, steps: int = 500, rate: float = 1.0) -> np.ndarray:
+    """Gates (k, dim) of a multinomial logistic regression of label on x (gradient descent)."""
+    gates = np.zeros((k, x.shape[1]))
+    onehot = np.eye(k)[label]
+    scale = 1.0 / max(np.mean(np.sum(x * x, axis=1)), 1e-12)
+    for _ in range(steps):
+        logits = x @ gates.T
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        gates -= rate * scale * ((p - onehot).T @ x) / len(x)
+    return gates
