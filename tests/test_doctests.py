@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["kimi_fann", "kimi_fann.router", "kimi_fann.mixture", "kimi_fann.network", "kimi_fann.fixed", "kimi_fann.data", "kimi_fann.errors", "kimi_fann.datasets", "kimi_fann.simd"]
+MODULES = ["kimi_fann", "kimi_fann.router", "kimi_fann.mixture", "kimi_fann.kfn", "kimi_fann.network", "kimi_fann.fixed", "kimi_fann.data", "kimi_fann.errors", "kimi_fann.datasets", "kimi_fann.simd"]
 
 
 @pytest.mark.parametrize("name", MODULES)

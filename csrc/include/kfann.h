@@ -235,6 +235,13 @@ kf_status kf_net_create(const uint32_t *layer_sizes, uint32_t num_layers, kf_net
 kf_status kf_net_copy(const kf_net *net, kf_net **out);
 void kf_net_free(kf_net *net);
 
+/* A network from its arrays (as kf_net holds them; scaling NULL for none), checked as a parsed
+ * file is: KF_E_FORMAT with a reason for any inconsistency. */
+kf_status kf_net_assemble(uint32_t num_layers, kf_net_type type, float connection_rate, const uint32_t *layer_start,
+                          const uint32_t *con_start, const uint32_t *con_src, const float *weights,
+                          const uint8_t *activation, const float *steepness, const kf_params *params,
+                          const float *scaling, kf_net **out, kf_diag *diag);
+
 /* Neurons of layer l without its bias neuron. */
 uint32_t kf_net_layer_size(const kf_net *net, uint32_t layer);
 

@@ -234,6 +234,85 @@ kf_status kf_net_finish(kf_net *net, kf_diag *diag)
     return KF_OK;
 }
 
+kf_status kf_net_assemble(uint32_t num_layers, kf_net_type type, float connection_rate, const uint32_t *layer_start,
+                          const uint32_t *con_start, const uint32_t *con_src, const float *weights,
+                          const uint8_t *activation, const float *steepness, const kf_params *params,
+                          const float *scaling, kf_net **out, kf_diag *diag)
+{
+    uint32_t N, C, last, num_input, num_output, i;
+    kf_net *net;
+    kf_status st;
+    if (out == NULL || layer_start == NULL || con_start == NULL || activation == NULL || steepness == NULL
+        || params == NULL)
+        return KF_E_ARG;
+    *out = NULL;
+    if (num_layers < 2 || num_layers > KF_MAX_LAYERS || (unsigned)type > KF_NET_SHORTCUT) {
+        kf_diag_set(diag, 0, "need 2 to %u layers of type 0 or 1", KF_MAX_LAYERS);
+        return KF_E_FORMAT;
+    }
+    for (i = 0; i < num_layers; i++)
+        if (layer_start[i + 1] <= layer_start[i]) {
+            kf_diag_set(diag, 0, "layer %u is empty or the layer starts decrease", i);
+            return KF_E_FORMAT;
+        }
+    N = layer_start[num_layers];
+    if (layer_start[0] != 0 || N > KF_MAX_NEURONS || layer_start[1] < 2) {
+        kf_diag_set(diag, 0, "layer starts must begin at 0, the input layer hold a bias, and at most %u neurons",
+                    KF_MAX_NEURONS);
+        return KF_E_FORMAT;
+    }
+    C = con_start[N];
+    if (C > KF_MAX_CONNECTIONS || (C > 0 && (con_src == NULL || weights == NULL))) {
+        kf_diag_set(diag, 0, "too many or missing connections");
+        return KF_E_FORMAT;
+    }
+    last = layer_start[num_layers] - layer_start[num_layers - 1];
+    num_input = layer_start[1] - 1;
+    num_output = type == KF_NET_LAYER ? last - 1 : last;
+    if (num_output == 0) {
+        kf_diag_set(diag, 0, "the output layer has no neurons");
+        return KF_E_FORMAT;
+    }
+    st = kf_net_alloc(num_layers, N, C, num_input, num_output, &net);
+    if (st != KF_OK)
+        return st;
+    net->network_type = type;
+    net->connection_rate = connection_rate;
+    net->params = *params;
+    memcpy(net->layer_start, layer_start, ((size_t)num_layers + 1) * sizeof(uint32_t));
+    memcpy(net->con_start, con_start, ((size_t)N + 1) * sizeof(uint32_t));
+    if (C) {
+        memcpy(net->con_src, con_src, (size_t)C * sizeof(uint32_t));
+        memcpy(net->weights, weights, (size_t)C * sizeof(float));
+    }
+    memcpy(net->activation, activation, N);
+    memcpy(net->steepness, steepness, (size_t)N * sizeof(float));
+    if (scaling) {
+        memcpy(net->scale_mean_in, scaling, 4 * ((size_t)num_input + num_output) * sizeof(float));
+        net->has_scaling = 1;
+    }
+    if (params->cascade_activation_functions_count > KF_MAX_CASCADE_LIST
+        || params->cascade_activation_steepnesses_count > KF_MAX_CASCADE_LIST || params->training_algorithm >= KF_TRAIN_COUNT_
+        || params->train_error_function > 1 || params->train_stop_function > 1) {
+        kf_diag_set(diag, 0, "training parameters out of range");
+        kf_net_free(net);
+        return KF_E_FORMAT;
+    }
+    for (i = 0; i < 4 * (num_input + num_output) && scaling; i++)
+        if (!isfinite(scaling[i])) {
+            kf_diag_set(diag, 0, "a scaling parameter is not finite");
+            kf_net_free(net);
+            return KF_E_FORMAT;
+        }
+    st = kf_net_finish(net, diag);
+    if (st != KF_OK) {
+        kf_net_free(net);
+        return st;
+    }
+    *out = net;
+    return KF_OK;
+}
+
 /* Non-bias connection slots of each neuron of a sparse layer, as fann_create_sparse_array
  * splits them, so that a given rate yields FANN's connection count. */
 static uint32_t sparse_layer_connections(uint32_t n_in, uint32_t n_out, float rate)

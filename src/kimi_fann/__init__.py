@@ -16,8 +16,9 @@ from .fixed import FixedNetwork
 from .network import ACTIVATIONS, TRAINING_ALGORITHMS, Network
 from .router import Router
 from .mixture import MixtureOfExperts
+from .kfn import load, save
 from .simd import simd_info, simd_path
 
 __version__ = "0.1.0"
 
-__all__ = ["Network", "FixedNetwork", "TrainingData", "Router", "MixtureOfExperts", "ACTIVATIONS", "TRAINING_ALGORITHMS", "simd_path", "simd_info", "errors", "__version__"]
+__all__ = ["Network", "FixedNetwork", "TrainingData", "Router", "MixtureOfExperts", "save", "load", "ACTIVATIONS", "TRAINING_ALGORITHMS", "simd_path", "simd_info", "errors", "__version__"]

@@ -43,7 +43,16 @@ cdef extern from "kfann.h" nogil:
         KF_DESCALE_INPUT
         KF_DESCALE_OUTPUT
 
+    ctypedef struct kf_params:
+        uint32_t cascade_activation_functions_count
+        uint32_t cascade_activation_functions[64]
+        uint32_t cascade_activation_steepnesses_count
+        float cascade_activation_steepnesses[64]
+
+    void kf_params_default(kf_params *params)
+
     ctypedef struct kf_net:
+        kf_params params
         uint32_t num_layers
         uint32_t network_type
         float connection_rate
@@ -84,6 +93,10 @@ cdef extern from "kfann.h" nogil:
     kf_status kf_net_create(const uint32_t *layer_sizes, uint32_t num_layers, kf_net_type type,
                             float connection_rate, uint64_t seed, kf_net **out)
     kf_status kf_net_copy(const kf_net *net, kf_net **out)
+    kf_status kf_net_assemble(uint32_t num_layers, kf_net_type type, float connection_rate,
+                              const uint32_t *layer_start, const uint32_t *con_start, const uint32_t *con_src,
+                              const float *weights, const uint8_t *activation, const float *steepness,
+                              const kf_params *params, const float *scaling, kf_net **out, kf_diag *diag)
     void kf_net_free(kf_net *net)
     uint32_t kf_net_layer_size(const kf_net *net, uint32_t layer)
     kf_status kf_net_set_activation(kf_net *net, uint32_t layer, int32_t neuron, kf_activation a)

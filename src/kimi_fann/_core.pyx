@@ -139,6 +139,62 @@ cdef class Net:
         check(st, "cannot write the network")
         return take_text(text, n)
 
+    @staticmethod
+    def assemble(bint shortcut, float connection_rate, const uint32_t[::1] layer_start, const uint32_t[::1] con_start,
+                 const uint32_t[::1] con_src, const float[::1] weights, const uint8_t[::1] activation,
+                 const float[::1] steepness, object scaling, str source):
+        """A network from its arrays (what read_structure and read_weights give), checked."""
+        cdef kf_params params
+        cdef kf_net *ptr = NULL
+        cdef kf_diag diag
+        cdef kf_status st
+        cdef const float[::1] sc
+        cdef const float *sc_ptr = NULL
+        cdef Py_ssize_t N = con_start.shape[0] - 1
+        if layer_start.shape[0] < 3 or N < 1 or activation.shape[0] != N or steepness.shape[0] != N \
+                or con_src.shape[0] != weights.shape[0] or layer_start[layer_start.shape[0] - 1] != N \
+                or con_start[N] != con_src.shape[0]:
+            raise error_for_status(KF_E_FORMAT, f"{source}: the network's arrays disagree in size")
+        if scaling is not None:
+            sc = scaling
+            n_in = layer_start[1] - 1
+            last = layer_start[layer_start.shape[0] - 1] - layer_start[layer_start.shape[0] - 2]
+            n_out = last - (0 if shortcut else 1)
+            if sc.shape[0] != 4 * (n_in + n_out):
+                raise error_for_status(KF_E_FORMAT, f"{source}: scaling holds {sc.shape[0]} values, expected {4 * (n_in + n_out)}")
+            sc_ptr = &sc[0]
+        kf_params_default(&params)
+        st = kf_net_assemble(<uint32_t>(layer_start.shape[0] - 1), KF_NET_SHORTCUT if shortcut else KF_NET_LAYER,
+                             connection_rate, &layer_start[0], &con_start[0],
+                             &con_src[0] if con_src.shape[0] else NULL, &weights[0] if weights.shape[0] else NULL,
+                             &activation[0], &steepness[0], &params, sc_ptr, &ptr, &diag)
+        check_diag(st, &diag, source)
+        return Net.wrap(ptr)
+
+    def get_cascade(self):
+        """(activation functions, steepnesses) of the cascade-correlation settings."""
+        cdef kf_params *p = &self.ptr.params
+        return ([p.cascade_activation_functions[i] for i in range(p.cascade_activation_functions_count)],
+                [p.cascade_activation_steepnesses[i] for i in range(p.cascade_activation_steepnesses_count)])
+
+    def set_cascade(self, list functions, list steepnesses):
+        cdef kf_params *p = &self.ptr.params
+        cdef Py_ssize_t i
+        if len(functions) > 64 or len(steepnesses) > 64:
+            raise error_for_status(KF_E_LIMIT, "at most 64 cascade activation functions and steepnesses")
+        for f in functions:
+            if not 0 <= f < KF_ACTIVATION_COUNT_:
+                raise error_for_status(KF_E_ARG, f"cascade activation function {f} out of range")
+        for v in steepnesses:
+            if v != v or v in (float("inf"), float("-inf")):
+                raise error_for_status(KF_E_NUMERIC, "a cascade steepness is not finite")
+        p.cascade_activation_functions_count = len(functions)
+        for i in range(len(functions)):
+            p.cascade_activation_functions[i] = functions[i]
+        p.cascade_activation_steepnesses_count = len(steepnesses)
+        for i in range(len(steepnesses)):
+            p.cascade_activation_steepnesses[i] = steepnesses[i]
+
     def copy(self):
         cdef kf_net *ptr = NULL
         check(kf_net_copy(self.ptr, &ptr), "cannot copy the network")

@@ -1,0 +1,457 @@
+"""The .kfn container: any kimi-fann model in one file.
+
+Layout: ``KFN\\0``, version (major, minor: two little-endian uint16), flags, the header's
+length and CRC-32 (three uint32), the header (UTF-8 JSON: model kind and description, creation
+info, and a table of sections; deflated when flag bit 0 is set, as in compressed files), padding
+to 64 bytes, then the sections. Each section is one array at ``offset`` bytes after the header
+block (64-byte aligned when raw), protected by its own CRC-32, and stored
+
+- ``raw``: little-endian values, usable in place (numpy views of the file's bytes);
+- ``deflate``: the same bytes, deflated;
+- ``quantized`` (float weights, when saving with ``compress="q8"`` or ``"q4"``): values in
+  groups of ``group`` with a float16 scale each, as 8- or 4-bit codes, optionally with the
+  smallest weights pruned to zero first, all deflated. Lossy; the rest of the file is not.
+
+Reading checks every size, offset, CRC and decompressed length before using it, and the C core
+checks the model itself: a damaged or hostile file raises FormatError.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import struct
+import zlib
+from dataclasses import asdict
+from typing import Any, Callable
+
+import numpy as np
+
+from . import _core
+from ._io import PathLike, read_bytes, write_atomic
+from .errors import ConfigError, FormatError, KimiFannError
+
+__all__ = ["save", "load", "dumps", "loads"]
+
+MAGIC = b"KFN\x00"
+VERSION = (1, 0)
+ALIGN = 64
+_PREFIX = struct.Struct("<4sHHIII")
+_DEFLATED_HEADER = 1
+_MAX_HEADER = 16 << 20
+_MAX_ELEMENTS = 1 << 31
+_DTYPES = {"<f4", "<f2", "<i8", "<u8", "<i4", "<u4", "<i2", "<u2", "|i1", "|u1"}
+_COMPRESS = (None, "deflate", "q8", "q4")
+
+
+def _align(n: int) -> int:
+    return (n + ALIGN - 1) // ALIGN * ALIGN
+
+
+# ---- writing ----
+
+
+class _Writer:
+    def __init__(self, compress: str | None, prune: float, group: int) -> None:
+        self.compress, self.prune, self.group = compress, prune, group
+        self.sections: list[tuple[dict[str, Any], bytes]] = []
+
+    def array(self, name: str, values: Any, *, lossy: bool = False) -> None:
+        a = np.ascontiguousarray(values)
+        a = a.astype(a.dtype.newbyteorder("<")) if a.dtype.byteorder == ">" else a
+        entry: dict[str, Any] = {"name": name, "dtype": a.dtype.str, "shape": list(a.shape)}
+        if lossy and self.compress in ("q8", "q4") and a.dtype.kind == "f":
+            entry.update(encoding="quantized", bits=8 if self.compress == "q8" else 4, group=self.group)
+            payload = zlib.compress(_quantize(a.astype(np.float32).ravel(), entry["bits"], self.group, self.prune), 9)
+            entry["dtype"] = "<f4"
+        elif self.compress is not None:
+            entry["encoding"] = "deflate"
+            payload = zlib.compress(a.tobytes(), 9)
+        else:
+            entry["encoding"] = "raw"
+            payload = a.tobytes()
+        self.sections.append((entry, payload))
+
+    def finish(self, kind: str, meta: dict[str, Any]) -> bytes:
+        offset, table = 0, []
+        for entry, payload in self.sections:
+            if entry["encoding"] == "raw":  # usable in place: aligned for any SIMD load
+                offset = _align(offset)
+            table.append({**entry, "offset": offset, "length": len(payload), "crc32": zlib.crc32(payload)})
+            offset += len(payload)
+        from . import __version__
+
+        header = json.dumps({
+            "format": "kimi-fann model",
+            "kind": kind,
+            "created": {"by": f"kimi-fann {__version__}",
+                        "at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")},
+            "model": meta,
+            "sections": table,
+        }, separators=(",", ":")).encode()
+        flags = 0
+        if self.compress is not None:
+            header, flags = zlib.compress(header, 9), _DEFLATED_HEADER
+        start = _align(_PREFIX.size + len(header))
+        out = bytearray(start + offset)
+        out[: _PREFIX.size] = _PREFIX.pack(MAGIC, *VERSION, flags, len(header), zlib.crc32(header))
+        out[_PREFIX.size : _PREFIX.size + len(header)] = header
+        for entry, payload in zip(table, (p for _, p in self.sections)):
+            at = start + entry["offset"]
+            out[at : at + len(payload)] = payload
+        return bytes(out)
+
+
+def _quantize(w: np.ndarray, bits: int, group: int, prune: float) -> bytes:
+    """A float16 scale per group, then the codes (int8, or two 4-bit codes a byte)."""
+    w = w.copy()
+    if prune > 0 and w.size:
+        w[np.abs(w) < np.quantile(np.abs(w), prune)] = 0.0
+    qmax = 127 if bits == 8 else 7
+    pad = (-w.size) % group
+    groups = np.pad(w, (0, pad)).reshape(-1, group)
+    scale = (np.abs(groups).max(axis=1) / qmax).astype(np.float16).astype(np.float32)
+    safe = np.where(scale > 0, scale, 1.0)
+    codes = np.clip(np.rint(groups / safe[:, None]), -qmax, qmax).astype(np.int8).ravel()[: w.size]
+    if bits == 4:
+        nibbles = (codes + 8).astype(np.uint8)
+        nibbles = np.pad(nibbles, (0, nibbles.size % 2))
+        codes = (nibbles[0::2] | (nibbles[1::2] << 4)).astype(np.uint8)
+    return scale.astype("<f2").tobytes() + codes.tobytes()
+
+
+# ---- reading ----
+
+
+class _Reader:
+    def __init__(self, data: bytes, source: str) -> None:
+        self.source = source
+        view = memoryview(data)
+        if len(data) < _PREFIX.size:
+            raise self.error(f"{len(data)} bytes, too short for a .kfn file")
+        magic, major, minor, flags, header_len, header_crc = _PREFIX.unpack_from(data)
+        if magic != MAGIC:
+            raise self.error("not a .kfn file (bad magic)")
+        if major != VERSION[0]:
+            raise self.error(f"format version {major}.{minor}; this kimi-fann reads {VERSION[0]}.x")
+        if header_len > min(_MAX_HEADER, len(data) - _PREFIX.size):
+            raise self.error(f"the header claims {header_len} bytes; the file has {len(data)}")
+        header = bytes(view[_PREFIX.size : _PREFIX.size + header_len])
+        if zlib.crc32(header) != header_crc:
+            raise self.error("the header's CRC-32 does not match (damaged file)")
+        if flags & ~_DEFLATED_HEADER:
+            raise self.error(f"unknown flags {flags:#x}")
+        if flags & _DEFLATED_HEADER:
+            inflater = zlib.decompressobj()
+            try:
+                header = inflater.decompress(header, _MAX_HEADER + 1)
+            except zlib.error as exc:
+                raise self.error(f"the header does not inflate: {exc}") from None
+            if len(header) > _MAX_HEADER or not inflater.eof:
+                raise self.error("the header inflates to more than 16 MiB or not at all")
+        try:
+            self.header = json.loads(header.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise self.error(f"the header is not valid JSON: {exc}") from None
+        if not isinstance(self.header, dict) or not isinstance(self.header.get("sections"), list) \
+                or not isinstance(self.header.get("model"), dict):
+            raise self.error("the header lacks its model description or section table")
+        self.data, self.view, self.start = data, view, _align(_PREFIX.size + header_len)
+        self.entries: dict[str, dict[str, Any]] = {}
+        for entry in self.header["sections"]:
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or entry["name"] in self.entries:
+                raise self.error("a section entry is malformed or repeated")
+            self.entries[entry["name"]] = entry
+
+    def error(self, message: str) -> FormatError:
+        return FormatError(f"{self.source}: {message}")
+
+    def has(self, name: str) -> bool:
+        return name in self.entries
+
+    def array(self, name: str) -> np.ndarray:
+        """The section's values, checked (raw sections as read-only views of the file)."""
+        entry = self.entries.get(name)
+        if entry is None:
+            raise self.error(f"section {name!r} is missing")
+        try:
+            dtype, shape = entry["dtype"], entry["shape"]
+            offset, length, crc = entry["offset"], entry["length"], entry["crc32"]
+            encoding = entry["encoding"]
+        except KeyError as exc:
+            raise self.error(f"section {name!r} lacks {exc}") from None
+        if dtype not in _DTYPES or not isinstance(shape, list) or len(shape) > 8 \
+                or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+            raise self.error(f"section {name!r}: unsupported dtype {dtype!r} or shape {shape!r}")
+        count = int(np.prod(shape, dtype=np.float64)) if shape else 1
+        if count > _MAX_ELEMENTS:
+            raise self.error(f"section {name!r} declares {count} values")
+        for field, value in (("offset", offset), ("length", length), ("crc32", crc)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise self.error(f"section {name!r}: bad {field} {value!r}")
+        if (encoding == "raw" and offset % ALIGN) or self.start + offset + length > len(self.data):
+            raise self.error(f"section {name!r} lies outside the file (offset {offset}, length {length})")
+        payload = self.view[self.start + offset : self.start + offset + length]
+        if zlib.crc32(payload) != crc:
+            raise self.error(f"section {name!r}: CRC-32 does not match (damaged file)")
+        item = np.dtype(dtype).itemsize
+        if encoding == "raw":
+            if length != count * item:
+                raise self.error(f"section {name!r}: {length} bytes for {count} values of {dtype}")
+            return np.frombuffer(payload, dtype=dtype, count=count).reshape(shape)
+        if encoding == "deflate":
+            return np.frombuffer(self._inflate(name, payload, count * item), dtype=dtype).reshape(shape)
+        if encoding == "quantized":
+            bits, group = entry.get("bits"), entry.get("group")
+            if bits not in (8, 4) or not isinstance(group, int) or not 1 <= group <= 1 << 16 or dtype != "<f4":
+                raise self.error(f"section {name!r}: bad quantization ({bits} bits, groups of {group})")
+            groups = -(-count // group)
+            code_bytes = count if bits == 8 else (count + 1) // 2
+            raw = self._inflate(name, payload, 2 * groups + code_bytes)
+            scale = np.frombuffer(raw, dtype="<f2", count=groups).astype(np.float32)
+            codes = np.frombuffer(raw, dtype=np.int8 if bits == 8 else np.uint8, offset=2 * groups)
+            if bits == 4:
+                codes = np.stack([codes & 15, codes >> 4], axis=1).ravel()[:count].astype(np.int8) - 8
+            values = np.pad(codes.astype(np.float32), (0, groups * group - count)).reshape(groups, group)
+            return (values * scale[:, None]).ravel()[:count].reshape(shape)
+        raise self.error(f"section {name!r}: unknown encoding {encoding!r}")
+
+    def _inflate(self, name: str, payload: memoryview, expected: int) -> bytes:
+        inflater = zlib.decompressobj()
+        try:
+            raw = inflater.decompress(payload, expected + 1)  # never more than the declared size
+        except zlib.error as exc:
+            raise self.error(f"section {name!r} does not inflate: {exc}") from None
+        if len(raw) != expected or not inflater.eof or inflater.unconsumed_tail:
+            raise self.error(f"section {name!r} inflates to the wrong size")
+        return raw
+
+
+# ---- models ----
+
+
+def _implied_structure(layer_start: np.ndarray, shortcut: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(con_start, con_src) of a fully connected layered or shortcut network: each neuron reads
+    the whole previous layer (or every earlier neuron), bias neurons read nothing."""
+    starts = layer_start.astype(np.int64)
+    counts = np.zeros(int(starts[-1]), dtype=np.int64)
+    sources = []
+    for layer in range(1, len(starts) - 1):
+        first, end = starts[layer], starts[layer + 1]
+        real = end - first - (0 if shortcut else 1)  # a layered network's last neuron is a bias
+        reads = np.arange(0 if shortcut else starts[layer - 1], first, dtype=np.int64)
+        counts[first : first + real] = len(reads)
+        sources.append(np.tile(reads, real))
+    con_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.uint32)
+    return con_start, (np.concatenate(sources) if sources else np.zeros(0, np.int64)).astype(np.uint32)
+
+
+def _network_to(w: _Writer, p: str, net: Any) -> dict[str, Any]:
+    n, c = net.total_neurons, net.total_connections
+    con_start, src = np.empty(n + 1, np.uint32), np.empty(c, np.uint32)
+    activation, steepness = np.empty(n, np.uint8), np.empty(n, np.float32)
+    net._net.read_structure(con_start, src, activation, steepness)
+    layer_start = np.asarray(net._net.layer_starts(), dtype=np.uint32)
+    implied = _implied_structure(layer_start, net.shortcut)
+    full = implied[0].shape == con_start.shape and all(np.array_equal(a, b) for a, b in zip(implied, (con_start, src)))
+    w.array(p + "layer_start", layer_start)
+    if not full:  # a fully connected network's connections follow from its layer sizes
+        w.array(p + "con_start", con_start)
+        w.array(p + "con_src", src)
+    w.array(p + "weights", net.weights, lossy=True)
+    w.array(p + "activation", activation)
+    w.array(p + "steepness", steepness)
+    if net.has_scaling:
+        scaling = np.empty(4 * (net.num_input + net.num_output), np.float32)
+        net._net.read_scaling(scaling)
+        w.array(p + "scaling", scaling)
+    # Only the training parameters that differ from FANN's defaults (the header stays small).
+    defaults = _core.Net.create([1, 1], False, 1.0, 0)
+    params = {name: net._net.get_param(i) for i, name in enumerate(_core.param_names())
+              if net._net.get_param(i) != defaults.get_param(i)}
+    meta: dict[str, Any] = {"type": "network", "shortcut": net.shortcut, "connection_rate": net.connection_rate,
+                            "connections": "full" if full else "listed", "params": params, "scaling": net.has_scaling}
+    if net._net.get_cascade() != defaults.get_cascade():
+        functions, steepnesses = net._net.get_cascade()
+        meta["cascade"] = {"functions": functions, "steepnesses": steepnesses}
+    return meta
+
+
+def _network_from(r: _Reader, p: str, meta: dict[str, Any]) -> Any:
+    from .network import Network
+
+    layer_start = np.ascontiguousarray(r.array(p + "layer_start"), dtype=np.uint32)
+    if meta.get("connections") == "full":
+        if layer_start.ndim != 1 or not 3 <= layer_start.size <= 65 or np.any(np.diff(layer_start.astype(np.int64)) < 1) \
+                or int(layer_start[-1]) > 1 << 24:
+            raise r.error(f"section {p}layer_start is not a list of layer boundaries")
+        con_start, con_src = _implied_structure(layer_start, bool(meta["shortcut"]))
+    else:
+        con_start, con_src = r.array(p + "con_start"), r.array(p + "con_src")
+    c_net = _core.Net.assemble(
+        bool(meta["shortcut"]), float(meta["connection_rate"]), layer_start, con_start,
+        con_src, np.ascontiguousarray(r.array(p + "weights"), dtype=np.float32),
+        r.array(p + "activation"), r.array(p + "steepness"),
+        r.array(p + "scaling") if meta.get("scaling") else None, r.source)
+    for i, name in enumerate(_core.param_names()):
+        if name in meta["params"]:
+            c_net.set_param(i, float(meta["params"][name]))
+    if "cascade" in meta:
+        cascade = meta["cascade"]
+        c_net.set_cascade([int(f) for f in cascade["functions"]], [float(v) for v in cascade["steepnesses"]])
+    return Network._wrap(c_net)
+
+
+def _fixed_to(w: _Writer, p: str, fixed: Any) -> dict[str, Any]:
+    if fixed.format == "fann":
+        w.array(p + "fann", np.frombuffer(fixed.to_fann_text(), dtype=np.uint8))
+        return {"type": "fann_fixed"}
+    st = fixed._state
+    w.array(p + "input_inv_scale", st["input_inv_scale"])
+    w.array(p + "input_zero", st["input_zero"])
+    layers = []
+    for i, (weights, bias, mult, shift, t0, k, knots, lo, hi) in enumerate(st["layers"]):
+        w.array(f"{p}layer{i}.weights", weights.astype(np.int8) if st["weight_bits"] == 8 else weights)
+        w.array(f"{p}layer{i}.bias", bias)
+        w.array(f"{p}layer{i}.multiplier", mult)
+        w.array(f"{p}layer{i}.shift", shift)
+        w.array(f"{p}layer{i}.knots", knots)
+        layers.append({"t0": int(t0), "seg_shift": int(k), "out_lo": int(lo), "out_hi": int(hi)})
+    return {"type": "quantized", "activation_bits": st["activation_bits"], "weight_bits": st["weight_bits"],
+            "output_scale": st["output_scale"], "output_zero": st["output_zero"], "layers": layers,
+            "report": None if fixed.report is None else asdict(fixed.report)}
+
+
+def _fixed_from(r: _Reader, p: str, meta: dict[str, Any]) -> Any:
+    from .fixed import FixedNetwork
+    from .quantize import QuantizationReport, build
+
+    if meta["type"] == "fann_fixed":
+        return FixedNetwork.from_fann_text(r.array(p + "fann").tobytes(), source=r.source)
+    layers = []
+    for i, info in enumerate(meta["layers"]):
+        layers.append((np.ascontiguousarray(r.array(f"{p}layer{i}.weights"), dtype=np.int16),
+                       np.ascontiguousarray(r.array(f"{p}layer{i}.bias"), dtype=np.int32),
+                       np.ascontiguousarray(r.array(f"{p}layer{i}.multiplier"), dtype=np.int32),
+                       np.ascontiguousarray(r.array(f"{p}layer{i}.shift"), dtype=np.uint8),
+                       int(info["t0"]), int(info["seg_shift"]),
+                       np.ascontiguousarray(r.array(f"{p}layer{i}.knots"), dtype=np.int32),
+                       int(info["out_lo"]), int(info["out_hi"])))
+    state = {"activation_bits": int(meta["activation_bits"]), "weight_bits": int(meta["weight_bits"]),
+             "input_inv_scale": np.ascontiguousarray(r.array(p + "input_inv_scale"), dtype=np.float32),
+             "input_zero": np.ascontiguousarray(r.array(p + "input_zero"), dtype=np.int32),
+             "output_scale": float(meta["output_scale"]), "output_zero": int(meta["output_zero"]), "layers": layers}
+    report = None if meta.get("report") is None else QuantizationReport(**meta["report"])
+    return FixedNetwork._wrap(build(state), f"q{state['activation_bits']}", state, report)
+
+
+def _router_to(w: _Writer, p: str, router: Any) -> dict[str, Any]:
+    w.array(p + "gates", router.gates, lossy=True)
+    if router.bias is not None:
+        w.array(p + "bias", router.bias)
+    return {"type": "router", "top_k": router.top_k, "scoring": router.scoring, "scaling": router.scaling,
+            "gate_bits": router.gate_bits}
+
+
+def _router_from(r: _Reader, p: str, meta: dict[str, Any]) -> Any:
+    from .router import Router
+
+    return Router(r.array(p + "gates"), r.array(p + "bias") if r.has(p + "bias") else None, top_k=int(meta["top_k"]),
+                  scoring=str(meta["scoring"]), scaling=float(meta["scaling"]), gate_bits=int(meta["gate_bits"]))
+
+
+def _mixture_to(w: _Writer, p: str, moe: Any) -> dict[str, Any]:
+    return {"type": "mixture", "domains": list(moe.domains), "router": _model_to(w, p + "router/", moe.router),
+            "experts": [_model_to(w, f"{p}expert{i}/", e) for i, e in enumerate(moe.experts)],
+            "shared": None if moe.shared_expert is None else _model_to(w, p + "shared/", moe.shared_expert)}
+
+
+def _mixture_from(r: _Reader, p: str, meta: dict[str, Any]) -> Any:
+    from .mixture import MixtureOfExperts
+
+    experts = [_model_from(r, f"{p}expert{i}/", m) for i, m in enumerate(meta["experts"])]
+    shared = None if meta.get("shared") is None else _model_from(r, p + "shared/", meta["shared"])
+    return MixtureOfExperts(_model_from(r, p + "router/", meta["router"]), experts, shared_expert=shared,
+                            domains=meta.get("domains"))
+
+
+def _model_to(w: _Writer, p: str, model: Any) -> dict[str, Any]:
+    from .fixed import FixedNetwork
+    from .mixture import MixtureOfExperts
+    from .network import Network
+    from .router import Router
+
+    for cls, write in ((Network, _network_to), (FixedNetwork, _fixed_to), (Router, _router_to),
+                       (MixtureOfExperts, _mixture_to)):
+        if isinstance(model, cls):
+            return write(w, p, model)
+    raise ConfigError(f"cannot save a {type(model).__name__}: expected a Network, FixedNetwork, Router or "
+                      "MixtureOfExperts")
+
+
+_READERS: dict[str, Callable[[_Reader, str, dict[str, Any]], Any]] = {
+    "network": _network_from, "fann_fixed": _fixed_from, "quantized": _fixed_from, "router": _router_from,
+    "mixture": _mixture_from,
+}
+
+
+def _model_from(r: _Reader, p: str, meta: Any) -> Any:
+    if not isinstance(meta, dict) or meta.get("type") not in _READERS:
+        raise r.error(f"unknown model description at {p or 'the top'}: {str(meta)[:80]}")
+    try:
+        return _READERS[meta["type"]](r, p, meta)
+    except KimiFannError as exc:
+        if isinstance(exc, FormatError):
+            raise
+        raise r.error(f"the model at {p or 'the top'} is invalid: {exc}") from None
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise r.error(f"the model at {p or 'the top'} is described wrongly: {exc!r}") from None
+
+
+# ---- public ----
+
+
+def dumps(model: Any, *, compress: str | None = None, prune: float = 0.0, group: int = 64) -> bytes:
+    """The .kfn bytes of a model; see :func:`save`."""
+    if compress not in _COMPRESS:
+        raise ConfigError(f"compress must be one of {_COMPRESS}, got {compress!r}")
+    if not 0.0 <= prune < 1.0 or (prune and compress not in ("q8", "q4")):
+        raise ConfigError("prune is a fraction in [0, 1), used with compress='q8' or 'q4'")
+    if isinstance(group, bool) or not isinstance(group, int) or not 1 <= group <= 1 << 16:
+        raise ConfigError(f"group must be an integer in [1, 65536], got {group!r}")
+    writer = _Writer(compress, prune, group)
+    meta = _model_to(writer, "", model)
+    return writer.finish(meta["type"], meta)
+
+
+def loads(data: bytes, *, source: str = "<bytes>") -> Any:
+    """The model in .kfn bytes; see :func:`load`."""
+    reader = _Reader(bytes(data), source)
+    return _model_from(reader, "", reader.header["model"])
+
+
+def save(path: PathLike, model: Any, *, compress: str | None = None, prune: float = 0.0, group: int = 64) -> None:
+    """Write a Network, FixedNetwork, Router or MixtureOfExperts to a .kfn file, atomically.
+
+    ``compress``: None (raw arrays), ``"deflate"`` (lossless), or ``"q8"`` / ``"q4"``: float
+    weights and gates quantized to 8 or 4 bits in groups of ``group`` with a scale each, after
+    setting the ``prune`` fraction of smallest weights to zero, then deflated (lossy).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, numpy as np, kimi_fann as kf
+    >>> net = kf.Network([3, 5, 2], seed=1)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "net.kfn"
+    >>> kf.save(path, net)
+    >>> np.array_equal(kf.load(path).weights, net.weights)
+    True
+    """
+    write_atomic(path, dumps(model, compress=compress, prune=prune, group=group))
+
+
+def load(path: PathLike) -> Any:
+    """Read a model saved by :func:`save`. Raises FormatError (with the file name) for a
+    damaged or malformed file, FileError if it cannot be read."""
+    import os
+
+    return loads(read_bytes(path), source=os.fspath(path))

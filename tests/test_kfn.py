@@ -1,0 +1,174 @@
+"""The .kfn container: exact round trips of every model kind, compression, hostile files."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+import kimi_fann as kf
+from fannsets import fann_dataset
+from kimi_fann import errors, kfn
+
+
+def models() -> dict[str, object]:
+    rng = np.random.default_rng(0)
+    net = kf.Network([5, 7, 3], seed=1)
+    net.learning_rate = 0.123456789
+    net.set_activation("elliot", layer=1, neuron=2, steepness=0.3)
+    net.set_scaling(kf.TrainingData(rng.normal(size=(30, 5)), rng.normal(size=(30, 3))))
+    net._net.set_cascade([3, 5], [0.5])
+    sparse = kf.Network([6, 9, 4], connection_rate=0.4, seed=2)
+    shortcut = kf.Network([4, 5, 2], shortcut=True, seed=3)
+    q8 = kf.Network([5, 8, 2], seed=4).quantize(calibration=rng.normal(size=(40, 5)))
+    q16 = kf.Network([5, 8, 2], seed=5).quantize(calibration=rng.normal(size=(40, 5)), activation_bits=16,
+                                                  weight_bits=16)
+    router = kf.Router(rng.normal(size=(4, 5)), bias=rng.normal(size=4), top_k=2, scaling=2.0, gate_bits=8)
+    experts = [kf.Network([5, 6, 3], seed=10 + i) for i in range(3)]
+    experts.append(kf.Network([5, 6, 3], seed=20).quantize(calibration=rng.normal(size=(40, 5))))
+    moe = kf.MixtureOfExperts(kf.Router(rng.normal(size=(4, 5)), top_k=2), experts,
+                              shared_expert=kf.Network([5, 4, 3], seed=30), domains=["a", "b", "c", "d"])
+    return {"network": net, "sparse": sparse, "shortcut": shortcut, "q8": q8, "q16": q16,
+            "fann_fixed": kf.Network([3, 4, 2], seed=6).to_fixed(), "router": router, "mixture": moe}
+
+
+def outputs(model: object, x: np.ndarray) -> np.ndarray:
+    if isinstance(model, kf.Router):
+        chosen, weights = model.route(x[:, : model.dim])
+        return np.concatenate([chosen.astype(np.float32), weights], axis=1)
+    if isinstance(model, kf.FixedNetwork) and model.format == "fann":
+        return model.run_raw((x[:, : model.num_input] * 100).astype(np.int32)).astype(np.float32)
+    return model.run(x[:, : model.num_input])
+
+
+@pytest.mark.parametrize("compress", [None, "deflate"])
+@pytest.mark.parametrize("name", list(models()))
+def test_lossless_round_trip(tmp_path, name: str, compress: str | None) -> None:
+    model = models()[name]
+    path = tmp_path / f"{name}.kfn"
+    kf.save(path, model, compress=compress)
+    back = kf.load(path)
+    assert type(back) is type(model)
+    x = np.random.default_rng(1).normal(size=(25, 6)).astype(np.float32)
+    np.testing.assert_array_equal(outputs(back, x), outputs(model, x))
+    if isinstance(model, kf.Network):
+        assert back.to_fann_text() == model.to_fann_text()
+        assert back.learning_rate == model.learning_rate
+    if isinstance(model, kf.FixedNetwork) and model.report is not None:
+        assert back.report == model.report
+    if isinstance(model, kf.MixtureOfExperts):
+        assert back.domains == model.domains and back.shared_expert is not None
+
+
+def test_raw_sections_are_aligned_arrays() -> None:
+    data = kfn.dumps(models()["network"])
+    magic, major, minor, flags, length, crc = struct.unpack_from("<4sHHIII", data)
+    assert (magic, major, flags) == (b"KFN\x00", 1, 0)
+    header = json.loads(data[20 : 20 + length])
+    assert header["kind"] == "network" and header["created"]["by"].startswith("kimi-fann")
+    start = (20 + length + 63) // 64 * 64
+    for entry in header["sections"]:
+        assert entry["encoding"] == "raw" and (start + entry["offset"]) % 64 == 0
+        payload = data[start + entry["offset"] : start + entry["offset"] + entry["length"]]
+        assert zlib.crc32(payload) == entry["crc32"]
+
+
+def test_compressed_mixture_is_ten_times_smaller_and_as_accurate() -> None:
+    train, test = fann_dataset("mushroom")
+    for data in (train, test):
+        data.inputs[:] = data.inputs * 2 - 1
+    moe = kf.MixtureOfExperts.fit(train, n_experts=8, hidden=32, top_k=2, max_epochs=60, seed=1)
+    weights = sum(e.total_connections for e in moe.experts) + moe.router.n_experts * moe.router.dim
+
+    def accuracy(model: kf.MixtureOfExperts) -> float:
+        return float(np.mean(model.run(test.inputs).argmax(axis=1) == test.outputs.argmax(axis=1)))
+
+    packed = kfn.dumps(moe, compress="q4", group=128)
+    assert len(packed) * 10 <= 4 * weights
+    assert accuracy(kfn.loads(packed)) >= accuracy(moe) - 0.01
+    eight = kfn.loads(kfn.dumps(moe, compress="q8", prune=0.2))
+    assert accuracy(eight) >= accuracy(moe) - 0.01
+
+
+def test_bad_options() -> None:
+    net = kf.Network([2, 2])
+    for kwargs in [dict(compress="zip"), dict(compress="q4", prune=1.0), dict(prune=0.5), dict(group=0)]:
+        with pytest.raises(errors.ConfigError):
+            kfn.dumps(net, **kwargs)
+    with pytest.raises(errors.ConfigError):
+        kfn.dumps("not a model")
+
+
+def craft(header: dict, body: bytes = b"", flags: int = 0) -> bytes:
+    text = json.dumps(header).encode()
+    prefix = struct.pack("<4sHHIII", b"KFN\x00", 1, 0, flags, len(text), zlib.crc32(text))
+    start = (len(prefix) + len(text) + 63) // 64 * 64
+    return prefix + text + b"\0" * (start - len(prefix) - len(text)) + body
+
+
+def section(name: str, payload: bytes, **fields) -> dict:
+    entry = {"name": name, "dtype": "<f4", "shape": [len(payload) // 4], "encoding": "raw", "offset": 0,
+             "length": len(payload), "crc32": zlib.crc32(payload)}
+    entry.update(fields)
+    return entry
+
+
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        (b"", "too short"),
+        (b"KFN\x01" + bytes(16), "magic"),
+        (struct.pack("<4sHHIII", b"KFN\x00", 9, 0, 0, 0, 0), "version 9"),
+        (struct.pack("<4sHHIII", b"KFN\x00", 1, 0, 0, 1 << 30, 0), "header claims"),
+        (craft({"model": {"type": "network"}, "sections": []}).replace(b'"network"', b'"netwerk"'), "CRC"),
+        (craft([1, 2]), "model description"),
+        (craft({"model": {"type": "banana"}, "sections": []}), "unknown model"),
+        (craft({"model": {"type": "router", "top_k": 1, "scoring": "softmax", "scaling": 1.0, "gate_bits": 32},
+                "sections": [section("gates", b"\0" * 16, shape=[1 << 40])]}), "declares"),
+        (craft({"model": {"type": "router", "top_k": 1, "scoring": "softmax", "scaling": 1.0, "gate_bits": 32},
+                "sections": [section("gates", b"\0" * 16, offset=4096)]}, b"\0" * 16), "outside the file"),
+        (craft({"model": {"type": "router", "top_k": 1, "scoring": "softmax", "scaling": 1.0, "gate_bits": 32},
+                "sections": [section("gates", b"\0" * 16, dtype="<c16")]}, b"\0" * 16), "unsupported dtype"),
+        (craft({"model": {"type": "router", "top_k": 1, "scoring": "softmax", "scaling": 1.0, "gate_bits": 32},
+                "sections": [section("gates", zlib.compress(b"\0" * 10_000_000), encoding="deflate", shape=[4])]},
+               zlib.compress(b"\0" * 10_000_000)), "wrong size"),
+        (craft({"model": {"type": "router", "top_k": 5, "scoring": "softmax", "scaling": 1.0, "gate_bits": 32},
+                "sections": [section("gates", b"\0" * 16, shape=[2, 2])]}, b"\0" * 16), "invalid"),
+    ],
+)
+def test_malformed_files_raise_format_errors(data: bytes, fragment: str) -> None:
+    with pytest.raises(errors.FormatError, match=fragment):
+        kfn.loads(data, source="bad.kfn")
+
+
+@pytest.mark.parametrize("name", ["network", "q8", "mixture"])
+@pytest.mark.parametrize("compress", [None, "q4"])
+def test_damaged_files_never_crash(name: str, compress: str | None) -> None:
+    good = kfn.dumps(models()[name], compress=compress)
+    rng = np.random.default_rng(len(name))
+    for cut in np.linspace(0, len(good) - 1, 60).astype(int):
+        with pytest.raises(errors.FormatError):
+            kfn.loads(good[:cut])
+    for _ in range(150):
+        bad = bytearray(good)
+        for at in rng.integers(0, len(bad), int(rng.integers(1, 4))):
+            bad[at] = int(rng.integers(256))
+        try:
+            kfn.loads(bytes(bad))
+        except errors.FormatError:
+            pass  # anything that loads must be a sound model; anything else is a FormatError
+
+
+def test_save_is_atomic(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "m.kfn"
+    kf.save(path, kf.Network([2, 2], seed=1))
+    before = path.read_bytes()
+    monkeypatch.setattr("os.replace", lambda *a: (_ for _ in ()).throw(OSError(5, "I/O error")))
+    with pytest.raises(errors.FileError):
+        kf.save(path, kf.Network([3, 3], seed=2))
+    assert path.read_bytes() == before
+    with pytest.raises(errors.FileError):
+        kf.load(tmp_path / "missing.kfn")
