@@ -22,7 +22,7 @@ def main(path: str) -> int:
         groups[run["group"]][run["extra_info"]["engine"]] = run["stats"]["median"]
     for group in sorted(groups):
         times = groups[group]
-        ours = times.get("kimi_fann_q8", times.get("kimi_fann"))
+        ours = times.get("kimi_fann_q8", times.get("kimi_fann_int8", times.get("kimi_fann")))
         print(group)
         for engine, median in sorted(times.items(), key=lambda kv: kv[1]):
             ratio = f"{median / ours:6.2f}x kimi-fann" if ours else ""

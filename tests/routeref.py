@@ -1,5 +1,5 @@
-"""A numpy model of the router (written from kfann.h's description): scores with the fixed
-eight-way float summation or exact integer dot products, top-k by a stable sort, weights."""
+"""A numpy model of the router (written from kfann.h's description): float scores, or exact
+integer dot products for quantized gates; top-k by a stable sort; the weights."""
 
 from __future__ import annotations
 
@@ -7,17 +7,9 @@ import numpy as np
 
 
 def float_scores(x: np.ndarray, gates: np.ndarray) -> np.ndarray:
-    """Eight partial sums (element i into sum i % 8), then ((s0+s4)+(s2+s6))+((s1+s5)+(s3+s7))."""
-    dim = x.shape[1]
-    pad = (-dim) % 8
-    xp = np.pad(x.astype(np.float32), ((0, 0), (0, pad)))
-    gp = np.pad(gates.astype(np.float32), ((0, 0), (0, pad)))
-    sums = np.zeros((x.shape[0], gates.shape[0], 8), dtype=np.float32)
-    for block in range(xp.shape[1] // 8):
-        cols = slice(8 * block, 8 * block + 8)
-        sums += xp[:, None, cols] * gp[None, :, cols]  # float32 products, then float32 adds
-    s = sums
-    return ((s[..., 0] + s[..., 4]) + (s[..., 2] + s[..., 6])) + ((s[..., 1] + s[..., 5]) + (s[..., 3] + s[..., 7]))
+    """The scores in float64 (the engine's eight fused partial sums differ from these only in
+    the last bits of float32)."""
+    return x.astype(np.float64) @ gates.astype(np.float64).T
 
 
 def quantized_scores(x: np.ndarray, gates_q: np.ndarray, gate_scale: np.ndarray, bits: int) -> np.ndarray:
@@ -32,6 +24,12 @@ def quantized_scores(x: np.ndarray, gates_q: np.ndarray, gate_scale: np.ndarray,
     a = np.clip(v, lo - zero, hi - zero).astype(np.int64) + zero
     acc = a @ gates_q.astype(np.int64).T - zero * gates_q.astype(np.int64).sum(axis=1)
     return acc.astype(np.float32) * (scale[:, None] * gate_scale[None, :].astype(np.float32))
+
+
+def selection_values(scores: np.ndarray, scoring: str, bias: np.ndarray | None) -> np.ndarray:
+    if scoring == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-scores)) + (0 if bias is None else bias)
+    return scores
 
 
 def select(scores: np.ndarray, top_k: int, scoring: str, bias: np.ndarray | None, scaling: float):

@@ -36,11 +36,13 @@ typedef void (*kf_epilogue_fn)(const int32_t *acc, const int32_t *bias, const in
 typedef void (*kf_quantize_fn)(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo,
                                int32_t hi, void *out, uint32_t out_bits);
 
-/* Router scores with float gates: scores[e] = sum_i x[i] * gates[e * dim + i], accumulated in
- * eight partial sums (element i into sum i % 8; a partial last block adds +0 to the other
- * sums) combined as ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)). Products and sums are
- * separate float operations: every path gives the same bits. */
-typedef void (*kf_gate_scores_fn)(const float *x, uint32_t dim, const float *gates, uint32_t n_experts, float *scores);
+/* Router scores with float gates for nb samples: scores[s * n_experts + e] = sum_i x[s * dim + i]
+ * * gates[e * dim + i], accumulated in eight partial sums with fused multiply-adds (element i
+ * into sum i % 8: s = fma(x, g, s); a partial last block leaves the other sums as they are),
+ * combined as ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)). A fused multiply-add rounds
+ * once, exactly as C's fmaf does: every path gives the same bits. */
+typedef void (*kf_gate_scores_fn)(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
+                                  float *scores);
 
 typedef struct kf_kernels {
     kf_q8_matmul_fn q8_matmul;
@@ -56,9 +58,11 @@ void kf_epilogue_direct_scalar(const int32_t *acc, const int32_t *bias, const in
                                uint32_t out_bits);
 void kf_quantize_scalar(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
                         void *out, uint32_t out_bits);
-void kf_gate_scores_scalar(const float *x, uint32_t dim, const float *gates, uint32_t n_experts, float *scores);
+void kf_gate_scores_scalar(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
+                           float *scores);
 /* The AVX2 gate scores, shared by the AVX-512 table. */
-void kf_gate_scores_avx2(const float *x, uint32_t dim, const float *gates, uint32_t n_experts, float *scores);
+void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
+                         float *scores);
 
 extern const kf_kernels kf_kernels_scalar;
 extern const kf_kernels kf_kernels_avx2;

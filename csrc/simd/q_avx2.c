@@ -1,4 +1,4 @@
-/* AVX2 integer kernels (kernels.h). int8 weights and uint8 activations are widened to int16 and
+/* AVX2 (with FMA) kernels (kernels.h). int8 weights and uint8 activations are widened to int16 and
  * multiplied with _mm256_madd_epi16, which is exact here (never _mm256_maddubs_epi16, which
  * saturates): the same int32 sums as the scalar reference. */
 #include "kernels.h"
@@ -204,43 +204,75 @@ static inline float reduce8(__m256 v)
     return _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps(pairs, pairs, 1)));
 }
 
-void kf_gate_scores_avx2(const float *x, uint32_t dim, const float *gates, uint32_t n_experts, float *scores)
+void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
+                         float *scores)
 {
     const uint32_t full = dim / 8 * 8, rest = dim - full;
-    /* The partial last block: inputs beyond dim read as zero, so those lanes add +0. */
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rest), lane);
-    const __m256 x_rest = _mm256_maskload_ps(x + full, mask);
-    uint32_t e = 0, i;
-    for (; e + 4 <= n_experts; e += 4) {
-        const float *g0 = gates + (size_t)e * dim, *g1 = g0 + dim, *g2 = g1 + dim, *g3 = g2 + dim;
-        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-        for (i = 0; i < full; i += 8) {
-            const __m256 xv = _mm256_loadu_ps(x + i);
-            s0 = _mm256_add_ps(s0, _mm256_mul_ps(xv, _mm256_loadu_ps(g0 + i)));
-            s1 = _mm256_add_ps(s1, _mm256_mul_ps(xv, _mm256_loadu_ps(g1 + i)));
-            s2 = _mm256_add_ps(s2, _mm256_mul_ps(xv, _mm256_loadu_ps(g2 + i)));
-            s3 = _mm256_add_ps(s3, _mm256_mul_ps(xv, _mm256_loadu_ps(g3 + i)));
+    /* The partial last block reads zeros beyond dim: fma(0, 0, s) = s leaves those sums alone. */
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rest), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    uint32_t e0, e, i, q;
+    /* Experts in chunks that stay in cache across all nb samples; within a chunk two samples
+     * by four experts at a time, each gate block loaded once for two samples. */
+    const uint32_t chunk = (uint32_t)(96 * 1024 / (4 * (size_t)dim)) / 4 * 4 + 4;
+    for (e0 = 0; e0 < n_experts; e0 += chunk) {
+    const uint32_t e1 = n_experts - e0 < chunk ? n_experts : e0 + chunk;
+    size_t s = 0;
+    for (; s + 2 <= nb; s += 2) {
+        const float *x0 = x + s * dim, *x1 = x0 + dim;
+        for (e = e0; e < e1; e += 4) {
+            const uint32_t count = e1 - e < 4 ? e1 - e : 4;
+            __m256 a[4], b[4];
+            const float *g[4];
+            for (q = 0; q < 4; q++) {
+                a[q] = b[q] = _mm256_setzero_ps();
+                g[q] = gates + (size_t)(e + (q < count ? q : 0)) * dim;
+            }
+            for (i = 0; i < full; i += 8) {
+                const __m256 v0 = _mm256_loadu_ps(x0 + i), v1 = _mm256_loadu_ps(x1 + i);
+                for (q = 0; q < 4; q++) {
+                    const __m256 gv = _mm256_loadu_ps(g[q] + i);
+                    a[q] = _mm256_fmadd_ps(v0, gv, a[q]);
+                    b[q] = _mm256_fmadd_ps(v1, gv, b[q]);
+                }
+            }
+            if (rest) {
+                const __m256 v0 = _mm256_maskload_ps(x0 + full, mask), v1 = _mm256_maskload_ps(x1 + full, mask);
+                for (q = 0; q < 4; q++) {
+                    const __m256 gv = _mm256_maskload_ps(g[q] + full, mask);
+                    a[q] = _mm256_fmadd_ps(v0, gv, a[q]);
+                    b[q] = _mm256_fmadd_ps(v1, gv, b[q]);
+                }
+            }
+            for (q = 0; q < count; q++) {
+                scores[s * n_experts + e + q] = reduce8(a[q]);
+                scores[(s + 1) * n_experts + e + q] = reduce8(b[q]);
+            }
         }
-        if (rest) {
-            s0 = _mm256_add_ps(s0, _mm256_mul_ps(x_rest, _mm256_maskload_ps(g0 + full, mask)));
-            s1 = _mm256_add_ps(s1, _mm256_mul_ps(x_rest, _mm256_maskload_ps(g1 + full, mask)));
-            s2 = _mm256_add_ps(s2, _mm256_mul_ps(x_rest, _mm256_maskload_ps(g2 + full, mask)));
-            s3 = _mm256_add_ps(s3, _mm256_mul_ps(x_rest, _mm256_maskload_ps(g3 + full, mask)));
-        }
-        scores[e] = reduce8(s0);
-        scores[e + 1] = reduce8(s1);
-        scores[e + 2] = reduce8(s2);
-        scores[e + 3] = reduce8(s3);
     }
-    for (; e < n_experts; e++) {
-        const float *g = gates + (size_t)e * dim;
-        __m256 s = _mm256_setzero_ps();
-        for (i = 0; i < full; i += 8)
-            s = _mm256_add_ps(s, _mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(g + i)));
-        if (rest)
-            s = _mm256_add_ps(s, _mm256_mul_ps(x_rest, _mm256_maskload_ps(g + full, mask)));
-        scores[e] = reduce8(s);
+    for (; s < nb; s++) {
+        const float *x0 = x + s * dim;
+        for (e = e0; e < e1; e += 4) {
+            const uint32_t count = e1 - e < 4 ? e1 - e : 4;
+            __m256 a[4];
+            const float *g[4];
+            for (q = 0; q < 4; q++) {
+                a[q] = _mm256_setzero_ps();
+                g[q] = gates + (size_t)(e + (q < count ? q : 0)) * dim;
+            }
+            for (i = 0; i < full; i += 8) {
+                const __m256 v0 = _mm256_loadu_ps(x0 + i);
+                for (q = 0; q < 4; q++)
+                    a[q] = _mm256_fmadd_ps(v0, _mm256_loadu_ps(g[q] + i), a[q]);
+            }
+            if (rest) {
+                const __m256 v0 = _mm256_maskload_ps(x0 + full, mask);
+                for (q = 0; q < 4; q++)
+                    a[q] = _mm256_fmadd_ps(v0, _mm256_maskload_ps(g[q] + full, mask), a[q]);
+            }
+            for (q = 0; q < count; q++)
+                scores[s * n_experts + e + q] = reduce8(a[q]);
+        }
+    }
     }
 }
 

@@ -64,36 +64,4 @@ static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16
     }
 }
 
-/* Gate scores with two four-lane sums standing for the eight partial sums. */
-static void gate_scores(const float *x, uint32_t dim, const float *gates, uint32_t n_experts, float *scores)
-{
-    const uint32_t full = dim / 8 * 8;
-    uint32_t e, i;
-    for (e = 0; e < n_experts; e++) {
-        const float *g = gates + (size_t)e * dim;
-        float32x4_t lo = vdupq_n_f32(0.0f), hi = lo;
-        float l[4], h[4];
-        for (i = 0; i < full; i += 8) {
-            lo = vaddq_f32(lo, vmulq_f32(vld1q_f32(x + i), vld1q_f32(g + i)));
-            hi = vaddq_f32(hi, vmulq_f32(vld1q_f32(x + i + 4), vld1q_f32(g + i + 4)));
-        }
-        vst1q_f32(l, lo);
-        vst1q_f32(h, hi);
-        for (; i < dim; i++) { /* the partial block, lane by lane; the other lanes add +0 */
-            if ((i & 7) < 4)
-                l[i & 7] += x[i] * g[i];
-            else
-                h[(i & 7) - 4] += x[i] * g[i];
-        }
-        if (full < dim)
-            for (i = dim - full; i < 8; i++) {
-                if (i < 4)
-                    l[i] += 0.0f;
-                else
-                    h[i - 4] += 0.0f;
-            }
-        scores[e] = ((l[0] + h[0]) + (l[2] + h[2])) + ((l[1] + h[1]) + (l[3] + h[3]));
-    }
-}
-
-const kf_kernels kf_kernels_neon = {q8_matmul, q16_matmul, kf_epilogue_direct_scalar, kf_quantize_scalar, gate_scores};
+const kf_kernels kf_kernels_neon = {q8_matmul, q16_matmul, kf_epilogue_direct_scalar, kf_quantize_scalar, kf_gate_scores_scalar};

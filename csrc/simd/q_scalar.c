@@ -3,6 +3,8 @@
 
 #include "kfann.h"
 
+#include <math.h>
+
 static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
                       uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
@@ -84,20 +86,19 @@ void kf_quantize_scalar(const float *x, uint32_t n, const float *inv, const int3
     }
 }
 
-void kf_gate_scores_scalar(const float *x, uint32_t dim, const float *gates, uint32_t n_experts, float *scores)
+void kf_gate_scores_scalar(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
+                           float *scores)
 {
-    uint32_t e, i, l;
-    for (e = 0; e < n_experts; e++) {
-        const float *g = gates + (size_t)e * dim;
-        float s[8] = {0};
-        for (i = 0; i + 8 <= dim; i += 8)
-            for (l = 0; l < 8; l++)
-                s[l] += x[i + l] * g[i + l];
-        if (i < dim)
-            for (l = 0; l < 8; l++)
-                s[l] += i + l < dim ? x[i + l] * g[i + l] : 0.0f;
-        scores[e] = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
-    }
+    size_t s;
+    uint32_t e, i;
+    for (s = 0; s < nb; s++)
+        for (e = 0; e < n_experts; e++) {
+            const float *g = gates + (size_t)e * dim, *xs = x + s * dim;
+            float sum[8] = {0};
+            for (i = 0; i < dim; i++)
+                sum[i % 8] = fmaf(xs[i], g[i], sum[i % 8]);
+            scores[s * n_experts + e] = ((sum[0] + sum[4]) + (sum[2] + sum[6])) + ((sum[1] + sum[5]) + (sum[3] + sum[7]));
+        }
 }
 
 const kf_kernels kf_kernels_scalar = {q8_matmul, q16_matmul, kf_epilogue_direct_scalar, kf_quantize_scalar,

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RBLOCK 16 /* samples quantized and scored together (quantized gates) */
+#define RBLOCK 32 /* samples scored together */
 
 struct kf_router {
     uint32_t n_experts, dim, top_k, scoring, gate_bits, has_bias;
@@ -215,11 +215,17 @@ static void select_sample(const kf_router *r, float *scores, float *sel, uint32_
     uint32_t e, i;
     double total = 0;
     if (r->scoring == KF_SCORING_SIGMOID) {
-        for (e = 0; e < n; e++) {
-            scores[e] = (float)(1.0 / (1.0 + exp(-(double)scores[e])));
-            sel[e] = scores[e] + r->bias[e];
+        if (r->has_bias) {
+            for (e = 0; e < n; e++) {
+                scores[e] = 1.0f / (1.0f + expf(-scores[e]));
+                sel[e] = scores[e] + r->bias[e];
+            }
+            top_k(sel, n, k, experts);
+        } else { /* the sigmoid keeps the order: choose on the raw scores, squash only the chosen */
+            top_k(scores, n, k, experts);
+            for (i = 0; i < k; i++)
+                scores[experts[i]] = 1.0f / (1.0f + expf(-scores[experts[i]]));
         }
-        top_k(sel, n, k, experts);
         for (i = 0; i < k; i++)
             total += scores[experts[i]];
         for (i = 0; i < k; i++)
@@ -270,8 +276,9 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
         size_t s;
         uint32_t e, i;
         if (r->gates) {
-            for (s = 0; s < nb; s++)
-                kern->gate_scores(x + (s0 + s) * r->dim, r->dim, r->gates, r->n_experts, scores + s * r->experts_pad);
+            kern->gate_scores(x + s0 * r->dim, nb, r->dim, r->gates, r->n_experts, scores);
+            for (s = nb; s-- > 1;) /* spread the rows out to the block's padded stride */
+                memmove(scores + s * r->experts_pad, scores + s * r->n_experts, sizeof(float) * r->n_experts);
         } else {
             /* Each sample quantized on its own range: 8 bits as 0..255 around 128, 16 bits
              * symmetric; the kernels then give exact integer dot products. */

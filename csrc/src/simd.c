@@ -45,7 +45,7 @@ static int x86_has(kf_simd path)
     if (r1[0] < 7)
         return 0;
     cpuid(1, 0, r1);
-    if (!(r1[2] & (1u << 27)) || !(r1[2] & (1u << 28))) /* OSXSAVE, AVX */
+    if (!(r1[2] & (1u << 27)) || !(r1[2] & (1u << 28)) || !(r1[2] & (1u << 12))) /* OSXSAVE, AVX, FMA */
         return 0;
     xcr0 = xgetbv0();
     if ((xcr0 & 0x6) != 0x6)

@@ -762,6 +762,55 @@ cdef class Router:
             raise ShapeError(f"bias has {b.shape[0]} values for {kf_router_n_experts(self.ptr)} experts")
         check(kf_router_set_bias(self.ptr, &b[0]), "cannot set the bias")
 
+    def route_fast(self, object x, int path=0, Py_ssize_t max_rows=-1):
+        """(experts, weights) for a C-contiguous float32 buffer of shape (dim,) or (n, dim) with
+        n <= max_rows (when max_rows >= 0), as new numpy arrays; None for anything else."""
+        cdef Py_buffer view, ev, wv
+        cdef Py_ssize_t n
+        cdef uint32_t k = kf_router_top_k(self.ptr)
+        cdef uint64_t bytes
+        cdef void *scratch
+        cdef kf_status st
+        global _numpy_empty
+        try:
+            PyObject_GetBuffer(x, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+        except (TypeError, ValueError, BufferError):
+            return None
+        try:
+            if not is_float32(&view) or view.ndim < 1 or view.ndim > 2 \
+                    or view.shape[view.ndim - 1] != kf_router_dim(self.ptr):
+                return None
+            n = view.shape[0] if view.ndim == 2 else 1
+            if max_rows >= 0 and n > max_rows:
+                return None
+            if _numpy_empty is None:
+                new_float32(0, 0, False)  # imports numpy
+            if view.ndim == 2:
+                experts = _numpy_empty((n, k), dtype="uint32")
+                weights = _numpy_empty((n, k), dtype="float32")
+            else:
+                experts = _numpy_empty(k, dtype="uint32")
+                weights = _numpy_empty(k, dtype="float32")
+            if n == 0:
+                return experts, weights
+            PyObject_GetBuffer(experts, &ev, PyBUF_C_CONTIGUOUS)
+            PyObject_GetBuffer(weights, &wv, PyBUF_C_CONTIGUOUS)
+            bytes = kf_router_scratch_bytes(self.ptr, n)
+            scratch = malloc(bytes)
+            if scratch == NULL:
+                st = KF_E_NOMEM
+            else:
+                with nogil:
+                    st = kf_router_route(self.ptr, <kf_simd>path, <const float *>view.buf, n, <uint32_t *>ev.buf,
+                                         <float *>wv.buf, NULL, scratch, bytes)
+                free(scratch)
+            PyBuffer_Release(&ev)
+            PyBuffer_Release(&wv)
+            check(st, "cannot route")
+            return experts, weights
+        finally:
+            PyBuffer_Release(&view)
+
     def route(self, const float[:, ::1] X, uint32_t[:, ::1] experts, float[:, ::1] weights, object load, int path=0):
         cdef uint64_t[::1] counts
         cdef uint64_t *load_ptr = NULL

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_matrix
-from ._threads import resolve, run_split
+from ._threads import MIN_ROWS_PER_THREAD, resolve, run_split
 from .errors import ConfigError, ShapeError
 from .simd import path_number
 
@@ -146,6 +146,11 @@ class Router:
         first; with ``return_load=True`` also each expert's count of selections (int64).
         Non-finite inputs raise NumericError.
         """
+        if not return_load and (threads is None or threads == 1):
+            # float32 C-contiguous input small enough for one thread: straight into C
+            fast = self._router.route_fast(inputs, path_number(simd), 2 * MIN_ROWS_PER_THREAD if threads is None else -1)
+            if fast is not None:
+                return fast
         x, single = as_matrix(inputs, self.dim, "inputs")
         n, k = x.shape[0], self.top_k
         out = _Pair(np.empty((n, k), dtype=np.uint32), np.empty((n, k), dtype=np.float32))
