@@ -1,108 +1,164 @@
-"""libfann 2.2 (Debian's libfann-dev) through ctypes: the reference our tests compare against.
+"""The test oracle: the real libfann 2.2 (Debian's libfann-dev) driven through ctypes.
 
-Importing never fails; :func:`available` says whether libfloatfann could be loaded, and tests
-skip when it is not. Float and fixed-point builds export the same symbol names, so each is
-loaded on its own (RTLD_LOCAL).
+kimi-fann promises FANN 2.2 behaviour (file format, outputs, training steps, fixed point); the
+parity tests build, run and train networks in libfann through this module and compare. Nothing
+here reimplements FANN: every number comes from the shared libraries.
+
+* Importing never fails. :func:`available` / :func:`fixed_available` say whether libfloatfann /
+  libfixedfann can be used; tests skip otherwise.
+* Each library is loaded lazily, once, with RTLD_LOCAL: the float and fixed builds export the same
+  symbol names and must not resolve into each other.
+* libfann draws its random numbers from the C library's rand(), so :meth:`FloatNet.seed` calls
+  srand(). fann_create_standard/sparse/shortcut reseed rand() themselves (from /dev/urandom):
+  seed *after* creating a network.
+* libfann reports errors and warnings by printing them and carrying on; this module only turns
+  NULL results and failed saves into RuntimeError. Any use of a closed object raises ValueError.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-from functools import lru_cache
-from typing import Sequence
+import functools
+import os
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-_P = ctypes.c_void_p
-_U = ctypes.c_uint
-_F = ctypes.c_float
+_DEBIAN_LIBDIR = "/usr/lib/x86_64-linux-gnu"
+
+_ptr, _uint, _int, _float, _str = ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_float, ctypes.c_char_p
+_floats = ctypes.POINTER(_float)
+_ints = ctypes.POINTER(_int)
+_uints = ctypes.POINTER(_uint)
+_PathLike = str | os.PathLike
 
 
-class _TrainData(ctypes.Structure):
+class _TrainDataStruct(ctypes.Structure):
+    """struct fann_train_data (declared in fann_train.h) with fann_type = float."""
+
     _fields_ = [
-        ("errno_f", ctypes.c_int),
-        ("error_log", _P),
-        ("errstr", ctypes.c_char_p),
-        ("num_data", _U),
-        ("num_input", _U),
-        ("num_output", _U),
-        ("input", _P),
-        ("output", _P),
+        ("errno_f", _int),
+        ("error_log", _ptr),
+        ("errstr", _ptr),
+        ("num_data", _uint),
+        ("num_input", _uint),
+        ("num_output", _uint),
+        ("input", ctypes.POINTER(_floats)),
+        ("output", ctypes.POINTER(_floats)),
     ]
 
 
 class _Connection(ctypes.Structure):
-    _fields_ = [("from_neuron", _U), ("to_neuron", _U), ("weight", _F)]
+    """struct fann_connection with fann_type = float."""
+
+    _fields_ = [("from_neuron", _uint), ("to_neuron", _uint), ("weight", _float)]
 
 
-def _load(name: str):
-    path = ctypes.util.find_library(name) or f"/usr/lib/x86_64-linux-gnu/lib{name}.so.2"
-    try:
-        return ctypes.CDLL(path, mode=ctypes.RTLD_LOCAL)
-    except OSError:
-        return None
+_CONNECTION_DTYPE = np.dtype([("from_neuron", "<u4"), ("to_neuron", "<u4"), ("weight", "<f4")])
+_train_data = ctypes.POINTER(_TrainDataStruct)
+_connections = ctypes.POINTER(_Connection)
 
-
-_SIGNATURES = {
-    "fann_create_standard_array": (_P, [_U, ctypes.POINTER(_U)]),
-    "fann_create_sparse_array": (_P, [_F, _U, ctypes.POINTER(_U)]),
-    "fann_create_shortcut_array": (_P, [_U, ctypes.POINTER(_U)]),
-    "fann_create_from_file": (_P, [ctypes.c_char_p]),
-    "fann_destroy": (None, [_P]),
-    "fann_save": (ctypes.c_int, [_P, ctypes.c_char_p]),
-    "fann_save_to_fixed": (ctypes.c_int, [_P, ctypes.c_char_p]),
-    "fann_run": (ctypes.POINTER(_F), [_P, ctypes.POINTER(_F)]),
-    "fann_randomize_weights": (None, [_P, _F, _F]),
-    "fann_init_weights": (None, [_P, _P]),
-    "fann_get_num_input": (_U, [_P]),
-    "fann_get_num_output": (_U, [_P]),
-    "fann_get_total_neurons": (_U, [_P]),
-    "fann_get_total_connections": (_U, [_P]),
-    "fann_set_activation_function_hidden": (None, [_P, ctypes.c_int]),
-    "fann_set_activation_function_output": (None, [_P, ctypes.c_int]),
-    "fann_set_activation_function": (None, [_P, ctypes.c_int, ctypes.c_int, ctypes.c_int]),
-    "fann_set_activation_steepness_hidden": (None, [_P, _F]),
-    "fann_set_activation_steepness_output": (None, [_P, _F]),
-    "fann_set_activation_steepness": (None, [_P, _F, ctypes.c_int, ctypes.c_int]),
-    "fann_train_epoch": (_F, [_P, _P]),
-    "fann_train": (None, [_P, ctypes.POINTER(_F), ctypes.POINTER(_F)]),
-    "fann_test_data": (_F, [_P, _P]),
-    "fann_get_MSE": (_F, [_P]),
-    "fann_get_bit_fail": (_U, [_P]),
-    "fann_get_connection_array": (None, [_P, ctypes.POINTER(_Connection)]),
-    "fann_set_scaling_params": (ctypes.c_int, [_P, _P, _F, _F, _F, _F]),
-    "fann_scale_input": (None, [_P, ctypes.POINTER(_F)]),
-    "fann_create_train": (ctypes.POINTER(_TrainData), [_U, _U, _U]),
-    "fann_read_train_from_file": (ctypes.POINTER(_TrainData), [ctypes.c_char_p]),
-    "fann_destroy_train": (None, [_P]),
+# Scalar training parameters: name -> ctypes type of fann_set_<name>'s value / fann_get_<name>'s result.
+_PARAMS: dict[str, Any] = {
+    "training_algorithm": _int, "train_error_function": _int, "train_stop_function": _int,
+    "learning_rate": _float, "learning_momentum": _float, "bit_fail_limit": _float,
+    "quickprop_decay": _float, "quickprop_mu": _float,
+    "rprop_increase_factor": _float, "rprop_decrease_factor": _float, "rprop_delta_min": _float,
+    "rprop_delta_max": _float, "rprop_delta_zero": _float,
+    "sarprop_weight_decay_shift": _float, "sarprop_step_error_threshold_factor": _float,
+    "sarprop_step_error_shift": _float, "sarprop_temperature": _float,
 }
 
-# Scalar parameters: name -> ctypes type of fann_set_<name> / fann_get_<name>.
-_PARAMS = {
-    "training_algorithm": ctypes.c_int, "train_error_function": ctypes.c_int,
-    "train_stop_function": ctypes.c_int, "learning_rate": _F, "learning_momentum": _F,
-    "bit_fail_limit": _F, "quickprop_decay": _F, "quickprop_mu": _F,
-    "rprop_increase_factor": _F, "rprop_decrease_factor": _F, "rprop_delta_min": _F,
-    "rprop_delta_max": _F, "rprop_delta_zero": _F, "sarprop_weight_decay_shift": _F,
-    "sarprop_step_error_threshold_factor": _F, "sarprop_step_error_shift": _F,
-    "sarprop_temperature": _F,
+_FLOAT_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
+    "fann_create_standard_array": (_ptr, [_uint, _uints]),
+    "fann_create_sparse_array": (_ptr, [_float, _uint, _uints]),
+    "fann_create_shortcut_array": (_ptr, [_uint, _uints]),
+    "fann_create_from_file": (_ptr, [_str]),
+    "fann_destroy": (None, [_ptr]),
+    "fann_save": (_int, [_ptr, _str]),
+    "fann_save_to_fixed": (_int, [_ptr, _str]),
+    "fann_run": (_floats, [_ptr, _floats]),
+    "fann_randomize_weights": (None, [_ptr, _float, _float]),
+    "fann_init_weights": (None, [_ptr, _train_data]),
+    **{f"fann_get_{name}": (_uint, [_ptr])
+       for name in ("num_input", "num_output", "total_neurons", "total_connections", "num_layers", "bit_fail")},
+    "fann_get_layer_array": (None, [_ptr, _uints]),
+    "fann_get_bias_array": (None, [_ptr, _uints]),
+    "fann_get_connection_array": (None, [_ptr, _connections]),
+    "fann_set_weight_array": (None, [_ptr, _connections, _uint]),
+    "fann_set_activation_function_hidden": (None, [_ptr, _int]),
+    "fann_set_activation_function_output": (None, [_ptr, _int]),
+    "fann_set_activation_function_layer": (None, [_ptr, _int, _int]),
+    "fann_set_activation_function": (None, [_ptr, _int, _int, _int]),
+    "fann_get_activation_function": (_int, [_ptr, _int, _int]),
+    "fann_set_activation_steepness_hidden": (None, [_ptr, _float]),
+    "fann_set_activation_steepness_output": (None, [_ptr, _float]),
+    "fann_set_activation_steepness_layer": (None, [_ptr, _float, _int]),
+    "fann_set_activation_steepness": (None, [_ptr, _float, _int, _int]),
+    "fann_get_activation_steepness": (_float, [_ptr, _int, _int]),
+    "fann_train": (None, [_ptr, _floats, _floats]),
+    "fann_train_epoch": (_float, [_ptr, _train_data]),
+    "fann_test_data": (_float, [_ptr, _train_data]),
+    "fann_get_MSE": (_float, [_ptr]),
+    "fann_reset_MSE": (None, [_ptr]),
+    "fann_set_scaling_params": (_int, [_ptr, _train_data, _float, _float, _float, _float]),
+    "fann_clear_scaling_params": (_int, [_ptr]),
+    **{f"fann_{verb}_{what}": (None, [_ptr, _floats]) for verb in ("scale", "descale") for what in ("input", "output")},
+    "fann_create_train": (_train_data, [_uint, _uint, _uint]),
+    "fann_read_train_from_file": (_train_data, [_str]),
+    "fann_save_train": (_int, [_train_data, _str]),
+    "fann_destroy_train": (None, [_train_data]),
+    "fann_shuffle_train_data": (None, [_train_data]),
+    **{f"fann_scale_{what}train_data": (None, [_train_data, _float, _float]) for what in ("input_", "output_", "")},
+    "fann_subset_train_data": (_train_data, [_train_data, _uint, _uint]),
+    "fann_merge_train_data": (_train_data, [_train_data, _train_data]),
+    **{f"fann_set_{name}": (None, [_ptr, ctype]) for name, ctype in _PARAMS.items()},
+    **{f"fann_get_{name}": (ctype, [_ptr]) for name, ctype in _PARAMS.items()},
+}
+
+_FIXED_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
+    "fann_create_from_file": (_ptr, [_str]),
+    "fann_destroy": (None, [_ptr]),
+    "fann_run": (_ints, [_ptr, _ints]),
+    "fann_get_num_input": (_uint, [_ptr]),
+    "fann_get_num_output": (_uint, [_ptr]),
+    "fann_get_decimal_point": (_uint, [_ptr]),
+    "fann_get_multiplier": (_uint, [_ptr]),
 }
 
 
-@lru_cache(maxsize=None)
-def _float_lib():
-    lib = _load("floatfann")
-    if lib is None:
-        return None
-    for name, (restype, argtypes) in _SIGNATURES.items():
-        fn = getattr(lib, name)
-        fn.restype, fn.argtypes = restype, argtypes
-    for name, ctype in _PARAMS.items():
-        setter, getter = getattr(lib, f"fann_set_{name}"), getattr(lib, f"fann_get_{name}")
-        setter.restype, setter.argtypes = None, [_P, ctype]
-        getter.restype, getter.argtypes = ctype, [_P]
-    return lib
+def _open(name: str, signatures: dict[str, tuple[Any, list[Any]]]) -> ctypes.CDLL | None:
+    """lib<name> with every function we call declared, or None when it is missing or incomplete."""
+    for path in (ctypes.util.find_library(name), f"{_DEBIAN_LIBDIR}/lib{name}.so.2"):
+        if not path:
+            continue
+        try:
+            lib = ctypes.CDLL(path, mode=ctypes.RTLD_LOCAL)
+            for symbol, (restype, argtypes) in signatures.items():
+                function = getattr(lib, symbol)
+                function.restype, function.argtypes = restype, argtypes
+        except (OSError, AttributeError):
+            continue
+        return lib
+    return None
+
+
+@functools.cache
+def _float_lib() -> ctypes.CDLL | None:
+    return _open("floatfann", _FLOAT_SIGNATURES)
+
+
+@functools.cache
+def _fixed_lib() -> ctypes.CDLL | None:
+    return _open("fixedfann", _FIXED_SIGNATURES)
+
+
+@functools.cache
+def _srand() -> Callable[[int], None]:
+    srand = ctypes.CDLL(None).srand
+    srand.restype, srand.argtypes = None, [_uint]
+    return srand
 
 
 def available() -> bool:
@@ -110,209 +166,442 @@ def available() -> bool:
     return _float_lib() is not None
 
 
-@lru_cache(maxsize=None)
-def _fixed_lib():
-    lib = _load("fixedfann")
-    if lib is None:
-        return None
-    lib.fann_create_from_file.restype, lib.fann_create_from_file.argtypes = _P, [ctypes.c_char_p]
-    lib.fann_destroy.restype, lib.fann_destroy.argtypes = None, [_P]
-    lib.fann_run.restype = ctypes.POINTER(ctypes.c_int)
-    lib.fann_run.argtypes = [_P, ctypes.POINTER(ctypes.c_int)]
-    for name in ("fann_get_num_input", "fann_get_num_output", "fann_get_decimal_point", "fann_get_multiplier"):
-        fn = getattr(lib, name)
-        fn.restype, fn.argtypes = _U, [_P]
-    return lib
-
-
 def fixed_available() -> bool:
     """True when libfixedfann 2.2 can be loaded."""
     return _fixed_lib() is not None
 
 
-def _floats(values) -> ctypes.Array:
-    array = np.ascontiguousarray(values, dtype=np.float32)
-    return (ctypes.c_float * array.size)(*array.tolist())
+def _flib() -> ctypes.CDLL:
+    lib = _float_lib()
+    if lib is None:
+        raise RuntimeError("libfloatfann 2.2 is not available")
+    return lib
 
 
-class TrainData:
-    """A struct fann_train_data owned by libfloatfann."""
+def _xlib() -> ctypes.CDLL:
+    lib = _fixed_lib()
+    if lib is None:
+        raise RuntimeError("libfixedfann 2.2 is not available")
+    return lib
 
-    def __init__(self, ptr) -> None:
+
+def _vector(values: Any, size: int, dtype: type) -> np.ndarray:
+    """values as a contiguous 1-D array of exactly size elements (C reads that many)."""
+    row = np.ascontiguousarray(values, dtype=dtype)
+    if row.shape != (size,):
+        raise ValueError(f"expected {size} values, got shape {row.shape}")
+    return row
+
+
+def _matrix(values: Any, width: int, dtype: type | None = None) -> np.ndarray:
+    """values as a 2-D array of rows of exactly width elements (dtype None: keep values' own)."""
+    rows = np.asarray(values, dtype=dtype)
+    if rows.ndim != 2 or rows.shape[1] != width:
+        raise ValueError(f"expected rows of {width} values, got shape {rows.shape}")
+    return rows
+
+
+def _as_floats(array: np.ndarray) -> Any:
+    return array.ctypes.data_as(_floats)
+
+
+def _layers(layers: Sequence[int]) -> tuple[int, ctypes.Array]:
+    return len(layers), (_uint * len(layers))(*layers)
+
+
+class _Owned:
+    """Owns one pointer returned by libfann and frees it exactly once."""
+
+    _kind = "libfann object"
+
+    def __init__(self, ptr: Any, free: Callable[[Any], None]) -> None:
         if not ptr:
-            raise RuntimeError("libfann could not create the training data")
+            raise RuntimeError(f"libfann could not create the {self._kind} (see the error it printed)")
         self._ptr = ptr
-
-    @classmethod
-    def from_arrays(cls, inputs: np.ndarray, outputs: np.ndarray) -> TrainData:
-        x = np.ascontiguousarray(inputs, dtype=np.float32)
-        y = np.ascontiguousarray(outputs, dtype=np.float32)
-        data = cls(_float_lib().fann_create_train(len(x), x.shape[1], y.shape[1]))
-        # fann_create_train lays rows out contiguously behind input[0] / output[0].
-        rows_in = ctypes.cast(data._ptr.contents.input, ctypes.POINTER(ctypes.POINTER(_F)))
-        rows_out = ctypes.cast(data._ptr.contents.output, ctypes.POINTER(ctypes.POINTER(_F)))
-        if len(x):
-            ctypes.memmove(rows_in[0], x.ctypes.data, x.nbytes)
-            ctypes.memmove(rows_out[0], y.ctypes.data, y.nbytes)
-        return data
-
-    @classmethod
-    def load(cls, path: str) -> TrainData:
-        return cls(_float_lib().fann_read_train_from_file(path.encode()))
-
-    def close(self) -> None:
-        if self._ptr:
-            _float_lib().fann_destroy_train(ctypes.cast(self._ptr, _P))
-            self._ptr = None
-
-    def __del__(self) -> None:
-        self.close()
+        self._free = free  # kept here so __del__ needs no module globals at shutdown
 
     @property
-    def handle(self):
-        if not self._ptr:
-            raise ValueError("training data already closed")
-        return ctypes.cast(self._ptr, _P)
-
-
-class FloatNet:
-    """A struct fann* of libfloatfann."""
-
-    def __init__(self, ptr) -> None:
-        if not ptr:
-            raise RuntimeError("libfann could not create the network")
-        self._ptr = ptr
-
-    @staticmethod
-    def seed(n: int) -> None:
-        """Seed the C library's rand(), which libfann draws weights and connections from."""
-        ctypes.CDLL(None).srand(ctypes.c_uint(n))
-
-    @classmethod
-    def standard(cls, layers: Sequence[int]) -> FloatNet:
-        return cls(_float_lib().fann_create_standard_array(len(layers), (_U * len(layers))(*layers)))
-
-    @classmethod
-    def sparse(cls, rate: float, layers: Sequence[int]) -> FloatNet:
-        return cls(_float_lib().fann_create_sparse_array(rate, len(layers), (_U * len(layers))(*layers)))
-
-    @classmethod
-    def shortcut(cls, layers: Sequence[int]) -> FloatNet:
-        return cls(_float_lib().fann_create_shortcut_array(len(layers), (_U * len(layers))(*layers)))
-
-    @classmethod
-    def load(cls, path: str) -> FloatNet:
-        return cls(_float_lib().fann_create_from_file(path.encode()))
-
-    @property
-    def handle(self):
-        if not self._ptr:
-            raise ValueError("network already closed")
+    def _p(self) -> Any:
+        if self._ptr is None:
+            raise ValueError(f"{self._kind} is closed")
         return self._ptr
 
     def close(self) -> None:
-        if self._ptr:
-            _float_lib().fann_destroy(self._ptr)
-            self._ptr = None
+        """Free the C object; later calls do nothing."""
+        ptr, self._ptr = getattr(self, "_ptr", None), None
+        if ptr:
+            self._free(ptr)
 
     def __del__(self) -> None:
         self.close()
 
-    def __getattr__(self, name: str):
-        # fann_<name>(ann, ...) for the setters and getters of activations and parameters.
-        fn = getattr(_float_lib(), f"fann_{name}", None)
-        if fn is None or name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *args: fn(self.handle, *args)
 
-    def set(self, name: str, value) -> None:
-        getattr(_float_lib(), f"fann_set_{name}")(self.handle, value)
+class TrainData(_Owned):
+    """A struct fann_train_data* of libfloatfann."""
 
-    def get(self, name: str):
-        return getattr(_float_lib(), f"fann_get_{name}")(self.handle)
+    _kind = "training data"
+
+    def __init__(self, ptr: Any) -> None:
+        super().__init__(ptr, _flib().fann_destroy_train)
+
+    @classmethod
+    def from_arrays(cls, inputs: Any, outputs: Any) -> TrainData:
+        """fann_create_train, then each row copied in through the input/output pointer arrays."""
+        x = np.ascontiguousarray(inputs, dtype=np.float32)
+        y = np.ascontiguousarray(outputs, dtype=np.float32)
+        if x.ndim != 2 or y.ndim != 2 or len(x) != len(y):
+            raise ValueError(f"need 2-D inputs and outputs with as many rows, got {x.shape} and {y.shape}")
+        data = cls(_flib().fann_create_train(*x.shape, y.shape[1]))
+        struct = data._p.contents
+        for i in range(len(x)):
+            ctypes.memmove(struct.input[i], x[i].ctypes.data, x[i].nbytes)
+            ctypes.memmove(struct.output[i], y[i].ctypes.data, y[i].nbytes)
+        return data
+
+    @classmethod
+    def load(cls, path: _PathLike) -> TrainData:
+        """fann_read_train_from_file."""
+        ptr = _flib().fann_read_train_from_file(os.fsencode(path))
+        if not ptr:
+            raise RuntimeError(f"libfann could not read training data from {os.fspath(path)}")
+        return cls(ptr)
+
+    def save(self, path: _PathLike) -> None:
+        """fann_save_train."""
+        if _flib().fann_save_train(self._p, os.fsencode(path)) != 0:
+            raise RuntimeError(f"libfann could not save training data to {os.fspath(path)}")
+
+    def __len__(self) -> int:
+        return self._p.contents.num_data
 
     @property
     def num_input(self) -> int:
-        return _float_lib().fann_get_num_input(self.handle)
+        return self._p.contents.num_input
 
     @property
     def num_output(self) -> int:
-        return _float_lib().fann_get_num_output(self.handle)
+        return self._p.contents.num_output
+
+    def _rows(self, field: str, width: int) -> np.ndarray:
+        rows = getattr(self._p.contents, field)
+        out = np.empty((len(self), width), dtype=np.float32)
+        for i in range(len(out)):
+            ctypes.memmove(out[i].ctypes.data, rows[i], out[i].nbytes)
+        return out
+
+    def inputs(self) -> np.ndarray:
+        """A float32 copy of the inputs, shape (len, num_input)."""
+        return self._rows("input", self.num_input)
+
+    def outputs(self) -> np.ndarray:
+        """A float32 copy of the outputs, shape (len, num_output)."""
+        return self._rows("output", self.num_output)
+
+    def shuffle(self) -> None:
+        """fann_shuffle_train_data (draws from rand())."""
+        _flib().fann_shuffle_train_data(self._p)
+
+    def scale_input(self, new_min: float, new_max: float) -> None:
+        """fann_scale_input_train_data, in place."""
+        _flib().fann_scale_input_train_data(self._p, float(new_min), float(new_max))
+
+    def scale_output(self, new_min: float, new_max: float) -> None:
+        """fann_scale_output_train_data, in place."""
+        _flib().fann_scale_output_train_data(self._p, float(new_min), float(new_max))
+
+    def scale(self, new_min: float, new_max: float) -> None:
+        """fann_scale_train_data, in place."""
+        _flib().fann_scale_train_data(self._p, float(new_min), float(new_max))
+
+    def subset(self, pos: int, length: int) -> TrainData:
+        """fann_subset_train_data: a new copy of rows pos .. pos + length - 1."""
+        return TrainData(_flib().fann_subset_train_data(self._p, pos, length))
+
+    def merge(self, other: TrainData) -> TrainData:
+        """fann_merge_train_data: a new set holding self's rows, then other's."""
+        return TrainData(_flib().fann_merge_train_data(self._p, other._p))
+
+
+class FloatNet(_Owned):
+    """A struct fann* of libfloatfann."""
+
+    _kind = "network"
+
+    def __init__(self, ptr: Any) -> None:
+        super().__init__(ptr, _flib().fann_destroy)
+
+    @classmethod
+    def standard(cls, layers: Sequence[int]) -> FloatNet:
+        """fann_create_standard_array."""
+        return cls(_flib().fann_create_standard_array(*_layers(layers)))
+
+    @classmethod
+    def sparse(cls, rate: float, layers: Sequence[int]) -> FloatNet:
+        """fann_create_sparse_array."""
+        return cls(_flib().fann_create_sparse_array(float(rate), *_layers(layers)))
+
+    @classmethod
+    def shortcut(cls, layers: Sequence[int]) -> FloatNet:
+        """fann_create_shortcut_array."""
+        return cls(_flib().fann_create_shortcut_array(*_layers(layers)))
+
+    @classmethod
+    def load(cls, path: _PathLike) -> FloatNet:
+        """fann_create_from_file."""
+        ptr = _flib().fann_create_from_file(os.fsencode(path))
+        if not ptr:
+            raise RuntimeError(f"libfann could not load a network from {os.fspath(path)}")
+        return cls(ptr)
+
+    @staticmethod
+    def seed(n: int) -> None:
+        """srand(n): makes libfann's rand()-driven randomness reproducible (call after creation)."""
+        _srand()(n)
+
+    def save(self, path: _PathLike) -> None:
+        """fann_save."""
+        if _flib().fann_save(self._p, os.fsencode(path)) != 0:
+            raise RuntimeError(f"libfann could not save the network to {os.fspath(path)}")
+
+    def save_to_fixed(self, path: _PathLike) -> int:
+        """fann_save_to_fixed; returns the decimal point libfann chose."""
+        decimal_point = _flib().fann_save_to_fixed(self._p, os.fsencode(path))
+        if decimal_point < 0:
+            raise RuntimeError(f"libfann could not save the network to {os.fspath(path)}")
+        return decimal_point
+
+    @property
+    def num_input(self) -> int:
+        return _flib().fann_get_num_input(self._p)
+
+    @property
+    def num_output(self) -> int:
+        return _flib().fann_get_num_output(self._p)
+
+    @property
+    def total_neurons(self) -> int:
+        """Neurons including the bias neurons."""
+        return _flib().fann_get_total_neurons(self._p)
 
     @property
     def total_connections(self) -> int:
-        return _float_lib().fann_get_total_connections(self.handle)
+        return _flib().fann_get_total_connections(self._p)
 
-    def save(self, path: str) -> None:
-        if _float_lib().fann_save(self.handle, path.encode()) != 0:
-            raise RuntimeError(f"libfann could not save {path}")
-
-    def save_to_fixed(self, path: str) -> int:
-        """fann_save_to_fixed; returns the decimal point libfann computed."""
-        return int(_float_lib().fann_save_to_fixed(self.handle, path.encode()))
-
-    def run(self, x) -> np.ndarray:
-        out = _float_lib().fann_run(self.handle, _floats(x))
+    def run(self, x: Any) -> np.ndarray:
+        """fann_run on one input row; a float32 copy of the outputs."""
+        row = _vector(x, self.num_input, np.float32)
+        out = _flib().fann_run(self._p, _as_floats(row))
         return np.ctypeslib.as_array(out, shape=(self.num_output,)).copy()
 
-    def run_batch(self, X) -> np.ndarray:
-        return np.array([self.run(row) for row in np.asarray(X)], dtype=np.float32)
+    def run_batch(self, X: Any) -> np.ndarray:
+        """run on every row of X; shape (rows, num_output)."""
+        rows = _matrix(X, self.num_input, np.float32)
+        out = np.empty((len(rows), self.num_output), dtype=np.float32)
+        for i, row in enumerate(rows):
+            out[i] = self.run(row)
+        return out
+
+    def randomize_weights(self, lo: float, hi: float) -> None:
+        """fann_randomize_weights (draws from rand())."""
+        _flib().fann_randomize_weights(self._p, float(lo), float(hi))
+
+    def init_weights(self, data: TrainData) -> None:
+        """fann_init_weights (Nguyen-Widrow, draws from rand())."""
+        _flib().fann_init_weights(self._p, data._p)
+
+    # Activations; layers count the input layer as 0, neurons count within the layer.
+    def set_activation_function_hidden(self, func: int) -> None:
+        _flib().fann_set_activation_function_hidden(self._p, func)
+
+    def set_activation_function_output(self, func: int) -> None:
+        _flib().fann_set_activation_function_output(self._p, func)
+
+    def set_activation_function_layer(self, func: int, layer: int) -> None:
+        _flib().fann_set_activation_function_layer(self._p, func, layer)
+
+    def set_activation_function(self, func: int, layer: int, neuron: int) -> None:
+        _flib().fann_set_activation_function(self._p, func, layer, neuron)
+
+    def get_activation_function(self, layer: int, neuron: int) -> int:
+        """The fann_activationfunc_enum value, or -1 (after libfann prints an error)."""
+        return _flib().fann_get_activation_function(self._p, layer, neuron)
+
+    def set_activation_steepness_hidden(self, steepness: float) -> None:
+        _flib().fann_set_activation_steepness_hidden(self._p, float(steepness))
+
+    def set_activation_steepness_output(self, steepness: float) -> None:
+        _flib().fann_set_activation_steepness_output(self._p, float(steepness))
+
+    def set_activation_steepness_layer(self, steepness: float, layer: int) -> None:
+        _flib().fann_set_activation_steepness_layer(self._p, float(steepness), layer)
+
+    def set_activation_steepness(self, steepness: float, layer: int, neuron: int) -> None:
+        _flib().fann_set_activation_steepness(self._p, float(steepness), layer, neuron)
+
+    def get_activation_steepness(self, layer: int, neuron: int) -> float:
+        """The steepness, or -1 (after libfann prints an error)."""
+        return _flib().fann_get_activation_steepness(self._p, layer, neuron)
+
+    def set(self, name: str, value: float) -> None:
+        """fann_set_<name> for a training parameter, e.g. set("training_algorithm", 2)."""
+        if name not in _PARAMS:
+            raise KeyError(f"unknown libfann parameter {name!r}")
+        getattr(_flib(), f"fann_set_{name}")(self._p, value)
+
+    def get(self, name: str) -> float:
+        """fann_get_<name> for a training parameter (enums come back as int)."""
+        if name not in _PARAMS:
+            raise KeyError(f"unknown libfann parameter {name!r}")
+        return getattr(_flib(), f"fann_get_{name}")(self._p)
+
+    def train(self, x: Any, y: Any) -> None:
+        """fann_train: one incremental step on one pair."""
+        row_in = _vector(x, self.num_input, np.float32)
+        row_out = _vector(y, self.num_output, np.float32)
+        _flib().fann_train(self._p, _as_floats(row_in), _as_floats(row_out))
 
     def train_epoch(self, data: TrainData) -> float:
-        return float(_float_lib().fann_train_epoch(self.handle, data.handle))
+        """fann_train_epoch with the network's training algorithm; the epoch's MSE."""
+        return _flib().fann_train_epoch(self._p, data._p)
 
     def test_data(self, data: TrainData) -> float:
-        return float(_float_lib().fann_test_data(self.handle, data.handle))
+        """fann_test_data: the MSE over data (also updates bit_fail)."""
+        return _flib().fann_test_data(self._p, data._p)
 
-    def set_scaling_params(self, data: TrainData, in_min, in_max, out_min, out_max) -> None:
-        if _float_lib().fann_set_scaling_params(self.handle, data.handle, in_min, in_max, out_min, out_max):
-            raise RuntimeError("libfann could not set scaling parameters")
+    @property
+    def mse(self) -> float:
+        """fann_get_MSE."""
+        return _flib().fann_get_MSE(self._p)
 
-    def scale_input(self, X) -> np.ndarray:
-        rows = []
-        for row in np.asarray(X, dtype=np.float32):
-            buf = _floats(row)
-            _float_lib().fann_scale_input(self.handle, buf)
-            rows.append(list(buf))
-        return np.array(rows, dtype=np.float32)
+    @property
+    def bit_fail(self) -> int:
+        """fann_get_bit_fail."""
+        return _flib().fann_get_bit_fail(self._p)
+
+    def get_bit_fail(self) -> int:
+        """bit_fail under libfann's own name (bench/fann_parity_table.py calls it so)."""
+        return self.bit_fail
+
+    def reset_mse(self) -> None:
+        """fann_reset_MSE."""
+        _flib().fann_reset_MSE(self._p)
+
+    def _connection_array(self) -> tuple[ctypes.Array, np.ndarray]:
+        """fann_get_connection_array into a fresh C array, plus a numpy view of it."""
+        n = self.total_connections
+        connections = (_Connection * n)()
+        _flib().fann_get_connection_array(self._p, connections)
+        return connections, np.frombuffer(connections, dtype=_CONNECTION_DTYPE, count=n)
+
+    def get_connections(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(from_neuron, to_neuron, weight) in libfann's connection order."""
+        _, view = self._connection_array()
+        return (view["from_neuron"].astype(np.int64), view["to_neuron"].astype(np.int64),
+                view["weight"].copy())
+
+    def set_weights(self, weights: Any) -> None:
+        """fann_set_weight_array with the weights in get_connections order."""
+        connections, view = self._connection_array()
+        view["weight"] = _vector(weights, len(view), np.float32)
+        _flib().fann_set_weight_array(self._p, connections, len(view))
+
+    def _per_layer(self, function: str) -> np.ndarray:
+        layers = (_uint * _flib().fann_get_num_layers(self._p))()
+        getattr(_flib(), function)(self._p, layers)
+        return np.array(list(layers), dtype=np.int64)
+
+    def get_layer_array(self) -> np.ndarray:
+        """Neurons per layer, bias neurons not counted."""
+        return self._per_layer("fann_get_layer_array")
+
+    def get_bias_array(self) -> np.ndarray:
+        """Bias neurons per layer."""
+        return self._per_layer("fann_get_bias_array")
+
+    def set_scaling_params(self, data: TrainData, in_min: float, in_max: float,
+                           out_min: float, out_max: float) -> None:
+        """fann_set_scaling_params from data's statistics."""
+        if _flib().fann_set_scaling_params(self._p, data._p, float(in_min), float(in_max),
+                                           float(out_min), float(out_max)) != 0:
+            raise RuntimeError("libfann could not set the scaling parameters")
+
+    def clear_scaling_params(self) -> None:
+        """fann_clear_scaling_params."""
+        if _flib().fann_clear_scaling_params(self._p) != 0:
+            raise RuntimeError("libfann could not clear the scaling parameters")
+
+    def _scaled(self, function: str, values: Any, width: int) -> np.ndarray:
+        """A copy of values (one row or a 2-D batch) passed row by row through an in-place scaler."""
+        out = np.array(values, dtype=np.float32)
+        if out.ndim not in (1, 2) or out.shape[-1] != width:
+            raise ValueError(f"expected rows of {width} values, got shape {out.shape}")
+        scale = getattr(_flib(), function)
+        for row in out.reshape(-1, width):
+            scale(self._p, _as_floats(row))
+        return out
+
+    def scale_input(self, x: Any) -> np.ndarray:
+        """fann_scale_input on a copy of x."""
+        return self._scaled("fann_scale_input", x, self.num_input)
+
+    def scale_output(self, y: Any) -> np.ndarray:
+        """fann_scale_output on a copy of y."""
+        return self._scaled("fann_scale_output", y, self.num_output)
+
+    def descale_input(self, x: Any) -> np.ndarray:
+        """fann_descale_input on a copy of x."""
+        return self._scaled("fann_descale_input", x, self.num_input)
+
+    def descale_output(self, y: Any) -> np.ndarray:
+        """fann_descale_output on a copy of y."""
+        return self._scaled("fann_descale_output", y, self.num_output)
 
 
-class FixedNet:
-    """A struct fann* of libfixedfann (FANN_FIX_2.0 networks, int inputs and outputs)."""
+class FixedNet(_Owned):
+    """A struct fann* of libfixedfann: a FANN_FIX_2.0 network with int inputs and outputs."""
 
-    def __init__(self, ptr) -> None:
-        if not ptr:
-            raise RuntimeError("libfixedfann could not load the network")
-        self._ptr = ptr
+    _kind = "fixed-point network"
+
+    def __init__(self, ptr: Any) -> None:
+        super().__init__(ptr, _xlib().fann_destroy)
 
     @classmethod
-    def load(cls, path: str) -> FixedNet:
-        return cls(_fixed_lib().fann_create_from_file(path.encode()))
+    def load(cls, path: _PathLike) -> FixedNet:
+        """fann_create_from_file of libfixedfann (reads files written by fann_save_to_fixed)."""
+        ptr = _xlib().fann_create_from_file(os.fsencode(path))
+        if not ptr:
+            raise RuntimeError(f"libfixedfann could not load a network from {os.fspath(path)}")
+        return cls(ptr)
 
-    def close(self) -> None:
-        if self._ptr:
-            _fixed_lib().fann_destroy(self._ptr)
-            self._ptr = None
+    @property
+    def num_input(self) -> int:
+        return _xlib().fann_get_num_input(self._p)
 
-    def __del__(self) -> None:
-        self.close()
+    @property
+    def num_output(self) -> int:
+        return _xlib().fann_get_num_output(self._p)
 
     @property
     def decimal_point(self) -> int:
-        return _fixed_lib().fann_get_decimal_point(self._ptr)
+        return _xlib().fann_get_decimal_point(self._p)
 
     @property
     def multiplier(self) -> int:
-        return _fixed_lib().fann_get_multiplier(self._ptr)
+        """2 ** decimal_point: the int standing for 1.0."""
+        return _xlib().fann_get_multiplier(self._p)
 
-    def run(self, x) -> np.ndarray:
-        """fann_run on one row of ints (libfixedfann prints a warning for |x| > multiplier)."""
-        n_in, n_out = _fixed_lib().fann_get_num_input(self._ptr), _fixed_lib().fann_get_num_output(self._ptr)
-        row = np.ascontiguousarray(x, dtype=np.int32)
-        if row.shape != (n_in,):
-            raise ValueError(f"expected {n_in} inputs")
-        out = _fixed_lib().fann_run(self._ptr, (ctypes.c_int * n_in)(*row.tolist()))
-        return np.array([out[i] for i in range(n_out)], dtype=np.int32)
+    def run(self, x: Any) -> np.ndarray:
+        """fann_run on one row of ints (already multiplied by multiplier); an int32 copy of the outputs."""
+        if not np.issubdtype(np.asarray(x).dtype, np.integer):
+            raise TypeError("libfixedfann takes integer inputs: multiply by multiplier and round first")
+        row = _vector(x, self.num_input, np.int32)
+        out = _xlib().fann_run(self._p, row.ctypes.data_as(_ints))
+        return np.ctypeslib.as_array(out, shape=(self.num_output,)).astype(np.int32)
 
-    def run_batch(self, X) -> np.ndarray:
-        return np.array([self.run(row) for row in np.asarray(X)], dtype=np.int32)
+    def run_batch(self, X: Any) -> np.ndarray:
+        """run on every row of X; shape (rows, num_output)."""
+        rows = _matrix(X, self.num_input)
+        out = np.empty((len(rows), self.num_output), dtype=np.int32)
+        for i, row in enumerate(rows):
+            out[i] = self.run(row)
+        return out

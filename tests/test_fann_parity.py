@@ -119,14 +119,14 @@ def test_scaling_parameters_match_libfann(tmp_path) -> None:
     train, _ = fann_dataset("building")
     fann = fannref.FloatNet.standard([train.num_input, 5, train.num_output])
     data = fannref.TrainData.from_arrays(train.inputs, train.outputs)
-    fann.set_scaling_params(data, -1, 1, -1, 1)
+    # A range other than (-1, 1) so that the factor (new_max - new_min) / 2 is exercised.
+    fann.set_scaling_params(data, -0.5, 0.8, 0.0, 1.0)
     ours = exchange(fann, tmp_path)
     assert ours.has_scaling
     x = train.inputs[:50]
-    # libfann 2.2's scale_input omits the factor; with the default range (-1, 1) it is 1.
     np.testing.assert_allclose(ours.scale_input(x), fann.scale_input(x), rtol=1e-5, atol=1e-5)
     ours2 = kf.Network([train.num_input, 5, train.num_output])
-    ours2.set_scaling(train)
+    ours2.set_scaling(train, input_range=(-0.5, 0.8), output_range=(0.0, 1.0))
     np.testing.assert_allclose(ours2.scale_input(x), fann.scale_input(x), rtol=1e-5, atol=1e-5)
 
 
