@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import kimi_fann as kf  # noqa: E402
+
 from fannsets import fann_dataset  # noqa: E402
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import fannref  # noqa: E402
 import kimi_fann as kf  # noqa: E402
+
+import fannref  # noqa: E402
 from fannsets import NAMES, fann_dataset  # noqa: E402
 
 

@@ -8,8 +8,8 @@ follow FANN: sigmoid(x) = 1 / (1 + exp(-2 s x)), sigmoid_symmetric(x) = tanh(s x
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -63,7 +63,8 @@ def onnx_session(net: kf.Network):
     nodes, inits, prev = [], [], "x"
     for i, (w, b, function, s) in enumerate(dense_layers(net)):
         inits += [numpy_helper.from_array(w, f"w{i}"), numpy_helper.from_array(b, f"b{i}")]
-        inits.append(numpy_helper.from_array(np.array(s * (2.0 if function == "sigmoid" else 1.0), np.float32), f"s{i}"))
+        steep = np.array(s * (2.0 if function == "sigmoid" else 1.0), np.float32)
+        inits.append(numpy_helper.from_array(steep, f"s{i}"))
         nodes += [
             helper.make_node("Gemm", [prev, f"w{i}", f"b{i}"], [f"z{i}"]),
             helper.make_node("Mul", [f"z{i}", f"s{i}"], [f"a{i}"]),
@@ -260,7 +261,8 @@ def onnx_int8_session(net: kf.Network, folder: Path, threads: int = 1):
         k = s * (2.0 if function == "sigmoid" else 1.0)
         inits += [numpy_helper.from_array((w * k).astype(np.float32), f"w{i}"),
                   numpy_helper.from_array((b * k).astype(np.float32), f"b{i}")]
-        nodes += [helper.make_node("MatMul", [prev, f"w{i}"], [f"m{i}"]), helper.make_node("Add", [f"m{i}", f"b{i}"], [f"z{i}"])]
+        nodes += [helper.make_node("MatMul", [prev, f"w{i}"], [f"m{i}"]),
+                  helper.make_node("Add", [f"m{i}", f"b{i}"], [f"z{i}"])]
         op = {"sigmoid_symmetric": "Tanh", "sigmoid": "Sigmoid", "linear": "Identity"}[function]
         nodes.append(helper.make_node(op, [f"z{i}"], [f"h{i}"]))
         prev = f"h{i}"

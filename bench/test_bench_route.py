@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import kimi_fann as kf
+
 import peers
 
 DIM = 768

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import kimi_fann as kf
+
 import peers
 
 SHAPES = {"A 64-128-64-8": [64, 128, 64, 8], "B 256-256-256-32": [256, 256, 256, 32], "C 768-256-64": [768, 256, 64]}

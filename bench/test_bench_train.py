@@ -3,10 +3,10 @@ vectorised numpy iRPROP-. onnxruntime has no training in its inference package."
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 import kimi_fann as kf
+
 import peers
 from fannsets import fann_dataset
 

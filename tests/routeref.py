@@ -29,7 +29,7 @@ def quantized_scores(x: np.ndarray, gates_q: np.ndarray, gate_scale: np.ndarray,
 def selection_values(scores: np.ndarray, scoring: str, bias: np.ndarray | None) -> np.ndarray:
     if scoring == "sigmoid":
         return 1.0 / (1.0 + np.exp(-scores)) + (0 if bias is None else bias)
-    return scores
+    return scores + (0 if bias is None else bias)
 
 
 def select(scores: np.ndarray, top_k: int, scoring: str, bias: np.ndarray | None, scaling: float):
@@ -38,13 +38,13 @@ def select(scores: np.ndarray, top_k: int, scoring: str, bias: np.ndarray | None
         sig = (1.0 / (1.0 + np.exp(-scores.astype(np.float64)))).astype(np.float32)
         value = sig + (0 if bias is None else bias.astype(np.float32))
     else:
-        value = scores
+        value = scores if bias is None else scores + bias.astype(np.float32)
     experts = np.argsort(-value, axis=1, kind="stable")[:, :top_k]
     chosen = np.take_along_axis(scores, experts, axis=1).astype(np.float64)
     if scoring == "sigmoid":
         s = np.take_along_axis(sig, experts, axis=1).astype(np.float64)
         weights = s / s.sum(axis=1, keepdims=True) * scaling
     else:
-        e = np.exp(chosen - chosen[:, :1])
+        e = np.exp(chosen - chosen.max(axis=1, keepdims=True))
         weights = e / e.sum(axis=1, keepdims=True)
     return experts, weights.astype(np.float32)

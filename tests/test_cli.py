@@ -1,47 +1,159 @@
-"""The kimi-fann command line."""
+"""The kimi-fann command line, run for real in a subprocess."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
-from kimi_fann import cli
+import kimi_fann as kf
+from kimi_fann import datasets
+
+COMMANDS = ["demo", "train", "run", "quantize", "convert", "analyze", "distill", "route", "bench", "info"]
 
 
-def test_demo_reports_test_error(capsys) -> None:
-    assert cli.main(["demo", "--epochs", "30", "--json"]) == 0
-    result = json.loads(capsys.readouterr().out)
-    assert result["dataset"] == "diabetes" and result["epochs"] == 30
-    assert 0 < result["test_mse"] < 0.25
-    assert 0.6 < result["test_accuracy"] <= 1
+def kimi_fann(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the installed console script (python -m kimi_fann.cli where it is not on PATH)."""
+    script = shutil.which("kimi-fann")
+    command = [script] if script else [sys.executable, "-m", "kimi_fann.cli"]
+    done = subprocess.run(command + list(args), capture_output=True, text=True, cwd=cwd, timeout=600)
+    if check and done.returncode != 0:
+        raise AssertionError(f"kimi-fann {' '.join(args)} exited {done.returncode}:\n{done.stderr}")
+    return done
 
 
-def test_demo_text_output(capsys) -> None:
-    assert cli.main(["demo", "--epochs", "5"]) == 0
-    out = capsys.readouterr().out
-    assert "test MSE" in out and "accuracy" in out
+def as_json(*args: str, cwd: Path | None = None) -> dict:
+    return json.loads(kimi_fann(*args, "--json", cwd=cwd).stdout)
 
 
-def test_info(capsys) -> None:
-    assert cli.main(["info", "--json"]) == 0
-    assert "sigmoid_symmetric" in json.loads(capsys.readouterr().out)["activations"]
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    """A training and a test file, a trained network and inputs, written once."""
+    folder = tmp_path_factory.mktemp("cli")
+    train, test = datasets.load("diabetes")
+    paths = {"train": folder / "train.data", "test": folder / "test.data", "npy": folder / "x.npy",
+             "csv": folder / "x.csv", "net": folder / "net.net"}
+    train.save(paths["train"])
+    test.save(paths["test"])
+    np.save(paths["npy"], test.inputs[:20])
+    np.savetxt(paths["csv"], test.inputs[:20], delimiter=",")
+    net = kf.Network([8, 12, 2], seed=0)
+    net.train(train, max_epochs=50, target_error=0)
+    net.save(paths["net"])
+    return paths
+
+
+def test_demo_distils_reports_and_plots(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    result = as_json("demo", "--out", "out", "--epochs", "60", cwd=tmp_path)
+    folder = tmp_path / "out"
+    assert result["n_experts"] == 6 and result["domains"][0] == "reasoning"
+    assert result["precision"] == "q8" and result["parameter_ratio"] >= 20
+    assert result["agreement"] >= 0.95 and result["fixed_agreement"] >= 0.95
+    report = kf.analyzer.load_report(folder / "report.json")
+    assert report.kind == "distillation" and report.history and report.analysis is not None
+    assert isinstance(kf.load(folder / "model.kfn"), kf.MixtureOfExperts)
+    pngs = sorted(p.name for p in folder.glob("*.png"))
+    assert {"distillation-distillation.png", "distillation-load.png", "latency.png"} <= set(pngs)
+    for png in pngs:
+        assert (folder / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_demo_text_summary(tmp_path) -> None:
+    out = kimi_fann("demo", "--out", "d", "--epochs", "20", "--no-plots", cwd=tmp_path).stdout
+    assert "agreement with the teacher" in out and "router load: reasoning" in out
+    assert (tmp_path / "d" / "report.json").exists() and not list((tmp_path / "d").glob("*.png"))
+
+
+def test_train_then_run_and_quantize(files, tmp_path) -> None:
+    model = tmp_path / "m.kfn"
+    result = as_json("train", str(files["train"]), "--hidden", "10", "--epochs", "40", "--test", str(files["test"]),
+                     "-o", str(model))
+    assert result["layers"] == [8, 10, 2] and result["epochs"] == 40 and 0.6 < result["test_accuracy"] <= 1
+    net = kf.load(model)
+    ran = as_json("run", str(model), str(files["test"]))
+    np.testing.assert_allclose(np.array(ran["outputs"]), net.run(datasets.load("diabetes")[1].inputs), atol=1e-6)
+    assert ran["accuracy"] == pytest.approx(result["test_accuracy"])
+
+    out = tmp_path / "y.csv"
+    kimi_fann("run", str(model), str(files["csv"]), "-o", str(out))
+    np.testing.assert_allclose(np.loadtxt(out, delimiter=","), net.run(np.load(files["npy"])), atol=1e-6)
+
+    q = as_json("quantize", str(model), "--calibration", str(files["train"]), "--bits", "16", "--weight-bits", "16",
+                "-o", str(tmp_path / "q.kfn"))
+    fixed = kf.load(tmp_path / "q.kfn")
+    assert fixed.format == "q16" and q["max_abs_error"] < 1e-3
+    fann = as_json("quantize", str(files["net"]), "--fann", "-o", str(tmp_path / "fixed.net"))
+    assert kf.FixedNetwork.load(tmp_path / "fixed.net").decimal_point == fann["decimal_point"]
+
+
+def test_convert_between_formats(files, tmp_path) -> None:
+    net = kf.Network.load(files["net"])
+    x = np.load(files["npy"])
+    kimi_fann("convert", str(files["net"]), str(tmp_path / "a.kfn"), "--compress", "deflate")
+    kimi_fann("convert", str(tmp_path / "a.kfn"), str(tmp_path / "b.net"))
+    assert (tmp_path / "b.net").read_bytes() == files["net"].read_bytes()
+    if pytest.importorskip("onnx") and pytest.importorskip("onnxruntime"):
+        import onnxruntime as ort
+
+        kimi_fann("convert", str(files["net"]), str(tmp_path / "c.onnx"))
+        session = ort.InferenceSession(str(tmp_path / "c.onnx"), providers=["CPUExecutionProvider"])
+        y = session.run(None, {session.get_inputs()[0].name: x.astype(np.float32)})[0]
+        np.testing.assert_allclose(y, net.run(x), atol=1e-5)
+        kimi_fann("convert", str(tmp_path / "c.onnx"), str(tmp_path / "d.net"))
+        np.testing.assert_allclose(kf.Network.load(tmp_path / "d.net").run(x), net.run(x), atol=1e-5)
+
+
+def test_analyze_and_bench(files, tmp_path) -> None:
+    result = as_json("analyze", str(files["net"]), "--data", str(files["test"]), "--report", str(tmp_path / "a.json"))
+    assert result["parameters"] == 9 * 12 + 13 * 2 and len(result["layers"]) == 2
+    assert kf.analyzer.load_report(tmp_path / "a.json").parameters == result["parameters"]
+    bench = as_json("bench", str(files["net"]), "--batch-sizes", "1", "64", "--repeats", "5")
+    assert [t["batch_size"] for t in bench["timings"]] == [1, 64]
+    assert all(t["p50_us"] > 0 for t in bench["timings"]) and bench["simd"] == kf.simd_path()
+
+
+def test_route_and_distill(files, tmp_path) -> None:
+    teacher = tmp_path / "teacher.net"
+    kf.Network([8, 64, 64, 2], seed=1).save(teacher)
+    result = as_json("distill", str(teacher), str(files["train"]), "--experts", "3", "--epochs", "30",
+                     "-o", str(tmp_path / "s.kfn"), "--report", str(tmp_path / "r.json"))
+    assert result["n_experts"] == 3 and result["student_parameters"] * 20 <= result["teacher_parameters"]
+    moe = kf.load(tmp_path / "s.kfn")
+    routed = as_json("route", str(tmp_path / "s.kfn"), str(files["npy"]))
+    experts, _ = moe.router.route(np.load(files["npy"]))
+    assert routed["experts"] == experts.tolist()
+    assert sum(routed["load"].values()) == 20 * moe.router.top_k
+
+
+def test_info() -> None:
+    result = as_json("info")
+    assert result["version"] == kf.__version__ and result["simd"]["active"] == kf.simd_path()
+    assert "thyroid" in result["datasets"] and "sigmoid_symmetric" in result["activations"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command) -> None:
+    out = kimi_fann(command, "--help").stdout
+    assert out.startswith("usage: kimi-fann " + command) and "--json" in out
 
 
 def test_bad_usage_exits_2() -> None:
-    with pytest.raises(SystemExit) as info:
-        cli.main(["demo", "--epochs", "many"])
-    assert info.value.code == 2
+    done = kimi_fann("train", "x.data", "--epochs", "many", check=False)
+    assert done.returncode == 2 and "invalid int value" in done.stderr
+    assert kimi_fann("frobnicate", check=False).returncode == 2
 
 
-def test_failed_run_exits_1_with_one_line(capsys) -> None:
-    assert cli.main(["demo", "--hidden", "0"]) == 1
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("kimi-fann demo: error:") and "\n" not in err
-
-
-def test_console_script_runs() -> None:
-    out = subprocess.run([sys.executable, "-m", "kimi_fann.cli", "info"], capture_output=True, text=True, check=True)
-    assert "kimi-fann" in out.stdout
+def test_failed_run_exits_1_with_one_line(files, tmp_path) -> None:
+    broken = tmp_path / "broken.net"
+    broken.write_text("FANN_FLO_2.1\nnum_layers=banana\n")
+    for args in (["run", str(broken), str(files["test"])], ["run", str(files["net"]), str(tmp_path / "none.npy")],
+                 ["quantize", str(files["net"]), "-o", str(tmp_path / "q.kfn")]):
+        done = kimi_fann(*args, check=False)
+        err = done.stderr.strip()
+        assert done.returncode == 1 and err.startswith(f"kimi-fann {args[0]}: error:") and "\n" not in err, err

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import kimi_fann as kf
-from fannsets import fann_dataset
 from kimi_fann import errors
+
+from fannsets import fann_dataset
 
 
 def test_construction_converts_and_owns_its_arrays() -> None:

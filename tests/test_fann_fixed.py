@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import fannref
 import kimi_fann as kf
 from kimi_fann import errors
+
+import fannref
 
 pytestmark = pytest.mark.skipif(
     not (fannref.available() and fannref.fixed_available()), reason="libfann 2.2 is not installed"
@@ -53,7 +54,8 @@ def test_run_raw_equals_libfixedfann(tmp_path, structure: str, activation: str) 
         lib = fannref.FixedNet.load(str(theirs_path))
         m = fixed.multiplier
         x = rng.integers(-m, m + 1, size=(30, layers[0]), dtype=np.int32)
-        np.testing.assert_array_equal(fixed.run_raw(x), lib.run_batch(x), err_msg=f"layers {layers}, dp {decimal_point}")
+        np.testing.assert_array_equal(fixed.run_raw(x), lib.run_batch(x),
+                                      err_msg=f"layers {layers}, dp {decimal_point}")
 
 
 def test_fixed_follows_the_float_network_roughly(tmp_path) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import fannref
 import kimi_fann as kf
+
+import fannref
 from fannsets import fann_dataset
 
 pytestmark = pytest.mark.skipif(not fannref.available(), reason="libfann 2.2 is not installed")

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 import kimi_fann as kf
-from fannsets import fann_dataset
 from kimi_fann import errors, kfn
+
+from fannsets import fann_dataset
 
 
 def models() -> dict[str, object]:

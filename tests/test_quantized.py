@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 import kimi_fann as kf
+from kimi_fann import errors
+
 import qref
 from fannsets import fann_dataset
-from kimi_fann import errors
 
 PATHS = kf.simd_info()["supported"]
 PRECISIONS = [(8, 8), (16, 8), (16, 16)]  # (activation_bits, weight_bits)

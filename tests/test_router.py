@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import kimi_fann as kf
-import routeref
 from kimi_fann import errors
+
+import routeref
 
 PATHS = kf.simd_info()["supported"]
 
@@ -109,7 +110,7 @@ def test_bias_updates_even_out_a_skewed_stream() -> None:
     gates[:3] *= 4  # three experts dominate the scores
     router = kf.Router(gates, top_k=2, scoring="sigmoid")
     loads = []
-    for step in range(300):
+    for _ in range(300):
         x = rng.normal(loc=0.3, size=(512, dim))
         _, _, load = router.route(x, return_load=True)
         loads.append(load)

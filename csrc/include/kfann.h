@@ -439,13 +439,17 @@ typedef struct kf_qlayer_desc {
     int32_t out_lo, out_hi;    /* clamp of the layer's integer outputs */
 } kf_qlayer_desc;
 
+/* Largest |input zero point|: the clamp bounds (lo - zero, hi - zero) stay exact in float. */
+#define KF_MAX_INPUT_ZERO ((1 << 24) - (1 << 16))
+
 typedef struct kf_qnet_desc {
     uint32_t activation_bits;  /* 8 (Q8: activations 0..255) or 16 (Q16: -32768..32767) */
     uint32_t weight_bits;      /* 8, or 16 (Q16 only) */
     uint32_t num_layers;       /* weight layers (network layers - 1), 1 .. KF_MAX_LAYERS - 1 */
     uint32_t num_input;
-    const float *input_inv_scale; /* [num_input] */
-    const int32_t *input_zero;    /* [num_input] */
+    const float *input_inv_scale; /* [num_input] finite; input q = clamp(floor(x * inv + 0.5) + zero) */
+    const int32_t *input_zero;    /* [num_input] |zero| <= KF_MAX_INPUT_ZERO: may lie outside the
+                                     activation range (a feature whose range excludes 0) */
     float output_scale;
     int32_t output_zero;
     const kf_qlayer_desc *layers; /* [num_layers]; layer l's n_in is layer l-1's n_out */
@@ -500,7 +504,8 @@ typedef struct kf_router_desc {
     const float *gates;        /* [n_experts * dim] float gates (gate_bits 32) */
     const int16_t *gates_q;    /* [n_experts * dim] quantized gates (gate_bits 8 or 16) */
     const float *gate_scale;   /* [n_experts] value of one step of each quantized gate row */
-    const float *bias;         /* [n_experts] selection bias (sigmoid scoring), or NULL */
+    const float *bias;         /* [n_experts] selection bias (added to the scores, or to the sigmoid
+                                  scores, for choosing only; the weights ignore it), or NULL */
     float scaling;             /* factor on the selected weights (sigmoid scoring), 1 for none */
 } kf_router_desc;
 

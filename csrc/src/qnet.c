@@ -176,9 +176,9 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
         return KF_E_ARG;
     }
     for (i = 0; i < d->num_input; i++) {
-        const int32_t lo = d->activation_bits == 8 ? 0 : -32768, hi = d->activation_bits == 8 ? 255 : 32767;
-        if (!isfinite(d->input_inv_scale[i]) || d->input_zero[i] < lo || d->input_zero[i] > hi) {
-            kf_diag_set(diag, 0, "input %u: scale not finite or zero point outside the activation range", i);
+        if (!isfinite(d->input_inv_scale[i]) || d->input_zero[i] < -KF_MAX_INPUT_ZERO
+            || d->input_zero[i] > KF_MAX_INPUT_ZERO) {
+            kf_diag_set(diag, 0, "input %u: scale not finite or |zero point| above %d", i, KF_MAX_INPUT_ZERO);
             return KF_E_ARG;
         }
     }
@@ -283,7 +283,7 @@ static int32_t table(const qlayer *q, int64_t t)
         return q->knots[rel]; /* a direct table */
     idx = (uint32_t)(rel >> k);
     if (idx == q->num_knots - 1) {
-        v = (int64_t)q->knots[idx] << k;
+        v = (int64_t)q->knots[idx] * ((int64_t)1 << k); /* knots may be negative: no left shift */
     } else {
         const int64_t frac = rel & (((int64_t)1 << k) - 1);
         v = (int64_t)q->knots[idx] * (((int64_t)1 << k) - frac) + (int64_t)q->knots[idx + 1] * frac;

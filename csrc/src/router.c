@@ -232,8 +232,17 @@ static void select_sample(const kf_router *r, float *scores, float *sel, uint32_
             weights[i] = total > 0 ? (float)(scores[experts[i]] / total * r->scaling) : (float)(r->scaling / k);
     } else {
         double top;
-        top_k(scores, n, k, experts);
+        if (r->has_bias) { /* the bias steers the choice here too; the weights use the raw scores */
+            for (e = 0; e < n; e++)
+                sel[e] = scores[e] + r->bias[e];
+            top_k(sel, n, k, experts);
+        } else {
+            top_k(scores, n, k, experts);
+        }
         top = scores[experts[0]];
+        for (i = 1; i < k; i++)
+            if (scores[experts[i]] > top)
+                top = scores[experts[i]];
         for (i = 0; i < k; i++)
             total += exp((double)scores[experts[i]] - top);
         for (i = 0; i < k; i++)

@@ -63,7 +63,7 @@ kf_status kf_text_finish(kf_text *t, char **text, size_t *len)
 void kf_scan_init(kf_scan *s, const char *text, size_t len, kf_diag *diag)
 {
     s->p = text;
-    s->end = text + len;
+    s->end = len ? text + len : text; /* empty input may come as NULL: NULL + 0 is undefined */
     s->line = 1;
     s->diag = diag;
     if (diag) {

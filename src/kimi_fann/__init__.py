@@ -13,12 +13,24 @@ from __future__ import annotations
 from . import errors
 from .data import TrainingData
 from .fixed import FixedNetwork
+from .kfn import load, save
+from .mixture import MixtureOfExperts
 from .network import ACTIVATIONS, TRAINING_ALGORITHMS, Network
 from .router import Router
-from .mixture import MixtureOfExperts
-from .kfn import load, save
 from .simd import simd_info, simd_path
 
 __version__ = "0.1.0"
 
-__all__ = ["Network", "FixedNetwork", "TrainingData", "Router", "MixtureOfExperts", "save", "load", "ACTIVATIONS", "TRAINING_ALGORITHMS", "simd_path", "simd_info", "errors", "__version__"]
+__all__ = [
+    "Network", "FixedNetwork", "TrainingData", "Router", "MixtureOfExperts", "save", "load", "ACTIVATIONS",
+    "TRAINING_ALGORITHMS", "simd_path", "simd_info", "errors", "analyzer", "datasets", "__version__",
+]
+
+
+def __getattr__(name: str) -> object:
+    # kf.analyzer and kf.datasets on first use: the core stays quick to import
+    if name in ("analyzer", "datasets"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'kimi_fann' has no attribute {name!r}")

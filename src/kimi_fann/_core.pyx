@@ -161,7 +161,8 @@ cdef class Net:
             last = layer_start[layer_start.shape[0] - 1] - layer_start[layer_start.shape[0] - 2]
             n_out = last - (0 if shortcut else 1)
             if sc.shape[0] != 4 * (n_in + n_out):
-                raise error_for_status(KF_E_FORMAT, f"{source}: scaling holds {sc.shape[0]} values, expected {4 * (n_in + n_out)}")
+                raise error_for_status(
+                    KF_E_FORMAT, f"{source}: scaling holds {sc.shape[0]} values, expected {4 * (n_in + n_out)}")
             sc_ptr = &sc[0]
         kf_params_default(&params)
         st = kf_net_assemble(<uint32_t>(layer_start.shape[0] - 1), KF_NET_SHORTCUT if shortcut else KF_NET_LAYER,
@@ -495,8 +496,8 @@ def simd_active():
     cdef kf_status st = kf_simd_active(&path)
     if st != KF_OK:
         import os
-        raise error_for_status(st, f"KIMI_FANN_SIMD={os.environ.get('KIMI_FANN_SIMD')!r}: "
-                                   + ("not a known SIMD path" if st == KF_E_ARG else "not supported by this build or CPU")
+        reason = "not a known SIMD path" if st == KF_E_ARG else "not supported by this build or CPU"
+        raise error_for_status(st, f"KIMI_FANN_SIMD={os.environ.get('KIMI_FANN_SIMD')!r}: {reason}"
                                    + f"; choose from {', '.join(simd_names()[1:])}")
     return int(path)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,14 @@ def resolve(threads: int | None, rows: int) -> int:
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
         raise ConfigError(f"threads must be a positive integer or None, got {threads!r}")
     return int(min(threads, max(rows, 1)))
+
+
+def one_thread(threads: int | None) -> bool:
+    """True when threads asks for one thread or leaves it to the library (None); a value that
+    :func:`resolve` rejects (True, 1.0, "1") is never taken for one thread."""
+    if threads is None:
+        return True
+    return isinstance(threads, (int, np.integer)) and not isinstance(threads, bool) and threads == 1
 
 
 def run_split(run: Callable[[Any, Any], None], x: np.ndarray, y: np.ndarray, threads: int) -> None:

@@ -69,8 +69,20 @@ class TrainingData:
     def load(cls, path: PathLike) -> TrainingData:
         """Read a FANN ``.data`` file (``fann_read_train_from_file``).
 
-        Raises :class:`~kimi_fann.errors.FormatError` naming the file and line of the first
-        problem, and :class:`~kimi_fann.errors.FileError` if the file cannot be read.
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        TrainingData
+
+        Raises
+        ------
+        FormatError
+            If the file is malformed; the message names the file and line of the first problem.
+        FileError
+            If the file cannot be read.
 
         Examples
         --------
@@ -84,7 +96,31 @@ class TrainingData:
 
     @classmethod
     def from_fann_text(cls, text: bytes | str, *, source: str = "<text>") -> TrainingData:
-        """Parse FANN ``.data`` text (bytes or str)."""
+        """Parse FANN ``.data`` text.
+
+        Parameters
+        ----------
+        text : bytes or str
+            A header line ``pairs inputs outputs``, then for each pair a line of inputs and a
+            line of outputs.
+        source : str
+            Name used in error messages.
+
+        Returns
+        -------
+        TrainingData
+
+        Raises
+        ------
+        FormatError
+            If the text is malformed; the message names ``source`` and the line.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> kf.TrainingData.from_fann_text("1 2 1\\n0.5 1\\n1\\n").inputs.tolist()
+        [[0.5, 1.0]]
+        """
         raw = text.encode() if isinstance(text, str) else bytes(text)
         n, n_in, n_out, inputs, outputs = _core.parse_data(raw, source)
         x = np.frombuffer(inputs, dtype=np.float32).reshape(n, n_in)
@@ -92,11 +128,46 @@ class TrainingData:
         return cls._from_arrays(x, y)
 
     def to_fann_text(self) -> bytes:
-        """This data set as FANN ``.data`` text."""
+        """This data set as FANN ``.data`` text, each value in the shortest decimal that reads back
+        as the same float.
+
+        Returns
+        -------
+        bytes
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> kf.TrainingData([[0.5, 1]], [1]).to_fann_text()
+        b'1 2 1\\n0.5 1 \\n1 \\n'
+        """
         return _core.format_data(self._inputs, self._outputs)
 
     def save(self, path: PathLike) -> None:
-        """Write a FANN ``.data`` file (atomically: a crash never leaves half a file)."""
+        """Write a FANN ``.data`` file (``fann_save_train``), atomically: a crash never leaves
+        half a file.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        FileError
+            If the file cannot be written.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile, kimi_fann as kf
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "pairs.data"
+        >>> kf.TrainingData([[0, 1]], [1]).save(path)
+        >>> len(kf.TrainingData.load(path))
+        1
+        """
         write_atomic(path, self.to_fann_text())
 
     # ---- contents ----
@@ -113,10 +184,12 @@ class TrainingData:
 
     @property
     def num_input(self) -> int:
+        """Inputs per pair (``fann_num_input_train_data``)."""
         return int(self._inputs.shape[1])
 
     @property
     def num_output(self) -> int:
+        """Outputs per pair (``fann_num_output_train_data``)."""
         return int(self._outputs.shape[1])
 
     def __len__(self) -> int:
@@ -126,24 +199,98 @@ class TrainingData:
         return f"TrainingData(n={len(self)}, num_input={self.num_input}, num_output={self.num_output})"
 
     def copy(self) -> TrainingData:
-        """A copy that shares no memory with this one."""
+        """A copy that shares no memory with this one (``fann_duplicate_train_data``).
+
+        Returns
+        -------
+        TrainingData
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> data = kf.TrainingData([[0.0]], [1.0])
+        >>> twin = data.copy()
+        >>> twin.inputs[0, 0] = 5
+        >>> data.inputs.tolist()
+        [[0.0]]
+        """
         return TrainingData._from_arrays(self._inputs.copy(), self._outputs.copy())
 
     # ---- FANN's operations ----
 
     def shuffle(self, *, seed: int = 0) -> None:
-        """Permute the pairs in place, the same way for the same seed (``fann_shuffle_train_data``)."""
+        """Permute the pairs in place, the same way for the same seed (``fann_shuffle_train_data``).
+
+        Parameters
+        ----------
+        seed : int
+            Seed of the permutation.
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> data = kf.TrainingData([[0], [1], [2], [3]], [0, 1, 2, 3])
+        >>> data.shuffle(seed=1)
+        >>> sorted(data.inputs.ravel().tolist()), bool((data.inputs == data.outputs).all())
+        ([0.0, 1.0, 2.0, 3.0], True)
+        """
         _core.shuffle_data(self._inputs, self._outputs, as_seed(seed))
 
     def subset(self, start: int, length: int) -> TrainingData:
-        """A copy of ``length`` pairs from ``start`` (``fann_subset_train_data``)."""
+        """A copy of ``length`` pairs from ``start`` (``fann_subset_train_data``).
+
+        Parameters
+        ----------
+        start, length : int
+
+        Returns
+        -------
+        TrainingData
+
+        Raises
+        ------
+        ConfigError
+            If the range is outside the data set.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> data = kf.TrainingData([[0], [1], [2]], [0, 1, 2])
+        >>> data.subset(1, 2).inputs.ravel().tolist()
+        [1.0, 2.0]
+        """
         if start < 0 or length < 0 or start + length > len(self):
             raise ConfigError(f"subset [{start}, {start + length}) is outside the {len(self)} pairs")
         end = start + length
         return TrainingData._from_arrays(self._inputs[start:end].copy(), self._outputs[start:end].copy())
 
     def subset_rows(self, rows: Any) -> TrainingData:
-        """A copy of the pairs at the given row indices (or boolean mask)."""
+        """A copy of the pairs at the given row indices (or boolean mask).
+
+        Parameters
+        ----------
+        rows : array_like of int or bool
+
+        Returns
+        -------
+        TrainingData
+
+        Raises
+        ------
+        ConfigError
+            If an index is outside the data set.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> data = kf.TrainingData([[0], [1], [2]], [0, 1, 2])
+        >>> data.subset_rows([2, 0]).inputs.ravel().tolist()
+        [2.0, 0.0]
+        """
         index = np.asarray(rows)
         try:
             return TrainingData._from_arrays(self._inputs[index].copy(), self._outputs[index].copy())
@@ -151,7 +298,31 @@ class TrainingData:
             raise ConfigError(f"rows are outside the {len(self)} pairs: {exc}") from exc
 
     def merge(self, other: TrainingData) -> TrainingData:
-        """This data set followed by other's pairs, as a new data set (``fann_merge_train_data``)."""
+        """This data set followed by other's pairs, as a new data set (``fann_merge_train_data``).
+
+        Parameters
+        ----------
+        other : TrainingData
+            Pairs of the same sizes.
+
+        Returns
+        -------
+        TrainingData
+
+        Raises
+        ------
+        ConfigError
+            If ``other`` is not a TrainingData.
+        ShapeError
+            If its sizes differ.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> a, b = kf.TrainingData([[0]], [0]), kf.TrainingData([[1], [2]], [1, 2])
+        >>> len(a.merge(b))
+        3
+        """
         if not isinstance(other, TrainingData):
             raise ConfigError(f"can only merge TrainingData, got {type(other).__name__}")
         if (other.num_input, other.num_output) != (self.num_input, self.num_output):
@@ -165,15 +336,66 @@ class TrainingData:
 
     def scale_inputs(self, low: float, high: float) -> None:
         """Map all inputs linearly onto [low, high] in place, one range for the whole block
-        (``fann_scale_input_train_data``)."""
+        (``fann_scale_input_train_data``).
+
+        Parameters
+        ----------
+        low, high : float
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> data = kf.TrainingData([[0, 5], [10, 0]], [0, 1])
+        >>> data.scale_inputs(-1, 1)
+        >>> data.inputs.tolist()
+        [[-1.0, 0.0], [1.0, -1.0]]
+        """
         _core.scale_data(self._inputs, low, high)
 
     def scale_outputs(self, low: float, high: float) -> None:
-        """Map all outputs onto [low, high] in place (``fann_scale_output_train_data``)."""
+        """Map all outputs onto [low, high] in place (``fann_scale_output_train_data``).
+
+        Parameters
+        ----------
+        low, high : float
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> data = kf.TrainingData([[0], [1]], [0, 4])
+        >>> data.scale_outputs(0, 1)
+        >>> data.outputs.ravel().tolist()
+        [0.0, 1.0]
+        """
         _core.scale_data(self._outputs, low, high)
 
     def scale(self, low: float, high: float) -> None:
-        """Scale inputs and outputs, each block on its own range (``fann_scale_train_data``)."""
+        """Scale inputs and outputs in place, each block on its own (``fann_scale_train_data``).
+
+        Parameters
+        ----------
+        low, high : float
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> data = kf.TrainingData([[0], [2]], [0, 4])
+        >>> data.scale(-1, 1)
+        >>> data.inputs.ravel().tolist(), data.outputs.ravel().tolist()
+        ([-1.0, 1.0], [-1.0, 1.0])
+        """
         self.scale_inputs(low, high)
         self.scale_outputs(low, high)
 

@@ -82,7 +82,26 @@ _BY_STATUS: dict[int, type[KimiFannError]] = {
 
 
 def error_for_status(status: int, message: str) -> Exception:
-    """Return the exception for a C status code (``MemoryError`` for KF_E_NOMEM)."""
+    """Return the exception for a C status code (``MemoryError`` for KF_E_NOMEM).
+
+    Parameters
+    ----------
+    status : int
+        A negative ``kf_status`` of the C core.
+    message : str
+
+    Returns
+    -------
+    Exception
+        Not raised: the caller raises it.
+
+    Examples
+    --------
+    >>> from kimi_fann.errors import error_for_status
+    >>> exc = error_for_status(-3, "3 columns, expected 4")
+    >>> type(exc).__name__, exc.status
+    ('ShapeError', -3)
+    """
     if status == -1:
         return MemoryError(message)
     cls = _BY_STATUS.get(status, KimiFannError)

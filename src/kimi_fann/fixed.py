@@ -11,9 +11,9 @@ import numpy as np
 from . import _core
 from ._arrays import as_matrix
 from ._io import PathLike, read_bytes, write_atomic
+from ._threads import MIN_ROWS_PER_THREAD, one_thread, resolve, run_split
 from .errors import ConfigError, ShapeError
 from .quantize import QuantizationReport, build
-from ._threads import MIN_ROWS_PER_THREAD, resolve, run_split
 from .simd import path_number
 
 __all__ = ["FixedNetwork", "FIXED_ACTIVATIONS"]
@@ -71,12 +71,60 @@ class FixedNetwork:
 
     @classmethod
     def load(cls, path: PathLike) -> FixedNetwork:
-        """Read a FANN_FIX_2.0 ``.net`` file (as libfixedfann's ``fann_create_from_file``)."""
+        """Read a FANN_FIX_2.0 ``.net`` file (as libfixedfann's ``fann_create_from_file``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        FixedNetwork
+            With ``format == "fann"``.
+
+        Raises
+        ------
+        FormatError
+            If the file is malformed (or a float .net file); the message names file and line.
+        FileError
+            If the file cannot be read.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile, kimi_fann as kf
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "fixed.net"
+        >>> _ = kf.Network([2, 3, 1], seed=0).save_fixed(path)
+        >>> kf.FixedNetwork.load(path).layers
+        (2, 3, 1)
+        """
         return cls.from_fann_text(read_bytes(path), source=os.fspath(path))
 
     @classmethod
     def from_fann_text(cls, text: bytes | str, *, source: str = "<text>") -> FixedNetwork:
-        """A FANN fixed-point network from FANN_FIX_2.0 text."""
+        """A FANN fixed-point network from FANN_FIX_2.0 text.
+
+        Parameters
+        ----------
+        text : bytes or str
+        source : str
+            Name used in error messages.
+
+        Returns
+        -------
+        FixedNetwork
+
+        Raises
+        ------
+        FormatError
+            If the text is malformed.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> text = kf.Network([2, 1], seed=0).to_fixed().to_fann_text()
+        >>> kf.FixedNetwork.from_fann_text(text).num_input
+        2
+        """
         raw = text.encode() if isinstance(text, str) else bytes(text)
         return cls._wrap(_core.FixNet.parse_fann(raw, source))
 
@@ -85,12 +133,54 @@ class FixedNetwork:
             raise ConfigError(f"{what} is for FANN fixed-point networks; this one is {self._format}")
 
     def to_fann_text(self) -> bytes:
-        """FANN_FIX_2.0 text, as ``fann_save_to_fixed`` writes it (FANN format only)."""
+        """FANN_FIX_2.0 text, as ``fann_save_to_fixed`` writes it (FANN format only).
+
+        Returns
+        -------
+        bytes
+
+        Raises
+        ------
+        ConfigError
+            For a Q8/Q16 network.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> kf.Network([2, 1]).to_fixed().to_fann_text().splitlines()[0]
+        b'FANN_FIX_2.0'
+        """
         self._fann_only("to_fann_text")
         return self._net.format_fann()
 
     def save(self, path: PathLike) -> None:
-        """Write a FANN_FIX_2.0 file, atomically (FANN format only; Q8/Q16 networks pickle)."""
+        """Write a FANN_FIX_2.0 file, atomically (FANN format only).
+
+        Q8/Q16 networks go into ``.kfn`` files (:func:`kimi_fann.save`) or pickle.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ConfigError
+            For a Q8/Q16 network.
+        FileError
+            If the file cannot be written.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile, kimi_fann as kf
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "fixed.net"
+        >>> kf.Network([2, 1]).to_fixed().save(path)
+        >>> path.read_text().startswith("FANN_FIX_2.0")
+        True
+        """
         write_atomic(path, self.to_fann_text())
 
     def __getstate__(self) -> dict:
@@ -120,6 +210,7 @@ class FixedNetwork:
 
     @property
     def layers(self) -> tuple[int, ...]:
+        """Neurons per layer, bias neurons not counted."""
         if self._format == "fann":
             return tuple(self._net.layer_sizes())
         weights = [layer[0] for layer in self._state["layers"]]
@@ -127,10 +218,12 @@ class FixedNetwork:
 
     @property
     def num_input(self) -> int:
+        """Number of inputs."""
         return int(self._net.num_input)
 
     @property
     def num_output(self) -> int:
+        """Number of outputs."""
         return int(self._net.num_output)
 
     @property
@@ -147,14 +240,14 @@ class FixedNetwork:
 
     @property
     def input_quantization(self) -> tuple[np.ndarray, np.ndarray]:
-        """(scale, zero) per input of a Q8/Q16 network: raw = floor(x / scale + 0.5) + zero."""
+        """(scale, zero) per input of a Q8/Q16 network, with raw = floor(x / scale + 0.5) + zero."""
         if self._format == "fann":
             return np.full(self.num_input, 1.0 / self.multiplier), np.zeros(self.num_input, dtype=np.int32)
         return (1.0 / self._state["input_inv_scale"]).astype(np.float64), self._state["input_zero"].copy()
 
     @property
     def output_quantization(self) -> tuple[float, int]:
-        """(scale, zero) of the outputs: value = scale * (raw - zero)."""
+        """(scale, zero) of the outputs, with value = scale * (raw - zero)."""
         if self._format == "fann":
             return 1.0 / self.multiplier, 0
         return self._state["output_scale"], self._state["output_zero"]
@@ -169,10 +262,35 @@ class FixedNetwork:
     def run_raw(self, inputs: Any, *, threads: int | None = None, simd: str | None = None) -> np.ndarray:
         """Run integer inputs, return int32 outputs: one sample (1-D) or a batch (2-D).
 
-        FANN format: value x stands for x / multiplier, and the outputs are libfixedfann's.
-        Q8: inputs 0..255; Q16: -32768..32767 (see :attr:`input_quantization`). ``threads`` as in
-        :meth:`run`; ``simd`` picks a SIMD path for Q8/Q16 (None: the active one). Neither
-        changes a single integer of the result.
+        Parameters
+        ----------
+        inputs : array_like of integers, shape (num_input,) or (n, num_input)
+            FANN format: value x stands for x / multiplier, and the outputs are exactly
+            libfixedfann's. Q8: 0..255; Q16: -32768..32767 (see :attr:`input_quantization`).
+        threads : int, optional
+            As in :meth:`run`.
+        simd : str, optional
+            A SIMD path for Q8/Q16 (None: the active one). Neither option changes a single
+            integer of the result.
+
+        Returns
+        -------
+        numpy.ndarray of int32, shape (num_output,) or (n, num_output)
+
+        Raises
+        ------
+        ShapeError
+            For float inputs, a wrong number of columns, or values outside the format's range.
+        ConfigError
+            For an unknown or unsupported SIMD path, or a FANN network with activations
+            libfixedfann cannot run.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> fixed = kf.Network([2, 3, 1], seed=0).to_fixed()
+        >>> fixed.run_raw([fixed.multiplier, 0]).dtype
+        dtype('int32')
         """
         array = np.asarray(inputs)
         if array.dtype.kind not in "iu":
@@ -201,12 +319,39 @@ class FixedNetwork:
     def run(self, inputs: Any, *, threads: int | None = None, simd: str | None = None) -> np.ndarray:
         """Run float inputs, return float32 outputs, with integer arithmetic inside.
 
-        Inputs are rounded to the nearest representable value; values beyond the calibrated
-        range (Q8/Q16) or the int32 range (FANN) saturate. ``threads`` splits a batch across
-        threads (None: all cores for batches of a few thousand rows and more); the results do
-        not depend on it.
+        Parameters
+        ----------
+        inputs : array_like, shape (num_input,) or (n, num_input)
+            Rounded to the nearest representable value; values beyond the calibrated range
+            (Q8/Q16) or the int32 range (FANN) saturate.
+        threads : int, optional
+            Threads for a batch (None: all cores for batches of a few thousand rows and more);
+            the results do not depend on it.
+        simd : str, optional
+            A SIMD path for Q8/Q16 (None: the active one).
+
+        Returns
+        -------
+        numpy.ndarray of float32, shape (num_output,) or (n, num_output)
+
+        Raises
+        ------
+        ShapeError
+            If the inputs do not have ``num_input`` columns.
+        NumericError
+            If an input is NaN or infinite.
+        ConfigError
+            For an unknown or unsupported SIMD path.
+
+        Examples
+        --------
+        >>> import numpy as np, kimi_fann as kf
+        >>> net = kf.Network([2, 3, 1], seed=0)
+        >>> q16 = net.quantize(calibration=np.random.default_rng(0).uniform(-1, 1, (50, 2)), activation_bits=16)
+        >>> bool(abs(q16.run([0.5, -0.5]) - net.run([0.5, -0.5]))[0] < 0.01)
+        True
         """
-        if self._format != "fann" and (threads is None or threads == 1):
+        if self._format != "fann" and one_thread(threads):
             # float32 C-contiguous input small enough for one thread: straight into C
             fast = self._net.run_fast(inputs, path_number(simd), 2 * MIN_ROWS_PER_THREAD if threads is None else -1)
             if fast is not None:

@@ -22,8 +22,9 @@ import datetime
 import json
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -233,17 +234,23 @@ class _Reader:
 def _implied_structure(layer_start: np.ndarray, shortcut: bool) -> tuple[np.ndarray, np.ndarray]:
     """(con_start, con_src) of a fully connected layered or shortcut network: each neuron reads
     the whole previous layer (or every earlier neuron), bias neurons read nothing."""
-    starts = layer_start.astype(np.int64)
-    counts = np.zeros(int(starts[-1]), dtype=np.int64)
-    sources = []
+    starts = [int(v) for v in layer_start]
+    counts = np.zeros(starts[-1], dtype=np.int64)
     for layer in range(1, len(starts) - 1):
         first, end = starts[layer], starts[layer + 1]
         real = end - first - (0 if shortcut else 1)  # a layered network's last neuron is a bias
-        reads = np.arange(0 if shortcut else starts[layer - 1], first, dtype=np.int64)
-        counts[first : first + real] = len(reads)
-        sources.append(np.tile(reads, real))
-    con_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.uint32)
-    return con_start, (np.concatenate(sources) if sources else np.zeros(0, np.int64)).astype(np.uint32)
+        counts[first : first + real] = first - (0 if shortcut else starts[layer - 1])
+    con_start = np.zeros(len(counts) + 1, dtype=np.uint32)
+    con_start[1:] = np.cumsum(counts)
+    # Filled in place, 4 bytes per connection: loading never holds more than the model's size.
+    con_src = np.empty(int(counts.sum()), dtype=np.uint32)
+    for layer in range(1, len(starts) - 1):
+        first, end = starts[layer], starts[layer + 1]
+        real = end - first - (0 if shortcut else 1)
+        reads = np.arange(0 if shortcut else starts[layer - 1], first, dtype=np.uint32)
+        at = int(con_start[first])
+        con_src[at : at + real * len(reads)].reshape(real, len(reads))[:] = reads
+    return con_start, con_src
 
 
 def _network_to(w: _Writer, p: str, net: Any) -> dict[str, Any]:
@@ -412,7 +419,32 @@ def _model_from(r: _Reader, p: str, meta: Any) -> Any:
 
 
 def dumps(model: Any, *, compress: str | None = None, prune: float = 0.0, group: int = 64) -> bytes:
-    """The .kfn bytes of a model; see :func:`save`."""
+    """The .kfn bytes of a model; see :func:`kimi_fann.save`.
+
+    Parameters
+    ----------
+    model : Network, FixedNetwork, Router or MixtureOfExperts
+    compress : {None, "deflate", "q8", "q4"}
+    prune : float
+    group : int
+        As for :func:`kimi_fann.save`.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    ConfigError
+        For another kind of object or a bad option.
+
+    Examples
+    --------
+    >>> import kimi_fann as kf
+    >>> from kimi_fann import kfn
+    >>> kfn.dumps(kf.Network([2, 1]))[:4]
+    b'KFN\\x00'
+    """
     if compress not in _COMPRESS:
         raise ConfigError(f"compress must be one of {_COMPRESS}, got {compress!r}")
     if not 0.0 <= prune < 1.0 or (prune and compress not in ("q8", "q4")):
@@ -425,7 +457,31 @@ def dumps(model: Any, *, compress: str | None = None, prune: float = 0.0, group:
 
 
 def loads(data: bytes, *, source: str = "<bytes>") -> Any:
-    """The model in .kfn bytes; see :func:`load`."""
+    """The model in .kfn bytes; see :func:`kimi_fann.load`.
+
+    Parameters
+    ----------
+    data : bytes
+    source : str
+        Name used in error messages.
+
+    Returns
+    -------
+    Network, FixedNetwork, Router or MixtureOfExperts
+
+    Raises
+    ------
+    FormatError
+        For damaged or malformed bytes.
+
+    Examples
+    --------
+    >>> import numpy as np, kimi_fann as kf
+    >>> from kimi_fann import kfn
+    >>> router = kf.Router(np.eye(3), top_k=2)
+    >>> kfn.loads(kfn.dumps(router)).top_k
+    2
+    """
     reader = _Reader(bytes(data), source)
     return _model_from(reader, "", reader.header["model"])
 
@@ -433,9 +489,30 @@ def loads(data: bytes, *, source: str = "<bytes>") -> Any:
 def save(path: PathLike, model: Any, *, compress: str | None = None, prune: float = 0.0, group: int = 64) -> None:
     """Write a Network, FixedNetwork, Router or MixtureOfExperts to a .kfn file, atomically.
 
-    ``compress``: None (raw arrays), ``"deflate"`` (lossless), or ``"q8"`` / ``"q4"``: float
-    weights and gates quantized to 8 or 4 bits in groups of ``group`` with a scale each, after
-    setting the ``prune`` fraction of smallest weights to zero, then deflated (lossy).
+    Parameters
+    ----------
+    path : str or os.PathLike
+    model : Network, FixedNetwork, Router or MixtureOfExperts
+    compress : {None, "deflate", "q8", "q4"}
+        None (raw arrays, usable in place), ``"deflate"`` (lossless), or ``"q8"`` / ``"q4"``:
+        float weights and gates quantized to 8 or 4 bits in groups of ``group`` with a scale
+        each, then deflated (lossy).
+    prune : float
+        With q8/q4: the fraction of smallest weights set to zero first, in [0, 1).
+    group : int
+        Values per scale with q8/q4 (1 to 65536); smaller groups cost a little space and keep
+        outlier weights from flattening their neighbours.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ConfigError
+        For another kind of object or a bad option.
+    FileError
+        If the file cannot be written.
 
     Examples
     --------
@@ -450,8 +527,32 @@ def save(path: PathLike, model: Any, *, compress: str | None = None, prune: floa
 
 
 def load(path: PathLike) -> Any:
-    """Read a model saved by :func:`save`. Raises FormatError (with the file name) for a
-    damaged or malformed file, FileError if it cannot be read."""
+    """Read a model saved by :func:`save`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    Network, FixedNetwork, Router or MixtureOfExperts
+        The kind that was saved.
+
+    Raises
+    ------
+    FormatError
+        For a damaged or malformed file (the message names the file).
+    FileError
+        If the file cannot be read.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, numpy as np, kimi_fann as kf
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "router.kfn"
+    >>> kf.save(path, kf.Router(np.eye(4, 2), top_k=2), compress="deflate")
+    >>> kf.load(path)
+    Router(n_experts=4, dim=2, top_k=2, scoring='sigmoid', gate_bits=32)
+    """
     import os
 
     return loads(read_bytes(path), source=os.fspath(path))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +48,14 @@ class MixtureOfExperts:
         A name per expert (defaults for six experts: reasoning, coding, language, mathematics,
         tool_use, context; else expert_0, expert_1, ...).
 
+    Raises
+    ------
+    ConfigError
+        If router is not a Router, an expert is neither a Network nor a Q8/Q16 FixedNetwork, or
+        the domains are not distinct names, one per expert.
+    ShapeError
+        If the number of experts differs from the router's, or their sizes do not fit it.
+
     Examples
     --------
     >>> import numpy as np, kimi_fann as kf
@@ -80,26 +89,32 @@ class MixtureOfExperts:
 
     @property
     def router(self) -> Router:
+        """The router."""
         return self._router
 
     @property
     def experts(self) -> tuple[Expert, ...]:
+        """The routed experts, in the router's order."""
         return self._experts
 
     @property
     def shared_expert(self) -> Expert | None:
+        """The expert that runs on every input, or None."""
         return self._shared
 
     @property
     def domains(self) -> tuple[str, ...]:
+        """A name per expert."""
         return self._domains
 
     @property
     def num_input(self) -> int:
+        """Input size (the router's dim)."""
         return self._router.dim
 
     @property
     def num_output(self) -> int:
+        """Output size of every expert."""
         return int(self._moe.num_output)
 
     def __repr__(self) -> str:
@@ -108,10 +123,40 @@ class MixtureOfExperts:
 
     def run(self, inputs: Any, *, return_routes: bool = False, threads: int | None = None,
             simd: str | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Outputs for one input (dim,) or a batch (n, dim): routing, grouping by expert,
-        each expert once on its group and the weighted sum, in C with the GIL released.
+        """Outputs for one input or a batch: routing, grouping by expert, each expert once on its
+        group and the weighted sum, in C with the GIL released.
 
-        With ``return_routes=True`` returns ``(outputs, experts, weights)`` as Router.route does.
+        Parameters
+        ----------
+        inputs : array_like, shape (dim,) or (n, dim)
+        return_routes : bool
+            Also return the chosen experts and their weights, as :meth:`Router.route` does.
+        threads : int, optional
+            Threads for a batch (None: all cores for large batches).
+        simd : str, optional
+            A SIMD path for the router and Q8/Q16 experts (None: the active one).
+
+        Returns
+        -------
+        outputs : numpy.ndarray of float32, shape (num_output,) or (n, num_output)
+        experts, weights : numpy.ndarray
+            Only with ``return_routes=True``.
+
+        Raises
+        ------
+        ShapeError
+            If the inputs do not have ``dim`` columns.
+        NumericError
+            If an input is NaN or infinite.
+
+        Examples
+        --------
+        >>> import numpy as np, kimi_fann as kf
+        >>> experts = [kf.Network([2, 1], output="linear", seed=i) for i in range(2)]
+        >>> moe = kf.MixtureOfExperts(kf.Router(np.eye(2), top_k=1), experts)
+        >>> y, chosen, weights = moe.run([[1.0, 0.0], [0.0, 1.0]], return_routes=True)
+        >>> chosen.ravel().tolist(), weights.ravel().tolist()
+        ([0, 1], [1.0, 1.0])
         """
         x, single = as_matrix(inputs, self.num_input, "inputs")
         n, k = x.shape[0], self._router.top_k
@@ -152,10 +197,40 @@ class MixtureOfExperts:
 
         1. Each pair gets a domain: ``labels`` (integers in [0, n_experts)) if given, else a
            k-means cluster of its inputs.
-        2. The gates are a softmax classifier of the domains (no intercept: inputs centred
-           around zero, such as FANN's [-1, 1] scaling, route best).
+        2. The gates are a softmax classifier of the domains; its intercept becomes the
+           router's selection bias.
         3. Each expert (``[num_input, *hidden, num_output]``) is trained with RPROP on the pairs
            the router sends to it among its top_k.
+
+        Parameters
+        ----------
+        data : TrainingData
+        n_experts : int
+        hidden : int or sequence of int
+            Hidden layer size(s) of each expert.
+        top_k : int
+            Experts per input.
+        labels : array_like of int, optional
+            A domain per pair; None clusters the inputs.
+        domains : sequence of str, optional
+            Names of the experts.
+        max_epochs : int
+            RPROP epochs per expert.
+        hidden_activation, output_activation : str
+            Activation functions of the experts.
+        seed : int
+            Seed of the clustering and of the experts' weights.
+
+        Returns
+        -------
+        MixtureOfExperts
+
+        Raises
+        ------
+        ConfigError
+            If data is not a TrainingData or n_experts is not a positive integer.
+        ShapeError
+            If labels are not one integer in [0, n_experts) per pair.
 
         Examples
         --------
@@ -180,7 +255,7 @@ class MixtureOfExperts:
             if domain.shape != (len(data),) or domain.dtype.kind not in "iu" or domain.min() < 0 \
                     or domain.max() >= n_experts:
                 raise ShapeError(f"labels must be {len(data)} integers in [0, {n_experts})")
-        router = Router(_softmax_gates(x, domain, int(n_experts)), top_k=min(top_k, n_experts), scoring="softmax")
+        router = fit_router(x, domain, int(n_experts), top_k=min(top_k, n_experts))
         chosen, _ = router.route(data.inputs)
         layers = [data.num_input, *([hidden] if isinstance(hidden, (int, np.integer)) else hidden), data.num_output]
         experts = []
@@ -207,6 +282,19 @@ def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, iterations: int = 5
             break
         c = moved
     return label
+
+
+def fit_router(x: np.ndarray, domain: np.ndarray, n_experts: int, *, top_k: int,
+               scale: np.ndarray | None = None, shift: np.ndarray | None = None) -> Router:
+    """A softmax router that picks each row's domain: a multinomial logistic regression with an
+    intercept, fitted on ``scale * x + shift`` (standardised inputs learn best) and folded back
+    so that the router reads raw x; the intercept becomes the selection bias."""
+    a = np.ones(x.shape[1]) if scale is None else scale
+    b = np.zeros(x.shape[1]) if shift is None else shift
+    z = np.hstack([x * a + b, np.ones((len(x), 1))])
+    g = _softmax_gates(z, domain, n_experts)
+    gates, intercept = g[:, :-1], g[:, -1]
+    return Router(gates * a, gates @ b + intercept, top_k=top_k, scoring="softmax")
 
 
 def _softmax_gates(x: np.ndarray, label: np.ndarray, k: int, steps: int = 500, rate: float = 1.0) -> np.ndarray:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Literal, Sequence, Union, overload
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, overload
 
 import numpy as np
 
 from . import _core
 from ._arrays import as_matrix, as_seed
 from ._io import PathLike, read_bytes, write_atomic
-from ._threads import MIN_ROWS_PER_THREAD, resolve, run_split
+from ._threads import MIN_ROWS_PER_THREAD, one_thread, resolve, run_split
 from .data import TrainingData
 from .errors import ConfigError, ShapeError
 from .fixed import FixedNetwork
@@ -25,7 +26,7 @@ _ERROR_FUNCTIONS = ("linear", "tanh")
 _STOP_FUNCTIONS = ("mse", "bit")
 _PARAM_INDEX = {name: i for i, name in enumerate(_core.param_names())}
 
-Layer = Union[int, Literal["hidden", "output"]]
+Layer = int | Literal["hidden", "output"]
 Callback = Callable[[int, float, int], Any]
 
 
@@ -118,6 +119,12 @@ class Network:
     seed : int
         Seed of the initial weights (uniform in [-0.1, 0.1]) and of later random draws.
 
+    Raises
+    ------
+    ConfigError
+        If ``layers`` has fewer than two positive sizes, an activation name is unknown,
+        ``connection_rate`` is outside (0, 1], or a shortcut network is asked to be sparse.
+
     Examples
     --------
     >>> import numpy as np, kimi_fann as kf
@@ -132,10 +139,11 @@ class Network:
 
     learning_rate = _FloatParam("Learning rate of incremental, batch and Quickprop training (0.7).")
     learning_momentum = _FloatParam("Momentum of incremental training (0).")
-    training_algorithm = _ChoiceParam(TRAINING_ALGORITHMS, "Algorithm of train_epoch: " + ", ".join(TRAINING_ALGORITHMS) + " (rprop).")
-    train_error_function = _ChoiceParam(_ERROR_FUNCTIONS, "Error function: 'linear' or 'tanh' (tanh).")
-    train_stop_function = _ChoiceParam(_STOP_FUNCTIONS, "What train() compares with target_error: 'mse' or 'bit' (mse).")
-    bit_fail_limit = _FloatParam("An output is a failed bit when |desired - actual| reaches this (0.35).")
+    training_algorithm = _ChoiceParam(
+        TRAINING_ALGORITHMS, "Algorithm of train_epoch, one of " + ", ".join(TRAINING_ALGORITHMS) + " (rprop).")
+    train_error_function = _ChoiceParam(_ERROR_FUNCTIONS, "Error function, 'linear' or 'tanh' (tanh).")
+    train_stop_function = _ChoiceParam(_STOP_FUNCTIONS, "What train() compares with target_error, 'mse' or 'bit' (mse).")
+    bit_fail_limit = _FloatParam("An output is a failed bit when ``abs(desired - actual)`` reaches this (0.35).")
     quickprop_decay = _FloatParam("Quickprop weight decay (-0.0001).")
     quickprop_mu = _FloatParam("Quickprop maximum growth factor (1.75).")
     rprop_increase_factor = _FloatParam("RPROP step increase factor (1.2).")
@@ -217,10 +225,12 @@ class Network:
 
     @property
     def num_input(self) -> int:
+        """Number of inputs (``fann_get_num_input``)."""
         return int(self._net.num_input)
 
     @property
     def num_output(self) -> int:
+        """Number of outputs (``fann_get_num_output``)."""
         return int(self._net.num_output)
 
     @property
@@ -235,10 +245,12 @@ class Network:
 
     @property
     def connection_rate(self) -> float:
+        """The connection rate the network was created with (1 for fully connected)."""
         return float(self._net.connection_rate)
 
     @property
     def shortcut(self) -> bool:
+        """True for a shortcut network (``fann_get_network_type`` is ``FANN_NETTYPE_SHORTCUT``)."""
         return bool(self._net.shortcut)
 
     def __repr__(self) -> str:
@@ -269,9 +281,31 @@ class Network:
     ) -> None:
         """Set the activation function and/or steepness of neurons.
 
-        ``layer`` is ``"hidden"``, ``"output"``, an index (1 is the first hidden layer) or None
-        for every layer; ``neuron`` picks one neuron of that layer. As in FANN, setting a whole
-        layer also sets its bias neuron.
+        As in FANN, setting a whole layer also sets its bias neuron
+        (``fann_set_activation_function_hidden`` / ``_output`` / ``_layer``, and
+        ``fann_set_activation_steepness*``).
+
+        Parameters
+        ----------
+        function : str, optional
+            A name from :data:`ACTIVATIONS`; None keeps the functions.
+        steepness : float, optional
+            The new steepness; None keeps the steepness.
+        layer : {"hidden", "output"} or int, optional
+            ``"hidden"``, ``"output"``, a layer index (1 is the first hidden layer) or None for
+            every layer but the input one.
+        neuron : int, optional
+            One neuron of ``layer`` (which must then be a single layer); None for all of them.
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ConfigError
+            If neither function nor steepness is given, the function name is unknown, or the
+            layer or neuron does not exist.
 
         Examples
         --------
@@ -298,7 +332,32 @@ class Network:
                 self._net.set_steepness(l, target, float(steepness))
 
     def get_activation(self, layer: int, neuron: int) -> tuple[str, float]:
-        """(function name, steepness) of one neuron."""
+        """The activation function and steepness of one neuron.
+
+        Parameters
+        ----------
+        layer : int
+            Layer index, 1 for the first hidden layer (``"hidden"`` and ``"output"`` work too).
+        neuron : int
+            Neuron within the layer.
+
+        Returns
+        -------
+        tuple of (str, float)
+            The function's name (``fann_get_activation_function``) and the steepness
+            (``fann_get_activation_steepness``).
+
+        Raises
+        ------
+        ConfigError
+            If the layer does not exist.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> kf.Network([2, 3, 1], output="linear").get_activation(2, 0)
+        ('linear', 0.5)
+        """
         index, steepness = self._net.get_activation(self._layer_indices(layer)[0], int(neuron))
         return ACTIVATIONS[index], float(steepness)
 
@@ -306,7 +365,19 @@ class Network:
 
     @property
     def weights(self) -> np.ndarray:
-        """A copy of all weights (float32), in FANN's connection order; assign to replace them."""
+        """A copy of all weights (float32), in FANN's connection order; assign to replace them.
+
+        Assigning takes any array of :attr:`total_connections` real numbers
+        (``fann_set_weight_array``) and resets the training state (RPROP steps, slopes).
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([2, 1])
+        >>> net.weights = [0.5, -0.5, 0.0]
+        >>> net.weights.tolist()
+        [0.5, -0.5, 0.0]
+        """
         out = np.empty(self.total_connections, dtype=np.float32)
         self._net.read_weights(out)
         return out
@@ -318,9 +389,23 @@ class Network:
         self._reset_training()
 
     def connections(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(from_neuron, to_neuron, weight) of every connection (``fann_get_connection_array``).
+        """Every connection, as ``fann_get_connection_array`` lists them.
 
         Neurons are numbered as in a .net file: inputs, then each layer, bias neurons included.
+
+        Returns
+        -------
+        from_neuron, to_neuron : numpy.ndarray of uint32
+            Source and destination neuron of each connection.
+        weight : numpy.ndarray of float32
+            Its weight (a copy, as :attr:`weights`).
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> src, dst, w = kf.Network([2, 1]).connections()
+        >>> src.tolist(), dst.tolist()
+        ([0, 1, 2], [3, 3, 3])
         """
         n, c = self.total_neurons, self.total_connections
         con_start = np.empty(n + 1, dtype=np.uint32)
@@ -332,12 +417,60 @@ class Network:
         return src, dst, self.weights
 
     def randomize_weights(self, low: float = -0.1, high: float = 0.1, *, seed: int | None = None) -> None:
-        """Draw every weight uniformly from [low, high] (``fann_randomize_weights``)."""
+        """Draw every weight uniformly from [low, high] (``fann_randomize_weights``).
+
+        Parameters
+        ----------
+        low, high : float
+            The range.
+        seed : int, optional
+            Seed of the draw; None takes the next one from the network's own generator.
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ConfigError
+            If the range is empty or not finite.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([4, 8, 2])
+        >>> net.randomize_weights(-0.5, 0.5, seed=3)
+        >>> bool(abs(net.weights).max() <= 0.5)
+        True
+        """
         self._net.randomize_weights(float(low), float(high), self._next_seed() if seed is None else as_seed(seed))
         self._reset_training()
 
     def init_weights(self, data: TrainingData, *, seed: int | None = None) -> None:
-        """Nguyen-Widrow initialisation from the data's input range (``fann_init_weights``)."""
+        """Nguyen-Widrow initialisation from the data's input range (``fann_init_weights``).
+
+        Parameters
+        ----------
+        data : TrainingData
+            Pairs whose inputs set the range.
+        seed : int, optional
+            Seed of the draw; None takes the next one from the network's own generator.
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ConfigError
+            If ``data`` is not a TrainingData.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([2, 3, 1])
+        >>> net.init_weights(kf.TrainingData([[0, 0], [1, 1]], [0, 1]), seed=1)
+        """
         _check_data(data)
         self._net.init_weights(data.inputs, self._next_seed() if seed is None else as_seed(seed))
         self._reset_training()
@@ -345,14 +478,37 @@ class Network:
     # ---- running ----
 
     def run(self, inputs: Any, *, threads: int | None = None) -> np.ndarray:
-        """Outputs for one sample (shape (num_input,) -> (num_output,)) or a batch
-        ((n, num_input) -> (n, num_output)), float32. Any real dtype and memory layout is
-        accepted. A batch runs in C with the GIL released, split across ``threads`` (None: all
-        cores for large batches); every sample gives the same floats whatever the split.
+        """Outputs for one sample or a batch (``fann_run``), float32.
 
-        Raises ShapeError for a wrong shape and NumericError for NaN or infinite inputs.
+        A batch runs in C with the GIL released, split across threads; every sample gives the
+        same floats whatever the split.
+
+        Parameters
+        ----------
+        inputs : array_like, shape (num_input,) or (n, num_input)
+            Any real dtype and memory layout.
+        threads : int, optional
+            Threads for a batch; None uses all cores for large batches.
+
+        Returns
+        -------
+        numpy.ndarray of float32, shape (num_output,) or (n, num_output)
+
+        Raises
+        ------
+        ShapeError
+            If the inputs do not have ``num_input`` columns.
+        NumericError
+            If an input is NaN or infinite.
+
+        Examples
+        --------
+        >>> import numpy as np, kimi_fann as kf
+        >>> net = kf.Network([3, 4, 2])
+        >>> net.run(np.zeros((5, 3))).shape, net.run([0, 0, 0]).shape
+        ((5, 2), (2,))
         """
-        if threads is None or threads == 1:
+        if one_thread(threads):
             # float32 C-contiguous input small enough for one thread: straight into C
             fast = self._net.run_fast(inputs, 2 * MIN_ROWS_PER_THREAD if threads is None else -1)
             if fast is not None:
@@ -380,8 +536,34 @@ class Network:
         return self._bit_fail
 
     def train_epoch(self, data: TrainingData) -> float:
-        """One epoch of the current training_algorithm over data; returns its MSE, as
-        ``fann_train_epoch`` does (the error measured while training, before the update)."""
+        """One epoch of the current :attr:`training_algorithm` over data (``fann_train_epoch``).
+
+        Parameters
+        ----------
+        data : TrainingData
+            Pairs with the network's input and output sizes.
+
+        Returns
+        -------
+        float
+            The epoch's MSE, measured while training (before the update), as FANN does; also
+            in :attr:`mse`, and the failed bits in :attr:`bit_fail`.
+
+        Raises
+        ------
+        ConfigError
+            If ``data`` is not a TrainingData.
+        ShapeError
+            If its sizes do not match the network.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([2, 3, 1], seed=0)
+        >>> mse = net.train_epoch(kf.TrainingData([[0, 0], [1, 1]], [0, 1]))
+        >>> 0 < mse < 1
+        True
+        """
         _check_data(data, self)
         self._mse, self._bit_fail = self._trainer_for_training().epoch(self._net, data.inputs, data.outputs)
         return self._mse
@@ -397,11 +579,40 @@ class Network:
         """Train until max_epochs or until the stop function reaches target_error
         (``fann_train_on_data``).
 
-        With train_stop_function ``"mse"`` training stops when the epoch's MSE is at most
-        target_error; with ``"bit"``, when its failed bits are. ``callback(epoch, mse,
-        bit_fail)`` runs after every epoch (epochs count from 1); returning True stops training.
+        Parameters
+        ----------
+        data : TrainingData
+            Pairs with the network's input and output sizes.
+        max_epochs : int
+            Epochs at most.
+        target_error : float
+            With :attr:`train_stop_function` ``"mse"`` training stops when the epoch's MSE is
+            at most this; with ``"bit"``, when its failed bits are.
+        callback : callable, optional
+            ``callback(epoch, mse, bit_fail)`` runs after every epoch (epochs count from 1);
+            returning True stops training (``fann_set_callback``).
 
-        Returns the MSE of every epoch trained, as a float array.
+        Returns
+        -------
+        numpy.ndarray of float64
+            The MSE of every epoch trained.
+
+        Raises
+        ------
+        ConfigError
+            If max_epochs is not a non-negative integer, target_error is not finite, or data
+            is not a TrainingData.
+        ShapeError
+            If the data's sizes do not match the network.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([2, 3, 1], seed=0)
+        >>> data = kf.TrainingData([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 1])
+        >>> history = net.train(data, max_epochs=50, target_error=0.01)
+        >>> len(history) <= 50 and bool(history[-1] < history[0])
+        True
         """
         if isinstance(max_epochs, bool) or not isinstance(max_epochs, (int, np.integer)) or max_epochs < 0:
             raise ConfigError(f"max_epochs must be a non-negative integer, got {max_epochs!r}")
@@ -419,14 +630,65 @@ class Network:
         return np.asarray(history, dtype=np.float64)
 
     def train_sample(self, inputs: Any, desired: Any) -> None:
-        """One incremental backpropagation step on one pair (``fann_train``)."""
+        """One incremental backpropagation step on one pair (``fann_train``).
+
+        Parameters
+        ----------
+        inputs : array_like, shape (num_input,)
+        desired : array_like, shape (num_output,)
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ShapeError
+            If a size does not match the network.
+        NumericError
+            If a value is NaN or infinite.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([2, 3, 1], seed=0)
+        >>> before = net.run([1, 0])[0]
+        >>> net.train_sample([1, 0], [1.0])
+        >>> bool(net.run([1, 0])[0] > before)
+        True
+        """
         x, _ = as_matrix(np.asarray(inputs).reshape(1, -1), self.num_input, "inputs")
         y, _ = as_matrix(np.asarray(desired).reshape(1, -1), self.num_output, "desired")
         self._trainer_for_training().sample(self._net, x[0], y[0])
 
     def test(self, data: TrainingData) -> float:
-        """MSE of the network on data without training (``fann_test_data``); also sets
-        :attr:`mse` and :attr:`bit_fail`."""
+        """MSE of the network on data, without training (``fann_test_data``).
+
+        Parameters
+        ----------
+        data : TrainingData
+            Pairs with the network's input and output sizes.
+
+        Returns
+        -------
+        float
+            The mean squared error; :attr:`mse` and :attr:`bit_fail` are set too.
+
+        Raises
+        ------
+        ConfigError
+            If ``data`` is not a TrainingData.
+        ShapeError
+            If its sizes do not match the network.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([1, 1], output="linear")
+        >>> net.weights = [1.0, 0.0]
+        >>> net.test(kf.TrainingData([[2.0]], [1.0]))  # output 0.5 * 2, as desired
+        0.0
+        """
         _check_data(data, self)
         self._mse, self._bit_fail = self._net.test(data.inputs, data.outputs)
         return self._mse
@@ -440,9 +702,38 @@ class Network:
         input_range: tuple[float, float] | None = (-1.0, 1.0),
         output_range: tuple[float, float] | None = (-1.0, 1.0),
     ) -> None:
-        """Compute scaling parameters from data (``fann_set_scaling_params``): each input and
-        output column is standardised by its mean and deviation, then mapped so that one
-        deviation spans the given range. None leaves that side as it is."""
+        """Compute scaling parameters from data (``fann_set_scaling_params``).
+
+        Each input and output column is standardised by its mean and deviation, then mapped so
+        that one deviation spans the given range. The parameters are saved in the .net file.
+
+        Parameters
+        ----------
+        data : TrainingData
+            Pairs with the network's input and output sizes.
+        input_range, output_range : tuple of (float, float) or None
+            Target ranges; None leaves that side as it is
+            (``fann_set_input_scaling_params`` / ``fann_set_output_scaling_params``).
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ConfigError
+            If both ranges are None or data is not a TrainingData.
+        ShapeError
+            If the data's sizes do not match the network.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([1, 1])
+        >>> net.set_scaling(kf.TrainingData([[0.0], [10.0]], [0.0, 1.0]))
+        >>> net.has_scaling, net.scale_input([[0.0], [10.0]]).ravel().tolist()
+        (True, [-1.0, 1.0])
+        """
         _check_data(data, self)
         if input_range is None and output_range is None:
             raise ConfigError("give input_range, output_range or both")
@@ -452,7 +743,18 @@ class Network:
         self._net.set_scaling(data.inputs, data.outputs, which, lo_in, hi_in, lo_out, hi_out)
 
     def clear_scaling(self) -> None:
-        """Reset scaling parameters to the identity-like defaults (``fann_clear_scaling_params``)."""
+        """Reset scaling parameters to the identity-like defaults (``fann_clear_scaling_params``).
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([1, 1])
+        >>> net.clear_scaling()
+        """
         self._net.clear_scaling()
 
     @property
@@ -468,38 +770,210 @@ class Network:
         return out[0] if single else out
 
     def scale_input(self, inputs: Any) -> np.ndarray:
-        """Inputs mapped by the scaling parameters (``fann_scale_input``), as a new array."""
+        """Inputs mapped by the scaling parameters (``fann_scale_input``), as a new array.
+
+        Parameters
+        ----------
+        inputs : array_like, shape (num_input,) or (n, num_input)
+
+        Returns
+        -------
+        numpy.ndarray of float32, the same shape
+
+        Raises
+        ------
+        ShapeError
+            If the inputs do not have ``num_input`` columns.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([1, 1])
+        >>> net.set_scaling(kf.TrainingData([[0.0], [4.0]], [0.0, 1.0]))
+        >>> net.scale_input([2.0]).tolist()
+        [0.0]
+        """
         return self._scaled(inputs, 0, self.num_input, "inputs")
 
     def scale_output(self, outputs: Any) -> np.ndarray:
-        """Desired outputs mapped by the scaling parameters (``fann_scale_output``)."""
+        """Desired outputs mapped by the scaling parameters (``fann_scale_output``), as a new array.
+
+        Parameters
+        ----------
+        outputs : array_like, shape (num_output,) or (n, num_output)
+
+        Returns
+        -------
+        numpy.ndarray of float32, the same shape
+
+        Raises
+        ------
+        ShapeError
+            If the outputs do not have ``num_output`` columns.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([1, 1])
+        >>> net.set_scaling(kf.TrainingData([[0.0], [1.0]], [0.0, 4.0]))
+        >>> net.scale_output([2.0]).tolist()
+        [0.0]
+        """
         return self._scaled(outputs, 1, self.num_output, "outputs")
 
     def descale_input(self, inputs: Any) -> np.ndarray:
-        """The inverse of :meth:`scale_input` (``fann_descale_input``)."""
+        """The inverse of :meth:`scale_input` (``fann_descale_input``), as a new array.
+
+        Parameters
+        ----------
+        inputs : array_like, shape (num_input,) or (n, num_input)
+
+        Returns
+        -------
+        numpy.ndarray of float32, the same shape
+
+        Raises
+        ------
+        ShapeError
+            If the inputs do not have ``num_input`` columns.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([1, 1])
+        >>> net.set_scaling(kf.TrainingData([[0.0], [4.0]], [0.0, 1.0]))
+        >>> net.descale_input(net.scale_input([3.0])).tolist()
+        [3.0]
+        """
         return self._scaled(inputs, 2, self.num_input, "inputs")
 
     def descale_output(self, outputs: Any) -> np.ndarray:
-        """The inverse of :meth:`scale_output`: network outputs back in data units."""
+        """The inverse of :meth:`scale_output`: network outputs back in data units
+        (``fann_descale_output``).
+
+        Parameters
+        ----------
+        outputs : array_like, shape (num_output,) or (n, num_output)
+
+        Returns
+        -------
+        numpy.ndarray of float32, the same shape
+
+        Raises
+        ------
+        ShapeError
+            If the outputs do not have ``num_output`` columns.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([1, 1])
+        >>> net.set_scaling(kf.TrainingData([[0.0], [1.0]], [0.0, 4.0]))
+        >>> net.descale_output([0.0]).tolist()
+        [2.0]
+        """
         return self._scaled(outputs, 3, self.num_output, "outputs")
 
     def scale_data(self, data: TrainingData) -> TrainingData:
-        """A scaled copy of data (``fann_scale_train``)."""
+        """A scaled copy of data (``fann_scale_train``, which scales in place).
+
+        Parameters
+        ----------
+        data : TrainingData
+
+        Returns
+        -------
+        TrainingData
+            Inputs through :meth:`scale_input`, outputs through :meth:`scale_output`.
+
+        Raises
+        ------
+        ShapeError
+            If the data's sizes do not match the network.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> data = kf.TrainingData([[0.0], [4.0]], [0.0, 1.0])
+        >>> net = kf.Network([1, 1])
+        >>> net.set_scaling(data)
+        >>> net.scale_data(data).inputs.ravel().tolist()
+        [-1.0, 1.0]
+        """
         return TrainingData(self.scale_input(data.inputs), self.scale_output(data.outputs))
 
     def descale_data(self, data: TrainingData) -> TrainingData:
-        """A descaled copy of data (``fann_descale_train``)."""
+        """A descaled copy of data (``fann_descale_train``, which works in place).
+
+        Parameters
+        ----------
+        data : TrainingData
+
+        Returns
+        -------
+        TrainingData
+            Inputs through :meth:`descale_input`, outputs through :meth:`descale_output`.
+
+        Raises
+        ------
+        ShapeError
+            If the data's sizes do not match the network.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> data = kf.TrainingData([[0.0], [4.0]], [0.0, 1.0])
+        >>> net = kf.Network([1, 1])
+        >>> net.set_scaling(data)
+        >>> net.descale_data(net.scale_data(data)).inputs.ravel().tolist()
+        [0.0, 4.0]
+        """
         return TrainingData(self.descale_input(data.inputs), self.descale_output(data.outputs))
 
     # ---- files and copies ----
 
     def to_fann_text(self) -> bytes:
-        """The network as FANN_FLO_2.1 text, byte for byte what libfann 2.2 writes."""
+        """The network as FANN_FLO_2.1 text, byte for byte what libfann 2.2 writes.
+
+        Returns
+        -------
+        bytes
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> kf.Network([2, 1]).to_fann_text().splitlines()[0]
+        b'FANN_FLO_2.1'
+        """
         return self._net.format_fann()
 
     @classmethod
     def from_fann_text(cls, text: bytes | str, *, source: str = "<text>") -> Network:
-        """A network from FANN_FLO_2.1 (or 2.0) text."""
+        """A network from FANN_FLO_2.1 (or 2.0) text.
+
+        Parameters
+        ----------
+        text : bytes or str
+            The contents of a float .net file.
+        source : str
+            Name used in error messages.
+
+        Returns
+        -------
+        Network
+
+        Raises
+        ------
+        FormatError
+            If the text is malformed; the message names ``source`` and the line.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([2, 3, 1], seed=4)
+        >>> kf.Network.from_fann_text(net.to_fann_text()).layers
+        (2, 3, 1)
+        """
         raw = text.encode() if isinstance(text, str) else bytes(text)
         return cls._wrap(_core.Net.parse_fann(raw, source))
 
@@ -507,6 +981,27 @@ class Network:
         """Write a FANN_FLO_2.1 ``.net`` file that libfann 2.2 reads (``fann_save``).
 
         The file is replaced atomically: a crash leaves the previous file intact.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        FileError
+            If the file cannot be written.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile, kimi_fann as kf
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "net.net"
+        >>> kf.Network([2, 3, 1]).save(path)
+        >>> path.read_text().startswith("FANN_FLO_2.1")
+        True
         """
         write_atomic(path, self.to_fann_text())
 
@@ -514,23 +1009,85 @@ class Network:
     def load(cls, path: PathLike) -> Network:
         """Read a FANN float ``.net`` file (``fann_create_from_file``).
 
-        Raises FormatError naming the file and line of the first problem.
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        Network
+
+        Raises
+        ------
+        FormatError
+            If the file is malformed; the message names the file and line of the first problem.
+        FileError
+            If the file cannot be read.
+
+        Examples
+        --------
+        >>> import numpy as np, pathlib, tempfile, kimi_fann as kf
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "net.net"
+        >>> net = kf.Network([2, 3, 1], seed=5)
+        >>> net.save(path)
+        >>> np.array_equal(kf.Network.load(path).weights, net.weights)
+        True
         """
         return cls.from_fann_text(read_bytes(path), source=os.fspath(path))
 
     def to_fixed(self) -> FixedNetwork:
-        """This network in FANN fixed point, as ``fann_save_to_fixed`` converts it: the decimal
-        point is chosen from the largest sum of absolute weights into one neuron."""
+        """This network in FANN fixed point, as ``fann_save_to_fixed`` converts it.
+
+        The decimal point is chosen from the largest sum of absolute weights into one neuron.
+
+        Returns
+        -------
+        FixedNetwork
+            With ``format == "fann"``.
+
+        Raises
+        ------
+        LimitError
+            If the weights are too large for any decimal point.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> kf.Network([2, 3, 1], seed=0).to_fixed().format
+        'fann'
+        """
         return FixedNetwork._wrap(_core.FixNet.from_net(self._net))
 
     def quantize(self, calibration: Any, *, weight_bits: int = 8, activation_bits: int = 8) -> FixedNetwork:
         """Convert to kimi-fann's integer engine: Q8 (``activation_bits=8``, int8 weights) or Q16
         (``activation_bits=16``, ``weight_bits`` 8 or 16).
 
-        ``calibration`` is a batch of representative inputs (n, num_input): their ranges set
-        the input quantization, and inputs beyond them saturate. The result's ``report`` has
-        the maximum and mean output error against this network on the calibration inputs.
         Layered networks only (dense or sparse), one activation function per layer.
+
+        Parameters
+        ----------
+        calibration : array_like, shape (n, num_input)
+            Representative inputs: their ranges set the input quantization, and inputs beyond
+            them saturate.
+        weight_bits : {8, 16}
+            Weight width (16 only with ``activation_bits=16``).
+        activation_bits : {8, 16}
+            8 for Q8 (uint8 activations), 16 for Q16 (int16 activations).
+
+        Returns
+        -------
+        FixedNetwork
+            With ``format`` ``"q8"`` or ``"q16"``; its ``report`` has the maximum and mean output
+            error against this network on the calibration inputs.
+
+        Raises
+        ------
+        ConfigError
+            For a shortcut network, mixed activations in a layer, or unsupported bit widths.
+        ShapeError
+            If the calibration inputs do not have ``num_input`` columns.
+        NumericError
+            If a calibration value is NaN or infinite.
 
         Examples
         --------
@@ -547,13 +1104,49 @@ class Network:
         return FixedNetwork._wrap(qnet, f"q{activation_bits}", state, report)
 
     def save_fixed(self, path: PathLike) -> int:
-        """Write the FANN_FIX_2.0 file that ``fann_save_to_fixed`` writes; returns its decimal point."""
+        """Write the FANN_FIX_2.0 file that ``fann_save_to_fixed`` writes.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        int
+            The decimal point (fractional bits) of the file, as ``fann_save_to_fixed`` returns.
+
+        Raises
+        ------
+        FileError
+            If the file cannot be written.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile, kimi_fann as kf
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "fixed.net"
+        >>> kf.Network([2, 3, 1], seed=0).save_fixed(path) == kf.FixedNetwork.load(path).decimal_point
+        True
+        """
         fixed = self.to_fixed()
         fixed.save(path)
         return fixed.decimal_point
 
     def copy(self) -> Network:
-        """An independent copy (structure, weights, parameters; not the training history)."""
+        """An independent copy (structure, weights, parameters; not the training history).
+
+        Returns
+        -------
+        Network
+
+        Examples
+        --------
+        >>> import numpy as np, kimi_fann as kf
+        >>> net = kf.Network([2, 3, 1])
+        >>> twin = net.copy()
+        >>> twin.randomize_weights(seed=1)
+        >>> np.array_equal(twin.weights, net.weights)
+        False
+        """
         clone = Network._wrap(self._net.copy())
         clone._rng = np.random.default_rng(self._next_seed())
         return clone

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 _NAMES = tuple(_core.activation_names())
 _INT32_MAX = 2**31 - 1
 _FRAC_BITS = 8  # KF_QTABLE_FRAC_BITS
+# |input zero point| beyond which x * inv loses more than 1/32 step in float32 (C allows 2^24)
+_MAX_INPUT_ZERO = 2**18
 _LEVELS_LOG2 = 22  # requantized pre-activation resolution across a table's domain
 
 # Output range of the bounded activations.
@@ -55,6 +57,14 @@ class QuantizationReport:
         Smallest ratio over all rows of 2^31 to the proven accumulator bound (>= 1).
     layers : list of dict
         Per layer: shape, activation, weight scale range, table knots, output scale.
+
+    Examples
+    --------
+    >>> import numpy as np, kimi_fann as kf
+    >>> net = kf.Network([3, 4, 1], seed=0)
+    >>> report = net.quantize(calibration=np.random.default_rng(0).normal(size=(64, 3))).report
+    >>> report.activation_bits, report.weight_bits, bool(report.accumulator_headroom >= 1)
+    (8, 8, True)
     """
 
     activation_bits: int
@@ -240,15 +250,20 @@ def quantize(
     first.weights = np.where(flat[None, :], 0.0, first.weights)
     hi = np.where(flat, lo + 1.0, hi)
     levels = 255.0 if activation_bits == 8 else 65535.0
-    in_scale = (hi - lo) / levels
     offset = 0 if activation_bits == 8 else -32768
-    in_zero = np.clip(np.rint(-lo / in_scale) + offset, q_lo, q_hi).astype(np.int32)
+    # The zero point puts lo at the bottom of the activation range, wherever 0 falls (a
+    # feature in [0.5, 1] gets zero -255). Where it would be so large that x * inv loses
+    # precision in float32 (a feature like [1000, 1001]), the range is widened to include 0.
+    far = np.abs(np.rint(-lo * levels / (hi - lo)) + offset) > _MAX_INPUT_ZERO
+    lo, hi = np.where(far, np.minimum(lo, 0.0), lo), np.where(far, np.maximum(hi, 0.0), hi)
+    in_scale = (hi - lo) / levels
+    in_zero = (np.rint(-lo / in_scale) + offset).astype(np.int32)
     col_scale, col_zero = in_scale, in_zero.astype(np.int64)
 
     a = x.astype(np.float64)
     descs, info = [], []
     headroom = np.inf
-    for index, layer in enumerate(layers):
+    for _index, layer in enumerate(layers):
         pre = layer.steepness * (a @ layer.weights.T + layer.bias)
         out = _apply(layer.activation, pre)
         w_real = layer.weights * col_scale[None, :]

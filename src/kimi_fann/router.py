@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_matrix
-from ._threads import MIN_ROWS_PER_THREAD, resolve, run_split
+from ._threads import MIN_ROWS_PER_THREAD, one_thread, resolve, run_split
 from .errors import ConfigError, ShapeError
 from .simd import path_number
 
@@ -24,15 +24,17 @@ class Router:
     Scores are ``gates @ x``. With ``scoring="sigmoid"`` (Kimi-K2, DeepSeek-V3) each score goes
     through a sigmoid, the experts are chosen by sigmoid score plus ``bias`` (which only steers
     the choice), and the chosen sigmoid scores, normalised to sum to one and multiplied by
-    ``scaling``, are the weights. With ``scoring="softmax"`` the weights are the softmax of the
-    chosen scores. Ties go to the lower expert index.
+    ``scaling``, are the weights. With ``scoring="softmax"`` the experts are chosen by score plus
+    ``bias`` and the weights are the softmax of the chosen scores (without the bias). Ties go to
+    the lower expert index.
 
     Parameters
     ----------
     gates : array_like, shape (n_experts, dim)
         The gate matrix (float; up to 65536 experts).
     bias : array_like, shape (n_experts,), optional
-        Selection bias (sigmoid scoring).
+        Selection bias: steers which experts are chosen, not their weights (load balancing with
+        :meth:`update_bias`, or an intercept of the gates).
     top_k : int, optional
         Experts per input (at most 64 and n_experts; default min(8, n_experts)).
     scaling : float
@@ -40,6 +42,15 @@ class Router:
     gate_bits : {32, 16, 8}
         32 keeps float gates; 16 and 8 quantize each gate row with its own scale, and each input
         with its own, so that scoring runs in exact integer arithmetic.
+    scoring : {"sigmoid", "softmax"}
+        How scores become choices and weights (see above).
+
+    Raises
+    ------
+    ShapeError
+        If gates is empty or not 2-D, or bias has the wrong length.
+    ConfigError
+        For an unknown scoring, gate_bits, or a top_k out of range.
 
     Examples
     --------
@@ -94,26 +105,32 @@ class Router:
 
     @property
     def n_experts(self) -> int:
+        """Number of experts (rows of the gate matrix)."""
         return int(self._router.n_experts)
 
     @property
     def dim(self) -> int:
+        """Input size (columns of the gate matrix)."""
         return int(self._router.dim)
 
     @property
     def top_k(self) -> int:
+        """Experts chosen per input."""
         return int(self._router.top_k)
 
     @property
     def scoring(self) -> str:
+        """``"sigmoid"`` or ``"softmax"``."""
         return self._scoring
 
     @property
     def scaling(self) -> float:
+        """Factor on the sigmoid weights."""
         return self._scaling
 
     @property
     def gate_bits(self) -> int:
+        """32 (float gates), 16 or 8 (integer gates)."""
         return self._gate_bits
 
     @property
@@ -123,7 +140,16 @@ class Router:
 
     @property
     def bias(self) -> np.ndarray | None:
-        """A copy of the selection bias, or None."""
+        """A copy of the selection bias, or None; assign an array of n_experts values (or None).
+
+        Examples
+        --------
+        >>> import numpy as np, kimi_fann as kf
+        >>> router = kf.Router(np.eye(3), top_k=1)
+        >>> router.bias = [0.0, 0.0, 2.0]
+        >>> int(router.route([1.0, 0.0, 0.0])[0][0])  # the bias steers the choice
+        2
+        """
         return None if self._bias is None else self._bias.copy()
 
     @bias.setter
@@ -140,13 +166,42 @@ class Router:
 
     def route(self, inputs: Any, *, return_load: bool = False, threads: int | None = None,
               simd: str | None = None) -> tuple[np.ndarray, ...]:
-        """The chosen experts and their weights for one input (dim,) or a batch (n, dim).
+        """The chosen experts and their weights for one input or a batch.
 
-        Returns ``(experts, weights)`` of shape (top_k,) or (n, top_k), uint32 and float32, best
-        first; with ``return_load=True`` also each expert's count of selections (int64).
-        Non-finite inputs raise NumericError.
+        Parameters
+        ----------
+        inputs : array_like, shape (dim,) or (n, dim)
+        return_load : bool
+            Also return each expert's count of selections.
+        threads : int, optional
+            Threads for a batch (None: all cores for large batches); results do not depend on it.
+        simd : str, optional
+            A SIMD path (None: the active one).
+
+        Returns
+        -------
+        experts : numpy.ndarray of uint32, shape (top_k,) or (n, top_k)
+            Best first.
+        weights : numpy.ndarray of float32, the same shape
+        load : numpy.ndarray of int64, shape (n_experts,)
+            Only with ``return_load=True``.
+
+        Raises
+        ------
+        ShapeError
+            If the inputs do not have ``dim`` columns.
+        NumericError
+            If an input is NaN or infinite.
+
+        Examples
+        --------
+        >>> import numpy as np, kimi_fann as kf
+        >>> router = kf.Router(np.eye(4), top_k=2)
+        >>> experts, weights, load = router.route(np.eye(4), return_load=True)
+        >>> experts[:, 0].tolist(), load.tolist()
+        ([0, 1, 2, 3], [4, 2, 1, 1])
         """
-        if not return_load and (threads is None or threads == 1):
+        if not return_load and one_thread(threads):
             # float32 C-contiguous input small enough for one thread: straight into C
             fast = self._router.route_fast(inputs, path_number(simd), 2 * MIN_ROWS_PER_THREAD if threads is None else -1)
             if fast is not None:
@@ -175,7 +230,31 @@ class Router:
         """Auxiliary-loss-free load balancing (DeepSeek-V3): raise the bias of experts chosen
         less than average, lower it for those chosen more, by ``rate`` each.
 
-        ``load`` is the per-expert count of selections, e.g. from ``route(..., return_load=True)``.
+        Parameters
+        ----------
+        load : array_like, shape (n_experts,)
+            The per-expert count of selections, e.g. from ``route(..., return_load=True)``.
+        rate : float
+            Step added to or taken from each bias.
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ShapeError
+            If load does not have n_experts counts.
+        ConfigError
+            If rate is negative or not finite.
+
+        Examples
+        --------
+        >>> import numpy as np, kimi_fann as kf
+        >>> router = kf.Router(np.eye(3), top_k=1)
+        >>> router.update_bias([6, 0, 3], rate=0.1)
+        >>> [round(float(b), 2) for b in router.bias]
+        [-0.1, 0.1, 0.0]
         """
         counts = np.asarray(load, dtype=np.float64)
         if counts.shape != (self.n_experts,):

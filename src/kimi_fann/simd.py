@@ -15,6 +15,15 @@ def simd_path() -> str:
     """The SIMD path the integer kernels run on: ``"scalar"``, ``"avx2"``, ``"avx512"``,
     ``"neon"`` or ``"wasm"``; the best one the CPU supports unless KIMI_FANN_SIMD forces one.
 
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ConfigError
+        At import, if KIMI_FANN_SIMD names a path that is unknown or that this CPU lacks.
+
     Examples
     --------
     >>> import kimi_fann as kf
@@ -25,7 +34,20 @@ def simd_path() -> str:
 
 
 def simd_info() -> dict[str, list[str] | str]:
-    """Paths built into this package, paths this CPU supports, and the active one."""
+    """Paths built into this package, paths this CPU supports, and the active one.
+
+    Returns
+    -------
+    dict
+        ``{"built": [...], "supported": [...], "active": name}``.
+
+    Examples
+    --------
+    >>> import kimi_fann as kf
+    >>> info = kf.simd_info()
+    >>> "scalar" in info["supported"] and info["active"] in info["supported"]
+    True
+    """
     return {
         "built": [n for i, n in enumerate(_NAMES) if i and _core.simd_built(i)],
         "supported": [n for i, n in enumerate(_NAMES) if i and _core.simd_supported(i)],
@@ -34,7 +56,27 @@ def simd_info() -> dict[str, list[str] | str]:
 
 
 def path_number(name: str | None) -> int:
-    """kf_simd number of a path name (None: the active path)."""
+    """kf_simd number of a path name (None: the active path).
+
+    Parameters
+    ----------
+    name : str or None
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ConfigError
+        For an unknown path name.
+
+    Examples
+    --------
+    >>> from kimi_fann.simd import path_number
+    >>> path_number(None)
+    0
+    """
     if name is None:
         return 0
     if name not in _NAMES[1:]:

@@ -1,22 +1,49 @@
-"""Small data sets shipped inside the package (FANN's benchmark sets)."""
+"""Small data sets shipped inside the package (FANN's benchmark sets), and the demo's teacher."""
 
 from __future__ import annotations
 
+import gzip
 from importlib import resources
+from typing import Any
 
 from ..data import TrainingData
 
-__all__ = ["load", "NAMES"]
+__all__ = ["load", "teacher", "NAMES"]
 
-#: Data sets available offline: (train, test) pairs in FANN .data format.
-NAMES: tuple[str, ...] = ("diabetes",)
+#: Data sets available offline, each a (train, test) pair of FANN .data files.
+NAMES: tuple[str, ...] = ("diabetes", "thyroid")
+
+
+def _read(name: str) -> bytes:
+    folder = resources.files(__name__)
+    plain = folder.joinpath(name)
+    if plain.is_file():
+        return plain.read_bytes()
+    return gzip.decompress(folder.joinpath(name + ".gz").read_bytes())
 
 
 def load(name: str) -> tuple[TrainingData, TrainingData]:
     """The (train, test) split of a bundled data set.
 
-    ``diabetes`` is PROBEN1's Pima Indians diabetes set as FANN ships it: 8 inputs scaled to
-    [0, 1], 2 one-hot outputs, 384 training and 384 test pairs.
+    - ``diabetes``: PROBEN1's Pima Indians diabetes set as FANN ships it: 8 inputs scaled to
+      [0, 1], 2 one-hot outputs, 384 training and 384 test pairs.
+    - ``thyroid``: PROBEN1's thyroid set as FANN ships it: 21 inputs in [0, 1], 3 one-hot
+      classes (92.5% of the pairs in the third), 3600 training and 3600 test pairs.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`NAMES`.
+
+    Returns
+    -------
+    (TrainingData, TrainingData)
+        The training and test pairs.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown name.
 
     Examples
     --------
@@ -29,8 +56,27 @@ def load(name: str) -> tuple[TrainingData, TrainingData]:
         from ..errors import ConfigError
 
         raise ConfigError(f"unknown data set {name!r}; available: {', '.join(NAMES)}")
-    folder = resources.files(__name__)
     return (
-        TrainingData.from_fann_text(folder.joinpath(f"{name}.train").read_bytes(), source=f"{name}.train"),
-        TrainingData.from_fann_text(folder.joinpath(f"{name}.test").read_bytes(), source=f"{name}.test"),
+        TrainingData.from_fann_text(_read(f"{name}.train"), source=f"{name}.train"),
+        TrainingData.from_fann_text(_read(f"{name}.test"), source=f"{name}.test"),
     )
+
+
+def teacher() -> Any:
+    """The float network ``kimi-fann demo`` distils: 21-256-128-3 (38,915 parameters) trained
+    with RPROP on ``thyroid`` (``tools/make_demo_teacher.py`` made it).
+
+    Returns
+    -------
+    Network
+
+    Examples
+    --------
+    >>> from kimi_fann import datasets
+    >>> datasets.teacher().layers
+    (21, 256, 128, 3)
+    """
+    from .. import kfn
+
+    return kfn.loads(resources.files(__name__).joinpath("thyroid-teacher.kfn").read_bytes(),
+                     source="thyroid-teacher.kfn")

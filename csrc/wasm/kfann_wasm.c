@@ -1,0 +1,349 @@
+/*
+ * kfann_wasm.c - the C core's exports for JavaScript (a wasm32-wasi "reactor": no main).
+ *
+ * Not part of the library: a thin layer that js/kimi-fann.mjs calls. Every argument is a
+ * 32-bit integer, a float or an address in the module's memory (arrays that the caller
+ * writes there with kfw_alloc). Each create function returns a kf_status and stores the new
+ * object's address at *out; a KF_E_FORMAT / invalid-model reason is kept for kfw_diag_message
+ * (one module instance runs one call at a time: JavaScript is single-threaded). The run
+ * functions allocate their own scratch, so that the caller never sizes it.
+ */
+#include "kfann.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KFW_EXPORT(name) __attribute__((export_name(#name)))
+
+static kf_diag last_diag;
+
+static kf_diag *fresh_diag(void)
+{
+    last_diag.line = 0;
+    last_diag.message[0] = '\0';
+    return &last_diag;
+}
+
+/* ---- memory, status, SIMD ---- */
+
+KFW_EXPORT(kfw_alloc) void *kfw_alloc(uint32_t bytes)
+{
+    return malloc(bytes ? bytes : 1);
+}
+
+KFW_EXPORT(kfw_free) void kfw_free(void *ptr)
+{
+    free(ptr);
+}
+
+KFW_EXPORT(kfw_status_str) const char *kfw_status_str(int32_t status)
+{
+    return kf_status_str((kf_status)status);
+}
+
+/* The reason of the last failed create call ("" if none). */
+KFW_EXPORT(kfw_diag_message) const char *kfw_diag_message(void)
+{
+    return last_diag.message;
+}
+
+KFW_EXPORT(kfw_diag_line) uint32_t kfw_diag_line(void)
+{
+    return last_diag.line;
+}
+
+KFW_EXPORT(kfw_simd_name) const char *kfw_simd_name(int32_t path)
+{
+    return kf_simd_name((kf_simd)path);
+}
+
+KFW_EXPORT(kfw_simd_supported) int32_t kfw_simd_supported(int32_t path)
+{
+    return kf_simd_supported((kf_simd)path);
+}
+
+/* The active path's kf_simd number (negative status if KIMI_FANN_SIMD is wrong). */
+KFW_EXPORT(kfw_simd_active) int32_t kfw_simd_active(void)
+{
+    kf_simd path;
+    kf_status st = kf_simd_active(&path);
+    return st == KF_OK ? (int32_t)path : (int32_t)st;
+}
+
+/* ---- float networks ---- */
+
+KFW_EXPORT(kfw_net_assemble)
+int32_t kfw_net_assemble(uint32_t num_layers, uint32_t shortcut, float connection_rate, const uint32_t *layer_start,
+                         const uint32_t *con_start, const uint32_t *con_src, const float *weights,
+                         const uint8_t *activation, const float *steepness, const float *scaling, kf_net **out)
+{
+    kf_params params;
+    kf_params_default(&params);
+    return kf_net_assemble(num_layers, shortcut ? KF_NET_SHORTCUT : KF_NET_LAYER, connection_rate, layer_start,
+                           con_start, con_src, weights, activation, steepness, &params, scaling, out, fresh_diag());
+}
+
+KFW_EXPORT(kfw_net_parse_fann) int32_t kfw_net_parse_fann(const char *text, uint32_t len, kf_net **out)
+{
+    return kf_net_parse_fann(text, len, out, fresh_diag());
+}
+
+KFW_EXPORT(kfw_net_num_input) uint32_t kfw_net_num_input(const kf_net *net)
+{
+    return net->num_input;
+}
+
+KFW_EXPORT(kfw_net_num_output) uint32_t kfw_net_num_output(const kf_net *net)
+{
+    return net->num_output;
+}
+
+KFW_EXPORT(kfw_net_run) int32_t kfw_net_run(const kf_net *net, const float *in, uint32_t n, float *out)
+{
+    uint64_t count = kf_net_scratch_floats(net);
+    float *scratch = malloc(count * sizeof(float));
+    kf_status st;
+    if (scratch == NULL)
+        return KF_E_NOMEM;
+    st = kf_net_run(net, in, n, out, scratch, count);
+    free(scratch);
+    return st;
+}
+
+KFW_EXPORT(kfw_net_free) void kfw_net_free(kf_net *net)
+{
+    kf_net_free(net);
+}
+
+/* ---- FANN fixed point ---- */
+
+KFW_EXPORT(kfw_fixnet_parse_fann) int32_t kfw_fixnet_parse_fann(const char *text, uint32_t len, kf_fixnet **out)
+{
+    return kf_fixnet_parse_fann(text, len, out, fresh_diag());
+}
+
+KFW_EXPORT(kfw_fixnet_num_input) uint32_t kfw_fixnet_num_input(const kf_fixnet *net)
+{
+    return net->num_input;
+}
+
+KFW_EXPORT(kfw_fixnet_num_output) uint32_t kfw_fixnet_num_output(const kf_fixnet *net)
+{
+    return net->num_output;
+}
+
+KFW_EXPORT(kfw_fixnet_multiplier) int32_t kfw_fixnet_multiplier(const kf_fixnet *net)
+{
+    return net->multiplier;
+}
+
+KFW_EXPORT(kfw_fixnet_run) int32_t kfw_fixnet_run(const kf_fixnet *net, const int32_t *in, uint32_t n, int32_t *out)
+{
+    uint64_t count = kf_fixnet_scratch_ints(net);
+    int32_t *scratch = malloc(count * sizeof(int32_t));
+    kf_status st;
+    if (scratch == NULL)
+        return KF_E_NOMEM;
+    st = kf_fixnet_run(net, in, n, out, scratch, count);
+    free(scratch);
+    return st;
+}
+
+KFW_EXPORT(kfw_fixnet_free) void kfw_fixnet_free(kf_fixnet *net)
+{
+    kf_fixnet_free(net);
+}
+
+/* ---- native fixed point (Q8 / Q16) ----
+ * info: 7 integers per layer (n_in, n_out, t0, seg_shift, num_knots, out_lo, out_hi);
+ * arrays: 5 addresses per layer (weights int16, bias int32, multiplier int32, shift uint8,
+ * knots int32), as kf_qlayer_desc holds them. */
+
+KFW_EXPORT(kfw_qnet_create)
+int32_t kfw_qnet_create(uint32_t activation_bits, uint32_t weight_bits, uint32_t num_layers, uint32_t num_input,
+                        const float *input_inv_scale, const int32_t *input_zero, float output_scale,
+                        int32_t output_zero, const int32_t *info, const uint32_t *arrays, kf_qnet **out)
+{
+    kf_qnet_desc desc;
+    kf_qlayer_desc *layers;
+    kf_status st;
+    uint32_t l;
+    if (num_layers == 0 || num_layers >= KF_MAX_LAYERS)
+        return KF_E_ARG;
+    layers = calloc(num_layers, sizeof *layers);
+    if (layers == NULL)
+        return KF_E_NOMEM;
+    for (l = 0; l < num_layers; l++) {
+        const int32_t *i = info + 7 * l;
+        const uint32_t *a = arrays + 5 * l;
+        layers[l].n_in = (uint32_t)i[0];
+        layers[l].n_out = (uint32_t)i[1];
+        layers[l].t0 = i[2];
+        layers[l].seg_shift = (uint32_t)i[3];
+        layers[l].num_knots = (uint32_t)i[4];
+        layers[l].out_lo = i[5];
+        layers[l].out_hi = i[6];
+        layers[l].weights = (const int16_t *)(uintptr_t)a[0];
+        layers[l].bias = (const int32_t *)(uintptr_t)a[1];
+        layers[l].multiplier = (const int32_t *)(uintptr_t)a[2];
+        layers[l].shift = (const uint8_t *)(uintptr_t)a[3];
+        layers[l].knots = (const int32_t *)(uintptr_t)a[4];
+    }
+    desc.activation_bits = activation_bits;
+    desc.weight_bits = weight_bits;
+    desc.num_layers = num_layers;
+    desc.num_input = num_input;
+    desc.input_inv_scale = input_inv_scale;
+    desc.input_zero = input_zero;
+    desc.output_scale = output_scale;
+    desc.output_zero = output_zero;
+    desc.layers = layers;
+    st = kf_qnet_create(&desc, out, fresh_diag());
+    free(layers);
+    return st;
+}
+
+KFW_EXPORT(kfw_qnet_num_input) uint32_t kfw_qnet_num_input(const kf_qnet *net)
+{
+    return kf_qnet_num_input(net);
+}
+
+KFW_EXPORT(kfw_qnet_num_output) uint32_t kfw_qnet_num_output(const kf_qnet *net)
+{
+    return kf_qnet_num_output(net);
+}
+
+KFW_EXPORT(kfw_qnet_run)
+int32_t kfw_qnet_run(const kf_qnet *net, int32_t path, const float *in, uint32_t n, float *out)
+{
+    uint64_t bytes = kf_qnet_scratch_bytes(net, n);
+    void *scratch = malloc(bytes ? bytes : 1);
+    kf_status st;
+    if (scratch == NULL)
+        return KF_E_NOMEM;
+    st = kf_qnet_run(net, (kf_simd)path, in, n, out, scratch, bytes);
+    free(scratch);
+    return st;
+}
+
+KFW_EXPORT(kfw_qnet_run_raw)
+int32_t kfw_qnet_run_raw(const kf_qnet *net, int32_t path, const int32_t *in, uint32_t n, int32_t *out)
+{
+    uint64_t bytes = kf_qnet_scratch_bytes(net, n);
+    void *scratch = malloc(bytes ? bytes : 1);
+    kf_status st;
+    if (scratch == NULL)
+        return KF_E_NOMEM;
+    st = kf_qnet_run_raw(net, (kf_simd)path, in, n, out, scratch, bytes);
+    free(scratch);
+    return st;
+}
+
+KFW_EXPORT(kfw_qnet_free) void kfw_qnet_free(kf_qnet *net)
+{
+    kf_qnet_free(net);
+}
+
+/* ---- router ---- */
+
+KFW_EXPORT(kfw_router_create)
+int32_t kfw_router_create(uint32_t n_experts, uint32_t dim, uint32_t top_k, uint32_t scoring, uint32_t gate_bits,
+                          const float *gates, const int16_t *gates_q, const float *gate_scale, const float *bias,
+                          float scaling, kf_router **out)
+{
+    kf_router_desc desc;
+    desc.n_experts = n_experts;
+    desc.dim = dim;
+    desc.top_k = top_k;
+    desc.scoring = scoring;
+    desc.gate_bits = gate_bits;
+    desc.gates = gates;
+    desc.gates_q = gates_q;
+    desc.gate_scale = gate_scale;
+    desc.bias = bias;
+    desc.scaling = scaling;
+    return kf_router_create(&desc, out, fresh_diag());
+}
+
+KFW_EXPORT(kfw_router_n_experts) uint32_t kfw_router_n_experts(const kf_router *r)
+{
+    return kf_router_n_experts(r);
+}
+
+KFW_EXPORT(kfw_router_dim) uint32_t kfw_router_dim(const kf_router *r)
+{
+    return kf_router_dim(r);
+}
+
+KFW_EXPORT(kfw_router_top_k) uint32_t kfw_router_top_k(const kf_router *r)
+{
+    return kf_router_top_k(r);
+}
+
+KFW_EXPORT(kfw_router_route)
+int32_t kfw_router_route(const kf_router *r, int32_t path, const float *x, uint32_t n, uint32_t *experts,
+                         float *weights)
+{
+    uint64_t bytes = kf_router_scratch_bytes(r, n);
+    void *scratch = malloc(bytes ? bytes : 1);
+    kf_status st;
+    if (scratch == NULL)
+        return KF_E_NOMEM;
+    st = kf_router_route(r, (kf_simd)path, x, n, experts, weights, NULL, scratch, bytes);
+    free(scratch);
+    return st;
+}
+
+KFW_EXPORT(kfw_router_free) void kfw_router_free(kf_router *r)
+{
+    kf_router_free(r);
+}
+
+/* ---- mixture of experts ----
+ * kinds[i] is kf_expert_kind, models[i] the address of a kf_net or kf_qnet; shared_kind < 0
+ * for no shared expert. */
+
+KFW_EXPORT(kfw_moe_create)
+int32_t kfw_moe_create(const kf_router *router, const uint32_t *kinds, const uint32_t *models, uint32_t n_experts,
+                       int32_t shared_kind, uint32_t shared_model, kf_moe **out)
+{
+    kf_expert *table = calloc(n_experts ? n_experts : 1, sizeof *table);
+    kf_expert shared;
+    kf_status st;
+    uint32_t i;
+    if (table == NULL)
+        return KF_E_NOMEM;
+    for (i = 0; i < n_experts; i++) {
+        table[i].kind = kinds[i];
+        table[i].model = (const void *)(uintptr_t)models[i];
+    }
+    shared.kind = shared_kind < 0 ? 0u : (uint32_t)shared_kind;
+    shared.model = (const void *)(uintptr_t)shared_model;
+    st = kf_moe_create(router, table, n_experts, shared_kind < 0 ? NULL : &shared, out, fresh_diag());
+    free(table);
+    return st;
+}
+
+KFW_EXPORT(kfw_moe_num_output) uint32_t kfw_moe_num_output(const kf_moe *moe)
+{
+    return kf_moe_num_output(moe);
+}
+
+KFW_EXPORT(kfw_moe_run)
+int32_t kfw_moe_run(const kf_moe *moe, int32_t path, const float *x, uint32_t n, float *y, uint32_t *experts,
+                    float *weights)
+{
+    uint64_t bytes = kf_moe_scratch_bytes(moe, n);
+    void *scratch = malloc(bytes ? bytes : 1);
+    kf_status st;
+    if (scratch == NULL)
+        return KF_E_NOMEM;
+    st = kf_moe_run(moe, (kf_simd)path, x, n, y, experts, weights, scratch, bytes);
+    free(scratch);
+    return st;
+}
+
+KFW_EXPORT(kfw_moe_free) void kfw_moe_free(kf_moe *moe)
+{
+    kf_moe_free(moe);
+}

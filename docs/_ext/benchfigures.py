@@ -1,0 +1,250 @@
+"""Benchmark tables and plots for the docs, made from pytest-benchmark JSON files.
+
+At every docs build (a Sphinx ``builder-inited`` hook) this reads the newest result file of each
+machine folder under ``bench/baselines/``, and writes into ``docs/_generated/``:
+
+- ``bench-tables.md``: per machine, the median time of every engine in every benchmark group and
+  its ratio to kimi-fann (the reference engine is the one ``bench/report.py`` uses);
+- ``bench-float.svg``, ``bench-int8.svg``, ``bench-train.svg``: the same numbers as bar charts.
+
+It also runs on its own, e.g. on a fresh ``--benchmark-json`` file::
+
+    python docs/_ext/benchfigures.py bench.json out/      # or a folder of baselines
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ENGINES = {
+    "kimi_fann": "kimi-fann float",
+    "kimi_fann_q8": "kimi-fann Q8",
+    "kimi_fann_q16": "kimi-fann Q16",
+    "kimi_fann_int8": "kimi-fann int8",
+    "numpy": "numpy",
+    "onnxruntime": "onnxruntime",
+    "onnxruntime_int8": "onnxruntime int8",
+    "litert_int8": "LiteRT int8",
+    "libfann": "libfann 2.2",
+    "torch": "torch",
+    "experts_pregrouped": "experts only, float",
+    "experts_pregrouped_q8": "experts only, Q8",
+}
+KINDS = {
+    "float": "Inference, float32",
+    "int8": "Inference, 8-bit integers",
+    "route": "Routing (top-k of the experts)",
+    "mixture": "Mixture of experts (route, group, run the experts, combine)",
+    "rprop": "Training",
+}
+COLOURS = {
+    "kimi_fann": "#1f77b4", "kimi_fann_q8": "#1f77b4", "kimi_fann_q16": "#6baed6", "kimi_fann_int8": "#1f77b4",
+    "numpy": "#ff7f0e", "onnxruntime": "#2ca02c", "onnxruntime_int8": "#2ca02c", "litert_int8": "#d62728",
+    "libfann": "#7f7f7f",
+}
+_GROUP = re.compile(r"^(?P<kind>float|int8) (?P<net>\S+ \S+) b(?P<batch>\d+)(?P<rest>.*)$")
+
+
+def latest_results(source: Path) -> list[Path]:
+    """The result files to show: ``source`` itself, or the newest file of each machine folder."""
+    if source.is_file():
+        return [source]
+    newest = []
+    for folder in sorted(p for p in source.iterdir() if p.is_dir()):
+        files = sorted(folder.glob("*.json"))
+        if files:
+            newest.append(files[-1])
+    return newest
+
+
+def reference(times: dict[str, float]) -> str | None:
+    """The kimi-fann engine a group's ratios are taken against (as bench/report.py does)."""
+    for engine in ("kimi_fann_q8", "kimi_fann_int8", "kimi_fann"):
+        if engine in times:
+            return engine
+    return None
+
+
+def read(path: Path) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """{group: {engine: median seconds}} and a description of the run."""
+    with open(path) as f:
+        run = json.load(f)
+    groups: dict[str, dict[str, float]] = defaultdict(dict)
+    for bench in run["benchmarks"]:
+        groups[bench["group"]][bench["extra_info"]["engine"]] = bench["stats"]["median"]
+    machine = run.get("machine_info", {})
+    cpu = machine.get("cpu", {})
+    info = {
+        "file": f"{path.parent.name}/{path.name}",
+        "cpu": f"{cpu.get('brand_raw', machine.get('processor', '?'))}, {cpu.get('count', '?')} cores",
+        "python": f"{machine.get('python_implementation', '')} {machine.get('python_version', '')}".strip(),
+        "system": f"{machine.get('system', '')} {machine.get('machine', '')}".strip(),
+        "date": str(run.get("datetime", "?"))[:10],
+        "commit": str(run.get("commit_info", {}).get("id", "?"))[:7],
+    }
+    return dict(groups), info
+
+
+def _time(seconds: float) -> str:
+    us = seconds * 1e6
+    return f"{us:,.1f} µs" if us < 1000 else f"{us / 1000:,.2f} ms"
+
+
+def table(groups: dict[str, dict[str, float]], kinds: tuple[str, ...]) -> str:
+    """A Markdown table of the groups whose name starts with one of ``kinds``."""
+    chosen = [g for g in sorted(groups, key=_group_key) if g.split(" ")[0] in kinds]
+    seen = {e for g in chosen for e in groups[g]}
+    engines = [e for e in ENGINES if e in seen] + sorted(seen - set(ENGINES))
+    lines = ["| benchmark | " + " | ".join(ENGINES.get(e, e) for e in engines) + " |",
+             "|---|" + "---|" * len(engines)]
+    for group in chosen:
+        times = groups[group]
+        ref = reference(times)
+        cells = []
+        for engine in engines:
+            if engine not in times:
+                cells.append("")
+                continue
+            cell = _time(times[engine])
+            if ref is not None and engine != ref:
+                cell += f" ({times[engine] / times[ref]:.2f}×)"
+            cells.append(f"**{cell}**" if engine == ref else cell)
+        lines.append(f"| {group} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _group_key(group: str) -> tuple[str, str, int, str]:
+    m = _GROUP.match(group)
+    if m is None:
+        return (group, "", 0, "")
+    return (m["kind"], m["net"], int(m["batch"]), m["rest"])
+
+
+def plot_inference(groups: dict[str, dict[str, float]], kind: str, title: str, out: Path) -> None:
+    """Two panels: latency of one sample (batch 1) and throughput at the largest batch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    parsed = [(m, g) for g in groups if (m := _GROUP.match(g)) and m["kind"] == kind]
+    nets = sorted({m["net"] for m, _ in parsed})
+    batches = sorted({int(m["batch"]) for m, _ in parsed})
+    panels = list(dict.fromkeys([batches[0], batches[-1]])) if batches else []
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 1.4 + 0.9 * len(nets)), squeeze=False)
+    for ax, batch in zip(axes[0], panels):  # one thread only: "2 threads" groups are in the table
+        by_net = {m["net"]: groups[g] for m, g in parsed if int(m["batch"]) == batch and not m["rest"]}
+        engines = [e for e in ENGINES if any(e in t for t in by_net.values())]
+        height = 0.8 / max(len(engines), 1)
+        for j, engine in enumerate(engines):
+            ys, xs = [], []
+            for i, net in enumerate(nets):
+                if engine in by_net.get(net, {}):
+                    seconds = by_net[net][engine]
+                    ys.append(i + (j - (len(engines) - 1) / 2) * height)
+                    xs.append(seconds * 1e6 if batch == 1 else batch / seconds)
+            hatch = "//" if engine == "kimi_fann_q16" else None
+            bars = ax.barh(ys, xs, height=height, color=COLOURS.get(engine, "#999999"), hatch=hatch,
+                           edgecolor="white", label=ENGINES[engine])
+            ax.bar_label(bars, labels=[f"{x:,.1f}" if batch == 1 else f"{x / 1e3:,.0f}k" for x in xs],
+                         padding=2, fontsize="x-small")
+        ax.set_yticks(range(len(nets)), [n.replace(" ", "\n") for n in nets])
+        ax.invert_yaxis()
+        ax.margins(x=0.15)
+        if batch == 1:
+            ax.set_xlabel("latency of one sample, µs (lower is better)")
+            ax.set_title(f"{title}: batch 1")
+        else:
+            ax.set_xlabel("samples per second (higher is better)")
+            ax.set_title(f"{title}: batch {batch}")
+        ax.grid(axis="x", alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize="small", frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    _save(fig, out)
+    plt.close(fig)
+
+
+def plot_training(groups: dict[str, dict[str, float]], out: Path) -> None:
+    """One bar per engine and training benchmark: time of one epoch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    chosen = sorted(g for g in groups if g.split(" ")[0] == "rprop")
+    fig, axes = plt.subplots(1, max(len(chosen), 1), figsize=(5.2 * max(len(chosen), 1), 2.6), squeeze=False)
+    for ax, group in zip(axes[0], chosen):
+        engines = [e for e in ENGINES if e in groups[group]] + sorted(set(groups[group]) - set(ENGINES))
+        bars = ax.barh(range(len(engines)), [groups[group][e] * 1e3 for e in engines],
+                       color=[COLOURS.get(e, "#999999") for e in engines])
+        ax.bar_label(bars, fmt="%.2f", padding=2, fontsize="x-small")
+        ax.margins(x=0.15)
+        ax.set_yticks(range(len(engines)), [ENGINES.get(e, e) for e in engines])
+        ax.invert_yaxis()
+        ax.set_xlabel("ms per epoch (lower is better)")
+        ax.set_title(group)
+        ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    _save(fig, out)
+    plt.close(fig)
+
+
+def _save(fig: Any, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.rcParams["svg.hashsalt"] = "kimi-fann"  # same bytes for the same numbers
+    fig.savefig(out, metadata={"Date": None})
+
+
+def generate(source: Path, out: Path) -> list[Path]:
+    """Write the tables and plots of every result file under ``source`` into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    parts = []
+    for i, path in enumerate(latest_results(source)):
+        groups, info = read(path)
+        suffix = "" if i == 0 else f"-{i}"
+        parts.append(
+            f"Results from `bench/baselines/{info['file']}` ({info['system']}, {info['cpu']}, "
+            f"{info['python']}; commit {info['commit']}, {info['date']}). Median of each benchmark; in "
+            "parentheses, the time relative to kimi-fann's engine in bold (above 1: kimi-fann is faster).\n"
+        )
+        kinds = {g.split(" ")[0] for g in groups}
+        for kind in [k for k in KINDS if k in kinds] + sorted(kinds - set(KINDS)):
+            parts.append(f"**{KINDS.get(kind, kind)}**\n\n" + table(groups, (kind,)) + "\n")
+        for name, draw in (
+            (f"bench-float{suffix}.svg", lambda p: plot_inference(groups, "float", "float32", p)),
+            (f"bench-int8{suffix}.svg", lambda p: plot_inference(groups, "int8", "8-bit", p)),
+            (f"bench-train{suffix}.svg", lambda p: plot_training(groups, p)),
+        ):
+            draw(out / name)
+            written.append(out / name)
+    if not parts:
+        parts.append("No benchmark results under `bench/baselines/` yet.\n")
+    tables = out / "bench-tables.md"
+    tables.write_text("\n".join(parts), encoding="utf-8")
+    written.append(tables)
+    return written
+
+
+def _on_builder_inited(app: Any) -> None:
+    docs = Path(app.srcdir)
+    generate(docs.parent / "bench" / "baselines", docs / "_generated")
+
+
+def setup(app: Any) -> dict[str, Any]:
+    app.connect("builder-inited", _on_builder_inited)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit("usage: python docs/_ext/benchfigures.py RESULTS.json|BASELINES_DIR OUT_DIR")
+    for written in generate(Path(sys.argv[1]), Path(sys.argv[2])):
+        print(written)

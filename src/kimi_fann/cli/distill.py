@@ -1,0 +1,151 @@
+"""``kimi-fann distill`` and ``kimi-fann demo``: a teacher taught to micro-experts."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._common import Progress, add_json_flag, load_inputs, load_model, save_model, table
+
+_PRECISIONS = ("q8", "q16", "float")
+
+
+def _add_distill_options(p: argparse.ArgumentParser, *, experts: int, epochs: int) -> None:
+    p.add_argument("--experts", type=int, default=experts, help=f"number of domain experts (default {experts}; 1 = one student)")
+    p.add_argument("--top-k", type=int, default=2, help="experts per input (default 2)")
+    p.add_argument("--hidden", type=int, nargs="+", metavar="N",
+                   help="hidden layers of each expert (default: the widest within --size-ratio of the teacher)")
+    p.add_argument("--size-ratio", type=float, default=20.0, help="teacher/student parameters, at least (default 20)")
+    p.add_argument("--precision", choices=_PRECISIONS, default="q8", help="the student's arithmetic (default q8)")
+    p.add_argument("--temperature", type=float, default=1.0, help="soft-target temperature (default 1)")
+    p.add_argument("--augment", type=int, default=0, help="noisy copies of each input labelled by the teacher")
+    p.add_argument("--epochs", type=int, default=epochs, help=f"RPROP epochs per expert, at most (default {epochs})")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    d = sub.add_parser("distill", help="distil a teacher into micro-experts",
+                       description="Distil a teacher (a .net/.kfn float model or an .onnx file) on inputs into "
+                                   "one student or domain experts behind a router, quantized at the end.")
+    d.add_argument("teacher", help="the teacher: .net, .kfn or .onnx")
+    d.add_argument("inputs", help="transfer inputs: .data (its outputs give labels), .npy or .csv")
+    _add_distill_options(d, experts=6, epochs=200)
+    d.add_argument("-o", "--output", metavar="MODEL", help="write the student (.kfn)")
+    d.add_argument("--report", metavar="JSON", help="write the fidelity report as JSON")
+    d.add_argument("--plots", metavar="DIR", help="draw the report's figures into DIR (needs matplotlib)")
+    add_json_flag(d)
+    d.set_defaults(run=distill, show=show)
+
+    m = sub.add_parser("demo", help="distil the bundled teacher into six micro-experts and report",
+                       description="The embedded demo: distils a 21-256-128-3 teacher trained on the bundled "
+                                   "thyroid data into six domain micro-experts and a router, quantizes them, "
+                                   "checks their fidelity, and writes the model, report.json and plots into a "
+                                   "folder.")
+    m.add_argument("--out", metavar="DIR", default="kimi-fann-demo", help="the folder to write (default kimi-fann-demo)")
+    _add_distill_options(m, experts=6, epochs=150)
+    m.add_argument("--no-plots", action="store_true", help="skip the figures")
+    add_json_flag(m)
+    m.set_defaults(run=demo, show=show)
+
+
+def _teacher(path: str) -> Any:
+    if Path(path).suffix == ".onnx":
+        return path
+    return load_model(path)
+
+
+def _run(teacher: Any, x: np.ndarray, labels: np.ndarray | None, args: argparse.Namespace,
+         folder: Path | None, output: str | None, report_path: str | None, plots: str | None) -> dict:
+    from ..analyzer import distill, profile
+
+    start = time.perf_counter()
+    with Progress(args.experts * args.epochs, "distilling", unit="epoch") as bar:
+        model, report = distill(teacher, x, y=labels, n_experts=args.experts, top_k=args.top_k,
+                                hidden=args.hidden, size_ratio=args.size_ratio, temperature=args.temperature,
+                                augment=args.augment, precision=args.precision, max_epochs=args.epochs,
+                                progress=lambda done, total: bar.advance_to(done), seed=args.seed)
+    seconds = time.perf_counter() - start
+    written: list[str] = []
+    timing = None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        output = output or str(folder / "model.kfn")
+        report_path = report_path or str(folder / "report.json")
+        timing = profile(model, batch_sizes=(1, 16, 256, 4096), repeats=20)
+        timing.save(folder / "profile.json")
+        written.append(str(folder / "profile.json"))
+    if output:
+        save_model(output, model)
+        written.append(output)
+    if report_path:
+        report.save(report_path)
+        written.append(report_path)
+    if plots:
+        from ..analyzer import plot
+
+        target = Path(plots)
+        target.mkdir(parents=True, exist_ok=True)
+        for r, stem in ((report, "distillation"), (timing, "latency")):
+            if r is not None:
+                written.extend(str(p) for p in plot(r, target / f"{stem}.png"))
+    result = report.to_dict()
+    result.pop("analysis", None)
+    result.pop("history", None)
+    result["seconds"] = seconds
+    result["written"] = written
+    return result
+
+
+def distill(args: argparse.Namespace) -> dict:
+    teacher = _teacher(args.teacher)
+    x, outputs = load_inputs(args.inputs)
+    labels = outputs.argmax(axis=1) if outputs is not None and outputs.shape[1] > 1 else None
+    return _run(teacher, x, labels, args, None, args.output, args.report, args.plots)
+
+
+def demo(args: argparse.Namespace) -> dict:
+    from .. import datasets
+
+    train, test = datasets.load("thyroid")
+    x = np.concatenate([train.inputs, test.inputs])
+    labels = np.concatenate([train.outputs, test.outputs]).argmax(axis=1)
+    folder = Path(args.out)
+    plots = None
+    if not args.no_plots:
+        try:
+            import matplotlib  # noqa: F401
+            plots = str(folder)
+        except ImportError:
+            plots = None
+    result = _run(datasets.teacher(), x, labels, args, folder, None, None, plots)
+    result["dataset"] = "thyroid"
+    result["folder"] = str(folder)
+    if plots is None and not args.no_plots:
+        result["note"] = "plots skipped: matplotlib is not installed (pip install 'kimi-fann[analyzer]')"
+    return result
+
+
+def show(result: dict) -> None:
+    ratio = result.get("parameter_ratio")
+    print(f"distilled {result['teacher']} ({result['teacher_parameters']} parameters) into "
+          f"{result['n_experts']} expert(s) of {result['student_parameters']} parameters in total"
+          + (f" (1/{ratio:.1f})" if ratio else "") + f", {result['precision']}, in {result['seconds']:.1f} s")
+    rows = [("agreement with the teacher (top-1)", result["agreement"], result.get("fixed_agreement")),
+            ("max |output - teacher|", result["max_abs_error"], result.get("fixed_max_abs_error"))]
+    if result.get("student_accuracy") is not None:
+        rows.append(("accuracy (teacher " + f"{result['teacher_accuracy']:.4f})", None, result["student_accuracy"]))
+    print(table(rows, ("on " + str(result["held_out"]) + " held-out inputs", "float", result["precision"])))
+    if result.get("float_fixed_agreement") is not None:
+        print(f"float and {result['precision']} students agree on {100 * result['float_fixed_agreement']:.2f}%")
+    print(f"size: {result['stored_bytes']} bytes stored ({result['float_bytes']} as float32); "
+          f"latency {result['latency_us']:.1f} us per input, {result['throughput']:.0f} inputs/s in batches")
+    if result.get("router_load"):
+        print("router load: " + ", ".join(f"{d} {n}" for d, n in zip(result["domains"], result["router_load"])))
+    if result.get("note"):
+        print(result["note"])
+    for path in result.get("written", []):
+        print(f"wrote {path}")
