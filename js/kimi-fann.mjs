@@ -130,11 +130,11 @@ export class KimiFann {
   take(Type, ptr, count) {
     return new Type(this.x.memory.buffer, ptr, count).slice();
   }
-  check(status, what) {
+  check(status, what, diag = 0) {
     if (status === 0) return;
-    const diag = this.string(this.x.kfw_diag_message());
-    const line = this.x.kfw_diag_line();
-    const reason = diag ? `${diag}${line ? ` (line ${line})` : ""}` : this.string(this.x.kfw_status_str(status));
+    const message = diag ? this.string(this.x.kfw_diag_message(diag)) : "";
+    const line = diag ? this.x.kfw_diag_line(diag) : 0;
+    const reason = message ? `${message}${line ? ` (line ${line})` : ""}` : this.string(this.x.kfw_status_str(status));
     throw new KimiFannError(`${what}: ${reason}`, status);
   }
   path(simd) {
@@ -154,10 +154,13 @@ export class KimiFann {
   }
   create(what, fn) {
     const out = this.alloc(4);
+    const diag = this.x.kfw_diag_new();
     try {
-      this.check(fn(out), what);
+      if (!diag) throw new KimiFannError("out of memory", -1);
+      this.check(fn(out, diag), what, diag);
       return new Uint32Array(this.x.memory.buffer, out, 1)[0];
     } finally {
+      this.x.kfw_free(diag);
       this.x.kfw_free(out);
     }
   }
@@ -170,15 +173,15 @@ export class KimiFann {
       Float32Array.from(d.weights), Uint8Array.from(d.activation), Float32Array.from(d.steepness),
       d.scaling ? Float32Array.from(d.scaling) : null];
     const ptr = this.with(arrays, (ls, cs, src, w, act, st, sc) =>
-      this.create("invalid network", (out) => this.x.kfw_net_assemble(d.layer_start.length - 1, d.shortcut ? 1 : 0,
-        d.connection_rate, ls, cs, src, w, act, st, sc, out)));
+      this.create("invalid network", (out, diag) => this.x.kfw_net_assemble(d.layer_start.length - 1, d.shortcut ? 1 : 0,
+        d.connection_rate, ls, cs, src, w, act, st, sc, out, diag)));
     return new Network(this, ptr);
   }
   /** A FANN_FIX_2.0 network from its text (string or bytes). */
   fannFixed(text) {
     const bytes = typeof text === "string" ? new TextEncoder().encode(text) : Uint8Array.from(text);
     const ptr = this.with([bytes], (p) =>
-      this.create("invalid FANN fixed-point network", (out) => this.x.kfw_fixnet_parse_fann(p, bytes.length, out)));
+      this.create("invalid FANN fixed-point network", (out, diag) => this.x.kfw_fixnet_parse_fann(p, bytes.length, out, diag)));
     return new FixedNetwork(this, ptr);
   }
   /** A Q8/Q16 network: { activation_bits, weight_bits, input_inv_scale, input_zero,
@@ -200,9 +203,9 @@ export class KimiFann {
         });
       });
       const ptr = this.with([Float32Array.from(d.input_inv_scale), Int32Array.from(d.input_zero), info, addrs],
-        (inv, zero, pi, pa) => this.create("invalid quantized network", (out) => this.x.kfw_qnet_create(
+        (inv, zero, pi, pa) => this.create("invalid quantized network", (out, diag) => this.x.kfw_qnet_create(
           d.activation_bits, d.weight_bits, L, d.input_zero.length, inv, zero, d.output_scale, d.output_zero,
-          pi, pa, out)));
+          pi, pa, out, diag)));
       return new QuantizedNetwork(this, ptr, d.activation_bits);
     } finally {
       for (const p of keep) this.x.kfw_free(p);
@@ -220,8 +223,8 @@ export class KimiFann {
     }
     const scoring = typeof d.scoring === "string" ? SCORING.indexOf(d.scoring) : d.scoring;
     const ptr = this.with([bits === 32 ? Float32Array.from(d.gates) : null, gq, gs,
-      d.bias ? Float32Array.from(d.bias) : null], (g, q, s, b) => this.create("invalid router", (out) =>
-      this.x.kfw_router_create(d.n_experts, d.dim, d.top_k, scoring, bits, g, q, s, b, d.scaling ?? 1, out)));
+      d.bias ? Float32Array.from(d.bias) : null], (g, q, s, b) => this.create("invalid router", (out, diag) =>
+      this.x.kfw_router_create(d.n_experts, d.dim, d.top_k, scoring, bits, g, q, s, b, d.scaling ?? 1, out, diag)));
     return new Router(this, ptr);
   }
   /** A mixture over models made by this instance; it owns them from now on (free() frees all). */
@@ -232,8 +235,8 @@ export class KimiFann {
     }
     const kinds = Uint32Array.from(experts.map(kind));
     const models = Uint32Array.from(experts.map((e) => e.ptr));
-    const ptr = this.with([kinds, models], (k, m) => this.create("invalid mixture", (out) => this.x.kfw_moe_create(
-      router.ptr, k, m, experts.length, shared ? kind(shared) : -1, shared ? shared.ptr : 0, out)));
+    const ptr = this.with([kinds, models], (k, m) => this.create("invalid mixture", (out, diag) => this.x.kfw_moe_create(
+      router.ptr, k, m, experts.length, shared ? kind(shared) : -1, shared ? shared.ptr : 0, out, diag)));
     return new Mixture(this, ptr, router, experts, shared, domains);
   }
 

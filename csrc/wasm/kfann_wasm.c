@@ -4,8 +4,8 @@
  * Not part of the library: a thin layer that js/kimi-fann.mjs calls. Every argument is a
  * 32-bit integer, a float or an address in the module's memory (arrays that the caller
  * writes there with kfw_alloc). Each create function returns a kf_status and stores the new
- * object's address at *out; a KF_E_FORMAT / invalid-model reason is kept for kfw_diag_message
- * (one module instance runs one call at a time: JavaScript is single-threaded). The run
+ * object's address at *out, and the reason of a failure in the caller's kf_diag (kfw_diag_new);
+ * the shim keeps no state of its own. The run
  * functions allocate their own scratch, so that the caller never sizes it.
  */
 #include "kfann.h"
@@ -14,15 +14,6 @@
 #include <string.h>
 
 #define KFW_EXPORT(name) __attribute__((export_name(#name)))
-
-static kf_diag last_diag;
-
-static kf_diag *fresh_diag(void)
-{
-    last_diag.line = 0;
-    last_diag.message[0] = '\0';
-    return &last_diag;
-}
 
 /* ---- memory, status, SIMD ---- */
 
@@ -41,15 +32,20 @@ KFW_EXPORT(kfw_status_str) const char *kfw_status_str(int32_t status)
     return kf_status_str((kf_status)status);
 }
 
-/* The reason of the last failed create call ("" if none). */
-KFW_EXPORT(kfw_diag_message) const char *kfw_diag_message(void)
+/* A cleared kf_diag for the create functions to explain a failure in (free it with kfw_free). */
+KFW_EXPORT(kfw_diag_new) kf_diag *kfw_diag_new(void)
 {
-    return last_diag.message;
+    return calloc(1, sizeof(kf_diag));
 }
 
-KFW_EXPORT(kfw_diag_line) uint32_t kfw_diag_line(void)
+KFW_EXPORT(kfw_diag_message) const char *kfw_diag_message(const kf_diag *diag)
 {
-    return last_diag.line;
+    return diag->message;
+}
+
+KFW_EXPORT(kfw_diag_line) uint32_t kfw_diag_line(const kf_diag *diag)
+{
+    return diag->line;
 }
 
 KFW_EXPORT(kfw_simd_name) const char *kfw_simd_name(int32_t path)
@@ -75,17 +71,17 @@ KFW_EXPORT(kfw_simd_active) int32_t kfw_simd_active(void)
 KFW_EXPORT(kfw_net_assemble)
 int32_t kfw_net_assemble(uint32_t num_layers, uint32_t shortcut, float connection_rate, const uint32_t *layer_start,
                          const uint32_t *con_start, const uint32_t *con_src, const float *weights,
-                         const uint8_t *activation, const float *steepness, const float *scaling, kf_net **out)
+                         const uint8_t *activation, const float *steepness, const float *scaling, kf_net **out, kf_diag *diag)
 {
     kf_params params;
     kf_params_default(&params);
     return kf_net_assemble(num_layers, shortcut ? KF_NET_SHORTCUT : KF_NET_LAYER, connection_rate, layer_start,
-                           con_start, con_src, weights, activation, steepness, &params, scaling, out, fresh_diag());
+                           con_start, con_src, weights, activation, steepness, &params, scaling, out, diag);
 }
 
-KFW_EXPORT(kfw_net_parse_fann) int32_t kfw_net_parse_fann(const char *text, uint32_t len, kf_net **out)
+KFW_EXPORT(kfw_net_parse_fann) int32_t kfw_net_parse_fann(const char *text, uint32_t len, kf_net **out, kf_diag *diag)
 {
-    return kf_net_parse_fann(text, len, out, fresh_diag());
+    return kf_net_parse_fann(text, len, out, diag);
 }
 
 KFW_EXPORT(kfw_net_num_input) uint32_t kfw_net_num_input(const kf_net *net)
@@ -117,9 +113,10 @@ KFW_EXPORT(kfw_net_free) void kfw_net_free(kf_net *net)
 
 /* ---- FANN fixed point ---- */
 
-KFW_EXPORT(kfw_fixnet_parse_fann) int32_t kfw_fixnet_parse_fann(const char *text, uint32_t len, kf_fixnet **out)
+KFW_EXPORT(kfw_fixnet_parse_fann)
+int32_t kfw_fixnet_parse_fann(const char *text, uint32_t len, kf_fixnet **out, kf_diag *diag)
 {
-    return kf_fixnet_parse_fann(text, len, out, fresh_diag());
+    return kf_fixnet_parse_fann(text, len, out, diag);
 }
 
 KFW_EXPORT(kfw_fixnet_num_input) uint32_t kfw_fixnet_num_input(const kf_fixnet *net)
@@ -162,7 +159,7 @@ KFW_EXPORT(kfw_fixnet_free) void kfw_fixnet_free(kf_fixnet *net)
 KFW_EXPORT(kfw_qnet_create)
 int32_t kfw_qnet_create(uint32_t activation_bits, uint32_t weight_bits, uint32_t num_layers, uint32_t num_input,
                         const float *input_inv_scale, const int32_t *input_zero, float output_scale,
-                        int32_t output_zero, const int32_t *info, const uint32_t *arrays, kf_qnet **out)
+                        int32_t output_zero, const int32_t *info, const uint32_t *arrays, kf_qnet **out, kf_diag *diag)
 {
     kf_qnet_desc desc;
     kf_qlayer_desc *layers;
@@ -198,7 +195,7 @@ int32_t kfw_qnet_create(uint32_t activation_bits, uint32_t weight_bits, uint32_t
     desc.output_scale = output_scale;
     desc.output_zero = output_zero;
     desc.layers = layers;
-    st = kf_qnet_create(&desc, out, fresh_diag());
+    st = kf_qnet_create(&desc, out, diag);
     free(layers);
     return st;
 }
@@ -249,7 +246,7 @@ KFW_EXPORT(kfw_qnet_free) void kfw_qnet_free(kf_qnet *net)
 KFW_EXPORT(kfw_router_create)
 int32_t kfw_router_create(uint32_t n_experts, uint32_t dim, uint32_t top_k, uint32_t scoring, uint32_t gate_bits,
                           const float *gates, const int16_t *gates_q, const float *gate_scale, const float *bias,
-                          float scaling, kf_router **out)
+                          float scaling, kf_router **out, kf_diag *diag)
 {
     kf_router_desc desc;
     desc.n_experts = n_experts;
@@ -262,7 +259,7 @@ int32_t kfw_router_create(uint32_t n_experts, uint32_t dim, uint32_t top_k, uint
     desc.gate_scale = gate_scale;
     desc.bias = bias;
     desc.scaling = scaling;
-    return kf_router_create(&desc, out, fresh_diag());
+    return kf_router_create(&desc, out, diag);
 }
 
 KFW_EXPORT(kfw_router_n_experts) uint32_t kfw_router_n_experts(const kf_router *r)
@@ -305,7 +302,7 @@ KFW_EXPORT(kfw_router_free) void kfw_router_free(kf_router *r)
 
 KFW_EXPORT(kfw_moe_create)
 int32_t kfw_moe_create(const kf_router *router, const uint32_t *kinds, const uint32_t *models, uint32_t n_experts,
-                       int32_t shared_kind, uint32_t shared_model, kf_moe **out)
+                       int32_t shared_kind, uint32_t shared_model, kf_moe **out, kf_diag *diag)
 {
     kf_expert *table = calloc(n_experts ? n_experts : 1, sizeof *table);
     kf_expert shared;
@@ -319,7 +316,7 @@ int32_t kfw_moe_create(const kf_router *router, const uint32_t *kinds, const uin
     }
     shared.kind = shared_kind < 0 ? 0u : (uint32_t)shared_kind;
     shared.model = (const void *)(uintptr_t)shared_model;
-    st = kf_moe_create(router, table, n_experts, shared_kind < 0 ? NULL : &shared, out, fresh_diag());
+    st = kf_moe_create(router, table, n_experts, shared_kind < 0 ? NULL : &shared, out, diag);
     free(table);
     return st;
 }

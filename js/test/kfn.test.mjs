@@ -54,6 +54,9 @@ test("damaged files and bad inputs raise KimiFannError", async () => {
   await assert.rejects(kf.load(damaged), (e) => e instanceof KimiFannError && /CRC-32/.test(e.message));
   await assert.rejects(kf.load(bytes.slice(0, 10)), KimiFannError);
   await assert.rejects(kf.load(new Uint8Array(64)), /bad magic/);
+  // a model the C core rejects: its reason (kept in the caller's kf_diag) reaches the message
+  assert.throws(() => kf.fannFixed("FANN_FIX_2.0\nnum_layers=banana\n"),
+    (e) => e instanceof KimiFannError && /invalid FANN fixed-point network: .*num_layers.*line 2/.test(e.message));
   const net = await kf.load(bytes);
   assert.throws(() => net.run(new Float32Array(7)), KimiFannError);
   assert.throws(() => net.run(Float32Array.of(NaN, 0, 0, 0, 0, 0, 0, 0)), KimiFannError);

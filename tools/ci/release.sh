@@ -86,6 +86,7 @@ python3 -m venv "$out/venv"
 "$out/venv/bin/python" -m pip install -q "${repaired}[test]"
 mkdir -p "$out/tests-run"
 cp -r tests "$out/tests-run/tests"
+cp -r tests_pyodide examples "$out/tests-run/"  # golden vectors' reader; the guides' scripts
 cp pyproject.toml "$out/tests-run/"  # the pytest options only: there is no src/ beside it
 cd "$out/tests-run"
 "$out/venv/bin/python" - <<'PY'

@@ -18,6 +18,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 libasan=$(gcc -print-file-name=libasan.so)
 [ -f "$libasan" ] || { echo "sanitize: gcc's libasan is missing"; exit 1; }
+# libstdc++ preloaded beside it: ASan intercepts __cxa_throw, and a C++ extension (matplotlib's
+# kiwisolver, onnxruntime) that throws in a process where libstdc++ came later aborts ASan.
+libstdcxx=$(gcc -print-file-name=libstdc++.so.6)
 
 # 1. C tests: ASan+UBSan+LSan build (leaks are errors there), then valgrind on a plain build.
 cmake -S . -B build/sanitize-core -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug -DKF_SANITIZE=ON >/dev/null
@@ -42,7 +45,7 @@ python -m pip install -q ".[test]" -Cbuild-dir=build/sanitize-python \
   -Ccmake.define.KF_SANITIZE=ON -Ccmake.build-type=Debug
 rm -rf "$out/logs" && mkdir -p "$out/logs"
 set +e
-LD_PRELOAD="$libasan" \
+LD_PRELOAD="$libasan $libstdcxx" \
   ASAN_OPTIONS="detect_leaks=0:log_path=$out/logs/asan" \
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$out/logs/ubsan" \
   python -m pytest tests -q -p no:cacheprovider -p no:randomly -x

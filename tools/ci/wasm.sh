@@ -7,11 +7,11 @@
 #     (node:test) and in headless Chromium (a static page on localhost);
 #  3. the Pyodide wheel, cross-built with Debian's emscripten, running tests_pyodide (numpy-free,
 #     array.array buffers, SIMD128 on) inside Pyodide 0.29.5 under Node.js (tools/pyodide/check.sh).
-# Build and work directories live under $KF_WASM_WORK (default /tmp/kimi-fann-ci-wasm).
+# Build and work directories live under $KF_WASM_WORK (default build/ci-wasm in this checkout).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-work=${KF_WASM_WORK:-/tmp/kimi-fann-ci-wasm}
+work=${KF_WASM_WORK:-$root/build/ci-wasm}
 mkdir -p "$work"
 
 # Debian packages: clang/lld/wasi-libc for the core, emscripten for the Pyodide wheel, chromium.
