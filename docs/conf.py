@@ -6,7 +6,8 @@ environment that has the ``docs`` extra installed::
     python -m sphinx -W --keep-going -b html docs build/docs/html
 
 Everything is local: no intersphinx inventories, no downloads. The benchmark plots and tables
-are made from ``bench/baselines/*.json`` at every build by ``docs/_ext/benchfigures.py``.
+are made from ``bench/baselines/*.json`` at every build by ``docs/_ext/benchfigures.py``; the
+analyzer's figures are drawn by the analyzer itself (``docs/_ext/analyzerfigures.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "myst_parser",
     "benchfigures",
+    "analyzerfigures",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}

@@ -92,6 +92,24 @@ def test_train_then_run_and_quantize(files, tmp_path) -> None:
     assert kf.FixedNetwork.load(tmp_path / "fixed.net").decimal_point == fann["decimal_point"]
 
 
+def test_quantize_explains_weights_that_8_bits_cannot_hold(tmp_path) -> None:
+    """Weights of +-1500 (FANN's RPROP limit) that cancel, beside a weight of 5 on one neuron: Q8's
+    per-neuron scale rounds the 5 to zero, and quantize says why the error is large and what to do."""
+    net = kf.Network([3, 1], output="sigmoid_symmetric")
+    net.weights = [1500.0, 5.0, -1500.0, 0.0]  # x0, x1, x2 (= x0 here), bias
+    net.save(tmp_path / "big.net")
+    t = np.linspace(0, 1, 50)
+    x = np.column_stack([t, np.cos(7 * t), t])
+    np.save(tmp_path / "x.npy", x)
+    q8 = as_json("quantize", str(tmp_path / "big.net"), "--calibration", str(tmp_path / "x.npy"), "-o",
+                 str(tmp_path / "q8.kfn"))
+    assert q8["max_abs_error"] > 0.1 and "1500" in q8["hint"] and "--weight-bits 16" in q8["hint"]
+    assert "note: the network's weights reach 1500" in kimi_fann(
+        "quantize", str(tmp_path / "big.net"), "--calibration", str(tmp_path / "x.npy"), "-o", str(tmp_path / "q.kfn")).stdout
+    q16 = as_json("quantize", str(tmp_path / "big.net"), "--calibration", str(tmp_path / "x.npy"), "--bits", "16",
+                  "--weight-bits", "16", "-o", str(tmp_path / "q16.kfn"))
+    assert q16["max_abs_error"] < 0.01 and "hint" not in q16
+
 def test_convert_between_formats(files, tmp_path) -> None:
     net = kf.Network.load(files["net"])
     x = np.load(files["npy"])

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -83,3 +85,92 @@ def test_mixture() -> None:
     raw = number(r"\.kfn raw\s+(\d+) bytes", out)
     q4 = number(r"\.kfn q4, groups of 16\s+(\d+) bytes", out)
     assert q4 < raw / 3
+
+
+def test_distill_digits(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    out = run("distill_digits.py", "--out", str(tmp_path))
+    ratios = [float(v) for v in re.findall(r"\(1/(\d+\.\d) of the teacher\)", out)]
+    assert len(ratios) == 2 and min(ratios) >= 20, out
+    agreements = [float(v) for v in re.findall(r"float \d\.\d+, q8 (\d\.\d+)", out)]
+    assert len(agreements) == 2 and min(agreements) >= 0.9, out
+    assert "one student (FixedNetwork)" in out and "six experts, top 3 (MixtureOfExperts)" in out
+    assert "reloaded mixture gives the same outputs: True" in out
+    from kimi_fann import analyzer
+
+    report = analyzer.load_report(tmp_path / "digits-experts.json")
+    assert report.n_experts == 6 and sum(report.router_load) == 3 * report.held_out
+    for name in ("one-student.svg", "digits-experts-distillation.png", "digits-experts-load.png"):
+        assert (tmp_path / name).stat().st_size > 1000, name
+
+
+def test_analyze_and_plot(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    out = run("analyze_and_plot.py", "--epochs", "60", "--out", str(tmp_path))
+    q8 = number(r"Q8: .* output SQNR (-?\d+\.\d) dB", out)
+    q16 = number(r"Q16: .* output SQNR (-?\d+\.\d) dB", out)
+    assert q16 > q8 > 10, out
+    assert number(r"Q16: .* test accuracy (\d\.\d+)", out) > 0.9
+    assert "reloaded the Q8 report: q8, 3 layers" in out
+    svg = (tmp_path / "thyroid-q8-sqnr.svg").read_bytes()
+    assert svg.startswith(b"<?xml") and b"<svg" in svg
+    run("analyze_and_plot.py", "--epochs", "60", "--out", str(tmp_path / "again"))
+    assert (tmp_path / "again" / "thyroid-q8-sqnr.svg").read_bytes() == svg  # same bytes at every run
+
+
+def test_command_line(tmp_path: Path) -> None:
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    script = shutil.which("kimi-fann", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    env = {**os.environ, "PYTHON": sys.executable,
+           "KIMI_FANN": script if script else f"{sys.executable} -m kimi_fann.cli", "PYTHONWARNINGS": "error"}
+    done = subprocess.run([bash, str(EXAMPLES / "command_line.sh"), str(tmp_path), "60"], capture_output=True,
+                          text=True, timeout=600, env=env)
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    out = done.stdout
+    for command in ("info", "train", "run", "quantize", "convert", "analyze", "distill", "route", "bench"):
+        assert f"$ kimi-fann {command} " in out or f"$ kimi-fann {command}\n" in out, command
+    assert number(r"test MSE [\d.]+, accuracy (\d+\.\d)%", out) > 90
+    assert "distilled kimi-fann Network 21-32-3" in out and "load per expert:" in out
+    import kimi_fann as kf
+
+    test = kf.TrainingData.load(tmp_path / "thyroid.test")
+    float_outputs = np.load(tmp_path / "float.npy")
+    assert np.array_equal(float_outputs, kf.Network.load(tmp_path / "thyroid.net").run(test.inputs))
+    assert isinstance(kf.load(tmp_path / "experts.kfn"), kf.MixtureOfExperts)
+    assert (tmp_path / "thyroid.onnx").stat().st_size > 0 and (tmp_path / "thyroid-q4.kfn").stat().st_size > 0
+
+
+def test_wasm_node(tmp_path: Path) -> None:
+    """The JS example gives the integers of the native engine (Q8 experts, int8 router gates)."""
+    import json
+
+    import kimi_fann as kf
+
+    node = shutil.which("node")
+    # KFANN_WASM, else what sh js/build.sh or .ci/run's wasm32 build of the core left
+    candidates = [os.environ.get("KFANN_WASM", ""), EXAMPLES.parent / "js" / "kfann.wasm",
+                  EXAMPLES.parent / "build" / "ci-core-wasm32" / "kfann.wasm"]
+    wasm = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+    if node is None or wasm is None:
+        pytest.skip("needs Node.js and a wasm32 build of the core (sh js/build.sh)")
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(200, 12)).astype(np.float32)
+    experts = [kf.Network([12, 16, 4], seed=i).quantize(calibration=x) for i in range(5)]
+    router = kf.Router(rng.normal(size=(5, 12)), top_k=2, scoring="sigmoid", gate_bits=8)
+    moe = kf.MixtureOfExperts(router, experts)
+    kf.save(tmp_path / "moe.kfn", moe, compress="deflate")
+    (tmp_path / "x.json").write_text(json.dumps(x[:20].tolist()))
+    want, chosen, weights = moe.run(x[:20], return_routes=True, simd="scalar")
+    for simd in ("scalar", "wasm"):
+        done = subprocess.run([node, str(EXAMPLES / "wasm_node.mjs"), str(tmp_path / "moe.kfn"),
+                               str(tmp_path / "x.json"), "--simd", simd], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "KFANN_WASM": str(wasm)})
+        assert done.returncode == 0, done.stderr
+        got = json.loads(done.stdout)
+        assert got["simd"] == simd and got["model"] == "Mixture"
+        assert np.array_equal(np.array(got["output"], dtype=np.float32), want)
+        assert np.array_equal(np.array(got["experts"]), chosen)
+        assert np.array_equal(np.array(got["weights"], dtype=np.float32), weights)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import struct
 import zlib
 
@@ -173,3 +175,22 @@ def test_save_is_atomic(tmp_path, monkeypatch) -> None:
     assert path.read_bytes() == before
     with pytest.raises(errors.FileError):
         kf.load(tmp_path / "missing.kfn")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_saved_files_get_the_permissions_open_would_give(tmp_path) -> None:
+    """Atomic writes go through a temporary file; the result must not keep a private 0o600 mode."""
+    net = kf.Network([2, 3, 1], seed=1)
+    data = kf.TrainingData([[0, 1]], [[1]])
+    old = os.umask(0o022)
+    try:
+        writes = {"m.kfn": lambda p: kf.save(p, net), "m.net": net.save, "m.data": data.save}
+        for name, write in writes.items():
+            write(tmp_path / name)
+            assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
+        (tmp_path / "m.kfn").chmod(0o640)  # replacing a file keeps its mode, as open(path, "wb") does
+        kf.save(tmp_path / "m.kfn", net)
+        assert stat.S_IMODE((tmp_path / "m.kfn").stat().st_mode) == 0o640
+    finally:
+        os.umask(old)
+    assert not list(tmp_path.glob(".kimi-fann-*"))

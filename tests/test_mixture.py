@@ -50,6 +50,8 @@ def test_run_equals_routing_and_running_by_hand(quantized: bool, shared: bool) -
     np.testing.assert_array_equal(chosen, want[0])
     np.testing.assert_array_equal(weights, want[1])
     np.testing.assert_array_equal(moe.run(x[7]), y[7])
+    np.testing.assert_array_equal(moe.run(x[7:8]), y[7:8])  # a float32 buffer goes straight to C
+    np.testing.assert_array_equal(moe.run(x.astype(np.float64)), y)  # converted first
 
 
 def test_large_batches_pass_through_in_blocks() -> None:
@@ -79,8 +81,11 @@ def test_construction_errors() -> None:
         kf.MixtureOfExperts(router, nets, shared_expert=kf.Network([5, 2, 1]))
     moe = kf.MixtureOfExperts(router, nets, domains="wxyz")
     assert moe.domains == ("w", "x", "y", "z") and moe.num_output == 2
-    with pytest.raises(errors.NumericError):
-        moe.run([0, np.nan, 0, 0, 0])
+    for bad in (np.nan, np.inf):
+        with pytest.raises(errors.NumericError):
+            moe.run([0, bad, 0, 0, 0])
+        with pytest.raises(errors.NumericError):  # the buffer fast path
+            moe.run(np.array([[0, 0, 0, 0, 0], [0, bad, 0, 0, 0]], dtype=np.float32))
 
 
 def test_fit_builds_a_working_mixture() -> None:

@@ -62,6 +62,18 @@ def test_accumulators_cannot_overflow() -> None:
         np.testing.assert_array_equal(q.run_raw(extremes), qref.run_raw(q._state, extremes))
 
 
+def test_clipped_weights_shrink_with_their_row_when_it_could_overflow() -> None:
+    """Q16 with int16 weights: +-1500 weights that cancel beside a small one. The weight scale
+    clips the big ones, and the row must still fit int32 (it used to reach the core unfitted)."""
+    net = kf.Network([3, 1], output="sigmoid_symmetric")
+    net.weights = [1500.0, 5.0, -1500.0, 0.0]
+    t = np.linspace(0, 1, 50)
+    x = np.column_stack([t, np.cos(7 * t), t])
+    q = net.quantize(calibration=x, activation_bits=16, weight_bits=16)
+    assert q.report.accumulator_headroom >= 1.0 and q.report.max_abs_error < 0.01
+    extremes = np.array([[-32768] * 3, [32767] * 3, [-32768, 32767, -32768], [32767, -32768, 32767]])
+    np.testing.assert_array_equal(q.run_raw(extremes), qref.run_raw(q._state, extremes))
+
 def test_the_core_refuses_a_network_that_could_overflow() -> None:
     weights = np.full((1, 70000), 127, dtype=np.int16)
     layer = (weights, np.zeros(1, np.int32), np.ones(1, np.int32), np.ones(1, np.uint8), 0, 0,

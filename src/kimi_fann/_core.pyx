@@ -550,6 +550,18 @@ cdef kf_status run_net(void *model, int path, const float *x, uint64_t n, float 
     return st
 
 
+cdef kf_status run_moe(void *model, int path, const float *x, uint64_t n, float *y) noexcept nogil:
+    cdef kf_moe *moe = <kf_moe *>model
+    cdef uint64_t bytes = kf_moe_scratch_bytes(moe, n)
+    cdef void *scratch = malloc(bytes)
+    cdef kf_status st
+    if scratch == NULL:
+        return KF_E_NOMEM
+    st = kf_moe_run(moe, <kf_simd>path, x, n, y, NULL, NULL, scratch, bytes)
+    free(scratch)
+    return st
+
+
 cdef object run_buffer(object x, uint32_t n_in, uint32_t n_out, Py_ssize_t max_rows, void *model, int path,
                        float_runner runner):
     """The fast path of run(): a C-contiguous float32 buffer straight into C and a new numpy array
@@ -887,6 +899,11 @@ cdef class MoE:
     @property
     def num_output(self):
         return kf_moe_num_output(self.ptr)
+
+    def run_fast(self, object x, int path=0, Py_ssize_t max_rows=-1):
+        """As QNet.run_fast, for the mixture (outputs only)."""
+        return run_buffer(x, kf_router_dim((<Router>self.keep[0]).ptr), kf_moe_num_output(self.ptr), max_rows,
+                          <void *>self.ptr, path, run_moe)
 
     def run(self, const float[:, ::1] X, float[:, ::1] Y, object experts, object weights, int path=0):
         cdef uint32_t[:, ::1] ex

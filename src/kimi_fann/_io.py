@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
 from typing import Union
 
 from .errors import FileError
@@ -20,16 +21,33 @@ def read_bytes(path: PathLike) -> bytes:
         raise FileError(f"{os.fspath(path)}: cannot read: {exc.strerror or exc}") from exc
 
 
+def _create_temporary(directory: str, mode: int) -> tuple[int, str]:
+    """A new file beside the target, opened for writing with ``mode`` (less the umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        name = os.path.join(directory, f".kimi-fann-{secrets.token_hex(8)}.tmp")
+        try:
+            return os.open(name, flags, mode), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {directory}")
+
+
 def write_atomic(path: PathLike, data: bytes) -> None:
     """Write data to path so that a crash never leaves a partial file in its place.
 
     The bytes go to a temporary file in the same directory, which is flushed to disk and then
-    renamed over the target (an atomic replacement on POSIX and Windows).
+    renamed over the target (an atomic replacement on POSIX and Windows). The file gets the
+    permissions ``open(path, "wb")`` would give it: an existing file's, else 0o666 less the umask.
     """
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".kimi-fann-", suffix=".tmp", dir=directory)
+        existing: int | None = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        existing = None
+    try:
+        fd, tmp = _create_temporary(directory, 0o666 if existing is None else existing)
     except OSError as exc:
         raise FileError(f"{target}: cannot write: {exc.strerror or exc}") from exc
     try:
@@ -37,6 +55,8 @@ def write_atomic(path: PathLike, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        if existing is not None:
+            os.chmod(tmp, existing)  # os.open applied the umask to it
         os.replace(tmp, target)
     except BaseException as exc:
         try:

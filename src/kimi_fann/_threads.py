@@ -32,7 +32,8 @@ def _shared_pool() -> ThreadPoolExecutor:
 def resolve(threads: int | None, rows: int) -> int:
     """The number of threads for a batch: all cores when the batch is large enough (None)."""
     if threads is None:
-        return max(1, min(os.cpu_count() or 1, rows // MIN_ROWS_PER_THREAD))
+        chunks = rows // MIN_ROWS_PER_THREAD
+        return 1 if chunks < 2 else min(os.cpu_count() or 1, chunks)  # os.cpu_count takes microseconds
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
         raise ConfigError(f"threads must be a positive integer or None, got {threads!r}")
     return int(min(threads, max(rows, 1)))

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_matrix, as_seed
-from ._threads import resolve, run_split
+from ._threads import MIN_ROWS_PER_THREAD, one_thread, resolve, run_split
 from .data import TrainingData
 from .errors import ConfigError, ShapeError
 from .fixed import FixedNetwork
@@ -158,6 +158,11 @@ class MixtureOfExperts:
         >>> chosen.ravel().tolist(), weights.ravel().tolist()
         ([0, 1], [1.0, 1.0])
         """
+        if not return_routes and one_thread(threads):
+            # a float32 C-contiguous buffer goes straight to C (batch-1 calls are dominated by Python)
+            fast = self._moe.run_fast(inputs, path_number(simd), 2 * MIN_ROWS_PER_THREAD if threads is None else -1)
+            if fast is not None:
+                return fast
         x, single = as_matrix(inputs, self.num_input, "inputs")
         n, k = x.shape[0], self._router.top_k
         y = np.empty((n, self.num_output), dtype=np.float32)

@@ -263,20 +263,28 @@ def quantize(
     a = x.astype(np.float64)
     descs, info = [], []
     headroom = np.inf
-    for _index, layer in enumerate(layers):
+    for index, layer in enumerate(layers):
         pre = layer.steepness * (a @ layer.weights.T + layer.bias)
         out = _apply(layer.activation, pre)
         w_real = layer.weights * col_scale[None, :]
         s_w = _weight_scales(layer, w_real, a, pre, wq_max)
-        # Shrink rows whose accumulator bound would overflow.
+        # Shrink rows whose accumulator bound would overflow: a coarser step, and a code limit
+        # lowered to match, so that weights the scale clips stay clipped at the same value.
+        limit = np.full(len(s_w), float(wq_max))
         for _ in range(64):
-            w_q = np.clip(np.rint(w_real / s_w[:, None]), -wq_max - (weight_bits == 8), wq_max).astype(np.int64)
+            w_q = np.clip(np.rint(w_real / s_w[:, None]), -limit[:, None] - (weight_bits == 8),
+                          limit[:, None]).astype(np.int64)
             b_q = np.rint(layer.bias / s_w).astype(np.int64) - w_q @ col_zero
             bound = np.abs(b_q) + np.abs(w_q).sum(axis=1) * amax
             over = bound > _INT32_MAX
             if not over.any():
                 break
-            s_w[over] *= bound[over] / _INT32_MAX * 1.001
+            factor = bound[over] / _INT32_MAX * 1.001
+            s_w[over] *= factor
+            limit[over] = np.floor(limit[over] / factor)
+        else:
+            raise ConfigError(f"layer {index + 1}: no weight scale keeps the int32 accumulator from overflowing "
+                              f"(the bias is too large for {activation_bits}-bit activations)")
         headroom = min(headroom, float(2**31 / max(bound.max(), 1)))
         # Output quantization and the activation table over the pre-activation domain.
         if layer.activation in _RANGES:

@@ -50,10 +50,18 @@ def quantize(args: argparse.Namespace) -> dict:
     fixed = net.quantize(calibration=x, weight_bits=args.weight_bits, activation_bits=args.bits)
     save_model(args.output, fixed)
     report = fixed.report
-    return {"model": describe(net), "output": args.output, "format": fixed.format,
-            "max_abs_error": None if report is None else report.max_abs_error,
-            "mean_abs_error": None if report is None else report.mean_abs_error,
-            "bytes": Path(args.output).stat().st_size}
+    result = {"model": describe(net), "output": args.output, "format": fixed.format,
+              "max_abs_error": None if report is None else report.max_abs_error,
+              "mean_abs_error": None if report is None else report.mean_abs_error,
+              "bytes": Path(args.output).stat().st_size}
+    largest = float(abs(net.weights).max(initial=0.0))
+    if report is not None and report.max_abs_error > 0.1 and args.weight_bits == 8 and largest >= 100:
+        # One 8-bit scale per neuron cannot hold a weight of 1500 (FANN's RPROP limit) and the small
+        # weights beside it; the float network's decisions often rest on both.
+        result["hint"] = (f"the network's weights reach {largest:g}: 8-bit weights lose the small ones beside them; "
+                          "try --bits 16 --weight-bits 16, or a network trained with early stopping "
+                          "(as kimi-fann distill trains)")
+    return result
 
 
 def convert(args: argparse.Namespace) -> dict:
@@ -86,5 +94,7 @@ def show(result: dict) -> None:
     if result.get("max_abs_error") is not None:
         print(f"quantization error against the float network on the calibration inputs: "
               f"max {result['max_abs_error']:.3g}, mean {result['mean_abs_error']:.3g}")
+    if "hint" in result:
+        print(f"note: {result['hint']}")
     if "decimal_point" in result:
         print(f"FANN fixed point, decimal point {result['decimal_point']}")
