@@ -218,13 +218,11 @@ def generate(source: Path, out: Path) -> list[Path]:
         kinds = {g.split(" ")[0] for g in groups}
         for kind in [k for k in KINDS if k in kinds] + sorted(kinds - set(KINDS)):
             parts.append(f"**{KINDS.get(kind, kind)}**\n\n" + table(groups, (kind,)) + "\n")
-        for name, draw in (
-            (f"bench-float{suffix}.svg", lambda p: plot_inference(groups, "float", "float32", p)),
-            (f"bench-int8{suffix}.svg", lambda p: plot_inference(groups, "int8", "8-bit", p)),
-            (f"bench-train{suffix}.svg", lambda p: plot_training(groups, p)),
-        ):
-            draw(out / name)
-            written.append(out / name)
+        float_svg, int8_svg, train_svg = (out / f"bench-{name}{suffix}.svg" for name in ("float", "int8", "train"))
+        plot_inference(groups, "float", "float32", float_svg)
+        plot_inference(groups, "int8", "8-bit", int8_svg)
+        plot_training(groups, train_svg)
+        written += [float_svg, int8_svg, train_svg]
     if not parts:
         parts.append("No benchmark results under `bench/baselines/` yet.\n")
     tables = out / "bench-tables.md"
