@@ -312,3 +312,39 @@ def test_scaling(xor: kf.TrainingData, tmp_path) -> None:
     np.testing.assert_array_equal(restored.scale_input(data.inputs), net.scale_input(data.inputs))
     net.clear_scaling()
     np.testing.assert_allclose(net.scale_input(data.inputs), data.inputs, rtol=1e-6)
+
+
+_FLOAT_BITS = r"""
+import sys
+import numpy as np
+import kimi_fann as kf
+rng = np.random.default_rng(0)
+out = []
+for t in range(36):
+    sizes = [int(v) for v in rng.integers(1, 40, int(rng.integers(2, 5)))]
+    shape = [{}, {"shortcut": True}, {"connection_rate": 0.6}][t % 3]
+    hidden = ["sigmoid_symmetric", "elliot", "linear", "relu"][t % 4]
+    net = kf.Network(sizes, seed=t, hidden=hidden, output="sigmoid", **shape)
+    x = rng.normal(size=(5, sizes[0])).astype(np.float32)
+    out += [net.run(row) for row in x] + [net.run(x).ravel()]
+    net.train(kf.TrainingData(x, rng.uniform(0, 1, (5, sizes[-1]))), max_epochs=3)
+    out.append(net.weights)
+sys.stdout.write(np.concatenate(out).view(np.uint32).tobytes().hex())
+"""
+
+
+@pytest.mark.parametrize("path", [p for p in kf.simd_info()["supported"] if p != "scalar"])
+def test_float_runs_and_training_give_the_scalar_paths_bits(path: str) -> None:
+    """The float sums of eight neurons at once (the SIMD dot8 kernels) keep fann_run's order in
+    every lane: outputs and trained weights are the same bits as on the scalar path. The path
+    is chosen when a network is created, hence one process per path."""
+    import os
+    import subprocess
+    import sys
+
+    bits = {}
+    for p in ("scalar", path):
+        done = subprocess.run([sys.executable, "-c", _FLOAT_BITS], capture_output=True, text=True, check=True,
+                              env={**os.environ, "KIMI_FANN_SIMD": p})
+        bits[p] = done.stdout
+    assert len(bits["scalar"]) > 10_000 and bits[path] == bits["scalar"]

@@ -223,6 +223,8 @@ typedef struct kf_net {
     float *scale_mean_in, *scale_deviation_in, *scale_new_min_in, *scale_factor_in;     /* [num_input] */
     float *scale_mean_out, *scale_deviation_out, *scale_new_min_out, *scale_factor_out; /* [num_output] */
     kf_params params;
+    uint32_t simd;              /* kf_simd of the float sums: KIMI_FANN_SIMD or the best path, set at
+                                   creation; every path gives the same bits (fann_run's order) */
 } kf_net;
 
 /* A network with the given layer sizes (bias neurons not counted), FANN's default activation

@@ -44,12 +44,22 @@ typedef void (*kf_quantize_fn)(const float *x, uint32_t n, const float *inv, con
 typedef void (*kf_gate_scores_fn)(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
                                   float *scores);
 
+/* The float forward pass's sums, in fann_run's order (libfann's bits): a neuron over sources
+ * v[0..n) adds its n % 4 leading terms last to first, then groups of four, each group added left
+ * to right before it joins the running sum. One row: */
+typedef float (*kf_dot_fann_fn)(const float *w, const float *v, uint32_t n);
+/* Eight neurons with adjacent weight rows (row q at w + q * n) over the same sources: out[q]
+ * is what kf_dot_fann_fn gives for row q. SIMD versions compute the eight side by side, one
+ * lane per neuron, doing in each lane exactly the scalar operations. */
+typedef void (*kf_dot8_fann_fn)(const float *w, const float *v, uint32_t n, float out[8]);
+
 typedef struct kf_kernels {
     kf_q8_matmul_fn q8_matmul;
     kf_q16_matmul_fn q16_matmul;
     kf_epilogue_fn epilogue_direct;
     kf_quantize_fn quantize;
     kf_gate_scores_fn gate_scores;
+    kf_dot8_fann_fn dot8_fann;
 } kf_kernels;
 
 /* The scalar versions, which the other paths also use for their last few elements. */
@@ -60,6 +70,12 @@ void kf_quantize_scalar(const float *x, uint32_t n, const float *inv, const int3
                         void *out, uint32_t out_bits);
 void kf_gate_scores_scalar(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
                            float *scores);
+float kf_dot_fann_scalar(const float *w, const float *v, uint32_t n);
+/* Four rows (row q at w + q * n), as kf_dot8_fann_fn does eight. */
+void kf_dot4_fann_scalar(const float *w, const float *v, uint32_t n, float out[4]);
+void kf_dot8_fann_scalar(const float *w, const float *v, uint32_t n, float out[8]);
+/* The AVX2 float sums, shared by the AVX-512 table. */
+void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);
 /* The AVX2 gate scores, shared by the AVX-512 table. */
 void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
                          float *scores);

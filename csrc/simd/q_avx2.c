@@ -276,4 +276,41 @@ void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *g
     }
 }
 
-const kf_kernels kf_kernels_avx2 = {q8_matmul, q16_matmul, epilogue_direct, quantize, kf_gate_scores_avx2};
+/* Two rows' four floats in one register: row a in the low half, row b in the high half. */
+static inline __m256 two_rows(const float *a, const float *b)
+{
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(a)), _mm_loadu_ps(b), 1);
+}
+
+void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8])
+{
+    const uint32_t r = n & 3u;
+    const size_t row = n;
+    __m256 sum = _mm256_setzero_ps();
+    uint32_t i, q;
+    for (i = r; i-- > 0;) { /* the leading terms, last to first */
+        float wi[8];
+        for (q = 0; q < 8; q++)
+            wi[q] = w[q * row + i];
+        sum = _mm256_add_ps(sum, _mm256_mul_ps(_mm256_loadu_ps(wi), _mm256_set1_ps(v[i])));
+    }
+    for (i = r; i < n; i += 4) {
+        /* Products of rows (0|4), (1|5), (2|6), (3|7) with v[i..i+3], then a 4x4 transpose in
+         * each half so that register j holds every row's j-th product, lane q for row q. */
+        const __m128 x4 = _mm_loadu_ps(v + i);
+        const __m256 x = _mm256_insertf128_ps(_mm256_castps128_ps256(x4), x4, 1);
+        const __m256 p0 = _mm256_mul_ps(two_rows(w + i, w + 4 * row + i), x);
+        const __m256 p1 = _mm256_mul_ps(two_rows(w + row + i, w + 5 * row + i), x);
+        const __m256 p2 = _mm256_mul_ps(two_rows(w + 2 * row + i, w + 6 * row + i), x);
+        const __m256 p3 = _mm256_mul_ps(two_rows(w + 3 * row + i, w + 7 * row + i), x);
+        const __m256 t0 = _mm256_unpacklo_ps(p0, p1), t1 = _mm256_unpackhi_ps(p0, p1);
+        const __m256 t2 = _mm256_unpacklo_ps(p2, p3), t3 = _mm256_unpackhi_ps(p2, p3);
+        const __m256 c0 = _mm256_shuffle_ps(t0, t2, 0x44), c1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        const __m256 c2 = _mm256_shuffle_ps(t1, t3, 0x44), c3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        sum = _mm256_add_ps(sum, _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), c2), c3));
+    }
+    _mm256_storeu_ps(out, sum);
+}
+
+const kf_kernels kf_kernels_avx2 = {q8_matmul, q16_matmul, epilogue_direct, quantize, kf_gate_scores_avx2,
+                                    kf_dot8_fann_avx2};

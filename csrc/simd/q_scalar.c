@@ -1,4 +1,5 @@
-/* Scalar reference of the integer kernels (kernels.h), on the packed weight layout. */
+/* Scalar reference of the kernels (kernels.h): the integer ones on the packed weight layout, and
+ * the float forward pass's sums in fann_run's order. */
 #include "kernels.h"
 
 #include "kfann.h"
@@ -101,5 +102,63 @@ void kf_gate_scores_scalar(const float *x, size_t nb, uint32_t dim, const float 
         }
 }
 
+float kf_dot_fann_scalar(const float *w, const float *v, uint32_t n)
+{
+    float sum = 0.0f;
+    const float *end = w + n;
+    const uint32_t r = n & 3u;
+    if (r == 3)
+        sum += w[2] * v[2];
+    if (r >= 2)
+        sum += w[1] * v[1];
+    if (r >= 1)
+        sum += w[0] * v[0];
+    for (w += r, v += r; w != end; w += 4, v += 4)
+        sum += w[0] * v[0] + w[1] * v[1] + w[2] * v[2] + w[3] * v[3];
+    return sum;
+}
+
+void kf_dot4_fann_scalar(const float *w, const float *v, uint32_t n, float out[4])
+{
+    const float *w1 = w + n, *w2 = w + 2 * (size_t)n, *w3 = w + 3 * (size_t)n;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    uint32_t i;
+    const uint32_t r = n & 3u;
+    if (r == 3) {
+        s0 += w[2] * v[2];
+        s1 += w1[2] * v[2];
+        s2 += w2[2] * v[2];
+        s3 += w3[2] * v[2];
+    }
+    if (r >= 2) {
+        s0 += w[1] * v[1];
+        s1 += w1[1] * v[1];
+        s2 += w2[1] * v[1];
+        s3 += w3[1] * v[1];
+    }
+    if (r >= 1) {
+        s0 += w[0] * v[0];
+        s1 += w1[0] * v[0];
+        s2 += w2[0] * v[0];
+        s3 += w3[0] * v[0];
+    }
+    for (i = r; i < n; i += 4) {
+        s0 += w[i] * v[i] + w[i + 1] * v[i + 1] + w[i + 2] * v[i + 2] + w[i + 3] * v[i + 3];
+        s1 += w1[i] * v[i] + w1[i + 1] * v[i + 1] + w1[i + 2] * v[i + 2] + w1[i + 3] * v[i + 3];
+        s2 += w2[i] * v[i] + w2[i + 1] * v[i + 1] + w2[i + 2] * v[i + 2] + w2[i + 3] * v[i + 3];
+        s3 += w3[i] * v[i] + w3[i + 1] * v[i + 1] + w3[i + 2] * v[i + 2] + w3[i + 3] * v[i + 3];
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+}
+
+void kf_dot8_fann_scalar(const float *w, const float *v, uint32_t n, float out[8])
+{
+    kf_dot4_fann_scalar(w, v, n, out);
+    kf_dot4_fann_scalar(w + 4 * (size_t)n, v, n, out + 4);
+}
+
 const kf_kernels kf_kernels_scalar = {q8_matmul, q16_matmul, kf_epilogue_direct_scalar, kf_quantize_scalar,
-                                      kf_gate_scores_scalar};
+                                      kf_gate_scores_scalar, kf_dot8_fann_scalar};

@@ -6,6 +6,45 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <string.h>
+
+/* ---- input checks ---- */
+
+/* 1 when none of x[0..n) is NaN or infinite. Branch-free over blocks (an exponent of all ones
+ * marks both), so that compilers vectorise it: it runs before every forward pass. */
+static inline int kf_all_finite(const float *x, uint64_t n)
+{
+    uint64_t i = 0;
+    while (i < n) {
+        const uint64_t end = n - i < 256 ? n : i + 256;
+        uint32_t bad = 0;
+        for (; i < end; i++) {
+            uint32_t bits;
+            memcpy(&bits, x + i, sizeof bits);
+            bad |= (bits & 0x7f800000u) == 0x7f800000u;
+        }
+        if (bad)
+            return 0;
+    }
+    return 1;
+}
+
+/* max |x[i]| of finite values: the bit patterns of non-negative floats order as the floats do,
+ * and an integer maximum vectorises where a float one (NaN rules) does not. */
+static inline float kf_abs_max(const float *x, uint64_t n)
+{
+    uint32_t top = 0;
+    float out;
+    uint64_t i;
+    for (i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, x + i, sizeof bits);
+        bits &= 0x7fffffffu;
+        top = bits > top ? bits : top;
+    }
+    memcpy(&out, &top, sizeof out);
+    return out;
+}
 
 /* ---- random numbers: PCG32 (O'Neill), one stream per object, seeded explicitly ---- */
 

@@ -66,6 +66,11 @@ kf_status kf_net_alloc(uint32_t num_layers, uint32_t total_neurons, uint32_t tot
     net->num_input = num_input;
     net->num_output = num_output;
     net->connection_rate = 1.0f;
+    {
+        kf_simd path;
+        (void)kf_simd_active(&path); /* an unusable KIMI_FANN_SIMD leaves the scalar path */
+        net->simd = (uint32_t)path;
+    }
     net->layer_start = (uint32_t *)(base + l.layer_start);
     net->con_start = (uint32_t *)(base + l.con_start);
     net->con_src = (uint32_t *)(base + l.con_src);

@@ -426,14 +426,13 @@ kf_status kf_qnet_run(const kf_qnet *net, kf_simd path, const float *in, uint64_
 {
     const kf_kernels *kern = NULL;
     kf_status st = prepare(net, path, n, in, out, scratch, scratch_bytes, &kern);
-    uint64_t s0, k;
+    uint64_t s0;
     void *a, *b;
     int32_t *acc;
     if (st != KF_OK)
         return st;
-    for (k = 0; k < n * net->num_input; k++)
-        if (!isfinite(in[k]))
-            return KF_E_NUMERIC;
+    if (!kf_all_finite(in, n * net->num_input))
+        return KF_E_NUMERIC;
     buffers(net, scratch, &a, &b, &acc);
     for (s0 = 0; s0 < n; s0 += QBLOCK) {
         const size_t nb = (size_t)(n - s0 < QBLOCK ? n - s0 : QBLOCK);

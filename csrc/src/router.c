@@ -260,7 +260,7 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
     float *scores, *sel, *inv, *x_scale;
     int32_t *zero, *acc;
     void *xq;
-    uint64_t s0, k;
+    uint64_t s0;
     if (r == NULL || (n > 0 && (x == NULL || experts == NULL || weights == NULL || scratch == NULL)))
         return KF_E_ARG;
     if (scratch_bytes < kf_router_scratch_bytes(r, n))
@@ -270,9 +270,8 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
     else if (!kf_simd_supported(path))
         return KF_E_UNSUPPORTED;
     kern = kf_kernels_for(path);
-    for (k = 0; k < n * r->dim; k++)
-        if (!isfinite(x[k]))
-            return KF_E_NUMERIC;
+    if (!kf_all_finite(x, n * r->dim))
+        return KF_E_NUMERIC;
     scores = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
     sel = scores + (size_t)RBLOCK * r->experts_pad;
     acc = (int32_t *)(sel + (size_t)RBLOCK * r->experts_pad);
@@ -293,17 +292,16 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
              * symmetric; the kernels then give exact integer dot products. */
             const int eight = r->gate_bits == 8;
             const int32_t z = eight ? 128 : 0, qmax = eight ? 127 : 32767;
+            const uint32_t dim = r->dim; /* a local: the stores below could alias r->dim */
+            for (i = 0; i < dim; i++)
+                zero[i] = z;
             for (s = 0; s < nb; s++) {
-                const float *xs = x + (s0 + s) * r->dim;
-                float amax = 0.0f;
-                for (i = 0; i < r->dim; i++)
-                    amax = fabsf(xs[i]) > amax ? fabsf(xs[i]) : amax;
+                const float *xs = x + (s0 + s) * dim;
+                const float amax = kf_abs_max(xs, dim), step = amax > 0 ? (float)qmax / amax : 0.0f;
                 x_scale[s] = amax > 0 ? amax / (float)qmax : 0.0f;
-                for (i = 0; i < r->dim; i++) {
-                    inv[i] = amax > 0 ? (float)qmax / amax : 0.0f;
-                    zero[i] = z;
-                }
-                kern->quantize(xs, r->dim, inv, zero, eight ? 0 : -32767, eight ? 255 : 32767,
+                for (i = 0; i < dim; i++)
+                    inv[i] = step;
+                kern->quantize(xs, dim, inv, zero, eight ? 0 : -32767, eight ? 255 : 32767,
                                (unsigned char *)xq + s * r->dim_pad * (eight ? 1 : 2), eight ? 8 : 16);
                 for (i = r->dim; i < r->dim_pad; i++) {
                     if (eight)

@@ -1,67 +1,15 @@
 /* The forward pass. Every neuron's sum is accumulated in fann_run's order: the n % 4 leading
  * terms last-to-first, then groups of four added left to right before joining the running
- * sum. Speed comes from computing independent sums side by side (four neurons of one sample,
- * or one neuron of KF_BLOCK samples), never from reordering one sum, so every path gives
- * libfann's bit-exact results. */
+ * sum. Speed comes from computing independent sums side by side (eight neurons of one sample in
+ * the SIMD path's dot8 kernel, four in the scalar dot4, or one neuron of KF_BLOCK samples),
+ * never from reordering one sum, so every path gives libfann's bit-exact results. */
 #include "internal.h"
+
+#include "../simd/kernels.h"
 
 #include <string.h>
 
 #define KF_BLOCK 8 /* samples per block in batch runs */
-
-/* One neuron's sum over consecutive sources v[0..n). */
-static float dot_fann(const float *w, const float *v, uint32_t n)
-{
-    float sum = 0.0f;
-    const float *end = w + n;
-    const uint32_t r = n & 3u;
-    if (r == 3)
-        sum += w[2] * v[2];
-    if (r >= 2)
-        sum += w[1] * v[1];
-    if (r >= 1)
-        sum += w[0] * v[0];
-    for (w += r, v += r; w != end; w += 4, v += 4)
-        sum += w[0] * v[0] + w[1] * v[1] + w[2] * v[2] + w[3] * v[3];
-    return sum;
-}
-
-/* Four neurons with consecutive weight rows (stride n) reading the same sources. */
-static void dot4_fann(const float *w, const float *v, uint32_t n, float out[4])
-{
-    const float *w1 = w + n, *w2 = w + 2 * (size_t)n, *w3 = w + 3 * (size_t)n;
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-    uint32_t i;
-    const uint32_t r = n & 3u;
-    if (r == 3) {
-        s0 += w[2] * v[2];
-        s1 += w1[2] * v[2];
-        s2 += w2[2] * v[2];
-        s3 += w3[2] * v[2];
-    }
-    if (r >= 2) {
-        s0 += w[1] * v[1];
-        s1 += w1[1] * v[1];
-        s2 += w2[1] * v[1];
-        s3 += w3[1] * v[1];
-    }
-    if (r >= 1) {
-        s0 += w[0] * v[0];
-        s1 += w1[0] * v[0];
-        s2 += w2[0] * v[0];
-        s3 += w3[0] * v[0];
-    }
-    for (i = r; i < n; i += 4) {
-        s0 += w[i] * v[i] + w[i + 1] * v[i + 1] + w[i + 2] * v[i + 2] + w[i + 3] * v[i + 3];
-        s1 += w1[i] * v[i] + w1[i + 1] * v[i + 1] + w1[i + 2] * v[i + 2] + w1[i + 3] * v[i + 3];
-        s2 += w2[i] * v[i] + w2[i + 1] * v[i + 1] + w2[i + 2] * v[i + 2] + w2[i + 3] * v[i + 3];
-        s3 += w3[i] * v[i] + w3[i + 1] * v[i + 1] + w3[i + 2] * v[i + 2] + w3[i + 3] * v[i + 3];
-    }
-    out[0] = s0;
-    out[1] = s1;
-    out[2] = s2;
-    out[3] = s3;
-}
 
 /* One neuron's sum through an index list (sparse neurons). */
 static float dot_fann_gather(const float *w, const float *values, const uint32_t *src, uint32_t n)
@@ -94,14 +42,14 @@ static float steep_sum(float steepness, float sum)
     return sum;
 }
 
-/* Neurons j .. j+3 can be summed together: same consecutive sources, adjacent weight rows. */
-static int four_alike(const kf_net *net, uint32_t j, uint32_t layer_end)
+/* Neurons j .. j+m-1 can be summed together: same consecutive sources, adjacent weight rows. */
+static int alike(const kf_net *net, uint32_t j, uint32_t layer_end, uint32_t m)
 {
     const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
     uint32_t q;
-    if (j + 4 > layer_end || n == 0 || !net->contiguous[j])
+    if (j + m > layer_end || n == 0 || !net->contiguous[j])
         return 0;
-    for (q = 1; q < 4; q++) {
+    for (q = 1; q < m; q++) {
         const uint32_t kq = net->con_start[j + q];
         if (!net->contiguous[j + q] || net->con_start[j + q + 1] - kq != n || kq != k0 + q * n
             || net->con_src[kq] != net->con_src[k0])
@@ -113,6 +61,8 @@ static int four_alike(const kf_net *net, uint32_t j, uint32_t layer_end)
 void kf_forward(const kf_net *net, const float *input, float *values, float *sums)
 {
     const uint32_t L = net->num_layers;
+    const kf_kernels *kern = kf_kernels_for((kf_simd)net->simd);
+    const kf_dot8_fann_fn dot8 = kern ? kern->dot8_fann : kf_dot8_fann_scalar;
     uint32_t l, j, q;
     memcpy(values, input, (size_t)net->num_input * sizeof(float));
     values[net->num_input] = 1.0f; /* the input layer's bias */
@@ -122,7 +72,7 @@ void kf_forward(const kf_net *net, const float *input, float *values, float *sum
         const uint32_t end = net->layer_start[l + 1];
         for (j = net->layer_start[l]; j < end;) {
             const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
-            float raw[4];
+            float raw[8];
             uint32_t count = 1;
             if (n == 0) { /* a bias neuron */
                 values[j] = 1.0f;
@@ -131,11 +81,14 @@ void kf_forward(const kf_net *net, const float *input, float *values, float *sum
                 j++;
                 continue;
             }
-            if (four_alike(net, j, end)) {
-                dot4_fann(net->weights + k0, values + net->con_src[k0], n, raw);
+            if (alike(net, j, end, 8)) {
+                dot8(net->weights + k0, values + net->con_src[k0], n, raw);
+                count = 8;
+            } else if (alike(net, j, end, 4)) {
+                kf_dot4_fann_scalar(net->weights + k0, values + net->con_src[k0], n, raw);
                 count = 4;
             } else if (net->contiguous[j]) {
-                raw[0] = dot_fann(net->weights + k0, values + net->con_src[k0], n);
+                raw[0] = kf_dot_fann_scalar(net->weights + k0, values + net->con_src[k0], n);
             } else {
                 raw[0] = dot_fann_gather(net->weights + k0, values, net->con_src + k0, n);
             }
@@ -223,15 +176,14 @@ uint64_t kf_net_scratch_floats(const kf_net *net)
 kf_status kf_net_run(const kf_net *net, const float *in, uint64_t n, float *out, float *scratch,
                      uint64_t scratch_floats)
 {
-    uint64_t s, i;
+    uint64_t s;
     const uint32_t n_in = net ? net->num_input : 0, n_out = net ? net->num_output : 0;
     if (net == NULL || (n > 0 && (in == NULL || out == NULL || scratch == NULL)))
         return KF_E_ARG;
     if (scratch_floats < kf_net_scratch_floats(net))
         return KF_E_SHAPE;
-    for (i = 0; i < n * n_in; i++)
-        if (!isfinite(in[i]))
-            return KF_E_NUMERIC;
+    if (!kf_all_finite(in, n * n_in))
+        return KF_E_NUMERIC;
     if (n == 1) {
         kf_forward(net, in, scratch, NULL);
         memcpy(out, scratch + net->layer_start[net->num_layers - 1], (size_t)n_out * sizeof(float));

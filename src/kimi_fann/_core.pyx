@@ -503,18 +503,22 @@ def simd_active():
 
 
 cdef object _numpy_empty = None
+cdef object _float32 = None
+cdef object _uint32 = None
 
 
-cdef object new_float32(Py_ssize_t rows, Py_ssize_t cols, bint matrix):
-    """A new float32 numpy array (numpy is imported on first use only: the module itself runs
-    without numpy)."""
-    global _numpy_empty
+cdef object new_array(Py_ssize_t rows, Py_ssize_t cols, bint matrix, bint uint32=False):
+    """A new float32 (or uint32) numpy array of shape (rows, cols), or (cols,) when not matrix.
+    numpy is imported on first use only: the module itself runs without numpy. The dtypes are
+    kept as objects: numpy.empty parses a dtype string on every call (about 0.1 us)."""
+    global _numpy_empty, _float32, _uint32
     if _numpy_empty is None:
         import numpy
-        _numpy_empty = numpy.empty
+        _float32, _uint32, _numpy_empty = numpy.dtype("float32"), numpy.dtype("uint32"), numpy.empty
+    dtype = _uint32 if uint32 else _float32
     if matrix:
-        return _numpy_empty((rows, cols), dtype="float32")
-    return _numpy_empty(cols, dtype="float32")
+        return _numpy_empty((rows, cols), dtype)
+    return _numpy_empty(cols, dtype)
 
 
 cdef bint is_float32(Py_buffer *view) noexcept:
@@ -580,7 +584,7 @@ cdef object run_buffer(object x, uint32_t n_in, uint32_t n_out, Py_ssize_t max_r
         n = view.shape[0] if view.ndim == 2 else 1
         if max_rows >= 0 and n > max_rows:
             return None
-        out = new_float32(n, n_out, view.ndim == 2)
+        out = new_array(n, n_out, view.ndim == 2)
         if n == 0:
             return out
         PyObject_GetBuffer(out, &outview, PyBUF_C_CONTIGUOUS)
@@ -784,7 +788,6 @@ cdef class Router:
         cdef uint64_t bytes
         cdef void *scratch
         cdef kf_status st
-        global _numpy_empty
         try:
             PyObject_GetBuffer(x, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
         except (TypeError, ValueError, BufferError):
@@ -796,14 +799,8 @@ cdef class Router:
             n = view.shape[0] if view.ndim == 2 else 1
             if max_rows >= 0 and n > max_rows:
                 return None
-            if _numpy_empty is None:
-                new_float32(0, 0, False)  # imports numpy
-            if view.ndim == 2:
-                experts = _numpy_empty((n, k), dtype="uint32")
-                weights = _numpy_empty((n, k), dtype="float32")
-            else:
-                experts = _numpy_empty(k, dtype="uint32")
-                weights = _numpy_empty(k, dtype="float32")
+            experts = new_array(n, k, view.ndim == 2, True)
+            weights = new_array(n, k, view.ndim == 2)
             if n == 0:
                 return experts, weights
             PyObject_GetBuffer(experts, &ev, PyBUF_C_CONTIGUOUS)

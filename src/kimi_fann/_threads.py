@@ -42,7 +42,7 @@ def resolve(threads: int | None, rows: int) -> int:
 def one_thread(threads: int | None) -> bool:
     """True when threads asks for one thread or leaves it to the library (None); a value that
     :func:`resolve` rejects (True, 1.0, "1") is never taken for one thread."""
-    if threads is None:
+    if threads is None or (type(threads) is int and threads == 1):  # the common cases, first and cheap
         return True
     return isinstance(threads, (int, np.integer)) and not isinstance(threads, bool) and threads == 1
 
