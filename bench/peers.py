@@ -113,11 +113,12 @@ def numpy_rprop_epoch(net: kf.Network) -> Callable[[np.ndarray, np.ndarray], flo
     def epoch(x: np.ndarray, y: np.ndarray) -> float:
         a, ab, c, cb = params
         h = np.tanh(s1 * (x @ a + ab))
-        o = 1.0 / (1.0 + np.exp(-2.0 * s2 * (h @ c + cb)))
+        with np.errstate(over="ignore"):  # exp(large) = inf gives the sigmoid's limit, 0
+            o = 1.0 / (1.0 + np.exp(-2.0 * s2 * (h @ c + cb)))
         diff = y - o
         mse = float(np.mean(diff * diff))
-        e = np.where(diff < -0.9999999, -17.0, np.where(diff > 0.9999999, 17.0,
-                     np.log((1.0 + diff) / (1.0 - np.clip(diff, None, 0.9999999)))))
+        inner = np.clip(diff, -0.9999999, 0.9999999)  # log() sees no 0 where the clamps below apply
+        e = np.where(diff < -0.9999999, -17.0, np.where(diff > 0.9999999, 17.0, np.log((1.0 + inner) / (1.0 - inner))))
         oc = np.clip(o, 0.01, 0.99)
         delta_o = (2.0 * s2 * oc * (1.0 - oc) * e).astype(np.float32)
         hc = np.clip(h, -0.98, 0.98)
@@ -127,7 +128,7 @@ def numpy_rprop_epoch(net: kf.Network) -> Callable[[np.ndarray, np.ndarray], flo
             same = pg * g
             st[...] = np.where(same >= 0, np.minimum(st * 1.2, 50.0), np.maximum(st * 0.5, 0.0))
             g = np.where(same < 0, 0.0, g)
-            p += np.sign(g) * st + (g == 0) * st
+            p += np.sign(g) * st  # no step where the slope is 0 (or was reset after a sign change)
             pg[...] = g
         return mse
 
