@@ -62,6 +62,21 @@ def test_ties_go_to_the_lower_index() -> None:
     np.testing.assert_array_equal(kf.Router(gates, top_k=2, scoring="softmax").route([1.0])[0], [1, 2])
 
 
+@pytest.mark.parametrize("gate_bits", [32, 8])
+def test_ties_among_many_experts_on_every_path(gate_bits: int) -> None:
+    # Scores with few distinct values across 203 experts: the SIMD selection skips blocks of
+    # eight against the current k-th and must still keep every earlier of equal values.
+    rng = np.random.default_rng(5)
+    gates = rng.integers(-1, 2, size=(203, 3)).astype(np.float32)
+    x = rng.integers(-2, 3, size=(41, 3)).astype(np.float32)
+    for k in (1, 5, 16):
+        router = kf.Router(gates, top_k=k, scoring="softmax", gate_bits=gate_bits)
+        want, _ = reference(router, x)
+        for path in PATHS:
+            experts, _ = router.route(x, simd=path)
+            np.testing.assert_array_equal(experts, want, err_msg=f"k={k} {path}")
+
+
 def test_k_equals_n_experts_orders_everything() -> None:
     gates = np.random.default_rng(1).normal(size=(7, 4))
     x = np.random.default_rng(2).normal(size=(5, 4))

@@ -1,5 +1,5 @@
 # The C core for 64-bit ARM Linux (NEON kernels), cross-built with Debian's gcc and run with
-# qemu-user: apt-get install gcc-aarch64-linux-gnu qemu-user
+# qemu-user: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 #   cmake -S . -B build/arm64 --toolchain cmake/toolchains/aarch64-linux-gnu.cmake
 #   cmake --build build/arm64 && ctest --test-dir build/arm64
 set(CMAKE_SYSTEM_NAME Linux)

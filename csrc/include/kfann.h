@@ -522,7 +522,8 @@ uint32_t kf_router_dim(const kf_router *router);
 uint32_t kf_router_top_k(const kf_router *router);
 uint64_t kf_router_scratch_bytes(const kf_router *router, uint64_t n);
 /* Route n samples: experts and weights receive n x top_k values (in order of selection);
- * load, when not NULL, has each expert's count added. Non-finite inputs are refused. */
+ * load, when not NULL, has each expert's count added. Non-finite inputs are refused (KF_E_NUMERIC;
+ * the outputs and load are then partly written). */
 kf_status kf_router_route(const kf_router *router, kf_simd path, const float *x, uint64_t n, uint32_t *experts,
                           float *weights, uint64_t *load, void *scratch, uint64_t scratch_bytes);
 

@@ -36,6 +36,19 @@ typedef void (*kf_epilogue_fn)(const int32_t *acc, const int32_t *bias, const in
 typedef void (*kf_quantize_fn)(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo,
                                int32_t hi, void *out, uint32_t out_bits);
 
+/* Dynamic quantization of one row (a router input): m = max |x[i]|, step = qmax / m in float (0
+ * when m is 0), then out[i] as kf_quantize_fn gives it with that step and zero for every input.
+ * Returns m's bit pattern, which is 0x7f800000 or more when some x[i] is not finite (out is then
+ * left untouched). */
+typedef uint32_t (*kf_quantize_dynamic_fn)(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo,
+                                           int32_t hi, void *out, uint32_t out_bits);
+
+/* The k largest of the finite values v[0 .. n) (k <= KF_MAX_TOP_K): their indices into idx in
+ * descending order of value, ties to the lower index. No sort: each value either beats the
+ * current k-th or is skipped (kf_top_k_offer); SIMD versions skip eight values at a time that
+ * cannot beat it, and offer the rest in order, so every path makes the same choices. */
+typedef void (*kf_top_k_fn)(const float *v, uint32_t n, uint32_t k, uint32_t *idx);
+
 /* Router scores with float gates for nb samples: scores[s * n_experts + e] = sum_i x[s * dim + i]
  * * gates[e * dim + i], accumulated in eight partial sums with fused multiply-adds (element i
  * into sum i % 8: s = fma(x, g, s); a partial last block leaves the other sums as they are),
@@ -60,7 +73,26 @@ typedef struct kf_kernels {
     kf_quantize_fn quantize;
     kf_gate_scores_fn gate_scores;
     kf_dot8_fann_fn dot8_fann;
+    kf_quantize_dynamic_fn quantize_dynamic;
+    kf_top_k_fn top_k;
 } kf_kernels;
+
+/* v (index e) joins the running selection best/idx (count entries, descending) if there is room
+ * or it beats the k-th; a later equal value never displaces an earlier one. */
+static inline void kf_top_k_offer(float *best, uint32_t *idx, uint32_t *count, uint32_t k, float v, uint32_t e)
+{
+    uint32_t at;
+    if (*count == k && !(v > best[k - 1]))
+        return;
+    at = *count < k ? (*count)++ : k - 1;
+    while (at > 0 && v > best[at - 1]) {
+        best[at] = best[at - 1];
+        idx[at] = idx[at - 1];
+        at--;
+    }
+    best[at] = v;
+    idx[at] = e;
+}
 
 /* The scalar versions, which the other paths also use for their last few elements. */
 void kf_epilogue_direct_scalar(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
@@ -68,6 +100,12 @@ void kf_epilogue_direct_scalar(const int32_t *acc, const int32_t *bias, const in
                                uint32_t out_bits);
 void kf_quantize_scalar(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
                         void *out, uint32_t out_bits);
+/* kf_quantize_fn's arithmetic with one step and zero point for all n inputs. */
+void kf_quantize_step_scalar(const float *x, uint32_t n, float step, int32_t zero, int32_t lo, int32_t hi, void *out,
+                             uint32_t out_bits);
+uint32_t kf_quantize_dynamic_scalar(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
+                                    void *out, uint32_t out_bits);
+void kf_top_k_scalar(const float *v, uint32_t n, uint32_t k, uint32_t *idx);
 void kf_gate_scores_scalar(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
                            float *scores);
 float kf_dot_fann_scalar(const float *w, const float *v, uint32_t n);
@@ -76,6 +114,10 @@ void kf_dot4_fann_scalar(const float *w, const float *v, uint32_t n, float out[4
 void kf_dot8_fann_scalar(const float *w, const float *v, uint32_t n, float out[8]);
 /* The AVX2 float sums, shared by the AVX-512 table. */
 void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);
+/* The AVX2 dynamic quantization and top-k selection, shared by the AVX-512 table. */
+uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
+                                  void *out, uint32_t out_bits);
+void kf_top_k_avx2(const float *v, uint32_t n, uint32_t k, uint32_t *idx);
 /* The AVX2 gate scores, shared by the AVX-512 table. */
 void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
                          float *scores);

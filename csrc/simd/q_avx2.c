@@ -3,6 +3,8 @@
  * saturates): the same int32 sums as the scalar reference. */
 #include "kernels.h"
 
+#include "kfann.h"
+
 #include <immintrin.h>
 #include <string.h>
 
@@ -196,6 +198,69 @@ static void quantize(const float *x, uint32_t n, const float *inv, const int32_t
     kf_quantize_scalar(x + i, n - i, inv + i, zero + i, lo, hi, (char *)out + i * elem, out_bits);
 }
 
+uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
+                                  void *out, uint32_t out_bits)
+{
+    const __m256i magnitude = _mm256_set1_epi32(0x7fffffff);
+    const size_t elem = out_bits / 8;
+    __m256i m0 = _mm256_setzero_si256(), m1 = m0;
+    __m128i m;
+    uint32_t top, i;
+    float amax;
+    /* the largest |x| as an unsigned maximum of bit patterns (as the scalar version) */
+    for (i = 0; i + 16 <= n; i += 16) {
+        m0 = _mm256_max_epu32(m0, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(x + i)), magnitude));
+        m1 = _mm256_max_epu32(m1, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(x + i + 8)), magnitude));
+    }
+    m0 = _mm256_max_epu32(m0, m1);
+    m = _mm_max_epu32(_mm256_castsi256_si128(m0), _mm256_extracti128_si256(m0, 1));
+    m = _mm_max_epu32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+    m = _mm_max_epu32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+    top = (uint32_t)_mm_cvtsi128_si32(m);
+    for (; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, x + i, sizeof bits);
+        bits &= 0x7fffffffu;
+        top = bits > top ? bits : top;
+    }
+    if (top >= 0x7f800000u)
+        return top;
+    memcpy(&amax, &top, sizeof amax);
+    {
+        const float step = top ? (float)qmax / amax : 0.0f;
+        const __m256 stepv = _mm256_set1_ps(step), half = _mm256_set1_ps(0.5f);
+        const __m256 lo_f = _mm256_set1_ps((float)(lo - zero)), hi_f = _mm256_set1_ps((float)(hi - zero));
+        const __m256i z = _mm256_set1_epi32(zero);
+        for (i = 0; i + 8 <= n; i += 8) { /* kf_quantize_step_scalar's operations, eight at a time */
+            __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), stepv), half);
+            v = _mm256_min_ps(_mm256_max_ps(v, lo_f), hi_f);
+            store_narrow(_mm256_add_epi32(_mm256_cvttps_epi32(_mm256_floor_ps(v)), z), (char *)out + i * elem, out_bits);
+        }
+        kf_quantize_step_scalar(x + i, n - i, step, zero, lo, hi, (char *)out + i * elem, out_bits);
+    }
+    return top;
+}
+
+void kf_top_k_avx2(const float *v, uint32_t n, uint32_t k, uint32_t *idx)
+{
+    float best[KF_MAX_TOP_K];
+    uint32_t count = 0, e = 0;
+    for (; e < n && count < k; e++)
+        kf_top_k_offer(best, idx, &count, k, v[e], e);
+    for (; e + 8 <= n; e += 8) {
+        /* values not above the k-th at the block's start cannot enter later in it (the k-th
+         * only rises); the others are offered in order, as the scalar loop would */
+        unsigned mask = (unsigned)_mm256_movemask_ps(
+            _mm256_cmp_ps(_mm256_loadu_ps(v + e), _mm256_set1_ps(best[k - 1]), _CMP_GT_OQ));
+        uint32_t j;
+        for (j = 0; mask; j++, mask >>= 1)
+            if (mask & 1)
+                kf_top_k_offer(best, idx, &count, k, v[e + j], e + j);
+    }
+    for (; e < n; e++)
+        kf_top_k_offer(best, idx, &count, k, v[e], e);
+}
+
 /* ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)) of the eight lanes. */
 static inline float reduce8(__m256 v)
 {
@@ -313,4 +378,4 @@ void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8])
 }
 
 const kf_kernels kf_kernels_avx2 = {q8_matmul, q16_matmul, epilogue_direct, quantize, kf_gate_scores_avx2,
-                                    kf_dot8_fann_avx2};
+                                    kf_dot8_fann_avx2, kf_quantize_dynamic_avx2, kf_top_k_avx2};

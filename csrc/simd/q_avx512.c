@@ -63,4 +63,4 @@ static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16
 }
 
 const kf_kernels kf_kernels_avx512 = {q8_matmul, q16_matmul, kf_epilogue_direct_scalar, kf_quantize_scalar,
-                                      kf_gate_scores_avx2, kf_dot8_fann_avx2};
+                                      kf_gate_scores_avx2, kf_dot8_fann_avx2, kf_quantize_dynamic_avx2, kf_top_k_avx2};

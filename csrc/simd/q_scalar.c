@@ -5,6 +5,7 @@
 #include "kfann.h"
 
 #include <math.h>
+#include <string.h>
 
 static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
                       uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
@@ -65,26 +66,70 @@ void kf_epilogue_direct_scalar(const int32_t *acc, const int32_t *bias, const in
     }
 }
 
+/* floor(v) clamped to [lo_f, hi_f] (integers): clamp first, since floor commutes with clamping
+ * to integers, then truncate toward zero and correct below zero. */
+static inline int32_t clamped_floor(float v, float lo_f, float hi_f)
+{
+    int32_t t;
+    if (v < lo_f)
+        v = lo_f;
+    if (v > hi_f)
+        v = hi_f;
+    t = (int32_t)v;
+    return t - ((float)t > v);
+}
+
+static inline void store_one(void *out, uint32_t i, int32_t q, uint32_t out_bits)
+{
+    if (out_bits == 8)
+        ((uint8_t *)out)[i] = (uint8_t)q;
+    else
+        ((int16_t *)out)[i] = (int16_t)q;
+}
+
 void kf_quantize_scalar(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
                         void *out, uint32_t out_bits)
 {
     uint32_t i;
+    for (i = 0; i < n; i++)
+        store_one(out, i, clamped_floor(x[i] * inv[i] + 0.5f, (float)(lo - zero[i]), (float)(hi - zero[i])) + zero[i],
+                  out_bits);
+}
+
+void kf_quantize_step_scalar(const float *x, uint32_t n, float step, int32_t zero, int32_t lo, int32_t hi, void *out,
+                             uint32_t out_bits)
+{
+    const float lo_f = (float)(lo - zero), hi_f = (float)(hi - zero);
+    uint32_t i;
+    for (i = 0; i < n; i++)
+        store_one(out, i, clamped_floor(x[i] * step + 0.5f, lo_f, hi_f) + zero, out_bits);
+}
+
+uint32_t kf_quantize_dynamic_scalar(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
+                                    void *out, uint32_t out_bits)
+{
+    /* the bit patterns of |x| order as the values do, and inf and NaN are above every finite one */
+    uint32_t top = 0, i;
+    float m;
     for (i = 0; i < n; i++) {
-        /* clamp first (floor commutes with clamping to integers), then floor */
-        const float lo_f = (float)(lo - zero[i]), hi_f = (float)(hi - zero[i]);
-        float v = x[i] * inv[i] + 0.5f;
-        int32_t t;
-        if (v < lo_f)
-            v = lo_f;
-        if (v > hi_f)
-            v = hi_f;
-        t = (int32_t)v;
-        t -= (float)t > v; /* truncation toward zero, corrected below zero: floor */
-        if (out_bits == 8)
-            ((uint8_t *)out)[i] = (uint8_t)(t + zero[i]);
-        else
-            ((int16_t *)out)[i] = (int16_t)(t + zero[i]);
+        uint32_t bits;
+        memcpy(&bits, x + i, sizeof bits);
+        bits &= 0x7fffffffu;
+        top = bits > top ? bits : top;
     }
+    if (top >= 0x7f800000u)
+        return top;
+    memcpy(&m, &top, sizeof m);
+    kf_quantize_step_scalar(x, n, top ? (float)qmax / m : 0.0f, zero, lo, hi, out, out_bits);
+    return top;
+}
+
+void kf_top_k_scalar(const float *v, uint32_t n, uint32_t k, uint32_t *idx)
+{
+    float best[KF_MAX_TOP_K];
+    uint32_t count = 0, e;
+    for (e = 0; e < n; e++)
+        kf_top_k_offer(best, idx, &count, k, v[e], e);
 }
 
 void kf_gate_scores_scalar(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
@@ -161,4 +206,5 @@ void kf_dot8_fann_scalar(const float *w, const float *v, uint32_t n, float out[8
 }
 
 const kf_kernels kf_kernels_scalar = {q8_matmul, q16_matmul, kf_epilogue_direct_scalar, kf_quantize_scalar,
-                                      kf_gate_scores_scalar, kf_dot8_fann_scalar};
+                                      kf_gate_scores_scalar, kf_dot8_fann_scalar, kf_quantize_dynamic_scalar,
+                                      kf_top_k_scalar};

@@ -185,31 +185,9 @@ uint64_t kf_router_scratch_bytes(const kf_router *r, uint64_t n)
          + (uint64_t)r->dim_pad * 8 + RBLOCK * 4;
 }
 
-/* The top_k largest of value[0 .. n) into idx (descending; ties to the lower index, since a
- * later equal value never displaces an earlier one). */
-static void top_k(const float *value, uint32_t n, uint32_t k, uint32_t *idx)
-{
-    float best[KF_MAX_TOP_K];
-    uint32_t count = 0, e;
-    for (e = 0; e < n; e++) {
-        const float v = value[e];
-        uint32_t at;
-        if (count == k && !(v > best[k - 1]))
-            continue;
-        at = count < k ? count++ : k - 1;
-        while (at > 0 && v > best[at - 1]) {
-            best[at] = best[at - 1];
-            idx[at] = idx[at - 1];
-            at--;
-        }
-        best[at] = v;
-        idx[at] = e;
-    }
-}
-
 /* Selection and weights of one sample from its scores. */
-static void select_sample(const kf_router *r, float *scores, float *sel, uint32_t *experts, float *weights,
-                          uint64_t *load)
+static void select_sample(const kf_router *r, const kf_kernels *kern, float *scores, float *sel, uint32_t *experts,
+                          float *weights, uint64_t *load)
 {
     const uint32_t n = r->n_experts, k = r->top_k;
     uint32_t e, i;
@@ -220,9 +198,9 @@ static void select_sample(const kf_router *r, float *scores, float *sel, uint32_
                 scores[e] = 1.0f / (1.0f + expf(-scores[e]));
                 sel[e] = scores[e] + r->bias[e];
             }
-            top_k(sel, n, k, experts);
+            kern->top_k(sel, n, k, experts);
         } else { /* the sigmoid keeps the order: choose on the raw scores, squash only the chosen */
-            top_k(scores, n, k, experts);
+            kern->top_k(scores, n, k, experts);
             for (i = 0; i < k; i++)
                 scores[experts[i]] = 1.0f / (1.0f + expf(-scores[experts[i]]));
         }
@@ -235,9 +213,9 @@ static void select_sample(const kf_router *r, float *scores, float *sel, uint32_
         if (r->has_bias) { /* the bias steers the choice here too; the weights use the raw scores */
             for (e = 0; e < n; e++)
                 sel[e] = scores[e] + r->bias[e];
-            top_k(sel, n, k, experts);
+            kern->top_k(sel, n, k, experts);
         } else {
-            top_k(scores, n, k, experts);
+            kern->top_k(scores, n, k, experts);
         }
         top = scores[experts[0]];
         for (i = 1; i < k; i++)
@@ -257,8 +235,8 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
                           float *weights, uint64_t *load, void *scratch, uint64_t scratch_bytes)
 {
     const kf_kernels *kern;
-    float *scores, *sel, *inv, *x_scale;
-    int32_t *zero, *acc;
+    float *scores, *sel, *x_scale;
+    int32_t *acc;
     void *xq;
     uint64_t s0;
     if (r == NULL || (n > 0 && (x == NULL || experts == NULL || weights == NULL || scratch == NULL)))
@@ -270,19 +248,17 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
     else if (!kf_simd_supported(path))
         return KF_E_UNSUPPORTED;
     kern = kf_kernels_for(path);
-    if (!kf_all_finite(x, n * r->dim))
+    if (r->gates && !kf_all_finite(x, n * r->dim)) /* quantized gates: the quantizer checks */
         return KF_E_NUMERIC;
     scores = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
     sel = scores + (size_t)RBLOCK * r->experts_pad;
     acc = (int32_t *)(sel + (size_t)RBLOCK * r->experts_pad);
-    inv = (float *)(acc + (size_t)RBLOCK * r->experts_pad);
-    zero = (int32_t *)(inv + r->dim_pad);
-    x_scale = (float *)(zero + r->dim_pad);
+    x_scale = (float *)(acc + (size_t)RBLOCK * r->experts_pad);
     xq = x_scale + RBLOCK;
     for (s0 = 0; s0 < n; s0 += RBLOCK) {
         const size_t nb = (size_t)(n - s0 < RBLOCK ? n - s0 : RBLOCK);
         size_t s;
-        uint32_t e, i;
+        uint32_t e;
         if (r->gates) {
             kern->gate_scores(x + s0 * r->dim, nb, r->dim, r->gates, r->n_experts, scores);
             for (s = nb; s-- > 1;) /* spread the rows out to the block's padded stride */
@@ -292,23 +268,17 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
              * symmetric; the kernels then give exact integer dot products. */
             const int eight = r->gate_bits == 8;
             const int32_t z = eight ? 128 : 0, qmax = eight ? 127 : 32767;
-            const uint32_t dim = r->dim; /* a local: the stores below could alias r->dim */
-            for (i = 0; i < dim; i++)
-                zero[i] = z;
+            const size_t row = (size_t)r->dim_pad * (eight ? 1 : 2);
             for (s = 0; s < nb; s++) {
-                const float *xs = x + (s0 + s) * dim;
-                const float amax = kf_abs_max(xs, dim), step = amax > 0 ? (float)qmax / amax : 0.0f;
-                x_scale[s] = amax > 0 ? amax / (float)qmax : 0.0f;
-                for (i = 0; i < dim; i++)
-                    inv[i] = step;
-                kern->quantize(xs, dim, inv, zero, eight ? 0 : -32767, eight ? 255 : 32767,
-                               (unsigned char *)xq + s * r->dim_pad * (eight ? 1 : 2), eight ? 8 : 16);
-                for (i = r->dim; i < r->dim_pad; i++) {
-                    if (eight)
-                        ((uint8_t *)xq)[s * r->dim_pad + i] = 0;
-                    else
-                        ((int16_t *)xq)[s * r->dim_pad + i] = 0;
-                }
+                unsigned char *xs = (unsigned char *)xq + s * row;
+                const uint32_t top = kern->quantize_dynamic(x + (s0 + s) * r->dim, r->dim, qmax, z, eight ? 0 : -32767,
+                                                            eight ? 255 : 32767, xs, eight ? 8 : 16);
+                float amax;
+                if (top >= 0x7f800000u)
+                    return KF_E_NUMERIC;
+                memcpy(&amax, &top, sizeof amax);
+                x_scale[s] = top ? amax / (float)qmax : 0.0f;
+                memset(xs + (size_t)r->dim * (eight ? 1 : 2), 0, row - (size_t)r->dim * (eight ? 1 : 2));
             }
             if (eight)
                 kern->q8_matmul(xq, r->dim_pad, nb, r->packed, r->experts_pad, r->dim_pad, acc, r->experts_pad);
@@ -325,7 +295,7 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
             for (e = 0; e < r->n_experts; e++)
                 if (!isfinite(sc[e]))
                     return KF_E_NUMERIC; /* finite inputs, but a score overflowed float */
-            select_sample(r, sc, sel + s * r->experts_pad, experts + (s0 + s) * r->top_k, weights + (s0 + s) * r->top_k,
+            select_sample(r, kern, sc, sel + s * r->experts_pad, experts + (s0 + s) * r->top_k, weights + (s0 + s) * r->top_k,
                           load);
         }
     }

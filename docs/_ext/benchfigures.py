@@ -5,7 +5,8 @@ machine folder under ``bench/baselines/``, and writes into ``docs/_generated/``:
 
 - ``bench-tables.md``: per machine, the median time of every engine in every benchmark group and
   its ratio to kimi-fann (the reference engine is the one ``bench/report.py`` uses);
-- ``bench-float.svg``, ``bench-int8.svg``, ``bench-train.svg``: the same numbers as bar charts.
+- ``bench-float.svg``, ``bench-int8.svg``, ``bench-route.svg``, ``bench-train.svg``: the same
+  numbers as bar charts.
 
 It also runs on its own, e.g. on a fresh ``--benchmark-json`` file::
 
@@ -45,8 +46,9 @@ KINDS = {
 COLOURS = {
     "kimi_fann": "#1f77b4", "kimi_fann_q8": "#1f77b4", "kimi_fann_q16": "#6baed6", "kimi_fann_int8": "#1f77b4",
     "numpy": "#ff7f0e", "onnxruntime": "#2ca02c", "onnxruntime_int8": "#2ca02c", "litert_int8": "#d62728",
-    "libfann": "#7f7f7f",
+    "libfann": "#7f7f7f", "torch": "#9467bd", "experts_pregrouped": "#aec7e8", "experts_pregrouped_q8": "#aec7e8",
 }
+_ROUTE = re.compile(r"^route (?P<experts>\d+) experts b(?P<batch>\d+)$")
 _GROUP = re.compile(r"^(?P<kind>float|int8) (?P<net>\S+ \S+) b(?P<batch>\d+)(?P<rest>.*)$")
 
 
@@ -170,6 +172,51 @@ def plot_inference(groups: dict[str, dict[str, float]], kind: str, title: str, o
     plt.close(fig)
 
 
+def plot_routing(groups: dict[str, dict[str, float]], out: Path) -> None:
+    """Routing latency per number of experts at each batch size, and the mixture groups."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    routes = [(int(m["batch"]), int(m["experts"]), g) for g in groups if (m := _ROUTE.match(g))]
+    batches = sorted({b for b, _, _ in routes})
+    mixtures = sorted(g for g in groups if g.split(" ")[0] == "mixture")
+    panels: list[tuple[str, list[tuple[str, dict[str, float]]]]] = [
+        (f"routing, batch {b}", [(f"{e} experts", groups[g]) for bb, e, g in sorted(routes) if bb == b]) for b in batches
+    ] + [(g, [("", groups[g])]) for g in mixtures]
+    if not panels:
+        out.unlink(missing_ok=True)  # no stale figure from an earlier build
+        return
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.4), squeeze=False)
+    legend: dict[str, Any] = {}
+    for ax, (title, rows) in zip(axes[0], panels):
+        engines = [e for e in ENGINES if any(e in t for _, t in rows)]
+        height = 0.8 / max(len(engines), 1)
+        routing = title.startswith("routing")
+        unit, unit_name = (1e6, "µs") if routing else (1e3, "ms")
+        for j, engine in enumerate(engines):
+            ys = [i + (j - (len(engines) - 1) / 2) * height for i, (_, t) in enumerate(rows) if engine in t]
+            xs = [t[engine] * unit for _, t in rows if engine in t]
+            bars = ax.barh(ys, xs, height=height, color=COLOURS.get(engine, "#999999"), edgecolor="white",
+                           hatch="//" if engine.endswith(("_int8", "_q8")) else None, label=ENGINES[engine])
+            ax.bar_label(bars, labels=[_time(x / unit) for x in xs], padding=2, fontsize="x-small")
+            legend.setdefault(ENGINES[engine], bars)
+        ax.set_yticks(range(len(rows)), [label for label, _ in rows])
+        ax.invert_yaxis()
+        if routing:  # 8 to 384 experts: a log axis keeps every bar readable
+            ax.set_xscale("log")
+        ax.margins(x=0.3)
+        ax.set_xlabel(f"time per call, {unit_name} (lower is better)")
+        ax.set_title(title, fontsize="small")
+        ax.grid(axis="x", alpha=0.3)
+    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=len(legend), fontsize="small",
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    _save(fig, out)
+    plt.close(fig)
+
+
 def plot_training(groups: dict[str, dict[str, float]], out: Path) -> None:
     """One bar per engine and training benchmark: time of one epoch."""
     import matplotlib
@@ -218,11 +265,13 @@ def generate(source: Path, out: Path) -> list[Path]:
         kinds = {g.split(" ")[0] for g in groups}
         for kind in [k for k in KINDS if k in kinds] + sorted(kinds - set(KINDS)):
             parts.append(f"**{KINDS.get(kind, kind)}**\n\n" + table(groups, (kind,)) + "\n")
-        float_svg, int8_svg, train_svg = (out / f"bench-{name}{suffix}.svg" for name in ("float", "int8", "train"))
+        float_svg, int8_svg, route_svg, train_svg = (
+            out / f"bench-{name}{suffix}.svg" for name in ("float", "int8", "route", "train"))
         plot_inference(groups, "float", "float32", float_svg)
         plot_inference(groups, "int8", "8-bit", int8_svg)
+        plot_routing(groups, route_svg)
         plot_training(groups, train_svg)
-        written += [float_svg, int8_svg, train_svg]
+        written += [svg for svg in (float_svg, int8_svg, route_svg, train_svg) if svg.exists()]
     if not parts:
         parts.append("No benchmark results under `bench/baselines/` yet.\n")
     tables = out / "bench-tables.md"
