@@ -31,6 +31,22 @@ typedef void (*kf_q16_matmul_fn)(const int16_t *x, size_t x_stride, size_t nb, c
 typedef void (*kf_epilogue_fn)(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
                                uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out,
                                uint32_t out_bits);
+/* An interpolated activation table (kfann.h, kf_qlayer_desc): knots[0 .. last] in output units
+ * times 2^KF_QTABLE_FRAC_BITS, 2^seg_shift apart from t0 (seg_shift >= 1), outputs clamped to
+ * [out_lo, out_hi]. */
+typedef struct kf_qtable {
+    const int32_t *knots;
+    int32_t t0;
+    uint32_t seg_shift, last;
+    int32_t out_lo, out_hi;
+} kf_qtable;
+/* Requantize as kf_epilogue_fn does, then interpolate in the table, n outputs of one sample:
+ * with rel = clamp(t - t0, 0, last << seg_shift), i = rel >> seg_shift, f = rel mod 2^seg_shift,
+ * out[j] = clamp((knots[i] * (2^seg_shift - f) + knots[i + 1] * f + 2^(b - 1)) >> b, out_lo, out_hi)
+ * with b = seg_shift + KF_QTABLE_FRAC_BITS, in 64-bit integers (knots[i + 1] is not read when
+ * f is 0). out holds uint8 (out_bits 8) or int16 (out_bits 16). */
+typedef void (*kf_epilogue_table_fn)(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                                     uint32_t n, const kf_qtable *table, void *out, uint32_t out_bits);
 /* Quantize n inputs: out[i] = clamp(floor(x[i] * inv[i] + 0.5) + zero[i], lo, hi) in float
  * arithmetic (finite x), stored as uint8 (out_bits 8) or int16 (16). */
 typedef void (*kf_quantize_fn)(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo,
@@ -70,6 +86,7 @@ typedef struct kf_kernels {
     kf_q8_matmul_fn q8_matmul;
     kf_q16_matmul_fn q16_matmul;
     kf_epilogue_fn epilogue_direct;
+    kf_epilogue_table_fn epilogue_table;
     kf_quantize_fn quantize;
     kf_gate_scores_fn gate_scores;
     kf_dot8_fann_fn dot8_fann;
@@ -98,6 +115,8 @@ static inline void kf_top_k_offer(float *best, uint32_t *idx, uint32_t *count, u
 void kf_epilogue_direct_scalar(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
                                uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out,
                                uint32_t out_bits);
+void kf_epilogue_table_scalar(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                              uint32_t n, const kf_qtable *table, void *out, uint32_t out_bits);
 void kf_quantize_scalar(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
                         void *out, uint32_t out_bits);
 /* kf_quantize_fn's arithmetic with one step and zero point for all n inputs. */
@@ -114,6 +133,9 @@ void kf_dot4_fann_scalar(const float *w, const float *v, uint32_t n, float out[4
 void kf_dot8_fann_scalar(const float *w, const float *v, uint32_t n, float out[8]);
 /* The AVX2 float sums, shared by the AVX-512 table. */
 void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);
+/* The AVX2 table epilogue, shared by the AVX-512 table. */
+void kf_epilogue_table_avx2(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                            uint32_t n, const kf_qtable *table, void *out, uint32_t out_bits);
 /* The AVX2 dynamic quantization and top-k selection, shared by the AVX-512 table. */
 uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
                                   void *out, uint32_t out_bits);

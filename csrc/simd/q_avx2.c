@@ -180,6 +180,65 @@ static void epilogue_direct(const int32_t *acc, const int32_t *bias, const int32
                               out_bits);
 }
 
+/* v >> s for signed 64-bit lanes (AVX2 has no arithmetic 64-bit shift): a logical shift of
+ * v + 2^63, minus 2^63 >> s; exact for every v and s in 0 .. 63. */
+static inline __m256i sra64(__m256i v, __m256i s)
+{
+    const __m256i top = _mm256_set1_epi64x(INT64_MIN);
+    return _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_add_epi64(v, top), s), _mm256_srlv_epi64(top, s));
+}
+
+static inline __m256i min64(__m256i a, __m256i b)
+{
+    return _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi64(a, b));
+}
+
+static inline __m256i max64(__m256i a, __m256i b)
+{
+    return _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi64(b, a));
+}
+
+/* Four outputs of kf_epilogue_table_fn, one per 64-bit lane. */
+static inline __m256i table_quarter(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                                    const kf_qtable *t)
+{
+    const __m256i one = _mm256_set1_epi64x(1), k = _mm256_set1_epi64x(t->seg_shift);
+    const __m256i step = _mm256_sllv_epi64(one, k), span = _mm256_set1_epi64x((int64_t)t->last << t->seg_shift);
+    const __m256i bits = _mm256_set1_epi64x(t->seg_shift + KF_QTABLE_FRAC_BITS);
+    const __m128i sum = _mm_add_epi32(_mm_loadu_si128((const __m128i *)acc), _mm_loadu_si128((const __m128i *)bias));
+    int32_t shifts;
+    __m256i sh, v, rel, i, f, a, b;
+    memcpy(&shifts, shift, sizeof shifts);
+    sh = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(shifts));
+    v = _mm256_mul_epi32(_mm256_cvtepi32_epi64(sum), _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)mult)));
+    v = sra64(_mm256_add_epi64(v, _mm256_sllv_epi64(one, _mm256_sub_epi64(sh, one))), sh);
+    rel = min64(max64(_mm256_sub_epi64(v, _mm256_set1_epi64x(t->t0)), _mm256_setzero_si256()), span);
+    i = _mm256_srlv_epi64(rel, k);
+    f = _mm256_and_si256(rel, _mm256_sub_epi64(step, one));
+    /* knots[i + 1] counts only where f > 0, i.e. i < last: clamp the index there */
+    a = _mm256_cvtepi32_epi64(_mm256_i64gather_epi32((const int *)t->knots, i, 4));
+    b = _mm256_cvtepi32_epi64(_mm256_i64gather_epi32(
+        (const int *)t->knots, min64(_mm256_add_epi64(i, one), _mm256_set1_epi64x(t->last)), 4));
+    v = _mm256_add_epi64(_mm256_mul_epi32(a, _mm256_sub_epi64(step, f)), _mm256_mul_epi32(b, f));
+    v = sra64(_mm256_add_epi64(v, _mm256_sllv_epi64(one, _mm256_sub_epi64(bits, one))), bits);
+    return min64(max64(v, _mm256_set1_epi64x(t->out_lo)), _mm256_set1_epi64x(t->out_hi));
+}
+
+void kf_epilogue_table_avx2(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                            uint32_t n, const kf_qtable *table, void *out, uint32_t out_bits)
+{
+    const __m256i low = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7); /* the low halves of four lanes first */
+    const size_t elem = out_bits / 8;
+    uint32_t j;
+    for (j = 0; j + 8 <= n; j += 8) {
+        const __m256i lo = _mm256_permutevar8x32_epi32(table_quarter(acc + j, bias + j, mult + j, shift + j, table), low);
+        const __m256i hi = _mm256_permutevar8x32_epi32(
+            table_quarter(acc + j + 4, bias + j + 4, mult + j + 4, shift + j + 4, table), low);
+        store_narrow(_mm256_permute2x128_si256(lo, hi, 0x20), (char *)out + j * elem, out_bits);
+    }
+    kf_epilogue_table_scalar(acc + j, bias + j, mult + j, shift + j, n - j, table, (char *)out + j * elem, out_bits);
+}
+
 static void quantize(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
                      void *out, uint32_t out_bits)
 {
@@ -377,5 +436,14 @@ void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8])
     _mm256_storeu_ps(out, sum);
 }
 
-const kf_kernels kf_kernels_avx2 = {q8_matmul, q16_matmul, epilogue_direct, quantize, kf_gate_scores_avx2,
-                                    kf_dot8_fann_avx2, kf_quantize_dynamic_avx2, kf_top_k_avx2};
+const kf_kernels kf_kernels_avx2 = {
+    .q8_matmul = q8_matmul,
+    .q16_matmul = q16_matmul,
+    .epilogue_direct = epilogue_direct,
+    .epilogue_table = kf_epilogue_table_avx2,
+    .quantize = quantize,
+    .gate_scores = kf_gate_scores_avx2,
+    .dot8_fann = kf_dot8_fann_avx2,
+    .quantize_dynamic = kf_quantize_dynamic_avx2,
+    .top_k = kf_top_k_avx2,
+};

@@ -64,5 +64,14 @@ static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16
     }
 }
 
-const kf_kernels kf_kernels_neon = {q8_matmul, q16_matmul, kf_epilogue_direct_scalar, kf_quantize_scalar, kf_gate_scores_scalar,
-                                    kf_dot8_fann_scalar, kf_quantize_dynamic_scalar, kf_top_k_scalar};
+const kf_kernels kf_kernels_neon = {
+    .q8_matmul = q8_matmul,
+    .q16_matmul = q16_matmul,
+    .epilogue_direct = kf_epilogue_direct_scalar,
+    .epilogue_table = kf_epilogue_table_scalar,
+    .quantize = kf_quantize_scalar,
+    .gate_scores = kf_gate_scores_scalar,
+    .dot8_fann = kf_dot8_fann_scalar,
+    .quantize_dynamic = kf_quantize_dynamic_scalar,
+    .top_k = kf_top_k_scalar,
+};

@@ -66,6 +66,30 @@ void kf_epilogue_direct_scalar(const int32_t *acc, const int32_t *bias, const in
     }
 }
 
+void kf_epilogue_table_scalar(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                              uint32_t n, const kf_qtable *table, void *out, uint32_t out_bits)
+{
+    const uint32_t k = table->seg_shift, bits = k + KF_QTABLE_FRAC_BITS;
+    const int64_t span = (int64_t)table->last << k, one = (int64_t)1 << k;
+    uint32_t j;
+    for (j = 0; j < n; j++) {
+        int64_t rel = kf_requantize(acc[j] + bias[j], mult[j], shift[j]) - table->t0, v;
+        int64_t i, f;
+        rel = rel < 0 ? 0 : (rel > span ? span : rel);
+        i = rel >> k;
+        f = rel & (one - 1);
+        v = (int64_t)table->knots[i] * (one - f); /* knots may be negative: no left shift */
+        if (f)
+            v += (int64_t)table->knots[i + 1] * f;
+        v = (v + ((int64_t)1 << (bits - 1))) >> bits;
+        v = v < table->out_lo ? table->out_lo : (v > table->out_hi ? table->out_hi : v);
+        if (out_bits == 8)
+            ((uint8_t *)out)[j] = (uint8_t)v;
+        else
+            ((int16_t *)out)[j] = (int16_t)v;
+    }
+}
+
 /* floor(v) clamped to [lo_f, hi_f] (integers): clamp first, since floor commutes with clamping
  * to integers, then truncate toward zero and correct below zero. */
 static inline int32_t clamped_floor(float v, float lo_f, float hi_f)
@@ -205,6 +229,14 @@ void kf_dot8_fann_scalar(const float *w, const float *v, uint32_t n, float out[8
     kf_dot4_fann_scalar(w + 4 * (size_t)n, v, n, out + 4);
 }
 
-const kf_kernels kf_kernels_scalar = {q8_matmul, q16_matmul, kf_epilogue_direct_scalar, kf_quantize_scalar,
-                                      kf_gate_scores_scalar, kf_dot8_fann_scalar, kf_quantize_dynamic_scalar,
-                                      kf_top_k_scalar};
+const kf_kernels kf_kernels_scalar = {
+    .q8_matmul = q8_matmul,
+    .q16_matmul = q16_matmul,
+    .epilogue_direct = kf_epilogue_direct_scalar,
+    .epilogue_table = kf_epilogue_table_scalar,
+    .quantize = kf_quantize_scalar,
+    .gate_scores = kf_gate_scores_scalar,
+    .dot8_fann = kf_dot8_fann_scalar,
+    .quantize_dynamic = kf_quantize_dynamic_scalar,
+    .top_k = kf_top_k_scalar,
+};

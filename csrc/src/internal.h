@@ -29,23 +29,6 @@ static inline int kf_all_finite(const float *x, uint64_t n)
     return 1;
 }
 
-/* max |x[i]| of finite values: the bit patterns of non-negative floats order as the floats do,
- * and an integer maximum vectorises where a float one (NaN rules) does not. */
-static inline float kf_abs_max(const float *x, uint64_t n)
-{
-    uint32_t top = 0;
-    float out;
-    uint64_t i;
-    for (i = 0; i < n; i++) {
-        uint32_t bits;
-        memcpy(&bits, x + i, sizeof bits);
-        bits &= 0x7fffffffu;
-        top = bits > top ? bits : top;
-    }
-    memcpy(&out, &top, sizeof out);
-    return out;
-}
-
 /* ---- random numbers: PCG32 (O'Neill), one stream per object, seeded explicitly ---- */
 
 typedef struct kf_rng {

@@ -14,10 +14,8 @@ typedef struct qlayer {
     void *weights; /* packed (kernels.h): int8 for Q8, int16 for Q16 */
     int32_t *bias, *multiplier;
     uint8_t *shift;
-    int32_t t0;
-    uint32_t seg_shift, num_knots;
-    int32_t *knots; /* with seg_shift 0: the final outputs themselves (a direct table) */
-    int32_t out_lo, out_hi;
+    int32_t *knots;  /* the table's knots; with seg_shift 0, the final outputs themselves (a direct table) */
+    kf_qtable table; /* the table's parameters for the kernels (table.knots is knots) */
 } qlayer;
 
 struct kf_qnet {
@@ -80,6 +78,7 @@ static uint64_t layout(kf_qnet *net, unsigned char *base, const kf_qnet_desc *d)
             q->bias = bias;
             q->multiplier = mult;
             q->knots = knots;
+            q->table.knots = knots;
             q->shift = shift;
         }
     }
@@ -228,14 +227,14 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
         memcpy(q->shift, s->shift, s->n_out);
         for (i = s->n_out; i < q->n_out_pad; i++)
             q->shift[i] = 1;
-        q->t0 = s->t0;
-        q->seg_shift = s->seg_shift;
-        q->num_knots = s->num_knots;
-        q->out_lo = s->out_lo;
-        q->out_hi = s->out_hi;
+        q->table.t0 = s->t0;
+        q->table.seg_shift = s->seg_shift;
+        q->table.last = s->num_knots - 1;
+        q->table.out_lo = s->out_lo;
+        q->table.out_hi = s->out_hi;
         for (i = 0; i < s->num_knots; i++) {
             /* Knots one step apart leave nothing to interpolate: store the rounded, clamped
-             * outputs (what table() would compute) and look them up directly. */
+             * outputs (what the interpolation would compute) and look them up directly. */
             const int32_t v = s->seg_shift ? s->knots[i] : (s->knots[i] + (1 << (KF_QTABLE_FRAC_BITS - 1))) >> KF_QTABLE_FRAC_BITS;
             q->knots[i] = s->seg_shift ? v : (v < s->out_lo ? s->out_lo : (v > s->out_hi ? s->out_hi : v));
         }
@@ -268,37 +267,12 @@ uint64_t kf_qnet_scratch_bytes(const kf_qnet *net, uint64_t n)
     return (uint64_t)QBLOCK * net->max_pad * (2 * (net->activation_bits / 8) + 4) + 64;
 }
 
-/* The activation table: linear interpolation between knots, rounded half up, clamped. */
-static int32_t table(const qlayer *q, int64_t t)
-{
-    const uint32_t k = q->seg_shift, bits = k + KF_QTABLE_FRAC_BITS;
-    const int64_t span = (int64_t)(q->num_knots - 1) << k;
-    int64_t rel = t - q->t0, v;
-    uint32_t idx;
-    if (rel < 0)
-        rel = 0;
-    if (rel > span)
-        rel = span;
-    if (k == 0)
-        return q->knots[rel]; /* a direct table */
-    idx = (uint32_t)(rel >> k);
-    if (idx == q->num_knots - 1) {
-        v = (int64_t)q->knots[idx] * ((int64_t)1 << k); /* knots may be negative: no left shift */
-    } else {
-        const int64_t frac = rel & (((int64_t)1 << k) - 1);
-        v = (int64_t)q->knots[idx] * (((int64_t)1 << k) - frac) + (int64_t)q->knots[idx + 1] * frac;
-    }
-    v = (v + ((int64_t)1 << (bits - 1))) >> bits;
-    return (int32_t)(v < q->out_lo ? q->out_lo : (v > q->out_hi ? q->out_hi : v));
-}
-
 /* One layer over a block: the matrix product, then requantization and table per output. */
 static void layer_forward(const kf_qnet *net, const kf_kernels *kern, const qlayer *q, const void *a_in,
                           void *a_out, int32_t *acc, size_t nb)
 {
     const size_t stride = net->max_pad, elem = net->activation_bits / 8;
     size_t s;
-    uint32_t j;
     if (net->activation_bits == 8)
         kern->q8_matmul(a_in, stride, nb, q->weights, q->n_out_pad, q->n_in_pad, acc, stride);
     else
@@ -306,18 +280,11 @@ static void layer_forward(const kf_qnet *net, const kf_kernels *kern, const qlay
     for (s = 0; s < nb; s++) {
         const int32_t *row = acc + s * stride;
         unsigned char *out = (unsigned char *)a_out + s * stride * elem;
-        if (q->seg_shift == 0) {
-            kern->epilogue_direct(row, q->bias, q->multiplier, q->shift, q->n_out, q->t0, q->knots, q->num_knots - 1,
-                                  out, net->activation_bits);
-        } else {
-            for (j = 0; j < q->n_out; j++) {
-                const int32_t v = table(q, kf_requantize(row[j] + q->bias[j], q->multiplier[j], q->shift[j]));
-                if (elem == 1)
-                    out[j] = (uint8_t)v;
-                else
-                    ((int16_t *)out)[j] = (int16_t)v;
-            }
-        }
+        if (q->table.seg_shift == 0)
+            kern->epilogue_direct(row, q->bias, q->multiplier, q->shift, q->n_out, q->table.t0, q->table.knots,
+                                  q->table.last, out, net->activation_bits);
+        else
+            kern->epilogue_table(row, q->bias, q->multiplier, q->shift, q->n_out, &q->table, out, net->activation_bits);
         /* The next layer reads up to a multiple of four columns: the padding must hold zeros. */
         memset(out + q->n_out * elem, 0, ((KF_COLS8 - q->n_out % KF_COLS8) % KF_COLS8) * elem);
     }

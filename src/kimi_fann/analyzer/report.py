@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Union
 
 from .. import __version__
-from ..errors import FormatError
+from ..errors import FileError, FormatError
 
 __all__ = [
     "AnalysisReport",
@@ -154,6 +154,14 @@ class LayerReport(_Part):
         200 dB.
     weight_sqnr_db : float or None
         The same ratio for the weights (see :func:`~kimi_fann.analyzer.analyze`).
+
+    Examples
+    --------
+    >>> import kimi_fann as kf
+    >>> from kimi_fann.analyzer import analyze
+    >>> layer = analyze(kf.Network([3, 4, 1], seed=0)).layers[0]
+    >>> layer.layer, layer.inputs, layer.outputs, layer.parameters, layer.dtype
+    (1, 3, 4, 16, 'float32')
     """
 
     layer: int
@@ -221,6 +229,15 @@ class RouterReport(_Part):
         Largest load over the mean load (1 when even, up to ``n_experts / top_k``).
     unused_experts : list of int or None
         Experts never chosen.
+
+    Examples
+    --------
+    >>> import numpy as np, kimi_fann as kf
+    >>> from kimi_fann.analyzer import analyze
+    >>> router = kf.Router(np.eye(4), top_k=2)
+    >>> report = analyze(router, np.eye(4, dtype=np.float32)).router
+    >>> report.n_experts, report.top_k, report.load
+    (4, 2, [4, 2, 1, 1])
     """
 
     n_experts: int
@@ -264,6 +281,16 @@ class ExpertReport(_Part):
         expert (all inputs for the shared expert).
     samples : int or None
         Inputs routed to this expert.
+
+    Examples
+    --------
+    >>> import numpy as np, kimi_fann as kf
+    >>> from kimi_fann.analyzer import analyze
+    >>> experts = [kf.Network([4, 3, 2], seed=i) for i in range(4)]
+    >>> mixture = kf.MixtureOfExperts(kf.Router(np.eye(4), top_k=2), experts)
+    >>> first = analyze(mixture).experts[0]
+    >>> first.index, first.model, first.parameters, len(first.layers)
+    (0, 'network', 23, 2)
     """
 
     index: int
@@ -288,6 +315,14 @@ class BatchTiming(_Part):
         Microseconds per call (the whole batch); percentiles by linear interpolation.
     samples_per_second : float
         ``batch_size`` divided by the median call time.
+
+    Examples
+    --------
+    >>> import kimi_fann as kf
+    >>> from kimi_fann.analyzer import profile
+    >>> timing = profile(kf.Network([3, 4, 1], seed=0), [1, 8], repeats=5).timings[1]
+    >>> timing.batch_size, timing.repeats, timing.min_us <= timing.p50_us <= timing.max_us
+    (8, 5, True)
     """
 
     batch_size: int
@@ -314,6 +349,16 @@ class DistillationEpoch(_Part):
         The epoch's training MSE.
     agreement : float or None
         Agreement with the teacher on held-out inputs routed to this expert, when measured.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kimi_fann.analyzer import distill
+    >>> X = np.random.default_rng(0).uniform(-1, 1, size=(200, 2)).astype(np.float32)
+    >>> _, report = distill(lambda x: np.c_[x[:, :1] > 0, x[:, :1] <= 0] * 1.0, X, hidden=4, max_epochs=5)
+    >>> point = report.history[-1]
+    >>> point.expert is None, point.epoch, point.loss < 0.3
+    (True, 5, True)
     """
 
     expert: int | None
@@ -360,6 +405,14 @@ class AnalysisReport(_Report):
     notes : list of str
         Why something could not be measured.
     kimi_fann_version : str
+
+    Examples
+    --------
+    >>> import kimi_fann as kf
+    >>> from kimi_fann.analyzer import analyze
+    >>> report = analyze(kf.Network([3, 4, 1], seed=0))
+    >>> report.model, report.parameters, report.macs, len(report.layers)
+    ('network', 21, 16, 2)
     """
 
     kind: ClassVar[str] = "analysis"
@@ -413,6 +466,14 @@ class ProfileReport(_Report):
     machine, python, numpy : str
         Where the numbers were taken.
     cpu_count : int or None
+
+    Examples
+    --------
+    >>> import kimi_fann as kf
+    >>> from kimi_fann.analyzer import profile
+    >>> report = profile(kf.Network([3, 4, 1], seed=0), [1, 8], repeats=5)
+    >>> [t.batch_size for t in report.timings]
+    [1, 8]
     """
 
     kind: ClassVar[str] = "profile"
@@ -479,6 +540,15 @@ class DistillationReport(_Report):
         Held-out selections per expert (mixtures).
     history : list of DistillationEpoch
     analysis : AnalysisReport or None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kimi_fann.analyzer import distill
+    >>> X = np.random.default_rng(0).uniform(-1, 1, size=(200, 2)).astype(np.float32)
+    >>> student, report = distill(lambda x: np.c_[x[:, :1] > 0, x[:, :1] <= 0] * 1.0, X, hidden=4, max_epochs=5)
+    >>> report.precision, len(report.history)
+    ('q8', 5)
     """
 
     kind: ClassVar[str] = "distillation"
@@ -575,9 +645,22 @@ def _build(tp: Any, value: Any, where: str) -> Any:
 def load_report(source: str | os.PathLike[str] | dict[str, Any]) -> Report:
     """Read a report written by ``to_json`` (or ``save``): a path, JSON text or a dict.
 
-    The class is chosen by the ``kind`` field. Raises FormatError for JSON that is not a
-    report (the message names the first wrong field), FileError-like OSError for an unreadable
-    path.
+    Parameters
+    ----------
+    source : str, os.PathLike or dict
+        A path to a JSON file, the JSON text itself (starting with ``{``), or the parsed dict.
+
+    Returns
+    -------
+    AnalysisReport, ProfileReport or DistillationReport
+        The class named by the ``kind`` field.
+
+    Raises
+    ------
+    FormatError
+        If the JSON is not a report (the message names the first wrong field).
+    FileError
+        If the path cannot be read.
 
     Examples
     --------
@@ -595,7 +678,10 @@ def load_report(source: str | os.PathLike[str] | dict[str, Any]) -> Report:
         where = "report"
         if isinstance(source, os.PathLike) or (isinstance(source, str) and not source.lstrip().startswith("{")):
             path = pathlib.Path(source)
-            text, where = path.read_text(encoding="utf-8"), os.fspath(path)
+            try:
+                text, where = path.read_text(encoding="utf-8"), os.fspath(path)
+            except (OSError, UnicodeDecodeError) as exc:
+                raise FileError(f"cannot read the report {os.fspath(path)!r}: {exc}") from exc
         else:
             text = source
         try:
@@ -612,6 +698,12 @@ def load_report(source: str | os.PathLike[str] | dict[str, Any]) -> Report:
 
 def report_schema() -> dict[str, Any]:
     """The JSON Schema (Draft 2020-12) of every report's JSON, one ``$defs`` entry per kind.
+
+    Returns
+    -------
+    dict
+        The schema (shipped with the package as ``report.schema.json``), ready for
+        ``jsonschema.validate``.
 
     Examples
     --------

@@ -35,6 +35,14 @@ class Teacher:
         Its number of parameters, when it can be counted.
     outputs : {"probabilities", "logits", "values"}
         What ``predict`` returns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kimi_fann.analyzer import as_teacher
+    >>> teacher = as_teacher(lambda x: x @ np.ones((3, 2)), task="regression")
+    >>> teacher.outputs, teacher.predict(np.ones((1, 3), np.float32)).tolist()
+    ('values', [[3.0, 3.0]])
     """
 
     predict: Callable[[np.ndarray], np.ndarray]
@@ -47,10 +55,26 @@ def as_teacher(teacher: Any, *, task: str | None = None) -> Teacher:
     """Wrap a numpy callable, a fitted scikit-learn estimator, a torch module or an ONNX model
     (a path ending in ``.onnx``, or the model's bytes) as a :class:`Teacher`.
 
-    ``task`` ("classification" or "regression") overrides what is inferred: scikit-learn
-    classifiers give probabilities, regressors values; torch, ONNX and callables are taken
-    as classifiers (logits or probabilities, told apart by the outputs) unless
-    ``task="regression"``.
+    Parameters
+    ----------
+    teacher : callable, scikit-learn estimator, torch.nn.Module, str, os.PathLike or bytes
+        The model; a kimi-fann ``Network`` or ``MixtureOfExperts`` is accepted too.
+    task : {"classification", "regression"}, optional
+        Overrides what is inferred: scikit-learn classifiers give probabilities, regressors
+        values; torch, ONNX and callables are taken as classifiers (logits or probabilities,
+        told apart by the outputs) unless ``task="regression"``.
+
+    Returns
+    -------
+    Teacher
+
+    Raises
+    ------
+    ConfigError
+        For an unknown ``task`` or a model of a kind it cannot wrap (or whose package is
+        not installed).
+    ShapeError
+        When ``predict`` later gets outputs of the wrong shape, or NaN.
 
     Examples
     --------
