@@ -18,14 +18,6 @@ import peers
 DIM = 768
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_blas_thread():
-    """Every peer on one thread, as kimi-fann's measurements are."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(1):
-        yield
-
-
 def gates(n_experts: int) -> np.ndarray:
     return (np.random.default_rng(n_experts).normal(size=(n_experts, DIM)) / np.sqrt(DIM)).astype(np.float32)
 
