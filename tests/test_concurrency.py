@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import kimi_fann as kf
-from kimi_fann import _io, kfn
+from kimi_fann import _io, _threads, kfn
 from kimi_fann.errors import FileError
 
 RNG = np.random.default_rng(7)
@@ -74,6 +74,22 @@ def test_one_large_batch_split_across_threads_equals_serial() -> None:
         one = _call(model, big, threads=1)
         for threads in (2, 4, 7):
             assert _same(_call(model, big, threads=threads), one), (name, threads)
+
+
+@pytest.mark.parametrize("bad_row", [0, 2600, 4999])
+def test_a_failing_chunk_raises_after_every_chunk_has_finished(bad_row: int) -> None:
+    # threads=3: the first chunk runs on the calling thread, the other two on the pool
+    x = np.arange(5000, dtype=np.float32)
+    y = np.zeros_like(x)
+
+    def run(xs: np.ndarray, ys: np.ndarray) -> None:
+        ys[:] = xs + 1
+        if xs[0] <= bad_row <= xs[-1]:
+            raise kf.errors.NumericError(f"row {bad_row}")
+
+    with pytest.raises(kf.errors.NumericError, match=f"row {bad_row}"):
+        _threads.run_split(run, x, y, 3)
+    np.testing.assert_array_equal(y, x + 1)
 
 
 def test_training_one_network_while_others_run() -> None:

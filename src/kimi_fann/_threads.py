@@ -48,11 +48,20 @@ def one_thread(threads: int | None) -> bool:
 
 
 def run_split(run: Callable[[Any, Any], None], x: np.ndarray, y: np.ndarray, threads: int) -> None:
-    """run(x[a:b], y[a:b]) for consecutive chunks, on the pool when threads > 1."""
+    """run(x[a:b], y[a:b]) for consecutive chunks: the first on the calling thread, the others
+    on the pool. The caller working beside the pool, rather than sleeping until it is done, also
+    keeps the scheduler from stacking the pool's threads on the caller's core."""
     if threads <= 1:
         run(x, y)
         return
     bounds = np.linspace(0, len(x), threads + 1).astype(int)
-    futures = [_shared_pool().submit(run, x[a:b], y[a:b]) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    chunks = [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    futures = [_shared_pool().submit(run, x[a:b], y[a:b]) for a, b in chunks[1:]]
+    try:
+        a, b = chunks[0]
+        run(x[a:b], y[a:b])
+    finally:
+        for future in futures:  # every chunk has finished writing before this returns or raises
+            future.exception()
     for future in futures:
         future.result()
