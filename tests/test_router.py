@@ -106,6 +106,20 @@ def test_bad_input() -> None:
     assert router.route(np.zeros((0, 3)))[0].shape == (0, 2)
 
 
+@pytest.mark.parametrize("gate_bits", [32, 16, 8])
+def test_a_non_finite_value_anywhere_in_a_row_is_refused_on_every_path(gate_bits: int) -> None:
+    # float32 C-contiguous rows go straight to C: its checks (the SIMD body and the scalar tail
+    # of the quantizer's abs-max) must catch every position
+    router = kf.Router(np.random.default_rng(0).normal(size=(9, 40)), top_k=2, gate_bits=gate_bits)
+    for position in (0, 15, 16, 31, 32, 39):
+        for bad in (np.nan, np.inf, -np.inf):
+            x = np.ones((3, 40), np.float32)
+            x[1, position] = bad
+            for path in PATHS:
+                with pytest.raises(errors.NumericError):
+                    router.route(x, simd=path)
+
+
 def test_load_counts_and_threads() -> None:
     rng = np.random.default_rng(3)
     router = kf.Router(rng.normal(size=(16, 8)), top_k=4, scoring="softmax")

@@ -122,6 +122,10 @@ void kf_quantize_scalar(const float *x, uint32_t n, const float *inv, const int3
 /* kf_quantize_fn's arithmetic with one step and zero point for all n inputs. */
 void kf_quantize_step_scalar(const float *x, uint32_t n, float step, int32_t zero, int32_t lo, int32_t hi, void *out,
                              uint32_t out_bits);
+/* The running maximum of |x[i]|'s bit pattern over n values, starting from top, and the step
+ * qmax / m of kf_quantize_dynamic_fn for the finite m whose bit pattern is top. */
+uint32_t kf_abs_max_bits_scalar(const float *x, uint32_t n, uint32_t top);
+float kf_dynamic_step(uint32_t top, int32_t qmax);
 uint32_t kf_quantize_dynamic_scalar(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
                                     void *out, uint32_t out_bits);
 void kf_top_k_scalar(const float *v, uint32_t n, uint32_t k, uint32_t *idx);

@@ -265,7 +265,6 @@ uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int3
     __m256i m0 = _mm256_setzero_si256(), m1 = m0;
     __m128i m;
     uint32_t top, i;
-    float amax;
     /* the largest |x| as an unsigned maximum of bit patterns (as the scalar version) */
     for (i = 0; i + 16 <= n; i += 16) {
         m0 = _mm256_max_epu32(m0, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(x + i)), magnitude));
@@ -275,18 +274,11 @@ uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int3
     m = _mm_max_epu32(_mm256_castsi256_si128(m0), _mm256_extracti128_si256(m0, 1));
     m = _mm_max_epu32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
     m = _mm_max_epu32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
-    top = (uint32_t)_mm_cvtsi128_si32(m);
-    for (; i < n; i++) {
-        uint32_t bits;
-        memcpy(&bits, x + i, sizeof bits);
-        bits &= 0x7fffffffu;
-        top = bits > top ? bits : top;
-    }
+    top = kf_abs_max_bits_scalar(x + i, n - i, (uint32_t)_mm_cvtsi128_si32(m));
     if (top >= 0x7f800000u)
         return top;
-    memcpy(&amax, &top, sizeof amax);
     {
-        const float step = top ? (float)qmax / amax : 0.0f;
+        const float step = kf_dynamic_step(top, qmax);
         const __m256 stepv = _mm256_set1_ps(step), half = _mm256_set1_ps(0.5f);
         const __m256 lo_f = _mm256_set1_ps((float)(lo - zero)), hi_f = _mm256_set1_ps((float)(hi - zero));
         const __m256i z = _mm256_set1_epi32(zero);

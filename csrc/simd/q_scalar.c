@@ -129,22 +129,32 @@ void kf_quantize_step_scalar(const float *x, uint32_t n, float step, int32_t zer
         store_one(out, i, clamped_floor(x[i] * step + 0.5f, lo_f, hi_f) + zero, out_bits);
 }
 
-uint32_t kf_quantize_dynamic_scalar(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
-                                    void *out, uint32_t out_bits)
+uint32_t kf_abs_max_bits_scalar(const float *x, uint32_t n, uint32_t top)
 {
     /* the bit patterns of |x| order as the values do, and inf and NaN are above every finite one */
-    uint32_t top = 0, i;
-    float m;
+    uint32_t i;
     for (i = 0; i < n; i++) {
         uint32_t bits;
         memcpy(&bits, x + i, sizeof bits);
         bits &= 0x7fffffffu;
         top = bits > top ? bits : top;
     }
-    if (top >= 0x7f800000u)
-        return top;
+    return top;
+}
+
+float kf_dynamic_step(uint32_t top, int32_t qmax)
+{
+    float m;
     memcpy(&m, &top, sizeof m);
-    kf_quantize_step_scalar(x, n, top ? (float)qmax / m : 0.0f, zero, lo, hi, out, out_bits);
+    return top ? (float)qmax / m : 0.0f;
+}
+
+uint32_t kf_quantize_dynamic_scalar(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
+                                    void *out, uint32_t out_bits)
+{
+    const uint32_t top = kf_abs_max_bits_scalar(x, n, 0);
+    if (top < 0x7f800000u)
+        kf_quantize_step_scalar(x, n, kf_dynamic_step(top, qmax), zero, lo, hi, out, out_bits);
     return top;
 }
 
