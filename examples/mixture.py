@@ -41,10 +41,17 @@ def main(epochs: int) -> None:
     # 1. One mixture: gates learnt from the domain labels, one small expert per domain.
     moe = kf.MixtureOfExperts.fit(data, n_experts=4, hidden=32, top_k=1, labels=domain, max_epochs=epochs,
                                   domains=["north-east", "north-west", "south-east", "south-west"])
+    # Two single networks to compare with: one as large as one expert (the same work per input
+    # at top-1), and one as large as all four together (the same number of weights).
     single = kf.Network([4, 32, 1], seed=0)
     single.train(data, max_epochs=epochs, target_error=0)
+    total = sum(e.total_connections for e in moe.experts) + moe.router.n_experts * moe.router.dim
+    wide = kf.Network([4, total // 6, 1], seed=0)  # 4 inputs + bias in, 1 output: ~6 weights a neuron
+    wide.train(data, max_epochs=epochs, target_error=0)
     print(f"test mse: mixture of 4 experts (top-1) {mse(moe.run(xt), yt):.5f}, "
-          f"one network as large as one expert {mse(single.run(xt), yt):.5f}")
+          f"one network as large as one expert {mse(single.run(xt), yt):.5f}, "
+          f"one network as large as the mixture ({wide.total_connections} weights against {total}) "
+          f"{mse(wide.run(xt), yt):.5f}")
     outputs, experts, weights = moe.run(xt[:3], return_routes=True)
     for row in range(3):
         print(f"  input {row}: expert {moe.domains[experts[row, 0]]!r} with weight {weights[row, 0]:.2f}")

@@ -78,7 +78,8 @@ def test_mixture() -> None:
     out = run("mixture.py", "--epochs", "60")
     moe = number(r"mixture of 4 experts \(top-1\) (\d\.\d+)", out)
     single = number(r"one network as large as one expert (\d\.\d+)", out)
-    assert moe < single
+    wide = number(r"one network as large as the mixture \(\d+ weights against \d+\) (\d\.\d+)", out)
+    assert moe < single and moe < wide
     before = number(r"max/mean load (\d+\.\d+) before", out)
     after = number(r"(\d+\.\d+) after 200 update_bias steps", out)
     assert after < before
