@@ -176,13 +176,12 @@ uint32_t kf_router_top_k(const kf_router *r)
 
 uint64_t kf_router_scratch_bytes(const kf_router *r, uint64_t n)
 {
-    (void)n; /* samples go RBLOCK at a time */
+    const uint64_t block = n < RBLOCK ? (n ? n : 1) : RBLOCK; /* samples go RBLOCK at a time */
     if (r == NULL)
         return 0;
-    /* scores and selection values per block, quantized inputs, accumulators, per-input
-     * quantization arrays, per-sample scales */
-    return 256 + (uint64_t)RBLOCK * r->experts_pad * 12 + (uint64_t)RBLOCK * r->dim_pad * 2
-         + (uint64_t)r->dim_pad * 8 + RBLOCK * 4;
+    /* per sample of a block: scores, selection values and accumulators, the quantized input
+     * and its scale */
+    return 256 + block * r->experts_pad * 12 + block * r->dim_pad * 2 + block * 4;
 }
 
 /* Selection and weights of one sample from its scores. */
@@ -234,6 +233,7 @@ static void select_sample(const kf_router *r, const kf_kernels *kern, float *sco
 kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint64_t n, uint32_t *experts,
                           float *weights, uint64_t *load, void *scratch, uint64_t scratch_bytes)
 {
+    const size_t block = n < RBLOCK ? (size_t)n : RBLOCK; /* as kf_router_scratch_bytes sizes it */
     const kf_kernels *kern;
     float *scores, *sel, *x_scale;
     int32_t *acc;
@@ -251,12 +251,12 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
     if (r->gates && !kf_all_finite(x, n * r->dim)) /* quantized gates: the quantizer checks */
         return KF_E_NUMERIC;
     scores = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-    sel = scores + (size_t)RBLOCK * r->experts_pad;
-    acc = (int32_t *)(sel + (size_t)RBLOCK * r->experts_pad);
-    x_scale = (float *)(acc + (size_t)RBLOCK * r->experts_pad);
-    xq = x_scale + RBLOCK;
-    for (s0 = 0; s0 < n; s0 += RBLOCK) {
-        const size_t nb = (size_t)(n - s0 < RBLOCK ? n - s0 : RBLOCK);
+    sel = scores + block * r->experts_pad;
+    acc = (int32_t *)(sel + block * r->experts_pad);
+    x_scale = (float *)(acc + block * r->experts_pad);
+    xq = x_scale + block;
+    for (s0 = 0; s0 < n; s0 += block) {
+        const size_t nb = (size_t)(n - s0 < block ? n - s0 : block);
         size_t s;
         uint32_t e;
         if (r->gates) {
