@@ -18,7 +18,9 @@ def quantized_scores(x: np.ndarray, gates_q: np.ndarray, gate_scale: np.ndarray,
     lo, hi = (0, 255) if bits == 8 else (-32767, 32767)
     x = x.astype(np.float32)
     amax = np.abs(x).max(axis=1)
-    inv = np.where(amax > 0, np.float32(qmax) / np.where(amax > 0, amax, 1), 0).astype(np.float32)
+    with np.errstate(over="ignore"):  # tiny rows: the engine caps the step at the largest float
+        inv = np.where(amax > 0, np.float32(qmax) / np.where(amax > 0, amax, 1), 0).astype(np.float32)
+    inv = np.minimum(inv, np.finfo(np.float32).max)
     scale = np.where(amax > 0, amax / np.float32(qmax), 0).astype(np.float32)
     v = np.floor(x * inv[:, None] + np.float32(0.5)).astype(np.float64)
     a = np.clip(v, lo - zero, hi - zero).astype(np.int64) + zero

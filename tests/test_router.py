@@ -120,6 +120,17 @@ def test_a_non_finite_value_anywhere_in_a_row_is_refused_on_every_path(gate_bits
                     router.route(x, simd=path)
 
 
+@pytest.mark.parametrize("gate_bits", [16, 8])
+def test_rows_of_tiny_values_quantize_like_the_model(gate_bits: int) -> None:
+    # qmax / max|x| overflows float for subnormal rows; zeros times that step would be NaN
+    router = kf.Router(np.random.default_rng(4).normal(size=(9, 40)), top_k=3, scoring="softmax", gate_bits=gate_bits)
+    x = np.zeros((3, 40), np.float32)
+    x[0, 5], x[1, [7, 9]], x[2, :] = 1e-45, [-3e-45, 2e-40], 1e-38
+    want, _ = reference(router, x)
+    for path in PATHS:
+        np.testing.assert_array_equal(router.route(x, simd=path)[0], want, err_msg=path)
+
+
 def test_load_counts_and_threads() -> None:
     rng = np.random.default_rng(3)
     router = kf.Router(rng.normal(size=(16, 8)), top_k=4, scoring="softmax")

@@ -53,7 +53,7 @@ typedef void (*kf_quantize_fn)(const float *x, uint32_t n, const float *inv, con
                                int32_t hi, void *out, uint32_t out_bits);
 
 /* Dynamic quantization of one row (a router input): m = max |x[i]|, step = qmax / m in float (0
- * when m is 0), then out[i] as kf_quantize_fn gives it with that step and zero for every input.
+ * when m is 0, at most FLT_MAX), then out[i] as kf_quantize_fn gives it with that step and zero for every input.
  * Returns m's bit pattern, which is 0x7f800000 or more when some x[i] is not finite (out is then
  * left untouched). */
 typedef uint32_t (*kf_quantize_dynamic_fn)(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo,

@@ -4,6 +4,7 @@
 
 #include "kfann.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -144,9 +145,12 @@ uint32_t kf_abs_max_bits_scalar(const float *x, uint32_t n, uint32_t top)
 
 float kf_dynamic_step(uint32_t top, int32_t qmax)
 {
-    float m;
+    float m, step;
     memcpy(&m, &top, sizeof m);
-    return top ? (float)qmax / m : 0.0f;
+    step = top ? (float)qmax / m : 0.0f;
+    /* below about 4e-37 the step overflows, and 0 * inf is NaN: the largest float still maps
+     * every |x| <= m into range */
+    return step <= FLT_MAX ? step : FLT_MAX;
 }
 
 uint32_t kf_quantize_dynamic_scalar(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
