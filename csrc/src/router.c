@@ -174,9 +174,15 @@ uint32_t kf_router_top_k(const kf_router *r)
     return r ? r->top_k : 0;
 }
 
+/* Samples scored together for a batch of n: up to RBLOCK (scratch holds one block). */
+static size_t block_of(uint64_t n)
+{
+    return n < RBLOCK ? (size_t)n : RBLOCK;
+}
+
 uint64_t kf_router_scratch_bytes(const kf_router *r, uint64_t n)
 {
-    const uint64_t block = n < RBLOCK ? (n ? n : 1) : RBLOCK; /* samples go RBLOCK at a time */
+    const uint64_t block = n ? block_of(n) : 1;
     if (r == NULL)
         return 0;
     /* per sample of a block: scores, selection values and accumulators, the quantized input
@@ -233,7 +239,7 @@ static void select_sample(const kf_router *r, const kf_kernels *kern, float *sco
 kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint64_t n, uint32_t *experts,
                           float *weights, uint64_t *load, void *scratch, uint64_t scratch_bytes)
 {
-    const size_t block = n < RBLOCK ? (size_t)n : RBLOCK; /* as kf_router_scratch_bytes sizes it */
+    const size_t block = block_of(n);
     const kf_kernels *kern;
     float *scores, *sel, *x_scale;
     int32_t *acc;
@@ -268,7 +274,7 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
              * symmetric; the kernels then give exact integer dot products. */
             const int eight = r->gate_bits == 8;
             const int32_t z = eight ? 128 : 0, qmax = eight ? 127 : 32767;
-            const size_t row = (size_t)r->dim_pad * (eight ? 1 : 2);
+            const size_t elem = eight ? 1 : 2, row = r->dim_pad * elem;
             for (s = 0; s < nb; s++) {
                 unsigned char *xs = (unsigned char *)xq + s * row;
                 const uint32_t top = kern->quantize_dynamic(x + (s0 + s) * r->dim, r->dim, qmax, z, eight ? 0 : -32767,
@@ -278,7 +284,7 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
                     return KF_E_NUMERIC;
                 memcpy(&amax, &top, sizeof amax);
                 x_scale[s] = top ? amax / (float)qmax : 0.0f;
-                memset(xs + (size_t)r->dim * (eight ? 1 : 2), 0, row - (size_t)r->dim * (eight ? 1 : 2));
+                memset(xs + r->dim * elem, 0, row - r->dim * elem);
             }
             if (eight)
                 kern->q8_matmul(xq, r->dim_pad, nb, r->packed, r->experts_pad, r->dim_pad, acc, r->experts_pad);
