@@ -159,6 +159,8 @@ def test_info() -> None:
 def test_every_command_has_help(command) -> None:
     out = kimi_fann(command, "--help").stdout
     assert out.startswith("usage: kimi-fann " + command) and "--json" in out
+    # long choice lists go in the epilog, not inline in the usage and option lines
+    assert max(map(len, out.splitlines())) <= 100, out
 
 
 def test_bad_usage_exits_2() -> None:

@@ -77,6 +77,22 @@ def test_ties_among_many_experts_on_every_path(gate_bits: int) -> None:
             np.testing.assert_array_equal(experts, want, err_msg=f"k={k} {path}")
 
 
+def test_float_gate_sums_round_once_on_every_path() -> None:
+    # Element 8 joins partial sum 0 by a fused multiply-add: fma(1 + 2^-15, 2^-24 (1 - 2^-15),
+    # 1 + 2^-23) = 1 + 2^-23 + 2^-24 - 2^-54 rounds once, down to 1 + 2^-23. A product and a
+    # sum in double round first to the halfway 1 + 2^-23 + 2^-24, then to even, 1 + 2^-22: the
+    # score of expert 1 (exactly 1 + 2^-22), which would win the tie as the lower index.
+    x = np.zeros(9, np.float32)
+    x[0], x[8] = 1 + 2.0**-23, 1 + 2.0**-15
+    gates = np.zeros((3, 9), np.float32)
+    gates[0, 0], gates[0, 8] = 1.0, 2.0**-24 * (1 - 2.0**-15)
+    gates[1, 0], gates[1, 8] = 1.0, 2.0**-24  # 1 + 2^-23 + 2^-24 + 2^-39: rounds up to 1 + 2^-22
+    gates[2, 0] = 1.0 - 2.0**-24  # below both
+    router = kf.Router(gates, top_k=3, scoring="softmax")
+    for path in PATHS:
+        np.testing.assert_array_equal(router.route(x, simd=path)[0], [1, 0, 2], err_msg=path)
+
+
 def test_k_equals_n_experts_orders_everything() -> None:
     gates = np.random.default_rng(1).normal(size=(7, 4))
     x = np.random.default_rng(2).normal(size=(5, 4))

@@ -137,10 +137,14 @@ void kf_dot4_fann_scalar(const float *w, const float *v, uint32_t n, float out[4
 void kf_dot8_fann_scalar(const float *w, const float *v, uint32_t n, float out[8]);
 /* The AVX2 float sums, shared by the AVX-512 table. */
 void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);
-/* The AVX2 table epilogue, shared by the AVX-512 table. */
+/* The AVX2 epilogues, shared by the AVX-512 table. */
+void kf_epilogue_direct_avx2(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                             uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out, uint32_t out_bits);
 void kf_epilogue_table_avx2(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
                             uint32_t n, const kf_qtable *table, void *out, uint32_t out_bits);
-/* The AVX2 dynamic quantization and top-k selection, shared by the AVX-512 table. */
+/* The AVX2 quantizations and top-k selection, shared by the AVX-512 table. */
+void kf_quantize_avx2(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
+                      void *out, uint32_t out_bits);
 uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
                                   void *out, uint32_t out_bits);
 void kf_top_k_avx2(const float *v, uint32_t n, uint32_t k, uint32_t *idx);

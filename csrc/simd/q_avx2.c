@@ -158,8 +158,8 @@ static inline void store_narrow(__m256i v, void *out, uint32_t out_bits)
     }
 }
 
-static void epilogue_direct(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
-                            uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out, uint32_t out_bits)
+void kf_epilogue_direct_avx2(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                             uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out, uint32_t out_bits)
 {
     const __m256i low = _mm256_set1_epi64x(0xffffffff), t0v = _mm256_set1_epi64x(t0), lastv = _mm256_set1_epi64x(last);
     const size_t elem = out_bits / 8;
@@ -239,8 +239,8 @@ void kf_epilogue_table_avx2(const int32_t *acc, const int32_t *bias, const int32
     kf_epilogue_table_scalar(acc + j, bias + j, mult + j, shift + j, n - j, table, (char *)out + j * elem, out_bits);
 }
 
-static void quantize(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
-                     void *out, uint32_t out_bits)
+void kf_quantize_avx2(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
+                      void *out, uint32_t out_bits)
 {
     const __m256i lov = _mm256_set1_epi32(lo), hiv = _mm256_set1_epi32(hi);
     const __m256 half = _mm256_set1_ps(0.5f);
@@ -431,9 +431,9 @@ void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8])
 const kf_kernels kf_kernels_avx2 = {
     .q8_matmul = q8_matmul,
     .q16_matmul = q16_matmul,
-    .epilogue_direct = epilogue_direct,
+    .epilogue_direct = kf_epilogue_direct_avx2,
     .epilogue_table = kf_epilogue_table_avx2,
-    .quantize = quantize,
+    .quantize = kf_quantize_avx2,
     .gate_scores = kf_gate_scores_avx2,
     .dot8_fann = kf_dot8_fann_avx2,
     .quantize_dynamic = kf_quantize_dynamic_avx2,

@@ -65,9 +65,9 @@ static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16
 const kf_kernels kf_kernels_avx512 = {
     .q8_matmul = q8_matmul,
     .q16_matmul = q16_matmul,
-    .epilogue_direct = kf_epilogue_direct_scalar,
+    .epilogue_direct = kf_epilogue_direct_avx2,
     .epilogue_table = kf_epilogue_table_avx2,
-    .quantize = kf_quantize_scalar,
+    .quantize = kf_quantize_avx2,
     .gate_scores = kf_gate_scores_avx2,
     .dot8_fann = kf_dot8_fann_avx2,
     .quantize_dynamic = kf_quantize_dynamic_avx2,

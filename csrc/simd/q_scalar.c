@@ -170,6 +170,25 @@ void kf_top_k_scalar(const float *v, uint32_t n, uint32_t k, uint32_t *idx)
         kf_top_k_offer(best, idx, &count, k, v[e], e);
 }
 
+/* fmaf(x, y, s), bit for bit. Without a fused multiply-add instruction (baseline x86-64, wasm)
+ * fmaf is a library call; instead: the product of two floats is exact in double, so one double
+ * addition and a rounding to float give fmaf's result, unless that double lies halfway between
+ * two floats (the second rounding could then go the wrong way) or below the smallest normal
+ * float; those rare cases take fmaf. */
+static inline float exact_fma(float x, float y, float s)
+{
+#if defined(__FP_FAST_FMAF) || defined(FP_FAST_FMAF)
+    return fmaf(x, y, s);
+#else
+    const double r = (double)x * y + s;
+    uint64_t bits;
+    memcpy(&bits, &r, sizeof bits);
+    if ((bits & 0x1fffffffu) == 0x10000000u || (fabs(r) < FLT_MIN && r != 0.0))
+        return fmaf(x, y, s);
+    return (float)r;
+#endif
+}
+
 void kf_gate_scores_scalar(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
                            float *scores)
 {
@@ -180,7 +199,7 @@ void kf_gate_scores_scalar(const float *x, size_t nb, uint32_t dim, const float 
             const float *g = gates + (size_t)e * dim, *xs = x + s * dim;
             float sum[8] = {0};
             for (i = 0; i < dim; i++)
-                sum[i % 8] = fmaf(xs[i], g[i], sum[i % 8]);
+                sum[i % 8] = exact_fma(xs[i], g[i], sum[i % 8]);
             scores[s * n_experts + e] = ((sum[0] + sum[4]) + (sum[2] + sum[6])) + ((sum[1] + sum[5]) + (sum[3] + sum[7]));
         }
 }

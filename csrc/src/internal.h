@@ -85,6 +85,12 @@ float kf_activation_derived(kf_activation a, float steepness, float value, float
 struct kf_kernels;
 /* The kernel table of a path, or NULL when it is not built. */
 const struct kf_kernels *kf_kernels_for(kf_simd path);
+/* The paths this build and CPU run, bit p for kf_simd p. Models take it once, when created:
+ * CPUID traps to the hypervisor on virtual machines (microseconds a call), too slow per run. */
+uint32_t kf_simd_mask(void);
+/* The kernels a run uses: path, or the model's chosen path for KF_SIMD_AUTO; NULL when that
+ * path is not in the model's mask. */
+const struct kf_kernels *kf_kernels_run(kf_simd path, kf_simd chosen, uint32_t mask);
 
 /* Row-major int16 weights (int8 values when activation_bits is 8) into the kernels' packed
  * layout (simd/kernels.h): n_out padded to 16 rows, n_in to 4 columns, zeros in the padding. */

@@ -22,7 +22,8 @@ struct kf_qnet {
     uint32_t activation_bits, weight_bits, num_layers, num_input, num_output;
     uint32_t max_pad; /* widest padded row of activations or accumulators */
     int32_t act_lo, act_hi;
-    kf_simd path; /* the active path when the network was created */
+    kf_simd path;       /* the active path when the network was created */
+    uint32_t supported; /* kf_simd_mask() then */
     float *input_inv_scale;
     int32_t *input_zero;
     float output_scale;
@@ -210,6 +211,7 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
     memcpy(net->input_inv_scale, d->input_inv_scale, sizeof(float) * d->num_input);
     memcpy(net->input_zero, d->input_zero, sizeof(int32_t) * d->num_input);
     (void)kf_simd_active(&net->path); /* an unusable KIMI_FANN_SIMD leaves the scalar path */
+    net->supported = kf_simd_mask();
     for (l = 0; l < d->num_layers; l++) {
         const kf_qlayer_desc *s = &d->layers[l];
         qlayer *q = &net->layers[l];
@@ -312,12 +314,8 @@ static kf_status prepare(const kf_qnet *net, kf_simd path, uint64_t n, const voi
         return KF_E_ARG;
     if (scratch_bytes < kf_qnet_scratch_bytes(net, n))
         return KF_E_SHAPE;
-    if (path == KF_SIMD_AUTO)
-        path = net->path; /* checked when the network was created */
-    else if (!kf_simd_supported(path))
-        return KF_E_UNSUPPORTED;
-    *kern = kf_kernels_for(path);
-    return KF_OK;
+    *kern = kf_kernels_run(path, net->path, net->supported);
+    return *kern != NULL ? KF_OK : KF_E_UNSUPPORTED;
 }
 
 /* Split scratch into the two activation buffers and the accumulators. Every column a kernel

@@ -13,7 +13,8 @@ struct kf_router {
     uint32_t n_experts, dim, top_k, scoring, gate_bits, has_bias;
     uint32_t dim_pad, experts_pad; /* padded sizes of the packed quantized gates */
     float scaling;
-    kf_simd path;
+    kf_simd path;       /* the active path when the router was created */
+    uint32_t supported; /* kf_simd_mask() then */
     float *gates;      /* float gates [n_experts * dim], or NULL */
     void *packed;      /* quantized gates in the kernels' layout, or NULL */
     float *gate_scale; /* [n_experts] */
@@ -112,6 +113,7 @@ kf_status kf_router_create(const kf_router_desc *d, kf_router **out, kf_diag *di
     r->gate_bits = d->gate_bits;
     r->scaling = d->scaling;
     (void)kf_simd_active(&r->path);
+    r->supported = kf_simd_mask();
     if (quantized) {
         r->packed = at;
         kf_pack_weights(d->gates_q, d->n_experts, d->dim, r->packed, d->gate_bits == 8 ? 8 : 16);
@@ -249,11 +251,9 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
         return KF_E_ARG;
     if (scratch_bytes < kf_router_scratch_bytes(r, n))
         return KF_E_SHAPE;
-    if (path == KF_SIMD_AUTO)
-        path = r->path;
-    else if (!kf_simd_supported(path))
+    kern = kf_kernels_run(path, r->path, r->supported);
+    if (kern == NULL)
         return KF_E_UNSUPPORTED;
-    kern = kf_kernels_for(path);
     if (r->gates && !kf_all_finite(x, n * r->dim)) /* quantized gates: the quantizer checks */
         return KF_E_NUMERIC;
     scores = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);

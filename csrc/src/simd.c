@@ -1,5 +1,5 @@
 /* Which SIMD kernels this build has, which the CPU runs, and the one KIMI_FANN_SIMD asks for.
- * Nothing is cached: the choice is recomputed when asked (networks record it when created). */
+ * Nothing is cached globally: models record the choice and the supported paths when created. */
 #include "internal.h"
 
 #include "../simd/kernels.h"
@@ -35,11 +35,12 @@ static uint64_t xgetbv0(void)
 }
 #endif
 
-/* AVX2 needs the CPU feature and the OS saving YMM state (XCR0 bits 1-2); AVX-512 also needs
- * opmask and ZMM state (bits 5-7). */
-static int x86_has(kf_simd path)
+/* Bit per x86 path the CPU runs. AVX2 needs the CPU feature and the OS saving YMM state (XCR0
+ * bits 1-2); AVX-512 also needs opmask and ZMM state (bits 5-7). */
+static uint32_t x86_mask(void)
 {
-    uint32_t r1[4], r7[4];
+    const uint32_t f = 1u << 16, bw = 1u << 30, vl = 1u << 31, vnni = 1u << 11;
+    uint32_t r1[4], r7[4], mask = 0;
     uint64_t xcr0;
     cpuid(0, 0, r1);
     if (r1[0] < 7)
@@ -51,13 +52,11 @@ static int x86_has(kf_simd path)
     if ((xcr0 & 0x6) != 0x6)
         return 0;
     cpuid(7, 0, r7);
-    if (path == KF_SIMD_AVX2)
-        return (r7[1] & (1u << 5)) != 0;
-    if (path == KF_SIMD_AVX512) {
-        const uint32_t f = 1u << 16, bw = 1u << 30, vl = 1u << 31, vnni = 1u << 11;
-        return (xcr0 & 0xe0) == 0xe0 && (r7[1] & f) && (r7[1] & bw) && (r7[1] & vl) && (r7[2] & vnni);
-    }
-    return 0;
+    if (r7[1] & (1u << 5))
+        mask |= 1u << KF_SIMD_AVX2;
+    if ((xcr0 & 0xe0) == 0xe0 && (r7[1] & f) && (r7[1] & bw) && (r7[1] & vl) && (r7[2] & vnni))
+        mask |= 1u << KF_SIMD_AVX512;
+    return mask;
 }
 #endif
 
@@ -93,20 +92,35 @@ int kf_simd_built(kf_simd path)
     return kf_kernels_for(path) != NULL;
 }
 
+uint32_t kf_simd_mask(void)
+{
+    uint32_t mask = 0;
+    int p;
+    for (p = KF_SIMD_SCALAR; p < KF_SIMD_COUNT_; p++)
+        if (kf_simd_built((kf_simd)p))
+            mask |= 1u << p;
+#ifdef KF_X86
+    mask &= ~((1u << KF_SIMD_AVX2) | (1u << KF_SIMD_AVX512)) | x86_mask();
+#endif
+    return mask; /* scalar, and NEON / WASM SIMD128 whenever the build targets them */
+}
+
 int kf_simd_supported(kf_simd path)
 {
-    if (!kf_simd_built(path))
-        return 0;
-#ifdef KF_X86
-    if (path == KF_SIMD_AVX2 || path == KF_SIMD_AVX512)
-        return x86_has(path);
-#endif
-    return 1; /* scalar, and NEON / WASM SIMD128 whenever the build targets them */
+    return (unsigned)path < KF_SIMD_COUNT_ && path != KF_SIMD_AUTO && (kf_simd_mask() >> path & 1u);
+}
+
+const struct kf_kernels *kf_kernels_run(kf_simd path, kf_simd chosen, uint32_t mask)
+{
+    if (path == KF_SIMD_AUTO)
+        path = chosen;
+    return (unsigned)path < KF_SIMD_COUNT_ && (mask >> path & 1u) ? kf_kernels_for(path) : NULL;
 }
 
 kf_status kf_simd_active(kf_simd *active)
 {
     const char *forced = getenv("KIMI_FANN_SIMD");
+    const uint32_t mask = kf_simd_mask();
     int p;
     if (active == NULL)
         return KF_E_ARG;
@@ -117,13 +131,13 @@ kf_status kf_simd_active(kf_simd *active)
                 break;
         if (p == KF_SIMD_COUNT_)
             return KF_E_ARG;
-        if (!kf_simd_supported((kf_simd)p))
+        if (!(mask >> p & 1u))
             return KF_E_UNSUPPORTED;
         *active = (kf_simd)p;
         return KF_OK;
     }
     for (p = KF_SIMD_COUNT_ - 1; p > KF_SIMD_SCALAR; p--)
-        if (kf_simd_supported((kf_simd)p)) {
+        if (mask >> p & 1u) {
             *active = (kf_simd)p;
             break;
         }

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from . import _core
+from .errors import ConfigError
 
 __all__ = ["simd_path", "simd_info", "path_number"]
 
 _NAMES = tuple(_core.simd_names())  # index = kf_simd; 0 is "auto"
 # Checked once at import: a KIMI_FANN_SIMD that names an unknown or unsupported path is an error.
 _ACTIVE = _core.simd_active()
+_SUPPORTED = frozenset(i for i in range(1, len(_NAMES)) if _core.simd_supported(i))
 
 
 def simd_path() -> str:
@@ -69,7 +71,7 @@ def path_number(name: str | None) -> int:
     Raises
     ------
     ConfigError
-        For an unknown path name.
+        For an unknown path name, or a path this build or CPU cannot run.
 
     Examples
     --------
@@ -80,7 +82,9 @@ def path_number(name: str | None) -> int:
     if name is None:
         return 0
     if name not in _NAMES[1:]:
-        from .errors import ConfigError
-
         raise ConfigError(f"unknown SIMD path {name!r}; expected one of {', '.join(_NAMES[1:])}")
-    return _NAMES.index(name)
+    number = _NAMES.index(name)
+    if number not in _SUPPORTED:
+        raise ConfigError(f"SIMD path {name!r} is not supported by this build or CPU; "
+                          f"supported: {', '.join(_NAMES[i] for i in sorted(_SUPPORTED))}")
+    return number

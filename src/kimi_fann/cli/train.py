@@ -14,13 +14,18 @@ from ._common import Progress, add_json_flag, save_model
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a network on a FANN .data file",
-                       description="Train a float network (FANN semantics) and save it as .net, .kfn or .onnx.")
+                       description="Train a float network (FANN semantics) and save it as .net, .kfn or .onnx.",
+                       epilog="activations (NAME): " + ", ".join(ACTIVATIONS))
     p.add_argument("data", help="training pairs, FANN .data")
     p.add_argument("--hidden", type=int, nargs="+", default=[16], metavar="N",
                    help="hidden layer sizes (default 16)")
-    p.add_argument("--hidden-activation", choices=ACTIVATIONS, default="sigmoid_symmetric")
-    p.add_argument("--output-activation", choices=ACTIVATIONS, default="sigmoid")
-    p.add_argument("--algorithm", choices=TRAINING_ALGORITHMS, default="rprop")
+    # the twenty activation names listed once, in the epilog, rather than inline twice
+    p.add_argument("--hidden-activation", choices=ACTIVATIONS, default="sigmoid_symmetric", metavar="NAME",
+                   help="hidden layers' activation (default sigmoid_symmetric)")
+    p.add_argument("--output-activation", choices=ACTIVATIONS, default="sigmoid", metavar="NAME",
+                   help="output layer's activation (default sigmoid)")
+    p.add_argument("--algorithm", choices=TRAINING_ALGORITHMS, default="rprop",
+                   help="training algorithm (default rprop)")
     p.add_argument("--epochs", type=int, default=1000, help="maximum epochs (default 1000)")
     p.add_argument("--target-error", type=float, default=1e-3, help="stop at this MSE (default 0.001)")
     p.add_argument("--test", metavar="DATA", help="test pairs (FANN .data) to report the error on")
