@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -76,20 +77,41 @@ def test_one_large_batch_split_across_threads_equals_serial() -> None:
             assert _same(_call(model, big, threads=threads), one), (name, threads)
 
 
-@pytest.mark.parametrize("bad_row", [0, 2600, 4999])
-def test_a_failing_chunk_raises_after_every_chunk_has_finished(bad_row: int) -> None:
-    # threads=3: the first chunk runs on the calling thread, the other two on the pool
+@pytest.mark.parametrize("bad_rows", [[0], [2600], [4999], [4999, 1200, 3000]])
+def test_a_failing_chunk_raises_after_every_chunk_has_finished(bad_rows: list[int]) -> None:
+    # threads=3: the calling thread and two pool workers share the chunks; every chunk runs,
+    # then the error of the first failing chunk (in row order) is raised
     x = np.arange(5000, dtype=np.float32)
     y = np.zeros_like(x)
 
     def run(xs: np.ndarray, ys: np.ndarray) -> None:
         ys[:] = xs + 1
-        if xs[0] <= bad_row <= xs[-1]:
-            raise kf.errors.NumericError(f"row {bad_row}")
+        for bad in bad_rows:
+            if xs[0] <= bad <= xs[-1]:
+                raise kf.errors.NumericError(f"row {bad}")
 
-    with pytest.raises(kf.errors.NumericError, match=f"row {bad_row}"):
+    with pytest.raises(kf.errors.NumericError, match=f"row {min(bad_rows)}$"):
         _threads.run_split(run, x, y, 3)
     np.testing.assert_array_equal(y, x + 1)
+
+
+def test_a_slow_thread_takes_fewer_chunks() -> None:
+    # The pool worker is made slow: the calling thread, finishing its chunks at once, takes the
+    # rest of the batch instead of waiting for an even share to be done.
+    x = np.arange(5000, dtype=np.float32)
+    y = np.zeros_like(x)
+    caller = threading.get_ident()
+    ran: list[bool] = []
+
+    def run(xs: np.ndarray, ys: np.ndarray) -> None:
+        ran.append(threading.get_ident() == caller)
+        if not ran[-1]:
+            time.sleep(0.2)
+        ys[:] = xs * 2
+
+    _threads.run_split(run, x, y, 2)
+    np.testing.assert_array_equal(y, x * 2)
+    assert len(ran) == _threads.CHUNKS_PER_THREAD * 2 and sum(ran) >= len(ran) - 2, ran
 
 
 def test_training_one_network_while_others_run() -> None:

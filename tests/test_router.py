@@ -77,6 +77,27 @@ def test_ties_among_many_experts_on_every_path(gate_bits: int) -> None:
             np.testing.assert_array_equal(experts, want, err_msg=f"k={k} {path}")
 
 
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 16, 17, 24, 63, 64, 65, 200, 1024])
+def test_selection_on_every_path_for_every_order(n: int) -> None:
+    # One input of 1.0 and one-column gates: the scores are the gates, exactly. The SIMD
+    # selection bounds the k-th from below by lane maxima over ceil(k / 8) streams of vectors:
+    # sizes around the vector width and orders that put the largest first, last or in one lane.
+    rng = np.random.default_rng(n)
+    orders = {
+        "ascending": np.arange(n), "descending": np.arange(n)[::-1], "equal": np.zeros(n),
+        "few values": rng.integers(0, 3, n), "random": rng.normal(size=n),
+        "one lane": np.where(np.arange(n) % 8 == 3, 100 + np.arange(n), -np.arange(n)),
+    }
+    for name, values in orders.items():
+        gates = np.asarray(values, np.float32)[:, None]
+        want = np.argsort(-gates[:, 0], kind="stable")
+        for k in sorted({1, 7, 8, 9, 16, 17, 40, 64, n} & set(range(1, min(n, 64) + 1))):
+            router = kf.Router(gates, top_k=k, scoring="softmax")
+            for path in PATHS:
+                np.testing.assert_array_equal(router.route([1.0], simd=path)[0], want[:k],
+                                              err_msg=f"{name} n={n} k={k} {path}")
+
+
 def test_float_gate_sums_round_once_on_every_path() -> None:
     # Element 8 joins partial sum 0 by a fused multiply-add: fma(1 + 2^-15, 2^-24 (1 - 2^-15),
     # 1 + 2^-23) = 1 + 2^-23 + 2^-24 - 2^-54 rounds once, down to 1 + 2^-23. A product and a

@@ -61,8 +61,10 @@ typedef uint32_t (*kf_quantize_dynamic_fn)(const float *x, uint32_t n, int32_t q
 
 /* The k largest of the finite values v[0 .. n) (k <= KF_MAX_TOP_K): their indices into idx in
  * descending order of value, ties to the lower index. No sort: each value either beats the
- * current k-th or is skipped (kf_top_k_offer); SIMD versions skip eight values at a time that
- * cannot beat it, and offer the rest in order, so every path makes the same choices. */
+ * current k-th or is skipped (kf_top_k_offer). SIMD versions skip values that cannot be among
+ * the k largest (below a lower bound of the k-th from lane maxima, or not above the current
+ * k-th) eight at a time, and offer the rest in order: the offered values hold the k largest in
+ * their order, so every path makes the same choices. */
 typedef void (*kf_top_k_fn)(const float *v, uint32_t n, uint32_t k, uint32_t *idx);
 
 /* Router scores with float gates for nb samples: scores[s * n_experts + e] = sum_i x[s * dim + i]

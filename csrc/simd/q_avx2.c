@@ -6,6 +6,7 @@
 #include "kfann.h"
 
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 /* Rows 0-3 and 4-7 summed in halves ([r0a r0b r1a r1b | r2a r2b r3a r3b]) into [r0 .. r7]. */
@@ -292,24 +293,50 @@ uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int3
     return top;
 }
 
+/* A lower bound of the k-th largest of v[0 .. full) (full a multiple of 8): the smallest of the
+ * lane maxima over ceil(k / 8) interleaved streams of vectors. Each lane maximum is a different
+ * element, so at least k elements reach the bound and none below it can be among the k largest.
+ * -infinity when there are fewer vectors than streams. */
+static float top_k_bound(const float *v, uint32_t full, uint32_t k)
+{
+    const uint32_t streams = (k + 7) / 8;
+    __m256 m[KF_MAX_TOP_K / 8], low;
+    __m128 h;
+    uint32_t e, s;
+    if (k == 0 || k > KF_MAX_TOP_K || full < 8 * streams)
+        return -INFINITY;
+    m[0] = _mm256_loadu_ps(v);
+    for (s = 1; s < streams; s++)
+        m[s] = _mm256_loadu_ps(v + 8 * s);
+    for (e = 8 * streams, s = 0; e < full; e += 8, s = s + 1 == streams ? 0 : s + 1)
+        m[s] = _mm256_max_ps(m[s], _mm256_loadu_ps(v + e));
+    for (low = m[0], s = 1; s < streams; s++)
+        low = _mm256_min_ps(low, m[s]);
+    h = _mm_min_ps(_mm256_castps256_ps128(low), _mm256_extractf128_ps(low, 1));
+    h = _mm_min_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_min_ss(h, _mm_shuffle_ps(h, h, 1)));
+}
+
 void kf_top_k_avx2(const float *v, uint32_t n, uint32_t k, uint32_t *idx)
 {
+    const uint32_t full = n / 8 * 8;
+    const float bound = top_k_bound(v, full, k);
     float best[KF_MAX_TOP_K];
-    uint32_t count = 0, e = 0;
-    for (; e < n && count < k; e++)
-        kf_top_k_offer(best, idx, &count, k, v[e], e);
-    for (; e + 8 <= n; e += 8) {
-        /* values not above the k-th at the block's start cannot enter later in it (the k-th
-         * only rises); the others are offered in order, as the scalar loop would */
-        unsigned mask = (unsigned)_mm256_movemask_ps(
-            _mm256_cmp_ps(_mm256_loadu_ps(v + e), _mm256_set1_ps(best[k - 1]), _CMP_GT_OQ));
+    uint32_t count = 0, e;
+    for (e = 0; e < full; e += 8) {
+        /* Until k values are held, those below the bound are skipped; then those not above the
+         * k-th at the block's start (it only rises). The rest are offered in order. */
+        const __m256 x = _mm256_loadu_ps(v + e);
+        unsigned mask = (unsigned)_mm256_movemask_ps(count < k ? _mm256_cmp_ps(x, _mm256_set1_ps(bound), _CMP_GE_OQ)
+                                                               : _mm256_cmp_ps(x, _mm256_set1_ps(best[k - 1]), _CMP_GT_OQ));
         uint32_t j;
         for (j = 0; mask; j++, mask >>= 1)
             if (mask & 1)
                 kf_top_k_offer(best, idx, &count, k, v[e + j], e + j);
     }
     for (; e < n; e++)
-        kf_top_k_offer(best, idx, &count, k, v[e], e);
+        if (v[e] >= bound)
+            kf_top_k_offer(best, idx, &count, k, v[e], e);
 }
 
 /* ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)) of the eight lanes. */

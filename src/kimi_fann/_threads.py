@@ -16,6 +16,11 @@ from .errors import ConfigError
 #: Batches smaller than this run on one thread by default (a thread hand-off costs about the
 #: time of a few hundred small-network samples).
 MIN_ROWS_PER_THREAD = 512
+#: A split batch goes in up to this many chunks per thread, of at least MIN_ROWS_PER_CHUNK rows:
+#: enough for a faster core to take over a slower one's share, few enough that the hand-offs
+#: (microseconds each) stay small beside the chunks.
+CHUNKS_PER_THREAD = 4
+MIN_ROWS_PER_CHUNK = 256
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -48,20 +53,37 @@ def one_thread(threads: int | None) -> bool:
 
 
 def run_split(run: Callable[[Any, Any], None], x: np.ndarray, y: np.ndarray, threads: int) -> None:
-    """run(x[a:b], y[a:b]) for consecutive chunks: the first on the calling thread, the others
-    on the pool. The caller working beside the pool, rather than sleeping until it is done, also
-    keeps the scheduler from stacking the pool's threads on the caller's core."""
+    """run(x[a:b], y[a:b]) over consecutive chunks, shared by the calling thread and threads - 1
+    pool workers: each takes the next chunk when it has finished one, so a core that runs slower
+    (busy with other work, or an efficiency core) takes fewer. The caller works beside the pool
+    rather than sleeping until it is done, which also keeps the scheduler from stacking the pool's
+    threads on its core. Every chunk runs; then the first failing chunk's exception is raised."""
     if threads <= 1:
         run(x, y)
         return
-    bounds = np.linspace(0, len(x), threads + 1).astype(int)
-    chunks = [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-    futures = [_shared_pool().submit(run, x[a:b], y[a:b]) for a, b in chunks[1:]]
+    pieces = max(threads, min(threads * CHUNKS_PER_THREAD, len(x) // MIN_ROWS_PER_CHUNK))
+    bounds = np.linspace(0, len(x), pieces + 1).astype(int).tolist()
+    taken = iter(range(pieces))
+    lock = threading.Lock()
+    failures: list[tuple[int, BaseException]] = []
+
+    def work() -> None:
+        while True:
+            with lock:
+                i = next(taken, None)
+            if i is None:
+                return
+            a, b = bounds[i], bounds[i + 1]
+            try:
+                run(x[a:b], y[a:b])
+            except BaseException as error:  # re-raised below, once every chunk has finished
+                failures.append((i, error))
+
+    futures = [_shared_pool().submit(work) for _ in range(threads - 1)]
     try:
-        a, b = chunks[0]
-        run(x[a:b], y[a:b])
+        work()
     finally:
         for future in futures:  # every chunk has finished writing before this returns or raises
             future.exception()
-    for future in futures:
-        future.result()
+    if failures:
+        raise min(failures, key=lambda f: f[0])[1]
