@@ -277,6 +277,38 @@ def test_train_sample_is_one_incremental_step(xor: kf.TrainingData) -> None:
     np.testing.assert_array_equal(a.weights, b.weights)
 
 
+@pytest.mark.parametrize("algorithm", kf.TRAINING_ALGORITHMS)
+def test_every_weight_change_reaches_single_sample_runs(algorithm: str) -> None:
+    # One sample's forward pass sums blocks of eight neurons from an interleaved copy of their
+    # weights; batches read the weights themselves. Each change must reach both.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(6, 9)).astype(np.float32)
+    data = kf.TrainingData(x, rng.uniform(0, 1, (6, 8)))
+    net = kf.Network([9, 16, 24, 8], hidden="sigmoid_symmetric", output="sigmoid", seed=1)
+    net.training_algorithm = algorithm
+
+    def check(step: str) -> None:
+        single = np.stack([net.run(row) for row in x])
+        np.testing.assert_array_equal(single, net.run(x), err_msg=step)
+
+    changes = {
+        "created": lambda: None,
+        "weights set": lambda: setattr(net, "weights", rng.uniform(-1, 1, net.total_connections)),
+        "randomized": lambda: net.randomize_weights(-0.5, 0.5, seed=2),
+        "initialised": lambda: net.init_weights(data, seed=3),
+        "one epoch": lambda: net.train_epoch(data),
+        "trained": lambda: net.train(data, max_epochs=3, target_error=0),
+        "one sample": lambda: net.train_sample(x[0], data.outputs[0]),
+    }
+    before = net.run(x[0])
+    for step, change in changes.items():
+        change()
+        check(step)
+    assert not np.array_equal(before, net.run(x[0]))
+    copy = net.copy()
+    np.testing.assert_array_equal(copy.run(x[0]), net.run(x[0]))
+
+
 def test_nguyen_widrow_initialisation(xor: kf.TrainingData) -> None:
     net = kf.Network([2, 8, 1], seed=0)
     net.init_weights(xor, seed=1)

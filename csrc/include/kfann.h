@@ -225,6 +225,13 @@ typedef struct kf_net {
     kf_params params;
     uint32_t simd;              /* kf_simd of the float sums: KIMI_FANN_SIMD or the best path, set at
                                    creation; every path gives the same bits (fann_run's order) */
+    /* The weights of each block of eight neurons that one sample's forward pass sums together,
+     * interleaved (w8[k0 + i * 8 + q] = weights[k0 + q * n + i] for the block's first connection
+     * k0 and n sources), so that one vector load holds the block's i-th weights. The forward pass
+     * reads them while weights8_current is 1: every library function that changes weights
+     * refreshes them (kf_net_pack); code that writes weights itself calls kf_net_pack after. */
+    float *weights8;            /* [total_connections] */
+    uint32_t weights8_current;
 } kf_net;
 
 /* A network with the given layer sizes (bias neurons not counted), FANN's default activation
@@ -235,6 +242,8 @@ kf_status kf_net_create(const uint32_t *layer_sizes, uint32_t num_layers, kf_net
                         float connection_rate, uint64_t seed, kf_net **out);
 /* A deep copy. */
 kf_status kf_net_copy(const kf_net *net, kf_net **out);
+/* Refresh weights8 from weights (see kf_net) and mark it current. */
+void kf_net_pack(kf_net *net);
 void kf_net_free(kf_net *net);
 
 /* A network from its arrays (as kf_net holds them; scaling NULL for none), checked as a parsed

@@ -83,6 +83,7 @@ typedef float (*kf_dot_fann_fn)(const float *w, const float *v, uint32_t n);
  * is what kf_dot_fann_fn gives for row q. SIMD versions compute the eight side by side, one
  * lane per neuron, doing in each lane exactly the scalar operations. */
 typedef void (*kf_dot8_fann_fn)(const float *w, const float *v, uint32_t n, float out[8]);
+/* The same from the eight rows interleaved, w[i * 8 + q] = row q's weight i (kf_net's weights8). */
 
 typedef struct kf_kernels {
     kf_q8_matmul_fn q8_matmul;
@@ -92,6 +93,7 @@ typedef struct kf_kernels {
     kf_quantize_fn quantize;
     kf_gate_scores_fn gate_scores;
     kf_dot8_fann_fn dot8_fann;
+    kf_dot8_fann_fn dot8_packed_fann;
     kf_quantize_dynamic_fn quantize_dynamic;
     kf_top_k_fn top_k;
 } kf_kernels;
@@ -137,8 +139,10 @@ float kf_dot_fann_scalar(const float *w, const float *v, uint32_t n);
 /* Four rows (row q at w + q * n), as kf_dot8_fann_fn does eight. */
 void kf_dot4_fann_scalar(const float *w, const float *v, uint32_t n, float out[4]);
 void kf_dot8_fann_scalar(const float *w, const float *v, uint32_t n, float out[8]);
+void kf_dot8_packed_fann_scalar(const float *w, const float *v, uint32_t n, float out[8]);
 /* The AVX2 float sums, shared by the AVX-512 table. */
 void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);
+void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);
 /* The AVX2 epilogues, shared by the AVX-512 table. */
 void kf_epilogue_direct_avx2(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
                              uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out, uint32_t out_bits);

@@ -455,6 +455,23 @@ void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8])
     _mm256_storeu_ps(out, sum);
 }
 
+void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, float out[8])
+{
+    __m256 sum = _mm256_setzero_ps();
+    uint32_t i;
+    for (i = n & 3u; i-- > 0;) /* the leading terms, last to first */
+        sum = _mm256_add_ps(sum, _mm256_mul_ps(_mm256_loadu_ps(w + (size_t)i * 8), _mm256_broadcast_ss(v + i)));
+    for (i = n & 3u; i < n; i += 4) {
+        const float *w0 = w + (size_t)i * 8;
+        __m256 g = _mm256_mul_ps(_mm256_loadu_ps(w0), _mm256_broadcast_ss(v + i));
+        g = _mm256_add_ps(g, _mm256_mul_ps(_mm256_loadu_ps(w0 + 8), _mm256_broadcast_ss(v + i + 1)));
+        g = _mm256_add_ps(g, _mm256_mul_ps(_mm256_loadu_ps(w0 + 16), _mm256_broadcast_ss(v + i + 2)));
+        g = _mm256_add_ps(g, _mm256_mul_ps(_mm256_loadu_ps(w0 + 24), _mm256_broadcast_ss(v + i + 3)));
+        sum = _mm256_add_ps(sum, g);
+    }
+    _mm256_storeu_ps(out, sum);
+}
+
 const kf_kernels kf_kernels_avx2 = {
     .q8_matmul = q8_matmul,
     .q16_matmul = q16_matmul,
@@ -463,6 +480,7 @@ const kf_kernels kf_kernels_avx2 = {
     .quantize = kf_quantize_avx2,
     .gate_scores = kf_gate_scores_avx2,
     .dot8_fann = kf_dot8_fann_avx2,
+    .dot8_packed_fann = kf_dot8_packed_fann_avx2,
     .quantize_dynamic = kf_quantize_dynamic_avx2,
     .top_k = kf_top_k_avx2,
 };

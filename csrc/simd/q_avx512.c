@@ -70,6 +70,7 @@ const kf_kernels kf_kernels_avx512 = {
     .quantize = kf_quantize_avx2,
     .gate_scores = kf_gate_scores_avx2,
     .dot8_fann = kf_dot8_fann_avx2,
+    .dot8_packed_fann = kf_dot8_packed_fann_avx2,
     .quantize_dynamic = kf_quantize_dynamic_avx2,
     .top_k = kf_top_k_avx2,
 };

@@ -69,6 +69,7 @@ const kf_kernels kf_kernels_wasm = {
     .quantize = kf_quantize_scalar,
     .gate_scores = kf_gate_scores_scalar,
     .dot8_fann = kf_dot8_fann_scalar,
+    .dot8_packed_fann = kf_dot8_packed_fann_scalar,
     .quantize_dynamic = kf_quantize_dynamic_scalar,
     .top_k = kf_top_k_scalar,
 };

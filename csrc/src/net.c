@@ -13,7 +13,7 @@ static uint64_t align_up(uint64_t n)
 
 /* Byte offsets of every array inside the network's single allocation. */
 typedef struct net_layout {
-    uint64_t layer_start, con_start, con_src, weights, activation, steepness, contiguous, scale, total;
+    uint64_t layer_start, con_start, con_src, weights, weights8, activation, steepness, contiguous, scale, total;
 } net_layout;
 
 static net_layout net_layout_of(uint64_t num_layers, uint64_t neurons, uint64_t connections,
@@ -28,6 +28,8 @@ static net_layout net_layout_of(uint64_t num_layers, uint64_t neurons, uint64_t 
     l.con_src = at;
     at = align_up(at + connections * sizeof(uint32_t));
     l.weights = at;
+    at = align_up(at + connections * sizeof(float));
+    l.weights8 = at;
     at = align_up(at + connections * sizeof(float));
     l.activation = at;
     at = align_up(at + neurons);
@@ -75,6 +77,7 @@ kf_status kf_net_alloc(uint32_t num_layers, uint32_t total_neurons, uint32_t tot
     net->con_start = (uint32_t *)(base + l.con_start);
     net->con_src = (uint32_t *)(base + l.con_src);
     net->weights = (float *)(base + l.weights);
+    net->weights8 = (float *)(base + l.weights8);
     net->activation = base + l.activation;
     net->steepness = (float *)(base + l.steepness);
     net->contiguous = base + l.contiguous;
@@ -118,6 +121,8 @@ kf_status kf_net_copy(const kf_net *net, kf_net **out)
     memcpy(copy->con_start, net->con_start, ((uint64_t)N + 1) * sizeof(uint32_t));
     memcpy(copy->con_src, net->con_src, (uint64_t)C * sizeof(uint32_t));
     memcpy(copy->weights, net->weights, (uint64_t)C * sizeof(float));
+    memcpy(copy->weights8, net->weights8, (uint64_t)C * sizeof(float));
+    copy->weights8_current = net->weights8_current;
     memcpy(copy->activation, net->activation, N);
     memcpy(copy->steepness, net->steepness, (uint64_t)N * sizeof(float));
     memcpy(copy->contiguous, net->contiguous, N);
@@ -236,6 +241,7 @@ kf_status kf_net_finish(kf_net *net, kf_diag *diag)
             kf_diag_set(diag, 0, "connection %u: weight is not finite", k);
             return KF_E_FORMAT;
         }
+    kf_net_pack(net);
     return KF_OK;
 }
 
@@ -588,6 +594,7 @@ kf_status kf_net_randomize_weights(kf_net *net, float lo, float hi, uint64_t see
     kf_rng_seed(&rng, seed);
     for (k = 0; k < net->total_connections; k++)
         net->weights[k] = kf_rng_uniform(&rng, lo, hi);
+    kf_net_pack(net);
     return KF_OK;
 }
 
@@ -630,6 +637,7 @@ kf_status kf_net_init_weights(kf_net *net, const kf_data *data, uint64_t seed)
                 net->weights[k] = net->con_src[k] == bias ? kf_rng_uniform(&rng, -scale_factor, scale_factor)
                                                           : kf_rng_uniform(&rng, 0.0f, scale_factor);
     }
+    kf_net_pack(net);
     return KF_OK;
 }
 
@@ -644,5 +652,6 @@ kf_status kf_net_set_weights(kf_net *net, const float *weights, uint64_t count)
         if (!isfinite(weights[k]))
             return KF_E_NUMERIC;
     memcpy(net->weights, weights, count * sizeof(float));
+    kf_net_pack(net);
     return KF_OK;
 }

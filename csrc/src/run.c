@@ -1,7 +1,8 @@
 /* The forward pass. Every neuron's sum is accumulated in fann_run's order: the n % 4 leading
  * terms last-to-first, then groups of four added left to right before joining the running
  * sum. Speed comes from computing independent sums side by side (eight neurons of one sample in
- * the SIMD path's dot8 kernel, four in the scalar dot4, or one neuron of KF_BLOCK samples),
+ * the SIMD path's dot8 kernels, from kf_net's interleaved weights8 when they are current, four in
+ * the scalar dot4, or one neuron of KF_BLOCK samples),
  * never from reordering one sum, so every path gives libfann's bit-exact results. */
 #include "internal.h"
 
@@ -58,11 +59,39 @@ static int alike(const kf_net *net, uint32_t j, uint32_t layer_end, uint32_t m)
     return 1;
 }
 
+/* How many neurons from j (a neuron with sources, in a layer ending at end) one step of the
+ * forward pass sums together: 8, 4 or 1. kf_net_pack interleaves the blocks of eight. */
+static uint32_t block_at(const kf_net *net, uint32_t j, uint32_t end)
+{
+    return alike(net, j, end, 8) ? 8 : (alike(net, j, end, 4) ? 4 : 1);
+}
+
+void kf_net_pack(kf_net *net)
+{
+    uint32_t l, j, i, q;
+    if (net == NULL)
+        return;
+    for (l = 1; l < net->num_layers; l++) {
+        const uint32_t end = net->layer_start[l + 1];
+        for (j = net->layer_start[l]; j < end;) {
+            const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
+            const uint32_t m = n == 0 ? 1 : block_at(net, j, end);
+            if (m == 8)
+                for (i = 0; i < n; i++)
+                    for (q = 0; q < 8; q++)
+                        net->weights8[k0 + (size_t)i * 8 + q] = net->weights[k0 + (size_t)q * n + i];
+            j += m;
+        }
+    }
+    net->weights8_current = 1;
+}
+
 void kf_forward(const kf_net *net, const float *input, float *values, float *sums)
 {
     const uint32_t L = net->num_layers;
     const kf_kernels *kern = kf_kernels_for((kf_simd)net->simd);
     const kf_dot8_fann_fn dot8 = kern ? kern->dot8_fann : kf_dot8_fann_scalar;
+    const kf_dot8_fann_fn dot8_packed = kern ? kern->dot8_packed_fann : kf_dot8_packed_fann_scalar;
     uint32_t l, j, q;
     memcpy(values, input, (size_t)net->num_input * sizeof(float));
     values[net->num_input] = 1.0f; /* the input layer's bias */
@@ -73,7 +102,7 @@ void kf_forward(const kf_net *net, const float *input, float *values, float *sum
         for (j = net->layer_start[l]; j < end;) {
             const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
             float raw[8];
-            uint32_t count = 1;
+            uint32_t count;
             if (n == 0) { /* a bias neuron */
                 values[j] = 1.0f;
                 if (sums)
@@ -81,17 +110,17 @@ void kf_forward(const kf_net *net, const float *input, float *values, float *sum
                 j++;
                 continue;
             }
-            if (alike(net, j, end, 8)) {
+            count = block_at(net, j, end);
+            if (count == 8 && net->weights8_current)
+                dot8_packed(net->weights8 + k0, values + net->con_src[k0], n, raw);
+            else if (count == 8)
                 dot8(net->weights + k0, values + net->con_src[k0], n, raw);
-                count = 8;
-            } else if (alike(net, j, end, 4)) {
+            else if (count == 4)
                 kf_dot4_fann_scalar(net->weights + k0, values + net->con_src[k0], n, raw);
-                count = 4;
-            } else if (net->contiguous[j]) {
+            else if (net->contiguous[j])
                 raw[0] = kf_dot_fann_scalar(net->weights + k0, values + net->con_src[k0], n);
-            } else {
+            else
                 raw[0] = dot_fann_gather(net->weights + k0, values, net->con_src + k0, n);
-            }
             for (q = 0; q < count; q++, j++) {
                 const float sum = steep_sum(net->steepness[j], raw[q]);
                 if (sums)

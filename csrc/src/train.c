@@ -366,6 +366,7 @@ kf_status kf_train_epoch(kf_net *net, kf_trainer *t, const kf_data *data, kf_epo
     t->mse_sum = 0;
     t->num_mse = 0;
     t->bit_fail = 0;
+    net->weights8_current = 0; /* incremental updates move the weights between samples */
     for (i = 0; i < data->num_data; i++) {
         forward_backward(net, t, data->input + (uint64_t)i * data->num_input,
                          data->output + (uint64_t)i * data->num_output);
@@ -386,6 +387,7 @@ kf_status kf_train_epoch(kf_net *net, kf_trainer *t, const kf_data *data, kf_epo
         break;
     default: break;
     }
+    kf_net_pack(net);
     return KF_OK;
 }
 
@@ -405,6 +407,7 @@ kf_status kf_train_sample(kf_net *net, kf_trainer *t, const float *input, const 
         return st;
     forward_backward(net, t, input, desired);
     update_weights_incremental(net, t);
+    kf_net_pack(net);
     return KF_OK;
 }
 

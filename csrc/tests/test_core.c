@@ -237,6 +237,44 @@ static void test_copy_is_deep(void)
     kf_net_free(net);
 }
 
+/* One sample's run reads the interleaved weights8; a batch reads weights. A direct write to
+ * weights reaches single runs after kf_net_pack (or with weights8_current cleared). */
+static void test_direct_weight_writes_and_pack(void)
+{
+    const uint32_t sizes[3] = {5, 16, 8};
+    kf_net *net = NULL;
+    float x[10], one[8], two[16], before[8], saved;
+    uint64_t scratch_floats;
+    float *scratch;
+    int i;
+    CHECK_OK(kf_net_create(sizes, 3, KF_NET_LAYER, 1.0f, 4, &net));
+    if (net == NULL)
+        return;
+    scratch_floats = kf_net_scratch_floats(net);
+    scratch = malloc(scratch_floats * sizeof(float));
+    if (scratch == NULL) {
+        CHECK(scratch != NULL);
+        kf_net_free(net);
+        return;
+    }
+    for (i = 0; i < 10; i++)
+        x[i] = (float)(i % 5) * 0.3f - 0.6f;
+    CHECK(net->weights8_current == 1);
+    CHECK_OK(kf_net_run(net, x, 1, before, scratch, scratch_floats));
+    saved = net->weights[net->con_start[net->layer_start[1]]]; /* the first hidden block's */
+    net->weights[net->con_start[net->layer_start[1]]] += 2.0f;
+    kf_net_pack(net);
+    CHECK_OK(kf_net_run(net, x, 1, one, scratch, scratch_floats));
+    CHECK_OK(kf_net_run(net, x, 2, two, scratch, scratch_floats));
+    CHECK(memcmp(one, two, sizeof one) == 0 && memcmp(one, before, sizeof one) != 0);
+    net->weights[net->con_start[net->layer_start[1]]] = saved;
+    net->weights8_current = 0;
+    CHECK_OK(kf_net_run(net, x, 1, one, scratch, scratch_floats));
+    CHECK(memcmp(one, before, sizeof one) == 0);
+    free(scratch);
+    kf_net_free(net);
+}
+
 static void test_scaling_round_trip(void)
 {
     const uint32_t sizes[2] = {2, 1};
@@ -270,6 +308,7 @@ const kf_test_case kf_core_tests[] = {
     {"run_checks_inputs", test_run_checks_inputs},
     {"training_rejects_threshold_and_mismatch", test_training_rejects_threshold_and_mismatch},
     {"copy_is_deep", test_copy_is_deep},
+    {"direct_weight_writes_and_pack", test_direct_weight_writes_and_pack},
     {"scaling_round_trip", test_scaling_round_trip},
     {NULL, NULL},
 };
