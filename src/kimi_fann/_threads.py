@@ -16,6 +16,8 @@ from .errors import ConfigError
 #: Batches smaller than this run on one thread by default (a thread hand-off costs about the
 #: time of a few hundred small-network samples).
 MIN_ROWS_PER_THREAD = 512
+#: The most rows that a call leaving threads to the library (None) runs straight on its thread.
+FAST_ROWS = 2 * MIN_ROWS_PER_THREAD
 #: A split batch goes in up to this many chunks per thread, of at least MIN_ROWS_PER_CHUNK rows:
 #: enough for a faster core to take over a slower one's share, few enough that the hand-offs
 #: (microseconds each) stay small beside the chunks.

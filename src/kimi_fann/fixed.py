@@ -11,7 +11,7 @@ import numpy as np
 from . import _core
 from ._arrays import as_matrix
 from ._io import PathLike, read_bytes, write_atomic
-from ._threads import MIN_ROWS_PER_THREAD, one_thread, resolve, run_split
+from ._threads import FAST_ROWS, one_thread, resolve, run_split
 from .errors import ConfigError, ShapeError
 from .quantize import QuantizationReport, build
 from .simd import path_number
@@ -351,9 +351,10 @@ class FixedNetwork:
         >>> bool(abs(q16.run([0.5, -0.5]) - net.run([0.5, -0.5]))[0] < 0.01)
         True
         """
-        if self._format != "fann" and one_thread(threads):
+        if self._format != "fann" and (threads is None or one_thread(threads)):  # the common case without calls
             # float32 C-contiguous input small enough for one thread: straight into C
-            fast = self._net.run_fast(inputs, path_number(simd), 2 * MIN_ROWS_PER_THREAD if threads is None else -1)
+            fast = self._net.run_fast(inputs, 0 if simd is None else path_number(simd),
+                                      FAST_ROWS if threads is None else -1)
             if fast is not None:
                 return fast
         x, single = as_matrix(inputs, self.num_input, "inputs")

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_matrix, as_seed
-from ._threads import MIN_ROWS_PER_THREAD, one_thread, resolve, run_split
+from ._threads import FAST_ROWS, one_thread, resolve, run_split
 from .data import TrainingData
 from .errors import ConfigError, ShapeError
 from .fixed import FixedNetwork
@@ -158,9 +158,10 @@ class MixtureOfExperts:
         >>> chosen.ravel().tolist(), weights.ravel().tolist()
         ([0, 1], [1.0, 1.0])
         """
-        if not return_routes and one_thread(threads):
+        if not return_routes and (threads is None or one_thread(threads)):  # the common case without calls
             # a float32 C-contiguous buffer goes straight to C (batch-1 calls are dominated by Python)
-            fast = self._moe.run_fast(inputs, path_number(simd), 2 * MIN_ROWS_PER_THREAD if threads is None else -1)
+            fast = self._moe.run_fast(inputs, 0 if simd is None else path_number(simd),
+                                      FAST_ROWS if threads is None else -1)
             if fast is not None:
                 return fast
         x, single = as_matrix(inputs, self.num_input, "inputs")

@@ -11,7 +11,7 @@ import numpy as np
 from . import _core
 from ._arrays import as_matrix, as_seed
 from ._io import PathLike, read_bytes, write_atomic
-from ._threads import MIN_ROWS_PER_THREAD, one_thread, resolve, run_split
+from ._threads import FAST_ROWS, one_thread, resolve, run_split
 from .data import TrainingData
 from .errors import ConfigError, ShapeError
 from .fixed import FixedNetwork
@@ -508,9 +508,9 @@ class Network:
         >>> net.run(np.zeros((5, 3))).shape, net.run([0, 0, 0]).shape
         ((5, 2), (2,))
         """
-        if one_thread(threads):
+        if threads is None or one_thread(threads):  # the common case first, without a call
             # float32 C-contiguous input small enough for one thread: straight into C
-            fast = self._net.run_fast(inputs, 2 * MIN_ROWS_PER_THREAD if threads is None else -1)
+            fast = self._net.run_fast(inputs, FAST_ROWS if threads is None else -1)
             if fast is not None:
                 return fast
         x, single = as_matrix(inputs, self.num_input, "inputs")

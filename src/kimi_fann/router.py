@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_matrix
-from ._threads import MIN_ROWS_PER_THREAD, one_thread, resolve, run_split
+from ._threads import FAST_ROWS, one_thread, resolve, run_split
 from .errors import ConfigError, ShapeError
 from .simd import path_number
 
@@ -201,9 +201,10 @@ class Router:
         >>> experts[:, 0].tolist(), load.tolist()
         ([0, 1, 2, 3], [4, 2, 1, 1])
         """
-        if not return_load and one_thread(threads):
+        if not return_load and (threads is None or one_thread(threads)):  # the common case without calls
             # float32 C-contiguous input small enough for one thread: straight into C
-            fast = self._router.route_fast(inputs, path_number(simd), 2 * MIN_ROWS_PER_THREAD if threads is None else -1)
+            fast = self._router.route_fast(inputs, 0 if simd is None else path_number(simd),
+                                           FAST_ROWS if threads is None else -1)
             if fast is not None:
                 return fast
         x, single = as_matrix(inputs, self.dim, "inputs")
