@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -18,10 +19,12 @@ COMMANDS = ["demo", "train", "run", "quantize", "convert", "analyze", "distill",
 
 
 def kimi_fann(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the installed console script (python -m kimi_fann.cli where it is not on PATH)."""
+    """Run the installed console script (python -m kimi_fann.cli where it is not on PATH), with
+    argparse's help wrapped at 80 columns whatever the terminal."""
     script = shutil.which("kimi-fann")
     command = [script] if script else [sys.executable, "-m", "kimi_fann.cli"]
-    done = subprocess.run(command + list(args), capture_output=True, text=True, cwd=cwd, timeout=600)
+    done = subprocess.run(command + list(args), capture_output=True, text=True, cwd=cwd, timeout=600,
+                          env={**os.environ, "COLUMNS": "80"})
     if check and done.returncode != 0:
         raise AssertionError(f"kimi-fann {' '.join(args)} exited {done.returncode}:\n{done.stderr}")
     return done

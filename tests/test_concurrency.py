@@ -95,6 +95,20 @@ def test_a_failing_chunk_raises_after_every_chunk_has_finished(bad_rows: list[in
     np.testing.assert_array_equal(y, x + 1)
 
 
+def test_more_threads_than_rows_runs_no_empty_chunk() -> None:
+    x = np.arange(3, dtype=np.float32)
+    y = np.zeros_like(x)
+    sizes: list[int] = []
+
+    def run(xs: np.ndarray, ys: np.ndarray) -> None:
+        sizes.append(len(xs))
+        ys[:] = xs - 1
+
+    _threads.run_split(run, x, y, 7)
+    np.testing.assert_array_equal(y, x - 1)
+    assert sorted(sizes) == [1, 1, 1]
+
+
 def test_a_slow_thread_takes_fewer_chunks() -> None:
     # The pool worker is made slow: the calling thread, finishing its chunks at once, takes the
     # rest of the batch instead of waiting for an even share to be done.

@@ -76,6 +76,8 @@ def run_split(run: Callable[[Any, Any], None], x: np.ndarray, y: np.ndarray, thr
             if i is None:
                 return
             a, b = bounds[i], bounds[i + 1]
+            if a == b:  # more chunks than rows
+                continue
             try:
                 run(x[a:b], y[a:b])
             except BaseException as error:  # re-raised below, once every chunk has finished
