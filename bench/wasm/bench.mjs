@@ -46,7 +46,8 @@ for (const [name, info] of Object.entries(native)) {
   }
   const np = native._native_path;
   rows.push(`| ${name} | ${fmt(w.scalar.single)} / ${fmt(w.scalar.batch)} | ${fmt(w.wasm.single)} / ${fmt(w.wasm.batch)} | ` +
-    `${fmt(info.scalar.single_us)} / ${fmt(info.scalar.batch_us)} | ${fmt(info[np].single_us)} / ${fmt(info[np].batch_us)} | ` +
+    `${info.scalar ? `${fmt(info.scalar.single_us)} / ${fmt(info.scalar.batch_us)}` : "—"} | ` +
+    `${fmt(info[np].single_us)} / ${fmt(info[np].batch_us)} | ` +
     `${(kf.memoryBytes() / 2 ** 20).toFixed(1)} (${((kf.memoryBytes() - base) / 2 ** 20).toFixed(1)}) |`);
   model.free();
 }

@@ -4,7 +4,8 @@
 
 Writes OUT_DIR/<name>.kfn for each benchmark model and prints {name: {path: {"single_us",
 "batch_us"}, "rss_mb"}} measured natively through the Python package (single: one sample per
-call, Python's call overhead included; batch: per sample in batches of 256)."""
+call, Python's call overhead included; batch: per sample in batches of 256). A float network's
+path is fixed when it is made, so its "scalar" entry is null."""
 
 from __future__ import annotations
 
@@ -72,6 +73,9 @@ def main() -> None:
             if isinstance(model, kf.Router):
                 fn = lambda x, p=path, m=model: m.route(x, simd=p, threads=1)  # noqa: E731
             elif isinstance(model, kf.Network):
+                if path == "scalar":  # a float network's path is fixed when it is made (KIMI_FANN_SIMD)
+                    entry[path] = None
+                    continue
                 fn = lambda x, m=model: m.run(x, threads=1)  # noqa: E731
             else:
                 fn = lambda x, p=path, m=model: m.run(x, simd=p, threads=1)  # noqa: E731
