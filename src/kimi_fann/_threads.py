@@ -65,23 +65,21 @@ def run_split(run: Callable[[Any, Any], None], x: np.ndarray, y: np.ndarray, thr
         return
     pieces = max(threads, min(threads * CHUNKS_PER_THREAD, len(x) // MIN_ROWS_PER_CHUNK))
     bounds = np.linspace(0, len(x), pieces + 1).astype(int).tolist()
-    taken = iter(range(pieces))
+    taken = iter([(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a])  # none empty
     lock = threading.Lock()
     failures: list[tuple[int, BaseException]] = []
 
     def work() -> None:
         while True:
             with lock:
-                i = next(taken, None)
-            if i is None:
+                chunk = next(taken, None)
+            if chunk is None:
                 return
-            a, b = bounds[i], bounds[i + 1]
-            if a == b:  # more chunks than rows
-                continue
+            a, b = chunk
             try:
                 run(x[a:b], y[a:b])
             except BaseException as error:  # re-raised below, once every chunk has finished
-                failures.append((i, error))
+                failures.append((a, error))
 
     futures = [_shared_pool().submit(work) for _ in range(threads - 1)]
     try:

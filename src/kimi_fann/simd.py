@@ -52,7 +52,7 @@ def simd_info() -> dict[str, list[str] | str]:
     """
     return {
         "built": [n for i, n in enumerate(_NAMES) if i and _core.simd_built(i)],
-        "supported": [n for i, n in enumerate(_NAMES) if i and _core.simd_supported(i)],
+        "supported": [_NAMES[i] for i in sorted(_SUPPORTED)],
         "active": simd_path(),
     }
 
