@@ -225,6 +225,8 @@ typedef struct kf_net {
     kf_params params;
     uint32_t simd;              /* kf_simd of the float sums: KIMI_FANN_SIMD or the best path, set at
                                    creation; every path gives the same bits (fann_run's order) */
+    uint32_t exp_kind;          /* which model of exp libm's is (exp_glibc.h), found at creation: the
+                                   vector activations give libm's bits through it */
     /* The weights of each block of eight neurons that one sample's forward pass sums together,
      * interleaved (w8[k0 + i * 8 + q] = weights[k0 + q * n + i] for the block's first connection
      * k0 and n sources), so that one vector load holds the block's i-th weights. The forward pass

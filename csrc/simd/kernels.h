@@ -10,6 +10,9 @@
 #ifndef KF_KERNELS_H
 #define KF_KERNELS_H
 
+#include "exp_glibc.h"
+#include "kfann.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -85,6 +88,28 @@ typedef float (*kf_dot_fann_fn)(const float *w, const float *v, uint32_t n);
 typedef void (*kf_dot8_fann_fn)(const float *w, const float *v, uint32_t n, float out[8]);
 /* The same from the eight rows interleaved, w[i * 8 + q] = row q's weight i (kf_net's weights8). */
 
+/* Samples per panel of the float batch pass: a panel holds each neuron's values for KF_PANEL
+ * samples side by side (row j at j * KF_PANEL), so that one vector holds one neuron's value for
+ * several samples and the weights are broadcast. */
+#define KF_PANEL 64
+/* Panels run in multiples of this many samples (the widest vector); the rows of unused samples
+ * hold finite values (zero inputs) that no result reads. */
+#define KF_PANEL_STEP 16
+/* The sums of m neurons with adjacent weight rows (row q at w + q * n) over the same n sources,
+ * for a panel of `count` samples (a multiple of KF_PANEL_STEP, at most KF_PANEL): with
+ * v[i * KF_PANEL + s] source i's value for sample s, out[q * KF_PANEL + s] is what
+ * kf_dot_fann_fn gives for row q and that sample's values, fann_run's order in every lane.
+ * out does not overlap v. */
+typedef void (*kf_fann_sums_fn)(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
+/* One neuron over count samples (a multiple of KF_PANEL_STEP): sum[s] = kf_steep_sum(steepness,
+ * raw[s]) (stored when sum is not NULL) and value[s] = kf_activation_apply(activation, sum[s]),
+ * the same bits; exp is libm's through the model exp_kind names (exp_glibc.h). value may be raw. */
+typedef void (*kf_fann_activate_fn)(kf_activation activation, float steepness, kf_exp_kind exp_kind,
+                                    const float *raw, float *sum, float *value, uint32_t count);
+/* y[i] = kf_exp_model(x[i], kind) for i < n, the same bits (kind FUSED or UNFUSED): the exp
+ * inside the path's activations, on its own so that tests can hold it against libm. */
+typedef void (*kf_exp_model_fn)(const double *x, double *y, uint32_t n, kf_exp_kind kind);
+
 typedef struct kf_kernels {
     kf_q8_matmul_fn q8_matmul;
     kf_q16_matmul_fn q16_matmul;
@@ -96,7 +121,33 @@ typedef struct kf_kernels {
     kf_dot8_fann_fn dot8_packed_fann;
     kf_quantize_dynamic_fn quantize_dynamic;
     kf_top_k_fn top_k;
+    kf_fann_sums_fn fann_sums;
+    kf_fann_activate_fn fann_activate;
+    kf_exp_model_fn exp_model;
 } kf_kernels;
+
+/* FANN's piecewise-linear "stepwise" activations: outputs r[0..5] at the six breakpoints v[0..5],
+ * interpolated in double between them, lo below v[0] and hi from v[5] on. */
+typedef struct kf_stepwise {
+    float v[6], r[6], lo, hi;
+} kf_stepwise;
+/* The breakpoints of sigmoid_stepwise or sigmoid_symmetric_stepwise (activation.c), NULL for
+ * any other activation. */
+const kf_stepwise *kf_stepwise_of(kf_activation a);
+
+/* FANN's weighted sum times the neuron's steepness, bounded to +-150 / steepness (fann_run). */
+static inline float kf_steep_sum(float steepness, float sum)
+{
+    sum = steepness * sum;
+    if (steepness != 0.0f) {
+        const float max_sum = 150.0f / steepness;
+        if (sum > max_sum)
+            sum = max_sum;
+        else if (sum < -max_sum)
+            sum = -max_sum;
+    }
+    return sum;
+}
 
 /* v (index e) joins the running selection best/idx (count entries, descending) if there is room
  * or it beats the k-th; a later equal value never displaces an earlier one. */
@@ -140,6 +191,18 @@ float kf_dot_fann_scalar(const float *w, const float *v, uint32_t n);
 void kf_dot4_fann_scalar(const float *w, const float *v, uint32_t n, float out[4]);
 void kf_dot8_fann_scalar(const float *w, const float *v, uint32_t n, float out[8]);
 void kf_dot8_packed_fann_scalar(const float *w, const float *v, uint32_t n, float out[8]);
+void kf_fann_sums_avx512(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
+void kf_fann_activate_avx512(kf_activation activation, float steepness, kf_exp_kind exp_kind, const float *raw,
+                             float *sum, float *value, uint32_t count);
+void kf_exp_model_avx512(const double *x, double *y, uint32_t n, kf_exp_kind kind);
+void kf_fann_sums_avx2(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
+void kf_fann_activate_avx2(kf_activation activation, float steepness, kf_exp_kind exp_kind, const float *raw,
+                           float *sum, float *value, uint32_t count);
+void kf_exp_model_avx2(const double *x, double *y, uint32_t n, kf_exp_kind kind);
+void kf_exp_model_scalar(const double *x, double *y, uint32_t n, kf_exp_kind kind);
+void kf_fann_sums_scalar(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
+void kf_fann_activate_scalar(kf_activation activation, float steepness, kf_exp_kind exp_kind, const float *raw,
+                             float *sum, float *value, uint32_t count);
 /* The AVX2 float sums, shared by the AVX-512 table. */
 void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);
 void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);

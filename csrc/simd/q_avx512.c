@@ -73,4 +73,7 @@ const kf_kernels kf_kernels_avx512 = {
     .dot8_packed_fann = kf_dot8_packed_fann_avx2,
     .quantize_dynamic = kf_quantize_dynamic_avx2,
     .top_k = kf_top_k_avx2,
+    .fann_sums = kf_fann_sums_avx512,
+    .fann_activate = kf_fann_activate_avx512,
+    .exp_model = kf_exp_model_avx512,
 };

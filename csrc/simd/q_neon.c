@@ -75,4 +75,7 @@ const kf_kernels kf_kernels_neon = {
     .dot8_packed_fann = kf_dot8_packed_fann_scalar,
     .quantize_dynamic = kf_quantize_dynamic_scalar,
     .top_k = kf_top_k_scalar,
+    .fann_sums = kf_fann_sums_scalar,
+    .fann_activate = kf_fann_activate_scalar,
+    .exp_model = kf_exp_model_scalar,
 };

@@ -1,6 +1,8 @@
 /* Network memory layout, creation (standard, sparse, shortcut), copies and validation. */
 #include "internal.h"
 
+#include "../simd/exp_glibc.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +74,7 @@ kf_status kf_net_alloc(uint32_t num_layers, uint32_t total_neurons, uint32_t tot
         kf_simd path;
         (void)kf_simd_active(&path); /* an unusable KIMI_FANN_SIMD leaves the scalar path */
         net->simd = (uint32_t)path;
+        net->exp_kind = (uint32_t)kf_exp_kind_of_libm();
     }
     net->layer_start = (uint32_t *)(base + l.layer_start);
     net->con_start = (uint32_t *)(base + l.con_start);

@@ -2,15 +2,14 @@
  * terms last-to-first, then groups of four added left to right before joining the running
  * sum. Speed comes from computing independent sums side by side (eight neurons of one sample in
  * the SIMD path's dot8 kernels, from kf_net's interleaved weights8 when they are current, four in
- * the scalar dot4, or one neuron of KF_BLOCK samples),
- * never from reordering one sum, so every path gives libfann's bit-exact results. */
+ * the scalar dot4; in batches, KF_PANEL samples of a dense block of neurons in the path's panel
+ * kernel), never from reordering one sum, so every path gives libfann's bit-exact results. */
 #include "internal.h"
 
 #include "../simd/kernels.h"
 
 #include <string.h>
 
-#define KF_BLOCK 8 /* samples per block in batch runs */
 
 /* One neuron's sum through an index list (sparse neurons). */
 static float dot_fann_gather(const float *w, const float *values, const uint32_t *src, uint32_t n)
@@ -26,20 +25,6 @@ static float dot_fann_gather(const float *w, const float *values, const uint32_t
     for (; i != n; i += 4)
         sum += w[i] * values[src[i]] + w[i + 1] * values[src[i + 1]] + w[i + 2] * values[src[i + 2]]
              + w[i + 3] * values[src[i + 3]];
-    return sum;
-}
-
-/* steepness * sum, bounded to +-150 / steepness as FANN does. */
-static float steep_sum(float steepness, float sum)
-{
-    sum = steepness * sum;
-    if (steepness != 0.0f) {
-        const float max_sum = 150.0f / steepness;
-        if (sum > max_sum)
-            sum = max_sum;
-        else if (sum < -max_sum)
-            sum = -max_sum;
-    }
     return sum;
 }
 
@@ -122,7 +107,7 @@ void kf_forward(const kf_net *net, const float *input, float *values, float *sum
             else
                 raw[0] = dot_fann_gather(net->weights + k0, values, net->con_src + k0, n);
             for (q = 0; q < count; q++, j++) {
-                const float sum = steep_sum(net->steepness[j], raw[q]);
+                const float sum = kf_steep_sum(net->steepness[j], raw[q]);
                 if (sums)
                     sums[j] = sum;
                 values[j] = kf_activation_apply((kf_activation)net->activation[j], sum);
@@ -131,75 +116,82 @@ void kf_forward(const kf_net *net, const float *input, float *values, float *sum
     }
 }
 
-/* A block of KF_BLOCK samples side by side: values[neuron * KF_BLOCK + s]. Each lane
- * accumulates in FANN's order; the lanes are independent, so the compiler may vectorise the
- * s loops without changing a single rounding. */
-static void forward_block(const kf_net *net, const float *input, uint32_t nb, float *values)
+/* One neuron's sums over a panel through its index list (sparse neurons), fann_run's order in
+ * every lane. */
+static void sums_gather(const float *w, const uint32_t *src, uint32_t n, const float *values, uint32_t count,
+                        float *out)
+{
+    const uint32_t r = n & 3u;
+    uint32_t s, i;
+    for (s = 0; s < count; s++) {
+        float sum = 0.0f;
+        for (i = r; i-- > 0;)
+            sum += w[i] * values[(size_t)src[i] * KF_PANEL + s];
+        for (i = r; i < n; i += 4)
+            sum += w[i] * values[(size_t)src[i] * KF_PANEL + s] + w[i + 1] * values[(size_t)src[i + 1] * KF_PANEL + s]
+                 + w[i + 2] * values[(size_t)src[i + 2] * KF_PANEL + s]
+                 + w[i + 3] * values[(size_t)src[i + 3] * KF_PANEL + s];
+        out[s] = sum;
+    }
+}
+
+/* How many neurons from j (contiguous, with sources) up to end share its sources and have
+ * adjacent weight rows: a dense block that one panel kernel sums. */
+static uint32_t dense_run(const kf_net *net, uint32_t j, uint32_t end)
+{
+    const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
+    uint32_t m = 1;
+    while (j + m < end && net->contiguous[j + m] && net->con_start[j + m] == k0 + m * n
+           && net->con_start[j + m + 1] - net->con_start[j + m] == n && net->con_src[k0 + m * n] == net->con_src[k0])
+        m++;
+    return m;
+}
+
+/* Up to KF_PANEL samples through the network side by side: values[j * KF_PANEL + s] is neuron
+ * j's value for sample s < count (a multiple of KF_PANEL_STEP; samples from nb on are zero
+ * inputs whose results nobody reads). Dense blocks of neurons go to the path's panel kernel. */
+static void forward_panel(const kf_net *net, const kf_kernels *kern, const float *input, uint32_t nb, uint32_t count,
+                          float *values)
 {
     const uint32_t L = net->num_layers, n_in = net->num_input;
-    uint32_t l, j, s, i;
-    memset(values, 0, (size_t)(n_in + 1) * KF_BLOCK * sizeof(float));
-    for (s = 0; s < nb; s++)
-        for (i = 0; i < n_in; i++)
-            values[(size_t)i * KF_BLOCK + s] = input[(size_t)s * n_in + i];
-    for (s = 0; s < KF_BLOCK; s++)
-        values[(size_t)n_in * KF_BLOCK + s] = 1.0f;
+    uint32_t l, j, s, i, q;
+    for (i = 0; i < n_in; i++) {
+        float *row = values + (size_t)i * KF_PANEL;
+        for (s = 0; s < nb; s++)
+            row[s] = input[(size_t)s * n_in + i];
+        for (; s < count; s++)
+            row[s] = 0.0f;
+    }
+    for (s = 0; s < count; s++)
+        values[(size_t)n_in * KF_PANEL + s] = 1.0f;
     for (l = 1; l < L; l++) {
-        for (j = net->layer_start[l]; j < net->layer_start[l + 1]; j++) {
+        const uint32_t end = net->layer_start[l + 1];
+        for (j = net->layer_start[l]; j < end;) {
             const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
-            const float *w = net->weights + k0;
-            const uint32_t *src = net->con_src + k0;
-            const uint32_t r = n & 3u;
-            float acc[KF_BLOCK] = {0};
-            float *out = values + (size_t)j * KF_BLOCK;
-            if (n == 0) {
-                for (s = 0; s < KF_BLOCK; s++)
+            float *out = values + (size_t)j * KF_PANEL;
+            uint32_t m = 1;
+            if (n == 0) { /* a bias neuron */
+                for (s = 0; s < count; s++)
                     out[s] = 1.0f;
+                j++;
                 continue;
             }
             if (net->contiguous[j]) {
-                const float *v = values + (size_t)src[0] * KF_BLOCK;
-                if (r == 3)
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[2] * v[2 * KF_BLOCK + s];
-                if (r >= 2)
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[1] * v[KF_BLOCK + s];
-                if (r >= 1)
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[0] * v[s];
-                for (i = r; i < n; i += 4) {
-                    const float *v0 = v + (size_t)i * KF_BLOCK;
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[i] * v0[s] + w[i + 1] * v0[KF_BLOCK + s] + w[i + 2] * v0[2 * KF_BLOCK + s]
-                                + w[i + 3] * v0[3 * KF_BLOCK + s];
-                }
+                m = dense_run(net, j, end);
+                kern->fann_sums(net->weights + k0, n, m, values + (size_t)net->con_src[k0] * KF_PANEL, count, out);
             } else {
-                if (r == 3)
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[2] * values[(size_t)src[2] * KF_BLOCK + s];
-                if (r >= 2)
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[1] * values[(size_t)src[1] * KF_BLOCK + s];
-                if (r >= 1)
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[0] * values[(size_t)src[0] * KF_BLOCK + s];
-                for (i = r; i < n; i += 4) {
-                    const float *a = values + (size_t)src[i] * KF_BLOCK, *b = values + (size_t)src[i + 1] * KF_BLOCK;
-                    const float *c = values + (size_t)src[i + 2] * KF_BLOCK, *d = values + (size_t)src[i + 3] * KF_BLOCK;
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[i] * a[s] + w[i + 1] * b[s] + w[i + 2] * c[s] + w[i + 3] * d[s];
-                }
+                sums_gather(net->weights + k0, net->con_src + k0, n, values, count, out);
             }
-            for (s = 0; s < KF_BLOCK; s++)
-                out[s] = kf_activation_apply((kf_activation)net->activation[j], steep_sum(net->steepness[j], acc[s]));
+            for (q = 0; q < m; q++, j++)
+                kern->fann_activate((kf_activation)net->activation[j], net->steepness[j], (kf_exp_kind)net->exp_kind,
+                                    values + (size_t)j * KF_PANEL, NULL, values + (size_t)j * KF_PANEL, count);
         }
     }
 }
 
 uint64_t kf_net_scratch_floats(const kf_net *net)
 {
-    return net ? (uint64_t)net->total_neurons * KF_BLOCK : 0;
+    return net ? (uint64_t)net->total_neurons * KF_PANEL : 0;
 }
 
 kf_status kf_net_run(const kf_net *net, const float *in, uint64_t n, float *out, float *scratch,
@@ -218,14 +210,20 @@ kf_status kf_net_run(const kf_net *net, const float *in, uint64_t n, float *out,
         memcpy(out, scratch + net->layer_start[net->num_layers - 1], (size_t)n_out * sizeof(float));
         return KF_OK;
     }
-    for (s = 0; s < n; s += KF_BLOCK) {
-        const uint32_t nb = (uint32_t)(n - s < KF_BLOCK ? n - s : KF_BLOCK);
-        const float *outputs = scratch + (size_t)net->layer_start[net->num_layers - 1] * KF_BLOCK;
-        uint32_t b, o;
-        forward_block(net, in + s * n_in, nb, scratch);
-        for (b = 0; b < nb; b++)
-            for (o = 0; o < n_out; o++)
-                out[(s + b) * n_out + o] = outputs[(size_t)o * KF_BLOCK + b];
+    {
+        const kf_kernels *kern = kf_kernels_for((kf_simd)net->simd);
+        const float *outputs = scratch + (size_t)net->layer_start[net->num_layers - 1] * KF_PANEL;
+        if (kern == NULL)
+            kern = &kf_kernels_scalar;
+        for (s = 0; s < n; s += KF_PANEL) {
+            const uint32_t nb = (uint32_t)(n - s < KF_PANEL ? n - s : KF_PANEL);
+            const uint32_t count = (nb + KF_PANEL_STEP - 1) / KF_PANEL_STEP * KF_PANEL_STEP;
+            uint32_t b, o;
+            forward_panel(net, kern, in + s * n_in, nb, count, scratch);
+            for (b = 0; b < nb; b++)
+                for (o = 0; o < n_out; o++)
+                    out[(s + b) * n_out + o] = outputs[(size_t)o * KF_PANEL + b];
+        }
     }
     return KF_OK;
 }

@@ -183,16 +183,16 @@ static void test_run_checks_inputs(void)
 {
     const uint32_t sizes[2] = {2, 1};
     kf_net *net = NULL;
-    float scratch[40], in[2] = {0.5f, NAN}, out[1];
+    float scratch[5 * 64], in[2] = {0.5f, NAN}, out[1];
     CHECK_OK(kf_net_create(sizes, 2, KF_NET_LAYER, 1.0f, 0, &net));
     if (net == NULL)
         return;
-    CHECK(kf_net_scratch_floats(net) == 5 * 8);
-    CHECK(kf_net_run(net, in, 1, out, scratch, 40) == KF_E_NUMERIC);
+    CHECK(kf_net_scratch_floats(net) == 5 * 64); /* five neurons, a panel of 64 samples each */
+    CHECK(kf_net_run(net, in, 1, out, scratch, 5 * 64) == KF_E_NUMERIC);
     in[1] = 0.25f;
     CHECK(kf_net_run(net, in, 1, out, scratch, 4) == KF_E_SHAPE);
-    CHECK_OK(kf_net_run(net, in, 1, out, scratch, 40));
-    CHECK_OK(kf_net_run(net, in, 0, out, scratch, 40));
+    CHECK_OK(kf_net_run(net, in, 1, out, scratch, 5 * 64));
+    CHECK_OK(kf_net_run(net, in, 0, out, scratch, 5 * 64));
     kf_net_free(net);
 }
 

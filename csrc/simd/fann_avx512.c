@@ -1,0 +1,319 @@
+/* AVX-512 float batch kernels (kernels.h): one neuron's value for sixteen samples per register.
+ * Every lane performs exactly the scalar reference's operations in the same order (multiply,
+ * then add: no contraction), and exp is glibc's, evaluated in eight double lanes as the model in
+ * exp_glibc.c does; the lanes libm treats specially (|x| < 2^-54, |x| >= 512, NaN) go to
+ * kf_activation_apply. So every output has libfann's bits. */
+#include "kernels.h"
+
+#include <immintrin.h>
+#include <stdint.h>
+
+#define W 16 /* samples per register */
+
+#if defined(__GNUC__)
+#define KF_INLINE static inline __attribute__((always_inline))
+#else
+#define KF_INLINE static inline
+#endif
+
+/* The sums of nj neurons (nj <= 8, a constant at each call) for the panel's samples. Each weight
+ * is broadcast once per sixteen samples; the four source rows of a group are loaded once for the
+ * nj neurons. */
+KF_INLINE void sums_tile(const float *w, uint32_t n, const float *v, uint32_t count, float *out, const int nj)
+{
+    const uint32_t r = n & 3u;
+    uint32_t s0, i;
+    int q;
+    for (s0 = 0; s0 < count; s0 += W) {
+        const float *vs = v + s0;
+        __m512 acc[8];
+        for (q = 0; q < nj; q++)
+            acc[q] = _mm512_setzero_ps();
+        for (i = r; i-- > 0;) { /* the leading terms, last to first */
+            const __m512 vi = _mm512_loadu_ps(vs + (size_t)i * KF_PANEL);
+            for (q = 0; q < nj; q++)
+                acc[q] = _mm512_add_ps(acc[q], _mm512_mul_ps(_mm512_set1_ps(w[(size_t)q * n + i]), vi));
+        }
+        for (i = r; i < n; i += 4) {
+            const float *v0 = vs + (size_t)i * KF_PANEL;
+            const __m512 a0 = _mm512_loadu_ps(v0), a1 = _mm512_loadu_ps(v0 + KF_PANEL);
+            const __m512 a2 = _mm512_loadu_ps(v0 + 2 * KF_PANEL), a3 = _mm512_loadu_ps(v0 + 3 * KF_PANEL);
+            for (q = 0; q < nj; q++) {
+                const float *wq = w + (size_t)q * n + i;
+                __m512 t = _mm512_mul_ps(_mm512_set1_ps(wq[0]), a0);
+                t = _mm512_add_ps(t, _mm512_mul_ps(_mm512_set1_ps(wq[1]), a1));
+                t = _mm512_add_ps(t, _mm512_mul_ps(_mm512_set1_ps(wq[2]), a2));
+                t = _mm512_add_ps(t, _mm512_mul_ps(_mm512_set1_ps(wq[3]), a3));
+                acc[q] = _mm512_add_ps(acc[q], t);
+            }
+        }
+        for (q = 0; q < nj; q++)
+            _mm512_storeu_ps(out + (size_t)q * KF_PANEL + s0, acc[q]);
+    }
+}
+
+void kf_fann_sums_avx512(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out)
+{
+    uint32_t q = 0;
+    for (; q + 8 <= m; q += 8)
+        sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 8);
+    if (q + 4 <= m) {
+        sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 4);
+        q += 4;
+    }
+    for (; q < m; q++)
+        sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 1);
+}
+
+/* A register's two halves (AVX-512F only: no DQ instructions). */
+static inline __m512 join(__m256 lo, __m256 hi)
+{
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
+}
+
+static inline __m256 upper(__m512 x)
+{
+    return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1));
+}
+
+/* glibc's exp (exp_glibc.h) in eight lanes, exact for 2^-54 <= |x| < 512; *outside gets the
+ * other lanes, whose results are meaningless. */
+KF_INLINE __m512d exp_lanes(__m512d x, const int fused, __mmask8 *outside)
+{
+    const __m512d shift = _mm512_set1_pd(KF_EXP_SHIFT), inv = _mm512_set1_pd(KF_EXP_INV_LN2_N);
+    const __m512d hi = _mm512_set1_pd(KF_EXP_NEG_LN2_HI_N), lo = _mm512_set1_pd(KF_EXP_NEG_LN2_LO_N);
+    const __m512d ax = _mm512_abs_pd(x);
+    const long long *table = (const long long *)kf_exp_table;
+    __m512d kd, r, r2, tail, scale, tmp;
+    __m512i ki, idx;
+    *outside = (__mmask8)~(_mm512_cmp_pd_mask(ax, _mm512_set1_pd(KF_EXP_MIN_ABS), _CMP_GE_OQ)
+                           & _mm512_cmp_pd_mask(ax, _mm512_set1_pd(KF_EXP_MAX_ABS), _CMP_LT_OQ));
+    kd = fused ? _mm512_fmadd_pd(x, inv, shift) : _mm512_add_pd(_mm512_mul_pd(x, inv), shift);
+    ki = _mm512_castpd_si512(kd);
+    kd = _mm512_sub_pd(kd, shift);
+    r = fused ? _mm512_fmadd_pd(kd, lo, _mm512_fmadd_pd(kd, hi, x))
+              : _mm512_add_pd(_mm512_add_pd(x, _mm512_mul_pd(kd, hi)), _mm512_mul_pd(kd, lo));
+    idx = _mm512_slli_epi64(_mm512_and_si512(ki, _mm512_set1_epi64(KF_EXP_N - 1)), 1);
+    tail = _mm512_castsi512_pd(_mm512_i64gather_epi64(idx, table, 8));
+    scale = _mm512_castsi512_pd(
+        _mm512_add_epi64(_mm512_i64gather_epi64(idx, table + 1, 8), _mm512_slli_epi64(ki, 52 - 7)));
+    r2 = _mm512_mul_pd(r, r);
+    if (fused) {
+        tmp = _mm512_fmadd_pd(_mm512_fmadd_pd(r, _mm512_set1_pd(KF_EXP_C3), _mm512_set1_pd(KF_EXP_C2)), r2,
+                              _mm512_add_pd(tail, r));
+        tmp = _mm512_fmadd_pd(_mm512_mul_pd(r2, r2),
+                              _mm512_fmadd_pd(r, _mm512_set1_pd(KF_EXP_C5), _mm512_set1_pd(KF_EXP_C4)), tmp);
+        return _mm512_fmadd_pd(scale, tmp, scale);
+    }
+    tmp = _mm512_add_pd(_mm512_add_pd(tail, r),
+                        _mm512_mul_pd(r2, _mm512_add_pd(_mm512_set1_pd(KF_EXP_C2),
+                                                        _mm512_mul_pd(r, _mm512_set1_pd(KF_EXP_C3)))));
+    tmp = _mm512_add_pd(tmp, _mm512_mul_pd(_mm512_mul_pd(r2, r2),
+                                           _mm512_add_pd(_mm512_set1_pd(KF_EXP_C4),
+                                                         _mm512_mul_pd(r, _mm512_set1_pd(KF_EXP_C5)))));
+    return _mm512_add_pd(scale, _mm512_mul_pd(scale, tmp));
+}
+
+void kf_exp_model_avx512(const double *x, double *y, uint32_t n, kf_exp_kind kind)
+{
+    uint32_t i = 0, lane;
+    for (; i + 8 <= n; i += 8) {
+        __mmask8 outside;
+        const __m512d v = _mm512_loadu_pd(x + i);
+        _mm512_storeu_pd(y + i, kind == KF_EXP_FUSED ? exp_lanes(v, 1, &outside) : exp_lanes(v, 0, &outside));
+        for (lane = 0; lane < 8; lane++)
+            if (outside >> lane & 1)
+                y[i + lane] = kf_exp_model(x[i + lane], kind);
+    }
+    for (; i < n; i++)
+        y[i] = kf_exp_model(x[i], kind);
+}
+
+/* An exp-based activation (activation.c) of eight float arguments, in double. */
+KF_INLINE __m256 exp_activation_half(const kf_activation a, __m256 arg, const int fused, __mmask8 *outside)
+{
+    const __m512d one = _mm512_set1_pd(1.0), two = _mm512_set1_pd(2.0);
+    const __m512d e = exp_lanes(_mm512_cvtps_pd(arg), fused, outside);
+    switch (a) {
+    case KF_SIGMOID: return _mm512_cvtpd_ps(_mm512_div_pd(one, _mm512_add_pd(one, e)));
+    case KF_SIGMOID_SYMMETRIC:
+        return _mm512_cvtpd_ps(_mm512_sub_pd(_mm512_div_pd(two, _mm512_add_pd(one, e)), one));
+    case KF_GAUSSIAN: return _mm512_cvtpd_ps(e);
+    default: return _mm512_cvtpd_ps(_mm512_sub_pd(_mm512_mul_pd(e, two), one)); /* gaussian_symmetric */
+    }
+}
+
+/* The same for sixteen values: exp(-2 x) for the sigmoids, exp(-x * x) for the gaussians. */
+KF_INLINE __m512 exp_activation(const kf_activation a, __m512 x, const int fused, __mmask16 *outside)
+{
+    const __m512 neg = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN)));
+    const __m512 arg = a == KF_SIGMOID || a == KF_SIGMOID_SYMMETRIC ? _mm512_mul_ps(_mm512_set1_ps(-2.0f), x)
+                                                                     : _mm512_mul_ps(neg, x);
+    __mmask8 out_lo, out_hi;
+    const __m256 lo = exp_activation_half(a, _mm512_castps512_ps256(arg), fused, &out_lo);
+    const __m256 hi = exp_activation_half(a, upper(arg), fused, &out_hi);
+    *outside = (__mmask16)(out_lo | (uint32_t)out_hi << 8);
+    return join(lo, hi);
+}
+
+/* A stepwise activation's six points in double lanes, indexed by segment 0..4 (activation.c). */
+typedef struct stepwise_lanes {
+    __m512d v, r, dr, dv;
+    __m512 v0, v5, lo, hi;
+    __m512d inner[4];
+} stepwise_lanes;
+
+static void stepwise_prepare(const kf_stepwise *st, stepwise_lanes *t)
+{
+    double v[8] = {0}, r[8] = {0}, dr[8] = {0}, dv[8] = {0};
+    int k;
+    for (k = 0; k < 5; k++) {
+        v[k] = st->v[k];
+        r[k] = st->r[k];
+        dr[k] = (double)st->r[k + 1] - st->r[k];
+        dv[k] = (double)st->v[k + 1] - st->v[k];
+    }
+    for (k = 0; k < 4; k++)
+        t->inner[k] = _mm512_set1_pd(st->v[k + 1]);
+    t->v = _mm512_loadu_pd(v);
+    t->r = _mm512_loadu_pd(r);
+    t->dr = _mm512_loadu_pd(dr);
+    t->dv = _mm512_loadu_pd(dv);
+    t->v0 = _mm512_set1_ps(st->v[0]);
+    t->v5 = _mm512_set1_ps(st->v[5]);
+    t->lo = _mm512_set1_ps(st->lo);
+    t->hi = _mm512_set1_ps(st->hi);
+}
+
+KF_INLINE __m256 stepwise_half(const stepwise_lanes *t, __m256 xf)
+{
+    const __m512d x = _mm512_cvtps_pd(xf);
+    __m512i i = _mm512_setzero_si512();
+    int k;
+    for (k = 0; k < 4; k++) /* the segment: how many inner breakpoints x has reached */
+        i = _mm512_mask_add_epi64(i, _mm512_cmp_pd_mask(x, t->inner[k], _CMP_GE_OQ), i, _mm512_set1_epi64(1));
+    return _mm512_cvtpd_ps(_mm512_add_pd(
+        _mm512_div_pd(_mm512_mul_pd(_mm512_permutexvar_pd(i, t->dr), _mm512_sub_pd(x, _mm512_permutexvar_pd(i, t->v))),
+                      _mm512_permutexvar_pd(i, t->dv)),
+        _mm512_permutexvar_pd(i, t->r)));
+}
+
+KF_INLINE __m512 stepwise(const stepwise_lanes *t, __m512 x, __mmask16 *outside)
+{
+    const __mmask16 below = _mm512_cmp_ps_mask(x, t->v0, _CMP_LT_OQ);
+    const __mmask16 above = _mm512_cmp_ps_mask(x, t->v5, _CMP_GE_OQ);
+    const __m512 y = join(stepwise_half(t, _mm512_castps512_ps256(x)), stepwise_half(t, upper(x)));
+    *outside = (__mmask16)~_mm512_cmp_ps_mask(x, x, _CMP_ORD_Q); /* NaN */
+    return _mm512_mask_blend_ps(above, _mm512_mask_blend_ps(below, y, t->lo), t->hi);
+}
+
+/* activation(x) for sixteen lanes (a constant at each call); *outside marks the lanes left to
+ * the scalar function. */
+KF_INLINE __m512 activation_of(const kf_activation a, __m512 x, const int fused, const stepwise_lanes *st,
+                               __mmask16 *outside)
+{
+    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f), minus_one = _mm512_set1_ps(-1.0f);
+    *outside = 0;
+    switch (a) {
+    case KF_THRESHOLD: return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ), one, zero);
+    case KF_THRESHOLD_SYMMETRIC: return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ), one, minus_one);
+    case KF_SIGMOID:
+    case KF_SIGMOID_SYMMETRIC:
+    case KF_GAUSSIAN:
+    case KF_GAUSSIAN_SYMMETRIC: return exp_activation(a, x, fused, outside);
+    case KF_SIGMOID_STEPWISE:
+    case KF_SIGMOID_SYMMETRIC_STEPWISE: return stepwise(st, x, outside);
+    case KF_GAUSSIAN_STEPWISE: return zero;
+    case KF_ELLIOT:
+        return _mm512_add_ps(_mm512_div_ps(_mm512_div_ps(x, _mm512_set1_ps(2.0f)), _mm512_add_ps(one, _mm512_abs_ps(x))),
+                             _mm512_set1_ps(0.5f));
+    case KF_ELLIOT_SYMMETRIC: return _mm512_div_ps(x, _mm512_add_ps(one, _mm512_abs_ps(x)));
+    case KF_LINEAR_PIECE: {
+        const __m512 y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, one, _CMP_GT_OQ), x, one);
+        return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ), y, zero);
+    }
+    case KF_LINEAR_PIECE_SYMMETRIC: {
+        const __m512 y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, one, _CMP_GT_OQ), x, one);
+        return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, minus_one, _CMP_LT_OQ), y, minus_one);
+    }
+    case KF_RELU: return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, zero, _CMP_GT_OQ), zero, x);
+    case KF_LEAKY_RELU:
+        return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, zero, _CMP_GT_OQ), _mm512_mul_ps(_mm512_set1_ps(0.01f), x), x);
+    default: return x; /* linear */
+    }
+}
+
+/* The row loop for one activation (a constant at each call, so that each gets its own loop). */
+KF_INLINE void activate_row(const kf_activation a, const int fused, float steepness, const float *raw, float *sum,
+                            float *value, uint32_t count)
+{
+    const __m512 steep = _mm512_set1_ps(steepness);
+    const float max_sum = steepness != 0.0f ? 150.0f / steepness : 0.0f;
+    const __m512 top = _mm512_set1_ps(max_sum), bottom = _mm512_set1_ps(-max_sum);
+    stepwise_lanes st;
+    uint32_t s;
+    if (a == KF_SIGMOID_STEPWISE || a == KF_SIGMOID_SYMMETRIC_STEPWISE)
+        stepwise_prepare(kf_stepwise_of(a), &st);
+    for (s = 0; s < count; s += W) {
+        __m512 x = _mm512_mul_ps(steep, _mm512_loadu_ps(raw + s));
+        __mmask16 outside;
+        __m512 y;
+        if (steepness != 0.0f) { /* kf_steep_sum: above max_sum, else below -max_sum */
+            const __mmask16 above = _mm512_cmp_ps_mask(x, top, _CMP_GT_OQ);
+            const __mmask16 below = _mm512_cmp_ps_mask(x, bottom, _CMP_LT_OQ);
+            x = _mm512_mask_blend_ps(above, _mm512_mask_blend_ps((__mmask16)(below & ~above), x, bottom), top);
+        }
+        if (sum)
+            _mm512_storeu_ps(sum + s, x);
+        y = activation_of(a, x, fused, &st, &outside);
+        _mm512_storeu_ps(value + s, y);
+        if (outside) {
+            float xs[W];
+            int lane;
+            _mm512_storeu_ps(xs, x);
+            for (lane = 0; lane < W; lane++)
+                if (outside >> lane & 1)
+                    value[s + lane] = kf_activation_apply(a, xs[lane]);
+        }
+    }
+}
+
+#define ROW(a, fused) activate_row(a, fused, steepness, raw, sum, value, count)
+
+void kf_fann_activate_avx512(kf_activation activation, float steepness, kf_exp_kind exp_kind, const float *raw,
+                             float *sum, float *value, uint32_t count)
+{
+    const int fused = exp_kind == KF_EXP_FUSED;
+    switch (activation) {
+    case KF_LINEAR: ROW(KF_LINEAR, 0); return;
+    case KF_THRESHOLD: ROW(KF_THRESHOLD, 0); return;
+    case KF_THRESHOLD_SYMMETRIC: ROW(KF_THRESHOLD_SYMMETRIC, 0); return;
+    case KF_SIGMOID_STEPWISE: ROW(KF_SIGMOID_STEPWISE, 0); return;
+    case KF_SIGMOID_SYMMETRIC_STEPWISE: ROW(KF_SIGMOID_SYMMETRIC_STEPWISE, 0); return;
+    case KF_GAUSSIAN_STEPWISE: ROW(KF_GAUSSIAN_STEPWISE, 0); return;
+    case KF_ELLIOT: ROW(KF_ELLIOT, 0); return;
+    case KF_ELLIOT_SYMMETRIC: ROW(KF_ELLIOT_SYMMETRIC, 0); return;
+    case KF_LINEAR_PIECE: ROW(KF_LINEAR_PIECE, 0); return;
+    case KF_LINEAR_PIECE_SYMMETRIC: ROW(KF_LINEAR_PIECE_SYMMETRIC, 0); return;
+    case KF_RELU: ROW(KF_RELU, 0); return;
+    case KF_LEAKY_RELU: ROW(KF_LEAKY_RELU, 0); return;
+    case KF_SIGMOID:
+    case KF_SIGMOID_SYMMETRIC:
+    case KF_GAUSSIAN:
+    case KF_GAUSSIAN_SYMMETRIC:
+        if (exp_kind == KF_EXP_LIBM)
+            break;
+        if (activation == KF_SIGMOID)
+            fused ? ROW(KF_SIGMOID, 1) : ROW(KF_SIGMOID, 0);
+        else if (activation == KF_SIGMOID_SYMMETRIC)
+            fused ? ROW(KF_SIGMOID_SYMMETRIC, 1) : ROW(KF_SIGMOID_SYMMETRIC, 0);
+        else if (activation == KF_GAUSSIAN)
+            fused ? ROW(KF_GAUSSIAN, 1) : ROW(KF_GAUSSIAN, 0);
+        else
+            fused ? ROW(KF_GAUSSIAN_SYMMETRIC, 1) : ROW(KF_GAUSSIAN_SYMMETRIC, 0);
+        return;
+    default: break;
+    }
+    /* sin and cos, and exp where libm is not glibc's: libm itself */
+    kf_fann_activate_scalar(activation, steepness, exp_kind, raw, sum, value, count);
+}
