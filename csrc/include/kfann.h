@@ -227,9 +227,10 @@ typedef struct kf_net {
                                    creation; every path gives the same bits (fann_run's order) */
     uint32_t exp_kind;          /* which model of exp libm's is (exp_glibc.h), found at creation: the
                                    vector activations give libm's bits through it */
-    /* The weights of each block of eight neurons that one sample's forward pass sums together,
-     * interleaved (w8[k0 + i * 8 + q] = weights[k0 + q * n + i] for the block's first connection
-     * k0 and n sources), so that one vector load holds the block's i-th weights. The forward pass
+    /* The weights of each block of R neurons that one sample's forward pass sums together (R is
+     * the SIMD path's block: 16 on AVX-512, 8 elsewhere), interleaved (w8[k0 + i * R + q] =
+     * weights[k0 + q * n + i] for the block's first connection k0 and n sources), so that one
+     * vector load holds the block's i-th weights. The forward pass
      * reads them while weights8_current is 1: every library function that changes weights
      * refreshes them (kf_net_pack); code that writes weights itself calls kf_net_pack after. */
     float *weights8;            /* [total_connections] */

@@ -6,6 +6,7 @@
 
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
 
 #define W 8 /* samples per register */
 
@@ -114,123 +115,119 @@ void kf_exp_model_avx2(const double *x, double *y, uint32_t n, kf_exp_kind kind)
         y[i] = kf_exp_model(x[i], kind);
 }
 
-enum exp_use { SIGMOID, SIGMOID_SYMMETRIC, GAUSSIAN, GAUSSIAN_SYMMETRIC };
-
 /* An exp-based activation (activation.c) of four float arguments, in double. */
-KF_INLINE __m128 exp_activation_half(__m128 arg, const int fused, const enum exp_use use, __m256d *outside)
+KF_INLINE __m128 exp_activation_half(const kf_activation a, __m128 arg, const int fused, __m256d *outside)
 {
     const __m256d one = _mm256_set1_pd(1.0), two = _mm256_set1_pd(2.0);
     const __m256d e = exp_lanes(_mm256_cvtps_pd(arg), fused, outside);
-    switch (use) {
-    case SIGMOID: return _mm256_cvtpd_ps(_mm256_div_pd(one, _mm256_add_pd(one, e)));
-    case SIGMOID_SYMMETRIC:
+    switch (a) {
+    case KF_SIGMOID: return _mm256_cvtpd_ps(_mm256_div_pd(one, _mm256_add_pd(one, e)));
+    case KF_SIGMOID_SYMMETRIC:
         return _mm256_cvtpd_ps(_mm256_sub_pd(_mm256_div_pd(two, _mm256_add_pd(one, e)), one));
-    case GAUSSIAN: return _mm256_cvtpd_ps(e);
-    case GAUSSIAN_SYMMETRIC: return _mm256_cvtpd_ps(_mm256_sub_pd(_mm256_mul_pd(e, two), one));
+    case KF_GAUSSIAN: return _mm256_cvtpd_ps(e);
+    default: return _mm256_cvtpd_ps(_mm256_sub_pd(_mm256_mul_pd(e, two), one)); /* gaussian_symmetric */
     }
-    return _mm_setzero_ps();
 }
 
-/* Lane bits of the two halves' double masks, eight bits. */
-static inline unsigned mask_bits(__m256d lo, __m256d hi)
+/* The same for eight values: exp(-2 x) for the sigmoids, exp(-x * x) for the gaussians. */
+KF_INLINE __m256 exp_activation(const kf_activation a, __m256 x, const int fused, unsigned *outside)
 {
-    return (unsigned)_mm256_movemask_pd(lo) | (unsigned)_mm256_movemask_pd(hi) << 4;
-}
-
-KF_INLINE __m256 exp_activation(__m256 arg, const int fused, const enum exp_use use, unsigned *outside)
-{
+    const __m256 arg = a == KF_SIGMOID || a == KF_SIGMOID_SYMMETRIC
+                         ? _mm256_mul_ps(_mm256_set1_ps(-2.0f), x)
+                         : _mm256_mul_ps(_mm256_xor_ps(x, _mm256_set1_ps(-0.0f)), x);
     __m256d out_lo, out_hi;
-    const __m128 lo = exp_activation_half(_mm256_castps256_ps128(arg), fused, use, &out_lo);
-    const __m128 hi = exp_activation_half(_mm256_extractf128_ps(arg, 1), fused, use, &out_hi);
-    *outside = mask_bits(out_lo, out_hi);
+    const __m128 lo = exp_activation_half(a, _mm256_castps256_ps128(arg), fused, &out_lo);
+    const __m128 hi = exp_activation_half(a, _mm256_extractf128_ps(arg, 1), fused, &out_hi);
+    *outside = (unsigned)_mm256_movemask_pd(out_lo) | (unsigned)_mm256_movemask_pd(out_hi) << 4;
     return _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1);
 }
 
-static __m256 exp_activation_of(kf_activation a, __m256 x, kf_exp_kind kind, unsigned *outside)
+/* A stepwise activation's points in double, by segment 0..4 (activation.c), four lanes each. */
+typedef struct stepwise_lanes {
+    __m256d v_lo, v_hi, r_lo, r_hi, dr_lo, dr_hi, dv_lo, dv_hi; /* segments 0-3, and 4 in lane 0 */
+    __m256d inner[4];
+    __m256 v0, v5, lo, hi;
+} stepwise_lanes;
+
+static void stepwise_prepare(const kf_stepwise *st, stepwise_lanes *t)
 {
-    const int fused = kind == KF_EXP_FUSED;
-    switch (a) {
-    case KF_SIGMOID:
-    case KF_SIGMOID_SYMMETRIC: {
-        const __m256 arg = _mm256_mul_ps(_mm256_set1_ps(-2.0f), x);
-        if (a == KF_SIGMOID)
-            return fused ? exp_activation(arg, 1, SIGMOID, outside) : exp_activation(arg, 0, SIGMOID, outside);
-        return fused ? exp_activation(arg, 1, SIGMOID_SYMMETRIC, outside)
-                     : exp_activation(arg, 0, SIGMOID_SYMMETRIC, outside);
+    double v[8] = {0}, r[8] = {0}, dr[8] = {0}, dv[8] = {0};
+    int k;
+    for (k = 0; k < 5; k++) {
+        v[k] = st->v[k];
+        r[k] = st->r[k];
+        dr[k] = (double)st->r[k + 1] - st->r[k];
+        dv[k] = (double)st->v[k + 1] - st->v[k];
     }
-    default: { /* the gaussians: exp(-x * x) */
-        const __m256 arg = _mm256_mul_ps(_mm256_xor_ps(x, _mm256_set1_ps(-0.0f)), x);
-        if (a == KF_GAUSSIAN)
-            return fused ? exp_activation(arg, 1, GAUSSIAN, outside) : exp_activation(arg, 0, GAUSSIAN, outside);
-        return fused ? exp_activation(arg, 1, GAUSSIAN_SYMMETRIC, outside)
-                     : exp_activation(arg, 0, GAUSSIAN_SYMMETRIC, outside);
-    }
-    }
+    for (k = 0; k < 4; k++)
+        t->inner[k] = _mm256_set1_pd(st->v[k + 1]);
+    t->v_lo = _mm256_loadu_pd(v), t->v_hi = _mm256_loadu_pd(v + 4);
+    t->r_lo = _mm256_loadu_pd(r), t->r_hi = _mm256_loadu_pd(r + 4);
+    t->dr_lo = _mm256_loadu_pd(dr), t->dr_hi = _mm256_loadu_pd(dr + 4);
+    t->dv_lo = _mm256_loadu_pd(dv), t->dv_hi = _mm256_loadu_pd(dv + 4);
+    t->v0 = _mm256_set1_ps(st->v[0]);
+    t->v5 = _mm256_set1_ps(st->v[5]);
+    t->lo = _mm256_set1_ps(st->lo);
+    t->hi = _mm256_set1_ps(st->hi);
 }
 
-/* FANN's stepwise interpolation (activation.c) in double for four lanes. */
-static __m128 stepwise_half(const kf_stepwise *st, __m128 xf)
+/* Entry i (0..4) of a five-entry table held in lo (0-3) and hi (4), for each lane. */
+static inline __m256d pick(__m256d lo, __m256d hi, __m256i i, __m256d is_last)
+{
+    const __m256i both = _mm256_or_si256(i, _mm256_slli_epi64(i, 32)); /* i in both 32-bit halves */
+    const __m256i pairs = _mm256_add_epi32(_mm256_slli_epi32(both, 1), _mm256_setr_epi32(0, 1, 0, 1, 0, 1, 0, 1));
+    const __m256d low = _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(lo), pairs));
+    return _mm256_blendv_pd(low, _mm256_permute4x64_pd(hi, 0), is_last);
+}
+
+KF_INLINE __m128 stepwise_half(const stepwise_lanes *t, __m128 xf)
 {
     const __m256d x = _mm256_cvtps_pd(xf);
-    double vd[4], rd[4], dr[4], dv[4];
-    int lane, k;
-    __m256i seg = _mm256_setzero_si256();
-    for (k = 1; k < 5; k++) /* the segment: how many inner breakpoints x has reached */
-        seg = _mm256_sub_epi64(seg, _mm256_castpd_si256(_mm256_cmp_pd(x, _mm256_set1_pd(st->v[k]), _CMP_GE_OQ)));
-    {
-        long long at[4];
-        _mm256_storeu_si256((__m256i *)at, seg);
-        for (lane = 0; lane < 4; lane++) {
-            const int i = (int)at[lane];
-            vd[lane] = st->v[i];
-            rd[lane] = st->r[i];
-            dr[lane] = (double)st->r[i + 1] - st->r[i];
-            dv[lane] = (double)st->v[i + 1] - st->v[i];
-        }
-    }
+    __m256i i = _mm256_setzero_si256();
+    __m256d is_last;
+    int k;
+    for (k = 0; k < 4; k++) /* the segment: how many inner breakpoints x has reached */
+        i = _mm256_sub_epi64(i, _mm256_castpd_si256(_mm256_cmp_pd(x, t->inner[k], _CMP_GE_OQ)));
+    is_last = _mm256_castsi256_pd(_mm256_cmpeq_epi64(i, _mm256_set1_epi64x(4)));
+    i = _mm256_and_si256(i, _mm256_set1_epi64x(3));
     return _mm256_cvtpd_ps(_mm256_add_pd(
-        _mm256_div_pd(_mm256_mul_pd(_mm256_loadu_pd(dr), _mm256_sub_pd(x, _mm256_loadu_pd(vd))), _mm256_loadu_pd(dv)),
-        _mm256_loadu_pd(rd)));
+        _mm256_div_pd(_mm256_mul_pd(pick(t->dr_lo, t->dr_hi, i, is_last), _mm256_sub_pd(x, pick(t->v_lo, t->v_hi, i, is_last))),
+                      pick(t->dv_lo, t->dv_hi, i, is_last)),
+        pick(t->r_lo, t->r_hi, i, is_last)));
 }
 
-static __m256 stepwise(const kf_stepwise *st, __m256 x, unsigned *outside)
+KF_INLINE __m256 stepwise(const stepwise_lanes *t, __m256 x, unsigned *outside)
 {
-    const __m128 lo = stepwise_half(st, _mm256_castps256_ps128(x));
-    const __m128 hi = stepwise_half(st, _mm256_extractf128_ps(x, 1));
-    const __m256 below = _mm256_cmp_ps(x, _mm256_set1_ps(st->v[0]), _CMP_LT_OQ);
-    const __m256 above = _mm256_cmp_ps(x, _mm256_set1_ps(st->v[5]), _CMP_GE_OQ);
-    __m256 y = _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1);
-    y = _mm256_blendv_ps(y, _mm256_set1_ps(st->lo), below);
+    const __m128 lo = stepwise_half(t, _mm256_castps256_ps128(x));
+    const __m128 hi = stepwise_half(t, _mm256_extractf128_ps(x, 1));
+    const __m256 below = _mm256_cmp_ps(x, t->v0, _CMP_LT_OQ), above = _mm256_cmp_ps(x, t->v5, _CMP_GE_OQ);
+    const __m256 y = _mm256_blendv_ps(_mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1), t->lo, below);
     *outside = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)); /* NaN */
-    return _mm256_blendv_ps(y, _mm256_set1_ps(st->hi), above);
+    return _mm256_blendv_ps(y, t->hi, above);
 }
 
-/* value = activation(x) for eight lanes; *outside marks lanes left to the scalar function. */
-static __m256 activation_of(kf_activation a, __m256 x, kf_exp_kind kind, unsigned *outside)
+/* activation(x) for eight lanes (a constant at each call); *outside marks the lanes left to the
+ * scalar function. */
+KF_INLINE __m256 activation_of(const kf_activation a, __m256 x, const int fused, const stepwise_lanes *st,
+                               unsigned *outside)
 {
     const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f), minus_one = _mm256_set1_ps(-1.0f);
+    const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
     *outside = 0;
     switch (a) {
-    case KF_LINEAR: return x;
     case KF_THRESHOLD: return _mm256_blendv_ps(one, zero, _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
     case KF_THRESHOLD_SYMMETRIC: return _mm256_blendv_ps(one, minus_one, _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
     case KF_SIGMOID:
     case KF_SIGMOID_SYMMETRIC:
     case KF_GAUSSIAN:
-    case KF_GAUSSIAN_SYMMETRIC:
-        if (kind == KF_EXP_LIBM)
-            break;
-        return exp_activation_of(a, x, kind, outside);
+    case KF_GAUSSIAN_SYMMETRIC: return exp_activation(a, x, fused, outside);
     case KF_SIGMOID_STEPWISE:
-    case KF_SIGMOID_SYMMETRIC_STEPWISE: return stepwise(kf_stepwise_of(a), x, outside);
+    case KF_SIGMOID_SYMMETRIC_STEPWISE: return stepwise(st, x, outside);
     case KF_GAUSSIAN_STEPWISE: return zero;
-    case KF_ELLIOT: {
-        const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+    case KF_ELLIOT:
         return _mm256_add_ps(_mm256_div_ps(_mm256_div_ps(x, _mm256_set1_ps(2.0f)), _mm256_add_ps(one, ax)),
                              _mm256_set1_ps(0.5f));
-    }
-    case KF_ELLIOT_SYMMETRIC:
-        return _mm256_div_ps(x, _mm256_add_ps(one, _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x)));
+    case KF_ELLIOT_SYMMETRIC: return _mm256_div_ps(x, _mm256_add_ps(one, ax));
     case KF_LINEAR_PIECE: {
         const __m256 y = _mm256_blendv_ps(x, one, _mm256_cmp_ps(x, one, _CMP_GT_OQ));
         return _mm256_blendv_ps(y, zero, _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
@@ -242,41 +239,96 @@ static __m256 activation_of(kf_activation a, __m256 x, kf_exp_kind kind, unsigne
     case KF_RELU: return _mm256_blendv_ps(zero, x, _mm256_cmp_ps(x, zero, _CMP_GT_OQ));
     case KF_LEAKY_RELU:
         return _mm256_blendv_ps(_mm256_mul_ps(_mm256_set1_ps(0.01f), x), x, _mm256_cmp_ps(x, zero, _CMP_GT_OQ));
-    default: break; /* sin, cos: libm */
+    default: return x; /* linear */
     }
-    *outside = 0xff;
-    return zero;
 }
+
+/* The row loop for one activation (a constant at each call, so that each gets its own loop); a
+ * last partial register goes through a zero-padded copy. */
+KF_INLINE void activate_row(const kf_activation a, const int fused, float steepness, const float *raw, float *sum,
+                            float *value, uint32_t count)
+{
+    const __m256 steep = _mm256_set1_ps(steepness);
+    const float max_sum = steepness != 0.0f ? 150.0f / steepness : 0.0f;
+    const __m256 top = _mm256_set1_ps(max_sum), bottom = _mm256_set1_ps(-max_sum);
+    float raw_tail[W] = {0}, sum_tail[W], value_tail[W];
+    stepwise_lanes st;
+    uint32_t s;
+    if (a == KF_SIGMOID_STEPWISE || a == KF_SIGMOID_SYMMETRIC_STEPWISE)
+        stepwise_prepare(kf_stepwise_of(a), &st);
+    for (s = 0; s < count; s += W) {
+        const int tail = count - s < W;
+        const float *in = raw + s;
+        float *sum_out = sum ? sum + s : NULL, *out = value + s;
+        __m256 x;
+        unsigned outside;
+        if (tail) {
+            memcpy(raw_tail, in, (count - s) * sizeof(float));
+            in = raw_tail;
+            sum_out = sum ? sum_tail : NULL;
+            out = value_tail;
+        }
+        x = _mm256_mul_ps(steep, _mm256_loadu_ps(in));
+        if (steepness != 0.0f) { /* kf_steep_sum: above max_sum, else below -max_sum */
+            const __m256 above = _mm256_cmp_ps(x, top, _CMP_GT_OQ);
+            const __m256 below = _mm256_andnot_ps(above, _mm256_cmp_ps(x, bottom, _CMP_LT_OQ));
+            x = _mm256_blendv_ps(_mm256_blendv_ps(x, bottom, below), top, above);
+        }
+        if (sum_out)
+            _mm256_storeu_ps(sum_out, x);
+        _mm256_storeu_ps(out, activation_of(a, x, fused, &st, &outside));
+        if (outside) {
+            float xs[W];
+            int lane;
+            _mm256_storeu_ps(xs, x);
+            for (lane = 0; lane < W; lane++)
+                if (outside >> lane & 1)
+                    out[lane] = kf_activation_apply(a, xs[lane]);
+        }
+        if (tail) {
+            memcpy(value + s, value_tail, (count - s) * sizeof(float));
+            if (sum)
+                memcpy(sum + s, sum_tail, (count - s) * sizeof(float));
+        }
+    }
+}
+
+#define ROW(a, fused) activate_row(a, fused, steepness, raw, sum, value, count)
 
 void kf_fann_activate_avx2(kf_activation activation, float steepness, kf_exp_kind exp_kind, const float *raw,
                            float *sum, float *value, uint32_t count)
 {
-    const __m256 steep = _mm256_set1_ps(steepness);
-    const float max_sum = steepness != 0.0f ? 150.0f / steepness : 0.0f;
-    uint32_t s;
-    for (s = 0; s < count; s += W) {
-        __m256 x = _mm256_mul_ps(steep, _mm256_loadu_ps(raw + s));
-        unsigned outside;
-        __m256 y;
-        if (steepness != 0.0f) { /* kf_steep_sum: above max_sum, else below -max_sum */
-            const __m256 above = _mm256_cmp_ps(x, _mm256_set1_ps(max_sum), _CMP_GT_OQ);
-            const __m256 below = _mm256_andnot_ps(above, _mm256_cmp_ps(x, _mm256_set1_ps(-max_sum), _CMP_LT_OQ));
-            x = _mm256_blendv_ps(x, _mm256_set1_ps(-max_sum), below);
-            x = _mm256_blendv_ps(x, _mm256_set1_ps(max_sum), above);
-        }
-        if (sum)
-            _mm256_storeu_ps(sum + s, x);
-        y = activation_of(activation, x, exp_kind, &outside);
-        if (outside) {
-            float xs[W], ys[W];
-            int lane;
-            _mm256_storeu_ps(xs, x);
-            _mm256_storeu_ps(ys, y);
-            for (lane = 0; lane < W; lane++)
-                if (outside >> lane & 1)
-                    ys[lane] = kf_activation_apply(activation, xs[lane]);
-            y = _mm256_loadu_ps(ys);
-        }
-        _mm256_storeu_ps(value + s, y);
+    const int fused = exp_kind == KF_EXP_FUSED;
+    switch (activation) {
+    case KF_LINEAR: ROW(KF_LINEAR, 0); return;
+    case KF_THRESHOLD: ROW(KF_THRESHOLD, 0); return;
+    case KF_THRESHOLD_SYMMETRIC: ROW(KF_THRESHOLD_SYMMETRIC, 0); return;
+    case KF_SIGMOID_STEPWISE: ROW(KF_SIGMOID_STEPWISE, 0); return;
+    case KF_SIGMOID_SYMMETRIC_STEPWISE: ROW(KF_SIGMOID_SYMMETRIC_STEPWISE, 0); return;
+    case KF_GAUSSIAN_STEPWISE: ROW(KF_GAUSSIAN_STEPWISE, 0); return;
+    case KF_ELLIOT: ROW(KF_ELLIOT, 0); return;
+    case KF_ELLIOT_SYMMETRIC: ROW(KF_ELLIOT_SYMMETRIC, 0); return;
+    case KF_LINEAR_PIECE: ROW(KF_LINEAR_PIECE, 0); return;
+    case KF_LINEAR_PIECE_SYMMETRIC: ROW(KF_LINEAR_PIECE_SYMMETRIC, 0); return;
+    case KF_RELU: ROW(KF_RELU, 0); return;
+    case KF_LEAKY_RELU: ROW(KF_LEAKY_RELU, 0); return;
+    case KF_SIGMOID:
+    case KF_SIGMOID_SYMMETRIC:
+    case KF_GAUSSIAN:
+    case KF_GAUSSIAN_SYMMETRIC:
+        if (exp_kind == KF_EXP_LIBM)
+            break;
+        if (activation == KF_SIGMOID)
+            fused ? ROW(KF_SIGMOID, 1) : ROW(KF_SIGMOID, 0);
+        else if (activation == KF_SIGMOID_SYMMETRIC)
+            fused ? ROW(KF_SIGMOID_SYMMETRIC, 1) : ROW(KF_SIGMOID_SYMMETRIC, 0);
+        else if (activation == KF_GAUSSIAN)
+            fused ? ROW(KF_GAUSSIAN, 1) : ROW(KF_GAUSSIAN, 0);
+        else
+            fused ? ROW(KF_GAUSSIAN_SYMMETRIC, 1) : ROW(KF_GAUSSIAN_SYMMETRIC, 0);
+        return;
+    default: break;
     }
+    /* sin and cos, and exp where libm is not glibc's: libm itself */
+    kf_fann_activate_scalar(activation, steepness, exp_kind, raw, sum, value, count);
 }

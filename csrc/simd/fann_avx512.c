@@ -7,6 +7,7 @@
 
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
 
 #define W 16 /* samples per register */
 
@@ -63,6 +64,25 @@ void kf_fann_sums_avx512(const float *w, uint32_t n, uint32_t m, const float *v,
     }
     for (; q < m; q++)
         sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 1);
+}
+
+/* One sample's sums of sixteen neurons from their interleaved weights (kf_dot_packed_fann_fn):
+ * one lane per neuron, fann_run's order in each. */
+void kf_dot16_packed_fann_avx512(const float *w, const float *v, uint32_t n, float *out)
+{
+    __m512 sum = _mm512_setzero_ps();
+    uint32_t i;
+    for (i = n & 3u; i-- > 0;) /* the leading terms, last to first */
+        sum = _mm512_add_ps(sum, _mm512_mul_ps(_mm512_loadu_ps(w + (size_t)i * 16), _mm512_set1_ps(v[i])));
+    for (i = n & 3u; i < n; i += 4) {
+        const float *w0 = w + (size_t)i * 16;
+        __m512 g = _mm512_mul_ps(_mm512_loadu_ps(w0), _mm512_set1_ps(v[i]));
+        g = _mm512_add_ps(g, _mm512_mul_ps(_mm512_loadu_ps(w0 + 16), _mm512_set1_ps(v[i + 1])));
+        g = _mm512_add_ps(g, _mm512_mul_ps(_mm512_loadu_ps(w0 + 32), _mm512_set1_ps(v[i + 2])));
+        g = _mm512_add_ps(g, _mm512_mul_ps(_mm512_loadu_ps(w0 + 48), _mm512_set1_ps(v[i + 3])));
+        sum = _mm512_add_ps(sum, g);
+    }
+    _mm512_storeu_ps(out, sum);
 }
 
 /* A register's two halves (AVX-512F only: no DQ instructions). */
@@ -243,37 +263,52 @@ KF_INLINE __m512 activation_of(const kf_activation a, __m512 x, const int fused,
     }
 }
 
-/* The row loop for one activation (a constant at each call, so that each gets its own loop). */
+/* The row loop for one activation (a constant at each call, so that each gets its own loop); a
+ * last partial register goes through a zero-padded copy. */
 KF_INLINE void activate_row(const kf_activation a, const int fused, float steepness, const float *raw, float *sum,
                             float *value, uint32_t count)
 {
     const __m512 steep = _mm512_set1_ps(steepness);
     const float max_sum = steepness != 0.0f ? 150.0f / steepness : 0.0f;
     const __m512 top = _mm512_set1_ps(max_sum), bottom = _mm512_set1_ps(-max_sum);
+    float raw_tail[W] = {0}, sum_tail[W], value_tail[W];
     stepwise_lanes st;
     uint32_t s;
     if (a == KF_SIGMOID_STEPWISE || a == KF_SIGMOID_SYMMETRIC_STEPWISE)
         stepwise_prepare(kf_stepwise_of(a), &st);
     for (s = 0; s < count; s += W) {
-        __m512 x = _mm512_mul_ps(steep, _mm512_loadu_ps(raw + s));
+        const int tail = count - s < W;
+        const float *in = raw + s;
+        float *sum_out = sum ? sum + s : NULL, *out = value + s;
+        __m512 x;
         __mmask16 outside;
-        __m512 y;
+        if (tail) {
+            memcpy(raw_tail, in, (count - s) * sizeof(float));
+            in = raw_tail;
+            sum_out = sum ? sum_tail : NULL;
+            out = value_tail;
+        }
+        x = _mm512_mul_ps(steep, _mm512_loadu_ps(in));
         if (steepness != 0.0f) { /* kf_steep_sum: above max_sum, else below -max_sum */
             const __mmask16 above = _mm512_cmp_ps_mask(x, top, _CMP_GT_OQ);
             const __mmask16 below = _mm512_cmp_ps_mask(x, bottom, _CMP_LT_OQ);
             x = _mm512_mask_blend_ps(above, _mm512_mask_blend_ps((__mmask16)(below & ~above), x, bottom), top);
         }
-        if (sum)
-            _mm512_storeu_ps(sum + s, x);
-        y = activation_of(a, x, fused, &st, &outside);
-        _mm512_storeu_ps(value + s, y);
+        if (sum_out)
+            _mm512_storeu_ps(sum_out, x);
+        _mm512_storeu_ps(out, activation_of(a, x, fused, &st, &outside));
         if (outside) {
             float xs[W];
             int lane;
             _mm512_storeu_ps(xs, x);
             for (lane = 0; lane < W; lane++)
                 if (outside >> lane & 1)
-                    value[s + lane] = kf_activation_apply(a, xs[lane]);
+                    out[lane] = kf_activation_apply(a, xs[lane]);
+        }
+        if (tail) {
+            memcpy(value + s, value_tail, (count - s) * sizeof(float));
+            if (sum)
+                memcpy(sum + s, sum_tail, (count - s) * sizeof(float));
         }
     }
 }

@@ -455,7 +455,7 @@ void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8])
     _mm256_storeu_ps(out, sum);
 }
 
-void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, float out[8])
+void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, float *out)
 {
     __m256 sum = _mm256_setzero_ps();
     uint32_t i;
@@ -480,7 +480,8 @@ const kf_kernels kf_kernels_avx2 = {
     .quantize = kf_quantize_avx2,
     .gate_scores = kf_gate_scores_avx2,
     .dot8_fann = kf_dot8_fann_avx2,
-    .dot8_packed_fann = kf_dot8_packed_fann_avx2,
+    .dot_packed_fann = kf_dot8_packed_fann_avx2,
+    .packed_rows = 8,
     .quantize_dynamic = kf_quantize_dynamic_avx2,
     .top_k = kf_top_k_avx2,
     .fann_sums = kf_fann_sums_avx2,

@@ -1,8 +1,8 @@
 /* The forward pass. Every neuron's sum is accumulated in fann_run's order: the n % 4 leading
  * terms last-to-first, then groups of four added left to right before joining the running
- * sum. Speed comes from computing independent sums side by side (eight neurons of one sample in
- * the SIMD path's dot8 kernels, from kf_net's interleaved weights8 when they are current, four in
- * the scalar dot4; in batches, KF_PANEL samples of a dense block of neurons in the path's panel
+ * sum. Speed comes from computing independent sums side by side (a block of eight or sixteen
+ * neurons of one sample in the SIMD path's kernels, from kf_net's interleaved weights8 when they
+ * are current, four in the scalar dot4; in batches, KF_PANEL samples of a dense block of neurons in the path's panel
  * kernel), never from reordering one sum, so every path gives libfann's bit-exact results. */
 #include "internal.h"
 
@@ -45,74 +45,100 @@ static int alike(const kf_net *net, uint32_t j, uint32_t layer_end, uint32_t m)
 }
 
 /* How many neurons from j (a neuron with sources, in a layer ending at end) one step of the
- * forward pass sums together: 8, 4 or 1. kf_net_pack interleaves the blocks of eight. */
-static uint32_t block_at(const kf_net *net, uint32_t j, uint32_t end)
+ * forward pass sums together: the path's packed block (rows: 8, or 16 on AVX-512), 8, 4 or 1.
+ * kf_net_pack interleaves the packed blocks. */
+static uint32_t block_at(const kf_net *net, uint32_t j, uint32_t end, uint32_t rows)
 {
+    if (alike(net, j, end, rows))
+        return rows;
     return alike(net, j, end, 8) ? 8 : (alike(net, j, end, 4) ? 4 : 1);
+}
+
+static const kf_kernels *kernels_of(const kf_net *net)
+{
+    const kf_kernels *kern = kf_kernels_for((kf_simd)net->simd);
+    return kern ? kern : &kf_kernels_scalar;
 }
 
 void kf_net_pack(kf_net *net)
 {
-    uint32_t l, j, i, q;
+    uint32_t l, j, i, q, rows;
     if (net == NULL)
         return;
+    rows = kernels_of(net)->packed_rows;
     for (l = 1; l < net->num_layers; l++) {
         const uint32_t end = net->layer_start[l + 1];
         for (j = net->layer_start[l]; j < end;) {
             const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
-            const uint32_t m = n == 0 ? 1 : block_at(net, j, end);
-            if (m == 8)
+            const uint32_t m = n == 0 ? 1 : block_at(net, j, end, rows);
+            if (m == rows)
                 for (i = 0; i < n; i++)
-                    for (q = 0; q < 8; q++)
-                        net->weights8[k0 + (size_t)i * 8 + q] = net->weights[k0 + (size_t)q * n + i];
+                    for (q = 0; q < rows; q++)
+                        net->weights8[k0 + (size_t)i * rows + q] = net->weights[k0 + (size_t)q * n + i];
             j += m;
         }
     }
     net->weights8_current = 1;
 }
 
+/* Activation of neurons j .. end-1 (raw sums in values, bias neurons skipped), runs of neurons
+ * that share activation and steepness (usually the whole layer) through the path's kernel. */
+static void activate_layer(const kf_net *net, const kf_kernels *kern, uint32_t j, uint32_t end, float *values,
+                           float *sums)
+{
+    while (j < end) {
+        uint32_t m = 1;
+        if (net->con_start[j + 1] == net->con_start[j]) { /* a bias neuron */
+            values[j] = 1.0f;
+            if (sums)
+                sums[j] = 0.0f;
+            j++;
+            continue;
+        }
+        while (j + m < end && net->activation[j + m] == net->activation[j]
+               && net->steepness[j + m] == net->steepness[j] && net->con_start[j + m + 1] != net->con_start[j + m])
+            m++;
+        kern->fann_activate((kf_activation)net->activation[j], net->steepness[j], (kf_exp_kind)net->exp_kind,
+                            values + j, sums ? sums + j : NULL, values + j, m);
+        j += m;
+    }
+}
+
 void kf_forward(const kf_net *net, const float *input, float *values, float *sums)
 {
     const uint32_t L = net->num_layers;
-    const kf_kernels *kern = kf_kernels_for((kf_simd)net->simd);
-    const kf_dot8_fann_fn dot8 = kern ? kern->dot8_fann : kf_dot8_fann_scalar;
-    const kf_dot8_fann_fn dot8_packed = kern ? kern->dot8_packed_fann : kf_dot8_packed_fann_scalar;
+    const kf_kernels *kern = kernels_of(net);
+    const uint32_t rows = kern->packed_rows;
     uint32_t l, j, q;
     memcpy(values, input, (size_t)net->num_input * sizeof(float));
     values[net->num_input] = 1.0f; /* the input layer's bias */
     if (sums)
         memset(sums, 0, (size_t)net->layer_start[1] * sizeof(float));
     for (l = 1; l < L; l++) {
-        const uint32_t end = net->layer_start[l + 1];
-        for (j = net->layer_start[l]; j < end;) {
+        const uint32_t start = net->layer_start[l], end = net->layer_start[l + 1];
+        /* the layer's raw sums first (no neuron reads its own layer), then its activations */
+        for (j = start; j < end;) {
             const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
-            float raw[8];
-            uint32_t count;
-            if (n == 0) { /* a bias neuron */
-                values[j] = 1.0f;
-                if (sums)
-                    sums[j] = 0.0f;
-                j++;
-                continue;
-            }
-            count = block_at(net, j, end);
-            if (count == 8 && net->weights8_current)
-                dot8_packed(net->weights8 + k0, values + net->con_src[k0], n, raw);
+            const uint32_t count = n == 0 ? 1 : block_at(net, j, end, rows);
+            float *raw = values + j;
+            if (n == 0)
+                ; /* a bias neuron: set with the activations */
+            else if (count == rows && net->weights8_current)
+                kern->dot_packed_fann(net->weights8 + k0, values + net->con_src[k0], n, raw);
+            else if (count == 16)
+                for (q = 0; q < 16; q += 8)
+                    kern->dot8_fann(net->weights + k0 + (size_t)q * n, values + net->con_src[k0], n, raw + q);
             else if (count == 8)
-                dot8(net->weights + k0, values + net->con_src[k0], n, raw);
+                kern->dot8_fann(net->weights + k0, values + net->con_src[k0], n, raw);
             else if (count == 4)
                 kf_dot4_fann_scalar(net->weights + k0, values + net->con_src[k0], n, raw);
             else if (net->contiguous[j])
                 raw[0] = kf_dot_fann_scalar(net->weights + k0, values + net->con_src[k0], n);
             else
                 raw[0] = dot_fann_gather(net->weights + k0, values, net->con_src + k0, n);
-            for (q = 0; q < count; q++, j++) {
-                const float sum = kf_steep_sum(net->steepness[j], raw[q]);
-                if (sums)
-                    sums[j] = sum;
-                values[j] = kf_activation_apply((kf_activation)net->activation[j], sum);
-            }
+            j += count;
         }
+        activate_layer(net, kern, start, end, values, sums);
     }
 }
 
@@ -211,10 +237,8 @@ kf_status kf_net_run(const kf_net *net, const float *in, uint64_t n, float *out,
         return KF_OK;
     }
     {
-        const kf_kernels *kern = kf_kernels_for((kf_simd)net->simd);
+        const kf_kernels *kern = kernels_of(net);
         const float *outputs = scratch + (size_t)net->layer_start[net->num_layers - 1] * KF_PANEL;
-        if (kern == NULL)
-            kern = &kf_kernels_scalar;
         for (s = 0; s < n; s += KF_PANEL) {
             const uint32_t nb = (uint32_t)(n - s < KF_PANEL ? n - s : KF_PANEL);
             const uint32_t count = (nb + KF_PANEL_STEP - 1) / KF_PANEL_STEP * KF_PANEL_STEP;
