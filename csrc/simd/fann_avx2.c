@@ -332,3 +332,202 @@ void kf_fann_activate_avx2(kf_activation activation, float steepness, kf_exp_kin
     /* sin and cos, and exp where libm is not glibc's: libm itself */
     kf_fann_activate_scalar(activation, steepness, exp_kind, raw, sum, value, count);
 }
+
+/* Eight by eight blocks transposed in registers, the edges by the scalar loop. */
+void kf_transpose_avx2(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd)
+{
+    const uint32_t rows8 = rows & ~7u, cols8 = cols & ~7u;
+    uint32_t r, c, k;
+    for (r = 0; r < rows8; r += 8)
+        for (c = 0; c < cols8; c += 8) {
+            __m256 a[8], b[8];
+            for (k = 0; k < 8; k++)
+                a[k] = _mm256_loadu_ps(src + (r + k) * lds + c);
+            for (k = 0; k < 8; k += 2) { /* pairs of rows interleaved */
+                b[k] = _mm256_unpacklo_ps(a[k], a[k + 1]);
+                b[k + 1] = _mm256_unpackhi_ps(a[k], a[k + 1]);
+            }
+            for (k = 0; k < 8; k += 4) { /* then pairs of pairs */
+                a[k] = _mm256_shuffle_ps(b[k], b[k + 2], 0x44);
+                a[k + 1] = _mm256_shuffle_ps(b[k], b[k + 2], 0xee);
+                a[k + 2] = _mm256_shuffle_ps(b[k + 1], b[k + 3], 0x44);
+                a[k + 3] = _mm256_shuffle_ps(b[k + 1], b[k + 3], 0xee);
+            }
+            for (k = 0; k < 4; k++) { /* and the two halves of the eight rows */
+                b[k] = _mm256_permute2f128_ps(a[k], a[k + 4], 0x20);
+                b[k + 4] = _mm256_permute2f128_ps(a[k], a[k + 4], 0x31);
+            }
+            for (k = 0; k < 8; k++)
+                _mm256_storeu_ps(dst + (c + k) * ldd + r, b[k]);
+        }
+    if (cols8 < cols)
+        kf_transpose_scalar(src + cols8, lds, rows8, cols - cols8, dst + cols8 * ldd, ldd);
+    if (rows8 < rows)
+        kf_transpose_scalar(src + rows8 * lds, lds, rows - rows8, cols, dst + rows8, ldd);
+}
+
+/* ---- training (kernels.h): backpropagation, slope sums and derivatives ---- */
+
+/* ni sources (ni <= 4, a constant at each call) of a backpropagation tile: their errors stay in
+ * registers while the m neurons are added in turn. */
+KF_INLINE void backprop_tile(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err,
+                             const int ni)
+{
+    uint32_t s0, q;
+    int i;
+    for (s0 = 0; s0 < count; s0 += 2 * W) {
+        __m256 acc[4][2];
+        for (i = 0; i < ni; i++) {
+            acc[i][0] = _mm256_loadu_ps(err + (size_t)i * KF_PANEL + s0);
+            acc[i][1] = _mm256_loadu_ps(err + (size_t)i * KF_PANEL + s0 + W);
+        }
+        for (q = 0; q < m; q++) {
+            const __m256 e0 = _mm256_loadu_ps(e + (size_t)q * KF_PANEL + s0);
+            const __m256 e1 = _mm256_loadu_ps(e + (size_t)q * KF_PANEL + s0 + W);
+            const float *wq = w + (size_t)q * n;
+            for (i = 0; i < ni; i++) {
+                const __m256 wi = _mm256_broadcast_ss(wq + i);
+                acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_mul_ps(e0, wi));
+                acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_mul_ps(e1, wi));
+            }
+        }
+        for (i = 0; i < ni; i++) {
+            _mm256_storeu_ps(err + (size_t)i * KF_PANEL + s0, acc[i][0]);
+            _mm256_storeu_ps(err + (size_t)i * KF_PANEL + s0 + W, acc[i][1]);
+        }
+    }
+}
+
+void kf_fann_backprop_avx2(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err)
+{
+    uint32_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        backprop_tile(w + i, n, m, e, count, err + (size_t)i * KF_PANEL, 4);
+    for (; i < n; i++)
+        backprop_tile(w + i, n, m, e, count, err + (size_t)i * KF_PANEL, 1);
+}
+
+/* Lanes below `left` set (a maskload / maskstore mask). */
+static inline __m256i first_lanes(uint32_t left)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(left < W ? left : W)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* A slope tile: nq neurons (nq <= 4, a constant) by up to 16 sources (masks lo, hi), the samples
+ * added in turn. */
+KF_INLINE void slopes_tile(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t count, float *slopes,
+                           __m256i lo, __m256i hi, const int nq)
+{
+    __m256 acc[4][2];
+    uint32_t s;
+    int q;
+    for (q = 0; q < nq; q++) {
+        acc[q][0] = _mm256_maskload_ps(slopes + (size_t)q * n, lo);
+        acc[q][1] = _mm256_maskload_ps(slopes + (size_t)q * n + W, hi);
+    }
+    for (s = 0; s < count; s++) {
+        const __m256 v0 = _mm256_maskload_ps(vt + s * ldv, lo), v1 = _mm256_maskload_ps(vt + s * ldv + W, hi);
+        for (q = 0; q < nq; q++) {
+            const __m256 eq = _mm256_broadcast_ss(e + (size_t)q * KF_PANEL + s);
+            acc[q][0] = _mm256_add_ps(acc[q][0], _mm256_mul_ps(eq, v0));
+            acc[q][1] = _mm256_add_ps(acc[q][1], _mm256_mul_ps(eq, v1));
+        }
+    }
+    for (q = 0; q < nq; q++) {
+        _mm256_maskstore_ps(slopes + (size_t)q * n, lo, acc[q][0]);
+        _mm256_maskstore_ps(slopes + (size_t)q * n + W, hi, acc[q][1]);
+    }
+}
+
+void kf_fann_slopes_avx2(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                         float *slopes)
+{
+    uint32_t i, q;
+    for (i = 0; i < n; i += 2 * W) {
+        const __m256i lo = first_lanes(n - i), hi = first_lanes(n - i > W ? n - i - W : 0);
+        for (q = 0; q + 4 <= m; q += 4)
+            slopes_tile(e + (size_t)q * KF_PANEL, vt + i, ldv, n, count, slopes + (size_t)q * n + i, lo, hi, 4);
+        for (; q < m; q++)
+            slopes_tile(e + (size_t)q * KF_PANEL, vt + i, ldv, n, count, slopes + (size_t)q * n + i, lo, hi, 1);
+    }
+}
+
+static inline __m256 clip(__m256 x, float lo, float hi)
+{
+    /* x < lo ? lo : (x > hi ? hi : x), NaN kept */
+    const __m256 upper = _mm256_blendv_ps(x, _mm256_set1_ps(hi), _mm256_cmp_ps(x, _mm256_set1_ps(hi), _CMP_GT_OQ));
+    return _mm256_blendv_ps(upper, _mm256_set1_ps(lo), _mm256_cmp_ps(x, _mm256_set1_ps(lo), _CMP_LT_OQ));
+}
+
+/* kf_activation_derived for eight lanes (a constant activation at each call; the ones with sin
+ * or cos are not here). */
+KF_INLINE __m256 derived(const kf_activation a, __m256 steep, __m256 value, __m256 sum)
+{
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    switch (a) {
+    case KF_SIGMOID: {
+        const __m256 v = clip(value, 0.01f, 0.99f);
+        return _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(2.0f), steep), v), _mm256_sub_ps(one, v));
+    }
+    case KF_SIGMOID_SYMMETRIC: {
+        const __m256 v = clip(value, -0.98f, 0.98f);
+        return _mm256_mul_ps(steep, _mm256_sub_ps(one, _mm256_mul_ps(v, v)));
+    }
+    case KF_GAUSSIAN:
+    case KF_GAUSSIAN_SYMMETRIC: {
+        const __m256 v = a == KF_GAUSSIAN ? value : _mm256_add_ps(value, one);
+        return _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(-2.0f), sum), v), steep), steep);
+    }
+    case KF_ELLIOT:
+    case KF_ELLIOT_SYMMETRIC: {
+        const __m256 d = _mm256_add_ps(one, _mm256_andnot_ps(_mm256_set1_ps(-0.0f), sum));
+        const __m256 dd = a == KF_ELLIOT ? _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(2.0f), d), d) : _mm256_mul_ps(d, d);
+        return _mm256_div_ps(_mm256_mul_ps(steep, one), dd);
+    }
+    case KF_RELU:
+    case KF_LEAKY_RELU:
+        return _mm256_blendv_ps(a == KF_RELU ? zero : _mm256_mul_ps(_mm256_set1_ps(0.01f), steep), steep,
+                                _mm256_cmp_ps(value, zero, _CMP_GT_OQ));
+    case KF_THRESHOLD: return zero;
+    default: return steep; /* the linear ones */
+    }
+}
+
+KF_INLINE void derive_row(const kf_activation a, float steepness, const float *value, const float *sum, float *err,
+                          uint32_t count)
+{
+    const __m256 steep = _mm256_set1_ps(steepness);
+    uint32_t s;
+    for (s = 0; s < count; s += W) {
+        const __m256i k = first_lanes(count - s);
+        const __m256 d = derived(a, steep, _mm256_maskload_ps(value + s, k), _mm256_maskload_ps(sum + s, k));
+        _mm256_maskstore_ps(err + s, k, _mm256_mul_ps(_mm256_maskload_ps(err + s, k), d));
+    }
+}
+
+#define DERIVE(a) derive_row(a, steepness, value, sum, err, count)
+
+void kf_fann_derive_avx2(kf_activation activation, float steepness, const float *value, const float *sum, float *err,
+                         uint32_t count)
+{
+    switch (activation) {
+    case KF_LINEAR:
+    case KF_LINEAR_PIECE:
+    case KF_LINEAR_PIECE_SYMMETRIC: DERIVE(KF_LINEAR); return;
+    case KF_SIGMOID:
+    case KF_SIGMOID_STEPWISE: DERIVE(KF_SIGMOID); return;
+    case KF_SIGMOID_SYMMETRIC:
+    case KF_SIGMOID_SYMMETRIC_STEPWISE: DERIVE(KF_SIGMOID_SYMMETRIC); return;
+    case KF_GAUSSIAN: DERIVE(KF_GAUSSIAN); return;
+    case KF_GAUSSIAN_SYMMETRIC: DERIVE(KF_GAUSSIAN_SYMMETRIC); return;
+    case KF_ELLIOT: DERIVE(KF_ELLIOT); return;
+    case KF_ELLIOT_SYMMETRIC: DERIVE(KF_ELLIOT_SYMMETRIC); return;
+    case KF_RELU: DERIVE(KF_RELU); return;
+    case KF_LEAKY_RELU: DERIVE(KF_LEAKY_RELU); return;
+    case KF_THRESHOLD:
+    case KF_THRESHOLD_SYMMETRIC:
+    case KF_GAUSSIAN_STEPWISE: DERIVE(KF_THRESHOLD); return;
+    default: break;
+    }
+    kf_fann_derive_scalar(activation, steepness, value, sum, err, count); /* sin, cos: libm */
+}

@@ -352,3 +352,166 @@ void kf_fann_activate_avx512(kf_activation activation, float steepness, kf_exp_k
     /* sin and cos, and exp where libm is not glibc's: libm itself */
     kf_fann_activate_scalar(activation, steepness, exp_kind, raw, sum, value, count);
 }
+
+/* ---- training (kernels.h): backpropagation, slope sums and derivatives ---- */
+
+/* ni sources (ni <= 8, a constant at each call) of a backpropagation tile, all the panel's
+ * sample registers: the sources' errors stay in registers while the m neurons are added in turn. */
+KF_INLINE void backprop_tile(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err,
+                             const int ni)
+{
+    uint32_t s0, q;
+    int i;
+    for (s0 = 0; s0 < count; s0 += W) {
+        __m512 acc[8];
+        for (i = 0; i < ni; i++)
+            acc[i] = _mm512_loadu_ps(err + (size_t)i * KF_PANEL + s0);
+        for (q = 0; q < m; q++) {
+            const __m512 eq = _mm512_loadu_ps(e + (size_t)q * KF_PANEL + s0);
+            const float *wq = w + (size_t)q * n;
+            for (i = 0; i < ni; i++)
+                acc[i] = _mm512_add_ps(acc[i], _mm512_mul_ps(eq, _mm512_set1_ps(wq[i])));
+        }
+        for (i = 0; i < ni; i++)
+            _mm512_storeu_ps(err + (size_t)i * KF_PANEL + s0, acc[i]);
+    }
+}
+
+void kf_fann_backprop_avx512(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err)
+{
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        backprop_tile(w + i, n, m, e, count, err + (size_t)i * KF_PANEL, 8);
+    for (; i < n; i++)
+        backprop_tile(w + i, n, m, e, count, err + (size_t)i * KF_PANEL, 1);
+}
+
+/* A slope tile: nq neurons (nq <= 8, a constant) by up to 32 sources (mask lo for the first
+ * sixteen, hi for the next), the samples added in turn. */
+KF_INLINE void slopes_tile(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t count, float *slopes,
+                           __mmask16 lo, __mmask16 hi, const int nq)
+{
+    __m512 acc[8][2];
+    uint32_t s;
+    int q;
+    for (q = 0; q < nq; q++) {
+        acc[q][0] = _mm512_maskz_loadu_ps(lo, slopes + (size_t)q * n);
+        acc[q][1] = _mm512_maskz_loadu_ps(hi, slopes + (size_t)q * n + W);
+    }
+    for (s = 0; s < count; s++) {
+        const __m512 v0 = _mm512_maskz_loadu_ps(lo, vt + s * ldv), v1 = _mm512_maskz_loadu_ps(hi, vt + s * ldv + W);
+        for (q = 0; q < nq; q++) {
+            const __m512 eq = _mm512_set1_ps(e[(size_t)q * KF_PANEL + s]);
+            acc[q][0] = _mm512_add_ps(acc[q][0], _mm512_mul_ps(eq, v0));
+            acc[q][1] = _mm512_add_ps(acc[q][1], _mm512_mul_ps(eq, v1));
+        }
+    }
+    for (q = 0; q < nq; q++) {
+        _mm512_mask_storeu_ps(slopes + (size_t)q * n, lo, acc[q][0]);
+        _mm512_mask_storeu_ps(slopes + (size_t)q * n + W, hi, acc[q][1]);
+    }
+}
+
+void kf_fann_slopes_avx512(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                           float *slopes)
+{
+    uint32_t i, q;
+    for (i = 0; i < n; i += 2 * W) {
+        const uint32_t left = n - i;
+        const __mmask16 lo = left >= W ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+        const __mmask16 hi = left >= 2 * W ? (__mmask16)0xffff : left > W ? (__mmask16)((1u << (left - W)) - 1) : 0;
+        for (q = 0; q + 8 <= m; q += 8)
+            slopes_tile(e + (size_t)q * KF_PANEL, vt + i, ldv, n, count, slopes + (size_t)q * n + i, lo, hi, 8);
+        if (q + 4 <= m) {
+            slopes_tile(e + (size_t)q * KF_PANEL, vt + i, ldv, n, count, slopes + (size_t)q * n + i, lo, hi, 4);
+            q += 4;
+        }
+        for (; q < m; q++)
+            slopes_tile(e + (size_t)q * KF_PANEL, vt + i, ldv, n, count, slopes + (size_t)q * n + i, lo, hi, 1);
+    }
+}
+
+static inline __m512 clip(__m512 x, float lo, float hi)
+{
+    /* x < lo ? lo : (x > hi ? hi : x), NaN kept */
+    const __m512 upper = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(hi), _CMP_GT_OQ), x,
+                                              _mm512_set1_ps(hi));
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(lo), _CMP_LT_OQ), upper, _mm512_set1_ps(lo));
+}
+
+/* kf_activation_derived for sixteen lanes (a constant activation at each call; the ones with
+ * sin or cos are not here). */
+KF_INLINE __m512 derived(const kf_activation a, __m512 steep, __m512 value, __m512 sum)
+{
+    const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+    switch (a) {
+    case KF_SIGMOID:
+    case KF_SIGMOID_STEPWISE: {
+        const __m512 v = clip(value, 0.01f, 0.99f);
+        return _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(2.0f), steep), v), _mm512_sub_ps(one, v));
+    }
+    case KF_SIGMOID_SYMMETRIC:
+    case KF_SIGMOID_SYMMETRIC_STEPWISE: {
+        const __m512 v = clip(value, -0.98f, 0.98f);
+        return _mm512_mul_ps(steep, _mm512_sub_ps(one, _mm512_mul_ps(v, v)));
+    }
+    case KF_GAUSSIAN:
+    case KF_GAUSSIAN_SYMMETRIC: {
+        const __m512 v = a == KF_GAUSSIAN ? value : _mm512_add_ps(value, one);
+        return _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(-2.0f), sum), v), steep), steep);
+    }
+    case KF_ELLIOT:
+    case KF_ELLIOT_SYMMETRIC: {
+        const __m512 d = _mm512_add_ps(one, _mm512_abs_ps(sum));
+        const __m512 dd = a == KF_ELLIOT ? _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(2.0f), d), d) : _mm512_mul_ps(d, d);
+        return _mm512_div_ps(_mm512_mul_ps(steep, one), dd);
+    }
+    case KF_RELU:
+    case KF_LEAKY_RELU:
+        return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(value, zero, _CMP_GT_OQ),
+                                    a == KF_RELU ? zero : _mm512_mul_ps(_mm512_set1_ps(0.01f), steep), steep);
+    case KF_THRESHOLD:
+    case KF_THRESHOLD_SYMMETRIC:
+    case KF_GAUSSIAN_STEPWISE: return zero;
+    default: return steep; /* the linear ones */
+    }
+}
+
+KF_INLINE void derive_row(const kf_activation a, float steepness, const float *value, const float *sum, float *err,
+                          uint32_t count)
+{
+    const __m512 steep = _mm512_set1_ps(steepness);
+    uint32_t s;
+    for (s = 0; s < count; s += W) {
+        const __mmask16 k = count - s >= W ? (__mmask16)0xffff : (__mmask16)((1u << (count - s)) - 1);
+        const __m512 d = derived(a, steep, _mm512_maskz_loadu_ps(k, value + s), _mm512_maskz_loadu_ps(k, sum + s));
+        _mm512_mask_storeu_ps(err + s, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, err + s), d));
+    }
+}
+
+#define DERIVE(a) derive_row(a, steepness, value, sum, err, count)
+
+void kf_fann_derive_avx512(kf_activation activation, float steepness, const float *value, const float *sum,
+                           float *err, uint32_t count)
+{
+    switch (activation) {
+    case KF_LINEAR:
+    case KF_LINEAR_PIECE:
+    case KF_LINEAR_PIECE_SYMMETRIC: DERIVE(KF_LINEAR); return;
+    case KF_SIGMOID:
+    case KF_SIGMOID_STEPWISE: DERIVE(KF_SIGMOID); return;
+    case KF_SIGMOID_SYMMETRIC:
+    case KF_SIGMOID_SYMMETRIC_STEPWISE: DERIVE(KF_SIGMOID_SYMMETRIC); return;
+    case KF_GAUSSIAN: DERIVE(KF_GAUSSIAN); return;
+    case KF_GAUSSIAN_SYMMETRIC: DERIVE(KF_GAUSSIAN_SYMMETRIC); return;
+    case KF_ELLIOT: DERIVE(KF_ELLIOT); return;
+    case KF_ELLIOT_SYMMETRIC: DERIVE(KF_ELLIOT_SYMMETRIC); return;
+    case KF_RELU: DERIVE(KF_RELU); return;
+    case KF_LEAKY_RELU: DERIVE(KF_LEAKY_RELU); return;
+    case KF_THRESHOLD:
+    case KF_THRESHOLD_SYMMETRIC:
+    case KF_GAUSSIAN_STEPWISE: DERIVE(KF_THRESHOLD); return;
+    default: break;
+    }
+    kf_fann_derive_scalar(activation, steepness, value, sum, err, count); /* sin, cos: libm */
+}

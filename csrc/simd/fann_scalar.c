@@ -1,5 +1,6 @@
 /* Scalar reference of the float batch kernels (kernels.h): a panel's sums in fann_run's order,
- * and the activations through kf_activation_apply, which calls libm as libfann does. */
+ * the activations through kf_activation_apply, which calls libm as libfann does, and the
+ * training passes (backpropagation, slopes, derivatives) in libfann's order. */
 #include "kernels.h"
 
 #define LANES 8 /* samples summed side by side (independent sums: compilers may vectorise) */
@@ -46,4 +47,45 @@ void kf_exp_model_scalar(const double *x, double *y, uint32_t n, kf_exp_kind kin
     uint32_t i;
     for (i = 0; i < n; i++)
         y[i] = kf_exp_model(x[i], kind);
+}
+
+void kf_fann_backprop_scalar(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err)
+{
+    uint32_t q, i, s;
+    for (q = 0; q < m; q++)
+        for (i = 0; i < n; i++) {
+            const float wi = w[(size_t)q * n + i];
+            float *row = err + (size_t)i * KF_PANEL;
+            for (s = 0; s < count; s++)
+                row[s] += e[(size_t)q * KF_PANEL + s] * wi;
+        }
+}
+
+void kf_fann_slopes_scalar(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                           float *slopes)
+{
+    uint32_t q, i, s;
+    for (s = 0; s < count; s++)
+        for (q = 0; q < m; q++) {
+            const float eq = e[(size_t)q * KF_PANEL + s];
+            float *row = slopes + (size_t)q * n;
+            for (i = 0; i < n; i++)
+                row[i] += eq * vt[s * ldv + i];
+        }
+}
+
+void kf_fann_derive_scalar(kf_activation activation, float steepness, const float *value, const float *sum,
+                           float *err, uint32_t count)
+{
+    uint32_t s;
+    for (s = 0; s < count; s++)
+        err[s] *= kf_activation_derived(activation, steepness, value[s], sum[s]);
+}
+
+void kf_transpose_scalar(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd)
+{
+    uint32_t r, c;
+    for (r = 0; r < rows; r++)
+        for (c = 0; c < cols; c++)
+            dst[c * ldd + r] = src[r * lds + c];
 }

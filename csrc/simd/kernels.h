@@ -109,6 +109,24 @@ typedef void (*kf_fann_sums_fn)(const float *w, uint32_t n, uint32_t m, const fl
  * the same bits; exp is libm's through the model exp_kind names (exp_glibc.h). value may be raw. */
 typedef void (*kf_fann_activate_fn)(kf_activation activation, float steepness, kf_exp_kind exp_kind,
                                     const float *raw, float *sum, float *value, uint32_t count);
+/* Backpropagation through m neurons with adjacent weight rows over the same n sources, for a
+ * panel: for q = 0 .. m-1 in turn, err[i * KF_PANEL + s] += e[q * KF_PANEL + s] * w[q * n + i]
+ * for every source i < n and sample s < count (a multiple of KF_PANEL_STEP) -- fann_backpropagate_MSE's
+ * operations in each lane. e and err do not overlap. */
+typedef void (*kf_fann_backprop_fn)(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count,
+                                    float *err);
+/* The slope sums of m neurons with adjacent slope rows over the same n sources, samples in
+ * order: for s = 0 .. count-1 in turn, slopes[q * n + i] += e[q * KF_PANEL + s] * vt[s * ldv + i]
+ * (vt: the sources' values, one row per sample) -- fann_update_slopes_batch's operations. */
+typedef void (*kf_fann_slopes_fn)(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m,
+                                  uint32_t count, float *slopes);
+/* err[s] *= kf_activation_derived(activation, steepness, value[s], sum[s]) for s < count (any
+ * count), the same bits. */
+typedef void (*kf_fann_derive_fn)(kf_activation activation, float steepness, const float *value, const float *sum,
+                                  float *err, uint32_t count);
+/* dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols (no overlap): between row-major
+ * samples and a panel's rows. */
+typedef void (*kf_transpose_fn)(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
 /* y[i] = kf_exp_model(x[i], kind) for i < n, the same bits (kind FUSED or UNFUSED): the exp
  * inside the path's activations, on its own so that tests can hold it against libm. */
 typedef void (*kf_exp_model_fn)(const double *x, double *y, uint32_t n, kf_exp_kind kind);
@@ -128,6 +146,10 @@ typedef struct kf_kernels {
     kf_fann_sums_fn fann_sums;
     kf_fann_activate_fn fann_activate;
     kf_exp_model_fn exp_model;
+    kf_fann_backprop_fn fann_backprop;
+    kf_fann_slopes_fn fann_slopes;
+    kf_fann_derive_fn fann_derive;
+    kf_transpose_fn transpose;
 } kf_kernels;
 
 /* FANN's piecewise-linear "stepwise" activations: outputs r[0..5] at the six breakpoints v[0..5],
@@ -138,6 +160,9 @@ typedef struct kf_stepwise {
 /* The breakpoints of sigmoid_stepwise or sigmoid_symmetric_stepwise (activation.c), NULL for
  * any other activation. */
 const kf_stepwise *kf_stepwise_of(kf_activation a);
+
+/* FANN's derivative of activation a at (steepness, value, sum) (activation.c). */
+float kf_activation_derived(kf_activation a, float steepness, float value, float sum);
 
 /* FANN's weighted sum times the neuron's steepness, bounded to +-150 / steepness (fann_run). */
 static inline float kf_steep_sum(float steepness, float sum)
@@ -206,6 +231,23 @@ void kf_fann_activate_avx2(kf_activation activation, float steepness, kf_exp_kin
                            float *sum, float *value, uint32_t count);
 void kf_exp_model_avx2(const double *x, double *y, uint32_t n, kf_exp_kind kind);
 void kf_exp_model_scalar(const double *x, double *y, uint32_t n, kf_exp_kind kind);
+void kf_fann_backprop_scalar(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err);
+void kf_fann_slopes_scalar(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                           float *slopes);
+void kf_fann_derive_scalar(kf_activation activation, float steepness, const float *value, const float *sum,
+                           float *err, uint32_t count);
+void kf_transpose_scalar(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
+void kf_transpose_avx2(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
+void kf_fann_backprop_avx512(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err);
+void kf_fann_slopes_avx512(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                           float *slopes);
+void kf_fann_derive_avx512(kf_activation activation, float steepness, const float *value, const float *sum,
+                           float *err, uint32_t count);
+void kf_fann_backprop_avx2(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err);
+void kf_fann_slopes_avx2(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                         float *slopes);
+void kf_fann_derive_avx2(kf_activation activation, float steepness, const float *value, const float *sum,
+                         float *err, uint32_t count);
 void kf_fann_sums_scalar(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
 void kf_fann_activate_scalar(kf_activation activation, float steepness, kf_exp_kind exp_kind, const float *raw,
                              float *sum, float *value, uint32_t count);

@@ -487,4 +487,8 @@ const kf_kernels kf_kernels_avx2 = {
     .fann_sums = kf_fann_sums_avx2,
     .fann_activate = kf_fann_activate_avx2,
     .exp_model = kf_exp_model_avx2,
+    .fann_backprop = kf_fann_backprop_avx2,
+    .fann_slopes = kf_fann_slopes_avx2,
+    .fann_derive = kf_fann_derive_avx2,
+    .transpose = kf_transpose_avx2,
 };

@@ -77,4 +77,8 @@ const kf_kernels kf_kernels_avx512 = {
     .fann_sums = kf_fann_sums_avx512,
     .fann_activate = kf_fann_activate_avx512,
     .exp_model = kf_exp_model_avx512,
+    .fann_backprop = kf_fann_backprop_avx512,
+    .fann_slopes = kf_fann_slopes_avx512,
+    .fann_derive = kf_fann_derive_avx512,
+    .transpose = kf_transpose_avx2,
 };

@@ -79,4 +79,8 @@ const kf_kernels kf_kernels_neon = {
     .fann_sums = kf_fann_sums_scalar,
     .fann_activate = kf_fann_activate_scalar,
     .exp_model = kf_exp_model_scalar,
+    .fann_backprop = kf_fann_backprop_scalar,
+    .fann_slopes = kf_fann_slopes_scalar,
+    .fann_derive = kf_fann_derive_scalar,
+    .transpose = kf_transpose_scalar,
 };

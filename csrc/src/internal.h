@@ -77,12 +77,21 @@ uint32_t kf_net_layer_of(const kf_net *net, uint32_t neuron);
  * NULL when not training). Writes nothing else. */
 void kf_forward(const kf_net *net, const float *input, float *values, float *sums);
 
-/* FANN's derivative of activation a at (steepness, value, sum). */
-float kf_activation_derived(kf_activation a, float steepness, float value, float sum);
 
 /* ---- SIMD kernels ---- */
 
 struct kf_kernels;
+/* The kernels of the network's path (the scalar ones where that path is not built). */
+const struct kf_kernels *kf_net_kernels(const kf_net *net);
+/* How many neurons from j (contiguous, with sources) up to end share its sources and have
+ * adjacent weight rows: a dense block that one panel kernel takes. */
+uint32_t kf_dense_run(const kf_net *net, uint32_t j, uint32_t end);
+/* Up to KF_PANEL samples through the network side by side: values[j * KF_PANEL + s] is neuron
+ * j's value for sample s < count (a multiple of KF_PANEL_STEP; samples from nb on are zero
+ * inputs whose results nobody reads), sums (when not NULL) the same for its steepened sum, as
+ * kf_forward gives them. Dense blocks of neurons go to the path's panel kernels. */
+void kf_forward_panel(const kf_net *net, const float *input, uint32_t nb, uint32_t count, float *values,
+                      float *sums);
 /* The kernel table of a path, or NULL when it is not built. */
 const struct kf_kernels *kf_kernels_for(kf_simd path);
 /* The paths this build and CPU run, bit p for kf_simd p. Models take it once, when created:

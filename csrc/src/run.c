@@ -54,7 +54,7 @@ static uint32_t block_at(const kf_net *net, uint32_t j, uint32_t end, uint32_t r
     return alike(net, j, end, 8) ? 8 : (alike(net, j, end, 4) ? 4 : 1);
 }
 
-static const kf_kernels *kernels_of(const kf_net *net)
+const kf_kernels *kf_net_kernels(const kf_net *net)
 {
     const kf_kernels *kern = kf_kernels_for((kf_simd)net->simd);
     return kern ? kern : &kf_kernels_scalar;
@@ -65,7 +65,7 @@ void kf_net_pack(kf_net *net)
     uint32_t l, j, i, q, rows;
     if (net == NULL)
         return;
-    rows = kernels_of(net)->packed_rows;
+    rows = kf_net_kernels(net)->packed_rows;
     for (l = 1; l < net->num_layers; l++) {
         const uint32_t end = net->layer_start[l + 1];
         for (j = net->layer_start[l]; j < end;) {
@@ -107,7 +107,7 @@ static void activate_layer(const kf_net *net, const kf_kernels *kern, uint32_t j
 void kf_forward(const kf_net *net, const float *input, float *values, float *sums)
 {
     const uint32_t L = net->num_layers;
-    const kf_kernels *kern = kernels_of(net);
+    const kf_kernels *kern = kf_net_kernels(net);
     const uint32_t rows = kern->packed_rows;
     uint32_t l, j, q;
     memcpy(values, input, (size_t)net->num_input * sizeof(float));
@@ -161,9 +161,7 @@ static void sums_gather(const float *w, const uint32_t *src, uint32_t n, const f
     }
 }
 
-/* How many neurons from j (contiguous, with sources) up to end share its sources and have
- * adjacent weight rows: a dense block that one panel kernel sums. */
-static uint32_t dense_run(const kf_net *net, uint32_t j, uint32_t end)
+uint32_t kf_dense_run(const kf_net *net, uint32_t j, uint32_t end)
 {
     const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
     uint32_t m = 1;
@@ -173,21 +171,15 @@ static uint32_t dense_run(const kf_net *net, uint32_t j, uint32_t end)
     return m;
 }
 
-/* Up to KF_PANEL samples through the network side by side: values[j * KF_PANEL + s] is neuron
- * j's value for sample s < count (a multiple of KF_PANEL_STEP; samples from nb on are zero
- * inputs whose results nobody reads). Dense blocks of neurons go to the path's panel kernel. */
-static void forward_panel(const kf_net *net, const kf_kernels *kern, const float *input, uint32_t nb, uint32_t count,
-                          float *values)
+void kf_forward_panel(const kf_net *net, const float *input, uint32_t nb, uint32_t count, float *values, float *sums)
 {
+    const kf_kernels *kern = kf_net_kernels(net);
     const uint32_t L = net->num_layers, n_in = net->num_input;
     uint32_t l, j, s, i, q;
-    for (i = 0; i < n_in; i++) {
-        float *row = values + (size_t)i * KF_PANEL;
-        for (s = 0; s < nb; s++)
-            row[s] = input[(size_t)s * n_in + i];
-        for (; s < count; s++)
-            row[s] = 0.0f;
-    }
+    kern->transpose(input, n_in, nb, n_in, values, KF_PANEL);
+    for (i = 0; i < n_in; i++)
+        for (s = nb; s < count; s++)
+            values[(size_t)i * KF_PANEL + s] = 0.0f;
     for (s = 0; s < count; s++)
         values[(size_t)n_in * KF_PANEL + s] = 1.0f;
     for (l = 1; l < L; l++) {
@@ -203,14 +195,15 @@ static void forward_panel(const kf_net *net, const kf_kernels *kern, const float
                 continue;
             }
             if (net->contiguous[j]) {
-                m = dense_run(net, j, end);
+                m = kf_dense_run(net, j, end);
                 kern->fann_sums(net->weights + k0, n, m, values + (size_t)net->con_src[k0] * KF_PANEL, count, out);
             } else {
                 sums_gather(net->weights + k0, net->con_src + k0, n, values, count, out);
             }
             for (q = 0; q < m; q++, j++)
                 kern->fann_activate((kf_activation)net->activation[j], net->steepness[j], (kf_exp_kind)net->exp_kind,
-                                    values + (size_t)j * KF_PANEL, NULL, values + (size_t)j * KF_PANEL, count);
+                                    values + (size_t)j * KF_PANEL, sums ? sums + (size_t)j * KF_PANEL : NULL,
+                                    values + (size_t)j * KF_PANEL, count);
         }
     }
 }
@@ -237,16 +230,13 @@ kf_status kf_net_run(const kf_net *net, const float *in, uint64_t n, float *out,
         return KF_OK;
     }
     {
-        const kf_kernels *kern = kernels_of(net);
+        const kf_kernels *kern = kf_net_kernels(net);
         const float *outputs = scratch + (size_t)net->layer_start[net->num_layers - 1] * KF_PANEL;
         for (s = 0; s < n; s += KF_PANEL) {
             const uint32_t nb = (uint32_t)(n - s < KF_PANEL ? n - s : KF_PANEL);
             const uint32_t count = (nb + KF_PANEL_STEP - 1) / KF_PANEL_STEP * KF_PANEL_STEP;
-            uint32_t b, o;
-            forward_panel(net, kern, in + s * n_in, nb, count, scratch);
-            for (b = 0; b < nb; b++)
-                for (o = 0; o < n_out; o++)
-                    out[(s + b) * n_out + o] = outputs[(size_t)o * KF_PANEL + b];
+            kf_forward_panel(net, in + s * n_in, nb, count, scratch, NULL);
+            kern->transpose(outputs, KF_PANEL, n_out, nb, out + s * n_out, n_out);
         }
     }
     return KF_OK;

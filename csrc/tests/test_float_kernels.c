@@ -1,8 +1,9 @@
-/* The vector activations against libm: the glibc exp model (exp_glibc.c) equals the C
- * library's exp on float arguments, and every path's panel activation (kernels.h) gives
- * kf_activation_apply's bits, which call libm as libfann does.
+/* The float kernels on every path: the glibc exp model (exp_glibc.c) equals the C library's exp
+ * on float arguments, every path's panel activation (kernels.h) gives kf_activation_apply's
+ * bits, which call libm as libfann does, and the other panel kernels (sums, backpropagation,
+ * slopes, derivatives, transposes) give the scalar reference's bits.
  *
- * Usage: kfann_exp_tests [MODEL_STRIDE [ACTIVATION_STRIDE]]. Float bit patterns are visited with
+ * Usage: kfann_float_kernel_tests [MODEL_STRIDE [ACTIVATION_STRIDE]]. Float bit patterns are visited with
  * these strides (1: every one of the 2^32; the default, 9973 for both, suits a sanitizer build;
  * CI's release run takes 1 and 41, every float argument of exp and about 10^8 sums for each
  * activation on each path); the edge cases below are always checked. The model check is skipped where libm is not glibc's (kf_exp_kind_of_libm says so),
@@ -163,13 +164,96 @@ static void check_activations(uint64_t stride, kf_exp_kind kind)
     }
 }
 
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+
+static float random_float(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)((double)(rng >> 11) * 0x1p-53 * 4.0 - 2.0);
+}
+
+static int same_array(const float *a, const float *b, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!same(a[i], b[i]))
+            return 0;
+    return 1;
+}
+
+/* The panel kernels of the forward and training passes (sums, backpropagation, slopes,
+ * derivatives, transposes) on every path against the scalar ones, over random shapes that leave
+ * partial registers and tiles everywhere. */
+static void check_panel_kernels(void)
+{
+    enum { N = 70, M = 21, S = KF_PANEL };
+    static float w[M * N], v[N * S], e[M * S], a[N * S], b[N * S], vt[S * N], sa[M * N], sb[M * N];
+    int p, trial;
+    size_t i;
+    for (p = KF_SIMD_SCALAR + 1; p < KF_SIMD_COUNT_; p++) {
+        const kf_kernels *k = kf_kernels_for((kf_simd)p);
+        const char *name = kf_simd_name((kf_simd)p);
+        if (k == NULL || !kf_simd_supported((kf_simd)p))
+            continue;
+        for (trial = 0; trial < 300; trial++) {
+            const uint32_t n = 1 + (uint32_t)trial % N, m = 1 + (uint32_t)(trial * 7) % M;
+            const uint32_t count = KF_PANEL_STEP * (1 + (uint32_t)trial % (S / KF_PANEL_STEP));
+            const uint32_t nb = 1 + (uint32_t)(trial * 13) % count;
+            const kf_activation act = (kf_activation)(trial % KF_ACTIVATION_COUNT_);
+            for (i = 0; i < sizeof w / sizeof w[0]; i++)
+                w[i] = random_float();
+            for (i = 0; i < sizeof v / sizeof v[0]; i++)
+                v[i] = random_float();
+            for (i = 0; i < sizeof e / sizeof e[0]; i++)
+                e[i] = random_float();
+            for (i = 0; i < sizeof vt / sizeof vt[0]; i++)
+                vt[i] = random_float();
+            for (i = 0; i < sizeof sa / sizeof sa[0]; i++)
+                sa[i] = sb[i] = random_float();
+            kf_fann_sums_scalar(w, n, m, v, count, a);
+            k->fann_sums(w, n, m, v, count, b);
+            for (i = 0; i < m; i++)
+                if (!same_array(a + i * KF_PANEL, b + i * KF_PANEL, count)) {
+                    if (failures++ < 10)
+                        fprintf(stderr, "%s sums: n %u m %u count %u\n", name, n, m, count);
+                    break;
+                }
+            memcpy(a, v, sizeof a);
+            memcpy(b, v, sizeof b);
+            kf_fann_backprop_scalar(w, n, m, e, count, a);
+            k->fann_backprop(w, n, m, e, count, b);
+            if (!same_array(a, b, sizeof a / sizeof a[0]) && failures++ < 10)
+                fprintf(stderr, "%s backprop: n %u m %u count %u\n", name, n, m, count);
+            kf_fann_slopes_scalar(e, vt + 3, N, n, m, nb, sa);
+            k->fann_slopes(e, vt + 3, N, n, m, nb, sb);
+            if (!same_array(sa, sb, sizeof sa / sizeof sa[0]) && failures++ < 10)
+                fprintf(stderr, "%s slopes: n %u m %u samples %u\n", name, n, m, nb);
+            memcpy(a, e, sizeof e);
+            memcpy(b, e, sizeof e);
+            kf_fann_derive_scalar(act, 0.75f, v, v + S, a, nb);
+            k->fann_derive(act, 0.75f, v, v + S, b, nb);
+            if (!same_array(a, b, sizeof e / sizeof e[0]) && failures++ < 10)
+                fprintf(stderr, "%s derive %s: %u values\n", name, kf_activation_name(act), nb);
+            memset(a, 0, sizeof a);
+            memset(b, 0, sizeof b);
+            kf_transpose_scalar(v + 5, N, m, n, a, S);
+            k->transpose(v + 5, N, m, n, b, S);
+            if (!same_array(a, b, sizeof a / sizeof a[0]) && failures++ < 10)
+                fprintf(stderr, "%s transpose: %u x %u\n", name, m, n);
+        }
+        printf("%s panel kernels: 300 random shapes\n", name);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const uint64_t model_stride = argc > 1 ? strtoull(argv[1], NULL, 10) : 9973;
     const uint64_t activation_stride = argc > 2 ? strtoull(argv[2], NULL, 10) : 9973;
     const kf_exp_kind kind = kf_exp_kind_of_libm();
     if (model_stride == 0 || activation_stride == 0) {
-        fprintf(stderr, "usage: kfann_exp_tests [MODEL_STRIDE [ACTIVATION_STRIDE]], strides >= 1\n");
+        fprintf(stderr, "usage: kfann_float_kernel_tests [MODEL_STRIDE [ACTIVATION_STRIDE]], strides >= 1\n");
         return 2;
     }
     if (kind == KF_EXP_LIBM) {
@@ -179,6 +263,7 @@ int main(int argc, char **argv)
         check_vector_exp(model_stride, kind);
     }
     check_activations(activation_stride, kind);
+    check_panel_kernels();
     if (failures)
         fprintf(stderr, "%ld mismatches\n", failures);
     return failures ? 1 : 0;
