@@ -236,6 +236,14 @@ void kf_fann_slopes_scalar(const float *e, const float *vt, size_t ldv, uint32_t
                            float *slopes);
 void kf_fann_derive_scalar(kf_activation activation, float steepness, const float *value, const float *sum,
                            float *err, uint32_t count);
+void kf_fann_sums_neon(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
+void kf_fann_backprop_neon(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err);
+void kf_fann_slopes_neon(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                         float *slopes);
+void kf_fann_sums_wasm(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
+void kf_fann_backprop_wasm(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err);
+void kf_fann_slopes_wasm(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                         float *slopes);
 void kf_transpose_scalar(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
 void kf_transpose_avx2(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
 void kf_fann_backprop_avx512(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err);
