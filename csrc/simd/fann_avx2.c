@@ -5,6 +5,7 @@
 #include "kernels.h"
 
 #include <immintrin.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -116,10 +117,25 @@ void kf_exp_model_avx2(const double *x, double *y, uint32_t n, kf_exp_kind kind)
 }
 
 /* An exp-based activation (activation.c) of four float arguments, in double. */
+/* The exp of an activation, closed forms outside the model's range (see fann_avx512.c): 1 for
+ * |x| < 2^-54, 0 or +inf for |x| >= 512; only NaN is left to libm. */
+KF_INLINE __m256d exp_for_activation(__m256d x, const int fused, __m256d *outside)
+{
+    const __m256d ax = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
+    const __m256d tiny = _mm256_cmp_pd(ax, _mm256_set1_pd(KF_EXP_MIN_ABS), _CMP_LT_OQ);
+    const __m256d huge = _mm256_cmp_pd(ax, _mm256_set1_pd(KF_EXP_MAX_ABS), _CMP_GE_OQ);
+    const __m256d above = _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_GT_OQ);
+    __m256d e = exp_lanes(x, fused, outside);
+    e = _mm256_blendv_pd(e, _mm256_set1_pd(1.0), tiny);
+    e = _mm256_blendv_pd(e, _mm256_blendv_pd(_mm256_setzero_pd(), _mm256_set1_pd(INFINITY), above), huge);
+    *outside = _mm256_andnot_pd(_mm256_or_pd(tiny, huge), *outside);
+    return e;
+}
+
 KF_INLINE __m128 exp_activation_half(const kf_activation a, __m128 arg, const int fused, __m256d *outside)
 {
     const __m256d one = _mm256_set1_pd(1.0), two = _mm256_set1_pd(2.0);
-    const __m256d e = exp_lanes(_mm256_cvtps_pd(arg), fused, outside);
+    const __m256d e = exp_for_activation(_mm256_cvtps_pd(arg), fused, outside);
     switch (a) {
     case KF_SIGMOID: return _mm256_cvtpd_ps(_mm256_div_pd(one, _mm256_add_pd(one, e)));
     case KF_SIGMOID_SYMMETRIC:

@@ -6,6 +6,7 @@
 #include "kernels.h"
 
 #include <immintrin.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -150,10 +151,28 @@ void kf_exp_model_avx512(const double *x, double *y, uint32_t n, kf_exp_kind kin
 }
 
 /* An exp-based activation (activation.c) of eight float arguments, in double. */
+/* Outside the model's range the activations need no exp to the bit: for |x| < 2^-54 libm's
+ * exp(x) is 1 + x, which rounds to 1; for |x| >= 512 it is below 2^-738 or above 2^738, so that
+ * 1 + e rounds to 1 and 1 / (1 + e) (float) to +0, and (float) e or e * 2 - 1 to +0 or -1, the
+ * same results as from e = 0 or e = +inf. Only NaN is left to libm. */
+KF_INLINE __m512d exp_for_activation(__m512d x, const int fused, __mmask8 *outside)
+{
+    const __m512d ax = _mm512_abs_pd(x);
+    const __mmask8 tiny = _mm512_cmp_pd_mask(ax, _mm512_set1_pd(KF_EXP_MIN_ABS), _CMP_LT_OQ);
+    const __mmask8 huge = _mm512_cmp_pd_mask(ax, _mm512_set1_pd(KF_EXP_MAX_ABS), _CMP_GE_OQ);
+    const __mmask8 above = _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_GT_OQ);
+    __m512d e = exp_lanes(x, fused, outside);
+    e = _mm512_mask_blend_pd(tiny, e, _mm512_set1_pd(1.0));
+    e = _mm512_mask_blend_pd((__mmask8)(huge & ~above), e, _mm512_setzero_pd());
+    e = _mm512_mask_blend_pd((__mmask8)(huge & above), e, _mm512_set1_pd(INFINITY));
+    *outside = (__mmask8)(*outside & ~(tiny | huge));
+    return e;
+}
+
 KF_INLINE __m256 exp_activation_half(const kf_activation a, __m256 arg, const int fused, __mmask8 *outside)
 {
     const __m512d one = _mm512_set1_pd(1.0), two = _mm512_set1_pd(2.0);
-    const __m512d e = exp_lanes(_mm512_cvtps_pd(arg), fused, outside);
+    const __m512d e = exp_for_activation(_mm512_cvtps_pd(arg), fused, outside);
     switch (a) {
     case KF_SIGMOID: return _mm512_cvtpd_ps(_mm512_div_pd(one, _mm512_add_pd(one, e)));
     case KF_SIGMOID_SYMMETRIC:
