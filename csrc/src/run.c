@@ -224,19 +224,27 @@ kf_status kf_net_run(const kf_net *net, const float *in, uint64_t n, float *out,
         return KF_E_SHAPE;
     if (!kf_all_finite(in, n * n_in))
         return KF_E_NUMERIC;
-    if (n == 1) {
-        kf_forward(net, in, scratch, NULL);
-        memcpy(out, scratch + net->layer_start[net->num_layers - 1], (size_t)n_out * sizeof(float));
-        return KF_OK;
-    }
     {
         const kf_kernels *kern = kf_net_kernels(net);
-        const float *outputs = scratch + (size_t)net->layer_start[net->num_layers - 1] * KF_PANEL;
-        for (s = 0; s < n; s += KF_PANEL) {
+        const uint32_t last = net->layer_start[net->num_layers - 1];
+        s = 0;
+        while (s < n) {
+            /* A panel of whole vectors, and the last part of a vector in the panel too when it
+             * fills half of it; fewer samples run one by one (the padded lanes would cost more). */
             const uint32_t nb = (uint32_t)(n - s < KF_PANEL ? n - s : KF_PANEL);
-            const uint32_t count = (nb + KF_PANEL_STEP - 1) / KF_PANEL_STEP * KF_PANEL_STEP;
-            kf_forward_panel(net, in + s * n_in, nb, count, scratch, NULL);
-            kern->transpose(outputs, KF_PANEL, n_out, nb, out + s * n_out, n_out);
+            const uint32_t rest = nb % KF_PANEL_STEP, lanes = nb - rest;
+            const uint32_t count = rest >= KF_PANEL_STEP / 2 ? lanes + KF_PANEL_STEP : lanes;
+            const uint32_t panel = count < nb ? count : nb;
+            uint32_t b;
+            if (panel > 0) {
+                kf_forward_panel(net, in + s * n_in, panel, count, scratch, NULL);
+                kern->transpose(scratch + (size_t)last * KF_PANEL, KF_PANEL, n_out, panel, out + s * n_out, n_out);
+            }
+            for (b = panel; b < nb; b++) {
+                kf_forward(net, in + (s + b) * n_in, scratch, NULL);
+                memcpy(out + (s + b) * n_out, scratch + last, (size_t)n_out * sizeof(float));
+            }
+            s += nb;
         }
     }
     return KF_OK;
