@@ -547,3 +547,64 @@ void kf_fann_derive_avx2(kf_activation activation, float steepness, const float 
     }
     kf_fann_derive_scalar(activation, steepness, value, sum, err, count); /* sin, cos: libm */
 }
+
+/* kf_error_tanh for eight errors, as fann_avx512.c does it: the quotient formed exactly, its log
+ * approximated within 2^-49, the float kept when everything within 2^-46 rounds to it, and the
+ * rare lanes near a rounding boundary given to kf_error_tanh. */
+void kf_fann_error_tanh_avx2(float *d, uint32_t count)
+{
+    static const double series[] = {1.0 / 23, 1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13,
+                                     1.0 / 11, 1.0 / 9,  1.0 / 7,  1.0 / 5,  1.0 / 3,  1.0};
+    const __m256d one = _mm256_set1_pd(1.0), limit = _mm256_set1_pd(.9999999);
+    const __m256i exponent = _mm256_set1_epi64x(0x7ff0000000000000ll);
+    uint32_t s0;
+    int h, c, lane;
+    for (s0 = 0; s0 < count; s0 += W) {
+        const __m256i k8 = first_lanes(count - s0);
+        const __m256 in = _mm256_maskload_ps(d + s0, k8);
+        __m128 half[2];
+        unsigned unsure = 0;
+        for (h = 0; h < 2; h++) {
+            const __m256d x = _mm256_cvtps_pd(h ? _mm256_extractf128_ps(in, 1) : _mm256_castps256_ps128(in));
+            const __m256d q = _mm256_div_pd(_mm256_add_pd(one, x), _mm256_sub_pd(one, x));
+            /* q = 2^e M, M in [1, 2) (q is a positive normal number); m = M or M / 2 in [0.75, 1.5) */
+            const __m256i bits = _mm256_castpd_si256(q);
+            const __m256i e = _mm256_sub_epi64(_mm256_srli_epi64(bits, 52), _mm256_set1_epi64x(1023));
+            const __m256d mant = _mm256_castsi256_pd(
+                _mm256_or_si256(_mm256_andnot_si256(exponent, bits), _mm256_set1_epi64x(0x3ff0000000000000ll)));
+            const __m256d halve = _mm256_cmp_pd(mant, _mm256_set1_pd(1.5), _CMP_GE_OQ);
+            const __m256d m = _mm256_blendv_pd(mant, _mm256_mul_pd(mant, _mm256_set1_pd(0.5)), halve);
+            /* e as a double (|e| < 2^51): through the bits of 1.5 * 2^52 + e */
+            const __m256d ed = _mm256_sub_pd(
+                _mm256_castsi256_pd(_mm256_add_epi64(e, _mm256_castpd_si256(_mm256_set1_pd(0x1.8p52)))),
+                _mm256_set1_pd(0x1.8p52));
+            const __m256d k = _mm256_add_pd(ed, _mm256_and_pd(halve, one));
+            const __m256d t = _mm256_div_pd(_mm256_sub_pd(m, one), _mm256_add_pd(m, one));
+            const __m256d z = _mm256_mul_pd(t, t);
+            const __m256d below = _mm256_cmp_pd(x, _mm256_sub_pd(_mm256_setzero_pd(), limit), _CMP_LT_OQ);
+            const __m256d above = _mm256_cmp_pd(x, limit, _CMP_GT_OQ);
+            __m256d p = _mm256_set1_pd(series[0]), y, margin;
+            __m128 f;
+            for (c = 1; c < 12; c++)
+                p = _mm256_fmadd_pd(p, z, _mm256_set1_pd(series[c]));
+            y = _mm256_add_pd(_mm256_mul_pd(k, _mm256_set1_pd(0x1.62e42fefa3800p-1)),
+                              _mm256_fmadd_pd(k, _mm256_set1_pd(0x1.ef35793c76730p-45),
+                                              _mm256_mul_pd(_mm256_add_pd(t, t), p)));
+            margin = _mm256_mul_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), y), _mm256_set1_pd(0x1p-46));
+            unsure |= (unsigned)_mm_movemask_ps(_mm_cmp_ps(_mm256_cvtpd_ps(_mm256_sub_pd(y, margin)),
+                                                           _mm256_cvtpd_ps(_mm256_add_pd(y, margin)), _CMP_NEQ_UQ))
+                          & ~(unsigned)_mm256_movemask_pd(_mm256_or_pd(below, above)) << (4 * h);
+            f = _mm256_cvtpd_ps(y);
+            f = _mm_blendv_ps(f, _mm_set1_ps(-17.0f), _mm256_cvtpd_ps(below));
+            half[h] = _mm_blendv_ps(f, _mm_set1_ps(17.0f), _mm256_cvtpd_ps(above));
+        }
+        {
+            float before[W];
+            _mm256_storeu_ps(before, in);
+            _mm256_maskstore_ps(d + s0, k8, _mm256_insertf128_ps(_mm256_castps128_ps256(half[0]), half[1], 1));
+            for (lane = 0; unsure && lane < W; lane++)
+                if ((unsure >> lane & 1) && s0 + (uint32_t)lane < count)
+                    d[s0 + lane] = kf_error_tanh(before[lane]);
+        }
+    }
+}

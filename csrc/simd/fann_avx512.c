@@ -534,3 +534,57 @@ void kf_fann_derive_avx512(kf_activation activation, float steepness, const floa
     }
     kf_fann_derive_scalar(activation, steepness, value, sum, err, count); /* sin, cos: libm */
 }
+
+/* kf_error_tanh for sixteen errors. log((1 + d) / (1 - d)) is needed only to the float it
+ * rounds to: the quotient is formed exactly as the scalar code forms it, its log approximated
+ * within 2^-49 (q = 2^k m with m in [0.75, 1.5), log m = 2 atanh(s), s = (m - 1) / (m + 1), by
+ * its series to s^23), and the float taken when everything within 2^-46 of the approximation
+ * rounds to it -- libm's log (within an ulp) then does too. Lanes too near a rounding boundary
+ * (about one in two million) go to kf_error_tanh. */
+void kf_fann_error_tanh_avx512(float *d, uint32_t count)
+{
+    static const double series[] = {1.0 / 23, 1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13,
+                                     1.0 / 11, 1.0 / 9,  1.0 / 7,  1.0 / 5,  1.0 / 3,  1.0};
+    const __m512d one = _mm512_set1_pd(1.0), limit = _mm512_set1_pd(.9999999);
+    uint32_t s0;
+    int h, c, lane;
+    for (s0 = 0; s0 < count; s0 += W) {
+        const __mmask16 k16 = count - s0 >= W ? (__mmask16)0xffff : (__mmask16)((1u << (count - s0)) - 1);
+        const __m512 in = _mm512_maskz_loadu_ps(k16, d + s0);
+        __m256 half[2];
+        __mmask8 unsure[2];
+        for (h = 0; h < 2; h++) {
+            const __m512d x = _mm512_cvtps_pd(h ? upper(in) : _mm512_castps512_ps256(in));
+            const __m512d q = _mm512_div_pd(_mm512_add_pd(one, x), _mm512_sub_pd(one, x));
+            const __m512d m = _mm512_getmant_pd(q, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_src);
+            const __m512d k = _mm512_getexp_pd(_mm512_div_pd(q, m)); /* q / m is 2^k exactly */
+            const __m512d t = _mm512_div_pd(_mm512_sub_pd(m, one), _mm512_add_pd(m, one));
+            const __m512d z = _mm512_mul_pd(t, t);
+            __m512d p = _mm512_set1_pd(series[0]), y, margin;
+            const __mmask8 below = _mm512_cmp_pd_mask(x, _mm512_sub_pd(_mm512_setzero_pd(), limit), _CMP_LT_OQ);
+            const __mmask8 above = _mm512_cmp_pd_mask(x, limit, _CMP_GT_OQ);
+            for (c = 1; c < 12; c++)
+                p = _mm512_fmadd_pd(p, z, _mm512_set1_pd(series[c]));
+            y = _mm512_add_pd(_mm512_mul_pd(k, _mm512_set1_pd(0x1.62e42fefa3800p-1)),
+                              _mm512_fmadd_pd(k, _mm512_set1_pd(0x1.ef35793c76730p-45),
+                                              _mm512_mul_pd(_mm512_add_pd(t, t), p)));
+            margin = _mm512_mul_pd(_mm512_abs_pd(y), _mm512_set1_pd(0x1p-46));
+            unsure[h] = (__mmask8)(_mm256_cmp_ps_mask(_mm512_cvtpd_ps(_mm512_sub_pd(y, margin)),
+                                                      _mm512_cvtpd_ps(_mm512_add_pd(y, margin)), _CMP_NEQ_UQ)
+                                   & ~(below | above));
+            half[h] = _mm512_cvtpd_ps(y);
+            half[h] = _mm256_mask_blend_ps(below, half[h], _mm256_set1_ps(-17.0f));
+            half[h] = _mm256_mask_blend_ps(above, half[h], _mm256_set1_ps(17.0f));
+        }
+        {
+            const __m512 out = join(half[0], half[1]);
+            const uint32_t redo = (unsure[0] | (uint32_t)unsure[1] << 8) & k16;
+            float before[W];
+            _mm512_storeu_ps(before, in);
+            _mm512_mask_storeu_ps(d + s0, k16, out);
+            for (lane = 0; redo && lane < W; lane++)
+                if (redo >> lane & 1)
+                    d[s0 + lane] = kf_error_tanh(before[lane]);
+        }
+    }
+}

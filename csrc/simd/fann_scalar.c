@@ -89,3 +89,10 @@ void kf_transpose_scalar(const float *src, size_t lds, uint32_t rows, uint32_t c
         for (c = 0; c < cols; c++)
             dst[c * ldd + r] = src[r * lds + c];
 }
+
+void kf_fann_error_tanh_scalar(float *d, uint32_t count)
+{
+    uint32_t s;
+    for (s = 0; s < count; s++)
+        d[s] = kf_error_tanh(d[s]);
+}

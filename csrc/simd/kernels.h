@@ -13,6 +13,7 @@
 #include "exp_glibc.h"
 #include "kfann.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -124,6 +125,9 @@ typedef void (*kf_fann_slopes_fn)(const float *e, const float *vt, size_t ldv, u
  * count), the same bits. */
 typedef void (*kf_fann_derive_fn)(kf_activation activation, float steepness, const float *value, const float *sum,
                                   float *err, uint32_t count);
+/* FANN's tanh error function (fann_compute_MSE with FANN_ERRORFUNC_TANH) on count output errors,
+ * in place: d[s] = kf_error_tanh(d[s]), the same bits (libm's log). */
+typedef void (*kf_fann_error_tanh_fn)(float *d, uint32_t count);
 /* dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols (no overlap): between row-major
  * samples and a panel's rows. */
 typedef void (*kf_transpose_fn)(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
@@ -150,7 +154,18 @@ typedef struct kf_kernels {
     kf_fann_slopes_fn fann_slopes;
     kf_fann_derive_fn fann_derive;
     kf_transpose_fn transpose;
+    kf_fann_error_tanh_fn fann_error_tanh;
 } kf_kernels;
+
+/* FANN's tanh error function of one output error (already halved for symmetric outputs). */
+static inline float kf_error_tanh(float diff)
+{
+    if (diff < -.9999999)
+        return -17.0f;
+    if (diff > .9999999)
+        return 17.0f;
+    return (float)log((1.0 + diff) / (1.0 - diff));
+}
 
 /* FANN's piecewise-linear "stepwise" activations: outputs r[0..5] at the six breakpoints v[0..5],
  * interpolated in double between them, lo below v[0] and hi from v[5] on. */
@@ -244,6 +259,9 @@ void kf_fann_sums_wasm(const float *w, uint32_t n, uint32_t m, const float *v, u
 void kf_fann_backprop_wasm(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err);
 void kf_fann_slopes_wasm(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
                          float *slopes);
+void kf_fann_error_tanh_scalar(float *d, uint32_t count);
+void kf_fann_error_tanh_avx2(float *d, uint32_t count);
+void kf_fann_error_tanh_avx512(float *d, uint32_t count);
 void kf_transpose_scalar(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
 void kf_transpose_avx2(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
 void kf_fann_backprop_avx512(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err);

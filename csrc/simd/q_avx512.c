@@ -81,4 +81,5 @@ const kf_kernels kf_kernels_avx512 = {
     .fann_slopes = kf_fann_slopes_avx512,
     .fann_derive = kf_fann_derive_avx512,
     .transpose = kf_transpose_avx2,
+    .fann_error_tanh = kf_fann_error_tanh_avx512,
 };

@@ -83,4 +83,5 @@ const kf_kernels kf_kernels_neon = {
     .fann_slopes = kf_fann_slopes_neon,
     .fann_derive = kf_fann_derive_scalar,
     .transpose = kf_transpose_scalar,
+    .fann_error_tanh = kf_fann_error_tanh_scalar,
 };

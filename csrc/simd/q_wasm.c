@@ -80,4 +80,5 @@ const kf_kernels kf_kernels_wasm = {
     .fann_slopes = kf_fann_slopes_wasm,
     .fann_derive = kf_fann_derive_scalar,
     .transpose = kf_transpose_scalar,
+    .fann_error_tanh = kf_fann_error_tanh_scalar,
 };

@@ -87,22 +87,13 @@ static float update_mse(float *mse_sum, uint32_t *bit_fail, kf_activation a, flo
     return diff;
 }
 
-/* One output's error before its derivative (fann_compute_MSE): the MSE accumulated, then the
- * error function applied to desired - value. */
+/* One output's error before the error function and its derivative (fann_compute_MSE): desired
+ * - value, halved for symmetric outputs, accumulated into the MSE. */
 static float output_diff(const kf_net *net, kf_trainer *t, uint32_t j, float desired, float value)
 {
-    float diff = update_mse(&t->mse_sum, &t->bit_fail, (kf_activation)net->activation[j], desired - value,
-                            net->params.bit_fail_limit);
     t->num_mse++;
-    if (net->params.train_error_function == KF_ERRORFUNC_TANH) {
-        if (diff < -.9999999)
-            diff = -17.0f;
-        else if (diff > .9999999)
-            diff = 17.0f;
-        else
-            diff = (float)log((1.0 + diff) / (1.0 - diff));
-    }
-    return diff;
+    return update_mse(&t->mse_sum, &t->bit_fail, (kf_activation)net->activation[j], desired - value,
+                      net->params.bit_fail_limit);
 }
 
 /* Output-layer errors (fann_compute_MSE): errors[j] = f'(j) * error_function(desired - value). */
@@ -113,7 +104,9 @@ static void compute_output_error(const kf_net *net, kf_trainer *t, const float *
     memset(t->errors, 0, (size_t)net->total_neurons * sizeof(float));
     for (o = 0; o < net->num_output; o++) {
         const uint32_t j = first + o;
-        const float diff = output_diff(net, t, j, desired[o], t->values[j]);
+        float diff = output_diff(net, t, j, desired[o], t->values[j]);
+        if (net->params.train_error_function == KF_ERRORFUNC_TANH)
+            diff = kf_error_tanh(diff);
         t->errors[j] = kf_activation_derived((kf_activation)net->activation[j], net->steepness[j], t->values[j],
                                              t->sums[j])
                      * diff;
@@ -166,6 +159,8 @@ static void panel_slopes(const kf_net *net, kf_trainer *t, const float *input, c
                             values[(size_t)(first + o) * KF_PANEL + s]);
     for (o = 0; o < net->num_output; o++) {
         j = first + o;
+        if (net->params.train_error_function == KF_ERRORFUNC_TANH)
+            kern->fann_error_tanh(errors + (size_t)j * KF_PANEL, nb);
         kern->fann_derive((kf_activation)net->activation[j], net->steepness[j], values + (size_t)j * KF_PANEL,
                           sums + (size_t)j * KF_PANEL, errors + (size_t)j * KF_PANEL, nb);
     }

@@ -164,6 +164,36 @@ static void check_activations(uint64_t stride, kf_exp_kind kind)
     }
 }
 
+/* The tanh error function (an approximated log, checked for its float rounding) against
+ * kf_error_tanh (libm's log) on every float with the stride, runs of every length. */
+static void check_error_tanh(uint64_t stride)
+{
+    int p;
+    for (p = KF_SIMD_SCALAR + 1; p < KF_SIMD_COUNT_; p++) {
+        const kf_kernels *k = kf_kernels_for((kf_simd)p);
+        float want[KF_PANEL], got[KF_PANEL];
+        uint64_t u = 0, count = 0;
+        uint32_t n = 0, i;
+        size_t e = 0;
+        if (k == NULL || !kf_simd_supported((kf_simd)p))
+            continue;
+        while (u < 0x100000000ull) {
+            const uint32_t len = 1 + (n++ % KF_PANEL);
+            for (i = 0; i < len; i++, u += stride)
+                got[i] = i % 7 == 3 ? edges[e++ % (sizeof edges / sizeof edges[0])] : from_bits((uint32_t)u);
+            for (i = 0; i < len; i++)
+                want[i] = kf_error_tanh(got[i]);
+            k->fann_error_tanh(got, len);
+            for (i = 0; i < len; i++)
+                if (!same(want[i], got[i]) && failures++ < 10)
+                    fprintf(stderr, "%s tanh error: want %a, got %a\n", kf_simd_name((kf_simd)p), (double)want[i],
+                            (double)got[i]);
+            count += len;
+        }
+        printf("%s tanh error: %" PRIu64 " errors\n", kf_simd_name((kf_simd)p), count);
+    }
+}
+
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 
 static float random_float(void)
@@ -263,6 +293,7 @@ int main(int argc, char **argv)
         check_vector_exp(model_stride, kind);
     }
     check_activations(activation_stride, kind);
+    check_error_tanh(activation_stride);
     check_panel_kernels();
     if (failures)
         fprintf(stderr, "%ld mismatches\n", failures);
