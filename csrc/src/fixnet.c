@@ -75,40 +75,36 @@ static void update_stepwise(kf_fixnet *net)
     }
 }
 
+/* The sizes a fixed-point network's block is laid out from. */
+typedef struct fixnet_counts {
+    uint64_t num_layers, neurons, connections;
+} fixnet_counts;
+
+static void fixnet_layout(kf_arena *a, void *obj, const void *ctx)
+{
+    const fixnet_counts *c = ctx;
+    kf_fixnet *net = kf_arena_take(a, 1, sizeof *net);
+    (void)obj;
+    KF_CARVE(a, net, layer_start, c->num_layers + 1);
+    KF_CARVE(a, net, con_start, c->neurons + 1);
+    KF_CARVE(a, net, con_src, c->connections);
+    KF_CARVE(a, net, weights, c->connections);
+    KF_CARVE(a, net, steepness, c->neurons);
+    KF_CARVE(a, net, activation, c->neurons);
+    KF_CARVE(a, net, contiguous, c->neurons);
+}
+
 static kf_status fixnet_alloc(uint32_t num_layers, uint32_t neurons, uint32_t connections, kf_fixnet **out)
 {
-    const uint64_t bytes = sizeof(kf_fixnet) + ((uint64_t)num_layers + 1) * 4 + ((uint64_t)neurons + 1) * 4
-                         + (uint64_t)connections * 8 + (uint64_t)neurons * 6;
+    const fixnet_counts counts = {num_layers, neurons, connections};
     kf_fixnet *net;
-    unsigned char *at;
+    kf_status st;
     *out = NULL;
     if (num_layers < 2 || num_layers > KF_MAX_LAYERS || neurons > KF_MAX_NEURONS || connections > KF_MAX_CONNECTIONS)
         return KF_E_LIMIT;
-    if (bytes > SIZE_MAX)
-        return KF_E_LIMIT;
-    net = calloc(1, (size_t)bytes);
-    if (net == NULL)
-        return KF_E_NOMEM;
-    /* 4-byte arrays first, then the byte arrays: every pointer is suitably aligned. */
-    at = (unsigned char *)(net + 1);
-    net->layer_start = (uint32_t *)at;
-    at += ((size_t)num_layers + 1) * 4;
-    net->con_start = (uint32_t *)at;
-    at += ((size_t)neurons + 1) * 4;
-    net->con_src = (uint32_t *)at;
-    at += (size_t)connections * 4;
-    net->weights = (int32_t *)at;
-    at += (size_t)connections * 4;
-    net->steepness = (int32_t *)at;
-    at += (size_t)neurons * 4;
-    net->activation = at;
-    at += neurons;
-    net->contiguous = at;
-    at += neurons;
-    if ((uint64_t)(at - (unsigned char *)net) != bytes) { /* layout walk must cover the block */
-        free(net);
-        return KF_E_LIMIT;
-    }
+    st = kf_arena_new(fixnet_layout, &counts, (void **)&net);
+    if (st != KF_OK)
+        return st;
     net->num_layers = num_layers;
     net->total_neurons = neurons;
     net->total_connections = connections;
@@ -145,6 +141,7 @@ kf_status kf_fixnet_parse_fann(const char *text, size_t len, kf_fixnet **out, kf
     kf_fixnet *net = NULL;
     kf_status st;
     uint32_t l, j, k;
+    kf_diag_clear(diag);
     if (out == NULL || (text == NULL && len > 0))
         return KF_E_ARG;
     *out = NULL;

@@ -4,6 +4,8 @@
 
 #include "kfann.h"
 
+#include "arena.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
@@ -141,6 +143,8 @@ int kf_scan_fail(kf_scan *s, const char *fmt, ...)
 #endif
     ;
 
+/* Clear a caller's kf_diag (NULL allowed): every public function taking one calls it first. */
+void kf_diag_clear(kf_diag *diag);
 void kf_diag_set(kf_diag *diag, uint32_t line, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))

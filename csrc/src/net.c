@@ -4,64 +4,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KF_ALIGN 64u
+/* The sizes a network's block is laid out from. */
+typedef struct net_counts {
+    uint64_t num_layers, neurons, connections, num_input, num_output;
+} net_counts;
 
-static uint64_t align_up(uint64_t n)
+/* The network's single block: the struct, then every array. */
+static void net_layout(kf_arena *a, void *obj, const void *ctx)
 {
-    return (n + (KF_ALIGN - 1)) & ~(uint64_t)(KF_ALIGN - 1);
-}
-
-/* Byte offsets of every array inside the network's single allocation. */
-typedef struct net_layout {
-    uint64_t layer_start, con_start, con_src, weights, weights8, activation, steepness, contiguous, scale, total;
-} net_layout;
-
-static net_layout net_layout_of(uint64_t num_layers, uint64_t neurons, uint64_t connections,
-                                uint64_t num_input, uint64_t num_output)
-{
-    net_layout l;
-    uint64_t at = align_up(sizeof(kf_net));
-    l.layer_start = at;
-    at = align_up(at + (num_layers + 1) * sizeof(uint32_t));
-    l.con_start = at;
-    at = align_up(at + (neurons + 1) * sizeof(uint32_t));
-    l.con_src = at;
-    at = align_up(at + connections * sizeof(uint32_t));
-    l.weights = at;
-    at = align_up(at + connections * sizeof(float));
-    l.weights8 = at;
-    at = align_up(at + connections * sizeof(float));
-    l.activation = at;
-    at = align_up(at + neurons);
-    l.steepness = at;
-    at = align_up(at + neurons * sizeof(float));
-    l.contiguous = at;
-    at = align_up(at + neurons);
-    l.scale = at;
-    at = align_up(at + 4 * (num_input + num_output) * sizeof(float));
-    l.total = at;
-    return l;
+    const net_counts *c = ctx;
+    kf_net *net = kf_arena_take(a, 1, sizeof *net);
+    (void)obj;
+    KF_CARVE(a, net, layer_start, c->num_layers + 1);
+    KF_CARVE(a, net, con_start, c->neurons + 1);
+    KF_CARVE(a, net, con_src, c->connections);
+    KF_CARVE(a, net, weights, c->connections);
+    KF_CARVE(a, net, weights8, c->connections);
+    KF_CARVE(a, net, activation, c->neurons);
+    KF_CARVE(a, net, steepness, c->neurons);
+    KF_CARVE(a, net, contiguous, c->neurons);
+    /* the eight scaling arrays, consecutive in .net file order (kf_net_get_scaling_values) */
+    KF_CARVE(a, net, scale_mean_in, 4 * (c->num_input + c->num_output));
+    if (net) {
+        float *scale = net->scale_mean_in;
+        const uint64_t in = c->num_input, out = c->num_output;
+        net->scale_deviation_in = scale + in;
+        net->scale_new_min_in = scale + 2 * in;
+        net->scale_factor_in = scale + 3 * in;
+        net->scale_mean_out = scale + 4 * in;
+        net->scale_deviation_out = scale + 4 * in + out;
+        net->scale_new_min_out = scale + 4 * in + 2 * out;
+        net->scale_factor_out = scale + 4 * in + 3 * out;
+    }
 }
 
 kf_status kf_net_alloc(uint32_t num_layers, uint32_t total_neurons, uint32_t total_connections,
                        uint32_t num_input, uint32_t num_output, kf_net **out)
 {
-    net_layout l;
-    unsigned char *base;
+    const net_counts counts = {num_layers, total_neurons, total_connections, num_input, num_output};
     kf_net *net;
-    float *scale;
+    kf_status st;
     *out = NULL;
     if (num_layers < 2 || num_layers > KF_MAX_LAYERS || total_neurons > KF_MAX_NEURONS
         || total_connections > KF_MAX_CONNECTIONS || num_input > total_neurons || num_output > total_neurons)
         return KF_E_LIMIT;
-    l = net_layout_of(num_layers, total_neurons, total_connections, num_input, num_output);
-    if (l.total > SIZE_MAX)
-        return KF_E_LIMIT;
-    /* calloc: a base aligned for any type; every array offset is a multiple of 64 from it. */
-    base = calloc(1, (size_t)l.total);
-    if (base == NULL)
-        return KF_E_NOMEM;
-    net = (kf_net *)base;
+    st = kf_arena_new(net_layout, &counts, (void **)&net);
+    if (st != KF_OK)
+        return st;
     net->num_layers = num_layers;
     net->total_neurons = total_neurons;
     net->total_connections = total_connections;
@@ -73,24 +62,6 @@ kf_status kf_net_alloc(uint32_t num_layers, uint32_t total_neurons, uint32_t tot
         (void)kf_simd_active(&path); /* an unusable KIMI_FANN_SIMD leaves the scalar path */
         net->simd = (uint32_t)path;
     }
-    net->layer_start = (uint32_t *)(base + l.layer_start);
-    net->con_start = (uint32_t *)(base + l.con_start);
-    net->con_src = (uint32_t *)(base + l.con_src);
-    net->weights = (float *)(base + l.weights);
-    net->weights8 = (float *)(base + l.weights8);
-    net->activation = base + l.activation;
-    net->steepness = (float *)(base + l.steepness);
-    net->contiguous = base + l.contiguous;
-    scale = (float *)(base + l.scale);
-    net->scale_mean_in = scale;
-    net->scale_deviation_in = scale + num_input;
-    net->scale_new_min_in = scale + 2 * (uint64_t)num_input;
-    net->scale_factor_in = scale + 3 * (uint64_t)num_input;
-    scale += 4 * (uint64_t)num_input;
-    net->scale_mean_out = scale;
-    net->scale_deviation_out = scale + num_output;
-    net->scale_new_min_out = scale + 2 * (uint64_t)num_output;
-    net->scale_factor_out = scale + 3 * (uint64_t)num_output;
     kf_params_default(&net->params);
     *out = net;
     return KF_OK;

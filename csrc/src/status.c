@@ -25,6 +25,14 @@ void kf_free(void *ptr)
     free(ptr);
 }
 
+void kf_diag_clear(kf_diag *diag)
+{
+    if (diag == NULL)
+        return;
+    diag->line = 0;
+    diag->message[0] = '\0';
+}
+
 void kf_diag_set(kf_diag *diag, uint32_t line, const char *fmt, ...)
 {
     va_list ap;

@@ -18,31 +18,34 @@ struct kf_trainer {
     float *slopes, *prev_steps, *prev_slopes, *prev_deltas; /* [total_connections] */
 };
 
+/* The trainer's block (arena.h): the struct, three arrays per neuron, four per connection. */
+static void trainer_layout(kf_arena *a, void *obj, const void *ctx)
+{
+    const kf_net *net = ctx;
+    kf_trainer *t = kf_arena_take(a, 1, sizeof *t);
+    (void)obj;
+    KF_CARVE(a, t, values, net->total_neurons);
+    KF_CARVE(a, t, sums, net->total_neurons);
+    KF_CARVE(a, t, errors, net->total_neurons);
+    KF_CARVE(a, t, slopes, net->total_connections);
+    KF_CARVE(a, t, prev_steps, net->total_connections);
+    KF_CARVE(a, t, prev_slopes, net->total_connections);
+    KF_CARVE(a, t, prev_deltas, net->total_connections);
+}
+
 kf_status kf_trainer_create(const kf_net *net, uint64_t seed, kf_trainer **out)
 {
-    uint64_t N, C, bytes;
     kf_trainer *t;
+    kf_status st;
     if (net == NULL || out == NULL)
         return KF_E_ARG;
     *out = NULL;
-    N = net->total_neurons;
-    C = net->total_connections;
-    bytes = sizeof(kf_trainer) + (3 * N + 4 * C) * sizeof(float);
-    if (bytes > SIZE_MAX)
-        return KF_E_LIMIT;
-    t = calloc(1, (size_t)bytes);
-    if (t == NULL)
-        return KF_E_NOMEM;
-    t->total_neurons = (uint32_t)N;
-    t->total_connections = (uint32_t)C;
+    st = kf_arena_new(trainer_layout, net, (void **)&t);
+    if (st != KF_OK)
+        return st;
+    t->total_neurons = net->total_neurons;
+    t->total_connections = net->total_connections;
     t->seed = seed;
-    t->values = (float *)(t + 1);
-    t->sums = t->values + N;
-    t->errors = t->sums + N;
-    t->slopes = t->errors + N;
-    t->prev_steps = t->slopes + C;
-    t->prev_slopes = t->prev_steps + C;
-    t->prev_deltas = t->prev_slopes + C;
     kf_trainer_reset(t);
     *out = t;
     return KF_OK;
@@ -50,9 +53,16 @@ kf_status kf_trainer_create(const kf_net *net, uint64_t seed, kf_trainer **out)
 
 void kf_trainer_reset(kf_trainer *t)
 {
+    const size_t N = t ? t->total_neurons : 0, C = t ? t->total_connections : 0;
     if (t == NULL)
         return;
-    memset(t->values, 0, (3 * (size_t)t->total_neurons + 4 * (size_t)t->total_connections) * sizeof(float));
+    memset(t->values, 0, N * sizeof(float));
+    memset(t->sums, 0, N * sizeof(float));
+    memset(t->errors, 0, N * sizeof(float));
+    memset(t->slopes, 0, C * sizeof(float));
+    memset(t->prev_steps, 0, C * sizeof(float));
+    memset(t->prev_slopes, 0, C * sizeof(float));
+    memset(t->prev_deltas, 0, C * sizeof(float));
     t->cleared = 0;
     t->sarprop_epoch = 0;
     t->mse_sum = 0;
