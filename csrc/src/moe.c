@@ -24,12 +24,12 @@ static void moe_layout(kf_arena *a, void *obj, const void *ctx)
 
 static uint32_t expert_inputs(const kf_expert *e)
 {
-    return e->kind == KF_EXPERT_FLOAT ? ((const kf_net *)e->model)->num_input : kf_qnet_num_input(e->model);
+    return e->kind == KF_EXPERT_FLOAT ? kf_net_num_input(e->model) : kf_qnet_num_input(e->model);
 }
 
 static uint32_t expert_outputs(const kf_expert *e)
 {
-    return e->kind == KF_EXPERT_FLOAT ? ((const kf_net *)e->model)->num_output : kf_qnet_num_output(e->model);
+    return e->kind == KF_EXPERT_FLOAT ? kf_net_num_output(e->model) : kf_qnet_num_output(e->model);
 }
 
 static uint64_t expert_scratch(const kf_expert *e, uint64_t rows)

@@ -335,7 +335,7 @@ kf_status kf_qnet_run_raw(const kf_qnet *net, kf_simd path, const int32_t *in, u
         return st;
     for (k = 0; k < n * net->num_input; k++)
         if (in[k] < net->act_lo || in[k] > net->act_hi)
-            return KF_E_ARG;
+            return KF_E_SHAPE; /* an input outside the model's range: it does not fit the model */
     buffers(net, scratch, &a, &b, &acc);
     for (s0 = 0; s0 < n; s0 += QBLOCK) {
         const size_t nb = (size_t)(n - s0 < QBLOCK ? n - s0 : QBLOCK);
