@@ -8,8 +8,9 @@
  * Conventions
  * - Every fallible function returns a kf_status: KF_OK (0) or a negative error code.
  *   The library never prints, never aborts and keeps no global mutable state.
- * - A kf_net is one contiguous allocation. Running it only reads it: the caller passes a
- *   scratch buffer of kf_net_scratch_floats() floats, so one network serves many threads.
+ * - Every model (kf_net, kf_fixnet, kf_qnet, kf_router, kf_moe) is opaque and one contiguous
+ *   allocation; accessors below read what callers need. Running a model only reads it: the
+ *   caller passes a scratch buffer (kf_*_scratch_*), so one model serves many threads.
  * - Every function that takes a kf_diag clears it on entry: after a failure it holds the
  *   reason, or an empty message when the status code says all there is (KF_E_NOMEM).
  * - Arrays are row-major float32; sizes are explicit; every input is bounds-checked.
@@ -220,35 +221,7 @@ const char *kf_param_name(kf_param p);
  * neuron con_src[k] with weight weights[k]. A neuron without connections outputs 1 (a bias).
  * ------------------------------------------------------------------------------------------- */
 
-typedef struct kf_net {
-    uint32_t num_layers;        /* layers, input and output included (>= 2) */
-    uint32_t network_type;      /* kf_net_type */
-    float connection_rate;      /* 1 for fully connected networks */
-    uint32_t num_input;         /* input neurons, bias excluded */
-    uint32_t num_output;        /* output neurons, bias excluded */
-    uint32_t total_neurons;     /* all neurons, bias neurons included */
-    uint32_t total_connections; /* all weights */
-    uint32_t *layer_start;      /* [num_layers + 1] first neuron of each layer; last = total */
-    uint32_t *con_start;        /* [total_neurons + 1] first connection of each neuron */
-    uint32_t *con_src;          /* [total_connections] source neuron of each connection */
-    float *weights;             /* [total_connections] */
-    uint8_t *activation;        /* [total_neurons] kf_activation of each neuron */
-    float *steepness;           /* [total_neurons] */
-    uint8_t *contiguous;        /* [total_neurons] 1 when neuron j reads consecutive neurons */
-    uint32_t has_scaling;       /* 1 when the scale_* arrays below hold parameters */
-    float *scale_mean_in, *scale_deviation_in, *scale_new_min_in, *scale_factor_in;     /* [num_input] */
-    float *scale_mean_out, *scale_deviation_out, *scale_new_min_out, *scale_factor_out; /* [num_output] */
-    kf_params params;
-    uint32_t simd;              /* kf_simd of the float sums: KIMI_FANN_SIMD or the best path, set at
-                                   creation; every path gives the same bits (fann_run's order) */
-    /* The weights of each block of eight neurons that one sample's forward pass sums together,
-     * interleaved (w8[k0 + i * 8 + q] = weights[k0 + q * n + i] for the block's first connection
-     * k0 and n sources), so that one vector load holds the block's i-th weights. The forward pass
-     * reads them while weights8_current is 1: every library function that changes weights
-     * refreshes them (kf_net_pack); code that writes weights itself calls kf_net_pack after. */
-    float *weights8;            /* [total_connections] */
-    uint32_t weights8_current;
-} kf_net;
+typedef struct kf_net kf_net; /* opaque: built by kf_net_create, _assemble, _parse_fann, _copy */
 
 /* A network with the given layer sizes (bias neurons not counted), FANN's default activation
  * (sigmoid_stepwise, steepness 0.5) and weights uniform in [-0.1, 0.1] drawn from seed.
@@ -258,8 +231,6 @@ kf_status kf_net_create(const uint32_t *layer_sizes, uint32_t num_layers, kf_net
                         float connection_rate, uint64_t seed, kf_net **out);
 /* A deep copy. */
 kf_status kf_net_copy(const kf_net *net, kf_net **out);
-/* Refresh weights8 from weights (see kf_net) and mark it current. */
-void kf_net_pack(kf_net *net);
 void kf_net_free(kf_net *net);
 
 /* A network from its arrays (as kf_net_get_structure gives them; scaling NULL for none),
@@ -416,27 +387,7 @@ kf_status kf_net_format_fann(const kf_net *net, char **text, size_t *len);
  * sigmoids). Activations libfixedfann cannot run (elliot, gaussian, sin, cos, relu) are refused.
  * ------------------------------------------------------------------------------------------- */
 
-typedef struct kf_fixnet {
-    uint32_t num_layers, network_type;
-    float connection_rate;
-    uint32_t num_input, num_output, total_neurons, total_connections;
-    uint32_t decimal_point;   /* fractional bits (0..30) */
-    int32_t multiplier;       /* 1 << decimal_point: the integer for 1.0 */
-    uint32_t *layer_start;    /* as in kf_net */
-    uint32_t *con_start;
-    uint32_t *con_src;
-    int32_t *weights;         /* [total_connections] */
-    uint8_t *activation;      /* [total_neurons] kf_activation */
-    int32_t *steepness;       /* [total_neurons] */
-    uint8_t *contiguous;      /* [total_neurons] */
-    /* The stepwise sigmoids' breakpoints (values) and levels (results), from the multiplier as
-     * fann_update_stepwise computes them. */
-    int32_t sigmoid_values[6], sigmoid_results[6];
-    int32_t sigmoid_symmetric_values[6], sigmoid_symmetric_results[6];
-    kf_params params;         /* kept for the file; bit_fail_limit etc. in fixed point below */
-    int32_t bit_fail_limit, cascade_candidate_limit, cascade_weight_multiplier;
-    int32_t cascade_activation_steepnesses[KF_MAX_CASCADE_LIST];
-} kf_fixnet;
+typedef struct kf_fixnet kf_fixnet; /* opaque: built by kf_fixnet_parse_fann, kf_net_to_fixnet */
 
 void kf_fixnet_free(kf_fixnet *net);
 kf_status kf_fixnet_parse_fann(const char *text, size_t len, kf_fixnet **out, kf_diag *diag);

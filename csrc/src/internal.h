@@ -5,6 +5,7 @@
 #include "kfann.h"
 
 #include "arena.h"
+#include "objects.h"
 
 #include <math.h>
 #include <stdarg.h>

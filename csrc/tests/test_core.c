@@ -5,6 +5,7 @@
 
 #include "test.h"
 
+#include "../src/objects.h" /* white-box checks of the layouts and caches */
 
 static void test_status_strings(void)
 {
