@@ -591,9 +591,12 @@ void kf_fann_error_tanh_avx2(float *d, uint32_t count)
                               _mm256_fmadd_pd(k, _mm256_set1_pd(0x1.ef35793c76730p-45),
                                               _mm256_mul_pd(_mm256_add_pd(t, t), p)));
             margin = _mm256_mul_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), y), _mm256_set1_pd(0x1p-46));
-            unsure |= (unsigned)_mm_movemask_ps(_mm_cmp_ps(_mm256_cvtpd_ps(_mm256_sub_pd(y, margin)),
-                                                           _mm256_cvtpd_ps(_mm256_add_pd(y, margin)), _CMP_NEQ_UQ))
-                          & ~(unsigned)_mm256_movemask_pd(_mm256_or_pd(below, above)) << (4 * h);
+            /* NaN errors (whose bits above mean nothing) go to the scalar function too */
+            unsure |= (((unsigned)_mm_movemask_ps(_mm_cmp_ps(_mm256_cvtpd_ps(_mm256_sub_pd(y, margin)),
+                                                             _mm256_cvtpd_ps(_mm256_add_pd(y, margin)), _CMP_NEQ_UQ))
+                        | (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(x, x, _CMP_UNORD_Q)))
+                       & ~(unsigned)_mm256_movemask_pd(_mm256_or_pd(below, above)))
+                      << (4 * h);
             f = _mm256_cvtpd_ps(y);
             f = _mm_blendv_ps(f, _mm_set1_ps(-17.0f), _mm256_cvtpd_ps(below));
             half[h] = _mm_blendv_ps(f, _mm_set1_ps(17.0f), _mm256_cvtpd_ps(above));

@@ -88,7 +88,7 @@ typedef float (*kf_dot_fann_fn)(const float *w, const float *v, uint32_t n);
  * lane per neuron, doing in each lane exactly the scalar operations. */
 typedef void (*kf_dot8_fann_fn)(const float *w, const float *v, uint32_t n, float out[8]);
 /* The same for the path's packed_rows rows (8, or 16 on AVX-512) interleaved, w[i * rows + q] =
- * row q's weight i (kf_net's weights8): out[q] for q < rows. */
+ * row q's weight i (kf_net's weights_packed): out[q] for q < rows. */
 typedef void (*kf_dot_packed_fann_fn)(const float *w, const float *v, uint32_t n, float *out);
 
 /* Samples per panel of the float batch pass: a panel holds each neuron's values for KF_PANEL

@@ -1,7 +1,7 @@
 /* The forward pass. Every neuron's sum is accumulated in fann_run's order: the n % 4 leading
  * terms last-to-first, then groups of four added left to right before joining the running
  * sum. Speed comes from computing independent sums side by side (a block of eight or sixteen
- * neurons of one sample in the SIMD path's kernels, from kf_net's interleaved weights8 when they
+ * neurons of one sample in the SIMD path's kernels, from kf_net's interleaved weights_packed when they
  * are current, four in the scalar dot4; in batches, KF_PANEL samples of a dense block of neurons in the path's panel
  * kernel), never from reordering one sum, so every path gives libfann's bit-exact results. */
 #include "internal.h"
@@ -74,11 +74,11 @@ void kf_net_pack(kf_net *net)
             if (m == rows)
                 for (i = 0; i < n; i++)
                     for (q = 0; q < rows; q++)
-                        net->weights8[k0 + (size_t)i * rows + q] = net->weights[k0 + (size_t)q * n + i];
+                        net->weights_packed[k0 + (size_t)i * rows + q] = net->weights[k0 + (size_t)q * n + i];
             j += m;
         }
     }
-    net->weights8_current = 1;
+    net->packed_current = 1;
 }
 
 /* Activation of neurons j .. end-1 (raw sums in values, bias neurons skipped), runs of neurons
@@ -123,8 +123,8 @@ void kf_forward(const kf_net *net, const float *input, float *values, float *sum
             float *raw = values + j;
             if (n == 0)
                 ; /* a bias neuron: set with the activations */
-            else if (count == rows && net->weights8_current)
-                kern->dot_packed_fann(net->weights8 + k0, values + net->con_src[k0], n, raw);
+            else if (count == rows && net->packed_current)
+                kern->dot_packed_fann(net->weights_packed + k0, values + net->con_src[k0], n, raw);
             else if (count == 16)
                 for (q = 0; q < 16; q += 8)
                     kern->dot8_fann(net->weights + k0 + (size_t)q * n, values + net->con_src[k0], n, raw + q);

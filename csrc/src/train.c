@@ -24,35 +24,39 @@ struct kf_trainer {
     float *panel_values, *panel_sums, *panel_errors, *panel_by_sample;
 };
 
+/* The trainer's block (arena.h): the struct, three arrays per neuron, four per connection, and a
+ * panel's four. */
+static void trainer_layout(kf_arena *a, void *obj, const void *ctx)
+{
+    const kf_net *net = ctx;
+    kf_trainer *t = kf_arena_take(a, 1, sizeof *t);
+    (void)obj;
+    KF_CARVE(a, t, values, net->total_neurons);
+    KF_CARVE(a, t, sums, net->total_neurons);
+    KF_CARVE(a, t, errors, net->total_neurons);
+    KF_CARVE(a, t, slopes, net->total_connections);
+    KF_CARVE(a, t, prev_steps, net->total_connections);
+    KF_CARVE(a, t, prev_slopes, net->total_connections);
+    KF_CARVE(a, t, prev_deltas, net->total_connections);
+    KF_CARVE(a, t, panel_values, (uint64_t)net->total_neurons * KF_PANEL);
+    KF_CARVE(a, t, panel_sums, (uint64_t)net->total_neurons * KF_PANEL);
+    KF_CARVE(a, t, panel_errors, (uint64_t)net->total_neurons * KF_PANEL);
+    KF_CARVE(a, t, panel_by_sample, (uint64_t)net->total_neurons * KF_PANEL);
+}
+
 kf_status kf_trainer_create(const kf_net *net, uint64_t seed, kf_trainer **out)
 {
-    uint64_t N, C, bytes;
     kf_trainer *t;
+    kf_status st;
     if (net == NULL || out == NULL)
         return KF_E_ARG;
     *out = NULL;
-    N = net->total_neurons;
-    C = net->total_connections;
-    bytes = sizeof(kf_trainer) + (3 * N + 4 * C + 4 * N * KF_PANEL) * sizeof(float);
-    if (bytes > SIZE_MAX)
-        return KF_E_LIMIT;
-    t = calloc(1, (size_t)bytes);
-    if (t == NULL)
-        return KF_E_NOMEM;
-    t->total_neurons = (uint32_t)N;
-    t->total_connections = (uint32_t)C;
+    st = kf_arena_new(trainer_layout, net, (void **)&t);
+    if (st != KF_OK)
+        return st;
+    t->total_neurons = net->total_neurons;
+    t->total_connections = net->total_connections;
     t->seed = seed;
-    t->values = (float *)(t + 1);
-    t->sums = t->values + N;
-    t->errors = t->sums + N;
-    t->slopes = t->errors + N;
-    t->prev_steps = t->slopes + C;
-    t->prev_slopes = t->prev_steps + C;
-    t->prev_deltas = t->prev_slopes + C;
-    t->panel_values = t->prev_deltas + C;
-    t->panel_sums = t->panel_values + N * KF_PANEL;
-    t->panel_errors = t->panel_sums + N * KF_PANEL;
-    t->panel_by_sample = t->panel_errors + N * KF_PANEL;
     kf_trainer_reset(t);
     *out = t;
     return KF_OK;
@@ -60,9 +64,16 @@ kf_status kf_trainer_create(const kf_net *net, uint64_t seed, kf_trainer **out)
 
 void kf_trainer_reset(kf_trainer *t)
 {
+    const size_t N = t ? t->total_neurons : 0, C = t ? t->total_connections : 0;
     if (t == NULL)
         return;
-    memset(t->values, 0, (3 * (size_t)t->total_neurons + 4 * (size_t)t->total_connections) * sizeof(float));
+    memset(t->values, 0, N * sizeof(float));
+    memset(t->sums, 0, N * sizeof(float));
+    memset(t->errors, 0, N * sizeof(float));
+    memset(t->slopes, 0, C * sizeof(float));
+    memset(t->prev_steps, 0, C * sizeof(float));
+    memset(t->prev_slopes, 0, C * sizeof(float));
+    memset(t->prev_deltas, 0, C * sizeof(float));
     t->cleared = 0;
     t->sarprop_epoch = 0;
     t->mse_sum = 0;
@@ -430,7 +441,7 @@ kf_status kf_train_epoch(kf_net *net, kf_trainer *t, const kf_data *data, kf_epo
     t->num_mse = 0;
     t->bit_fail = 0;
     if (algorithm == KF_TRAIN_INCREMENTAL) {
-        net->weights8_current = 0; /* the updates move the weights between samples */
+        net->packed_current = 0; /* the updates move the weights between samples */
         for (i = 0; i < data->num_data; i++) {
             forward_backward(net, t, data->input + (uint64_t)i * data->num_input,
                              data->output + (uint64_t)i * data->num_output);
