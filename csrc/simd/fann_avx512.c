@@ -67,23 +67,51 @@ void kf_fann_sums_avx512(const float *w, uint32_t n, uint32_t m, const float *v,
         sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 1);
 }
 
-/* One sample's sums of sixteen neurons from their interleaved weights (kf_dot_packed_fann_fn):
- * one lane per neuron, fann_run's order in each. */
-void kf_dot16_packed_fann_avx512(const float *w, const float *v, uint32_t n, float *out)
+/* One block's group of four sources (i .. i+3) into its running sum, in fann_run's order. */
+static inline __m512 packed_group(__m512 sum, const float *w0, const float *v)
 {
-    __m512 sum = _mm512_setzero_ps();
+    __m512 g = _mm512_mul_ps(_mm512_loadu_ps(w0), _mm512_set1_ps(v[0]));
+    g = _mm512_add_ps(g, _mm512_mul_ps(_mm512_loadu_ps(w0 + 16), _mm512_set1_ps(v[1])));
+    g = _mm512_add_ps(g, _mm512_mul_ps(_mm512_loadu_ps(w0 + 32), _mm512_set1_ps(v[2])));
+    g = _mm512_add_ps(g, _mm512_mul_ps(_mm512_loadu_ps(w0 + 48), _mm512_set1_ps(v[3])));
+    return _mm512_add_ps(sum, g);
+}
+
+/* Up to four blocks (nb, a constant at each call) side by side. */
+KF_INLINE void packed_blocks(const float *w, size_t block, const float *v, uint32_t n, float *out, const int nb)
+{
+    __m512 sum[4];
     uint32_t i;
-    for (i = n & 3u; i-- > 0;) /* the leading terms, last to first */
-        sum = _mm512_add_ps(sum, _mm512_mul_ps(_mm512_loadu_ps(w + (size_t)i * 16), _mm512_set1_ps(v[i])));
-    for (i = n & 3u; i < n; i += 4) {
-        const float *w0 = w + (size_t)i * 16;
-        __m512 g = _mm512_mul_ps(_mm512_loadu_ps(w0), _mm512_set1_ps(v[i]));
-        g = _mm512_add_ps(g, _mm512_mul_ps(_mm512_loadu_ps(w0 + 16), _mm512_set1_ps(v[i + 1])));
-        g = _mm512_add_ps(g, _mm512_mul_ps(_mm512_loadu_ps(w0 + 32), _mm512_set1_ps(v[i + 2])));
-        g = _mm512_add_ps(g, _mm512_mul_ps(_mm512_loadu_ps(w0 + 48), _mm512_set1_ps(v[i + 3])));
-        sum = _mm512_add_ps(sum, g);
+    int b;
+    for (b = 0; b < nb; b++)
+        sum[b] = _mm512_setzero_ps();
+    for (i = n & 3u; i-- > 0;) { /* the leading terms, last to first */
+        const __m512 vi = _mm512_set1_ps(v[i]);
+        for (b = 0; b < nb; b++)
+            sum[b] = _mm512_add_ps(sum[b], _mm512_mul_ps(_mm512_loadu_ps(w + b * block + (size_t)i * 16), vi));
     }
-    _mm512_storeu_ps(out, sum);
+    for (i = n & 3u; i < n; i += 4)
+        for (b = 0; b < nb; b++)
+            sum[b] = packed_group(sum[b], w + b * block + (size_t)i * 16, v + i);
+    for (b = 0; b < nb; b++)
+        _mm512_storeu_ps(out + (size_t)b * 16, sum[b]);
+}
+
+/* One sample's sums of blocks of sixteen neurons from their interleaved weights
+ * (kf_dot_packed_fann_fn), one lane per neuron, up to four blocks at a time: independent sums in
+ * flight hide the additions' latency and keep several weight streams coming. */
+void kf_dot16_packed_fann_avx512(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out)
+{
+    const size_t block = (size_t)16 * n;
+    uint32_t b = 0;
+    for (; b + 4 <= blocks; b += 4)
+        packed_blocks(w + b * block, block, v, n, out + (size_t)b * 16, 4);
+    if (b + 2 <= blocks) {
+        packed_blocks(w + b * block, block, v, n, out + (size_t)b * 16, 2);
+        b += 2;
+    }
+    if (b < blocks)
+        packed_blocks(w + b * block, block, v, n, out + (size_t)b * 16, 1);
 }
 
 /* A register's two halves (AVX-512F only: no DQ instructions). */

@@ -87,9 +87,10 @@ typedef float (*kf_dot_fann_fn)(const float *w, const float *v, uint32_t n);
  * is what kf_dot_fann_fn gives for row q. SIMD versions compute the eight side by side, one
  * lane per neuron, doing in each lane exactly the scalar operations. */
 typedef void (*kf_dot8_fann_fn)(const float *w, const float *v, uint32_t n, float out[8]);
-/* The same for the path's packed_rows rows (8, or 16 on AVX-512) interleaved, w[i * rows + q] =
- * row q's weight i (kf_net's weights_packed): out[q] for q < rows. */
-typedef void (*kf_dot_packed_fann_fn)(const float *w, const float *v, uint32_t n, float *out);
+/* The same for `blocks` adjacent blocks of the path's packed_rows rows R (8, or 16 on AVX-512),
+ * each interleaved (block b at w + b * R * n, w_b[i * R + q] = row q's weight i; kf_net's
+ * weights_packed): out[b * R + q]. Blocks run side by side, independent sums. */
+typedef void (*kf_dot_packed_fann_fn)(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out);
 
 /* Samples per panel of the float batch pass: a panel holds each neuron's values for KF_PANEL
  * samples side by side (row j at j * KF_PANEL), so that one vector holds one neuron's value for
@@ -234,12 +235,11 @@ float kf_dot_fann_scalar(const float *w, const float *v, uint32_t n);
 /* Four rows (row q at w + q * n), as kf_dot8_fann_fn does eight. */
 void kf_dot4_fann_scalar(const float *w, const float *v, uint32_t n, float out[4]);
 void kf_dot8_fann_scalar(const float *w, const float *v, uint32_t n, float out[8]);
-void kf_dot8_packed_fann_scalar(const float *w, const float *v, uint32_t n, float *out);
-void kf_dot16_packed_fann_scalar(const float *w, const float *v, uint32_t n, float *out);
+void kf_dot8_packed_fann_scalar(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out);
 void kf_fann_sums_avx512(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
 void kf_fann_activate_avx512(kf_activation activation, float steepness, kf_exp_kind exp_kind, const float *raw,
                              float *sum, float *value, uint32_t count);
-void kf_dot16_packed_fann_avx512(const float *w, const float *v, uint32_t n, float *out);
+void kf_dot16_packed_fann_avx512(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out);
 void kf_exp_model_avx512(const double *x, double *y, uint32_t n, kf_exp_kind kind);
 void kf_fann_sums_avx2(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
 void kf_fann_activate_avx2(kf_activation activation, float steepness, kf_exp_kind exp_kind, const float *raw,
@@ -279,7 +279,7 @@ void kf_fann_activate_scalar(kf_activation activation, float steepness, kf_exp_k
                              float *sum, float *value, uint32_t count);
 /* The AVX2 float sums, shared by the AVX-512 table. */
 void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);
-void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, float *out);
+void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out);
 /* The AVX2 epilogues, shared by the AVX-512 table. */
 void kf_epilogue_direct_avx2(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
                              uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out, uint32_t out_bits);

@@ -262,30 +262,21 @@ void kf_dot8_fann_scalar(const float *w, const float *v, uint32_t n, float out[8
     kf_dot4_fann_scalar(w + 4 * (size_t)n, v, n, out + 4);
 }
 
-/* rows interleaved rows (8 or 16), as kf_dot_packed_fann_fn describes. */
-static void dot_packed_fann(const float *w, const float *v, uint32_t n, uint32_t rows, float *out)
+void kf_dot8_packed_fann_scalar(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out)
 {
-    float sum[16] = {0};
-    uint32_t i, q;
-    for (i = n & 3u; i-- > 0;) /* the leading terms, last to first */
-        for (q = 0; q < rows; q++)
-            sum[q] += w[(size_t)i * rows + q] * v[i];
-    for (i = n & 3u; i < n; i += 4) {
-        const float *w0 = w + (size_t)i * rows;
-        for (q = 0; q < rows; q++)
-            sum[q] += w0[q] * v[i] + w0[rows + q] * v[i + 1] + w0[2 * rows + q] * v[i + 2] + w0[3 * rows + q] * v[i + 3];
+    uint32_t b, i, q;
+    for (b = 0; b < blocks; b++, w += (size_t)8 * n, out += 8) {
+        float sum[8] = {0};
+        for (i = n & 3u; i-- > 0;) /* the leading terms, last to first */
+            for (q = 0; q < 8; q++)
+                sum[q] += w[(size_t)i * 8 + q] * v[i];
+        for (i = n & 3u; i < n; i += 4) {
+            const float *w0 = w + (size_t)i * 8;
+            for (q = 0; q < 8; q++)
+                sum[q] += w0[q] * v[i] + w0[8 + q] * v[i + 1] + w0[16 + q] * v[i + 2] + w0[24 + q] * v[i + 3];
+        }
+        memcpy(out, sum, sizeof sum);
     }
-    memcpy(out, sum, rows * sizeof(float));
-}
-
-void kf_dot8_packed_fann_scalar(const float *w, const float *v, uint32_t n, float *out)
-{
-    dot_packed_fann(w, v, n, 8, out);
-}
-
-void kf_dot16_packed_fann_scalar(const float *w, const float *v, uint32_t n, float *out)
-{
-    dot_packed_fann(w, v, n, 16, out);
 }
 
 const kf_kernels kf_kernels_scalar = {

@@ -119,12 +119,16 @@ void kf_forward(const kf_net *net, const float *input, float *values, float *sum
         /* the layer's raw sums first (no neuron reads its own layer), then its activations */
         for (j = start; j < end;) {
             const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
-            const uint32_t count = n == 0 ? 1 : block_at(net, j, end, rows);
+            uint32_t count = n == 0 ? 1 : block_at(net, j, end, rows);
             float *raw = values + j;
             if (n == 0)
                 ; /* a bias neuron: set with the activations */
-            else if (count == rows && net->packed_current)
-                kern->dot_packed_fann(net->weights_packed + k0, values + net->con_src[k0], n, raw);
+            else if (count == rows && net->packed_current) {
+                /* every whole packed block of the dense run at once */
+                const uint32_t blocks = kf_dense_run(net, j, end) / rows;
+                kern->dot_packed_fann(net->weights_packed + k0, values + net->con_src[k0], n, blocks, raw);
+                count = blocks * rows;
+            }
             else if (count == 16)
                 for (q = 0; q < 16; q += 8)
                     kern->dot8_fann(net->weights + k0 + (size_t)q * n, values + net->con_src[k0], n, raw + q);
