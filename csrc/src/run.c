@@ -1,15 +1,14 @@
 /* The forward pass. Every neuron's sum is accumulated in fann_run's order: the n % 4 leading
  * terms last-to-first, then groups of four added left to right before joining the running
- * sum. Speed comes from computing independent sums side by side (a block of eight or sixteen
- * neurons of one sample in the SIMD path's kernels, from kf_net's interleaved weights_packed when they
- * are current, four in the scalar dot4; in batches, KF_PANEL samples of a dense block of neurons in the path's panel
- * kernel), never from reordering one sum, so every path gives libfann's bit-exact results. */
+ * sum. Speed comes from computing independent sums side by side (blocks of eight or sixteen
+ * neurons of one sample in the path's kernels, from kf_net's packed weights when they are
+ * current; in batches, KF_PANEL samples of a dense block of neurons in the path's panel kernel),
+ * never from reordering one sum, so every path gives libfann's bit-exact results. */
 #include "internal.h"
 
 #include "../simd/kernels.h"
 
 #include <string.h>
-
 
 /* One neuron's sum through an index list (sparse neurons). */
 static float dot_fann_gather(const float *w, const float *values, const uint32_t *src, uint32_t n)
@@ -28,30 +27,16 @@ static float dot_fann_gather(const float *w, const float *values, const uint32_t
     return sum;
 }
 
-/* Neurons j .. j+m-1 can be summed together: same consecutive sources, adjacent weight rows. */
-static int alike(const kf_net *net, uint32_t j, uint32_t layer_end, uint32_t m)
-{
-    const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
-    uint32_t q;
-    if (j + m > layer_end || n == 0 || !net->contiguous[j])
-        return 0;
-    for (q = 1; q < m; q++) {
-        const uint32_t kq = net->con_start[j + q];
-        if (!net->contiguous[j + q] || net->con_start[j + q + 1] - kq != n || kq != k0 + q * n
-            || net->con_src[kq] != net->con_src[k0])
-            return 0;
-    }
-    return 1;
-}
-
 /* How many neurons from j (a neuron with sources, in a layer ending at end) one step of the
- * forward pass sums together: the path's packed block (rows: 8, or 16 on AVX-512), 8, 4 or 1.
- * kf_net_pack interleaves the packed blocks. */
+ * forward pass sums together: the path's packed block (rows: 8, or 16 on AVX-512), 8, 4 or 1
+ * neurons of a dense run. kf_net_pack interleaves the packed blocks. */
 static uint32_t block_at(const kf_net *net, uint32_t j, uint32_t end, uint32_t rows)
 {
-    if (alike(net, j, end, rows))
-        return rows;
-    return alike(net, j, end, 8) ? 8 : (alike(net, j, end, 4) ? 4 : 1);
+    uint32_t m;
+    if (!net->contiguous[j] || net->con_start[j + 1] == net->con_start[j])
+        return 1;
+    m = kf_dense_run(net, j, end);
+    return m >= rows ? rows : m >= 8 ? 8 : m >= 4 ? 4 : 1;
 }
 
 const kf_kernels *kf_net_kernels(const kf_net *net)
