@@ -253,7 +253,9 @@ kf_status kf_structure_full(uint32_t num_layers, kf_net_type type, const uint32_
 uint32_t kf_net_num_layers(const kf_net *net);
 uint32_t kf_net_num_input(const kf_net *net);
 uint32_t kf_net_num_output(const kf_net *net);
-uint32_t kf_net_total_neurons(const kf_net *net);     /* bias neurons included */
+/* Every neuron the .net file lists, bias neurons included: in a layered network the output
+ * layer's unused one too, which fann_get_total_neurons does not count (it gives one less). */
+uint32_t kf_net_total_neurons(const kf_net *net);
 uint32_t kf_net_total_connections(const kf_net *net); /* weights */
 kf_net_type kf_net_network_type(const kf_net *net);
 float kf_net_connection_rate(const kf_net *net);

@@ -285,8 +285,49 @@ class Network:
 
     @property
     def total_neurons(self) -> int:
-        """All neurons, bias neurons included (``fann_get_total_neurons`` + the output bias)."""
+        """Neurons as ``fann_get_total_neurons`` counts them: every layer's neurons and bias
+        neurons, except the bias neuron that a layered network keeps, unused, in its output layer.
+
+        11 for ``[2, 3, 4]`` (3 + 4 + 4), 15 for ``[2, 3, 4, 5]`` with ``shortcut=True`` (whose
+        only bias neuron is the input layer's). :attr:`stored_neurons` counts the unused one too.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> kf.Network([2, 3, 4]).total_neurons, kf.Network([2, 3, 4, 5], shortcut=True).total_neurons
+        (11, 15)
+        """
+        return self.stored_neurons - (0 if self.shortcut else 1)
+
+    @property
+    def stored_neurons(self) -> int:
+        """Neurons as a ``.net`` file lists them and :meth:`connections` numbers them: every bias
+        neuron included, the output layer's unused one in a layered network too (so one more than
+        :attr:`total_neurons` there, the same in a shortcut network). The size of an array indexed
+        by neuron number.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([2, 3, 4])
+        >>> net.stored_neurons, len(net.topology.activations)
+        (12, 12)
+        """
         return int(self._net.total_neurons)
+
+    @property
+    def layer_biases(self) -> tuple[int, ...]:
+        """Bias neurons per layer, as ``fann_get_bias_array`` reports them: 1 for every layer but
+        the output one in a layered network, 1 for the input layer only in a shortcut network.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> kf.Network([2, 3, 1]).layer_biases, kf.Network([2, 3, 1], shortcut=True).layer_biases
+        ((1, 1, 0), (1, 0, 0))
+        """
+        n = len(self.layers)
+        return (1,) + (0,) * (n - 1) if self.shortcut else (1,) * (n - 1) + (0,)
 
     @property
     def total_connections(self) -> int:
