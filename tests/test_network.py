@@ -38,8 +38,8 @@ def test_defaults_and_structure() -> None:
     assert net.total_neurons == 4 + 6 + 2  # fann_get_total_neurons: no output bias
     assert net.stored_neurons == 4 + 6 + 3 and net.layer_biases == (1, 1, 0)
     assert net.total_connections == 5 * 4 + 2 * 6
-    assert net.get_activation(1, 0) == ("sigmoid_symmetric", 0.5)
-    assert net.get_activation(2, 1) == ("sigmoid", 0.5)
+    assert net.get_activation(1, 0) == ("sigmoid_stepwise", 0.5)  # fann_create_standard's neurons
+    assert net.get_activation(2, 1) == ("sigmoid_stepwise", 0.5)
     assert net.training_algorithm == "rprop" and net.learning_rate == pytest.approx(0.7)
     assert np.all(np.abs(net.weights) <= 0.1)
     assert "layers=[3, 5, 2]" in repr(net)

@@ -102,14 +102,23 @@ class Network:
     parameters are those of a FANN ``.net`` file, which :meth:`save` and :meth:`load` read and
     write exactly as libfann 2.2 does.
 
+    Given only ``layers`` (and ``connection_rate`` or ``shortcut``), the network is the one
+    ``fann_create_standard``, ``fann_create_sparse`` or ``fann_create_shortcut`` creates:
+    sigmoid_stepwise neurons of steepness 0.5, FANN's training parameters, weights uniform in
+    [-0.1, 0.1]. ``hidden``, ``output`` and ``steepness`` are the ``fann_set_activation_*``
+    calls that usually follow the creation.
+
     Parameters
     ----------
     layers : sequence of int
         Neurons per layer, input first and output last (bias neurons not counted).
-    hidden, output : str
-        Activation function of the hidden and output layers (see :data:`ACTIVATIONS`).
-    steepness : float
-        Steepness of every hidden and output neuron (FANN's default is 0.5).
+    hidden, output : str, optional
+        Activation function of the hidden layers and of the output layer (see
+        :data:`ACTIVATIONS`), set as ``fann_set_activation_function_hidden`` and ``_output``
+        set it (the layers' bias neurons included). None keeps FANN's sigmoid_stepwise.
+    steepness : float, optional
+        Steepness of every hidden and output neuron, set as
+        ``fann_set_activation_steepness_hidden`` and ``_output`` set it. None keeps FANN's 0.5.
     connection_rate : float
         In (0, 1]; below 1 makes a sparse network (``fann_create_sparse``).
     shortcut : bool
@@ -126,6 +135,8 @@ class Network:
     Examples
     --------
     >>> import numpy as np, kimi_fann as kf
+    >>> kf.Network([2, 3, 1]).get_activation(1, 0)  # fann_create_standard's neurons
+    ('sigmoid_stepwise', 0.5)
     >>> net = kf.Network([2, 4, 1], hidden="sigmoid_symmetric", output="sigmoid_symmetric", seed=1)
     >>> xor = kf.TrainingData([[-1, -1], [-1, 1], [1, -1], [1, 1]], [-1, 1, 1, -1])
     >>> history = net.train(xor, max_epochs=500, target_error=1e-3)
@@ -169,9 +180,9 @@ class Network:
         self,
         layers: Sequence[int],
         *,
-        hidden: str = "sigmoid_symmetric",
-        output: str = "sigmoid",
-        steepness: float = 0.5,
+        hidden: str | None = None,
+        output: str | None = None,
+        steepness: float | None = None,
         connection_rate: float = 1.0,
         shortcut: bool = False,
         seed: int = 0,
@@ -183,15 +194,19 @@ class Network:
             raise ConfigError(f"connection_rate must be in (0, 1], got {connection_rate!r}")
         if shortcut and connection_rate < 1:
             raise ConfigError("shortcut networks are fully connected: connection_rate must be 1")
-        hidden_index, output_index = _activation_index(hidden), _activation_index(output)
+        hidden_index = None if hidden is None else _activation_index(hidden)
+        output_index = None if output is None else _activation_index(output)
         self._rng = np.random.default_rng(as_seed(seed))
+        # fann_create_*: sigmoid_stepwise and 0.5 in every neuron but the bias ones (linear, 0)
         self._net = _core.Net.create(sizes, bool(shortcut), float(connection_rate), self._next_seed())
         self._attach(self._net)
-        for layer in range(1, len(sizes) - 1):
-            self._net.set_activation(layer, -1, hidden_index)
-            self._net.set_steepness(layer, -1, float(steepness))
-        self._net.set_activation(len(sizes) - 1, -1, output_index)
-        self._net.set_steepness(len(sizes) - 1, -1, float(steepness))
+        last = len(sizes) - 1
+        for layer in range(1, last + 1):  # then the fann_set_activation_* calls asked for
+            index = output_index if layer == last else hidden_index
+            if index is not None:
+                self._net.set_activation(layer, -1, index)
+            if steepness is not None:
+                self._net.set_steepness(layer, -1, float(steepness))
 
     def _attach(self, net: _core.Net) -> None:
         self._net = net
