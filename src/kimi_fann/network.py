@@ -717,13 +717,55 @@ class Network:
 
     @property
     def mse(self) -> float:
-        """Mean squared error of the last :meth:`train_epoch`, :meth:`train` or :meth:`test`."""
+        """Mean squared error, as ``fann_get_MSE`` reports it: of the last :meth:`train_epoch`
+        (or :meth:`train`) or :meth:`test`. Each :meth:`train_sample` adds its pair's error as
+        ``fann_train`` does: to the last epoch's pairs, or, after a test or :meth:`reset_mse`, to
+        the pairs trained since (libfann would count the test's pairs too). 0 before any.
+        Symmetric outputs count half their difference, as in FANN.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([1, 1], output="linear")
+        >>> net.weights = [0.0, 0.0]  # outputs 0
+        >>> net.test(kf.TrainingData([[1.0], [1.0]], [0.5, 1.5]))  # (0.5**2 + 1.5**2) / 2
+        1.25
+        >>> net.learning_rate = 0.0  # steps of zero: the outputs stay 0
+        >>> net.train_sample([1.0], [1.0])
+        >>> net.train_sample([1.0], [0.5])
+        >>> net.mse  # (1.0**2 + 0.5**2) / 2
+        0.625
+        """
         return self._mse
 
     @property
     def bit_fail(self) -> int:
-        """Failed bits (outputs off by at least bit_fail_limit) of the last epoch or test."""
+        """Failed bits (outputs off by at least bit_fail_limit), counted over the same pairs as
+        :attr:`mse` (``fann_get_bit_fail``)."""
         return self._bit_fail
+
+    def reset_mse(self) -> None:
+        """Start :attr:`mse` and :attr:`bit_fail` afresh (``fann_reset_MSE``): the next
+        :meth:`train_sample` calls count alone.
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([2, 1], seed=0)
+        >>> net.train_sample([0, 1], [1.0])
+        >>> net.mse > 0
+        True
+        >>> net.reset_mse()
+        >>> net.mse, net.bit_fail
+        (0.0, 0)
+        """
+        self._mse, self._bit_fail = 0.0, 0
+        if self._trainer is not None:
+            self._trainer.reset_mse()
 
     def train_epoch(self, data: TrainingData) -> float:
         """One epoch of the current :attr:`training_algorithm` over data (``fann_train_epoch``).
@@ -820,7 +862,9 @@ class Network:
         return np.asarray(history, dtype=np.float64)
 
     def train_sample(self, inputs: Any, desired: Any) -> None:
-        """One incremental backpropagation step on one pair (``fann_train``).
+        """One incremental backpropagation step on one pair (``fann_train``), whatever the
+        :attr:`training_algorithm`; the pair's error adds to :attr:`mse` and :attr:`bit_fail` as
+        ``fann_train`` adds it to ``fann_get_MSE``.
 
         Parameters
         ----------
@@ -849,7 +893,7 @@ class Network:
         """
         x, _ = as_matrix(np.asarray(inputs).reshape(1, -1), self.num_input, "inputs")
         y, _ = as_matrix(np.asarray(desired).reshape(1, -1), self.num_output, "desired")
-        self._trainer_for_training().sample(self._net, x[0], y[0])
+        self._mse, self._bit_fail = self._trainer_for_training().sample(self._net, x[0], y[0])
 
     def test(self, data: TrainingData) -> float:
         """MSE of the network on data, without training (``fann_test_data``).
@@ -881,6 +925,8 @@ class Network:
         """
         _check_data(data, self)
         self._mse, self._bit_fail = self._net.test(data.inputs, data.outputs)
+        if self._trainer is not None:
+            self._trainer.reset_mse()  # later train_sample errors count from here
         return self._mse
 
     # ---- scaling ----
