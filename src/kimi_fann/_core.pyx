@@ -751,9 +751,9 @@ cdef class Net:
             else kf_net_num_output(self.ptr)
         if values.shape[1] != cols:
             raise ShapeError(f"expected rows of {cols} values, got {values.shape[1]}")
-        if values.shape[0] == 0:
-            return
-        check(kf_net_scale(self.ptr, <kf_scale_op>op, &values[0, 0], values.shape[0]), "cannot scale")
+        # KF_E_UNSUPPORTED is the one failure left: no scaling parameters (checked for 0 rows too)
+        check(kf_net_scale(self.ptr, <kf_scale_op>op, &values[0, 0] if values.shape[0] else NULL, values.shape[0]),
+              "cannot scale: the network has no scaling parameters")
 
     def write_scaling(self, const float[::1] values):
         """Replace the 8 scaling arrays (the layout of read_scaling) and mark them present."""
