@@ -60,8 +60,7 @@ _CONNECTION_DTYPE = np.dtype([("from_neuron", "<u4"), ("to_neuron", "<u4"), ("we
 _train_data = ctypes.POINTER(_TrainDataStruct)
 _connections = ctypes.POINTER(_Connection)
 
-# Scalar training and cascade parameters: name -> ctypes type of fann_set_<name>'s value /
-# fann_get_<name>'s result.
+# Scalar training parameters: name -> ctypes type of fann_set_<name>'s value / fann_get_<name>'s result.
 _PARAMS: dict[str, Any] = {
     "training_algorithm": _int, "train_error_function": _int, "train_stop_function": _int,
     "learning_rate": _float, "learning_momentum": _float, "bit_fail_limit": _float,
@@ -70,6 +69,10 @@ _PARAMS: dict[str, Any] = {
     "rprop_delta_max": _float, "rprop_delta_zero": _float,
     "sarprop_weight_decay_shift": _float, "sarprop_step_error_threshold_factor": _float,
     "sarprop_step_error_shift": _float, "sarprop_temperature": _float,
+}
+
+# Scalar cascade-correlation parameters (fann_cascade.h), the same way.
+_CASCADE_PARAMS: dict[str, Any] = {
     "cascade_output_change_fraction": _float, "cascade_output_stagnation_epochs": _uint,
     "cascade_candidate_change_fraction": _float, "cascade_candidate_stagnation_epochs": _uint,
     "cascade_weight_multiplier": _float, "cascade_candidate_limit": _float,
@@ -77,9 +80,6 @@ _PARAMS: dict[str, Any] = {
     "cascade_max_cand_epochs": _uint, "cascade_min_cand_epochs": _uint,
     "cascade_num_candidate_groups": _uint,
 }
-
-#: The parameters FloatNet.get and FloatNet.set read and write, by name.
-PARAMS: tuple[str, ...] = tuple(_PARAMS)
 
 _FLOAT_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "fann_create_standard_array": (_ptr, [_uint, _uints]),
@@ -93,13 +93,9 @@ _FLOAT_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "fann_randomize_weights": (None, [_ptr, _float, _float]),
     "fann_init_weights": (None, [_ptr, _train_data]),
     **{f"fann_get_{name}": (_uint, [_ptr])
-       for name in ("num_input", "num_output", "total_neurons", "total_connections", "num_layers", "bit_fail",
-                    "cascade_num_candidates", "cascade_activation_functions_count",
-                    "cascade_activation_steepnesses_count")},
+       for name in ("num_input", "num_output", "total_neurons", "total_connections", "num_layers", "bit_fail")},
     "fann_get_network_type": (_int, [_ptr]),
     "fann_get_connection_rate": (_float, [_ptr]),
-    "fann_get_cascade_activation_functions": (_ints, [_ptr]),
-    "fann_get_cascade_activation_steepnesses": (_floats, [_ptr]),
     "fann_get_layer_array": (None, [_ptr, _uints]),
     "fann_get_bias_array": (None, [_ptr, _uints]),
     "fann_get_connection_array": (None, [_ptr, _connections]),
@@ -132,6 +128,12 @@ _FLOAT_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "fann_merge_train_data": (_train_data, [_train_data, _train_data]),
     **{f"fann_set_{name}": (None, [_ptr, ctype]) for name, ctype in _PARAMS.items()},
     **{f"fann_get_{name}": (ctype, [_ptr]) for name, ctype in _PARAMS.items()},
+    "fann_get_cascade_num_candidates": (_uint, [_ptr]),
+    "fann_get_cascade_activation_functions_count": (_uint, [_ptr]),
+    "fann_get_cascade_activation_functions": (_ints, [_ptr]),
+    "fann_get_cascade_activation_steepnesses_count": (_uint, [_ptr]),
+    "fann_get_cascade_activation_steepnesses": (_floats, [_ptr]),
+    **{f"fann_get_{name}": (ctype, [_ptr]) for name, ctype in _CASCADE_PARAMS.items()},
 }
 
 _FIXED_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
@@ -419,22 +421,6 @@ class FloatNet(_Owned):
         """fann_get_connection_rate."""
         return _flib().fann_get_connection_rate(self._p)
 
-    def get_cascade_activation_functions(self) -> list[int]:
-        """fann_get_cascade_activation_functions, fann_get_cascade_activation_functions_count of them."""
-        count = _flib().fann_get_cascade_activation_functions_count(self._p)
-        values = _flib().fann_get_cascade_activation_functions(self._p)
-        return [values[i] for i in range(count)]
-
-    def get_cascade_activation_steepnesses(self) -> list[float]:
-        """fann_get_cascade_activation_steepnesses, fann_get_cascade_activation_steepnesses_count of them."""
-        count = _flib().fann_get_cascade_activation_steepnesses_count(self._p)
-        values = _flib().fann_get_cascade_activation_steepnesses(self._p)
-        return [values[i] for i in range(count)]
-
-    def get_cascade_num_candidates(self) -> int:
-        """fann_get_cascade_num_candidates (functions x steepnesses x candidate groups)."""
-        return _flib().fann_get_cascade_num_candidates(self._p)
-
     def run(self, x: Any) -> np.ndarray:
         """fann_run on one input row; a float32 copy of the outputs."""
         row = _vector(x, self.num_input, np.float32)
@@ -491,16 +477,36 @@ class FloatNet(_Owned):
         return _flib().fann_get_activation_steepness(self._p, layer, neuron)
 
     def set(self, name: str, value: float) -> None:
-        """fann_set_<name> for a training or numeric cascade parameter, e.g. set("training_algorithm", 2)."""
+        """fann_set_<name> for a training parameter, e.g. set("training_algorithm", 2)."""
         if name not in _PARAMS:
             raise KeyError(f"unknown libfann parameter {name!r}")
         getattr(_flib(), f"fann_set_{name}")(self._p, value)
 
     def get(self, name: str) -> float:
-        """fann_get_<name> for a training or numeric cascade parameter (enums and counts come back as int)."""
+        """fann_get_<name> for a training parameter (enums come back as int)."""
         if name not in _PARAMS:
             raise KeyError(f"unknown libfann parameter {name!r}")
         return getattr(_flib(), f"fann_get_{name}")(self._p)
+
+    def get_cascade(self, name: str) -> float:
+        """fann_get_<name> for a scalar cascade parameter."""
+        if name not in _CASCADE_PARAMS:
+            raise KeyError(f"unknown libfann cascade parameter {name!r}")
+        return getattr(_flib(), f"fann_get_{name}")(self._p)
+
+    def get_cascade_num_candidates(self) -> int:
+        """fann_get_cascade_num_candidates."""
+        return _flib().fann_get_cascade_num_candidates(self._p)
+
+    def get_cascade_activation_functions(self) -> list[int]:
+        """fann_get_cascade_activation_functions, fann_get_cascade_activation_functions_count values."""
+        count = _flib().fann_get_cascade_activation_functions_count(self._p)
+        return list(_flib().fann_get_cascade_activation_functions(self._p)[:count])
+
+    def get_cascade_activation_steepnesses(self) -> list[float]:
+        """fann_get_cascade_activation_steepnesses, fann_get_cascade_activation_steepnesses_count values."""
+        count = _flib().fann_get_cascade_activation_steepnesses_count(self._p)
+        return list(_flib().fann_get_cascade_activation_steepnesses(self._p)[:count])
 
     def train(self, x: Any, y: Any) -> None:
         """fann_train: one incremental step on one pair."""
