@@ -181,6 +181,45 @@ static void test_training_learns_xor(void)
     CHECK(train_xor(KF_TRAIN_SARPROP, 1000) < 5e-2f);
 }
 
+static void test_run_checks_inputs(void)
+{
+    const uint32_t sizes[2] = {2, 1};
+    kf_net *net = NULL;
+    float scratch[5 * 64], in[2] = {0.5f, NAN}, out[1];
+    CHECK_OK(kf_net_create(sizes, 2, KF_NET_LAYER, 1.0f, 0, &net));
+    if (net == NULL)
+        return;
+    CHECK(kf_net_scratch_floats(net) == 5 * 64); /* five neurons, a panel of 64 samples each */
+    CHECK(kf_net_run(net, in, 1, out, scratch, 5 * 64) == KF_E_NUMERIC);
+    in[1] = 0.25f;
+    CHECK(kf_net_run(net, in, 1, out, scratch, 4) == KF_E_SHAPE);
+    CHECK_OK(kf_net_run(net, in, 1, out, scratch, 5 * 64));
+    CHECK_OK(kf_net_run(net, in, 0, out, scratch, 5 * 64));
+    kf_net_free(net);
+}
+
+static void test_training_rejects_threshold_and_mismatch(void)
+{
+    const uint32_t sizes[2] = {2, 1};
+    kf_net *net = NULL, *other = NULL;
+    kf_trainer *t = NULL;
+    kf_data *d = xor_data();
+    kf_epoch_stats stats;
+    const uint32_t other_sizes[2] = {2, 2};
+    CHECK_OK(kf_net_create(sizes, 2, KF_NET_LAYER, 1.0f, 0, &net));
+    CHECK_OK(kf_net_create(other_sizes, 2, KF_NET_LAYER, 1.0f, 0, &other));
+    if (net == NULL || other == NULL || d == NULL)
+        return;
+    CHECK_OK(kf_trainer_create(net, 0, &t));
+    CHECK(kf_train_epoch(other, t, d, &stats) == KF_E_SHAPE);
+    kf_net_set_activation(net, 1, -1, KF_THRESHOLD);
+    CHECK(kf_train_epoch(net, t, d, &stats) == KF_E_UNSUPPORTED);
+    kf_trainer_free(t);
+    kf_net_free(net);
+    kf_net_free(other);
+    kf_free(d);
+}
+
 /* fann_train's MSE: each step's error adds to the trainer's, until an epoch or a reset. */
 static void test_sample_error_accumulates(void)
 {
@@ -220,45 +259,6 @@ static void test_sample_error_accumulates(void)
     kf_free(d);
     kf_trainer_free(t);
     kf_net_free(net);
-}
-
-static void test_run_checks_inputs(void)
-{
-    const uint32_t sizes[2] = {2, 1};
-    kf_net *net = NULL;
-    float scratch[5 * 64], in[2] = {0.5f, NAN}, out[1];
-    CHECK_OK(kf_net_create(sizes, 2, KF_NET_LAYER, 1.0f, 0, &net));
-    if (net == NULL)
-        return;
-    CHECK(kf_net_scratch_floats(net) == 5 * 64); /* five neurons, a panel of 64 samples each */
-    CHECK(kf_net_run(net, in, 1, out, scratch, 5 * 64) == KF_E_NUMERIC);
-    in[1] = 0.25f;
-    CHECK(kf_net_run(net, in, 1, out, scratch, 4) == KF_E_SHAPE);
-    CHECK_OK(kf_net_run(net, in, 1, out, scratch, 5 * 64));
-    CHECK_OK(kf_net_run(net, in, 0, out, scratch, 5 * 64));
-    kf_net_free(net);
-}
-
-static void test_training_rejects_threshold_and_mismatch(void)
-{
-    const uint32_t sizes[2] = {2, 1};
-    kf_net *net = NULL, *other = NULL;
-    kf_trainer *t = NULL;
-    kf_data *d = xor_data();
-    kf_epoch_stats stats;
-    const uint32_t other_sizes[2] = {2, 2};
-    CHECK_OK(kf_net_create(sizes, 2, KF_NET_LAYER, 1.0f, 0, &net));
-    CHECK_OK(kf_net_create(other_sizes, 2, KF_NET_LAYER, 1.0f, 0, &other));
-    if (net == NULL || other == NULL || d == NULL)
-        return;
-    CHECK_OK(kf_trainer_create(net, 0, &t));
-    CHECK(kf_train_epoch(other, t, d, &stats) == KF_E_SHAPE);
-    kf_net_set_activation(net, 1, -1, KF_THRESHOLD);
-    CHECK(kf_train_epoch(net, t, d, &stats) == KF_E_UNSUPPORTED);
-    kf_trainer_free(t);
-    kf_net_free(net);
-    kf_net_free(other);
-    kf_free(d);
 }
 
 static void test_copy_is_deep(void)
@@ -511,9 +511,9 @@ const kf_test_case kf_core_tests[] = {
     {"create_rejects_bad_arguments", test_create_rejects_bad_arguments},
     {"params", test_params},
     {"training_learns_xor", test_training_learns_xor},
-    {"sample_error_accumulates", test_sample_error_accumulates},
     {"run_checks_inputs", test_run_checks_inputs},
     {"training_rejects_threshold_and_mismatch", test_training_rejects_threshold_and_mismatch},
+    {"sample_error_accumulates", test_sample_error_accumulates},
     {"copy_is_deep", test_copy_is_deep},
     {"direct_weight_writes_and_pack", test_direct_weight_writes_and_pack},
     {"scaling_round_trip", test_scaling_round_trip},
