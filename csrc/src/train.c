@@ -87,6 +87,24 @@ void kf_trainer_free(kf_trainer *t)
     free(t);
 }
 
+kf_status kf_trainer_get_mse(const kf_trainer *t, kf_epoch_stats *stats)
+{
+    if (t == NULL || stats == NULL)
+        return KF_E_ARG;
+    stats->mse = t->num_mse ? t->mse_sum / (float)t->num_mse : 0.0f; /* fann_get_MSE */
+    stats->bit_fail = t->bit_fail;
+    return KF_OK;
+}
+
+void kf_trainer_reset_mse(kf_trainer *t)
+{
+    if (t == NULL)
+        return;
+    t->mse_sum = 0;
+    t->num_mse = 0;
+    t->bit_fail = 0;
+}
+
 /* FANN's fann_update_MSE: accumulate one output's error, halved for symmetric activations. */
 static float update_mse(float *mse_sum, uint32_t *bit_fail, kf_activation a, float diff, float bit_fail_limit)
 {
