@@ -1,6 +1,6 @@
 """Type stubs of the compiled core (src/kimi_fann/_core.pyx)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from typing_extensions import Buffer, disjoint_base
@@ -166,7 +166,6 @@ def format_data(X: Buffer, Y: Buffer) -> bytes: ...
 def shuffle_data(X: Buffer, Y: Buffer, seed: int) -> None: ...
 def scale_data(X: Buffer, lo: float, hi: float) -> None: ...
 
-CascadeReport = tuple[int, int, float, int, int, float]
 
 @disjoint_base
 class Random:
@@ -182,5 +181,5 @@ class Random:
 
 def cascade_train(
     net: Net, X: Buffer, Y: Buffer, max_neurons: int, neurons_between_reports: int, desired_error: float,
-    random: Random, callback: Callable[[CascadeReport], Any] | None,
-) -> tuple[Net, CascadeReport]: ...
+    random: Random, callback: Callable[[tuple[int, int, float, int, int, float]], Any] | None,
+) -> tuple[Net, tuple[int, int, float, int, int, float]]: ...
