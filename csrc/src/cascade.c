@@ -30,6 +30,7 @@
 #include "internal.h"
 
 #include "../simd/kernels.h"
+#include "../simd/trig.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,18 +43,22 @@ typedef struct cascade_dims {
 
 /* One round's arrays (arena.h). Candidate c's input weights are row c of cand_in (sources
  * values), its output weights row c of cand_out; the output connections' state is laid out
- * like the network's output rows. Panel arrays hold KF_PANEL samples per row. */
+ * like the network's output rows. Panel arrays hold KF_PANEL samples per row; the arrays by
+ * sample (suffix _t) hold one row of every candidate per sample or output, so that the
+ * per-pair work runs across candidates side by side. */
 typedef struct cascade_work {
     float *out_slopes, *out_steps, *out_prev_slopes;    /* [outputs * sources] */
     float *cand_in, *in_slopes, *in_steps, *in_prev_slopes;     /* [candidates * sources] */
     float *cand_out, *co_slopes, *co_steps, *co_prev_slopes;    /* [candidates * outputs] */
+    float *out_t, *out_slopes_t;                        /* [outputs * candidates]: cand_out, co_slopes by output */
     float *scores, *cand_steepness;                     /* [candidates] */
     uint8_t *cand_activation;                           /* [candidates] */
     float *values, *sums;                               /* [neurons * KF_PANEL] */
     float *by_sample;                                   /* [KF_PANEL * sources]: sources' values by sample */
     float *errors;                                      /* [outputs * KF_PANEL] */
-    float *cand_sums, *cand_errors;                     /* [candidates * KF_PANEL] */
-    float *bounded, *steeped, *cand_values, *error_sums; /* [KF_PANEL] */
+    float *cand_sums, *cand_errors, *cand_values;       /* [candidates * KF_PANEL] */
+    float *values_t, *errors_t;                         /* [KF_PANEL * candidates] */
+    float *steeped;                                     /* [KF_PANEL] */
 } cascade_work;
 
 static void work_layout(kf_arena *a, void *obj, const void *ctx)
@@ -72,6 +77,8 @@ static void work_layout(kf_arena *a, void *obj, const void *ctx)
     KF_CARVE(a, w, co_slopes, d->candidates * d->outputs);
     KF_CARVE(a, w, co_steps, d->candidates * d->outputs);
     KF_CARVE(a, w, co_prev_slopes, d->candidates * d->outputs);
+    KF_CARVE(a, w, out_t, d->outputs * d->candidates);
+    KF_CARVE(a, w, out_slopes_t, d->outputs * d->candidates);
     KF_CARVE(a, w, scores, d->candidates);
     KF_CARVE(a, w, cand_steepness, d->candidates);
     KF_CARVE(a, w, cand_activation, d->candidates);
@@ -81,10 +88,10 @@ static void work_layout(kf_arena *a, void *obj, const void *ctx)
     KF_CARVE(a, w, errors, d->outputs * KF_PANEL);
     KF_CARVE(a, w, cand_sums, d->candidates * KF_PANEL);
     KF_CARVE(a, w, cand_errors, d->candidates * KF_PANEL);
-    KF_CARVE(a, w, bounded, KF_PANEL);
+    KF_CARVE(a, w, cand_values, d->candidates * KF_PANEL);
+    KF_CARVE(a, w, values_t, KF_PANEL * d->candidates);
+    KF_CARVE(a, w, errors_t, KF_PANEL * d->candidates);
     KF_CARVE(a, w, steeped, KF_PANEL);
-    KF_CARVE(a, w, cand_values, KF_PANEL);
-    KF_CARVE(a, w, error_sums, KF_PANEL);
 }
 
 /* The state of one cascade run. */
@@ -92,6 +99,7 @@ typedef struct cascade {
     kf_net *net;           /* the network as it grows (owned) */
     const kf_data *data;
     const kf_kernels *kern;
+    kf_fann_trig_fn trig;  /* the path's sine and cosine activations (trig.h) */
     cascade_work *work;    /* for net's current size (owned) */
     kf_random *random;
     float mse_sum;         /* FANN's MSE_value: the last output epoch's float sum of squared errors */
@@ -409,6 +417,70 @@ static void initialize_candidates(cascade *c, uint64_t candidates)
     }
 }
 
+/* The candidates' values over a panel: each sum bounded to +-150/steepness before the
+ * steepness multiplies it (libfann's candidate pass, unlike a network neuron), kept in
+ * cand_sums for the derivative, then f(steepness * sum) through the path's kernel with
+ * steepness 1 (which bounds to +-150: the few products rounded past it go to the scalar
+ * function). */
+static void candidate_values(cascade *c, uint32_t candidates, uint32_t nb)
+{
+    cascade_work *w = c->work;
+    const kf_exp_kind exp_kind = (kf_exp_kind)c->net->exp_kind;
+    uint32_t q, s;
+    for (q = 0; q < candidates; q++) {
+        const kf_activation a = (kf_activation)w->cand_activation[q];
+        const float steepness = w->cand_steepness[q];
+        float *sum = w->cand_sums + (size_t)q * KF_PANEL, *value = w->cand_values + (size_t)q * KF_PANEL;
+        int wide = 0;
+        if (steepness != 0.0f) {
+            const float max_sum = 150.0f / steepness;
+            for (s = 0; s < nb; s++)
+                sum[s] = sum[s] > max_sum ? max_sum : (sum[s] < -max_sum ? -max_sum : sum[s]);
+        }
+        for (s = 0; s < nb; s++) {
+            w->steeped[s] = steepness * sum[s];
+            wide |= fabsf(w->steeped[s]) > 150.0f;
+        }
+        if (kf_is_trig(a)) { /* libm's sines and cosines in vector lanes, any argument */
+            c->trig(a, 0, steepness, w->steeped, value, nb);
+            continue;
+        }
+        c->kern->fann_activate(a, 1.0f, exp_kind, w->steeped, NULL, value, nb);
+        if (wide)
+            for (s = 0; s < nb; s++)
+                if (fabsf(w->steeped[s]) > 150.0f)
+                    value[s] = kf_activation_apply(a, w->steeped[s]);
+    }
+}
+
+/* libfann's per-pair work of every candidate, pairs in order, outputs in order, candidates side
+ * by side (each candidate's sums keep their order): with value v and the outputs' remaining
+ * errors e, diff = v w_o - e_o; the output slope loses 2 diff v, the score diff^2, and the error
+ * sum (from 0) gains diff w_o. */
+static void candidate_pairs(uint32_t candidates, uint32_t outputs, uint32_t nb, const float *restrict values_t,
+                            const float *restrict errors, const float *restrict out_t, float *restrict out_slopes_t,
+                            float *restrict scores, float *restrict errors_t)
+{
+    uint32_t s, o, q;
+    for (s = 0; s < nb; s++) {
+        const float *v = values_t + (size_t)s * candidates;
+        float *error = errors_t + (size_t)s * candidates;
+        for (q = 0; q < candidates; q++)
+            error[q] = 0.0f;
+        for (o = 0; o < outputs; o++) {
+            const float e = errors[(size_t)o * KF_PANEL + s];
+            const float *wo = out_t + (size_t)o * candidates;
+            float *slope = out_slopes_t + (size_t)o * candidates;
+            for (q = 0; q < candidates; q++) {
+                const float diff = (v[q] * wo[q]) - e;
+                slope[q] -= 2.0f * diff * v[q];
+                error[q] += diff * wo[q];
+                scores[q] -= (diff * diff);
+            }
+        }
+    }
+}
+
 /* fann_train_candidates_epoch: scores and slopes of every candidate over the data, then one
  * step of every candidate weight; returns the best score (the first of the highest). */
 static float candidate_epoch(cascade *c, uint32_t candidates)
@@ -417,11 +489,15 @@ static float candidate_epoch(cascade *c, uint32_t candidates)
     cascade_work *w = c->work;
     const kf_data *data = c->data;
     const uint32_t O = net->num_output, M = net->layer_start[net->num_layers - 1];
-    const kf_exp_kind exp_kind = (kf_exp_kind)net->exp_kind;
     float carry = 0.0f;
     uint32_t i, q, s, o;
-    for (q = 0; q < candidates; q++)
+    for (q = 0; q < candidates; q++) {
         w->scores[q] = c->mse_sum;
+        for (o = 0; o < O; o++) {
+            w->out_t[(size_t)o * candidates + q] = w->cand_out[(size_t)q * O + o];
+            w->out_slopes_t[(size_t)o * candidates + q] = 0.0f; /* the slopes are 0 after each step */
+        }
+    }
     for (i = 0; i < data->num_data; i += KF_PANEL) {
         const uint32_t nb = data->num_data - i < KF_PANEL ? data->num_data - i : KF_PANEL;
         const uint32_t count = (nb + KF_PANEL_STEP - 1) / KF_PANEL_STEP * KF_PANEL_STEP;
@@ -435,52 +511,27 @@ static float candidate_epoch(cascade *c, uint32_t candidates)
             }
         }
         c->kern->fann_sums(w->cand_in, M, candidates, w->values, count, w->cand_sums);
-        for (q = 0; q < candidates; q++) {
+        candidate_values(c, candidates, nb);
+        c->kern->transpose(w->cand_values, KF_PANEL, candidates, nb, w->values_t, candidates);
+        candidate_pairs(candidates, O, nb, w->values_t, w->errors, w->out_t, w->out_slopes_t, w->scores,
+                        w->errors_t);
+        c->kern->transpose(w->errors_t, candidates, nb, candidates, w->cand_errors, KF_PANEL);
+        for (q = 0; q < candidates; q++) { /* times f'(bounded sum), negated: the slopes kernel adds */
             const kf_activation a = (kf_activation)w->cand_activation[q];
-            const float steepness = w->cand_steepness[q];
-            const float *out_w = w->cand_out + (size_t)q * O;
-            float *out_slopes = w->co_slopes + (size_t)q * O, *minus = w->cand_errors + (size_t)q * KF_PANEL;
-            float score = w->scores[q];
-            int wide = 0;
-            for (s = 0; s < nb; s++) {
-                /* bounded before the steepness multiplies it, unlike a network neuron's sum */
-                float sum = w->cand_sums[(size_t)q * KF_PANEL + s];
-                if (steepness != 0.0f) {
-                    const float max_sum = 150.0f / steepness;
-                    if (sum > max_sum)
-                        sum = max_sum;
-                    else if (sum < -max_sum)
-                        sum = -max_sum;
-                }
-                w->bounded[s] = sum;
-                w->steeped[s] = steepness * sum;
-                wide |= fabsf(w->steeped[s]) > 150.0f;
-            }
-            /* f(steepness * sum) through the path's kernel with steepness 1 (which bounds to
-             * +-150: the few products rounded past it go to the scalar function) */
-            c->kern->fann_activate(a, 1.0f, exp_kind, w->steeped, NULL, w->cand_values, nb);
-            if (wide)
-                for (s = 0; s < nb; s++)
-                    if (fabsf(w->steeped[s]) > 150.0f)
-                        w->cand_values[s] = kf_activation_apply(a, w->steeped[s]);
-            for (s = 0; s < nb; s++) {
-                const float value = w->cand_values[s];
-                float error = 0.0f;
-                for (o = 0; o < O; o++) {
-                    const float diff = (value * out_w[o]) - w->errors[(size_t)o * KF_PANEL + s];
-                    out_slopes[o] -= 2.0f * diff * value;
-                    error += diff * out_w[o];
-                    score -= (diff * diff);
-                }
-                w->error_sums[s] = error;
-            }
-            w->scores[q] = score;
-            c->kern->fann_derive(a, steepness, w->cand_values, w->bounded, w->error_sums, nb);
+            float *e = w->cand_errors + (size_t)q * KF_PANEL;
+            if (kf_is_trig(a))
+                c->trig(a, 1, w->cand_steepness[q], w->cand_sums + (size_t)q * KF_PANEL, e, nb);
+            else
+                c->kern->fann_derive(a, w->cand_steepness[q], w->cand_values + (size_t)q * KF_PANEL,
+                                     w->cand_sums + (size_t)q * KF_PANEL, e, nb);
             for (s = 0; s < nb; s++)
-                minus[s] = -w->error_sums[s];
+                e[s] = -e[s];
         }
         c->kern->fann_slopes(w->cand_errors, w->by_sample, M, M, candidates, nb, w->in_slopes);
     }
+    for (q = 0; q < candidates; q++)
+        for (o = 0; o < O; o++)
+            w->co_slopes[(size_t)q * O + o] = w->out_slopes_t[(size_t)o * candidates + q];
     /* fann_update_candidate_weights: candidate by candidate, input weights then output weights
      * (the order of libfann's one array, which SARPROP's draws and steps follow) */
     for (q = 0; q < candidates; q++) {
@@ -694,6 +745,7 @@ kf_status kf_cascade_train(const kf_net *net, const kf_data *data, const kf_casc
     if (st != KF_OK)
         return st;
     c.kern = kf_net_kernels(c.net);
+    c.trig = kf_fann_trig_for((kf_simd)c.net->simd);
     for (i = 1; i <= opt->max_neurons; i++) {
         int done;
         if ((st = new_work(&c, candidates)) != KF_OK)
