@@ -572,6 +572,9 @@ typedef struct kf_qnet_desc {
     float output_scale;
     int32_t output_zero;
     const kf_qlayer_desc *layers; /* [num_layers]; layer l's n_in is layer l-1's n_out */
+    uint32_t shortcut;         /* 1: layer l reads the inputs and the outputs of layers 0 .. l-1, in that order
+                                  (a shortcut network, as a cascade-trained one): its n_in is num_input plus
+                                  their n_out; 0 (a zeroed field): layer l-1's outputs only */
 } kf_qnet_desc;
 
 typedef struct kf_qnet kf_qnet; /* opaque: packed weights for every SIMD path, tables */

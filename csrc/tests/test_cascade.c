@@ -227,7 +227,114 @@ static void test_cascade_refuses(void)
     kf_free(mismatch);
 }
 
+/* A shortcut Q8/Q16 network (a grown network's integer form): each layer reads the inputs and
+ * every earlier layer's outputs. Checked against a direct reference of the integer pipeline
+ * (direct tables), on every path, for sizes around the padding boundaries. */
+static int32_t q_reference(const int32_t *a, uint32_t n_in, const int16_t *w, int32_t bias, int32_t mult, uint8_t shift,
+                           int32_t t0, const int32_t *knots, uint32_t num_knots, int32_t lo, int32_t hi)
+{
+    int64_t acc = bias, t;
+    int32_t v;
+    uint32_t i;
+    for (i = 0; i < n_in; i++)
+        acc += (int64_t)w[i] * a[i];
+    t = kf_requantize((int32_t)acc, mult, shift) - t0;
+    t = t < 0 ? 0 : (t > (int64_t)num_knots - 1 ? (int64_t)num_knots - 1 : t);
+    v = (knots[t] + (1 << (KF_QTABLE_FRAC_BITS - 1))) >> KF_QTABLE_FRAC_BITS;
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+static void test_shortcut_qnet(void)
+{
+    enum { L = 4, MAXW = 64, KNOTS = 512, NS = 23 };
+    static const uint32_t shapes[][L + 1] = {{3, 1, 1, 1, 2}, {5, 4, 3, 1, 1}, {16, 1, 2, 1, 3}, {1, 1, 1, 1, 1}};
+    uint32_t sh, bits;
+    for (sh = 0; sh < 4; sh++)
+        for (bits = 8; bits <= 16; bits += 8) {
+            const int32_t lo = bits == 8 ? 0 : -32768, hi = bits == 8 ? 255 : 32767;
+            static int16_t w[L][MAXW * 8];
+            static int32_t bias[L][8], mult[L][8], knots[L][KNOTS], zero[16], in[NS * 16], out[NS * 4], ref[NS * 4];
+            static uint8_t shift[L][8];
+            float inv[16];
+            kf_qlayer_desc layers[L];
+            kf_qnet_desc d;
+            kf_qnet *net = NULL;
+            kf_diag diag;
+            uint32_t l, j, i, n_in = shapes[sh][0], s, p;
+            memset(&d, 0, sizeof d);
+            for (l = 0; l < L; l++) {
+                const uint32_t n_out = shapes[sh][l + 1];
+                for (i = 0; i < n_in * n_out; i++)
+                    w[l][i] = (int16_t)(rand() % 255 - 127);
+                for (j = 0; j < n_out; j++) {
+                    bias[l][j] = rand() % 20001 - 10000;
+                    mult[l][j] = (1 << 30) + rand() % (1 << 28);
+                    shift[l][j] = (uint8_t)(bits == 8 ? 38 : 46);
+                }
+                for (i = 0; i < KNOTS; i++)
+                    knots[l][i] = (lo + (int32_t)((int64_t)(hi - lo) * i / (KNOTS - 1))) * 256;
+                layers[l].n_in = n_in;
+                layers[l].n_out = n_out;
+                layers[l].weights = w[l];
+                layers[l].bias = bias[l];
+                layers[l].multiplier = mult[l];
+                layers[l].shift = shift[l];
+                layers[l].t0 = -KNOTS / 2;
+                layers[l].seg_shift = 0;
+                layers[l].num_knots = KNOTS;
+                layers[l].knots = knots[l];
+                layers[l].out_lo = lo;
+                layers[l].out_hi = hi;
+                n_in += n_out;
+            }
+            for (i = 0; i < shapes[sh][0]; i++) {
+                inv[i] = 1.0f;
+                zero[i] = 0;
+            }
+            d.activation_bits = bits;
+            d.weight_bits = 8;
+            d.num_layers = L;
+            d.num_input = shapes[sh][0];
+            d.input_inv_scale = inv;
+            d.input_zero = zero;
+            d.output_scale = 1.0f;
+            d.layers = layers;
+            d.shortcut = 1;
+            CHECK_OK(kf_qnet_create(&d, &net, &diag));
+            if (net == NULL)
+                continue;
+            for (i = 0; i < NS * shapes[sh][0]; i++)
+                in[i] = lo + rand() % (hi - lo + 1);
+            for (s = 0; s < NS; s++) { /* the reference: every value in one row */
+                int32_t row[64];
+                uint32_t at = shapes[sh][0];
+                memcpy(row, in + s * shapes[sh][0], at * sizeof(int32_t));
+                for (l = 0; l < L; l++) {
+                    for (j = 0; j < layers[l].n_out; j++)
+                        row[at + j] = q_reference(row, layers[l].n_in, w[l] + j * layers[l].n_in, bias[l][j],
+                                                  mult[l][j], shift[l][j], layers[l].t0, knots[l], KNOTS, lo, hi);
+                    at += layers[l].n_out;
+                }
+                memcpy(ref + s * shapes[sh][L], row + at - shapes[sh][L], shapes[sh][L] * sizeof(int32_t));
+            }
+            for (p = KF_SIMD_SCALAR; p < KF_SIMD_COUNT_; p++) {
+                char scratch[1 << 15];
+                if (!kf_simd_supported((kf_simd)p))
+                    continue;
+                CHECK(kf_qnet_scratch_bytes(net, NS) <= sizeof scratch);
+                CHECK_OK(kf_qnet_run_raw(net, (kf_simd)p, in, NS, out, scratch, sizeof scratch));
+                CHECK(memcmp(out, ref, NS * shapes[sh][L] * sizeof(int32_t)) == 0);
+            }
+            kf_qnet_free(net);
+            layers[2].n_in--; /* not the inputs and every earlier output */
+            CHECK(kf_qnet_create(&d, &net, &diag) == KF_E_ARG && strstr(diag.message, "shortcut") != NULL);
+            d.shortcut = 2;
+            CHECK(kf_qnet_create(&d, &net, &diag) == KF_E_ARG);
+        }
+}
+
 const kf_test_case kf_cascade_tests[] = {
+    {"shortcut_qnet", test_shortcut_qnet},
     {"random_matches_glibc_rand", test_random_matches_glibc_rand},
     {"random_streams", test_random_streams},
     {"cascade_grows_and_learns", test_cascade_grows_and_learns},

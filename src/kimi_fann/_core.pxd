@@ -199,6 +199,7 @@ cdef extern from "kfann.h" nogil:
         float output_scale
         int32_t output_zero
         const kf_qlayer_desc *layers
+        uint32_t shortcut
 
     ctypedef struct kf_qnet:
         pass

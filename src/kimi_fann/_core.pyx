@@ -877,7 +877,7 @@ cdef class QNet:
         """From a quantized description (kimi_fann.QuantizedSpec, or anything with its fields:
         activation_bits, weight_bits, input_inv_scale, input_zero, output_scale, output_zero and
         layers, each with weights, bias, multiplier, shift, t0, seg_shift, knots, out_lo and
-        out_hi); the core checks it (ranges, sizes, the overflow bound)."""
+        out_hi, and optionally shortcut); the core checks it (ranges, sizes, the overflow bound)."""
         cdef kf_qnet_desc desc
         cdef kf_qlayer_desc *descs
         cdef kf_diag diag
@@ -928,6 +928,7 @@ cdef class QNet:
             desc.output_scale = spec.output_scale
             desc.output_zero = spec.output_zero
             desc.layers = descs
+            desc.shortcut = 1 if getattr(spec, "shortcut", False) else 0
             st = kf_qnet_create(&desc, &self.ptr, &diag)
         finally:
             free(descs)

@@ -1389,7 +1389,9 @@ class Network:
         """Convert to kimi-fann's integer engine: Q8 (``activation_bits=8``, int8 weights) or Q16
         (``activation_bits=16``, ``weight_bits`` 8 or 16).
 
-        Layered networks only (dense or sparse), one activation function per layer.
+        Layered networks (dense or sparse) and shortcut networks (such as those grown by
+        :meth:`cascade_train`, each layer reading the inputs and every earlier layer), one
+        activation function per layer.
 
         Parameters
         ----------
@@ -1410,7 +1412,8 @@ class Network:
         Raises
         ------
         ConfigError
-            For a shortcut network, mixed activations in a layer, or unsupported bit widths.
+            For mixed activations in a layer, connections that skip layers in a layered
+            network, or unsupported bit widths.
         ShapeError
             If the calibration inputs do not have ``num_input`` columns.
         NumericError
