@@ -17,6 +17,7 @@ import kimi_fann as kf
 from kimi_fann.errors import ConfigError, LimitError, NumericError, ShapeError
 
 import fannref
+import qref
 from fannsets import fann_train_path
 
 ALGORITHMS = {"rprop": 2, "quickprop": 3, "sarprop": 4}
@@ -391,3 +392,102 @@ def test_bad_settings_raise_clear_errors(tmp_path) -> None:
     with pytest.raises(ConfigError, match="threshold"):
         net.cascade_train(data, max_neurons=2, desired_error=0.01)
     assert small_net().cascade_num_candidates == 80
+
+
+# ---- the grown network everywhere a network goes ----
+
+
+@pytest.fixture(scope="module")
+def grown() -> tuple[kf.Network, kf.TrainingData]:
+    """A network grown on diabetes with the default candidates (sigmoids, gaussians, elliots,
+    sines and cosines)."""
+    data = kf.TrainingData.load(fann_train_path("diabetes"))
+    net = kf.Network([8, 2], output="sigmoid_symmetric", shortcut=True, seed=21)
+    net.cascade_max_out_epochs = 60
+    net.cascade_max_cand_epochs = 60
+    net.cascade_train(data, max_neurons=5, desired_error=0.0, random=kf.FannRandom(21))
+    assert net.layers == (8, 1, 1, 1, 1, 1, 2)
+    return net, data
+
+
+def test_grown_network_files_copies_and_pickles(tmp_path, grown) -> None:
+    net, data = grown
+    x = data.inputs
+    net.save(tmp_path / "grown.net")
+    for twin in (kf.Network.load(tmp_path / "grown.net"), net.copy(), pickle.loads(pickle.dumps(net)),
+                 kf.Network.from_topology(net.topology, net.weights)):
+        np.testing.assert_array_equal(twin.run(x), net.run(x))
+    for compress in (None, "deflate"):
+        kf.save(tmp_path / "grown.kfn", net, compress=compress)
+        back = kf.load(tmp_path / "grown.kfn")
+        assert back.to_fann_text() == net.to_fann_text()
+    kf.save(tmp_path / "grown.q8.kfn", net, compress="q8")
+    assert np.abs(kf.load(tmp_path / "grown.q8.kfn").run(x) - net.run(x)).max() < 0.25
+
+
+def test_grown_network_quantizes(tmp_path, grown) -> None:
+    """Q8 and Q16 of a shortcut network: each layer reads the inputs and every earlier layer."""
+    net, data = grown
+    x = data.inputs
+    for activation_bits, weight_bits, worst, mean in ((8, 8, 0.25, 0.02), (16, 8, 0.15, 0.02), (16, 16, 5e-3, 5e-4)):
+        q = net.quantize(calibration=x, activation_bits=activation_bits, weight_bits=weight_bits)
+        assert q.spec.shortcut and [layer.n_in for layer in q.spec.layers] == [8, 9, 10, 11, 12, 13]
+        error = np.abs(q.run(x) - net.run(x))
+        assert error.max() < worst and error.mean() < mean
+        assert error.max() == pytest.approx(q.report.max_abs_error)
+        np.testing.assert_array_equal(q.run(x), qref.run(q.spec, x))  # the numpy model of the integers
+        lo, hi = q.spec.input_range
+        raw = np.random.default_rng(activation_bits + weight_bits).integers(lo, hi + 1, (64, 8)).astype(np.int32)
+        np.testing.assert_array_equal(q.run_raw(raw), qref.run_raw(q.spec, raw))
+        kf.save(tmp_path / "q.kfn", q)
+        back = kf.load(tmp_path / "q.kfn")
+        assert back.spec.shortcut
+        np.testing.assert_array_equal(back.run(x), q.run(x))
+        for path in kf.simd_info()["supported"]:
+            np.testing.assert_array_equal(q.run(x, simd=path), q.run(x))
+
+
+def test_grown_network_exports_to_onnx(grown) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from kimi_fann.analyzer.convert import to_onnx
+
+    net, data = grown
+    session = ort.InferenceSession(to_onnx(net), providers=["CPUExecutionProvider"])
+    y = session.run(["output"], {"input": data.inputs})[0]
+    np.testing.assert_allclose(y, net.run(data.inputs), atol=1e-5, rtol=0)
+
+
+@pytest.mark.skipif(not (fannref.available() and fannref.fixed_available()), reason="libfann 2.2 is not installed")
+def test_grown_network_in_fixed_point_as_libfixedfann(tmp_path) -> None:
+    """libfixedfann runs sigmoids and linear pieces: grow with those, then fann_save_to_fixed's file
+    byte for byte and libfixedfann's outputs."""
+    data = kf.TrainingData.load(fann_train_path("diabetes"))
+    net = kf.Network([8, 2], output="sigmoid", shortcut=True, seed=22)
+    net.cascade_activation_functions = ["sigmoid_symmetric", "sigmoid", "sigmoid_stepwise", "linear_piece_symmetric"]
+    net.cascade_max_out_epochs = net.cascade_max_cand_epochs = 40
+    net.cascade_train(data, max_neurons=3, desired_error=0.0, random=kf.FannRandom(22))
+    net.save(tmp_path / "grown.net")
+    fann = fannref.FloatNet.load(tmp_path / "grown.net")
+    fann.save_to_fixed(str(tmp_path / "theirs_fixed.net"))
+    assert net.save_fixed(tmp_path / "ours_fixed.net") >= 0
+    assert (tmp_path / "ours_fixed.net").read_bytes() == (tmp_path / "theirs_fixed.net").read_bytes()
+    fixed = net.to_fixed()
+    xi = np.rint(data.inputs[:50] * fixed.multiplier).astype(np.int32)
+    lib = fannref.FixedNet.load(str(tmp_path / "theirs_fixed.net"))
+    np.testing.assert_array_equal(fixed.run_raw(xi), lib.run_batch(xi))
+
+
+def test_recorded_cascade_run_grows_the_same_network() -> None:
+    """The run recorded in tests/golden/vectors.json (which the Pyodide suite repeats in wasm32)
+    grows its recorded network here too, through the compiled core alone."""
+    import importlib.util
+    import pathlib
+
+    from kimi_fann import _core
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "tests_pyodide" / "golden_core.py"
+    spec = importlib.util.spec_from_file_location("golden_core", path)
+    golden_core = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(golden_core)
+    assert golden_core.cascade_mismatches(_core) == []
