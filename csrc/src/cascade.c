@@ -49,6 +49,7 @@ typedef struct cascade_dims {
 typedef struct cascade_work {
     float *out_slopes, *out_steps, *out_prev_slopes;    /* [outputs * sources] */
     float *cand_in, *in_slopes, *in_steps, *in_prev_slopes;     /* [candidates * sources] */
+    float *in_slopes_t;                                 /* [sources * candidates]: in_slopes by source */
     float *cand_out, *co_slopes, *co_steps, *co_prev_slopes;    /* [candidates * outputs] */
     float *out_t, *out_slopes_t;                        /* [outputs * candidates]: cand_out, co_slopes by output */
     float *scores, *cand_steepness;                     /* [candidates] */
@@ -73,6 +74,7 @@ static void work_layout(kf_arena *a, void *obj, const void *ctx)
     KF_CARVE(a, w, in_slopes, d->candidates * d->sources);
     KF_CARVE(a, w, in_steps, d->candidates * d->sources);
     KF_CARVE(a, w, in_prev_slopes, d->candidates * d->sources);
+    KF_CARVE(a, w, in_slopes_t, d->sources * d->candidates);
     KF_CARVE(a, w, cand_out, d->candidates * d->outputs);
     KF_CARVE(a, w, co_slopes, d->candidates * d->outputs);
     KF_CARVE(a, w, co_steps, d->candidates * d->outputs);
@@ -265,8 +267,8 @@ static int reached(const cascade *c, float desired)
 /* ---- the network's passes over a panel ---- */
 
 /* The first nb samples of a panel through the network (values and, when sums is not NULL, the
- * steepened sums), and the sources' values by sample for the slopes kernel: the inputs as they
- * are, the bias, the hidden neurons transposed from the panel. */
+ * steepened sums) and, for the output phase (sums not NULL), the sources' values by sample for
+ * the slopes kernel: the inputs as they are, the bias, the hidden neurons transposed. */
 static void run_panel(cascade *c, uint32_t first, uint32_t nb, uint32_t count, float *sums)
 {
     const kf_net *net = c->net;
@@ -275,6 +277,8 @@ static void run_panel(cascade *c, uint32_t first, uint32_t nb, uint32_t count, f
     const float *input = c->data->input + (uint64_t)first * n_in;
     uint32_t s;
     kf_forward_panel(net, input, nb, count, w->values, sums);
+    if (sums == NULL)
+        return;
     for (s = 0; s < nb; s++) {
         memcpy(w->by_sample + (size_t)s * M, input + (size_t)s * n_in, n_in * sizeof(float));
         w->by_sample[(size_t)s * M + n_in] = 1.0f;
@@ -406,6 +410,7 @@ static void initialize_candidates(cascade *c, uint64_t candidates)
                     out[k] = kf_random_uniform(c->random, 0.0f, scale);
             }
     for (k = 0; k < candidates * M; k++) {
+        w->in_slopes_t[k] = 0.0f;
         w->in_slopes[k] = 0.0f;
         w->in_prev_slopes[k] = 0.0f;
         w->in_steps[k] = step0;
@@ -527,8 +532,14 @@ static float candidate_epoch(cascade *c, uint32_t candidates)
             for (s = 0; s < nb; s++)
                 e[s] = -e[s];
         }
-        c->kern->fann_slopes(w->cand_errors, w->by_sample, M, M, candidates, nb, w->in_slopes);
+        /* The input slopes, source by source with the candidates side by side (the slopes kernel
+         * with the roles swapped: each slope still sums value * error over the pairs in order):
+         * in_slopes_t[i][q] += values[i][s] * -error[s][q]. */
+        c->kern->transpose(w->cand_errors, KF_PANEL, candidates, nb, w->errors_t, candidates);
+        c->kern->fann_slopes(w->values, w->errors_t, candidates, candidates, M, nb, w->in_slopes_t);
     }
+    c->kern->transpose(w->in_slopes_t, candidates, M, candidates, w->in_slopes, M);
+    memset(w->in_slopes_t, 0, (size_t)M * candidates * sizeof(float));
     for (q = 0; q < candidates; q++)
         for (o = 0; o < O; o++)
             w->co_slopes[(size_t)q * O + o] = w->out_slopes_t[(size_t)o * candidates + q];
