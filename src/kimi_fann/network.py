@@ -868,7 +868,7 @@ class Network:
         :attr:`train_stop_function` says what ``desired_error`` bounds; the ``cascade_*``
         attributes set the epochs, stagnation, candidate limit and weight multiplier. The
         network is replaced by the grown one (its structure, weights and layers change; training
-        state is reset).
+        state is reset; a mixture of experts built from it before keeps the network it linked to).
 
         With ``random=kf.FannRandom(seed)`` the result is libfann's to the bit: the same neurons,
         weights and MSE after every neuron, and a ``.net`` file byte-identical to what a C

@@ -196,7 +196,8 @@ def build() -> tuple[dict[str, Any], dict[str, bytes]]:
     cases.append({"model": "q8_cascade", "op": "run_raw", "n": 5, "input": ints(xi),
                   "output": ints(q.run_raw(xi, simd=SIMD))})
     cascade = {"start": start.to_fann_text().decode("ascii"), "n": len(cx), "input": floats(cx), "output": floats(cy),
-               "max_neurons": 4, "desired_error": 0.0, "seed": 30, "grown": "net_cascade"}
+               "max_neurons": 4, "desired_error": 0.0, "seed": 30, "grown": "net_cascade",
+               "grown_text": grown.to_fann_text().decode("ascii")}
 
     # .kfn files: raw and deflated sections for each kind, and one lossy (q8 sections).
     files: dict[str, bytes] = {}
