@@ -49,6 +49,24 @@ def test_every_path_gives_the_oracles_integers(bits: tuple[int, int]) -> None:
             np.testing.assert_array_equal(q.run(x, simd=path), qref.run(q._state, x.astype(np.float32)))
 
 
+@pytest.mark.parametrize("bits", PRECISIONS, ids=lambda b: f"a{b[0]}w{b[1]}")
+def test_every_path_agrees_on_random_shapes_and_batch_sizes(bits: tuple[int, int]) -> None:
+    """Random layer sizes (tails of every width), batch sizes 1..70 and 4096: each path gives
+    the scalar path's integers, which are the oracle's."""
+    rng = np.random.default_rng(100 + bits[0] + bits[1])
+    lo, hi = (0, 255) if bits[0] == 8 else (-32768, 32767)
+    for _ in range(3):
+        shape = [int(v) for v in rng.integers(1, 200, size=int(rng.integers(2, 5)))]
+        net = random_net(rng, shape, "sigmoid_symmetric", "sigmoid")
+        q = net.quantize(calibration=rng.normal(size=(100, shape[0])), activation_bits=bits[0], weight_bits=bits[1])
+        raw = rng.integers(lo, hi + 1, size=(4096, shape[0]))
+        expected = q.run_raw(raw, simd="scalar")
+        np.testing.assert_array_equal(expected, qref.run_raw(q._state, raw))
+        for path in PATHS:
+            for n in [*range(1, 71), 4096]:
+                np.testing.assert_array_equal(q.run_raw(raw[:n], simd=path), expected[:n], err_msg=f"{shape} {path} n={n}")
+
+
 def test_accumulators_cannot_overflow() -> None:
     rng = np.random.default_rng(5)
     net = random_net(rng, [1000, 40, 3], "linear", "linear")

@@ -154,6 +154,11 @@ void kf_quantize_avx2(const float *x, uint32_t n, const float *inv, const int32_
 uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
                                   void *out, uint32_t out_bits);
 void kf_top_k_avx2(const float *v, uint32_t n, uint32_t k, uint32_t *idx);
+/* The AVX-512 VNNI matrix products, shared by the AMX table. */
+void kf_q8_matmul_avx512(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+                         uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
+void kf_q16_matmul_avx512(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out_pad,
+                          uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
 /* The AVX2 gate scores, shared by the AVX-512 table. */
 void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
                          float *scores);

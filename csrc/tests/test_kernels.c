@@ -1,0 +1,181 @@
+/* The integer kernels one by one: every path this machine runs against the scalar reference, on
+ * random shapes, batch sizes 1..70 and 4096, with guards around every output; and a check that
+ * the comparison would catch a kernel that is wrong in one value. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../simd/kernels.h"
+#include "../src/internal.h"
+#include "test.h"
+
+static uint64_t state = 0x2545f4914f6cdd1dull;
+
+static uint32_t next(void)
+{
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (uint32_t)(state >> 11);
+}
+
+static int32_t between(int32_t lo, int32_t hi)
+{
+    return lo + (int32_t)(next() % (uint32_t)(hi - lo + 1));
+}
+
+#define GUARD 0x5a5a5a5a
+#define MAX_NB 70
+
+/* One product's operands: packed weights, activations (x_stride values a sample, the padding
+ * beyond n_in_pad random: the kernels must not depend on it), accumulators with a guard
+ * band (acc_stride > n_out_pad). */
+typedef struct problem {
+    uint32_t n_in, n_out, n_in_pad, n_out_pad, bits;
+    size_t nb, x_stride, acc_stride;
+    void *w, *x;
+} problem;
+
+static void make_problem(problem *p, uint32_t n_in, uint32_t n_out, size_t nb, uint32_t bits)
+{
+    const int32_t lo = bits == 8 ? 0 : -32768, hi = bits == 8 ? 255 : 32767;
+    /* the largest weights for which no sum can overflow int32 (the quantizer's proof) */
+    const int64_t fit = INT32_MAX / ((int64_t)(bits == 8 ? 255 : 32768) * n_in);
+    const int32_t wmax = (int32_t)(fit < 127 || bits == 16 ? (fit < 32767 ? fit : 32767) : 127);
+    const int32_t wmin = bits == 8 && wmax == 127 ? -128 : -wmax;
+    const size_t elem = bits / 8;
+    int16_t *wr = malloc(sizeof(int16_t) * n_in * n_out);
+    size_t i;
+    p->n_in = n_in;
+    p->n_out = n_out;
+    p->n_in_pad = (n_in + KF_COLS8 - 1) / KF_COLS8 * KF_COLS8;
+    p->n_out_pad = (n_out + KF_ROWS - 1) / KF_ROWS * KF_ROWS;
+    p->bits = bits;
+    p->nb = nb;
+    p->x_stride = p->n_in_pad + (size_t)between(0, 9) * 4;
+    p->acc_stride = p->n_out_pad + (size_t)between(1, 7);
+    p->w = malloc((size_t)p->n_in_pad * p->n_out_pad * elem);
+    p->x = malloc(p->x_stride * nb * elem);
+    for (i = 0; i < (size_t)n_in * n_out; i++) /* the extremes often, to reach the bounds */
+        wr[i] = (int16_t)(next() % 4 == 0 ? (next() % 2 ? wmax : wmin) : between(wmin, wmax));
+    kf_pack_weights(wr, n_out, n_in, p->w, bits);
+    for (i = 0; i < p->x_stride * nb; i++) {
+        const int32_t v = next() % 4 == 0 ? (next() % 2 ? hi : lo) : between(lo, hi);
+        if (bits == 8)
+            ((uint8_t *)p->x)[i] = (uint8_t)v;
+        else
+            ((int16_t *)p->x)[i] = (int16_t)v;
+    }
+    free(wr);
+}
+
+static void free_problem(problem *p)
+{
+    free(p->w);
+    free(p->x);
+}
+
+static void run(const kf_kernels *k, const problem *p, size_t nb, int32_t *acc)
+{
+    if (p->bits == 8)
+        k->q8_matmul(p->x, p->x_stride, nb, p->w, p->n_out_pad, p->n_in_pad, acc, p->acc_stride);
+    else
+        k->q16_matmul(p->x, p->x_stride, nb, p->w, p->n_out_pad, p->n_in_pad, acc, p->acc_stride);
+}
+
+/* Run path k on the first nb samples into a guarded buffer; 0 if every output equals ref's and
+ * no guard was touched. */
+static int agrees(const kf_kernels *k, const problem *p, size_t nb, const int32_t *ref)
+{
+    const size_t count = p->acc_stride * (nb + 1);
+    int32_t *acc = malloc(sizeof(int32_t) * count);
+    size_t s, j;
+    int bad = 0;
+    for (j = 0; j < count; j++)
+        acc[j] = GUARD;
+    run(k, p, nb, acc);
+    for (s = 0; s <= nb && !bad; s++)
+        for (j = 0; j < p->acc_stride; j++) {
+            const int32_t want = s < nb && j < p->n_out_pad ? ref[s * p->acc_stride + j] : GUARD;
+            if (acc[s * p->acc_stride + j] != want) {
+                fprintf(stderr, "q%u matmul %ux%u nb %zu: sample %zu output %zu is %d, want %d\n", p->bits, p->n_in,
+                        p->n_out, nb, s, j, acc[s * p->acc_stride + j], want);
+                bad = 1;
+                break;
+            }
+        }
+    free(acc);
+    return bad;
+}
+
+/* Every supported path against the scalar one, nb = p->nb and below it every step-th. */
+static void compare_paths(const problem *p, size_t step)
+{
+    int32_t *ref = malloc(sizeof(int32_t) * p->acc_stride * p->nb);
+    int path;
+    size_t nb;
+    run(&kf_kernels_scalar, p, p->nb, ref);
+    for (path = KF_SIMD_SCALAR; path < KF_SIMD_COUNT_; path++) {
+        const kf_kernels *k = kf_kernels_for((kf_simd)path);
+        if (!kf_simd_supported((kf_simd)path) || k == NULL)
+            continue;
+        for (nb = p->nb % step ? p->nb % step : step; nb <= p->nb; nb += step)
+            if (agrees(k, p, nb, ref)) {
+                kf_test_failures++;
+                fprintf(stderr, "  on path %s\n", kf_simd_name((kf_simd)path));
+                break;
+            }
+    }
+    free(ref);
+}
+
+static void test_matmul_paths_agree(void)
+{
+    static const uint32_t fixed[][2] = {{1, 1}, {4, 16}, {64, 64}, {256, 256}, {768, 256}, {3, 100}, {300, 17}};
+    uint32_t bits, t;
+    for (bits = 8; bits <= 16; bits += 8) {
+        for (t = 0; t < 7 + 10; t++) {
+            problem p;
+            const uint32_t n_in = t < 7 ? fixed[t][0] : (uint32_t)between(1, t % 2 ? 40 : 300);
+            const uint32_t n_out = t < 7 ? fixed[t][1] : (uint32_t)between(1, t % 2 ? 70 : 150);
+            make_problem(&p, n_in, n_out, MAX_NB, bits);
+            compare_paths(&p, (size_t)n_in * n_out > 3000 ? 11 : 1); /* every nb for the smaller ones */
+            free_problem(&p);
+        }
+        for (t = 0; t < 2; t++) {
+            problem p;
+            make_problem(&p, t ? 68 : 256, t ? 37 : 64, 4096, bits);
+            compare_paths(&p, 4096);
+            free_problem(&p);
+        }
+    }
+}
+
+/* A path that is wrong in one value: the last sample's last real output, plus one. */
+static void q8_off_by_one(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+                          uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
+{
+    kf_kernels_scalar.q8_matmul(x, x_stride, nb, w, n_out_pad, n_in_pad, acc, acc_stride);
+    acc[(nb - 1) * acc_stride + n_out_pad - 1] += 1;
+}
+
+static void test_a_wrong_kernel_is_caught(void)
+{
+    kf_kernels broken = kf_kernels_scalar;
+    problem p;
+    int32_t *ref;
+    broken.q8_matmul = q8_off_by_one;
+    make_problem(&p, 40, 20, 9, 8);
+    ref = malloc(sizeof(int32_t) * p.acc_stride * p.nb);
+    run(&kf_kernels_scalar, &p, p.nb, ref);
+    CHECK(agrees(&kf_kernels_scalar, &p, p.nb, ref) == 0);
+    fprintf(stderr, "(an expected mismatch follows)\n");
+    CHECK(agrees(&broken, &p, p.nb, ref) == 1);
+    free(ref);
+    free_problem(&p);
+}
+
+const kf_test_case kf_kernel_tests[] = {
+    {"matmul_paths_agree", test_matmul_paths_agree},
+    {"a_wrong_kernel_is_caught", test_a_wrong_kernel_is_caught},
+    {NULL, NULL},
+};
