@@ -11,6 +11,8 @@
  * constants. */
 #include "kernels.h"
 
+#include "kfann.h"
+
 #include <immintrin.h>
 #include <string.h>
 
@@ -151,12 +153,122 @@ void kf_q16_matmul_avx512(const int16_t *x, size_t x_stride, size_t nb, const in
            n_in_pad / KF_COLS16, acc, acc_stride);
 }
 
+/* ---- Requantization, tables and input quantization, sixteen lanes at a time ---- */
+
+/* Lanes below n (of 16). */
+static inline __mmask16 lanes(uint32_t n)
+{
+    return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1u);
+}
+
+/* kf_requantize(sum, mult, shift) - t0 in 64-bit lanes (the low 32 bits of sum and mult,
+ * sign-extended), clamped to [lo, hi]. With p = sum * mult and y = p >> (shift - 1) (a floor
+ * division), (p + 2^(shift-1)) >> shift = (y + 1) >> 1, and minus t0 that is (y + c) >> 1 with
+ * c = 1 - 2 t0: both exact for shift >= 1. shift1 holds shift - 1. */
+static inline __m512i requant_half(__m512i sum, __m512i mult, __m512i shift1, __m512i c, __m512i lo, __m512i hi)
+{
+    const __m512i t = _mm512_srai_epi64(_mm512_add_epi64(_mm512_srav_epi64(_mm512_mul_epi32(sum, mult), shift1), c), 1);
+    return _mm512_min_epi64(_mm512_max_epi64(t, lo), hi);
+}
+
+/* Sixteen outputs' direct table indices: clamp(kf_requantize(sum, mult, shift) - t0, 0, last),
+ * shift1 = shift - 1, c = 1 - 2 t0. */
+static inline __m512i direct_index(__m512i sum, __m512i mult, __m512i shift1, __m512i c, __m512i last)
+{
+    const __m512i low = _mm512_set1_epi64(0xffffffff), zero = _mm512_setzero_si512();
+    const __m512i even = requant_half(sum, mult, _mm512_and_si512(shift1, low), c, zero, last);
+    const __m512i odd = requant_half(_mm512_srli_epi64(sum, 32), _mm512_srli_epi64(mult, 32),
+                                     _mm512_srli_epi64(shift1, 32), c, zero, last);
+    /* both within [0, last] < 2^31: back into element order */
+    return _mm512_mask_blend_epi32((__mmask16)0xaaaa, even, _mm512_slli_epi64(odd, 32));
+}
+
+/* Sixteen int32 values within the output range, stored as uint8 or int16 (lanes in mask). */
+static inline void store_narrow16(__m512i v, void *out, uint32_t out_bits, __mmask16 mask)
+{
+    if (out_bits == 8)
+        _mm512_mask_cvtepi32_storeu_epi8(out, mask, v);
+    else
+        _mm512_mask_cvtepi32_storeu_epi16(out, mask, v);
+}
+
+static void epilogue_direct(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                            uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out, uint32_t out_bits)
+{
+    const __m512i c = _mm512_set1_epi64(1 - 2 * (int64_t)t0), lastv = _mm512_set1_epi64(last);
+    const __m512i one = _mm512_set1_epi32(1);
+    const size_t elem = out_bits / 8;
+    uint32_t j;
+    for (j = 0; j < n; j += 16) {
+        const __mmask16 m = lanes(n - j);
+        const __m512i sum = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, acc + j), _mm512_maskz_loadu_epi32(m, bias + j));
+        const __m512i sh1 = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, shift + j)), one);
+        const __m512i idx = direct_index(sum, _mm512_maskz_loadu_epi32(m, mult + j), sh1, c, lastv);
+        /* lanes beyond n hold indices within [0, last] too: the gather reads the table only */
+        store_narrow16(_mm512_i32gather_epi32(idx, table, 4), (char *)out + j * elem, out_bits, m);
+    }
+}
+
+/* Eight outputs of kf_epilogue_table_fn, one per 64-bit lane, stored as uint8 or int16. */
+static inline void table_eighth(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                                const kf_qtable *t, __mmask8 m, void *out, uint32_t out_bits)
+{
+    const __m512i one = _mm512_set1_epi64(1), k = _mm512_set1_epi64(t->seg_shift);
+    const __m512i step = _mm512_sllv_epi64(one, k), bits = _mm512_set1_epi64(t->seg_shift + KF_QTABLE_FRAC_BITS);
+    const __m256i sum = _mm256_add_epi32(_mm256_maskz_loadu_epi32(m, acc), _mm256_maskz_loadu_epi32(m, bias));
+    const __m512i sh1 = _mm512_sub_epi64(_mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(m, shift)), one);
+    const __m512i rel = requant_half(_mm512_cvtepi32_epi64(sum), _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(m, mult)),
+                                     sh1, _mm512_set1_epi64(1 - 2 * (int64_t)t->t0), _mm512_setzero_si512(),
+                                     _mm512_set1_epi64((int64_t)t->last << t->seg_shift));
+    const __m512i i = _mm512_srlv_epi64(rel, k), f = _mm512_and_si512(rel, _mm512_sub_epi64(step, one));
+    /* knots[i + 1] counts only where f > 0, i.e. i < last: clamp the index there */
+    const __m512i a = _mm512_cvtepi32_epi64(_mm512_i64gather_epi32(i, t->knots, 4));
+    const __m512i b = _mm512_cvtepi32_epi64(
+        _mm512_i64gather_epi32(_mm512_min_epi64(_mm512_add_epi64(i, one), _mm512_set1_epi64(t->last)), t->knots, 4));
+    __m512i v = _mm512_add_epi64(_mm512_mul_epi32(a, _mm512_sub_epi64(step, f)), _mm512_mul_epi32(b, f));
+    v = _mm512_srav_epi64(_mm512_add_epi64(v, _mm512_sllv_epi64(one, _mm512_sub_epi64(bits, one))), bits);
+    v = _mm512_min_epi64(_mm512_max_epi64(v, _mm512_set1_epi64(t->out_lo)), _mm512_set1_epi64(t->out_hi));
+    if (out_bits == 8)
+        _mm512_mask_cvtepi64_storeu_epi8(out, m, v);
+    else
+        _mm512_mask_cvtepi64_storeu_epi16(out, m, v);
+}
+
+static void epilogue_table(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
+                           uint32_t n, const kf_qtable *table, void *out, uint32_t out_bits)
+{
+    const size_t elem = out_bits / 8;
+    uint32_t j;
+    for (j = 0; j < n; j += 8)
+        table_eighth(acc + j, bias + j, mult + j, shift + j, table, (__mmask8)lanes(n - j < 8 ? n - j : 8),
+                     (char *)out + j * elem, out_bits);
+}
+
+static void quantize(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi, void *out,
+                     uint32_t out_bits)
+{
+    const __m512i lov = _mm512_set1_epi32(lo), hiv = _mm512_set1_epi32(hi);
+    const __m512 half = _mm512_set1_ps(0.5f);
+    const size_t elem = out_bits / 8;
+    uint32_t i;
+    for (i = 0; i < n; i += 16) {
+        const __mmask16 m = lanes(n - i);
+        const __m512i z = _mm512_maskz_loadu_epi32(m, zero + i);
+        /* the scalar version's float operations: multiply, add, clamp, floor */
+        __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, inv + i)), half);
+        v = _mm512_max_ps(v, _mm512_cvtepi32_ps(_mm512_sub_epi32(lov, z)));
+        v = _mm512_min_ps(v, _mm512_cvtepi32_ps(_mm512_sub_epi32(hiv, z)));
+        v = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        store_narrow16(_mm512_add_epi32(_mm512_cvttps_epi32(v), z), (char *)out + i * elem, out_bits, m);
+    }
+}
+
 const kf_kernels kf_kernels_avx512 = {
     .q8_matmul = kf_q8_matmul_avx512,
     .q16_matmul = kf_q16_matmul_avx512,
-    .epilogue_direct = kf_epilogue_direct_avx2,
-    .epilogue_table = kf_epilogue_table_avx2,
-    .quantize = kf_quantize_avx2,
+    .epilogue_direct = epilogue_direct,
+    .epilogue_table = epilogue_table,
+    .quantize = quantize,
     .gate_scores = kf_gate_scores_avx2,
     .dot8_fann = kf_dot8_fann_avx2,
     .dot8_packed_fann = kf_dot8_packed_fann_avx2,

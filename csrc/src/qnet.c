@@ -19,6 +19,7 @@ typedef struct qlayer {
 } qlayer;
 
 struct kf_qnet {
+    void *block; /* the allocation, of which the network is the first 64-byte aligned byte */
     uint32_t activation_bits, weight_bits, num_layers, num_input, num_output;
     uint32_t max_pad; /* widest padded row of activations or accumulators */
     int32_t act_lo, act_hi;
@@ -158,6 +159,7 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
     uint64_t bytes;
     uint32_t l, i;
     kf_qnet *net;
+    void *block;
     kf_status st;
     if (out == NULL || d == NULL)
         return KF_E_ARG;
@@ -190,13 +192,16 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
         if ((st = check_layer(d, l, diag)) != KF_OK)
             return st;
     bytes = layout(NULL, NULL, d);
-    if (bytes > SIZE_MAX)
+    if (bytes > SIZE_MAX - 64)
         return KF_E_LIMIT;
-    net = calloc(1, (size_t)bytes);
-    if (net == NULL)
+    block = calloc(1, (size_t)bytes + 64);
+    if (block == NULL)
         return KF_E_NOMEM;
+    /* Every array 64-byte aligned, so that no vector load of weights straddles two cache lines. */
+    net = (kf_qnet *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
+    net->block = block;
     if (layout(net, (unsigned char *)net, d) != bytes) { /* the two walks must agree */
-        free(net);
+        free(block);
         return KF_E_LIMIT;
     }
     net->activation_bits = d->activation_bits;
@@ -247,7 +252,8 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
 
 void kf_qnet_free(kf_qnet *net)
 {
-    free(net);
+    if (net)
+        free(net->block);
 }
 
 uint32_t kf_qnet_num_input(const kf_qnet *net)

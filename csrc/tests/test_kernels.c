@@ -20,7 +20,7 @@ static uint32_t next(void)
 
 static int32_t between(int32_t lo, int32_t hi)
 {
-    return lo + (int32_t)(next() % (uint32_t)(hi - lo + 1));
+    return (int32_t)(lo + (int64_t)(next() % (uint64_t)((int64_t)hi - lo + 1)));
 }
 
 #define GUARD 0x5a5a5a5a
@@ -150,6 +150,79 @@ static void test_matmul_paths_agree(void)
     }
 }
 
+/* The requantization epilogues (direct and interpolated tables) and the input quantization:
+ * every path against the scalar one for n = 1 .. 70 outputs, extreme parameters included,
+ * with a guard after the last output. */
+static void test_epilogues_and_quantize_agree(void)
+{
+    enum { N = 70, KNOTS = 1025 };
+    int32_t acc[N], bias[N], mult[N], zero[N], knots[KNOTS];
+    uint8_t shift[N];
+    float x[N], inv[N];
+    unsigned char want[2 * N + 2], got[2 * N + 2];
+    uint32_t trial, n, bits, i;
+    int path;
+    for (trial = 0; trial < 40; trial++) {
+        const int32_t lo = between(-40000, 300), hi = lo + between(0, 70000);
+        kf_qtable t;
+        for (i = 0; i < N; i++) {
+            acc[i] = between(-(1 << 30), 1 << 30); /* acc + bias within int32 */
+            bias[i] = between(-(1 << 30), (1 << 30) - 1);
+            mult[i] = next() % 8 == 0 ? INT32_MAX : between(0, INT32_MAX);
+            shift[i] = (uint8_t)(next() % 8 == 0 ? (next() % 2 ? 1 : 62) : between(20, 45));
+            x[i] = (float)between(-100000, 100000) / (float)between(1, 1000);
+            inv[i] = (float)between(-3000, 3000) / 7.0f;
+            zero[i] = between(-300, 300);
+        }
+        for (i = 0; i < KNOTS; i++)
+            knots[i] = between(-(1 << 25), 1 << 25);
+        t.knots = knots;
+        t.t0 = between(-(1 << 20), 1 << 20);
+        t.seg_shift = (uint32_t)between(1, 24);
+        t.last = KNOTS - 1;
+        t.out_lo = lo;
+        t.out_hi = hi;
+        for (bits = 8; bits <= 16; bits += 8) {
+            const int32_t qlo = bits == 8 ? 0 : -32768, qhi = bits == 8 ? 255 : 32767;
+            int32_t table8[KNOTS];
+            for (i = 0; i < KNOTS; i++) /* direct tables hold outputs within the range */
+                table8[i] = between(qlo, qhi);
+            t.out_lo = lo < qlo ? qlo : (lo > qhi ? qhi : lo);
+            t.out_hi = hi > qhi ? qhi : (hi < t.out_lo ? t.out_lo : hi);
+            for (n = 1; n <= N; n++)
+                for (path = KF_SIMD_SCALAR + 1; path < KF_SIMD_COUNT_; path++) {
+                    const kf_kernels *k = kf_kernels_for((kf_simd)path);
+                    const size_t bytes = n * (bits / 8);
+                    int which;
+                    if (!kf_simd_supported((kf_simd)path) || k == NULL)
+                        continue;
+                    for (which = 0; which < 3; which++) {
+                        memset(want, 0xa5, sizeof want);
+                        memset(got, 0xa5, sizeof got);
+                        if (which == 0) {
+                            kf_kernels_scalar.epilogue_direct(acc, bias, mult, shift, n, t.t0 / 64, table8, KNOTS - 1,
+                                                              want, bits);
+                            k->epilogue_direct(acc, bias, mult, shift, n, t.t0 / 64, table8, KNOTS - 1, got, bits);
+                        } else if (which == 1) {
+                            kf_kernels_scalar.epilogue_table(acc, bias, mult, shift, n, &t, want, bits);
+                            k->epilogue_table(acc, bias, mult, shift, n, &t, got, bits);
+                        } else {
+                            kf_kernels_scalar.quantize(x, n, inv, zero, qlo, qhi, want, bits);
+                            k->quantize(x, n, inv, zero, qlo, qhi, got, bits);
+                        }
+                        if (memcmp(want, got, bytes + 2) != 0) {
+                            kf_test_failures++;
+                            fprintf(stderr, "%s on path %s differs (bits %u, n %u, trial %u)\n",
+                                    which == 0 ? "epilogue_direct" : which == 1 ? "epilogue_table" : "quantize",
+                                    kf_simd_name((kf_simd)path), bits, n, trial);
+                            return;
+                        }
+                    }
+                }
+        }
+    }
+}
+
 /* A path that is wrong in one value: the last sample's last real output, plus one. */
 static void q8_off_by_one(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
                           uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
@@ -176,6 +249,7 @@ static void test_a_wrong_kernel_is_caught(void)
 
 const kf_test_case kf_kernel_tests[] = {
     {"matmul_paths_agree", test_matmul_paths_agree},
+    {"epilogues_and_quantize_agree", test_epilogues_and_quantize_agree},
     {"a_wrong_kernel_is_caught", test_a_wrong_kernel_is_caught},
     {NULL, NULL},
 };
