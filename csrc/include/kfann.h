@@ -478,8 +478,9 @@ uint64_t kf_qnet_scratch_bytes(const kf_qnet *net, uint64_t n);
 /* Quantized inputs (n x num_input, within the activation range) to quantized outputs. */
 kf_status kf_qnet_run_raw(const kf_qnet *net, kf_simd path, const int32_t *in, uint64_t n, int32_t *out,
                           void *scratch, uint64_t scratch_bytes);
-/* Float inputs to float outputs: quantize, run, dequantize. Non-finite inputs are refused;
- * finite ones beyond the calibrated range saturate. */
+/* Float inputs to float outputs: quantize, run, dequantize. Non-finite inputs are refused
+ * (KF_E_NUMERIC; outputs of the samples before them may have been written); finite ones beyond
+ * the calibrated range saturate. */
 kf_status kf_qnet_run(const kf_qnet *net, kf_simd path, const float *in, uint64_t n, float *out,
                       void *scratch, uint64_t scratch_bytes);
 

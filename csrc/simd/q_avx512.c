@@ -161,26 +161,35 @@ static inline __mmask16 lanes(uint32_t n)
     return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1u);
 }
 
-/* kf_requantize(sum, mult, shift) - t0 in 64-bit lanes (the low 32 bits of sum and mult,
- * sign-extended), clamped to [lo, hi]. With p = sum * mult and y = p >> (shift - 1) (a floor
- * division), (p + 2^(shift-1)) >> shift = (y + 1) >> 1, and minus t0 that is (y + c) >> 1 with
- * c = 1 - 2 t0: both exact for shift >= 1. shift1 holds shift - 1. */
-static inline __m512i requant_half(__m512i sum, __m512i mult, __m512i shift1, __m512i c, __m512i lo, __m512i hi)
+/* Sixteen outputs' direct table indices, clamp(kf_requantize(sum, mult, shift) - t0, 0, last),
+ * in two halves of 64-bit lanes: even elements, and odd ones shuffled down (vpmuldq reads the
+ * low half of each lane). With p = sum * mult and y = p >> (shift - 1) (floor division),
+ * (p + 2^(shift-1)) >> shift = (y + 1) >> 1, and minus t0 that is (y + c) >> 1 with c = 1 - 2 t0:
+ * exact for shift >= 1. y + c is clamped to [0, 2 last + 1] in 64 bits, then halved in 32-bit
+ * lanes. sh_even and sh_odd: shift - 1 of the even and odd elements, one per 64-bit lane;
+ * mult_odd: mult's odd elements in the low halves. Shifts and multiplies of 512 bits run on
+ * one port, shuffles on the other: the per-output operands are prepared once for a column of
+ * samples. */
+static inline __m512i direct_index(__m512i sum, __m512i mult, __m512i mult_odd, __m512i sh_even, __m512i sh_odd, __m512i c,
+                                   __m512i top)
 {
-    const __m512i t = _mm512_srai_epi64(_mm512_add_epi64(_mm512_srav_epi64(_mm512_mul_epi32(sum, mult), shift1), c), 1);
-    return _mm512_min_epi64(_mm512_max_epi64(t, lo), hi);
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i even = _mm512_mul_epi32(sum, mult), odd = _mm512_mul_epi32(_mm512_shuffle_epi32(sum, _MM_PERM_CDAB), mult_odd);
+    even = _mm512_add_epi64(_mm512_srav_epi64(even, sh_even), c);
+    odd = _mm512_add_epi64(_mm512_srav_epi64(odd, sh_odd), c);
+    even = _mm512_min_epi64(_mm512_max_epi64(even, zero), top);
+    odd = _mm512_min_epi64(_mm512_max_epi64(odd, zero), top);
+    /* both within [0, 2 last + 1] < 2^32: back into element order, then halved */
+    return _mm512_srli_epi32(_mm512_mask_blend_epi32((__mmask16)0xaaaa, even, _mm512_shuffle_epi32(odd, _MM_PERM_CDAB)), 1);
 }
 
-/* Sixteen outputs' direct table indices: clamp(kf_requantize(sum, mult, shift) - t0, 0, last),
- * shift1 = shift - 1, c = 1 - 2 t0. */
-static inline __m512i direct_index(__m512i sum, __m512i mult, __m512i shift1, __m512i c, __m512i last)
+/* Byte shuffles that spread sixteen shift bytes (repeated in every 128-bit lane) into the
+ * 64-bit lanes of the even (odd) elements, zeros above. */
+static inline __m512i shift_spread(int odd)
 {
-    const __m512i low = _mm512_set1_epi64(0xffffffff), zero = _mm512_setzero_si512();
-    const __m512i even = requant_half(sum, mult, _mm512_and_si512(shift1, low), c, zero, last);
-    const __m512i odd = requant_half(_mm512_srli_epi64(sum, 32), _mm512_srli_epi64(mult, 32),
-                                     _mm512_srli_epi64(shift1, 32), c, zero, last);
-    /* both within [0, last] < 2^31: back into element order */
-    return _mm512_mask_blend_epi32((__mmask16)0xaaaa, even, _mm512_slli_epi64(odd, 32));
+    const __m512i index = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    return _mm512_mask_blend_epi8((__mmask64)0x0101010101010101ull, _mm512_set1_epi8(-128),
+                                  odd ? _mm512_add_epi64(index, _mm512_set1_epi64(1)) : index);
 }
 
 /* Sixteen int32 values within the output range, stored as uint8 or int16 (lanes in mask). */
@@ -192,83 +201,112 @@ static inline void store_narrow16(__m512i v, void *out, uint32_t out_bits, __mma
         _mm512_mask_cvtepi32_storeu_epi16(out, mask, v);
 }
 
-static void epilogue_direct(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
-                            uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out, uint32_t out_bits)
+void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                               const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
 {
-    const __m512i c = _mm512_set1_epi64(1 - 2 * (int64_t)t0), lastv = _mm512_set1_epi64(last);
-    const __m512i one = _mm512_set1_epi32(1);
-    const size_t elem = out_bits / 8;
+    const __m512i c = _mm512_set1_epi64(1 - 2 * (int64_t)table->t0), top = _mm512_set1_epi64(2 * (int64_t)table->last + 1);
+    const __m512i one = _mm512_set1_epi64(1), spread_even = shift_spread(0), spread_odd = shift_spread(1);
     uint32_t j;
-    for (j = 0; j < n; j += 16) {
-        const __mmask16 m = lanes(n - j);
-        const __m512i sum = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, acc + j), _mm512_maskz_loadu_epi32(m, bias + j));
-        const __m512i sh1 = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, shift + j)), one);
-        const __m512i idx = direct_index(sum, _mm512_maskz_loadu_epi32(m, mult + j), sh1, c, lastv);
-        /* lanes beyond n hold indices within [0, last] too: the gather reads the table only */
-        store_narrow16(_mm512_i32gather_epi32(idx, table, 4), (char *)out + j * elem, out_bits, m);
+    for (j = 0; j < rq->n; j += 16) { /* sixteen outputs of every sample */
+        const __mmask16 m = lanes(rq->n - j);
+        const __m512i sh = _mm512_broadcast_i32x4(_mm_maskz_loadu_epi8(m, rq->shift + j));
+        const __m512i sh_even = _mm512_sub_epi64(_mm512_shuffle_epi8(sh, spread_even), one);
+        const __m512i sh_odd = _mm512_sub_epi64(_mm512_shuffle_epi8(sh, spread_odd), one);
+        const __m512i bias = _mm512_maskz_loadu_epi32(m, rq->bias + j), mult = _mm512_maskz_loadu_epi32(m, rq->mult + j);
+        const __m512i mult_odd = _mm512_shuffle_epi32(mult, _MM_PERM_CDAB);
+        size_t s;
+        for (s = 0; s < nb; s++) {
+            const __m512i sum = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, acc + s * acc_stride + j), bias);
+            const __m512i idx = direct_index(sum, mult, mult_odd, sh_even, sh_odd, c, top);
+            /* lanes beyond n hold indices within [0, last] too: the gather reads the table only */
+            store_narrow16(_mm512_i32gather_epi32(idx, table->knots, 4), (char *)out + (s * out_stride + j) * (out_bits / 8),
+                           out_bits, m);
+        }
     }
 }
 
-/* Eight outputs of kf_epilogue_table_fn, one per 64-bit lane, stored as uint8 or int16. */
-static inline void table_eighth(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
-                                const kf_qtable *t, __mmask8 m, void *out, uint32_t out_bits)
+/* kf_requantize(sum, mult, shift) - t0 in 64-bit lanes, clamped to [lo, hi], as direct_index
+ * computes it: c = 1 - 2 t0, shift1 = shift - 1. */
+static inline __m512i requant64(__m512i sum, __m512i mult, __m512i shift1, __m512i c, __m512i lo, __m512i hi)
+{
+    const __m512i t = _mm512_srai_epi64(_mm512_add_epi64(_mm512_srav_epi64(_mm512_mul_epi32(sum, mult), shift1), c), 1);
+    return _mm512_min_epi64(_mm512_max_epi64(t, lo), hi);
+}
+
+/* Eight outputs j .. j + 7 (those in m) of kf_epilogue_table_fn, one per 64-bit lane, for nb
+ * samples. */
+static inline void table_column(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                                const kf_qtable *t, uint32_t j, __mmask8 m, void *out, size_t out_stride, uint32_t out_bits)
 {
     const __m512i one = _mm512_set1_epi64(1), k = _mm512_set1_epi64(t->seg_shift);
     const __m512i step = _mm512_sllv_epi64(one, k), bits = _mm512_set1_epi64(t->seg_shift + KF_QTABLE_FRAC_BITS);
-    const __m256i sum = _mm256_add_epi32(_mm256_maskz_loadu_epi32(m, acc), _mm256_maskz_loadu_epi32(m, bias));
-    const __m512i sh1 = _mm512_sub_epi64(_mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(m, shift)), one);
-    const __m512i rel = requant_half(_mm512_cvtepi32_epi64(sum), _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(m, mult)),
-                                     sh1, _mm512_set1_epi64(1 - 2 * (int64_t)t->t0), _mm512_setzero_si512(),
-                                     _mm512_set1_epi64((int64_t)t->last << t->seg_shift));
-    const __m512i i = _mm512_srlv_epi64(rel, k), f = _mm512_and_si512(rel, _mm512_sub_epi64(step, one));
-    /* knots[i + 1] counts only where f > 0, i.e. i < last: clamp the index there */
-    const __m512i a = _mm512_cvtepi32_epi64(_mm512_i64gather_epi32(i, t->knots, 4));
-    const __m512i b = _mm512_cvtepi32_epi64(
-        _mm512_i64gather_epi32(_mm512_min_epi64(_mm512_add_epi64(i, one), _mm512_set1_epi64(t->last)), t->knots, 4));
-    __m512i v = _mm512_add_epi64(_mm512_mul_epi32(a, _mm512_sub_epi64(step, f)), _mm512_mul_epi32(b, f));
-    v = _mm512_srav_epi64(_mm512_add_epi64(v, _mm512_sllv_epi64(one, _mm512_sub_epi64(bits, one))), bits);
-    v = _mm512_min_epi64(_mm512_max_epi64(v, _mm512_set1_epi64(t->out_lo)), _mm512_set1_epi64(t->out_hi));
-    if (out_bits == 8)
-        _mm512_mask_cvtepi64_storeu_epi8(out, m, v);
-    else
-        _mm512_mask_cvtepi64_storeu_epi16(out, m, v);
-}
-
-static void epilogue_table(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
-                           uint32_t n, const kf_qtable *table, void *out, uint32_t out_bits)
-{
-    const size_t elem = out_bits / 8;
-    uint32_t j;
-    for (j = 0; j < n; j += 8)
-        table_eighth(acc + j, bias + j, mult + j, shift + j, table, (__mmask8)lanes(n - j < 8 ? n - j : 8),
-                     (char *)out + j * elem, out_bits);
-}
-
-static void quantize(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi, void *out,
-                     uint32_t out_bits)
-{
-    const __m512i lov = _mm512_set1_epi32(lo), hiv = _mm512_set1_epi32(hi);
-    const __m512 half = _mm512_set1_ps(0.5f);
-    const size_t elem = out_bits / 8;
-    uint32_t i;
-    for (i = 0; i < n; i += 16) {
-        const __mmask16 m = lanes(n - i);
-        const __m512i z = _mm512_maskz_loadu_epi32(m, zero + i);
-        /* the scalar version's float operations: multiply, add, clamp, floor */
-        __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, inv + i)), half);
-        v = _mm512_max_ps(v, _mm512_cvtepi32_ps(_mm512_sub_epi32(lov, z)));
-        v = _mm512_min_ps(v, _mm512_cvtepi32_ps(_mm512_sub_epi32(hiv, z)));
-        v = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-        store_narrow16(_mm512_add_epi32(_mm512_cvttps_epi32(v), z), (char *)out + i * elem, out_bits, m);
+    const __m512i round = _mm512_sllv_epi64(one, _mm512_sub_epi64(bits, one)), last = _mm512_set1_epi64(t->last);
+    const __m512i c = _mm512_set1_epi64(1 - 2 * (int64_t)t->t0), span = _mm512_set1_epi64((int64_t)t->last << t->seg_shift);
+    const __m512i out_lo = _mm512_set1_epi64(t->out_lo), out_hi = _mm512_set1_epi64(t->out_hi);
+    const __m256i bias = _mm256_maskz_loadu_epi32(m, rq->bias + j);
+    const __m512i mult = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(m, rq->mult + j));
+    const __m512i sh1 = _mm512_sub_epi64(_mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(m, rq->shift + j)), one);
+    size_t s;
+    for (s = 0; s < nb; s++) {
+        const __m256i sum = _mm256_add_epi32(_mm256_maskz_loadu_epi32(m, acc + s * acc_stride + j), bias);
+        const __m512i rel = requant64(_mm512_cvtepi32_epi64(sum), mult, sh1, c, _mm512_setzero_si512(), span);
+        const __m512i i = _mm512_srlv_epi64(rel, k), f = _mm512_and_si512(rel, _mm512_sub_epi64(step, one));
+        /* knots[i + 1] counts only where f > 0, i.e. i < last: clamp the index there */
+        const __m512i a = _mm512_cvtepi32_epi64(_mm512_i64gather_epi32(i, t->knots, 4));
+        const __m512i b = _mm512_cvtepi32_epi64(_mm512_i64gather_epi32(_mm512_min_epi64(_mm512_add_epi64(i, one), last), t->knots, 4));
+        __m512i v = _mm512_add_epi64(_mm512_mul_epi32(a, _mm512_sub_epi64(step, f)), _mm512_mul_epi32(b, f));
+        v = _mm512_srav_epi64(_mm512_add_epi64(v, round), bits);
+        v = _mm512_min_epi64(_mm512_max_epi64(v, out_lo), out_hi);
+        if (out_bits == 8)
+            _mm512_mask_cvtepi64_storeu_epi8((char *)out + s * out_stride + j, m, v);
+        else
+            _mm512_mask_cvtepi64_storeu_epi16((int16_t *)out + s * out_stride + j, m, v);
     }
+}
+
+void kf_epilogue_table_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                              const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
+{
+    uint32_t j;
+    for (j = 0; j < rq->n; j += 8)
+        table_column(acc, acc_stride, nb, rq, table, j, (__mmask8)lanes(rq->n - j < 8 ? rq->n - j : 8), out, out_stride,
+                     out_bits);
+}
+
+int kf_quantize_avx512(const float *x, size_t nb, const kf_qinput *q, void *out, size_t out_stride, uint32_t out_bits)
+{
+    const __m512 half = _mm512_set1_ps(0.5f);
+    const __m512i exponent = _mm512_set1_epi32(0x7f800000);
+    const size_t elem = out_bits / 8;
+    const uint32_t n = q->n;
+    __mmask16 bad = 0;
+    size_t s;
+    uint32_t i;
+    for (s = 0; s < nb; s++) {
+        const float *xs = x + s * n;
+        char *os = (char *)out + s * out_stride * elem;
+        for (i = 0; i < n; i += 16) {
+            const __mmask16 m = lanes(n - i);
+            const __m512 xv = _mm512_maskz_loadu_ps(m, xs + i);
+            /* the scalar version's float operations: multiply, add, clamp; then floor in the
+             * conversion's rounding */
+            __m512 v = _mm512_add_ps(_mm512_mul_ps(xv, _mm512_maskz_loadu_ps(m, q->inv + i)), half);
+            bad |= _mm512_cmpeq_epi32_mask(_mm512_and_si512(_mm512_castps_si512(xv), exponent), exponent); /* inf, NaN */
+            v = _mm512_min_ps(_mm512_max_ps(v, _mm512_maskz_loadu_ps(m, q->lo_f + i)), _mm512_maskz_loadu_ps(m, q->hi_f + i));
+            store_narrow16(_mm512_add_epi32(_mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC),
+                                            _mm512_maskz_loadu_epi32(m, q->zero + i)),
+                           os + i * elem, out_bits, m);
+        }
+    }
+    return bad != 0;
 }
 
 const kf_kernels kf_kernels_avx512 = {
     .q8_matmul = kf_q8_matmul_avx512,
     .q16_matmul = kf_q16_matmul_avx512,
-    .epilogue_direct = epilogue_direct,
-    .epilogue_table = epilogue_table,
-    .quantize = quantize,
+    .epilogue_direct = kf_epilogue_direct_avx512,
+    .epilogue_table = kf_epilogue_table_avx512,
+    .quantize = kf_quantize_avx512,
     .gate_scores = kf_gate_scores_avx2,
     .dot8_fann = kf_dot8_fann_avx2,
     .dot8_packed_fann = kf_dot8_packed_fann_avx2,

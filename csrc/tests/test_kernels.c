@@ -150,41 +150,40 @@ static void test_matmul_paths_agree(void)
     }
 }
 
-/* The requantization epilogues (direct and interpolated tables) and the input quantization:
- * every path against the scalar one for n = 1 .. 70 outputs, extreme parameters included,
- * with a guard after the last output. */
+/* The requantization epilogues (direct and interpolated tables) on ROWS samples and the input
+ * quantization: every path against the scalar one for n = 1 .. 70 outputs, extreme
+ * parameters included, with guards between the rows and after the last one. */
 static void test_epilogues_and_quantize_agree(void)
 {
-    enum { N = 70, KNOTS = 1025 };
-    int32_t acc[N], bias[N], mult[N], zero[N], knots[KNOTS];
+    enum { N = 70, KNOTS = 1025, ROWS = 3, ACC_STRIDE = N + 5, OUT_STRIDE = N + 3 };
+    int32_t acc[ROWS * ACC_STRIDE], bias[N], mult[N], zero[N], knots[KNOTS], table8[KNOTS];
     uint8_t shift[N];
-    float x[N], inv[N];
-    unsigned char want[2 * N + 2], got[2 * N + 2];
+    float x[ROWS * N], inv[N], lo_f[N], hi_f[N];
+    unsigned char want[ROWS * OUT_STRIDE * 2], got[ROWS * OUT_STRIDE * 2];
     uint32_t trial, n, bits, i;
     int path;
     for (trial = 0; trial < 40; trial++) {
         const int32_t lo = between(-40000, 300), hi = lo + between(0, 70000);
         kf_qtable t;
-        for (i = 0; i < N; i++) {
+        for (i = 0; i < ROWS * ACC_STRIDE; i++)
             acc[i] = between(-(1 << 30), 1 << 30); /* acc + bias within int32 */
+        for (i = 0; i < N; i++) {
             bias[i] = between(-(1 << 30), (1 << 30) - 1);
             mult[i] = next() % 8 == 0 ? INT32_MAX : between(0, INT32_MAX);
             shift[i] = (uint8_t)(next() % 8 == 0 ? (next() % 2 ? 1 : 62) : between(20, 45));
-            x[i] = (float)between(-100000, 100000) / (float)between(1, 1000);
             inv[i] = (float)between(-3000, 3000) / 7.0f;
             zero[i] = between(-300, 300);
         }
+        for (i = 0; i < ROWS * N; i++)
+            x[i] = (float)between(-100000, 100000) / (float)between(1, 1000);
         for (i = 0; i < KNOTS; i++)
             knots[i] = between(-(1 << 25), 1 << 25);
         t.knots = knots;
         t.t0 = between(-(1 << 20), 1 << 20);
         t.seg_shift = (uint32_t)between(1, 24);
         t.last = KNOTS - 1;
-        t.out_lo = lo;
-        t.out_hi = hi;
         for (bits = 8; bits <= 16; bits += 8) {
             const int32_t qlo = bits == 8 ? 0 : -32768, qhi = bits == 8 ? 255 : 32767;
-            int32_t table8[KNOTS];
             for (i = 0; i < KNOTS; i++) /* direct tables hold outputs within the range */
                 table8[i] = between(qlo, qhi);
             t.out_lo = lo < qlo ? qlo : (lo > qhi ? qhi : lo);
@@ -192,7 +191,8 @@ static void test_epilogues_and_quantize_agree(void)
             for (n = 1; n <= N; n++)
                 for (path = KF_SIMD_SCALAR + 1; path < KF_SIMD_COUNT_; path++) {
                     const kf_kernels *k = kf_kernels_for((kf_simd)path);
-                    const size_t bytes = n * (bits / 8);
+                    const kf_qrequant rq = {bias, mult, shift, n};
+                    const kf_qtable direct = {table8, t.t0 / 64, 0, KNOTS - 1, 0, 0};
                     int which;
                     if (!kf_simd_supported((kf_simd)path) || k == NULL)
                         continue;
@@ -200,17 +200,23 @@ static void test_epilogues_and_quantize_agree(void)
                         memset(want, 0xa5, sizeof want);
                         memset(got, 0xa5, sizeof got);
                         if (which == 0) {
-                            kf_kernels_scalar.epilogue_direct(acc, bias, mult, shift, n, t.t0 / 64, table8, KNOTS - 1,
-                                                              want, bits);
-                            k->epilogue_direct(acc, bias, mult, shift, n, t.t0 / 64, table8, KNOTS - 1, got, bits);
+                            kf_kernels_scalar.epilogue_direct(acc, ACC_STRIDE, ROWS, &rq, &direct, want, OUT_STRIDE, bits);
+                            k->epilogue_direct(acc, ACC_STRIDE, ROWS, &rq, &direct, got, OUT_STRIDE, bits);
                         } else if (which == 1) {
-                            kf_kernels_scalar.epilogue_table(acc, bias, mult, shift, n, &t, want, bits);
-                            k->epilogue_table(acc, bias, mult, shift, n, &t, got, bits);
+                            kf_kernels_scalar.epilogue_table(acc, ACC_STRIDE, ROWS, &rq, &t, want, OUT_STRIDE, bits);
+                            k->epilogue_table(acc, ACC_STRIDE, ROWS, &rq, &t, got, OUT_STRIDE, bits);
                         } else {
-                            kf_kernels_scalar.quantize(x, n, inv, zero, qlo, qhi, want, bits);
-                            k->quantize(x, n, inv, zero, qlo, qhi, got, bits);
+                            const kf_qinput qi = {inv, lo_f, hi_f, zero, n};
+                            int bad_want, bad_got;
+                            for (i = 0; i < n; i++) {
+                                lo_f[i] = (float)(qlo - zero[i]);
+                                hi_f[i] = (float)(qhi - zero[i]);
+                            }
+                            bad_want = kf_kernels_scalar.quantize(x, ROWS, &qi, want, OUT_STRIDE, bits);
+                            bad_got = k->quantize(x, ROWS, &qi, got, OUT_STRIDE, bits);
+                            CHECK(bad_want == 0 && bad_got == 0);
                         }
-                        if (memcmp(want, got, bytes + 2) != 0) {
+                        if (memcmp(want, got, sizeof want) != 0) {
                             kf_test_failures++;
                             fprintf(stderr, "%s on path %s differs (bits %u, n %u, trial %u)\n",
                                     which == 0 ? "epilogue_direct" : which == 1 ? "epilogue_table" : "quantize",
@@ -220,6 +226,39 @@ static void test_epilogues_and_quantize_agree(void)
                     }
                 }
         }
+    }
+}
+
+/* The quantizer reports an infinity or a NaN wherever it is, on every path. */
+static void test_quantize_finds_non_finite_inputs(void)
+{
+    enum { N = 37, ROWS = 3 };
+    float x[ROWS * N], inv[N], lo_f[N], hi_f[N];
+    int32_t zero[N];
+    uint8_t out[ROWS * N];
+    const kf_qinput q = {inv, lo_f, hi_f, zero, N};
+    const uint32_t specials[3] = {0x7f800000u, 0xff800000u, 0x7fc00001u};
+    uint32_t i, at, sp;
+    int path;
+    for (i = 0; i < N; i++) {
+        inv[i] = 1.0f;
+        zero[i] = 0;
+        lo_f[i] = 0.0f;
+        hi_f[i] = 255.0f;
+    }
+    for (path = KF_SIMD_SCALAR; path < KF_SIMD_COUNT_; path++) {
+        const kf_kernels *k = kf_kernels_for((kf_simd)path);
+        if (!kf_simd_supported((kf_simd)path) || k == NULL)
+            continue;
+        for (i = 0; i < ROWS * N; i++)
+            x[i] = (float)i;
+        CHECK(k->quantize(x, ROWS, &q, out, N, 8) == 0);
+        for (at = 0; at < ROWS * N; at += 5)
+            for (sp = 0; sp < 3; sp++) {
+                memcpy(&x[at], &specials[sp], sizeof x[at]);
+                CHECK(k->quantize(x, ROWS, &q, out, N, 8) != 0);
+                x[at] = 1.0f;
+            }
     }
 }
 
@@ -250,6 +289,7 @@ static void test_a_wrong_kernel_is_caught(void)
 const kf_test_case kf_kernel_tests[] = {
     {"matmul_paths_agree", test_matmul_paths_agree},
     {"epilogues_and_quantize_agree", test_epilogues_and_quantize_agree},
+    {"quantize_finds_non_finite_inputs", test_quantize_finds_non_finite_inputs},
     {"a_wrong_kernel_is_caught", test_a_wrong_kernel_is_caught},
     {NULL, NULL},
 };
