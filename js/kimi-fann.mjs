@@ -11,7 +11,7 @@
 // SIMD: the WASM SIMD128 kernels run by default; pass { simd: "scalar" } to a run call (or to
 // KimiFann.create) to use the scalar reference. Both give the same integers.
 
-const SIMD_NAMES = ["auto", "scalar", "avx2", "avx512", "neon", "wasm"];
+const SIMD_NAMES = ["auto", "scalar", "avx2", "avx512", "neon", "wasm", "amx"];
 const SCORING = ["softmax", "sigmoid"];
 
 export class KimiFannError extends Error {

@@ -396,7 +396,8 @@ kf_status kf_fixnet_run(const kf_fixnet *net, const int32_t *in, uint64_t n, int
 /* ---------------------------------------------------------------------------------------------
  * SIMD paths. The integer kernels give the same integers on every path; float kernels give the
  * same floats too (each sum keeps FANN's order). One path is active per process: the best the
- * CPU supports, or the one KIMI_FANN_SIMD names (scalar, avx2, avx512, neon, wasm).
+ * CPU supports (the highest number), or the one KIMI_FANN_SIMD names (scalar, avx2, avx512,
+ * neon, wasm, amx).
  * ------------------------------------------------------------------------------------------- */
 
 typedef enum kf_simd {
@@ -406,7 +407,8 @@ typedef enum kf_simd {
     KF_SIMD_AVX512 = 3, /* AVX-512 F/BW/VL with VNNI */
     KF_SIMD_NEON = 4,
     KF_SIMD_WASM = 5,
-    KF_SIMD_COUNT_ = 6
+    KF_SIMD_AMX = 6, /* AVX-512 with AMX-TILE and AMX-INT8 (Q8 products on tiles) */
+    KF_SIMD_COUNT_ = 7
 } kf_simd;
 
 /* "scalar", "avx2", ... ("auto" for KF_SIMD_AUTO), or NULL if out of range. */

@@ -178,6 +178,7 @@ void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *g
 extern const kf_kernels kf_kernels_scalar;
 extern const kf_kernels kf_kernels_avx2;
 extern const kf_kernels kf_kernels_avx512;
+extern const kf_kernels kf_kernels_amx;
 
 extern const kf_kernels kf_kernels_neon;
 extern const kf_kernels kf_kernels_wasm;

@@ -15,7 +15,8 @@ _SUPPORTED = frozenset(i for i in range(1, len(_NAMES)) if _core.simd_supported(
 
 def simd_path() -> str:
     """The SIMD path the integer kernels run on: ``"scalar"``, ``"avx2"``, ``"avx512"``,
-    ``"neon"`` or ``"wasm"``; the best one the CPU supports unless KIMI_FANN_SIMD forces one.
+    ``"amx"``, ``"neon"`` or ``"wasm"``; the best one the CPU supports unless KIMI_FANN_SIMD
+    forces one.
 
     Returns
     -------
@@ -29,7 +30,7 @@ def simd_path() -> str:
     Examples
     --------
     >>> import kimi_fann as kf
-    >>> kf.simd_path() in ("scalar", "avx2", "avx512", "neon", "wasm")
+    >>> kf.simd_path() in ("scalar", "avx2", "avx512", "amx", "neon", "wasm")
     True
     """
     return _NAMES[_ACTIVE]
