@@ -13,7 +13,11 @@
 
 #include "kfann.h"
 
+#ifdef KF_SIMDE_AVX512
+#include "simde_avx512_shim.h" /* test builds: the same source on emulated AVX-512 (CMakeLists.txt) */
+#else
 #include <immintrin.h>
+#endif
 #include <string.h>
 
 #if defined(_MSC_VER) && !defined(__clang__)
@@ -22,6 +26,7 @@
 #define KF_ALWAYS_INLINE static inline __attribute__((always_inline))
 #endif
 
+#define SWAP_PAIRS 0xb1 /* _MM_PERM_CDAB: each pair of dwords swapped */
 #define TILE_R 4
 #define TILE_S 6
 
@@ -174,13 +179,13 @@ static inline __m512i direct_index(__m512i sum, __m512i mult, __m512i mult_odd, 
                                    __m512i top)
 {
     const __m512i zero = _mm512_setzero_si512();
-    __m512i even = _mm512_mul_epi32(sum, mult), odd = _mm512_mul_epi32(_mm512_shuffle_epi32(sum, _MM_PERM_CDAB), mult_odd);
+    __m512i even = _mm512_mul_epi32(sum, mult), odd = _mm512_mul_epi32(_mm512_shuffle_epi32(sum, SWAP_PAIRS), mult_odd);
     even = _mm512_add_epi64(_mm512_srav_epi64(even, sh_even), c);
     odd = _mm512_add_epi64(_mm512_srav_epi64(odd, sh_odd), c);
     even = _mm512_min_epi64(_mm512_max_epi64(even, zero), top);
     odd = _mm512_min_epi64(_mm512_max_epi64(odd, zero), top);
     /* both within [0, 2 last + 1] < 2^32: back into element order, then halved */
-    return _mm512_srli_epi32(_mm512_mask_blend_epi32((__mmask16)0xaaaa, even, _mm512_shuffle_epi32(odd, _MM_PERM_CDAB)), 1);
+    return _mm512_srli_epi32(_mm512_mask_blend_epi32((__mmask16)0xaaaa, even, _mm512_shuffle_epi32(odd, SWAP_PAIRS)), 1);
 }
 
 /* Byte shuffles that spread sixteen shift bytes (repeated in every 128-bit lane) into the
@@ -213,7 +218,7 @@ void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb,
         const __m512i sh_even = _mm512_sub_epi64(_mm512_shuffle_epi8(sh, spread_even), one);
         const __m512i sh_odd = _mm512_sub_epi64(_mm512_shuffle_epi8(sh, spread_odd), one);
         const __m512i bias = _mm512_maskz_loadu_epi32(m, rq->bias + j), mult = _mm512_maskz_loadu_epi32(m, rq->mult + j);
-        const __m512i mult_odd = _mm512_shuffle_epi32(mult, _MM_PERM_CDAB);
+        const __m512i mult_odd = _mm512_shuffle_epi32(mult, SWAP_PAIRS);
         size_t s;
         for (s = 0; s < nb; s++) {
             const __m512i sum = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, acc + s * acc_stride + j), bias);

@@ -83,6 +83,12 @@ static uint32_t x86_mask(void)
         mask |= 1u << KF_SIMD_AVX2;
     if ((xcr0 & 0xe0) == 0xe0 && (r7[1] & f) && (r7[1] & bw) && (r7[1] & vl) && (r7[2] & vnni))
         mask |= 1u << KF_SIMD_AVX512;
+#ifdef KF_SIMDE_AVX512
+    /* Test builds (CMake KF_SIMDE_AVX512): the AVX-512 kernels run emulated by SIMDe on the AVX2
+     * instructions, wherever AVX2 runs; AMX is not built then. */
+    if (mask >> KF_SIMD_AVX2 & 1u)
+        mask |= 1u << KF_SIMD_AVX512;
+#endif
     if ((mask >> KF_SIMD_AVX512 & 1u) && (r7[3] & amx_tile) && (r7[3] & amx_int8) && (xcr0 & tile_state) == tile_state
         && amx_permitted())
         mask |= 1u << KF_SIMD_AMX;
