@@ -230,6 +230,20 @@ def test_pickle_and_threads() -> None:
         np.testing.assert_array_equal(got, want)
 
 
+def test_peak_loops_run_on_every_supported_path() -> None:
+    """The register-only loops the benchmarks time for each path's peak (bench/conftest.py)."""
+    names = kf._core.simd_names()
+    for number in range(1, len(names)):
+        for kind in range(3):
+            if names[number] in PATHS:
+                assert kf._core.simd_peak(number, kind, 10) % 10 == 0 and kf._core.simd_peak(number, kind, 10) > 0
+            else:
+                with pytest.raises(errors.ConfigError, match="not supported"):
+                    kf._core.simd_peak(number, kind, 10)
+    with pytest.raises(errors.KimiFannError):
+        kf._core.simd_peak(1, 3, 10)
+
+
 def run_with_simd(value: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, KIMI_FANN_SIMD=value)
     return subprocess.run([sys.executable, "-c", "import kimi_fann; print(kimi_fann.simd_path())"],

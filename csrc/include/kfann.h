@@ -422,6 +422,20 @@ int kf_simd_supported(kf_simd path);
  * KF_E_UNSUPPORTED (or KF_E_ARG) is returned, every time. */
 kf_status kf_simd_active(kf_simd *active);
 
+/* Kinds of multiply-accumulate for kf_simd_peak: those of Q8 products (uint8 x int8), of Q16
+ * products (int16 x int16) and of float sums. */
+typedef enum kf_peak_kind {
+    KF_PEAK_INT8 = 0,
+    KF_PEAK_INT16 = 1,
+    KF_PEAK_FLOAT = 2,
+    KF_PEAK_COUNT_ = 3
+} kf_peak_kind;
+/* Run path's register-only multiply-accumulate loop of that kind `rounds` times, with the
+ * instruction its kernels use (vpdpbusd, tdpbusd, vpmaddwd, vmlal, ...; FMA for float where the
+ * path has it), and report the multiply-accumulates done in *macs: timed, the path's peak, the
+ * roofline of a benchmark. KF_E_UNSUPPORTED for a path this build or CPU cannot run. */
+kf_status kf_simd_peak(kf_simd path, kf_peak_kind kind, uint64_t rounds, uint64_t *macs);
+
 /* ---------------------------------------------------------------------------------------------
  * Native fixed point: Q8 (uint8 activations, int8 weights) and Q16 (int16 activations, int8 or
  * int16 weights), for layered networks. Per layer: out = table(requant(W a + bias)).

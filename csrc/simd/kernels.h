@@ -99,6 +99,12 @@ typedef float (*kf_dot_fann_fn)(const float *w, const float *v, uint32_t n);
 typedef void (*kf_dot8_fann_fn)(const float *w, const float *v, uint32_t n, float out[8]);
 /* The same from the eight rows interleaved, w[i * 8 + q] = row q's weight i (kf_net's weights8). */
 
+/* A register-only multiply-accumulate loop, rounds times, of kind (kf_peak_kind) with the
+ * instruction this path's kernels of that kind use; returns the multiply-accumulates done.
+ * *sink seeds the operands and receives a value that depends on every sum, so that no compiler
+ * drops or folds the work. Timed by the caller: the path's peak. */
+typedef uint64_t (*kf_peak_fn)(uint32_t kind, uint64_t rounds, uint32_t *sink);
+
 typedef struct kf_kernels {
     kf_q8_matmul_fn q8_matmul;
     kf_q16_matmul_fn q16_matmul;
@@ -110,6 +116,7 @@ typedef struct kf_kernels {
     kf_dot8_fann_fn dot8_packed_fann;
     kf_quantize_dynamic_fn quantize_dynamic;
     kf_top_k_fn top_k;
+    kf_peak_fn peak;
 } kf_kernels;
 
 /* v (index e) joins the running selection best/idx (count entries, descending) if there is room
@@ -146,6 +153,7 @@ float kf_dynamic_step(uint32_t top, int32_t qmax);
 uint32_t kf_quantize_dynamic_scalar(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
                                     void *out, uint32_t out_bits);
 void kf_top_k_scalar(const float *v, uint32_t n, uint32_t k, uint32_t *idx);
+uint64_t kf_peak_scalar(uint32_t kind, uint64_t rounds, uint32_t *sink);
 void kf_gate_scores_scalar(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
                            float *scores);
 float kf_dot_fann_scalar(const float *w, const float *v, uint32_t n);
@@ -160,6 +168,8 @@ void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, float 
 uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
                                   void *out, uint32_t out_bits);
 void kf_top_k_avx2(const float *v, uint32_t n, uint32_t k, uint32_t *idx);
+/* The AVX2 peak loops (float: FMA), the AVX-512 table's float one. */
+uint64_t kf_peak_avx2(uint32_t kind, uint64_t rounds, uint32_t *sink);
 /* The AVX-512 kernels that the AMX table shares. */
 void kf_q8_matmul_avx512(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
                          uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
@@ -169,6 +179,7 @@ void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb,
                                const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);
 void kf_epilogue_table_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
                               const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);
+uint64_t kf_peak_avx512(uint32_t kind, uint64_t rounds, uint32_t *sink);
 int kf_quantize_avx512(const float *x, size_t nb, const kf_qinput *q, void *out, size_t out_stride,
                        uint32_t out_bits);
 /* The AVX2 gate scores, shared by the AVX-512 table. */

@@ -15,6 +15,8 @@
  * released at its end, so nothing is left configured between calls. */
 #include "kernels.h"
 
+#include "kfann.h"
+
 #include <immintrin.h>
 #include <string.h>
 
@@ -153,6 +155,42 @@ static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t
                             acc_stride);
 }
 
+/* AMX peak (int8): four tdpbusd into four sum tiles per round from two A and two B tiles that
+ * stay in registers, 16 x 16 x 64 multiply-accumulates each; int16 and float from the AVX-512
+ * table (whose Q16 and float kernels this path uses). */
+static uint64_t peak(uint32_t kind, uint64_t rounds, uint32_t *sink)
+{
+    unsigned char operands[1024];
+    int32_t sums[16 * 16];
+    uint64_t r;
+    int i;
+    if (kind != KF_PEAK_INT8)
+        return kf_peak_avx512(kind, rounds, sink);
+    for (i = 0; i < 1024; i++)
+        operands[i] = (unsigned char)((*sink >> (i & 7)) & 0x3f);
+    configure();
+    _tile_loadd(4, operands, 64);
+    _tile_loadd(5, operands, 64);
+    _tile_loadd(6, operands, 64);
+    _tile_loadd(7, operands, 64);
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (r = 0; r < rounds; r++) {
+        _tile_dpbusd(0, 4, 6);
+        _tile_dpbusd(1, 4, 7);
+        _tile_dpbusd(2, 5, 6);
+        _tile_dpbusd(3, 5, 7);
+    }
+    _tile_stored(0, sums, 64);
+    *sink = (uint32_t)sums[0];
+    _tile_stored(3, sums, 64);
+    *sink ^= (uint32_t)sums[255];
+    _tile_release();
+    return rounds * 4 * 16 * 16 * 64;
+}
+
 const kf_kernels kf_kernels_amx = {
     .q8_matmul = q8_matmul,
     .q16_matmul = kf_q16_matmul_avx512,
@@ -164,4 +202,5 @@ const kf_kernels kf_kernels_amx = {
     .dot8_packed_fann = kf_dot8_packed_fann_avx2,
     .quantize_dynamic = kf_quantize_dynamic_avx2,
     .top_k = kf_top_k_avx2,
+    .peak = peak,
 };

@@ -513,6 +513,50 @@ void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, float 
     _mm256_storeu_ps(out, sum);
 }
 
+/* AVX2 peaks: twelve chains of vpmaddwd plus vpaddd (sixteen int16 multiply-accumulates, the
+ * integer kernels' arithmetic, for Q8 and Q16 alike) or of vfmadd (eight float). */
+#define CHAINS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+
+uint64_t kf_peak_avx2(uint32_t kind, uint64_t rounds, uint32_t *sink)
+{
+    uint64_t r;
+    if (kind == KF_PEAK_FLOAT) {
+        const __m256 a = _mm256_set1_ps(0.999f + (float)(*sink & 1) * 1e-7f), b = _mm256_set1_ps(1e-3f);
+        __m256 total = _mm256_setzero_ps();
+        float out[8];
+#define DECLARE(k) __m256 c##k = _mm256_set1_ps((float)(k));
+#define STEP(k) c##k = _mm256_fmadd_ps(a, b, c##k);
+#define FOLD(k) total = _mm256_add_ps(total, c##k);
+        CHAINS12(DECLARE)
+        for (r = 0; r < rounds; r++) {
+            CHAINS12(STEP)
+        }
+        CHAINS12(FOLD)
+#undef DECLARE
+#undef STEP
+#undef FOLD
+        _mm256_storeu_ps(out, total);
+        memcpy(sink, &out[0], sizeof out[0]);
+        return rounds * 12 * 8;
+    } else {
+        const __m256i a = _mm256_set1_epi16((int16_t)(*sink & 0x7f)), b = _mm256_set1_epi16((int16_t)(*sink >> 8 & 0x7f));
+        __m256i total = _mm256_setzero_si256();
+#define DECLARE(k) __m256i c##k = _mm256_set1_epi32(k);
+#define STEP(k) c##k = _mm256_add_epi32(c##k, _mm256_madd_epi16(a, b));
+#define FOLD(k) total = _mm256_xor_si256(total, c##k);
+        CHAINS12(DECLARE)
+        for (r = 0; r < rounds; r++) {
+            CHAINS12(STEP)
+        }
+        CHAINS12(FOLD)
+#undef DECLARE
+#undef STEP
+#undef FOLD
+        *sink = (uint32_t)_mm256_extract_epi32(total, 0);
+        return rounds * 12 * 16;
+    }
+}
+
 const kf_kernels kf_kernels_avx2 = {
     .q8_matmul = q8_matmul,
     .q16_matmul = q16_matmul,
@@ -524,4 +568,5 @@ const kf_kernels kf_kernels_avx2 = {
     .dot8_packed_fann = kf_dot8_packed_fann_avx2,
     .quantize_dynamic = kf_quantize_dynamic_avx2,
     .top_k = kf_top_k_avx2,
+    .peak = kf_peak_avx2,
 };

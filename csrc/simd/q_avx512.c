@@ -306,6 +306,44 @@ int kf_quantize_avx512(const float *x, size_t nb, const kf_qinput *q, void *out,
     return bad != 0;
 }
 
+/* AVX-512 peaks: sixteen chains of vpdpbusd (64 uint8 x int8 multiply-accumulates) or vpdpwssd
+ * (32 int16 x int16); float from the AVX2 table (whose float kernels this path uses). One
+ * function per instruction: each loop's sums stay in registers. */
+#define CHAINS16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+#define PEAK_LOOP(name, dp)                                                                                        \
+    static uint32_t name(__m512i a, __m512i b, uint64_t rounds)                                                    \
+    {                                                                                                              \
+        __m512i total = _mm512_setzero_si512();                                                                    \
+        int32_t out[16];                                                                                           \
+        uint64_t r;                                                                                                \
+        CHAINS16(DECLARE)                                                                                          \
+        for (r = 0; r < rounds; r++) {                                                                             \
+            CHAINS16(dp)                                                                                           \
+        }                                                                                                          \
+        CHAINS16(FOLD)                                                                                             \
+        _mm512_storeu_si512((void *)out, total);                                                                   \
+        return (uint32_t)out[0];                                                                                   \
+    }
+#define DECLARE(k) __m512i c##k = _mm512_set1_epi32(k);
+#define STEP8(k) c##k = _mm512_dpbusd_epi32(c##k, a, b);
+#define STEP16(k) c##k = _mm512_dpwssd_epi32(c##k, a, b);
+#define FOLD(k) total = _mm512_xor_si512(total, c##k);
+PEAK_LOOP(peak_dpbusd, STEP8)
+PEAK_LOOP(peak_dpwssd, STEP16)
+#undef DECLARE
+#undef STEP8
+#undef STEP16
+#undef FOLD
+
+uint64_t kf_peak_avx512(uint32_t kind, uint64_t rounds, uint32_t *sink)
+{
+    const __m512i a = _mm512_set1_epi32((int32_t)(*sink & 0x7f7f7f7fu)), b = _mm512_set1_epi32((int32_t)(*sink >> 1 & 0x3f3f3f3fu));
+    if (kind == KF_PEAK_FLOAT)
+        return kf_peak_avx2(kind, rounds, sink);
+    *sink = kind == KF_PEAK_INT8 ? peak_dpbusd(a, b, rounds) : peak_dpwssd(a, b, rounds);
+    return rounds * 16 * (kind == KF_PEAK_INT8 ? 64 : 32);
+}
+
 const kf_kernels kf_kernels_avx512 = {
     .q8_matmul = kf_q8_matmul_avx512,
     .q16_matmul = kf_q16_matmul_avx512,
@@ -317,4 +355,5 @@ const kf_kernels kf_kernels_avx512 = {
     .dot8_packed_fann = kf_dot8_packed_fann_avx2,
     .quantize_dynamic = kf_quantize_dynamic_avx2,
     .top_k = kf_top_k_avx2,
+    .peak = kf_peak_avx512,
 };

@@ -289,6 +289,50 @@ void kf_dot8_packed_fann_scalar(const float *w, const float *v, uint32_t n, floa
     memcpy(out, sum, sizeof sum);
 }
 
+/* Scalar peaks. Integers: eight chains of sum += w * x (the scalar kernels' operation), the
+ * multiplier changing every round with the last sum so that no compiler can fold the rounds.
+ * Float: sixteen chains of a multiply then an add (no contraction, as the float kernels). */
+#define CHAINS8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define CHAINS16(X) CHAINS8(X) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+
+uint64_t kf_peak_scalar(uint32_t kind, uint64_t rounds, uint32_t *sink)
+{
+    uint64_t r;
+    if (kind == KF_PEAK_FLOAT) {
+        const float m = 0.999f + (float)(*sink & 1) * 1e-7f, c = 1e-3f;
+        float total = 0.0f;
+#define DECLARE(k) float f##k = (float)(k);
+#define STEP(k) f##k = f##k * m + c;
+#define FOLD(k) total += f##k;
+        CHAINS16(DECLARE)
+        for (r = 0; r < rounds; r++) {
+            CHAINS16(STEP)
+        }
+        CHAINS16(FOLD)
+#undef DECLARE
+#undef STEP
+#undef FOLD
+        memcpy(sink, &total, sizeof total);
+        return rounds * 16;
+    } else {
+        uint32_t w = *sink | 1u, total = 0;
+#define DECLARE(k) uint32_t s##k = 0, x##k = (*sink >> k & 0x7fu) | 1u;
+#define STEP(k) s##k += w * x##k;
+#define FOLD(k) total ^= s##k;
+        CHAINS8(DECLARE)
+        for (r = 0; r < rounds; r++) {
+            CHAINS8(STEP)
+            w ^= s7;
+        }
+        CHAINS8(FOLD)
+#undef DECLARE
+#undef STEP
+#undef FOLD
+        *sink = total;
+        return rounds * 8;
+    }
+}
+
 const kf_kernels kf_kernels_scalar = {
     .q8_matmul = q8_matmul,
     .q16_matmul = q16_matmul,
@@ -300,4 +344,5 @@ const kf_kernels kf_kernels_scalar = {
     .dot8_packed_fann = kf_dot8_packed_fann_scalar,
     .quantize_dynamic = kf_quantize_dynamic_scalar,
     .top_k = kf_top_k_scalar,
+    .peak = kf_peak_scalar,
 };

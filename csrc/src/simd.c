@@ -156,6 +156,20 @@ const struct kf_kernels *kf_kernels_run(kf_simd path, kf_simd chosen, uint32_t m
     return (unsigned)path < KF_SIMD_COUNT_ && (mask >> path & 1u) ? kf_kernels_for(path) : NULL;
 }
 
+kf_status kf_simd_peak(kf_simd path, kf_peak_kind kind, uint64_t rounds, uint64_t *macs)
+{
+    const kf_kernels *k;
+    uint32_t sink = 0x5a5a5a5au;
+    if (macs == NULL || (unsigned)kind >= KF_PEAK_COUNT_)
+        return KF_E_ARG;
+    *macs = 0;
+    k = kf_simd_supported(path) ? kf_kernels_for(path) : NULL;
+    if (k == NULL)
+        return KF_E_UNSUPPORTED;
+    *macs = k->peak((uint32_t)kind, rounds, &sink);
+    return KF_OK;
+}
+
 kf_status kf_simd_active(kf_simd *active)
 {
     const char *forced = getenv("KIMI_FANN_SIMD");

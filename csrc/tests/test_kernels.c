@@ -286,7 +286,26 @@ static void test_a_wrong_kernel_is_caught(void)
     free_problem(&p);
 }
 
+/* Every path runs its peak loops (and reports the work done); others are refused. */
+static void test_peak_loops(void)
+{
+    int path, kind;
+    uint64_t macs;
+    for (path = KF_SIMD_SCALAR; path < KF_SIMD_COUNT_; path++)
+        for (kind = 0; kind < KF_PEAK_COUNT_; kind++) {
+            const kf_status st = kf_simd_peak((kf_simd)path, (kf_peak_kind)kind, 3, &macs);
+            if (kf_simd_supported((kf_simd)path))
+                CHECK(st == KF_OK && macs > 0 && macs % 3 == 0);
+            else
+                CHECK(st == KF_E_UNSUPPORTED && macs == 0);
+        }
+    CHECK(kf_simd_peak(KF_SIMD_SCALAR, KF_PEAK_COUNT_, 3, &macs) == KF_E_ARG);
+    CHECK(kf_simd_peak(KF_SIMD_SCALAR, KF_PEAK_INT8, 3, NULL) == KF_E_ARG);
+    CHECK(kf_simd_peak(KF_SIMD_AUTO, KF_PEAK_INT8, 3, &macs) == KF_E_UNSUPPORTED);
+}
+
 const kf_test_case kf_kernel_tests[] = {
+    {"peak_loops", test_peak_loops},
     {"matmul_paths_agree", test_matmul_paths_agree},
     {"epilogues_and_quantize_agree", test_epilogues_and_quantize_agree},
     {"quantize_finds_non_finite_inputs", test_quantize_finds_non_finite_inputs},
