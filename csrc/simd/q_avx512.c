@@ -176,7 +176,7 @@ static inline __mmask16 lanes(uint32_t n)
  * one port, shuffles on the other: the per-output operands are prepared once for a column of
  * samples. */
 static inline __m512i direct_index(__m512i sum, __m512i mult, __m512i mult_odd, __m512i sh_even, __m512i sh_odd, __m512i c,
-                                   __m512i top)
+                                   __m512i top, __m512i interleave)
 {
     const __m512i zero = _mm512_setzero_si512();
     __m512i even = _mm512_mul_epi32(sum, mult), odd = _mm512_mul_epi32(_mm512_shuffle_epi32(sum, SWAP_PAIRS), mult_odd);
@@ -184,8 +184,8 @@ static inline __m512i direct_index(__m512i sum, __m512i mult, __m512i mult_odd, 
     odd = _mm512_add_epi64(_mm512_srav_epi64(odd, sh_odd), c);
     even = _mm512_min_epi64(_mm512_max_epi64(even, zero), top);
     odd = _mm512_min_epi64(_mm512_max_epi64(odd, zero), top);
-    /* both within [0, 2 last + 1] < 2^32: back into element order, then halved */
-    return _mm512_srli_epi32(_mm512_mask_blend_epi32((__mmask16)0xaaaa, even, _mm512_shuffle_epi32(odd, SWAP_PAIRS)), 1);
+    /* both within [0, 2 last + 1] < 2^32: their low halves back into element order, halved */
+    return _mm512_srli_epi32(_mm512_permutex2var_epi32(even, interleave, odd), 1);
 }
 
 /* Byte shuffles that spread sixteen shift bytes (repeated in every 128-bit lane) into the
@@ -209,23 +209,30 @@ static inline void store_narrow16(__m512i v, void *out, uint32_t out_bits, __mma
 void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
                                const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
 {
+    /* every operand in a local: the stores through out could alias the structures */
+    const int32_t *knots = table->knots, *bias = rq->bias, *mult = rq->mult;
+    const uint8_t *shift = rq->shift;
+    const uint32_t n = rq->n;
+    const size_t elem = out_bits / 8;
     const __m512i c = _mm512_set1_epi64(1 - 2 * (int64_t)table->t0), top = _mm512_set1_epi64(2 * (int64_t)table->last + 1);
     const __m512i one = _mm512_set1_epi64(1), spread_even = shift_spread(0), spread_odd = shift_spread(1);
+    const __m512i interleave = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
     uint32_t j;
-    for (j = 0; j < rq->n; j += 16) { /* sixteen outputs of every sample */
-        const __mmask16 m = lanes(rq->n - j);
-        const __m512i sh = _mm512_broadcast_i32x4(_mm_maskz_loadu_epi8(m, rq->shift + j));
+    for (j = 0; j < n; j += 16) { /* sixteen outputs of every sample */
+        const __mmask16 m = lanes(n - j);
+        const __m512i sh = _mm512_broadcast_i32x4(_mm_maskz_loadu_epi8(m, shift + j));
         const __m512i sh_even = _mm512_sub_epi64(_mm512_shuffle_epi8(sh, spread_even), one);
         const __m512i sh_odd = _mm512_sub_epi64(_mm512_shuffle_epi8(sh, spread_odd), one);
-        const __m512i bias = _mm512_maskz_loadu_epi32(m, rq->bias + j), mult = _mm512_maskz_loadu_epi32(m, rq->mult + j);
-        const __m512i mult_odd = _mm512_shuffle_epi32(mult, SWAP_PAIRS);
+        const __m512i b = _mm512_maskz_loadu_epi32(m, bias + j), mu = _mm512_maskz_loadu_epi32(m, mult + j);
+        const __m512i mu_odd = _mm512_shuffle_epi32(mu, SWAP_PAIRS);
+        const int32_t *a = acc + j;
+        char *o = (char *)out + j * elem;
         size_t s;
         for (s = 0; s < nb; s++) {
-            const __m512i sum = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, acc + s * acc_stride + j), bias);
-            const __m512i idx = direct_index(sum, mult, mult_odd, sh_even, sh_odd, c, top);
+            const __m512i sum = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, a + s * acc_stride), b);
+            const __m512i idx = direct_index(sum, mu, mu_odd, sh_even, sh_odd, c, top, interleave);
             /* lanes beyond n hold indices within [0, last] too: the gather reads the table only */
-            store_narrow16(_mm512_i32gather_epi32(idx, table->knots, 4), (char *)out + (s * out_stride + j) * (out_bits / 8),
-                           out_bits, m);
+            store_narrow16(_mm512_i32gather_epi32(idx, knots, 4), o + s * out_stride * elem, out_bits, m);
         }
     }
 }
@@ -272,36 +279,46 @@ static inline void table_column(const int32_t *acc, size_t acc_stride, size_t nb
 void kf_epilogue_table_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
                               const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
 {
+    const kf_qrequant r = *rq; /* copies: the stores through out could alias the structures */
+    const kf_qtable t = *table;
     uint32_t j;
-    for (j = 0; j < rq->n; j += 8)
-        table_column(acc, acc_stride, nb, rq, table, j, (__mmask8)lanes(rq->n - j < 8 ? rq->n - j : 8), out, out_stride,
-                     out_bits);
+    for (j = 0; j < r.n; j += 8)
+        table_column(acc, acc_stride, nb, &r, &t, j, (__mmask8)lanes(r.n - j < 8 ? r.n - j : 8), out, out_stride, out_bits);
+}
+
+/* Sixteen inputs of kf_quantize_fn (those in m); returns the lanes holding an infinity or NaN. */
+static inline __mmask16 quantize16(const float *x, const float *inv, const float *lo_f, const float *hi_f,
+                                   const int32_t *zero, __mmask16 m, char *out, uint32_t out_bits)
+{
+    const __m512i exponent = _mm512_set1_epi32(0x7f800000);
+    const __m512 xv = _mm512_maskz_loadu_ps(m, x);
+    /* the scalar version's float operations: multiply, add, clamp; then floor in the
+     * conversion's rounding */
+    __m512 v = _mm512_add_ps(_mm512_mul_ps(xv, _mm512_maskz_loadu_ps(m, inv)), _mm512_set1_ps(0.5f));
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_maskz_loadu_ps(m, lo_f)), _mm512_maskz_loadu_ps(m, hi_f));
+    store_narrow16(_mm512_add_epi32(_mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC),
+                                    _mm512_maskz_loadu_epi32(m, zero)),
+                   out, out_bits, m);
+    return _mm512_cmpeq_epi32_mask(_mm512_and_si512(_mm512_castps_si512(xv), exponent), exponent);
 }
 
 int kf_quantize_avx512(const float *x, size_t nb, const kf_qinput *q, void *out, size_t out_stride, uint32_t out_bits)
 {
-    const __m512 half = _mm512_set1_ps(0.5f);
-    const __m512i exponent = _mm512_set1_epi32(0x7f800000);
+    const float *inv = q->inv, *lo_f = q->lo_f, *hi_f = q->hi_f;
+    const int32_t *zero = q->zero;
     const size_t elem = out_bits / 8;
-    const uint32_t n = q->n;
+    const uint32_t n = q->n, full = n / 16 * 16;
+    const __mmask16 tail = lanes(n - full);
     __mmask16 bad = 0;
     size_t s;
     uint32_t i;
     for (s = 0; s < nb; s++) {
         const float *xs = x + s * n;
         char *os = (char *)out + s * out_stride * elem;
-        for (i = 0; i < n; i += 16) {
-            const __mmask16 m = lanes(n - i);
-            const __m512 xv = _mm512_maskz_loadu_ps(m, xs + i);
-            /* the scalar version's float operations: multiply, add, clamp; then floor in the
-             * conversion's rounding */
-            __m512 v = _mm512_add_ps(_mm512_mul_ps(xv, _mm512_maskz_loadu_ps(m, q->inv + i)), half);
-            bad |= _mm512_cmpeq_epi32_mask(_mm512_and_si512(_mm512_castps_si512(xv), exponent), exponent); /* inf, NaN */
-            v = _mm512_min_ps(_mm512_max_ps(v, _mm512_maskz_loadu_ps(m, q->lo_f + i)), _mm512_maskz_loadu_ps(m, q->hi_f + i));
-            store_narrow16(_mm512_add_epi32(_mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC),
-                                            _mm512_maskz_loadu_epi32(m, q->zero + i)),
-                           os + i * elem, out_bits, m);
-        }
+        for (i = 0; i < full; i += 16)
+            bad |= quantize16(xs + i, inv + i, lo_f + i, hi_f + i, zero + i, 0xffff, os + i * elem, out_bits);
+        if (tail)
+            bad |= quantize16(xs + full, inv + full, lo_f + full, hi_f + full, zero + full, tail, os + full * elem, out_bits);
     }
     return bad != 0;
 }
