@@ -8,7 +8,10 @@
  * block's 64-byte weight vector is loaded once and each sample's group broadcast once, then
  * TILE_R * TILE_S multiply-accumulates. 4 x 6 uses 24 accumulators, 4 weights and a broadcast
  * of the 32 registers. Edge tiles (fewer row blocks or samples) are the same code with smaller
- * constants. */
+ * constants.
+ *
+ * Also the requantization epilogues, the input quantizer and the peak loops, sixteen lanes at a
+ * time with masked tails; the float kernels come from the AVX2 table. */
 #include "kernels.h"
 
 #include "kfann.h"
@@ -172,9 +175,10 @@ static inline __mmask16 lanes(uint32_t n)
  * (p + 2^(shift-1)) >> shift = (y + 1) >> 1, and minus t0 that is (y + c) >> 1 with c = 1 - 2 t0:
  * exact for shift >= 1. y + c is clamped to [0, 2 last + 1] in 64 bits, then halved in 32-bit
  * lanes. sh_even and sh_odd: shift - 1 of the even and odd elements, one per 64-bit lane;
- * mult_odd: mult's odd elements in the low halves. Shifts and multiplies of 512 bits run on
- * one port, shuffles on the other: the per-output operands are prepared once for a column of
- * samples. */
+ * mult_odd: mult's odd elements in the low halves; interleave: the dword indices that take the
+ * low halves of even and odd lanes back into element order. Shifts and multiplies of 512 bits
+ * run on one port, shuffles on the other: the per-output operands are prepared once for a
+ * column of samples. */
 static inline __m512i direct_index(__m512i sum, __m512i mult, __m512i mult_odd, __m512i sh_even, __m512i sh_odd, __m512i c,
                                    __m512i top, __m512i interleave)
 {
