@@ -89,8 +89,9 @@ static uint32_t x86_mask(void)
     if (mask >> KF_SIMD_AVX2 & 1u)
         mask |= 1u << KF_SIMD_AVX512;
 #endif
-    if ((mask >> KF_SIMD_AVX512 & 1u) && (r7[3] & amx_tile) && (r7[3] & amx_int8) && (xcr0 & tile_state) == tile_state
-        && amx_permitted())
+    /* the permission first, then the state the OS enables (XCR0 read again after the request) */
+    if ((mask >> KF_SIMD_AVX512 & 1u) && (r7[3] & amx_tile) && (r7[3] & amx_int8) && amx_permitted()
+        && (xgetbv0() & tile_state) == tile_state)
         mask |= 1u << KF_SIMD_AMX;
     return mask;
 }
