@@ -24,6 +24,11 @@ import kimi_fann as kf
 from kimi_fann import analyzer
 
 
+def kind(model: object) -> str:
+    """The model's kind: Network, FixedNetwork (Q8/Q16 or FANN fixed point) or MixtureOfExperts."""
+    return "FixedNetwork" if isinstance(model, kf.FixedNetwork) else type(model).__name__
+
+
 def show(name: str, report: analyzer.DistillationReport) -> None:
     print(f"{name}: {report.student_parameters} parameters (1/{report.parameter_ratio:.1f} of the teacher), "
           f"{report.stored_bytes} bytes stored")
@@ -41,10 +46,10 @@ def main(hidden: int, out: Path) -> None:
     print(f"teacher: MLP {hidden}-{hidden}, test accuracy {teacher.score(X[half:], y[half:]):.3f}")
 
     student, student_report = analyzer.distill(teacher, X, y=y, precision="q8", seed=0)
-    show(f"one student ({type(student).__name__})", student_report)
+    show(f"one student ({kind(student)})", student_report)
 
     mixture, report = analyzer.distill(teacher, X, y=y, n_experts=6, top_k=3, augment=2, precision="q8", seed=0)
-    show(f"six experts, top 3 ({type(mixture).__name__})", report)
+    show(f"six experts, top 3 ({kind(mixture)})", report)
     print(f"  router load: {report.router_load}")
 
     kf.save(out / "digits-experts.kfn", mixture, compress="deflate")

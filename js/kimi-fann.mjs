@@ -10,15 +10,21 @@
 // Every model holds C memory inside the wasm instance: call model.free() when done with it.
 // SIMD: the WASM SIMD128 kernels run by default; pass { simd: "scalar" } to a run call (or to
 // KimiFann.create) to use the scalar reference. Both give the same integers.
+//
+// Nothing of the C core is retyped here: the SIMD path names, the status codes and the limits
+// come from the wasm module (kf_simd_name, kf_constants), and a fully connected network's
+// connections are implied by the core (kf_net_assemble).
 
-const SIMD_NAMES = ["auto", "scalar", "avx2", "avx512", "neon", "wasm", "amx"];
-const SCORING = ["softmax", "sigmoid"];
+/** The C core's constants by name (kfann.h: "KF_E_FORMAT", "KF_MAX_LAYERS", ...), read from the
+ * first instance (every build of the core has the same). */
+export const CONSTANTS = {};
 
 export class KimiFannError extends Error {
+  /** status: the core's status code, or its name ("KF_E_FORMAT"). */
   constructor(message, status = 0) {
     super(message);
     this.name = "KimiFannError";
-    this.status = status;
+    this.status = typeof status === "string" ? (CONSTANTS[status] ?? 0) : status;
   }
 }
 
@@ -89,6 +95,11 @@ export class KimiFann {
 
   constructor(instance) {
     this.x = instance.exports;
+    for (let i = 0; i < this.x.kfw_constant_count(); i++) {
+      CONSTANTS[this.string(this.x.kfw_constant_name(i))] = this.x.kfw_constant_value(i);
+    }
+    /** The SIMD paths' names, indexed by kf_simd (0 is "auto"). */
+    this.simdNames = Array.from({ length: CONSTANTS.KF_SIMD_COUNT_ }, (_, i) => this.string(this.x.kfw_simd_name(i)));
     const active = this.x.kfw_simd_active();
     if (active < 0) throw new KimiFannError(`KIMI_FANN_SIMD: ${this.string(this.x.kfw_status_str(active))}`, active);
     this.defaultPath = active;
@@ -97,10 +108,10 @@ export class KimiFann {
   // ---- introspection ----
   /** The SIMD path that runs by default: "wasm" (SIMD128) or "scalar". */
   simdPath() {
-    return SIMD_NAMES[this.defaultPath];
+    return this.simdNames[this.defaultPath];
   }
   simdSupported(name) {
-    const i = SIMD_NAMES.indexOf(name);
+    const i = this.simdNames.indexOf(name);
     return i > 0 && this.x.kfw_simd_supported(i) === 1;
   }
   /** Bytes of the instance's linear memory (everything the core holds: models and scratch). */
@@ -117,7 +128,7 @@ export class KimiFann {
   }
   alloc(bytes) {
     const p = this.x.kfw_alloc(bytes);
-    if (!p) throw new KimiFannError(`out of memory allocating ${bytes} bytes`, -1);
+    if (!p) throw new KimiFannError(`out of memory allocating ${bytes} bytes`, "KF_E_NOMEM");
     return p;
   }
   /** Copy a typed array into new C memory; returns its address. */
@@ -139,8 +150,10 @@ export class KimiFann {
   }
   path(simd) {
     if (simd === undefined || simd === null) return this.defaultPath;
-    const i = SIMD_NAMES.indexOf(simd);
-    if (i < 1 || !this.x.kfw_simd_supported(i)) throw new KimiFannError(`SIMD path ${simd} is not available here`, -6);
+    const i = this.simdNames.indexOf(simd);
+    if (i < 1 || !this.x.kfw_simd_supported(i)) {
+      throw new KimiFannError(`SIMD path ${simd} is not available here`, "KF_E_UNSUPPORTED");
+    }
     return i;
   }
   /** Run fn with temporary C copies of the given typed arrays (null stays 0). */
@@ -156,7 +169,7 @@ export class KimiFann {
     const out = this.alloc(4);
     const diag = this.x.kfw_diag_new();
     try {
-      if (!diag) throw new KimiFannError("out of memory", -1);
+      if (!diag) throw new KimiFannError("out of memory", "KF_E_NOMEM");
       this.check(fn(out, diag), what, diag);
       return new Uint32Array(this.x.memory.buffer, out, 1)[0];
     } finally {
@@ -167,11 +180,12 @@ export class KimiFann {
 
   // ---- models from their arrays (what .kfn sections and kimi_fann._core hold) ----
   /** A float network: { layer_start, con_start, con_src, weights, activation, steepness,
-   * shortcut, connection_rate, scaling? } (FANN's neuron numbering, kfann.h). */
+   * shortcut, connection_rate, scaling? } (FANN's neuron numbering, kfann.h). Without con_start
+   * and con_src, the network is fully connected (the core implies its connections). */
   network(d) {
-    const arrays = [Uint32Array.from(d.layer_start), Uint32Array.from(d.con_start), Uint32Array.from(d.con_src),
-      Float32Array.from(d.weights), Uint8Array.from(d.activation), Float32Array.from(d.steepness),
-      d.scaling ? Float32Array.from(d.scaling) : null];
+    const arrays = [Uint32Array.from(d.layer_start), d.con_start ? Uint32Array.from(d.con_start) : null,
+      d.con_src ? Uint32Array.from(d.con_src) : null, Float32Array.from(d.weights), Uint8Array.from(d.activation),
+      Float32Array.from(d.steepness), d.scaling ? Float32Array.from(d.scaling) : null];
     const ptr = this.with(arrays, (ls, cs, src, w, act, st, sc) =>
       this.create("invalid network", (out, diag) => this.x.kfw_net_assemble(d.layer_start.length - 1, d.shortcut ? 1 : 0,
         d.connection_rate, ls, cs, src, w, act, st, sc, out, diag)));
@@ -221,7 +235,8 @@ export class KimiFann {
       if (d.gates_q && d.gate_scale) [gq, gs] = [Int16Array.from(d.gates_q), Float32Array.from(d.gate_scale)];
       else [gq, gs] = quantizeGates(d.gates, d.n_experts, d.dim, bits);
     }
-    const scoring = typeof d.scoring === "string" ? SCORING.indexOf(d.scoring) : d.scoring;
+    const scoring = typeof d.scoring === "string" ? CONSTANTS[`KF_SCORING_${d.scoring.toUpperCase()}`] ?? -1
+      : d.scoring;
     const ptr = this.with([bits === 32 ? Float32Array.from(d.gates) : null, gq, gs,
       d.bias ? Float32Array.from(d.bias) : null], (g, q, s, b) => this.create("invalid router", (out, diag) =>
       this.x.kfw_router_create(d.n_experts, d.dim, d.top_k, scoring, bits, g, q, s, b, d.scaling ?? 1, out, diag)));
@@ -229,7 +244,8 @@ export class KimiFann {
   }
   /** A mixture over models made by this instance; it owns them from now on (free() frees all). */
   mixture(router, experts, shared = null, domains = null) {
-    const kind = (m) => (m instanceof Network ? 0 : m instanceof QuantizedNetwork ? 1 : -1);
+    const kind = (m) => (m instanceof Network ? CONSTANTS.KF_EXPERT_FLOAT
+      : m instanceof QuantizedNetwork ? CONSTANTS.KF_EXPERT_QUANTIZED : -1);
     for (const m of [...experts, ...(shared ? [shared] : [])]) {
       if (kind(m) < 0) throw new KimiFannError("an expert must be a float or Q8/Q16 network");
     }
@@ -256,7 +272,9 @@ class Model {
     this.ptr = ptr;
   }
   rows(x, width) {
-    if (x.length % width !== 0) throw new KimiFannError(`inputs must be rows of ${width} values, got ${x.length}`, -3);
+    if (x.length % width !== 0) {
+      throw new KimiFannError(`inputs must be rows of ${width} values, got ${x.length}`, "KF_E_SHAPE");
+    }
     return x.length / width;
   }
 }
@@ -473,7 +491,7 @@ export async function inflate(bytes, limit) {
     total += value.length;
     if (total > limit) {
       await reader.cancel();
-      throw new KimiFannError(`inflates to more than ${limit} bytes`, -4);
+      throw new KimiFannError(`inflates to more than ${limit} bytes`, "KF_E_FORMAT");
     }
     chunks.push(value);
   }
@@ -500,7 +518,7 @@ const DTYPES = {
 
 class KfnFile {
   static async parse(data) {
-    const fail = (m) => new KimiFannError(`.kfn: ${m}`, -4);
+    const fail = (m) => new KimiFannError(`.kfn: ${m}`, "KF_E_FORMAT");
     if (data.length < 20) throw fail(`${data.length} bytes, too short for a .kfn file`);
     const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
     if (data[0] !== 0x4b || data[1] !== 0x46 || data[2] !== 0x4e || data[3] !== 0) throw fail("not a .kfn file (bad magic)");
@@ -575,30 +593,12 @@ class KfnFile {
   }
 }
 
-// The structure of a fully connected network (kfn.py's _implied_structure).
-function impliedStructure(layerStart, shortcut) {
-  const counts = new Array(layerStart[layerStart.length - 1]).fill(0);
-  const sources = [];
-  for (let l = 1; l < layerStart.length - 1; l++) {
-    const first = layerStart[l], end = layerStart[l + 1];
-    const real = end - first - (shortcut ? 0 : 1);
-    const from = shortcut ? 0 : layerStart[l - 1];
-    for (let j = 0; j < real; j++) {
-      counts[first + j] = first - from;
-      for (let s = from; s < first; s++) sources.push(s);
-    }
-  }
-  const conStart = new Uint32Array(counts.length + 1);
-  for (let j = 0; j < counts.length; j++) conStart[j + 1] = conStart[j] + counts[j];
-  return [conStart, Uint32Array.from(sources)];
-}
-
 async function modelFrom(kf, file, p, meta) {
   const get = async (name) => (await file.array(p + name)).values;
   switch (meta?.type) {
     case "network": {
       const layerStart = await get("layer_start");
-      const [conStart, conSrc] = meta.connections === "full" ? impliedStructure(Array.from(layerStart), meta.shortcut)
+      const [conStart, conSrc] = meta.connections === "full" ? [null, null] // the core implies them
         : [await get("con_start"), await get("con_src")];
       return kf.network({ layer_start: layerStart, con_start: conStart, con_src: conSrc, weights: await get("weights"),
         activation: await get("activation"), steepness: await get("steepness"), shortcut: meta.shortcut,
@@ -642,6 +642,6 @@ async function modelFrom(kf, file, p, meta) {
       }
     }
     default:
-      throw new KimiFannError(`.kfn: unknown model description at ${p || "the top"}`, -4);
+      throw new KimiFannError(`.kfn: unknown model description at ${p || "the top"}`, "KF_E_FORMAT");
   }
 }

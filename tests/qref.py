@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from kimi_fann import QuantizedSpec
+
 FRAC_BITS = 8
 
 
-def quantize_inputs(state: dict, x: np.ndarray) -> np.ndarray:
+def quantize_inputs(spec: QuantizedSpec, x: np.ndarray) -> np.ndarray:
     """clamp(floor(x * inv_scale + 0.5) + zero) in float32 arithmetic."""
-    lo, hi = (0, 255) if state["activation_bits"] == 8 else (-32768, 32767)
-    inv = state["input_inv_scale"].astype(np.float32)
-    zero = state["input_zero"].astype(np.int64)
+    lo, hi = (0, 255) if spec.activation_bits == 8 else (-32768, 32767)
+    inv = spec.input_inv_scale.astype(np.float32)
+    zero = spec.input_zero.astype(np.int64)
     v = np.floor(x.astype(np.float32) * inv + np.float32(0.5)).astype(np.float64)
     v = np.clip(v, lo - zero, hi - zero)
     return v.astype(np.int64) + zero
@@ -29,20 +31,22 @@ def table(t: np.ndarray, t0: int, k: int, knots: np.ndarray, out_lo: int, out_hi
     return np.clip((v + (1 << (k + FRAC_BITS - 1))) >> (k + FRAC_BITS), out_lo, out_hi)
 
 
-def layer(state: dict, index: int, a: np.ndarray) -> np.ndarray:
-    w, bias, mult, shift, t0, k, knots, out_lo, out_hi = state["layers"][index]
+def layer(spec: QuantizedSpec, index: int, a: np.ndarray) -> np.ndarray:
+    q = spec.layers[index]
+    w, bias, mult, shift, t0, k, knots, out_lo, out_hi = (q.weights, q.bias, q.multiplier, q.shift, q.t0, q.seg_shift,
+                                                          q.knots, q.out_lo, q.out_hi)
     acc = a.astype(np.int64) @ w.astype(np.int64).T + bias.astype(np.int64)
     assert np.all(np.abs(acc) < 2**31), "accumulator overflow"
     t = (acc * mult.astype(np.int64) + (np.int64(1) << (shift.astype(np.int64) - 1))) >> shift.astype(np.int64)
     return table(t, t0, k, knots, out_lo, out_hi)
 
 
-def run_raw(state: dict, a: np.ndarray) -> np.ndarray:
-    for index in range(len(state["layers"])):
-        a = layer(state, index, a)
+def run_raw(spec: QuantizedSpec, a: np.ndarray) -> np.ndarray:
+    for index in range(len(spec.layers)):
+        a = layer(spec, index, a)
     return a
 
 
-def run(state: dict, x: np.ndarray) -> np.ndarray:
-    q = run_raw(state, quantize_inputs(state, x))
-    return ((q - state["output_zero"]) * np.float32(state["output_scale"])).astype(np.float32)
+def run(spec: QuantizedSpec, x: np.ndarray) -> np.ndarray:
+    q = run_raw(spec, quantize_inputs(spec, x))
+    return ((q - spec.output_zero) * np.float32(spec.output_scale)).astype(np.float32)

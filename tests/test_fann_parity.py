@@ -60,7 +60,64 @@ def test_outputs_match_libfann(tmp_path, structure: str, activation: str) -> Non
         ours = exchange(fann, tmp_path)
         x = rng.uniform(-2, 2, size=(40, layers[0])).astype(np.float32)
         expected = fann.run_batch(x)
-        np.testing.assert_allclose(ours.run(x), expected, rtol=0, atol=1e-5, err_msg=f"layers {layers}")
+        np.testing.assert_array_equal(ours.run(x), expected, err_msg=f"layers {layers}")
+
+
+@pytest.mark.parametrize("path", kf.simd_info()["supported"])
+@pytest.mark.parametrize("structure", STRUCTURES)
+def test_batches_match_libfann_bit_for_bit(tmp_path, monkeypatch, structure: str, path: str) -> None:
+    """Batches of every size run a panel of samples side by side through dense blocks of neurons
+    (blocks of eight, four and one, edge panels padded) with libfann's bits on every SIMD path and
+    for every FANN activation, including sums large enough that exp leaves the range the vector
+    kernels compute (those lanes go to libm)."""
+    monkeypatch.setenv("KIMI_FANN_SIMD", path)  # the path is chosen when a network is made
+    rng = np.random.default_rng(STRUCTURES.index(structure))
+    for code, activation in enumerate(FANN_ACTIVATIONS):
+        layers = [int(n) for n in rng.integers(1, 40, size=int(rng.integers(3, 5)))]
+        fann = libfann_net(structure, layers, seed=code)
+        fann.set_activation_function_hidden(code)
+        fann.set_activation_function_output(code)
+        fann.set_activation_steepness_hidden(float(rng.uniform(0.2, 1.5)))
+        fann.set_activation_steepness_output(float(rng.uniform(0.2, 1.5)))
+        fann.randomize_weights(-4.0, 4.0)
+        ours = exchange(fann, tmp_path)
+        x = rng.uniform(-3, 3, size=(300, layers[0])).astype(np.float32)
+        expected = fann.run_batch(x)
+        for n in (1, 2, 15, 16, 17, 64, 65, 300):
+            np.testing.assert_array_equal(ours.run(x[:n], threads=1), expected[:n], err_msg=f"{activation} {layers} {n}")
+
+
+_UNFUSED_LIBM_PARITY = """
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import fannref
+import kimi_fann as kf
+rng = np.random.default_rng(5)
+for code in (3, 5, 7, 8):  # sigmoid, sigmoid_symmetric, gaussian, gaussian_symmetric
+    fann = fannref.FloatNet.standard([24, 40, 9])
+    fann.set_activation_function_hidden(code)
+    fann.set_activation_function_output(code)
+    fann.randomize_weights(-2.0, 2.0)
+    fann.save(sys.argv[2])
+    x = rng.uniform(-3, 3, size=(200, 24)).astype(np.float32)
+    assert np.array_equal(kf.Network.load(sys.argv[2]).run(x, threads=1), fann.run_batch(x)), code
+print("ok")
+"""
+
+
+def test_batches_match_libfann_with_libms_unfused_exp(tmp_path) -> None:
+    """glibc has a second exp, compiled without fused multiply-adds, for CPUs without FMA; a
+    glibc tunable makes libm pick it here. The vector activations follow whichever libm runs."""
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX2,-FMA"}
+    done = subprocess.run([sys.executable, "-c", _UNFUSED_LIBM_PARITY, str(pathlib.Path(__file__).parent),
+                           str(tmp_path / "n.net")], capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
 @pytest.mark.parametrize("structure", STRUCTURES)
@@ -162,10 +219,42 @@ def test_training_follows_libfann_epoch_by_epoch(tmp_path, structure: str, algor
     train, _ = fann_dataset("thyroid")
     data = train.subset(0, 400)
     theirs, mine, ours, fann = train_both(tmp_path, structure, [21, 8, 3], data, 20, ALGORITHMS[algorithm])
-    np.testing.assert_allclose(mine, theirs, rtol=1e-3)
+    np.testing.assert_array_equal(mine, theirs)  # the MSE is accumulated in a float, as FANN does
     assert mine[-1] < mine[0]  # it learned something
     # Same float operations in the same order: the trained weights are bit-identical.
     np.testing.assert_array_equal(exchange(fann, tmp_path).weights, ours.weights)
+
+
+PANEL_HIDDEN = ["sigmoid_symmetric", "sigmoid_stepwise", "gaussian", "elliot_symmetric", "linear_piece_symmetric",
+                "sin_symmetric"]
+
+
+@pytest.mark.parametrize("path", kf.simd_info()["supported"])
+@pytest.mark.parametrize("structure", STRUCTURES)
+@pytest.mark.parametrize("algorithm", ["batch", "rprop", "quickprop", "rprop_linear_error"])
+def test_batch_training_matches_libfann_on_every_path(tmp_path, monkeypatch, structure: str, algorithm: str,
+                                                      path: str) -> None:
+    """The batch algorithms run panels of 64 samples side by side (forward pass, output errors,
+    backpropagation through blocks of neurons, slope sums in the samples' order): every epoch's
+    MSE and the trained weights are libfann's bits, on every SIMD path, for hidden activations
+    with each kind of derivative, layers that make blocks of sixteen, eight, four and one neuron,
+    and a last panel of 17 samples."""
+    monkeypatch.setenv("KIMI_FANN_SIMD", path)  # the path is chosen when a network is made
+    train, _ = fann_dataset("thyroid")
+    data = train.subset(0, 401)
+    for trial, hidden in enumerate(PANEL_HIDDEN):
+        fann = libfann_net(structure, [21, 37, 13, 3], seed=trial)
+        fann.set_activation_function_hidden(kf.ACTIVATIONS.index(hidden))
+        fann.set_activation_function_output(kf.ACTIVATIONS.index("sigmoid" if trial % 2 else "linear"))
+        fann.set_activation_steepness_hidden(0.5 + 0.25 * trial)
+        fann.randomize_weights(-0.5, 0.5)
+        ALGORITHMS[algorithm](fann)
+        ours = exchange(fann, tmp_path)
+        fann_data = fannref.TrainData.from_arrays(data.inputs, data.outputs)
+        for epoch in range(4):
+            assert ours.train_epoch(data) == fann.train_epoch(fann_data), (hidden, epoch)
+        fann_data.close()
+        np.testing.assert_array_equal(exchange(fann, tmp_path).weights, ours.weights, err_msg=hidden)
 
 
 def test_sarprop_matches_libfann_statistically(tmp_path) -> None:

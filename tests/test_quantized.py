@@ -3,6 +3,7 @@ the overflow proof, the accuracy goals, and bad input."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import subprocess
@@ -41,12 +42,12 @@ def test_every_path_gives_the_oracles_integers(bits: tuple[int, int]) -> None:
         lo, hi = (0, 255) if bits[0] == 8 else (-32768, 32767)
         for n in (1, 2, 3, 15, 16, 17, 40):
             raw = rng.integers(lo, hi + 1, size=(n, shape[0]))
-            expected = qref.run_raw(q._state, raw)
+            expected = qref.run_raw(q.spec, raw)
             for path in PATHS:
                 np.testing.assert_array_equal(q.run_raw(raw, simd=path), expected, err_msg=f"{shape} {path} n={n}")
         x = rng.normal(size=(37, shape[0])) * 2
         for path in PATHS:
-            np.testing.assert_array_equal(q.run(x, simd=path), qref.run(q._state, x.astype(np.float32)))
+            np.testing.assert_array_equal(q.run(x, simd=path), qref.run(q.spec, x.astype(np.float32)))
 
 
 @pytest.mark.parametrize("bits", PRECISIONS, ids=lambda b: f"a{b[0]}w{b[1]}")
@@ -61,7 +62,7 @@ def test_every_path_agrees_on_random_shapes_and_batch_sizes(bits: tuple[int, int
         q = net.quantize(calibration=rng.normal(size=(100, shape[0])), activation_bits=bits[0], weight_bits=bits[1])
         raw = rng.integers(lo, hi + 1, size=(4096, shape[0]))
         expected = q.run_raw(raw, simd="scalar")
-        np.testing.assert_array_equal(expected, qref.run_raw(q._state, raw))
+        np.testing.assert_array_equal(expected, qref.run_raw(q.spec, raw))
         for path in PATHS:
             for n in [*range(1, 71), 4096]:
                 np.testing.assert_array_equal(q.run_raw(raw[:n], simd=path), expected[:n], err_msg=f"{shape} {path} n={n}")
@@ -77,7 +78,7 @@ def test_accumulators_cannot_overflow() -> None:
         lo, hi = (0, 255) if a_bits == 8 else (-32768, 32767)
         extremes = np.array([[lo] * 1000, [hi] * 1000, [lo, hi] * 500, [hi, lo] * 500])
         # the oracle asserts |acc| < 2^31 in 64-bit arithmetic
-        np.testing.assert_array_equal(q.run_raw(extremes), qref.run_raw(q._state, extremes))
+        np.testing.assert_array_equal(q.run_raw(extremes), qref.run_raw(q.spec, extremes))
 
 
 def test_clipped_weights_shrink_with_their_row_when_it_could_overflow() -> None:
@@ -90,17 +91,19 @@ def test_clipped_weights_shrink_with_their_row_when_it_could_overflow() -> None:
     q = net.quantize(calibration=x, activation_bits=16, weight_bits=16)
     assert q.report.accumulator_headroom >= 1.0 and q.report.max_abs_error < 0.01
     extremes = np.array([[-32768] * 3, [32767] * 3, [-32768, 32767, -32768], [32767, -32768, 32767]])
-    np.testing.assert_array_equal(q.run_raw(extremes), qref.run_raw(q._state, extremes))
+    np.testing.assert_array_equal(q.run_raw(extremes), qref.run_raw(q.spec, extremes))
 
 def test_the_core_refuses_a_network_that_could_overflow() -> None:
     weights = np.full((1, 70000), 127, dtype=np.int16)
-    layer = (weights, np.zeros(1, np.int32), np.ones(1, np.int32), np.ones(1, np.uint8), 0, 0,
-             np.array([0, 256], np.int32), 0, 255)
+    layer = kf.QuantizedLayer(weights, np.zeros(1, np.int32), np.ones(1, np.int32), np.ones(1, np.uint8), 0, 0,
+                              np.array([0, 256], np.int32), 0, 255)
     with pytest.raises(errors.ConfigError, match="overflow"):
-        kf._core.QNet(8, 8, np.ones(70000, np.float32), np.zeros(70000, np.int32), 1.0, 0, [layer])
-    bad_weight = (np.full((1, 2), 300, dtype=np.int16),) + layer[1:]
+        kf.QuantizedNetwork(kf.QuantizedSpec(8, 8, np.ones(70000, np.float32), np.zeros(70000, np.int32), 1.0, 0,
+                                             (layer,)))
+    bad_weight = dataclasses.replace(layer, weights=np.full((1, 2), 300, dtype=np.int16))
     with pytest.raises(errors.ConfigError, match="weight"):
-        kf._core.QNet(8, 8, np.ones(2, np.float32), np.zeros(2, np.int32), 1.0, 0, [bad_weight])
+        kf.QuantizedNetwork(kf.QuantizedSpec(8, 8, np.ones(2, np.float32), np.zeros(2, np.int32), 1.0, 0,
+                                             (bad_weight,)))
 
 
 def trained(name: str) -> tuple[kf.Network, kf.TrainingData, kf.TrainingData]:

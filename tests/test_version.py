@@ -1,4 +1,4 @@
-"""The version lives in one place (src/kimi_fann/__init__.py); the installed metadata agrees."""
+"""The version lives in one place (src/kimi_fann/_version.py); the installed metadata agrees."""
 
 from __future__ import annotations
 

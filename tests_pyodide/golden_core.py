@@ -1,8 +1,9 @@
 """The golden vectors of tests/golden/vectors.json run through the compiled core alone.
 
 Only ``kimi_fann._core`` and the standard library: models are rebuilt from their arrays with
-``array.array`` buffers (2-D ones are cast memoryviews), so this runs without numpy (Pyodide)
-as well as natively. Used by tests_pyodide/ and by tests/test_golden_vectors.py.
+``array.array`` buffers (2-D ones are cast memoryviews) in objects with the fields of the
+package's descriptions (``Topology``, ``QuantizedSpec``), so this runs without numpy (Pyodide) as
+well as natively. Used by tests_pyodide/ and by tests/test_golden_vectors.py.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import json
 import pathlib
 from array import array
+from types import SimpleNamespace
 from typing import Any
 
 GOLDEN = pathlib.Path(__file__).resolve().parents[1] / "tests" / "golden"
-SCORING = {"softmax": 0, "sigmoid": 1}
 
 
 def load_vectors() -> dict[str, Any]:
@@ -41,24 +42,31 @@ def build_models(core: Any, models: dict[str, Any]) -> dict[str, Any]:
         d = models[name]
         kind = d["kind"]
         if kind == "network":
-            m = core.Net.assemble(d["shortcut"], d["connection_rate"], buf("I", d["layer_start"]),
-                                  buf("I", d["con_start"]), buf("I", d["con_src"]), buf("f", d["weights"]),
-                                  buf("B", d["activation"]), buf("f", d["steepness"]), None, name)
+            topology = SimpleNamespace(layer_starts=buf("I", d["layer_start"]), connection_starts=buf("I", d["con_start"]),
+                                       sources=buf("I", d["con_src"]), activations=buf("B", d["activation"]),
+                                       steepnesses=buf("f", d["steepness"]), shortcut=d["shortcut"],
+                                       connection_rate=d["connection_rate"])
+            m = core.Net.assemble(topology, buf("f", d["weights"]), None, name)
         elif kind == "fann_fixed":
             m = core.FixNet.parse_fann(d["text"].encode("ascii"), name)
         elif kind == "quantized":
-            layers = [(buf("h", l["weights"], l["n_out"]), buf("i", l["bias"]), buf("i", l["multiplier"]),
-                       buf("B", l["shift"]), l["t0"], l["seg_shift"], buf("i", l["knots"]), l["out_lo"], l["out_hi"])
+            layers = [SimpleNamespace(weights=buf("h", l["weights"], l["n_out"]), bias=buf("i", l["bias"]),
+                                      multiplier=buf("i", l["multiplier"]), shift=buf("B", l["shift"]), t0=l["t0"],
+                                      seg_shift=l["seg_shift"], knots=buf("i", l["knots"]), out_lo=l["out_lo"],
+                                      out_hi=l["out_hi"])
                       for l in d["layers"]]
-            m = core.QNet(d["activation_bits"], d["weight_bits"], buf("f", d["input_inv_scale"]),
-                          buf("i", d["input_zero"]), d["output_scale"], d["output_zero"], layers)
+            m = core.QNet(SimpleNamespace(activation_bits=d["activation_bits"], weight_bits=d["weight_bits"],
+                                          input_inv_scale=buf("f", d["input_inv_scale"]),
+                                          input_zero=buf("i", d["input_zero"]), output_scale=d["output_scale"],
+                                          output_zero=d["output_zero"], layers=layers))
         elif kind == "router":
             bits = d["gate_bits"]
             gates = buf("f", d["gates"], d["n_experts"]) if bits == 32 else None
             gates_q = None if bits == 32 else buf("h", d["gates_q"], d["n_experts"])
             scale = None if bits == 32 else buf("f", d["gate_scale"])
             bias = None if d["bias"] is None else buf("f", d["bias"])
-            m = core.Router(d["top_k"], SCORING[d["scoring"]], bits, gates, gates_q, scale, bias, d["scaling"])
+            scoring = core.CONSTANTS["KF_SCORING_" + d["scoring"].upper()]
+            m = core.Router(d["top_k"], scoring, bits, gates, gates_q, scale, bias, d["scaling"])
         elif kind == "mixture":
             m = core.MoE(build(d["router"]), [build(e) for e in d["experts"]],
                          build(d["shared"]) if d["shared"] else None)

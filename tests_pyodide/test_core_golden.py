@@ -5,6 +5,7 @@ scalar path and on the WASM SIMD128 path (which must be the active one in Pyodid
 from __future__ import annotations
 
 import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -52,4 +53,5 @@ def test_errors_reach_python():
     with pytest.raises(NumericError):
         models["q8"].run(g.buf("f", [float("nan")] * 16, 1), g.empty("f", 1, 8), 0)
     with pytest.raises(ValueError):
-        _core.QNet(8, 8, g.buf("f", [1.0]), g.buf("i", [0]), 1.0, 0, [])
+        _core.QNet(SimpleNamespace(activation_bits=8, weight_bits=8, input_inv_scale=g.buf("f", [1.0]),
+                                   input_zero=g.buf("i", [0]), output_scale=1.0, output_zero=0, layers=[]))

@@ -8,8 +8,11 @@
  * Conventions
  * - Every fallible function returns a kf_status: KF_OK (0) or a negative error code.
  *   The library never prints, never aborts and keeps no global mutable state.
- * - A kf_net is one contiguous allocation. Running it only reads it: the caller passes a
- *   scratch buffer of kf_net_scratch_floats() floats, so one network serves many threads.
+ * - Every model (kf_net, kf_fixnet, kf_qnet, kf_router, kf_moe) is opaque and one contiguous
+ *   allocation; accessors below read what callers need. Running a model only reads it: the
+ *   caller passes a scratch buffer (kf_*_scratch_*), so one model serves many threads.
+ * - Every function that takes a kf_diag clears it on entry: after a failure it holds the
+ *   reason, or an empty message when the status code says all there is (KF_E_NOMEM).
  * - Arrays are row-major float32; sizes are explicit; every input is bounds-checked.
  * - Parsers take a memory buffer (not a path) and report the line of the first problem in a
  *   kf_diag; writers return a malloc'd text that the caller releases with kf_free().
@@ -35,8 +38,9 @@ extern "C" {
 typedef enum kf_status {
     KF_OK = 0,
     KF_E_NOMEM = -1,       /* an allocation failed */
-    KF_E_ARG = -2,         /* an argument is out of its range (NULL, bad enum, bad index) */
-    KF_E_SHAPE = -3,       /* array sizes do not match the network or each other */
+    KF_E_ARG = -2,         /* an argument or parameter is out of its range (NULL, bad enum, bad index) */
+    KF_E_SHAPE = -3,       /* input arrays do not fit the model: sizes that do not match it or each
+                              other, or integer inputs outside the model's input range */
     KF_E_FORMAT = -4,      /* a file or text is malformed; see kf_diag */
     KF_E_NUMERIC = -5,     /* NaN or infinity where a finite number is required */
     KF_E_UNSUPPORTED = -6, /* valid request this network cannot serve (e.g. training threshold) */
@@ -47,7 +51,8 @@ typedef enum kf_status {
 /* A short constant English description of a status code ("unknown status" if out of range). */
 const char *kf_status_str(kf_status status);
 
-/* Where and why a parser stopped. line is 1-based (0 when not applicable). */
+/* Where and why a parser or constructor stopped. line is 1-based (0 when not applicable);
+ * message is empty when the status code is the whole reason. */
 typedef struct kf_diag {
     uint32_t line;
     char message[224];
@@ -65,6 +70,18 @@ void kf_free(void *ptr);
 #define KF_MAX_CONNECTIONS (1u << 28) /* total connections (weights) in one network */
 #define KF_MAX_CASCADE_LIST 64u       /* entries of the cascade activation/steepness lists */
 #define KF_MAX_DATA_VALUES (1ull << 32) /* values (pairs x (inputs + outputs)) in a data set */
+
+/* The library's constants by name, for bindings that read them instead of retyping numbers:
+ * every status code, the limits (KF_MAX_*), the counts of the enums (KF_*_COUNT_), the
+ * fixed-point table constants and the router's and mixture's enumerations. Names are spelled
+ * as in this header. */
+typedef struct kf_constant {
+    const char *name;
+    int64_t value;
+} kf_constant;
+
+/* The table of constants; *count receives its length. */
+const kf_constant *kf_constants(uint32_t *count);
 
 /* ---------------------------------------------------------------------------------------------
  * Activation functions: FANN 2.2's enum values (0..17, as stored in .net files), then ours.
@@ -204,35 +221,7 @@ const char *kf_param_name(kf_param p);
  * neuron con_src[k] with weight weights[k]. A neuron without connections outputs 1 (a bias).
  * ------------------------------------------------------------------------------------------- */
 
-typedef struct kf_net {
-    uint32_t num_layers;        /* layers, input and output included (>= 2) */
-    uint32_t network_type;      /* kf_net_type */
-    float connection_rate;      /* 1 for fully connected networks */
-    uint32_t num_input;         /* input neurons, bias excluded */
-    uint32_t num_output;        /* output neurons, bias excluded */
-    uint32_t total_neurons;     /* all neurons, bias neurons included */
-    uint32_t total_connections; /* all weights */
-    uint32_t *layer_start;      /* [num_layers + 1] first neuron of each layer; last = total */
-    uint32_t *con_start;        /* [total_neurons + 1] first connection of each neuron */
-    uint32_t *con_src;          /* [total_connections] source neuron of each connection */
-    float *weights;             /* [total_connections] */
-    uint8_t *activation;        /* [total_neurons] kf_activation of each neuron */
-    float *steepness;           /* [total_neurons] */
-    uint8_t *contiguous;        /* [total_neurons] 1 when neuron j reads consecutive neurons */
-    uint32_t has_scaling;       /* 1 when the scale_* arrays below hold parameters */
-    float *scale_mean_in, *scale_deviation_in, *scale_new_min_in, *scale_factor_in;     /* [num_input] */
-    float *scale_mean_out, *scale_deviation_out, *scale_new_min_out, *scale_factor_out; /* [num_output] */
-    kf_params params;
-    uint32_t simd;              /* kf_simd of the float sums: KIMI_FANN_SIMD or the best path, set at
-                                   creation; every path gives the same bits (fann_run's order) */
-    /* The weights of each block of eight neurons that one sample's forward pass sums together,
-     * interleaved (w8[k0 + i * 8 + q] = weights[k0 + q * n + i] for the block's first connection
-     * k0 and n sources), so that one vector load holds the block's i-th weights. The forward pass
-     * reads them while weights8_current is 1: every library function that changes weights
-     * refreshes them (kf_net_pack); code that writes weights itself calls kf_net_pack after. */
-    float *weights8;            /* [total_connections] */
-    uint32_t weights8_current;
-} kf_net;
+typedef struct kf_net kf_net; /* opaque: built by kf_net_create, _assemble, _parse_fann, _copy */
 
 /* A network with the given layer sizes (bias neurons not counted), FANN's default activation
  * (sigmoid_stepwise, steepness 0.5) and weights uniform in [-0.1, 0.1] drawn from seed.
@@ -242,19 +231,40 @@ kf_status kf_net_create(const uint32_t *layer_sizes, uint32_t num_layers, kf_net
                         float connection_rate, uint64_t seed, kf_net **out);
 /* A deep copy. */
 kf_status kf_net_copy(const kf_net *net, kf_net **out);
-/* Refresh weights8 from weights (see kf_net) and mark it current. */
-void kf_net_pack(kf_net *net);
 void kf_net_free(kf_net *net);
 
-/* A network from its arrays (as kf_net holds them; scaling NULL for none), checked as a parsed
- * file is: KF_E_FORMAT with a reason for any inconsistency. */
+/* A network from its arrays (as kf_net_get_structure gives them; scaling NULL for none),
+ * checked as a parsed file is: KF_E_FORMAT with a reason for any inconsistency. con_start and
+ * con_src both NULL stand for a fully connected network (kf_structure_full). */
 kf_status kf_net_assemble(uint32_t num_layers, kf_net_type type, float connection_rate, const uint32_t *layer_start,
                           const uint32_t *con_start, const uint32_t *con_src, const float *weights,
                           const uint8_t *activation, const float *steepness, const kf_params *params,
                           const float *scaling, kf_net **out, kf_diag *diag);
 
+/* The connections of a fully connected network with the given layer starts: in a layered
+ * network every neuron but the bias neurons reads the whole previous layer, its bias neuron
+ * included; in a shortcut network, every earlier neuron. con_start receives total_neurons + 1
+ * values (layer_start[num_layers] + 1); con_src, unless NULL, con_start[total_neurons] values.
+ * KF_E_ARG for layer starts that do not describe a network, KF_E_LIMIT beyond the caps. */
+kf_status kf_structure_full(uint32_t num_layers, kf_net_type type, const uint32_t *layer_start, uint32_t *con_start,
+                            uint32_t *con_src);
+
+/* Sizes and kind (0 for a NULL network). */
+uint32_t kf_net_num_layers(const kf_net *net);
+uint32_t kf_net_num_input(const kf_net *net);
+uint32_t kf_net_num_output(const kf_net *net);
+uint32_t kf_net_total_neurons(const kf_net *net);     /* bias neurons included */
+uint32_t kf_net_total_connections(const kf_net *net); /* weights */
+kf_net_type kf_net_network_type(const kf_net *net);
+float kf_net_connection_rate(const kf_net *net);
 /* Neurons of layer l without its bias neuron. */
 uint32_t kf_net_layer_size(const kf_net *net, uint32_t layer);
+/* Copy the structure out: layer_start [num_layers + 1], con_start [total_neurons + 1], con_src
+ * [total_connections], activation and steepness [total_neurons]. A NULL array is skipped. */
+kf_status kf_net_get_structure(const kf_net *net, uint32_t *layer_start, uint32_t *con_start, uint32_t *con_src,
+                               uint8_t *activation, float *steepness);
+/* Copy the weights out (count must be total_connections). */
+kf_status kf_net_get_weights(const kf_net *net, float *weights, uint64_t count);
 
 /* Activation and steepness of one neuron (neuron >= 0) or of every neuron of a layer, its bias
  * neuron included as FANN does (neuron < 0). layer is 1 .. num_layers-1. */
@@ -265,6 +275,15 @@ kf_status kf_net_get_activation(const kf_net *net, uint32_t layer, uint32_t neur
 
 kf_status kf_net_get_param(const kf_net *net, kf_param p, double *value);
 kf_status kf_net_set_param(kf_net *net, kf_param p, double value);
+
+/* The cascade-correlation activation functions and steepnesses, kept for .net files. The
+ * getter writes up to KF_MAX_CASCADE_LIST values to each array and their counts. The setter
+ * checks them as a parsed file's are: KF_E_LIMIT for more than KF_MAX_CASCADE_LIST values,
+ * KF_E_ARG for an unknown activation, KF_E_NUMERIC for a steepness that is not finite. */
+kf_status kf_net_get_cascade(const kf_net *net, uint32_t *functions, uint32_t *num_functions, float *steepnesses,
+                             uint32_t *num_steepnesses);
+kf_status kf_net_set_cascade(kf_net *net, const uint32_t *functions, uint32_t num_functions,
+                             const float *steepnesses, uint32_t num_steepnesses);
 
 /* Every weight uniform in [lo, hi] (fann_randomize_weights), drawn from seed. */
 kf_status kf_net_randomize_weights(kf_net *net, float lo, float hi, uint64_t seed);
@@ -292,6 +311,15 @@ kf_status kf_net_set_scaling(kf_net *net, const kf_data *data, int which, float 
                              float new_max_in, float new_min_out, float new_max_out);
 /* Reset to the identity-like defaults (mean 0, deviation 1, new_min -1, factor 1). */
 void kf_net_clear_scaling(kf_net *net);
+/* 1 when the network carries scaling parameters. */
+int kf_net_has_scaling(const kf_net *net);
+/* The parameters in .net file order: mean, deviation, new_min and factor of each input, then
+ * the same four of each output: count must be 4 * (num_input + num_output). Zeros when the
+ * network has none. */
+kf_status kf_net_get_scaling_values(const kf_net *net, float *values, uint64_t count);
+/* Replace them (the layout of kf_net_get_scaling_values; all finite, else KF_E_NUMERIC) and
+ * mark them present. */
+kf_status kf_net_set_scaling_values(kf_net *net, const float *values, uint64_t count);
 /* Apply op in place to n rows (of num_input or num_output values). KF_E_UNSUPPORTED if the
  * network has no scaling parameters. */
 kf_status kf_net_scale(const kf_net *net, kf_scale_op op, float *values, uint64_t n);
@@ -359,37 +387,40 @@ kf_status kf_net_format_fann(const kf_net *net, char **text, size_t *len);
  * sigmoids). Activations libfixedfann cannot run (elliot, gaussian, sin, cos, relu) are refused.
  * ------------------------------------------------------------------------------------------- */
 
-typedef struct kf_fixnet {
-    uint32_t num_layers, network_type;
-    float connection_rate;
-    uint32_t num_input, num_output, total_neurons, total_connections;
-    uint32_t decimal_point;   /* fractional bits (0..30) */
-    int32_t multiplier;       /* 1 << decimal_point: the integer for 1.0 */
-    uint32_t *layer_start;    /* as in kf_net */
-    uint32_t *con_start;
-    uint32_t *con_src;
-    int32_t *weights;         /* [total_connections] */
-    uint8_t *activation;      /* [total_neurons] kf_activation */
-    int32_t *steepness;       /* [total_neurons] */
-    uint8_t *contiguous;      /* [total_neurons] */
-    /* The stepwise sigmoids' breakpoints (values) and levels (results), from the multiplier as
-     * fann_update_stepwise computes them. */
-    int32_t sigmoid_values[6], sigmoid_results[6];
-    int32_t sigmoid_symmetric_values[6], sigmoid_symmetric_results[6];
-    kf_params params;         /* kept for the file; bit_fail_limit etc. in fixed point below */
-    int32_t bit_fail_limit, cascade_candidate_limit, cascade_weight_multiplier;
-    int32_t cascade_activation_steepnesses[KF_MAX_CASCADE_LIST];
-} kf_fixnet;
+typedef struct kf_fixnet kf_fixnet; /* opaque: built by kf_fixnet_parse_fann, kf_net_to_fixnet */
 
 void kf_fixnet_free(kf_fixnet *net);
 kf_status kf_fixnet_parse_fann(const char *text, size_t len, kf_fixnet **out, kf_diag *diag);
+/* Sizes and kind, as for kf_net (0 for a NULL network). */
+uint32_t kf_fixnet_num_layers(const kf_fixnet *net);
+uint32_t kf_fixnet_num_input(const kf_fixnet *net);
+uint32_t kf_fixnet_num_output(const kf_fixnet *net);
+uint32_t kf_fixnet_total_neurons(const kf_fixnet *net);
+uint32_t kf_fixnet_total_connections(const kf_fixnet *net);
+kf_net_type kf_fixnet_network_type(const kf_fixnet *net);
+/* Fractional bits of every value (0..30), and the integer for 1.0 (1 << decimal_point). */
+uint32_t kf_fixnet_decimal_point(const kf_fixnet *net);
+int32_t kf_fixnet_multiplier(const kf_fixnet *net);
+/* As kf_net_get_structure; steepness in fixed point (value * multiplier). */
+kf_status kf_fixnet_get_structure(const kf_fixnet *net, uint32_t *layer_start, uint32_t *con_start,
+                                  uint32_t *con_src, uint8_t *activation, int32_t *steepness);
+/* The weights in fixed point (count must be total_connections). */
+kf_status kf_fixnet_get_weights(const kf_fixnet *net, int32_t *weights, uint64_t count);
+/* 1 when libfixedfann computes activation a in fixed point (linear, threshold, the sigmoids and
+ * linear_piece, symmetric or not). */
+int kf_fixnet_activation_supported(kf_activation a);
+/* KF_OK when kf_fixnet_run can run the network; else KF_E_UNSUPPORTED and, in diag, the first
+ * neuron it cannot run and why (an activation libfixedfann has no fixed-point form of, or a
+ * stepwise sigmoid with steepness 0, which libfixedfann divides by). */
+kf_status kf_fixnet_check(const kf_fixnet *net, kf_diag *diag);
 kf_status kf_fixnet_format_fann(const kf_fixnet *net, char **text, size_t *len);
 /* The fixed-point version of a float network, with the decimal point fann_save_to_fixed
  * chooses and its rounding of every value. */
 kf_status kf_net_to_fixnet(const kf_net *net, kf_fixnet **out);
 /* Integers of scratch that kf_fixnet_run needs. */
 uint64_t kf_fixnet_scratch_ints(const kf_fixnet *net);
-/* Run n samples of num_input integers; writes n x num_output integers. */
+/* Run n samples of num_input integers; writes n x num_output integers. KF_E_UNSUPPORTED for a
+ * network kf_fixnet_check refuses. */
 kf_status kf_fixnet_run(const kf_fixnet *net, const int32_t *in, uint64_t n, int32_t *out, int32_t *scratch,
                         uint64_t scratch_ints);
 
@@ -491,7 +522,8 @@ uint32_t kf_qnet_num_input(const kf_qnet *net);
 uint32_t kf_qnet_num_output(const kf_qnet *net);
 /* Bytes of scratch that the run functions need for n samples. */
 uint64_t kf_qnet_scratch_bytes(const kf_qnet *net, uint64_t n);
-/* Quantized inputs (n x num_input, within the activation range) to quantized outputs. */
+/* Quantized inputs (n x num_input, within the activation range: KF_E_SHAPE otherwise) to
+ * quantized outputs. */
 kf_status kf_qnet_run_raw(const kf_qnet *net, kf_simd path, const int32_t *in, uint64_t n, int32_t *out,
                           void *scratch, uint64_t scratch_bytes);
 /* Float inputs to float outputs: quantize, run, dequantize. Non-finite inputs are refused

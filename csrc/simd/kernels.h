@@ -10,6 +10,10 @@
 #ifndef KF_KERNELS_H
 #define KF_KERNELS_H
 
+#include "exp_glibc.h"
+#include "kfann.h"
+
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -97,7 +101,54 @@ typedef float (*kf_dot_fann_fn)(const float *w, const float *v, uint32_t n);
  * is what kf_dot_fann_fn gives for row q. SIMD versions compute the eight side by side, one
  * lane per neuron, doing in each lane exactly the scalar operations. */
 typedef void (*kf_dot8_fann_fn)(const float *w, const float *v, uint32_t n, float out[8]);
-/* The same from the eight rows interleaved, w[i * 8 + q] = row q's weight i (kf_net's weights8). */
+/* The same for `blocks` adjacent blocks of the path's packed_rows rows R (8, or 16 on AVX-512),
+ * each interleaved (block b at w + b * R * n, w_b[i * R + q] = row q's weight i; kf_net's
+ * weights_packed): out[b * R + q]. Blocks run side by side, independent sums. */
+typedef void (*kf_dot_packed_fann_fn)(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out);
+
+/* Samples per panel of the float batch pass: a panel holds each neuron's values for KF_PANEL
+ * samples side by side (row j at j * KF_PANEL), so that one vector holds one neuron's value for
+ * several samples and the weights are broadcast. */
+#define KF_PANEL 64
+/* Panels run in multiples of this many samples (the widest vector); the rows of unused samples
+ * hold finite values (zero inputs) that no result reads. */
+#define KF_PANEL_STEP 16
+/* The sums of m neurons with adjacent weight rows (row q at w + q * n) over the same n sources,
+ * for a panel of `count` samples (a multiple of KF_PANEL_STEP, at most KF_PANEL): with
+ * v[i * KF_PANEL + s] source i's value for sample s, out[q * KF_PANEL + s] is what
+ * kf_dot_fann_fn gives for row q and that sample's values, fann_run's order in every lane.
+ * out does not overlap v. */
+typedef void (*kf_fann_sums_fn)(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
+/* One neuron over count samples (or count neurons of one sample sharing activation and
+ * steepness, any count): sum[s] = kf_steep_sum(steepness,
+ * raw[s]) (stored when sum is not NULL) and value[s] = kf_activation_apply(activation, sum[s]),
+ * the same bits; exp is libm's through the model exp_kind names (exp_glibc.h). value may be raw. */
+typedef void (*kf_fann_activate_fn)(kf_activation activation, float steepness, kf_exp_kind exp_kind,
+                                    const float *raw, float *sum, float *value, uint32_t count);
+/* Backpropagation through m neurons with adjacent weight rows over the same n sources, for a
+ * panel: for q = 0 .. m-1 in turn, err[i * KF_PANEL + s] += e[q * KF_PANEL + s] * w[q * n + i]
+ * for every source i < n and sample s < count (a multiple of KF_PANEL_STEP) -- fann_backpropagate_MSE's
+ * operations in each lane. e and err do not overlap. */
+typedef void (*kf_fann_backprop_fn)(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count,
+                                    float *err);
+/* The slope sums of m neurons with adjacent slope rows over the same n sources, samples in
+ * order: for s = 0 .. count-1 in turn, slopes[q * n + i] += e[q * KF_PANEL + s] * vt[s * ldv + i]
+ * (vt: the sources' values, one row per sample) -- fann_update_slopes_batch's operations. */
+typedef void (*kf_fann_slopes_fn)(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m,
+                                  uint32_t count, float *slopes);
+/* err[s] *= kf_activation_derived(activation, steepness, value[s], sum[s]) for s < count (any
+ * count), the same bits. */
+typedef void (*kf_fann_derive_fn)(kf_activation activation, float steepness, const float *value, const float *sum,
+                                  float *err, uint32_t count);
+/* FANN's tanh error function (fann_compute_MSE with FANN_ERRORFUNC_TANH) on count output errors,
+ * in place: d[s] = kf_error_tanh(d[s]), the same bits (libm's log). */
+typedef void (*kf_fann_error_tanh_fn)(float *d, uint32_t count);
+/* dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols (no overlap): between row-major
+ * samples and a panel's rows. */
+typedef void (*kf_transpose_fn)(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
+/* y[i] = kf_exp_model(x[i], kind) for i < n, the same bits (kind FUSED or UNFUSED): the exp
+ * inside the path's activations, on its own so that tests can hold it against libm. */
+typedef void (*kf_exp_model_fn)(const double *x, double *y, uint32_t n, kf_exp_kind kind);
 
 /* A register-only multiply-accumulate loop, rounds times, of kind (kf_peak_kind) with the
  * instruction this path's kernels of that kind use; returns the multiply-accumulates done.
@@ -113,11 +164,56 @@ typedef struct kf_kernels {
     kf_quantize_fn quantize;
     kf_gate_scores_fn gate_scores;
     kf_dot8_fann_fn dot8_fann;
-    kf_dot8_fann_fn dot8_packed_fann;
+    kf_dot_packed_fann_fn dot_packed_fann;
+    uint32_t packed_rows; /* rows that dot_packed_fann sums together: 8 or 16 */
     kf_quantize_dynamic_fn quantize_dynamic;
     kf_top_k_fn top_k;
+    kf_fann_sums_fn fann_sums;
+    kf_fann_activate_fn fann_activate;
+    kf_exp_model_fn exp_model;
+    kf_fann_backprop_fn fann_backprop;
+    kf_fann_slopes_fn fann_slopes;
+    kf_fann_derive_fn fann_derive;
+    kf_transpose_fn transpose;
+    kf_fann_error_tanh_fn fann_error_tanh;
     kf_peak_fn peak;
 } kf_kernels;
+
+/* FANN's tanh error function of one output error (already halved for symmetric outputs). */
+static inline float kf_error_tanh(float diff)
+{
+    if (diff < -.9999999)
+        return -17.0f;
+    if (diff > .9999999)
+        return 17.0f;
+    return (float)log((1.0 + diff) / (1.0 - diff));
+}
+
+/* FANN's piecewise-linear "stepwise" activations: outputs r[0..5] at the six breakpoints v[0..5],
+ * interpolated in double between them, lo below v[0] and hi from v[5] on. */
+typedef struct kf_stepwise {
+    float v[6], r[6], lo, hi;
+} kf_stepwise;
+/* The breakpoints of sigmoid_stepwise or sigmoid_symmetric_stepwise (activation.c), NULL for
+ * any other activation. */
+const kf_stepwise *kf_stepwise_of(kf_activation a);
+
+/* FANN's derivative of activation a at (steepness, value, sum) (activation.c). */
+float kf_activation_derived(kf_activation a, float steepness, float value, float sum);
+
+/* FANN's weighted sum times the neuron's steepness, bounded to +-150 / steepness (fann_run). */
+static inline float kf_steep_sum(float steepness, float sum)
+{
+    sum = steepness * sum;
+    if (steepness != 0.0f) {
+        const float max_sum = 150.0f / steepness;
+        if (sum > max_sum)
+            sum = max_sum;
+        else if (sum < -max_sum)
+            sum = -max_sum;
+    }
+    return sum;
+}
 
 /* v (index e) joins the running selection best/idx (count entries, descending) if there is room
  * or it beats the k-th; a later equal value never displaces an earlier one. */
@@ -160,10 +256,51 @@ float kf_dot_fann_scalar(const float *w, const float *v, uint32_t n);
 /* Four rows (row q at w + q * n), as kf_dot8_fann_fn does eight. */
 void kf_dot4_fann_scalar(const float *w, const float *v, uint32_t n, float out[4]);
 void kf_dot8_fann_scalar(const float *w, const float *v, uint32_t n, float out[8]);
-void kf_dot8_packed_fann_scalar(const float *w, const float *v, uint32_t n, float out[8]);
+void kf_dot8_packed_fann_scalar(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out);
+void kf_fann_sums_avx512(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
+void kf_fann_activate_avx512(kf_activation activation, float steepness, kf_exp_kind exp_kind, const float *raw,
+                             float *sum, float *value, uint32_t count);
+void kf_dot16_packed_fann_avx512(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out);
+void kf_exp_model_avx512(const double *x, double *y, uint32_t n, kf_exp_kind kind);
+void kf_fann_sums_avx2(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
+void kf_fann_activate_avx2(kf_activation activation, float steepness, kf_exp_kind exp_kind, const float *raw,
+                           float *sum, float *value, uint32_t count);
+void kf_exp_model_avx2(const double *x, double *y, uint32_t n, kf_exp_kind kind);
+void kf_exp_model_scalar(const double *x, double *y, uint32_t n, kf_exp_kind kind);
+void kf_fann_backprop_scalar(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err);
+void kf_fann_slopes_scalar(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                           float *slopes);
+void kf_fann_derive_scalar(kf_activation activation, float steepness, const float *value, const float *sum,
+                           float *err, uint32_t count);
+void kf_fann_sums_neon(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
+void kf_fann_backprop_neon(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err);
+void kf_fann_slopes_neon(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                         float *slopes);
+void kf_fann_sums_wasm(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
+void kf_fann_backprop_wasm(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err);
+void kf_fann_slopes_wasm(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                         float *slopes);
+void kf_fann_error_tanh_scalar(float *d, uint32_t count);
+void kf_fann_error_tanh_avx2(float *d, uint32_t count);
+void kf_fann_error_tanh_avx512(float *d, uint32_t count);
+void kf_transpose_scalar(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
+void kf_transpose_avx2(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
+void kf_fann_backprop_avx512(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err);
+void kf_fann_slopes_avx512(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                           float *slopes);
+void kf_fann_derive_avx512(kf_activation activation, float steepness, const float *value, const float *sum,
+                           float *err, uint32_t count);
+void kf_fann_backprop_avx2(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err);
+void kf_fann_slopes_avx2(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                         float *slopes);
+void kf_fann_derive_avx2(kf_activation activation, float steepness, const float *value, const float *sum,
+                         float *err, uint32_t count);
+void kf_fann_sums_scalar(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out);
+void kf_fann_activate_scalar(kf_activation activation, float steepness, kf_exp_kind exp_kind, const float *raw,
+                             float *sum, float *value, uint32_t count);
 /* The AVX2 float sums, shared by the AVX-512 table. */
 void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);
-void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);
+void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out);
 /* The AVX2 dynamic quantization and top-k selection, shared by the AVX-512 table. */
 uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
                                   void *out, uint32_t out_bits);

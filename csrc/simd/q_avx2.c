@@ -496,21 +496,38 @@ void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8])
     _mm256_storeu_ps(out, sum);
 }
 
-void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, float out[8])
+/* One block's group of four sources (i .. i+3) into its running sum, in fann_run's order. */
+static inline __m256 packed_group(__m256 sum, const float *w0, const float *v)
 {
-    __m256 sum = _mm256_setzero_ps();
-    uint32_t i;
-    for (i = n & 3u; i-- > 0;) /* the leading terms, last to first */
-        sum = _mm256_add_ps(sum, _mm256_mul_ps(_mm256_loadu_ps(w + (size_t)i * 8), _mm256_broadcast_ss(v + i)));
-    for (i = n & 3u; i < n; i += 4) {
-        const float *w0 = w + (size_t)i * 8;
-        __m256 g = _mm256_mul_ps(_mm256_loadu_ps(w0), _mm256_broadcast_ss(v + i));
-        g = _mm256_add_ps(g, _mm256_mul_ps(_mm256_loadu_ps(w0 + 8), _mm256_broadcast_ss(v + i + 1)));
-        g = _mm256_add_ps(g, _mm256_mul_ps(_mm256_loadu_ps(w0 + 16), _mm256_broadcast_ss(v + i + 2)));
-        g = _mm256_add_ps(g, _mm256_mul_ps(_mm256_loadu_ps(w0 + 24), _mm256_broadcast_ss(v + i + 3)));
-        sum = _mm256_add_ps(sum, g);
+    __m256 g = _mm256_mul_ps(_mm256_loadu_ps(w0), _mm256_broadcast_ss(v));
+    g = _mm256_add_ps(g, _mm256_mul_ps(_mm256_loadu_ps(w0 + 8), _mm256_broadcast_ss(v + 1)));
+    g = _mm256_add_ps(g, _mm256_mul_ps(_mm256_loadu_ps(w0 + 16), _mm256_broadcast_ss(v + 2)));
+    g = _mm256_add_ps(g, _mm256_mul_ps(_mm256_loadu_ps(w0 + 24), _mm256_broadcast_ss(v + 3)));
+    return _mm256_add_ps(sum, g);
+}
+
+/* Blocks two at a time: two independent sums in flight hide the additions' latency. */
+void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out)
+{
+    const size_t block = (size_t)8 * n;
+    uint32_t b, i;
+    for (b = 0; b < blocks; b += 2) {
+        const int pair = b + 1 < blocks;
+        const float *wa = w + b * block, *wb = pair ? wa + block : wa;
+        __m256 sa = _mm256_setzero_ps(), sb = _mm256_setzero_ps();
+        for (i = n & 3u; i-- > 0;) { /* the leading terms, last to first */
+            const __m256 vi = _mm256_broadcast_ss(v + i);
+            sa = _mm256_add_ps(sa, _mm256_mul_ps(_mm256_loadu_ps(wa + (size_t)i * 8), vi));
+            sb = _mm256_add_ps(sb, _mm256_mul_ps(_mm256_loadu_ps(wb + (size_t)i * 8), vi));
+        }
+        for (i = n & 3u; i < n; i += 4) {
+            sa = packed_group(sa, wa + (size_t)i * 8, v + i);
+            sb = packed_group(sb, wb + (size_t)i * 8, v + i);
+        }
+        _mm256_storeu_ps(out + (size_t)b * 8, sa);
+        if (pair)
+            _mm256_storeu_ps(out + (size_t)b * 8 + 8, sb);
     }
-    _mm256_storeu_ps(out, sum);
 }
 
 /* AVX2 peaks: twelve chains of vpmaddwd plus vpaddd (sixteen int16 multiply-accumulates, the
@@ -565,8 +582,17 @@ const kf_kernels kf_kernels_avx2 = {
     .quantize = quantize,
     .gate_scores = kf_gate_scores_avx2,
     .dot8_fann = kf_dot8_fann_avx2,
-    .dot8_packed_fann = kf_dot8_packed_fann_avx2,
+    .dot_packed_fann = kf_dot8_packed_fann_avx2,
+    .packed_rows = 8,
     .quantize_dynamic = kf_quantize_dynamic_avx2,
     .top_k = kf_top_k_avx2,
+    .fann_sums = kf_fann_sums_avx2,
+    .fann_activate = kf_fann_activate_avx2,
+    .exp_model = kf_exp_model_avx2,
+    .fann_backprop = kf_fann_backprop_avx2,
+    .fann_slopes = kf_fann_slopes_avx2,
+    .fann_derive = kf_fann_derive_avx2,
+    .transpose = kf_transpose_avx2,
+    .fann_error_tanh = kf_fann_error_tanh_avx2,
     .peak = kf_peak_avx2,
 };

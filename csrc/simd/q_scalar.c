@@ -274,19 +274,21 @@ void kf_dot8_fann_scalar(const float *w, const float *v, uint32_t n, float out[8
     kf_dot4_fann_scalar(w + 4 * (size_t)n, v, n, out + 4);
 }
 
-void kf_dot8_packed_fann_scalar(const float *w, const float *v, uint32_t n, float out[8])
+void kf_dot8_packed_fann_scalar(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out)
 {
-    float sum[8] = {0};
-    uint32_t i, q;
-    for (i = n & 3u; i-- > 0;) /* the leading terms, last to first */
-        for (q = 0; q < 8; q++)
-            sum[q] += w[(size_t)i * 8 + q] * v[i];
-    for (i = n & 3u; i < n; i += 4) {
-        const float *w0 = w + (size_t)i * 8;
-        for (q = 0; q < 8; q++)
-            sum[q] += w0[q] * v[i] + w0[8 + q] * v[i + 1] + w0[16 + q] * v[i + 2] + w0[24 + q] * v[i + 3];
+    uint32_t b, i, q;
+    for (b = 0; b < blocks; b++, w += (size_t)8 * n, out += 8) {
+        float sum[8] = {0};
+        for (i = n & 3u; i-- > 0;) /* the leading terms, last to first */
+            for (q = 0; q < 8; q++)
+                sum[q] += w[(size_t)i * 8 + q] * v[i];
+        for (i = n & 3u; i < n; i += 4) {
+            const float *w0 = w + (size_t)i * 8;
+            for (q = 0; q < 8; q++)
+                sum[q] += w0[q] * v[i] + w0[8 + q] * v[i + 1] + w0[16 + q] * v[i + 2] + w0[24 + q] * v[i + 3];
+        }
+        memcpy(out, sum, sizeof sum);
     }
-    memcpy(out, sum, sizeof sum);
 }
 
 /* Scalar peaks. Integers: eight chains of sum += w * x (the scalar kernels' operation), the
@@ -341,8 +343,17 @@ const kf_kernels kf_kernels_scalar = {
     .quantize = kf_quantize_scalar,
     .gate_scores = kf_gate_scores_scalar,
     .dot8_fann = kf_dot8_fann_scalar,
-    .dot8_packed_fann = kf_dot8_packed_fann_scalar,
+    .dot_packed_fann = kf_dot8_packed_fann_scalar,
+    .packed_rows = 8,
     .quantize_dynamic = kf_quantize_dynamic_scalar,
     .top_k = kf_top_k_scalar,
+    .fann_sums = kf_fann_sums_scalar,
+    .fann_activate = kf_fann_activate_scalar,
+    .exp_model = kf_exp_model_scalar,
+    .fann_backprop = kf_fann_backprop_scalar,
+    .fann_slopes = kf_fann_slopes_scalar,
+    .fann_derive = kf_fann_derive_scalar,
+    .transpose = kf_transpose_scalar,
+    .fann_error_tanh = kf_fann_error_tanh_scalar,
     .peak = kf_peak_scalar,
 };

@@ -1,7 +1,7 @@
-/* Test-only (CMake option KF_SIMDE_AVX512): the AVX-512 intrinsics that q_avx512.c uses and that
- * SIMDe 0.7 (Debian's libsimde-dev) does not provide, written lane by lane in portable C over
- * SIMDe's types, so that the AVX-512 kernels compile and run on any x86-64 machine and the
- * path-equality tests check their integers. Each follows Intel's description of the
+/* Test-only (CMake option KF_SIMDE_AVX512): the AVX-512 intrinsics that q_avx512.c and
+ * fann_avx512.c use and that SIMDe 0.7 (Debian's libsimde-dev) does not provide, written lane by
+ * lane in portable C over SIMDe's types, so that the AVX-512 kernels compile and run on any
+ * x86-64 machine and the path-equality tests check their results. Each follows Intel's description of the
  * instruction; masked loads read only the selected elements, as the hardware does. This file
  * checks correctness, not speed, and is never part of a release build. */
 #ifndef KF_SIMDE_AVX512_SHIM_H
@@ -10,6 +10,7 @@
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -125,6 +126,19 @@ static inline simde__m256i kf_shim_i64gather_epi32(simde__m512i idx, const void 
     return simde__m256i_from_private(r);
 }
 
+static inline simde__m512i kf_shim_i64gather_epi64(simde__m512i idx, const void *base, int scale)
+{
+    const simde__m512i_private i_ = simde__m512i_to_private(idx);
+    simde__m512i_private r;
+    int i;
+    for (i = 0; i < 8; i++) {
+        int64_t v;
+        memcpy(&v, (const char *)base + i_.i64[i] * scale, 8);
+        r.i64[i] = v;
+    }
+    return simde__m512i_from_private(r);
+}
+
 /* Narrowing stores (truncation) of the selected elements. */
 static inline void kf_shim_mask_cvtepi32_storeu(void *p, simde__mmask16 k, simde__m512i a, int bytes)
 {
@@ -189,7 +203,84 @@ static inline simde__m512i kf_shim_srai_epi64(simde__m512i a, unsigned count)
     return simde__m512i_from_private(r);
 }
 
-/* The names q_avx512.c uses (macros replace any native declaration of the same name). */
+/* Float and double conversions and decompositions (fann_avx512.c). */
+static inline simde__m512d kf_shim_cvtps_pd(simde__m256 a)
+{
+    const simde__m256_private a_ = simde__m256_to_private(a);
+    simde__m512d_private r;
+    int i;
+    for (i = 0; i < 8; i++)
+        r.f64[i] = (double)a_.f32[i];
+    return simde__m512d_from_private(r);
+}
+
+static inline simde__m256 kf_shim_cvtpd_ps(simde__m512d a)
+{
+    const simde__m512d_private a_ = simde__m512d_to_private(a);
+    simde__m256_private r;
+    int i;
+    for (i = 0; i < 8; i++)
+        r.f32[i] = (float)a_.f64[i]; /* round to nearest, as under the default MXCSR */
+    return simde__m256_from_private(r);
+}
+
+/* vgetexppd: floor(log2 |x|) as a double (subnormals normalized; -inf for 0, +inf for inf). */
+static inline simde__m512d kf_shim_getexp_pd(simde__m512d a)
+{
+    const simde__m512d_private a_ = simde__m512d_to_private(a);
+    simde__m512d_private r;
+    int i;
+    for (i = 0; i < 8; i++)
+        r.f64[i] = logb(a_.f64[i]);
+    return simde__m512d_from_private(r);
+}
+
+/* vgetmantpd with the interval [0.75, 1.5) and the source's sign, the only form used: the
+ * mantissa of a finite nonzero x; 1.0 (signed) for zeros and infinities, NaN for NaN. */
+static inline simde__m512d kf_shim_getmant_p75_1p5_src_pd(simde__m512d a)
+{
+    const simde__m512d_private a_ = simde__m512d_to_private(a);
+    simde__m512d_private r;
+    int i;
+    for (i = 0; i < 8; i++) {
+        const double x = a_.f64[i];
+        double m;
+        int e;
+        if (isnan(x)) {
+            m = x;
+        } else if (x == 0.0 || isinf(x)) {
+            m = copysign(1.0, x);
+        } else {
+            m = frexp(fabs(x), &e); /* [0.5, 1) */
+            m = copysign(m < 0.75 ? 2.0 * m : m, x);
+        }
+        r.f64[i] = m;
+    }
+    return simde__m512d_from_private(r);
+}
+
+static inline void kf_shim_mask_storeu_ps(void *p, simde__mmask16 k, simde__m512 a)
+{
+    const simde__m512_private a_ = simde__m512_to_private(a);
+    int i;
+    for (i = 0; i < 16; i++)
+        if (k >> i & 1) {
+            const float v = a_.f32[i];
+            memcpy((char *)p + 4 * i, &v, 4);
+        }
+}
+
+/* The names the AVX-512 files use (macros replace any native declaration of the same name). */
+#undef _mm512_cvtps_pd
+#define _mm512_cvtps_pd(a) kf_shim_cvtps_pd(a)
+#undef _mm512_cvtpd_ps
+#define _mm512_cvtpd_ps(a) kf_shim_cvtpd_ps(a)
+#undef _mm512_getexp_pd
+#define _mm512_getexp_pd(a) kf_shim_getexp_pd(a)
+#undef _mm512_getmant_pd
+#define _mm512_getmant_pd(a, interval, sign) ((void)(interval), (void)(sign), kf_shim_getmant_p75_1p5_src_pd(a))
+#undef _mm512_mask_storeu_ps
+#define _mm512_mask_storeu_ps(p, k, a) kf_shim_mask_storeu_ps(p, k, a)
 #undef _mm512_maskz_loadu_epi32
 #define _mm512_maskz_loadu_epi32(k, p) kf_shim_maskz_loadu_epi32(k, p)
 #undef _mm512_maskz_loadu_ps
@@ -208,6 +299,8 @@ static inline simde__m512i kf_shim_srai_epi64(simde__m512i a, unsigned count)
 #define _mm512_i32gather_epi32(idx, base, scale) kf_shim_i32gather_epi32(idx, base, scale)
 #undef _mm512_i64gather_epi32
 #define _mm512_i64gather_epi32(idx, base, scale) kf_shim_i64gather_epi32(idx, base, scale)
+#undef _mm512_i64gather_epi64
+#define _mm512_i64gather_epi64(idx, base, scale) kf_shim_i64gather_epi64(idx, base, scale)
 #undef _mm512_mask_cvtepi32_storeu_epi8
 #define _mm512_mask_cvtepi32_storeu_epi8(p, k, a) kf_shim_mask_cvtepi32_storeu(p, k, a, 1)
 #undef _mm512_mask_cvtepi32_storeu_epi16

@@ -3,6 +3,8 @@
  * to double), then rounded to float, so that results match libfann's. */
 #include "internal.h"
 
+#include "../simd/kernels.h"
+
 #include <string.h>
 
 static const char *const activation_names[KF_ACTIVATION_COUNT_] = {
@@ -50,34 +52,41 @@ int kf_activation_is_symmetric(kf_activation a)
     }
 }
 
-/* Piecewise-linear interpolation through six points, flat outside them (FANN's stepwise). */
-static float stepwise(const float v[6], const float r[6], float lo, float hi, float x)
+/* FANN 2.2's float stepwise sigmoids: breakpoints and outputs as it hard-codes them. */
+static const kf_stepwise sigmoid_stepwise = {
+    {-2.64665246009826660156e+00f, -1.47221946716308593750e+00f, -5.49306154251098632812e-01f,
+     5.49306154251098632812e-01f, 1.47221934795379638672e+00f, 2.64665293693542480469e+00f},
+    {4.99999988824129104614e-03f, 5.00000007450580596924e-02f, 2.50000000000000000000e-01f,
+     7.50000000000000000000e-01f, 9.49999988079071044922e-01f, 9.95000004768371582031e-01f},
+    0.0f, 1.0f};
+static const kf_stepwise sigmoid_symmetric_stepwise = {
+    {-2.64665293693542480469e+00f, -1.47221934795379638672e+00f, -5.49306154251098632812e-01f,
+     5.49306154251098632812e-01f, 1.47221934795379638672e+00f, 2.64665293693542480469e+00f},
+    {-9.90000009536743164062e-01f, -8.99999976158142089844e-01f, -5.00000000000000000000e-01f,
+     5.00000000000000000000e-01f, 8.99999976158142089844e-01f, 9.90000009536743164062e-01f},
+    -1.0f, 1.0f};
+
+const kf_stepwise *kf_stepwise_of(kf_activation a)
 {
-    int i;
-    if (x < v[0])
-        return lo;
-    if (x >= v[5])
-        return hi;
-    for (i = 0; i < 4; i++)
-        if (x < v[i + 1])
-            break;
-    /* FANN's breakpoints are double literals, so its interpolation runs in double. */
-    return (float)((((double)r[i + 1] - r[i]) * ((double)x - v[i])) / ((double)v[i + 1] - v[i]) + r[i]);
+    return a == KF_SIGMOID_STEPWISE ? &sigmoid_stepwise
+         : a == KF_SIGMOID_SYMMETRIC_STEPWISE ? &sigmoid_symmetric_stepwise : NULL;
 }
 
-/* The breakpoints FANN 2.2 hard-codes for its float stepwise sigmoids. */
-static const float sigmoid_v[6] = {-2.64665246009826660156e+00f, -1.47221946716308593750e+00f,
-                                   -5.49306154251098632812e-01f, 5.49306154251098632812e-01f,
-                                   1.47221934795379638672e+00f,  2.64665293693542480469e+00f};
-static const float sigmoid_r[6] = {4.99999988824129104614e-03f, 5.00000007450580596924e-02f,
-                                   2.50000000000000000000e-01f, 7.50000000000000000000e-01f,
-                                   9.49999988079071044922e-01f, 9.95000004768371582031e-01f};
-static const float sigmoid_symmetric_v[6] = {-2.64665293693542480469e+00f, -1.47221934795379638672e+00f,
-                                             -5.49306154251098632812e-01f, 5.49306154251098632812e-01f,
-                                             1.47221934795379638672e+00f,  2.64665293693542480469e+00f};
-static const float sigmoid_symmetric_r[6] = {-9.90000009536743164062e-01f, -8.99999976158142089844e-01f,
-                                             -5.00000000000000000000e-01f, 5.00000000000000000000e-01f,
-                                             8.99999976158142089844e-01f,  9.90000009536743164062e-01f};
+/* Piecewise-linear interpolation through the six points, flat outside them. */
+static float stepwise(const kf_stepwise *st, float x)
+{
+    int i;
+    if (x < st->v[0])
+        return st->lo;
+    if (x >= st->v[5])
+        return st->hi;
+    for (i = 0; i < 4; i++)
+        if (x < st->v[i + 1])
+            break;
+    /* FANN's breakpoints are double literals, so its interpolation runs in double. */
+    return (float)((((double)st->r[i + 1] - st->r[i]) * ((double)x - st->v[i])) / ((double)st->v[i + 1] - st->v[i])
+                   + st->r[i]);
+}
 
 float kf_activation_apply(kf_activation a, float x)
 {
@@ -86,10 +95,9 @@ float kf_activation_apply(kf_activation a, float x)
     case KF_THRESHOLD: return x < 0 ? 0.0f : 1.0f;
     case KF_THRESHOLD_SYMMETRIC: return x < 0 ? -1.0f : 1.0f;
     case KF_SIGMOID: return (float)(1.0f / (1.0f + exp(-2.0f * x)));
-    case KF_SIGMOID_STEPWISE: return stepwise(sigmoid_v, sigmoid_r, 0.0f, 1.0f, x);
+    case KF_SIGMOID_STEPWISE: return stepwise(&sigmoid_stepwise, x);
     case KF_SIGMOID_SYMMETRIC: return (float)(2.0f / (1.0f + exp(-2.0f * x)) - 1.0f);
-    case KF_SIGMOID_SYMMETRIC_STEPWISE:
-        return stepwise(sigmoid_symmetric_v, sigmoid_symmetric_r, -1.0f, 1.0f, x);
+    case KF_SIGMOID_SYMMETRIC_STEPWISE: return stepwise(&sigmoid_symmetric_stepwise, x);
     case KF_GAUSSIAN: return (float)exp(-x * x);
     case KF_GAUSSIAN_SYMMETRIC: return (float)((exp(-x * x) * 2.0f) - 1.0f);
     case KF_GAUSSIAN_STEPWISE: return 0.0f;

@@ -5,27 +5,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A data set's block (arena.h): the struct, the inputs, the outputs. */
+static void data_layout(kf_arena *a, void *obj, const void *ctx)
+{
+    const uint64_t *v = ctx; /* pairs x inputs, pairs x outputs */
+    kf_data *d = kf_arena_take(a, 1, sizeof *d);
+    (void)obj;
+    KF_CARVE(a, d, input, v[0]);
+    KF_CARVE(a, d, output, v[1]);
+}
+
 kf_status kf_data_alloc(uint32_t num_data, uint32_t num_input, uint32_t num_output, kf_data **out)
 {
-    const uint64_t values = (uint64_t)num_data * ((uint64_t)num_input + num_output);
-    uint64_t bytes;
+    const uint64_t values[2] = {(uint64_t)num_data * num_input, (uint64_t)num_data * num_output};
     kf_data *d;
+    kf_status st;
     if (out == NULL)
         return KF_E_ARG;
     *out = NULL;
-    if (values > KF_MAX_DATA_VALUES)
+    if (values[0] + values[1] > KF_MAX_DATA_VALUES)
         return KF_E_LIMIT;
-    bytes = sizeof(kf_data) + values * sizeof(float);
-    if (bytes > SIZE_MAX)
-        return KF_E_LIMIT;
-    d = calloc(1, (size_t)bytes);
-    if (d == NULL)
-        return KF_E_NOMEM;
+    st = kf_arena_new(data_layout, values, (void **)&d);
+    if (st != KF_OK)
+        return st;
     d->num_data = num_data;
     d->num_input = num_input;
     d->num_output = num_output;
-    d->input = (float *)(d + 1);
-    d->output = d->input + (uint64_t)num_data * num_input;
     *out = d;
     return KF_OK;
 }
@@ -37,6 +42,7 @@ kf_status kf_data_parse(const char *text, size_t len, kf_data **out, kf_diag *di
     uint64_t values;
     kf_data *d;
     kf_status st;
+    kf_diag_clear(diag);
     if (out == NULL || (text == NULL && len > 0))
         return KF_E_ARG;
     *out = NULL;

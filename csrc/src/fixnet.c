@@ -75,40 +75,36 @@ static void update_stepwise(kf_fixnet *net)
     }
 }
 
+/* The sizes a fixed-point network's block is laid out from. */
+typedef struct fixnet_counts {
+    uint64_t num_layers, neurons, connections;
+} fixnet_counts;
+
+static void fixnet_layout(kf_arena *a, void *obj, const void *ctx)
+{
+    const fixnet_counts *c = ctx;
+    kf_fixnet *net = kf_arena_take(a, 1, sizeof *net);
+    (void)obj;
+    KF_CARVE(a, net, layer_start, c->num_layers + 1);
+    KF_CARVE(a, net, con_start, c->neurons + 1);
+    KF_CARVE(a, net, con_src, c->connections);
+    KF_CARVE(a, net, weights, c->connections);
+    KF_CARVE(a, net, steepness, c->neurons);
+    KF_CARVE(a, net, activation, c->neurons);
+    KF_CARVE(a, net, contiguous, c->neurons);
+}
+
 static kf_status fixnet_alloc(uint32_t num_layers, uint32_t neurons, uint32_t connections, kf_fixnet **out)
 {
-    const uint64_t bytes = sizeof(kf_fixnet) + ((uint64_t)num_layers + 1) * 4 + ((uint64_t)neurons + 1) * 4
-                         + (uint64_t)connections * 8 + (uint64_t)neurons * 6;
+    const fixnet_counts counts = {num_layers, neurons, connections};
     kf_fixnet *net;
-    unsigned char *at;
+    kf_status st;
     *out = NULL;
     if (num_layers < 2 || num_layers > KF_MAX_LAYERS || neurons > KF_MAX_NEURONS || connections > KF_MAX_CONNECTIONS)
         return KF_E_LIMIT;
-    if (bytes > SIZE_MAX)
-        return KF_E_LIMIT;
-    net = calloc(1, (size_t)bytes);
-    if (net == NULL)
-        return KF_E_NOMEM;
-    /* 4-byte arrays first, then the byte arrays: every pointer is suitably aligned. */
-    at = (unsigned char *)(net + 1);
-    net->layer_start = (uint32_t *)at;
-    at += ((size_t)num_layers + 1) * 4;
-    net->con_start = (uint32_t *)at;
-    at += ((size_t)neurons + 1) * 4;
-    net->con_src = (uint32_t *)at;
-    at += (size_t)connections * 4;
-    net->weights = (int32_t *)at;
-    at += (size_t)connections * 4;
-    net->steepness = (int32_t *)at;
-    at += (size_t)neurons * 4;
-    net->activation = at;
-    at += neurons;
-    net->contiguous = at;
-    at += neurons;
-    if ((uint64_t)(at - (unsigned char *)net) != bytes) { /* layout walk must cover the block */
-        free(net);
-        return KF_E_LIMIT;
-    }
+    st = kf_arena_new(fixnet_layout, &counts, (void **)&net);
+    if (st != KF_OK)
+        return st;
     net->num_layers = num_layers;
     net->total_neurons = neurons;
     net->total_connections = connections;
@@ -124,8 +120,7 @@ void kf_fixnet_free(kf_fixnet *net)
 
 static kf_status fixnet_finish(kf_fixnet *net, uint32_t decimal_point, kf_diag *diag)
 {
-    const kf_structure st = {net->num_layers, net->network_type, net->total_neurons, net->total_connections,
-                             net->layer_start, net->con_start, net->con_src, net->activation};
+    const kf_structure st = KF_STRUCTURE_OF(net);
     const uint32_t last = net->num_layers - 1;
     const uint32_t bias = (net->network_type == KF_NET_LAYER) ? 1u : 0u;
     kf_status status = kf_structure_check(&st, net->contiguous, diag);
@@ -145,6 +140,7 @@ kf_status kf_fixnet_parse_fann(const char *text, size_t len, kf_fixnet **out, kf
     kf_fixnet *net = NULL;
     kf_status st;
     uint32_t l, j, k;
+    kf_diag_clear(diag);
     if (out == NULL || (text == NULL && len > 0))
         return KF_E_ARG;
     *out = NULL;
@@ -275,13 +271,74 @@ kf_status kf_net_to_fixnet(const kf_net *src, kf_fixnet **out)
     return KF_OK;
 }
 
+uint32_t kf_fixnet_num_layers(const kf_fixnet *net)
+{
+    return net ? net->num_layers : 0;
+}
+
+uint32_t kf_fixnet_num_input(const kf_fixnet *net)
+{
+    return net ? net->num_input : 0;
+}
+
+uint32_t kf_fixnet_num_output(const kf_fixnet *net)
+{
+    return net ? net->num_output : 0;
+}
+
+uint32_t kf_fixnet_total_neurons(const kf_fixnet *net)
+{
+    return net ? net->total_neurons : 0;
+}
+
+uint32_t kf_fixnet_total_connections(const kf_fixnet *net)
+{
+    return net ? net->total_connections : 0;
+}
+
+kf_net_type kf_fixnet_network_type(const kf_fixnet *net)
+{
+    return net && net->network_type == KF_NET_SHORTCUT ? KF_NET_SHORTCUT : KF_NET_LAYER;
+}
+
+uint32_t kf_fixnet_decimal_point(const kf_fixnet *net)
+{
+    return net ? net->decimal_point : 0;
+}
+
+int32_t kf_fixnet_multiplier(const kf_fixnet *net)
+{
+    return net ? net->multiplier : 0;
+}
+
+kf_status kf_fixnet_get_structure(const kf_fixnet *net, uint32_t *layer_start, uint32_t *con_start,
+                                  uint32_t *con_src, uint8_t *activation, int32_t *steepness)
+{
+    if (net == NULL)
+        return KF_E_ARG;
+    {
+        const kf_structure st = KF_STRUCTURE_OF(net);
+        return kf_structure_copy(&st, net->steepness, layer_start, con_start, con_src, activation, steepness);
+    }
+}
+
+kf_status kf_fixnet_get_weights(const kf_fixnet *net, int32_t *weights, uint64_t count)
+{
+    if (net == NULL)
+        return KF_E_ARG;
+    {
+        const kf_structure st = KF_STRUCTURE_OF(net);
+        return kf_weights_copy(&st, net->weights, weights, count);
+    }
+}
+
 uint64_t kf_fixnet_scratch_ints(const kf_fixnet *net)
 {
     return net ? net->total_neurons : 0;
 }
 
 /* The activations libfixedfann's fann_run computes; it reports an error for the others. */
-static int fixed_supported(kf_activation a)
+int kf_fixnet_activation_supported(kf_activation a)
 {
     switch (a) {
     case KF_LINEAR:
@@ -349,6 +406,32 @@ static int32_t fixed_activation(const kf_fixnet *net, kf_activation a, int32_t s
     }
 }
 
+kf_status kf_fixnet_check(const kf_fixnet *net, kf_diag *diag)
+{
+    uint32_t j;
+    kf_diag_clear(diag);
+    if (net == NULL)
+        return KF_E_ARG;
+    /* Refuse what libfixedfann cannot compute: an activation it has no fixed-point form of, or
+     * a stepwise sigmoid with steepness 0 (libfixedfann divides by it). */
+    for (j = net->layer_start[1]; j < net->total_neurons; j++) {
+        const kf_activation a = (kf_activation)net->activation[j];
+        if (net->con_start[j + 1] == net->con_start[j])
+            continue;
+        if (!kf_fixnet_activation_supported(a)) {
+            kf_diag_set(diag, 0, "neuron %u uses %s, which libfixedfann cannot run in fixed point", j,
+                        kf_activation_name(a));
+            return KF_E_UNSUPPORTED;
+        }
+        if (is_stepwise(a) && net->steepness[j] == 0) {
+            kf_diag_set(diag, 0, "neuron %u: a stepwise sigmoid with steepness 0 (libfixedfann would divide by zero)",
+                        j);
+            return KF_E_UNSUPPORTED;
+        }
+    }
+    return KF_OK;
+}
+
 kf_status kf_fixnet_run(const kf_fixnet *net, const int32_t *in, uint64_t n, int32_t *out, int32_t *scratch,
                         uint64_t scratch_ints)
 {
@@ -358,15 +441,8 @@ kf_status kf_fixnet_run(const kf_fixnet *net, const int32_t *in, uint64_t n, int
         return KF_E_ARG;
     if (scratch_ints < net->total_neurons)
         return KF_E_SHAPE;
-    /* Refuse what libfixedfann cannot compute: an activation it has no fixed-point form of, or
-     * a stepwise sigmoid with steepness 0 (libfixedfann divides by it). */
-    for (j = net->layer_start[1]; j < net->total_neurons; j++) {
-        const kf_activation a = (kf_activation)net->activation[j];
-        if (net->con_start[j + 1] == net->con_start[j])
-            continue;
-        if (!fixed_supported(a) || (is_stepwise(a) && net->steepness[j] == 0))
-            return KF_E_UNSUPPORTED;
-    }
+    if (kf_fixnet_check(net, NULL) != KF_OK)
+        return KF_E_UNSUPPORTED;
     for (s = 0; s < n; s++) {
         int32_t *values = scratch;
         memcpy(values, in + s * net->num_input, (size_t)net->num_input * sizeof(int32_t));

@@ -4,6 +4,9 @@
 
 #include "kfann.h"
 
+#include "arena.h"
+#include "objects.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
@@ -48,6 +51,10 @@ float kf_rng_uniform(kf_rng *rng, float lo, float hi);
 /* Read or write one field of a parameter block (validated as kf_net_set_param does). */
 kf_status kf_params_get(const kf_params *params, kf_param p, double *value);
 kf_status kf_params_set(kf_params *params, kf_param p, double value);
+/* The checks of a whole block (a parsed file's or an assembled network's): counts beyond
+ * KF_MAX_CASCADE_LIST (KF_E_LIMIT), enumerations and cascade functions out of range (KF_E_ARG),
+ * cascade steepnesses that are not finite (KF_E_NUMERIC). */
+kf_status kf_params_check(const kf_params *params);
 
 /* ---- network layout ---- */
 
@@ -62,9 +69,21 @@ typedef struct kf_structure {
     const uint8_t *activation;
 } kf_structure;
 
+/* The structure of a kf_net or a kf_fixnet (the same fields), as an initializer. */
+#define KF_STRUCTURE_OF(net)                                                                             \
+    {(net)->num_layers, (net)->network_type, (net)->total_neurons, (net)->total_connections, (net)->layer_start, \
+     (net)->con_start, (net)->con_src, (net)->activation}
+
 /* Check layer sizes, connection ranges, feed-forward sources and activation values; set
  * contiguous[j] for neurons that read consecutive sources. KF_E_FORMAT with a reason. */
 kf_status kf_structure_check(const kf_structure *st, uint8_t *contiguous, kf_diag *diag);
+/* Copy a structure out for kf_net_get_structure and kf_fixnet_get_structure (a NULL array is
+ * skipped); steepness holds one 4-byte value per neuron, float or fixed point. */
+kf_status kf_structure_copy(const kf_structure *st, const void *steepness, uint32_t *layer_start, uint32_t *con_start,
+                            uint32_t *con_src, uint8_t *activation, void *steepness_out);
+/* Copy count 4-byte weights (float or fixed point) out: KF_E_SHAPE unless count is the number of
+ * connections. */
+kf_status kf_weights_copy(const kf_structure *st, const void *weights, void *out, uint64_t count);
 
 /* Check the structure (indices, counts, activations, steepness) and compute `contiguous`.
  * Called after creation and after parsing; returns KF_E_FORMAT with a reason in diag. */
@@ -77,12 +96,21 @@ uint32_t kf_net_layer_of(const kf_net *net, uint32_t neuron);
  * NULL when not training). Writes nothing else. */
 void kf_forward(const kf_net *net, const float *input, float *values, float *sums);
 
-/* FANN's derivative of activation a at (steepness, value, sum). */
-float kf_activation_derived(kf_activation a, float steepness, float value, float sum);
 
 /* ---- SIMD kernels ---- */
 
 struct kf_kernels;
+/* The kernels of the network's path (the scalar ones where that path is not built). */
+const struct kf_kernels *kf_net_kernels(const kf_net *net);
+/* How many neurons from j (contiguous, with sources) up to end share its sources and have
+ * adjacent weight rows: a dense block that one panel kernel takes. */
+uint32_t kf_dense_run(const kf_net *net, uint32_t j, uint32_t end);
+/* Up to KF_PANEL samples through the network side by side: values[j * KF_PANEL + s] is neuron
+ * j's value for sample s < count (a multiple of KF_PANEL_STEP; samples from nb on are zero
+ * inputs whose results nobody reads), sums (when not NULL) the same for its steepened sum, as
+ * kf_forward gives them. Dense blocks of neurons go to the path's panel kernels. */
+void kf_forward_panel(const kf_net *net, const float *input, uint32_t nb, uint32_t count, float *values,
+                      float *sums);
 /* The kernel table of a path, or NULL when it is not built. */
 const struct kf_kernels *kf_kernels_for(kf_simd path);
 /* The paths this build and CPU run, bit p for kf_simd p. Models take it once, when created:
@@ -141,6 +169,8 @@ int kf_scan_fail(kf_scan *s, const char *fmt, ...)
 #endif
     ;
 
+/* Clear a caller's kf_diag (NULL allowed): every public function taking one calls it first. */
+void kf_diag_clear(kf_diag *diag);
 void kf_diag_set(kf_diag *diag, uint32_t line, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))

@@ -49,6 +49,7 @@ kf_status kf_net_parse_fann(const char *text, size_t len, kf_net **out, kf_diag 
     kf_net *net = NULL;
     kf_status st;
     uint32_t l, j, k;
+    kf_diag_clear(diag);
     if (out == NULL || (text == NULL && len > 0))
         return KF_E_ARG;
     *out = NULL;

@@ -11,17 +11,25 @@ struct kf_moe {
     uint32_t n_experts, dim, top_k, num_output, has_shared;
     uint64_t expert_scratch; /* bytes, the most any expert needs for MOE_BLOCK * top_k rows */
     kf_expert shared;
-    kf_expert experts[]; /* n_experts */
+    kf_expert *experts; /* [n_experts] */
 };
+
+/* The mixture's block (arena.h): the struct, then its table of experts. */
+static void moe_layout(kf_arena *a, void *obj, const void *ctx)
+{
+    kf_moe *moe = kf_arena_take(a, 1, sizeof *moe);
+    (void)obj;
+    KF_CARVE(a, moe, experts, *(const uint32_t *)ctx);
+}
 
 static uint32_t expert_inputs(const kf_expert *e)
 {
-    return e->kind == KF_EXPERT_FLOAT ? ((const kf_net *)e->model)->num_input : kf_qnet_num_input(e->model);
+    return e->kind == KF_EXPERT_FLOAT ? kf_net_num_input(e->model) : kf_qnet_num_input(e->model);
 }
 
 static uint32_t expert_outputs(const kf_expert *e)
 {
-    return e->kind == KF_EXPERT_FLOAT ? ((const kf_net *)e->model)->num_output : kf_qnet_num_output(e->model);
+    return e->kind == KF_EXPERT_FLOAT ? kf_net_num_output(e->model) : kf_qnet_num_output(e->model);
 }
 
 static uint64_t expert_scratch(const kf_expert *e, uint64_t rows)
@@ -64,6 +72,7 @@ kf_status kf_moe_create(const kf_router *router, const kf_expert *experts, uint3
     uint32_t i, num_output = 0;
     kf_moe *moe;
     kf_status st;
+    kf_diag_clear(diag);
     if (out == NULL || router == NULL || (experts == NULL && n_experts > 0))
         return KF_E_ARG;
     *out = NULL;
@@ -76,15 +85,16 @@ kf_status kf_moe_create(const kf_router *router, const kf_expert *experts, uint3
             return st;
     if (shared && (st = check_expert(shared, kf_router_dim(router), &num_output, "shared expert", 0, diag)) != KF_OK)
         return st;
-    moe = calloc(1, sizeof *moe + sizeof(kf_expert) * (size_t)n_experts);
-    if (moe == NULL)
-        return KF_E_NOMEM;
+    st = kf_arena_new(moe_layout, &n_experts, (void **)&moe);
+    if (st != KF_OK)
+        return st;
     moe->router = router;
     moe->n_experts = n_experts;
     moe->dim = kf_router_dim(router);
     moe->top_k = kf_router_top_k(router);
     moe->num_output = num_output;
-    memcpy(moe->experts, experts, sizeof(kf_expert) * (size_t)n_experts);
+    if (n_experts)
+        memcpy(moe->experts, experts, sizeof(kf_expert) * (size_t)n_experts);
     if (shared) {
         moe->shared = *shared;
         moe->has_shared = 1;
@@ -114,36 +124,29 @@ uint32_t kf_moe_num_output(const kf_moe *moe)
 typedef struct moe_scratch {
     uint32_t *experts, *count, *start, *slot;
     float *weights, *gx, *gy;
-    void *router, *expert;
+    unsigned char *router, *expert;
 } moe_scratch;
 
-static uint64_t layout(const kf_moe *m, unsigned char *base, moe_scratch *s)
+static void scratch_layout(kf_arena *a, void *obj, const void *ctx)
 {
+    const kf_moe *m = ctx;
     const uint64_t entries = (uint64_t)MOE_BLOCK * m->top_k;
-    uint64_t at = 0;
-#define TAKE(field, type, count)                                              \
-    do {                                                                      \
-        if (s)                                                                \
-            s->field = (type *)(void *)(base + at);                           \
-        at += ((uint64_t)(count) * sizeof(type) + 63) & ~(uint64_t)63;        \
-    } while (0)
-    TAKE(experts, uint32_t, entries);
-    TAKE(weights, float, entries);
-    TAKE(count, uint32_t, m->n_experts + 1);
-    TAKE(start, uint32_t, m->n_experts + 1);
-    TAKE(slot, uint32_t, entries);
-    TAKE(gx, float, entries * m->dim);
-    TAKE(gy, float, entries * m->num_output);
-    TAKE(router, unsigned char, kf_router_scratch_bytes(m->router, MOE_BLOCK));
-    TAKE(expert, unsigned char, m->expert_scratch);
-#undef TAKE
-    return at;
+    moe_scratch *s = obj;
+    KF_CARVE(a, s, experts, entries);
+    KF_CARVE(a, s, weights, entries);
+    KF_CARVE(a, s, count, m->n_experts + 1);
+    KF_CARVE(a, s, start, m->n_experts + 1);
+    KF_CARVE(a, s, slot, entries);
+    KF_CARVE(a, s, gx, entries * m->dim);
+    KF_CARVE(a, s, gy, entries * m->num_output);
+    KF_CARVE(a, s, router, kf_router_scratch_bytes(m->router, MOE_BLOCK));
+    KF_CARVE(a, s, expert, m->expert_scratch);
 }
 
 uint64_t kf_moe_scratch_bytes(const kf_moe *m, uint64_t n)
 {
     (void)n; /* samples go MOE_BLOCK at a time */
-    return m ? layout(m, NULL, NULL) + 64 : 0;
+    return m ? kf_arena_bytes(scratch_layout, m) : 0;
 }
 
 static kf_status run_block(const kf_moe *m, kf_simd path, const float *x, uint32_t nb, float *y, uint32_t *experts,
@@ -202,11 +205,13 @@ kf_status kf_moe_run(const kf_moe *m, kf_simd path, const float *x, uint64_t n, 
 {
     moe_scratch s;
     uint64_t s0;
+    kf_arena a;
     if (m == NULL || (n > 0 && (x == NULL || y == NULL || scratch == NULL)))
         return KF_E_ARG;
     if (scratch_bytes < kf_moe_scratch_bytes(m, n))
         return KF_E_SHAPE;
-    layout(m, (unsigned char *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63), &s);
+    a = kf_arena_over(scratch);
+    scratch_layout(&a, &s, m);
     for (s0 = 0; s0 < n; s0 += MOE_BLOCK) {
         const uint32_t nb = (uint32_t)(n - s0 < MOE_BLOCK ? n - s0 : MOE_BLOCK);
         uint32_t *ex = experts ? experts + s0 * m->top_k : s.experts;

@@ -1,67 +1,58 @@
 /* Network memory layout, creation (standard, sparse, shortcut), copies and validation. */
 #include "internal.h"
 
+#include "../simd/exp_glibc.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#define KF_ALIGN 64u
+/* The sizes a network's block is laid out from. */
+typedef struct net_counts {
+    uint64_t num_layers, neurons, connections, num_input, num_output;
+} net_counts;
 
-static uint64_t align_up(uint64_t n)
+/* The network's single block: the struct, then every array. */
+static void net_layout(kf_arena *a, void *obj, const void *ctx)
 {
-    return (n + (KF_ALIGN - 1)) & ~(uint64_t)(KF_ALIGN - 1);
-}
-
-/* Byte offsets of every array inside the network's single allocation. */
-typedef struct net_layout {
-    uint64_t layer_start, con_start, con_src, weights, weights8, activation, steepness, contiguous, scale, total;
-} net_layout;
-
-static net_layout net_layout_of(uint64_t num_layers, uint64_t neurons, uint64_t connections,
-                                uint64_t num_input, uint64_t num_output)
-{
-    net_layout l;
-    uint64_t at = align_up(sizeof(kf_net));
-    l.layer_start = at;
-    at = align_up(at + (num_layers + 1) * sizeof(uint32_t));
-    l.con_start = at;
-    at = align_up(at + (neurons + 1) * sizeof(uint32_t));
-    l.con_src = at;
-    at = align_up(at + connections * sizeof(uint32_t));
-    l.weights = at;
-    at = align_up(at + connections * sizeof(float));
-    l.weights8 = at;
-    at = align_up(at + connections * sizeof(float));
-    l.activation = at;
-    at = align_up(at + neurons);
-    l.steepness = at;
-    at = align_up(at + neurons * sizeof(float));
-    l.contiguous = at;
-    at = align_up(at + neurons);
-    l.scale = at;
-    at = align_up(at + 4 * (num_input + num_output) * sizeof(float));
-    l.total = at;
-    return l;
+    const net_counts *c = ctx;
+    kf_net *net = kf_arena_take(a, 1, sizeof *net);
+    (void)obj;
+    KF_CARVE(a, net, layer_start, c->num_layers + 1);
+    KF_CARVE(a, net, con_start, c->neurons + 1);
+    KF_CARVE(a, net, con_src, c->connections);
+    KF_CARVE(a, net, weights, c->connections);
+    KF_CARVE(a, net, weights_packed, c->connections);
+    KF_CARVE(a, net, activation, c->neurons);
+    KF_CARVE(a, net, steepness, c->neurons);
+    KF_CARVE(a, net, contiguous, c->neurons);
+    /* the eight scaling arrays, consecutive in .net file order (kf_net_get_scaling_values) */
+    KF_CARVE(a, net, scale_mean_in, 4 * (c->num_input + c->num_output));
+    if (net) {
+        float *scale = net->scale_mean_in;
+        const uint64_t in = c->num_input, out = c->num_output;
+        net->scale_deviation_in = scale + in;
+        net->scale_new_min_in = scale + 2 * in;
+        net->scale_factor_in = scale + 3 * in;
+        net->scale_mean_out = scale + 4 * in;
+        net->scale_deviation_out = scale + 4 * in + out;
+        net->scale_new_min_out = scale + 4 * in + 2 * out;
+        net->scale_factor_out = scale + 4 * in + 3 * out;
+    }
 }
 
 kf_status kf_net_alloc(uint32_t num_layers, uint32_t total_neurons, uint32_t total_connections,
                        uint32_t num_input, uint32_t num_output, kf_net **out)
 {
-    net_layout l;
-    unsigned char *base;
+    const net_counts counts = {num_layers, total_neurons, total_connections, num_input, num_output};
     kf_net *net;
-    float *scale;
+    kf_status st;
     *out = NULL;
     if (num_layers < 2 || num_layers > KF_MAX_LAYERS || total_neurons > KF_MAX_NEURONS
         || total_connections > KF_MAX_CONNECTIONS || num_input > total_neurons || num_output > total_neurons)
         return KF_E_LIMIT;
-    l = net_layout_of(num_layers, total_neurons, total_connections, num_input, num_output);
-    if (l.total > SIZE_MAX)
-        return KF_E_LIMIT;
-    /* calloc: a base aligned for any type; every array offset is a multiple of 64 from it. */
-    base = calloc(1, (size_t)l.total);
-    if (base == NULL)
-        return KF_E_NOMEM;
-    net = (kf_net *)base;
+    st = kf_arena_new(net_layout, &counts, (void **)&net);
+    if (st != KF_OK)
+        return st;
     net->num_layers = num_layers;
     net->total_neurons = total_neurons;
     net->total_connections = total_connections;
@@ -72,25 +63,8 @@ kf_status kf_net_alloc(uint32_t num_layers, uint32_t total_neurons, uint32_t tot
         kf_simd path;
         (void)kf_simd_active(&path); /* an unusable KIMI_FANN_SIMD leaves the scalar path */
         net->simd = (uint32_t)path;
+        net->exp_kind = (uint32_t)kf_exp_kind_of_libm();
     }
-    net->layer_start = (uint32_t *)(base + l.layer_start);
-    net->con_start = (uint32_t *)(base + l.con_start);
-    net->con_src = (uint32_t *)(base + l.con_src);
-    net->weights = (float *)(base + l.weights);
-    net->weights8 = (float *)(base + l.weights8);
-    net->activation = base + l.activation;
-    net->steepness = (float *)(base + l.steepness);
-    net->contiguous = base + l.contiguous;
-    scale = (float *)(base + l.scale);
-    net->scale_mean_in = scale;
-    net->scale_deviation_in = scale + num_input;
-    net->scale_new_min_in = scale + 2 * (uint64_t)num_input;
-    net->scale_factor_in = scale + 3 * (uint64_t)num_input;
-    scale += 4 * (uint64_t)num_input;
-    net->scale_mean_out = scale;
-    net->scale_deviation_out = scale + num_output;
-    net->scale_new_min_out = scale + 2 * (uint64_t)num_output;
-    net->scale_factor_out = scale + 3 * (uint64_t)num_output;
     kf_params_default(&net->params);
     *out = net;
     return KF_OK;
@@ -121,8 +95,8 @@ kf_status kf_net_copy(const kf_net *net, kf_net **out)
     memcpy(copy->con_start, net->con_start, ((uint64_t)N + 1) * sizeof(uint32_t));
     memcpy(copy->con_src, net->con_src, (uint64_t)C * sizeof(uint32_t));
     memcpy(copy->weights, net->weights, (uint64_t)C * sizeof(float));
-    memcpy(copy->weights8, net->weights8, (uint64_t)C * sizeof(float));
-    copy->weights8_current = net->weights8_current;
+    memcpy(copy->weights_packed, net->weights_packed, (uint64_t)C * sizeof(float));
+    copy->packed_current = net->packed_current;
     memcpy(copy->activation, net->activation, N);
     memcpy(copy->steepness, net->steepness, (uint64_t)N * sizeof(float));
     memcpy(copy->contiguous, net->contiguous, N);
@@ -131,10 +105,93 @@ kf_status kf_net_copy(const kf_net *net, kf_net **out)
     return KF_OK;
 }
 
+uint32_t kf_net_num_layers(const kf_net *net)
+{
+    return net ? net->num_layers : 0;
+}
+
+uint32_t kf_net_num_input(const kf_net *net)
+{
+    return net ? net->num_input : 0;
+}
+
+uint32_t kf_net_num_output(const kf_net *net)
+{
+    return net ? net->num_output : 0;
+}
+
+uint32_t kf_net_total_neurons(const kf_net *net)
+{
+    return net ? net->total_neurons : 0;
+}
+
+uint32_t kf_net_total_connections(const kf_net *net)
+{
+    return net ? net->total_connections : 0;
+}
+
+kf_net_type kf_net_network_type(const kf_net *net)
+{
+    return net && net->network_type == KF_NET_SHORTCUT ? KF_NET_SHORTCUT : KF_NET_LAYER;
+}
+
+float kf_net_connection_rate(const kf_net *net)
+{
+    return net ? net->connection_rate : 0.0f;
+}
+
+kf_status kf_structure_copy(const kf_structure *st, const void *steepness, uint32_t *layer_start, uint32_t *con_start,
+                            uint32_t *con_src, uint8_t *activation, void *steepness_out)
+{
+    if (layer_start)
+        memcpy(layer_start, st->layer_start, ((size_t)st->num_layers + 1) * sizeof(uint32_t));
+    if (con_start)
+        memcpy(con_start, st->con_start, ((size_t)st->total_neurons + 1) * sizeof(uint32_t));
+    if (con_src && st->total_connections)
+        memcpy(con_src, st->con_src, (size_t)st->total_connections * sizeof(uint32_t));
+    if (activation)
+        memcpy(activation, st->activation, st->total_neurons);
+    if (steepness_out)
+        memcpy(steepness_out, steepness, (size_t)st->total_neurons * 4);
+    return KF_OK;
+}
+
+kf_status kf_weights_copy(const kf_structure *st, const void *weights, void *out, uint64_t count)
+{
+    if (out == NULL && count > 0)
+        return KF_E_ARG;
+    if (count != st->total_connections)
+        return KF_E_SHAPE;
+    if (count)
+        memcpy(out, weights, (size_t)count * 4);
+    return KF_OK;
+}
+
+kf_status kf_net_get_structure(const kf_net *net, uint32_t *layer_start, uint32_t *con_start, uint32_t *con_src,
+                               uint8_t *activation, float *steepness)
+{
+    if (net == NULL)
+        return KF_E_ARG;
+    {
+        const kf_structure st = KF_STRUCTURE_OF(net);
+        return kf_structure_copy(&st, net->steepness, layer_start, con_start, con_src, activation, steepness);
+    }
+}
+
+kf_status kf_net_get_weights(const kf_net *net, float *weights, uint64_t count)
+{
+    if (net == NULL)
+        return KF_E_ARG;
+    {
+        const kf_structure st = KF_STRUCTURE_OF(net);
+        return kf_weights_copy(&st, net->weights, weights, count);
+    }
+}
+
 uint32_t kf_net_layer_size(const kf_net *net, uint32_t layer)
 {
     uint32_t n;
-    if (layer >= net->num_layers)
+    if (net == NULL || layer >= net->num_layers)
         return 0;
     n = net->layer_start[layer + 1] - net->layer_start[layer];
     /* Every layer of a layered network ends with a bias neuron; a shortcut network's input
@@ -155,6 +212,46 @@ uint32_t kf_net_layer_of(const kf_net *net, uint32_t neuron)
             hi = mid - 1;
     }
     return lo;
+}
+
+kf_status kf_structure_full(uint32_t num_layers, kf_net_type type, const uint32_t *layer_start, uint32_t *con_start,
+                            uint32_t *con_src)
+{
+    const int shortcut = type == KF_NET_SHORTCUT;
+    uint64_t total = 0;
+    uint32_t l, j, k;
+    if (layer_start == NULL || con_start == NULL || num_layers < 2 || num_layers > KF_MAX_LAYERS
+        || (type != KF_NET_LAYER && type != KF_NET_SHORTCUT) || layer_start[0] != 0)
+        return KF_E_ARG;
+    for (l = 0; l < num_layers; l++) {
+        /* a layered network's layers, and every input layer, end with a bias neuron */
+        const uint32_t min = (l == 0 || !shortcut) ? 2u : 1u;
+        if (layer_start[l + 1] < layer_start[l] || layer_start[l + 1] - layer_start[l] < min)
+            return KF_E_ARG;
+    }
+    if (layer_start[num_layers] > KF_MAX_NEURONS)
+        return KF_E_LIMIT;
+    for (l = 1; l < num_layers; l++) {
+        const uint64_t real = layer_start[l + 1] - layer_start[l] - (shortcut ? 0u : 1u);
+        total += real * (shortcut ? layer_start[l] : layer_start[l] - layer_start[l - 1]);
+        if (total > KF_MAX_CONNECTIONS)
+            return KF_E_LIMIT;
+    }
+    k = 0;
+    for (l = 0; l < num_layers; l++) {
+        const uint32_t first = layer_start[l], real_end = layer_start[l + 1] - (shortcut && l > 0 ? 0u : 1u);
+        const uint32_t src0 = shortcut ? 0u : (l > 0 ? layer_start[l - 1] : 0u);
+        for (j = first; j < layer_start[l + 1]; j++) {
+            const uint32_t count = (l > 0 && j < real_end) ? first - src0 : 0u;
+            uint32_t m;
+            con_start[j] = k;
+            for (m = 0; m < count && con_src; m++)
+                con_src[k + m] = src0 + m;
+            k += count;
+        }
+    }
+    con_start[layer_start[num_layers]] = k;
+    return KF_OK;
 }
 
 kf_status kf_structure_check(const kf_structure *st, uint8_t *contiguous, kf_diag *diag)
@@ -216,8 +313,7 @@ kf_status kf_structure_check(const kf_structure *st, uint8_t *contiguous, kf_dia
 
 kf_status kf_net_finish(kf_net *net, kf_diag *diag)
 {
-    const kf_structure st = {net->num_layers, net->network_type, net->total_neurons, net->total_connections,
-                             net->layer_start, net->con_start, net->con_src, net->activation};
+    const kf_structure st = KF_STRUCTURE_OF(net);
     uint32_t j, k;
     kf_status status;
     if (!isfinite(net->connection_rate) || net->connection_rate < 0) {
@@ -251,10 +347,12 @@ kf_status kf_net_assemble(uint32_t num_layers, kf_net_type type, float connectio
                           const float *scaling, kf_net **out, kf_diag *diag)
 {
     uint32_t N, C, last, num_input, num_output, i;
+    uint32_t *full_start = NULL;
     kf_net *net;
     kf_status st;
-    if (out == NULL || layer_start == NULL || con_start == NULL || activation == NULL || steepness == NULL
-        || params == NULL)
+    kf_diag_clear(diag);
+    if (out == NULL || layer_start == NULL || activation == NULL || steepness == NULL || params == NULL
+        || (con_start == NULL) != (con_src == NULL))
         return KF_E_ARG;
     *out = NULL;
     if (num_layers < 2 || num_layers > KF_MAX_LAYERS || (unsigned)type > KF_NET_SHORTCUT) {
@@ -272,8 +370,21 @@ kf_status kf_net_assemble(uint32_t num_layers, kf_net_type type, float connectio
                     KF_MAX_NEURONS);
         return KF_E_FORMAT;
     }
+    if (con_start == NULL) { /* fully connected: the connections follow from the layer sizes */
+        full_start = malloc(((size_t)N + 1) * sizeof(uint32_t));
+        if (full_start == NULL)
+            return KF_E_NOMEM;
+        st = kf_structure_full(num_layers, type, layer_start, full_start, NULL);
+        if (st != KF_OK) {
+            free(full_start);
+            kf_diag_set(diag, 0, "the layer sizes do not describe a fully connected network within the limits");
+            return st == KF_E_LIMIT ? KF_E_LIMIT : KF_E_FORMAT;
+        }
+        con_start = full_start;
+    }
     C = con_start[N];
-    if (C > KF_MAX_CONNECTIONS || (C > 0 && (con_src == NULL || weights == NULL))) {
+    if (C > KF_MAX_CONNECTIONS || (C > 0 && ((con_src == NULL && full_start == NULL) || weights == NULL))) {
+        free(full_start);
         kf_diag_set(diag, 0, "too many or missing connections");
         return KF_E_FORMAT;
     }
@@ -281,19 +392,25 @@ kf_status kf_net_assemble(uint32_t num_layers, kf_net_type type, float connectio
     num_input = layer_start[1] - 1;
     num_output = type == KF_NET_LAYER ? last - 1 : last;
     if (num_output == 0) {
+        free(full_start);
         kf_diag_set(diag, 0, "the output layer has no neurons");
         return KF_E_FORMAT;
     }
     st = kf_net_alloc(num_layers, N, C, num_input, num_output, &net);
+    free(full_start);
     if (st != KF_OK)
         return st;
     net->network_type = type;
     net->connection_rate = connection_rate;
     net->params = *params;
     memcpy(net->layer_start, layer_start, ((size_t)num_layers + 1) * sizeof(uint32_t));
-    memcpy(net->con_start, con_start, ((size_t)N + 1) * sizeof(uint32_t));
+    if (con_src == NULL)
+        (void)kf_structure_full(num_layers, type, layer_start, net->con_start, net->con_src); /* checked above */
+    else
+        memcpy(net->con_start, con_start, ((size_t)N + 1) * sizeof(uint32_t));
     if (C) {
-        memcpy(net->con_src, con_src, (size_t)C * sizeof(uint32_t));
+        if (con_src)
+            memcpy(net->con_src, con_src, (size_t)C * sizeof(uint32_t));
         memcpy(net->weights, weights, (size_t)C * sizeof(float));
     }
     memcpy(net->activation, activation, N);
@@ -302,9 +419,7 @@ kf_status kf_net_assemble(uint32_t num_layers, kf_net_type type, float connectio
         memcpy(net->scale_mean_in, scaling, 4 * ((size_t)num_input + num_output) * sizeof(float));
         net->has_scaling = 1;
     }
-    if (params->cascade_activation_functions_count > KF_MAX_CASCADE_LIST
-        || params->cascade_activation_steepnesses_count > KF_MAX_CASCADE_LIST || params->training_algorithm >= KF_TRAIN_COUNT_
-        || params->train_error_function > 1 || params->train_stop_function > 1) {
+    if (kf_params_check(params) != KF_OK) {
         kf_diag_set(diag, 0, "training parameters out of range");
         kf_net_free(net);
         return KF_E_FORMAT;
@@ -463,7 +578,14 @@ kf_status kf_net_create(const uint32_t *layer_sizes, uint32_t num_layers, kf_net
         uint32_t bias = (type == KF_NET_LAYER || l == 0) ? 1u : 0u;
         net->layer_start[l + 1] = net->layer_start[l] + layer_sizes[l] + bias;
     }
-    /* Connection ranges, FANN's default activation, and dense sources. */
+    if (!sparse) { /* every neuron reads its whole previous layer (or every earlier neuron) */
+        st = kf_structure_full(num_layers, type, net->layer_start, net->con_start, net->con_src);
+        if (st != KF_OK) {
+            kf_net_free(net);
+            return st;
+        }
+    }
+    /* FANN's default activation; a sparse network's connection ranges. */
     k = 0;
     for (l = 0; l < num_layers; l++) {
         uint32_t first = net->layer_start[l], last = net->layer_start[l + 1];
@@ -473,15 +595,10 @@ kf_status kf_net_create(const uint32_t *layer_sizes, uint32_t num_layers, kf_net
             layer_total = sparse_layer_connections(layer_sizes[l - 1], n_real, connection_rate);
         for (j = first; j < last; j++) {
             uint32_t count = 0;
-            net->con_start[j] = k;
             if (l > 0 && j - first < n_real) {
                 net->activation[j] = KF_SIGMOID_STEPWISE;
                 net->steepness[j] = 0.5f;
-                if (type == KF_NET_SHORTCUT) {
-                    count = first;
-                } else if (!sparse) {
-                    count = layer_sizes[l - 1] + 1u;
-                } else {
+                if (sparse) {
                     /* FANN's split: an even share, one more where the running total lags. */
                     uint64_t i = j - first;
                     count = (uint32_t)(layer_total / n_real);
@@ -491,16 +608,14 @@ kf_status kf_net_create(const uint32_t *layer_sizes, uint32_t num_layers, kf_net
                         given++;
                     }
                 }
-                if (!sparse) {
-                    uint32_t src0 = type == KF_NET_SHORTCUT ? 0 : net->layer_start[l - 1], m;
-                    for (m = 0; m < count; m++)
-                        net->con_src[k + m] = src0 + m;
-                }
             }
+            if (sparse)
+                net->con_start[j] = k;
             k += count;
         }
     }
-    net->con_start[neurons] = k;
+    if (sparse)
+        net->con_start[neurons] = k;
     for (l = 1; l < num_layers && sparse; l++) {
         st = connect_sparse_layer(net, l, &rng);
         if (st != KF_OK) {

@@ -150,3 +150,58 @@ kf_status kf_net_set_param(kf_net *net, kf_param p, double value)
 {
     return net ? kf_params_set(&net->params, p, value) : KF_E_ARG;
 }
+
+kf_status kf_params_check(const kf_params *p)
+{
+    uint32_t i;
+    if (p->cascade_activation_functions_count > KF_MAX_CASCADE_LIST
+        || p->cascade_activation_steepnesses_count > KF_MAX_CASCADE_LIST)
+        return KF_E_LIMIT;
+    if (p->training_algorithm >= KF_TRAIN_COUNT_ || p->train_error_function > KF_ERRORFUNC_TANH
+        || p->train_stop_function > KF_STOPFUNC_BIT)
+        return KF_E_ARG;
+    for (i = 0; i < p->cascade_activation_functions_count; i++)
+        if (p->cascade_activation_functions[i] >= KF_ACTIVATION_COUNT_)
+            return KF_E_ARG;
+    for (i = 0; i < p->cascade_activation_steepnesses_count; i++)
+        if (!isfinite(p->cascade_activation_steepnesses[i]))
+            return KF_E_NUMERIC;
+    return KF_OK;
+}
+
+kf_status kf_net_get_cascade(const kf_net *net, uint32_t *functions, uint32_t *num_functions, float *steepnesses,
+                             uint32_t *num_steepnesses)
+{
+    const kf_params *p;
+    if (net == NULL || functions == NULL || num_functions == NULL || steepnesses == NULL || num_steepnesses == NULL)
+        return KF_E_ARG;
+    p = &net->params;
+    *num_functions = p->cascade_activation_functions_count;
+    *num_steepnesses = p->cascade_activation_steepnesses_count;
+    memcpy(functions, p->cascade_activation_functions, sizeof(uint32_t) * *num_functions);
+    memcpy(steepnesses, p->cascade_activation_steepnesses, sizeof(float) * *num_steepnesses);
+    return KF_OK;
+}
+
+kf_status kf_net_set_cascade(kf_net *net, const uint32_t *functions, uint32_t num_functions,
+                             const float *steepnesses, uint32_t num_steepnesses)
+{
+    kf_params p;
+    kf_status st;
+    if (net == NULL || (functions == NULL && num_functions > 0) || (steepnesses == NULL && num_steepnesses > 0))
+        return KF_E_ARG;
+    if (num_functions > KF_MAX_CASCADE_LIST || num_steepnesses > KF_MAX_CASCADE_LIST)
+        return KF_E_LIMIT;
+    p = net->params;
+    p.cascade_activation_functions_count = num_functions;
+    p.cascade_activation_steepnesses_count = num_steepnesses;
+    if (num_functions)
+        memcpy(p.cascade_activation_functions, functions, sizeof(uint32_t) * num_functions);
+    if (num_steepnesses)
+        memcpy(p.cascade_activation_steepnesses, steepnesses, sizeof(float) * num_steepnesses);
+    st = kf_params_check(&p);
+    if (st != KF_OK)
+        return st;
+    net->params = p;
+    return KF_OK;
+}

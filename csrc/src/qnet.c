@@ -44,58 +44,61 @@ static uint32_t round_up(uint32_t n, uint32_t m)
     return (n + m - 1) / m * m;
 }
 
-/* Bump allocation inside the network's single block. */
-typedef struct arena {
-    unsigned char *at;
-    uint64_t used;
-} arena;
-
-static void *take(arena *a, uint64_t bytes)
+/* The network's single block (arena.h): the struct, the layers, the input quantization, then
+ * each layer's packed weights, per-row parameters and table. */
+static void qnet_layout(kf_arena *a, void *obj, const void *ctx)
 {
-    void *p = a->at ? a->at + a->used : NULL;
-    a->used += (bytes + 63) & ~(uint64_t)63;
-    return p;
-}
-
-/* Lay out (base == NULL: only measure) every array of a network described by desc. */
-static uint64_t layout(kf_qnet *net, unsigned char *base, const kf_qnet_desc *d)
-{
-    arena a = {base, 0};
+    const kf_qnet_desc *d = ctx;
     const uint64_t elem = d->activation_bits == 8 ? 1 : 2;
-    qlayer *layers;
-    float *inv_scale, *lo, *hi;
-    int32_t *zero;
+    kf_qnet *net = kf_arena_take(a, 1, sizeof *net);
     uint32_t l;
-    (void)take(&a, sizeof(kf_qnet));
-    layers = take(&a, sizeof(qlayer) * (uint64_t)d->num_layers);
-    inv_scale = take(&a, sizeof(float) * (uint64_t)d->num_input);
-    lo = take(&a, sizeof(float) * (uint64_t)d->num_input);
-    hi = take(&a, sizeof(float) * (uint64_t)d->num_input);
-    zero = take(&a, sizeof(int32_t) * (uint64_t)d->num_input);
-    if (net) {
-        net->layers = layers;
-        net->input_inv_scale = inv_scale;
-        net->input_lo = lo;
-        net->input_hi = hi;
-        net->input_zero = zero;
-    }
+    (void)obj;
+    KF_CARVE(a, net, layers, d->num_layers);
+    KF_CARVE(a, net, input_inv_scale, d->num_input);
+    KF_CARVE(a, net, input_lo, d->num_input);
+    KF_CARVE(a, net, input_hi, d->num_input);
+    KF_CARVE(a, net, input_zero, d->num_input);
     for (l = 0; l < d->num_layers; l++) {
         const kf_qlayer_desc *s = &d->layers[l];
         const uint64_t in_pad = round_up(s->n_in, KF_COLS8), out_pad = round_up(s->n_out, KF_ROWS);
-        void *w = take(&a, in_pad * out_pad * elem);
-        int32_t *bias = take(&a, 4 * out_pad), *mult = take(&a, 4 * out_pad), *knots = take(&a, 4 * (uint64_t)s->num_knots);
-        uint8_t *shift = take(&a, out_pad);
-        if (net) {
-            qlayer *q = &net->layers[l];
-            q->weights = w;
-            q->bias = bias;
-            q->multiplier = mult;
-            q->knots = knots;
-            q->table.knots = knots;
-            q->shift = shift;
-        }
+        qlayer *q = net ? &net->layers[l] : NULL;
+        void *packed = kf_arena_take(a, in_pad * out_pad, elem); /* int8 (Q8) or int16 (Q16) */
+        if (q)
+            q->weights = packed;
+        KF_CARVE(a, q, bias, out_pad);
+        KF_CARVE(a, q, multiplier, out_pad);
+        KF_CARVE(a, q, knots, s->num_knots);
+        KF_CARVE(a, q, shift, out_pad);
+        if (q)
+            q->table.knots = q->knots;
     }
-    return a.used;
+}
+
+/* kf_arena_new with every array 64-byte aligned in memory, not only relative to the block
+ * (calloc's blocks are 16-byte aligned): no vector load of weights straddles two cache lines
+ * (a C b1 run measured 2.6 or 4.0 us for the same binary, by where calloc put the block). The
+ * network starts at the block's first 64-byte boundary and keeps the block to free. */
+static kf_status qnet_new(const kf_qnet_desc *d, kf_qnet **out)
+{
+    kf_arena a = kf_arena_measure();
+    uint64_t measured;
+    void *block;
+    qnet_layout(&a, NULL, d);
+    measured = a.used;
+    if (measured == 0 || measured > SIZE_MAX - KF_ALIGN)
+        return KF_E_LIMIT;
+    block = calloc(1, (size_t)measured + KF_ALIGN);
+    if (block == NULL)
+        return KF_E_NOMEM;
+    a = kf_arena_over(block);
+    qnet_layout(&a, a.base, d);
+    if (a.used != measured) { /* the two walks must agree */
+        free(block);
+        return KF_E_LIMIT;
+    }
+    *out = (kf_qnet *)a.base;
+    (*out)->block = block;
+    return KF_OK;
 }
 
 static kf_status fail(kf_diag *diag, const char *what, uint32_t layer)
@@ -167,16 +170,13 @@ void kf_pack_weights(const int16_t *weights, uint32_t n_out, uint32_t n_in, void
 
 kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
 {
-    uint64_t bytes;
     uint32_t l, i;
     kf_qnet *net;
-    void *block;
     kf_status st;
+    kf_diag_clear(diag);
     if (out == NULL || d == NULL)
         return KF_E_ARG;
     *out = NULL;
-    if (diag)
-        diag->line = 0, diag->message[0] = '\0';
     if ((d->activation_bits != 8 && d->activation_bits != 16) || (d->weight_bits != 8 && d->weight_bits != 16)
         || (d->activation_bits == 8 && d->weight_bits == 16)) {
         kf_diag_set(diag, 0, "precision must be Q8 (8-bit weights) or Q16 (8- or 16-bit weights)");
@@ -202,19 +202,9 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
     for (l = 0; l < d->num_layers; l++)
         if ((st = check_layer(d, l, diag)) != KF_OK)
             return st;
-    bytes = layout(NULL, NULL, d);
-    if (bytes > SIZE_MAX - 64)
-        return KF_E_LIMIT;
-    block = calloc(1, (size_t)bytes + 64);
-    if (block == NULL)
-        return KF_E_NOMEM;
-    /* Every array 64-byte aligned, so that no vector load of weights straddles two cache lines. */
-    net = (kf_qnet *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
-    net->block = block;
-    if (layout(net, (unsigned char *)net, d) != bytes) { /* the two walks must agree */
-        free(block);
-        return KF_E_LIMIT;
-    }
+    st = qnet_new(d, &net);
+    if (st != KF_OK)
+        return st;
     net->activation_bits = d->activation_bits;
     net->weight_bits = d->weight_bits;
     net->num_layers = d->num_layers;
@@ -404,7 +394,7 @@ kf_status kf_qnet_run_raw(const kf_qnet *net, kf_simd path, const int32_t *in, u
         return st;
     for (k = 0; k < n * net->num_input; k++)
         if (in[k] < net->act_lo || in[k] > net->act_hi)
-            return KF_E_ARG;
+            return KF_E_SHAPE; /* an input outside the model's range: it does not fit the model */
     buffers(net, n, scratch, &a, &b, &acc);
     for (s0 = 0; s0 < n; s0 += KF_QPANEL) {
         const size_t nb = (size_t)(n - s0 < KF_QPANEL ? n - s0 : KF_QPANEL);

@@ -27,13 +27,33 @@ static uint32_t round_up(uint32_t n, uint32_t m)
     return (n + m - 1) / m * m;
 }
 
+/* The router's single block (arena.h): the struct, the gates (float, or packed for the
+ * kernels), then a scale, a row sum and a bias per expert. */
+static void router_layout(kf_arena *a, void *obj, const void *ctx)
+{
+    const kf_router_desc *d = ctx;
+    kf_router *r = kf_arena_take(a, 1, sizeof *r);
+    (void)obj;
+    if (d->gate_bits == 32) {
+        KF_CARVE(a, r, gates, (uint64_t)d->n_experts * d->dim);
+    } else {
+        void *packed = kf_arena_take(a, (uint64_t)round_up(d->dim, KF_COLS8) * round_up(d->n_experts, KF_ROWS),
+                                     d->gate_bits / 8);
+        if (r)
+            r->packed = packed;
+    }
+    KF_CARVE(a, r, gate_scale, d->n_experts);
+    KF_CARVE(a, r, row_sum, d->n_experts);
+    KF_CARVE(a, r, bias, d->n_experts);
+}
+
 kf_status kf_router_create(const kf_router_desc *d, kf_router **out, kf_diag *diag)
 {
-    uint64_t bytes, gate_bytes;
     uint32_t e, i;
     kf_router *r;
-    unsigned char *at;
+    kf_status st;
     const int quantized = d && (d->gate_bits == 8 || d->gate_bits == 16);
+    kf_diag_clear(diag);
     if (out == NULL || d == NULL)
         return KF_E_ARG;
     *out = NULL;
@@ -92,20 +112,11 @@ kf_status kf_router_create(const kf_router_desc *d, kf_router **out, kf_diag *di
                 return KF_E_ARG;
             }
         }
-    {
-        const uint64_t dim_pad = round_up(d->dim, KF_COLS8), experts_pad = round_up(d->n_experts, KF_ROWS);
-        gate_bytes = quantized ? dim_pad * experts_pad * (d->gate_bits == 8 ? 1 : 2) : (uint64_t)d->n_experts * d->dim * 4;
-        bytes = 64 + ((sizeof *r + 63) & ~(uint64_t)63) + ((gate_bytes + 63) & ~(uint64_t)63) + 3 * 64
-              + (uint64_t)d->n_experts * 12 + 64;
-        if (bytes > SIZE_MAX)
-            return KF_E_LIMIT;
-        r = calloc(1, (size_t)bytes);
-        if (r == NULL)
-            return KF_E_NOMEM;
-        r->dim_pad = (uint32_t)dim_pad;
-        r->experts_pad = (uint32_t)experts_pad;
-    }
-    at = (unsigned char *)(((uintptr_t)(r + 1) + 63) & ~(uintptr_t)63);
+    st = kf_arena_new(router_layout, d, (void **)&r);
+    if (st != KF_OK)
+        return st;
+    r->dim_pad = round_up(d->dim, KF_COLS8);
+    r->experts_pad = round_up(d->n_experts, KF_ROWS);
     r->n_experts = d->n_experts;
     r->dim = d->dim;
     r->top_k = d->top_k;
@@ -114,19 +125,10 @@ kf_status kf_router_create(const kf_router_desc *d, kf_router **out, kf_diag *di
     r->scaling = d->scaling;
     (void)kf_simd_active(&r->path);
     r->supported = kf_simd_mask();
-    if (quantized) {
-        r->packed = at;
+    if (quantized)
         kf_pack_weights(d->gates_q, d->n_experts, d->dim, r->packed, d->gate_bits == 8 ? 8 : 16);
-    } else {
-        r->gates = (float *)at;
-        memcpy(r->gates, d->gates, (size_t)gate_bytes);
-    }
-    at += (gate_bytes + 63) & ~(uint64_t)63;
-    r->gate_scale = (float *)at;
-    at += ((uint64_t)d->n_experts * 4 + 63) & ~(uint64_t)63;
-    r->row_sum = (int32_t *)at;
-    at += ((uint64_t)d->n_experts * 4 + 63) & ~(uint64_t)63;
-    r->bias = (float *)at;
+    else
+        memcpy(r->gates, d->gates, sizeof(float) * (size_t)d->n_experts * d->dim);
     for (e = 0; e < d->n_experts; e++) {
         r->gate_scale[e] = quantized ? d->gate_scale[e] : 1.0f;
         if (quantized) {
@@ -182,14 +184,46 @@ static size_t block_of(uint64_t n)
     return n < RBLOCK ? (size_t)n : RBLOCK;
 }
 
+/* The scratch of a routing call: per sample of a block, the scores, the selection values and
+ * the accumulators of every expert, the input's scale and its quantized values. */
+typedef struct route_scratch {
+    float *scores, *sel, *x_scale;
+    int32_t *acc;
+    unsigned char *xq;
+} route_scratch;
+
+typedef struct route_sizes {
+    const kf_router *r;
+    uint64_t block;
+} route_sizes;
+
+static void route_layout(kf_arena *a, void *obj, const void *ctx)
+{
+    const route_sizes *z = ctx;
+    const uint64_t cells = z->block * z->r->experts_pad;
+    route_scratch *s = obj;
+    KF_CARVE(a, s, scores, cells);
+    KF_CARVE(a, s, sel, cells);
+    KF_CARVE(a, s, acc, cells);
+    KF_CARVE(a, s, x_scale, z->block);
+    KF_CARVE(a, s, xq, z->block * z->r->dim_pad * 2); /* 8- or 16-bit values */
+}
+
+static route_sizes route_sizes_of(const kf_router *r, uint64_t n)
+{
+    route_sizes z;
+    z.r = r;
+    z.block = n ? block_of(n) : 1;
+    return z;
+}
+
 uint64_t kf_router_scratch_bytes(const kf_router *r, uint64_t n)
 {
-    const uint64_t block = n ? block_of(n) : 1;
+    route_sizes z;
     if (r == NULL)
         return 0;
-    /* per sample of a block: scores, selection values and accumulators, the quantized input
-     * and its scale */
-    return 256 + block * r->experts_pad * 12 + block * r->dim_pad * 2 + block * 4;
+    z = route_sizes_of(r, n);
+    return kf_arena_bytes(route_layout, &z);
 }
 
 /* Selection and weights of one sample from its scores. */
@@ -247,6 +281,9 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
     int32_t *acc;
     void *xq;
     uint64_t s0;
+    route_scratch rs;
+    route_sizes sizes;
+    kf_arena arena;
     if (r == NULL || (n > 0 && (x == NULL || experts == NULL || weights == NULL || scratch == NULL)))
         return KF_E_ARG;
     if (scratch_bytes < kf_router_scratch_bytes(r, n))
@@ -256,11 +293,14 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
         return KF_E_UNSUPPORTED;
     if (r->gates && !kf_all_finite(x, n * r->dim)) /* quantized gates: the quantizer checks */
         return KF_E_NUMERIC;
-    scores = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-    sel = scores + block * r->experts_pad;
-    acc = (int32_t *)(sel + block * r->experts_pad);
-    x_scale = (float *)(acc + block * r->experts_pad);
-    xq = x_scale + block;
+    sizes = route_sizes_of(r, n);
+    arena = kf_arena_over(scratch);
+    route_layout(&arena, &rs, &sizes);
+    scores = rs.scores;
+    sel = rs.sel;
+    acc = rs.acc;
+    x_scale = rs.x_scale;
+    xq = rs.xq;
     for (s0 = 0; s0 < n; s0 += block) {
         const size_t nb = (size_t)(n - s0 < block ? n - s0 : block);
         size_t s;

@@ -1,16 +1,14 @@
 /* The forward pass. Every neuron's sum is accumulated in fann_run's order: the n % 4 leading
  * terms last-to-first, then groups of four added left to right before joining the running
- * sum. Speed comes from computing independent sums side by side (eight neurons of one sample in
- * the SIMD path's dot8 kernels, from kf_net's interleaved weights8 when they are current, four in
- * the scalar dot4, or one neuron of KF_BLOCK samples),
+ * sum. Speed comes from computing independent sums side by side (blocks of eight or sixteen
+ * neurons of one sample in the path's kernels, from kf_net's packed weights when they are
+ * current; in batches, KF_PANEL samples of a dense block of neurons in the path's panel kernel),
  * never from reordering one sum, so every path gives libfann's bit-exact results. */
 #include "internal.h"
 
 #include "../simd/kernels.h"
 
 #include <string.h>
-
-#define KF_BLOCK 8 /* samples per block in batch runs */
 
 /* One neuron's sum through an index list (sparse neurons). */
 static float dot_fann_gather(const float *w, const float *values, const uint32_t *src, uint32_t n)
@@ -29,177 +27,179 @@ static float dot_fann_gather(const float *w, const float *values, const uint32_t
     return sum;
 }
 
-/* steepness * sum, bounded to +-150 / steepness as FANN does. */
-static float steep_sum(float steepness, float sum)
-{
-    sum = steepness * sum;
-    if (steepness != 0.0f) {
-        const float max_sum = 150.0f / steepness;
-        if (sum > max_sum)
-            sum = max_sum;
-        else if (sum < -max_sum)
-            sum = -max_sum;
-    }
-    return sum;
-}
-
-/* Neurons j .. j+m-1 can be summed together: same consecutive sources, adjacent weight rows. */
-static int alike(const kf_net *net, uint32_t j, uint32_t layer_end, uint32_t m)
-{
-    const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
-    uint32_t q;
-    if (j + m > layer_end || n == 0 || !net->contiguous[j])
-        return 0;
-    for (q = 1; q < m; q++) {
-        const uint32_t kq = net->con_start[j + q];
-        if (!net->contiguous[j + q] || net->con_start[j + q + 1] - kq != n || kq != k0 + q * n
-            || net->con_src[kq] != net->con_src[k0])
-            return 0;
-    }
-    return 1;
-}
-
 /* How many neurons from j (a neuron with sources, in a layer ending at end) one step of the
- * forward pass sums together: 8, 4 or 1. kf_net_pack interleaves the blocks of eight. */
-static uint32_t block_at(const kf_net *net, uint32_t j, uint32_t end)
+ * forward pass sums together: the path's packed block (rows: 8, or 16 on AVX-512), 8, 4 or 1
+ * neurons of a dense run. kf_net_pack interleaves the packed blocks. */
+static uint32_t block_at(const kf_net *net, uint32_t j, uint32_t end, uint32_t rows)
 {
-    return alike(net, j, end, 8) ? 8 : (alike(net, j, end, 4) ? 4 : 1);
+    uint32_t m;
+    if (!net->contiguous[j] || net->con_start[j + 1] == net->con_start[j])
+        return 1;
+    m = kf_dense_run(net, j, end);
+    return m >= rows ? rows : m >= 8 ? 8 : m >= 4 ? 4 : 1;
+}
+
+const kf_kernels *kf_net_kernels(const kf_net *net)
+{
+    const kf_kernels *kern = kf_kernels_for((kf_simd)net->simd);
+    return kern ? kern : &kf_kernels_scalar;
 }
 
 void kf_net_pack(kf_net *net)
 {
-    uint32_t l, j, i, q;
+    uint32_t l, j, i, q, rows;
     if (net == NULL)
         return;
+    rows = kf_net_kernels(net)->packed_rows;
     for (l = 1; l < net->num_layers; l++) {
         const uint32_t end = net->layer_start[l + 1];
         for (j = net->layer_start[l]; j < end;) {
             const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
-            const uint32_t m = n == 0 ? 1 : block_at(net, j, end);
-            if (m == 8)
+            const uint32_t m = n == 0 ? 1 : block_at(net, j, end, rows);
+            if (m == rows)
                 for (i = 0; i < n; i++)
-                    for (q = 0; q < 8; q++)
-                        net->weights8[k0 + (size_t)i * 8 + q] = net->weights[k0 + (size_t)q * n + i];
+                    for (q = 0; q < rows; q++)
+                        net->weights_packed[k0 + (size_t)i * rows + q] = net->weights[k0 + (size_t)q * n + i];
             j += m;
         }
     }
-    net->weights8_current = 1;
+    net->packed_current = 1;
+}
+
+/* Activation of neurons j .. end-1 (raw sums in values, bias neurons skipped), runs of neurons
+ * that share activation and steepness (usually the whole layer) through the path's kernel. */
+static void activate_layer(const kf_net *net, const kf_kernels *kern, uint32_t j, uint32_t end, float *values,
+                           float *sums)
+{
+    while (j < end) {
+        uint32_t m = 1;
+        if (net->con_start[j + 1] == net->con_start[j]) { /* a bias neuron */
+            values[j] = 1.0f;
+            if (sums)
+                sums[j] = 0.0f;
+            j++;
+            continue;
+        }
+        while (j + m < end && net->activation[j + m] == net->activation[j]
+               && net->steepness[j + m] == net->steepness[j] && net->con_start[j + m + 1] != net->con_start[j + m])
+            m++;
+        kern->fann_activate((kf_activation)net->activation[j], net->steepness[j], (kf_exp_kind)net->exp_kind,
+                            values + j, sums ? sums + j : NULL, values + j, m);
+        j += m;
+    }
 }
 
 void kf_forward(const kf_net *net, const float *input, float *values, float *sums)
 {
     const uint32_t L = net->num_layers;
-    const kf_kernels *kern = kf_kernels_for((kf_simd)net->simd);
-    const kf_dot8_fann_fn dot8 = kern ? kern->dot8_fann : kf_dot8_fann_scalar;
-    const kf_dot8_fann_fn dot8_packed = kern ? kern->dot8_packed_fann : kf_dot8_packed_fann_scalar;
+    const kf_kernels *kern = kf_net_kernels(net);
+    const uint32_t rows = kern->packed_rows;
     uint32_t l, j, q;
     memcpy(values, input, (size_t)net->num_input * sizeof(float));
     values[net->num_input] = 1.0f; /* the input layer's bias */
     if (sums)
         memset(sums, 0, (size_t)net->layer_start[1] * sizeof(float));
     for (l = 1; l < L; l++) {
-        const uint32_t end = net->layer_start[l + 1];
-        for (j = net->layer_start[l]; j < end;) {
+        const uint32_t start = net->layer_start[l], end = net->layer_start[l + 1];
+        /* the layer's raw sums first (no neuron reads its own layer), then its activations */
+        for (j = start; j < end;) {
             const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
-            float raw[8];
-            uint32_t count;
-            if (n == 0) { /* a bias neuron */
-                values[j] = 1.0f;
-                if (sums)
-                    sums[j] = 0.0f;
-                j++;
-                continue;
+            uint32_t count = n == 0 ? 1 : block_at(net, j, end, rows);
+            float *raw = values + j;
+            if (n == 0)
+                ; /* a bias neuron: set with the activations */
+            else if (count == rows && net->packed_current) {
+                /* every whole packed block of the dense run at once */
+                const uint32_t blocks = kf_dense_run(net, j, end) / rows;
+                kern->dot_packed_fann(net->weights_packed + k0, values + net->con_src[k0], n, blocks, raw);
+                count = blocks * rows;
             }
-            count = block_at(net, j, end);
-            if (count == 8 && net->weights8_current)
-                dot8_packed(net->weights8 + k0, values + net->con_src[k0], n, raw);
+            else if (count == 16)
+                for (q = 0; q < 16; q += 8)
+                    kern->dot8_fann(net->weights + k0 + (size_t)q * n, values + net->con_src[k0], n, raw + q);
             else if (count == 8)
-                dot8(net->weights + k0, values + net->con_src[k0], n, raw);
+                kern->dot8_fann(net->weights + k0, values + net->con_src[k0], n, raw);
             else if (count == 4)
                 kf_dot4_fann_scalar(net->weights + k0, values + net->con_src[k0], n, raw);
             else if (net->contiguous[j])
                 raw[0] = kf_dot_fann_scalar(net->weights + k0, values + net->con_src[k0], n);
             else
                 raw[0] = dot_fann_gather(net->weights + k0, values, net->con_src + k0, n);
-            for (q = 0; q < count; q++, j++) {
-                const float sum = steep_sum(net->steepness[j], raw[q]);
-                if (sums)
-                    sums[j] = sum;
-                values[j] = kf_activation_apply((kf_activation)net->activation[j], sum);
-            }
+            j += count;
         }
+        activate_layer(net, kern, start, end, values, sums);
     }
 }
 
-/* A block of KF_BLOCK samples side by side: values[neuron * KF_BLOCK + s]. Each lane
- * accumulates in FANN's order; the lanes are independent, so the compiler may vectorise the
- * s loops without changing a single rounding. */
-static void forward_block(const kf_net *net, const float *input, uint32_t nb, float *values)
+/* One neuron's sums over a panel through its index list (sparse neurons), fann_run's order in
+ * every lane. */
+static void sums_gather(const float *w, const uint32_t *src, uint32_t n, const float *values, uint32_t count,
+                        float *out)
 {
+    const uint32_t r = n & 3u;
+    uint32_t s, i;
+    for (s = 0; s < count; s++) {
+        float sum = 0.0f;
+        for (i = r; i-- > 0;)
+            sum += w[i] * values[(size_t)src[i] * KF_PANEL + s];
+        for (i = r; i < n; i += 4)
+            sum += w[i] * values[(size_t)src[i] * KF_PANEL + s] + w[i + 1] * values[(size_t)src[i + 1] * KF_PANEL + s]
+                 + w[i + 2] * values[(size_t)src[i + 2] * KF_PANEL + s]
+                 + w[i + 3] * values[(size_t)src[i + 3] * KF_PANEL + s];
+        out[s] = sum;
+    }
+}
+
+uint32_t kf_dense_run(const kf_net *net, uint32_t j, uint32_t end)
+{
+    const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
+    uint32_t m = 1;
+    while (j + m < end && net->contiguous[j + m] && net->con_start[j + m] == k0 + m * n
+           && net->con_start[j + m + 1] - net->con_start[j + m] == n && net->con_src[k0 + m * n] == net->con_src[k0])
+        m++;
+    return m;
+}
+
+void kf_forward_panel(const kf_net *net, const float *input, uint32_t nb, uint32_t count, float *values, float *sums)
+{
+    const kf_kernels *kern = kf_net_kernels(net);
     const uint32_t L = net->num_layers, n_in = net->num_input;
-    uint32_t l, j, s, i;
-    memset(values, 0, (size_t)(n_in + 1) * KF_BLOCK * sizeof(float));
-    for (s = 0; s < nb; s++)
-        for (i = 0; i < n_in; i++)
-            values[(size_t)i * KF_BLOCK + s] = input[(size_t)s * n_in + i];
-    for (s = 0; s < KF_BLOCK; s++)
-        values[(size_t)n_in * KF_BLOCK + s] = 1.0f;
+    uint32_t l, j, s, i, q;
+    kern->transpose(input, n_in, nb, n_in, values, KF_PANEL);
+    for (i = 0; i < n_in; i++)
+        for (s = nb; s < count; s++)
+            values[(size_t)i * KF_PANEL + s] = 0.0f;
+    for (s = 0; s < count; s++)
+        values[(size_t)n_in * KF_PANEL + s] = 1.0f;
     for (l = 1; l < L; l++) {
-        for (j = net->layer_start[l]; j < net->layer_start[l + 1]; j++) {
+        const uint32_t end = net->layer_start[l + 1];
+        for (j = net->layer_start[l]; j < end;) {
             const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
-            const float *w = net->weights + k0;
-            const uint32_t *src = net->con_src + k0;
-            const uint32_t r = n & 3u;
-            float acc[KF_BLOCK] = {0};
-            float *out = values + (size_t)j * KF_BLOCK;
-            if (n == 0) {
-                for (s = 0; s < KF_BLOCK; s++)
+            float *out = values + (size_t)j * KF_PANEL;
+            uint32_t m = 1;
+            if (n == 0) { /* a bias neuron */
+                for (s = 0; s < count; s++)
                     out[s] = 1.0f;
+                j++;
                 continue;
             }
             if (net->contiguous[j]) {
-                const float *v = values + (size_t)src[0] * KF_BLOCK;
-                if (r == 3)
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[2] * v[2 * KF_BLOCK + s];
-                if (r >= 2)
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[1] * v[KF_BLOCK + s];
-                if (r >= 1)
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[0] * v[s];
-                for (i = r; i < n; i += 4) {
-                    const float *v0 = v + (size_t)i * KF_BLOCK;
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[i] * v0[s] + w[i + 1] * v0[KF_BLOCK + s] + w[i + 2] * v0[2 * KF_BLOCK + s]
-                                + w[i + 3] * v0[3 * KF_BLOCK + s];
-                }
+                m = kf_dense_run(net, j, end);
+                kern->fann_sums(net->weights + k0, n, m, values + (size_t)net->con_src[k0] * KF_PANEL, count, out);
             } else {
-                if (r == 3)
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[2] * values[(size_t)src[2] * KF_BLOCK + s];
-                if (r >= 2)
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[1] * values[(size_t)src[1] * KF_BLOCK + s];
-                if (r >= 1)
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[0] * values[(size_t)src[0] * KF_BLOCK + s];
-                for (i = r; i < n; i += 4) {
-                    const float *a = values + (size_t)src[i] * KF_BLOCK, *b = values + (size_t)src[i + 1] * KF_BLOCK;
-                    const float *c = values + (size_t)src[i + 2] * KF_BLOCK, *d = values + (size_t)src[i + 3] * KF_BLOCK;
-                    for (s = 0; s < KF_BLOCK; s++)
-                        acc[s] += w[i] * a[s] + w[i + 1] * b[s] + w[i + 2] * c[s] + w[i + 3] * d[s];
-                }
+                sums_gather(net->weights + k0, net->con_src + k0, n, values, count, out);
             }
-            for (s = 0; s < KF_BLOCK; s++)
-                out[s] = kf_activation_apply((kf_activation)net->activation[j], steep_sum(net->steepness[j], acc[s]));
+            for (q = 0; q < m; q++, j++)
+                kern->fann_activate((kf_activation)net->activation[j], net->steepness[j], (kf_exp_kind)net->exp_kind,
+                                    values + (size_t)j * KF_PANEL, sums ? sums + (size_t)j * KF_PANEL : NULL,
+                                    values + (size_t)j * KF_PANEL, count);
         }
     }
 }
 
 uint64_t kf_net_scratch_floats(const kf_net *net)
 {
-    return net ? (uint64_t)net->total_neurons * KF_BLOCK : 0;
+    return net ? (uint64_t)net->total_neurons * KF_PANEL : 0;
 }
 
 kf_status kf_net_run(const kf_net *net, const float *in, uint64_t n, float *out, float *scratch,
@@ -213,19 +213,28 @@ kf_status kf_net_run(const kf_net *net, const float *in, uint64_t n, float *out,
         return KF_E_SHAPE;
     if (!kf_all_finite(in, n * n_in))
         return KF_E_NUMERIC;
-    if (n == 1) {
-        kf_forward(net, in, scratch, NULL);
-        memcpy(out, scratch + net->layer_start[net->num_layers - 1], (size_t)n_out * sizeof(float));
-        return KF_OK;
-    }
-    for (s = 0; s < n; s += KF_BLOCK) {
-        const uint32_t nb = (uint32_t)(n - s < KF_BLOCK ? n - s : KF_BLOCK);
-        const float *outputs = scratch + (size_t)net->layer_start[net->num_layers - 1] * KF_BLOCK;
-        uint32_t b, o;
-        forward_block(net, in + s * n_in, nb, scratch);
-        for (b = 0; b < nb; b++)
-            for (o = 0; o < n_out; o++)
-                out[(s + b) * n_out + o] = outputs[(size_t)o * KF_BLOCK + b];
+    {
+        const kf_kernels *kern = kf_net_kernels(net);
+        const uint32_t last = net->layer_start[net->num_layers - 1];
+        s = 0;
+        while (s < n) {
+            /* A panel of whole vectors, and the last part of a vector in the panel too when it
+             * fills half of it; fewer samples run one by one (the padded lanes would cost more). */
+            const uint32_t nb = (uint32_t)(n - s < KF_PANEL ? n - s : KF_PANEL);
+            const uint32_t rest = nb % KF_PANEL_STEP, lanes = nb - rest;
+            const uint32_t count = rest >= KF_PANEL_STEP / 2 ? lanes + KF_PANEL_STEP : lanes;
+            const uint32_t panel = count < nb ? count : nb;
+            uint32_t b;
+            if (panel > 0) {
+                kf_forward_panel(net, in + s * n_in, panel, count, scratch, NULL);
+                kern->transpose(scratch + (size_t)last * KF_PANEL, KF_PANEL, n_out, panel, out + s * n_out, n_out);
+            }
+            for (b = panel; b < nb; b++) {
+                kf_forward(net, in + (s + b) * n_in, scratch, NULL);
+                memcpy(out + (s + b) * n_out, scratch + last, (size_t)n_out * sizeof(float));
+            }
+            s += nb;
+        }
     }
     return KF_OK;
 }

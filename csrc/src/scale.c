@@ -118,3 +118,31 @@ kf_status kf_net_scale(const kf_net *net, kf_scale_op op, float *values, uint64_
     }
     return KF_OK;
 }
+
+int kf_net_has_scaling(const kf_net *net)
+{
+    return net != NULL && net->has_scaling != 0;
+}
+
+kf_status kf_net_get_scaling_values(const kf_net *net, float *values, uint64_t count)
+{
+    if (net == NULL || (values == NULL && count > 0))
+        return KF_E_ARG;
+    if (count != 4 * ((uint64_t)net->num_input + net->num_output))
+        return KF_E_SHAPE;
+    memcpy(values, net->scale_mean_in, (size_t)count * sizeof(float)); /* the eight arrays are consecutive */
+    return KF_OK;
+}
+
+kf_status kf_net_set_scaling_values(kf_net *net, const float *values, uint64_t count)
+{
+    if (net == NULL || (values == NULL && count > 0))
+        return KF_E_ARG;
+    if (count != 4 * ((uint64_t)net->num_input + net->num_output))
+        return KF_E_SHAPE;
+    if (!kf_all_finite(values, count))
+        return KF_E_NUMERIC;
+    memcpy(net->scale_mean_in, values, (size_t)count * sizeof(float));
+    net->has_scaling = 1;
+    return KF_OK;
+}

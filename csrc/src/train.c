@@ -2,6 +2,8 @@
  * batch, iRPROP-, Quickprop or SARPROP updates. Float operations follow libfann's order. */
 #include "internal.h"
 
+#include "../simd/kernels.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,38 +13,50 @@ struct kf_trainer {
     uint32_t sarprop_epoch; /* epochs trained with SARPROP so far */
     uint64_t seed;
     kf_rng rng;
-    double mse_sum; /* sum of squared (halved for symmetric outputs) errors */
+    float mse_sum; /* sum of squared (halved for symmetric outputs) errors: a float, as FANN's MSE_value */
     uint32_t num_mse;
     uint32_t bit_fail;
     float *values, *sums, *errors;                        /* [total_neurons] */
     float *slopes, *prev_steps, *prev_slopes, *prev_deltas; /* [total_connections] */
+    /* A panel of KF_PANEL samples for the batch algorithms: values, sums and errors by neuron
+     * ([total_neurons * KF_PANEL], row j at j * KF_PANEL), and the values by sample
+     * ([KF_PANEL * total_neurons], row s at s * total_neurons). */
+    float *panel_values, *panel_sums, *panel_errors, *panel_by_sample;
 };
+
+/* The trainer's block (arena.h): the struct, three arrays per neuron, four per connection, and a
+ * panel's four. */
+static void trainer_layout(kf_arena *a, void *obj, const void *ctx)
+{
+    const kf_net *net = ctx;
+    kf_trainer *t = kf_arena_take(a, 1, sizeof *t);
+    (void)obj;
+    KF_CARVE(a, t, values, net->total_neurons);
+    KF_CARVE(a, t, sums, net->total_neurons);
+    KF_CARVE(a, t, errors, net->total_neurons);
+    KF_CARVE(a, t, slopes, net->total_connections);
+    KF_CARVE(a, t, prev_steps, net->total_connections);
+    KF_CARVE(a, t, prev_slopes, net->total_connections);
+    KF_CARVE(a, t, prev_deltas, net->total_connections);
+    KF_CARVE(a, t, panel_values, (uint64_t)net->total_neurons * KF_PANEL);
+    KF_CARVE(a, t, panel_sums, (uint64_t)net->total_neurons * KF_PANEL);
+    KF_CARVE(a, t, panel_errors, (uint64_t)net->total_neurons * KF_PANEL);
+    KF_CARVE(a, t, panel_by_sample, (uint64_t)net->total_neurons * KF_PANEL);
+}
 
 kf_status kf_trainer_create(const kf_net *net, uint64_t seed, kf_trainer **out)
 {
-    uint64_t N, C, bytes;
     kf_trainer *t;
+    kf_status st;
     if (net == NULL || out == NULL)
         return KF_E_ARG;
     *out = NULL;
-    N = net->total_neurons;
-    C = net->total_connections;
-    bytes = sizeof(kf_trainer) + (3 * N + 4 * C) * sizeof(float);
-    if (bytes > SIZE_MAX)
-        return KF_E_LIMIT;
-    t = calloc(1, (size_t)bytes);
-    if (t == NULL)
-        return KF_E_NOMEM;
-    t->total_neurons = (uint32_t)N;
-    t->total_connections = (uint32_t)C;
+    st = kf_arena_new(trainer_layout, net, (void **)&t);
+    if (st != KF_OK)
+        return st;
+    t->total_neurons = net->total_neurons;
+    t->total_connections = net->total_connections;
     t->seed = seed;
-    t->values = (float *)(t + 1);
-    t->sums = t->values + N;
-    t->errors = t->sums + N;
-    t->slopes = t->errors + N;
-    t->prev_steps = t->slopes + C;
-    t->prev_slopes = t->prev_steps + C;
-    t->prev_deltas = t->prev_slopes + C;
     kf_trainer_reset(t);
     *out = t;
     return KF_OK;
@@ -50,9 +64,16 @@ kf_status kf_trainer_create(const kf_net *net, uint64_t seed, kf_trainer **out)
 
 void kf_trainer_reset(kf_trainer *t)
 {
+    const size_t N = t ? t->total_neurons : 0, C = t ? t->total_connections : 0;
     if (t == NULL)
         return;
-    memset(t->values, 0, (3 * (size_t)t->total_neurons + 4 * (size_t)t->total_connections) * sizeof(float));
+    memset(t->values, 0, N * sizeof(float));
+    memset(t->sums, 0, N * sizeof(float));
+    memset(t->errors, 0, N * sizeof(float));
+    memset(t->slopes, 0, C * sizeof(float));
+    memset(t->prev_steps, 0, C * sizeof(float));
+    memset(t->prev_slopes, 0, C * sizeof(float));
+    memset(t->prev_deltas, 0, C * sizeof(float));
     t->cleared = 0;
     t->sarprop_epoch = 0;
     t->mse_sum = 0;
@@ -67,7 +88,7 @@ void kf_trainer_free(kf_trainer *t)
 }
 
 /* FANN's fann_update_MSE: accumulate one output's error, halved for symmetric activations. */
-static float update_mse(double *mse_sum, uint32_t *bit_fail, kf_activation a, float diff, float bit_fail_limit)
+static float update_mse(float *mse_sum, uint32_t *bit_fail, kf_activation a, float diff, float bit_fail_limit)
 {
     if (kf_activation_is_symmetric(a))
         diff /= 2.0f;
@@ -75,6 +96,15 @@ static float update_mse(double *mse_sum, uint32_t *bit_fail, kf_activation a, fl
     if (fabsf(diff) >= bit_fail_limit)
         (*bit_fail)++;
     return diff;
+}
+
+/* One output's error before the error function and its derivative (fann_compute_MSE): desired
+ * - value, halved for symmetric outputs, accumulated into the MSE. */
+static float output_diff(const kf_net *net, kf_trainer *t, uint32_t j, float desired, float value)
+{
+    t->num_mse++;
+    return update_mse(&t->mse_sum, &t->bit_fail, (kf_activation)net->activation[j], desired - value,
+                      net->params.bit_fail_limit);
 }
 
 /* Output-layer errors (fann_compute_MSE): errors[j] = f'(j) * error_function(desired - value). */
@@ -85,19 +115,12 @@ static void compute_output_error(const kf_net *net, kf_trainer *t, const float *
     memset(t->errors, 0, (size_t)net->total_neurons * sizeof(float));
     for (o = 0; o < net->num_output; o++) {
         const uint32_t j = first + o;
-        const kf_activation a = (kf_activation)net->activation[j];
-        const float value = t->values[j];
-        float diff = update_mse(&t->mse_sum, &t->bit_fail, a, desired[o] - value, net->params.bit_fail_limit);
-        if (net->params.train_error_function == KF_ERRORFUNC_TANH) {
-            if (diff < -.9999999)
-                diff = -17.0f;
-            else if (diff > .9999999)
-                diff = 17.0f;
-            else
-                diff = (float)log((1.0 + diff) / (1.0 - diff));
-        }
-        t->errors[j] = kf_activation_derived(a, net->steepness[j], value, t->sums[j]) * diff;
-        t->num_mse++;
+        float diff = output_diff(net, t, j, desired[o], t->values[j]);
+        if (net->params.train_error_function == KF_ERRORFUNC_TANH)
+            diff = kf_error_tanh(diff);
+        t->errors[j] = kf_activation_derived((kf_activation)net->activation[j], net->steepness[j], t->values[j],
+                                             t->sums[j])
+                     * diff;
     }
 }
 
@@ -127,23 +150,80 @@ static void backpropagate(const kf_net *net, kf_trainer *t)
     }
 }
 
-/* fann_update_slopes_batch: slope += error(destination) * value(source). */
-static void update_slopes(const kf_net *net, kf_trainer *t)
+/* The batch algorithms' slopes of one panel of nb samples (count rounded up to KF_PANEL_STEP):
+ * forward pass, output errors, backpropagation and slope sums as fann_train_epoch_batch runs
+ * them sample by sample, here for the panel's samples side by side -- every error's sum over the
+ * neurons in their order, every slope's over the samples in theirs, so libfann's bits. */
+static void panel_slopes(const kf_net *net, kf_trainer *t, const float *input, const float *desired, uint32_t nb,
+                         uint32_t count)
 {
-    uint32_t j, k;
-    for (j = net->layer_start[1]; j < net->total_neurons; j++) {
-        const float e = t->errors[j];
-        const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
-        if (n > 0 && net->contiguous[j]) {
-            float *restrict slope = t->slopes + k0;
-            const float *restrict v = t->values + net->con_src[k0];
-            for (k = 0; k < n; k++)
-                slope[k] += e * v[k];
-        } else {
-            for (k = k0; k < k0 + n; k++)
-                t->slopes[k] += e * t->values[net->con_src[k]];
-        }
+    const kf_kernels *kern = kf_net_kernels(net);
+    const uint32_t N = net->total_neurons, L = net->num_layers, first = net->layer_start[L - 1];
+    float *values = t->panel_values, *sums = t->panel_sums, *errors = t->panel_errors, *by_sample = t->panel_by_sample;
+    uint32_t l, j, s, o, k;
+    kf_forward_panel(net, input, nb, count, values, sums);
+    memset(errors, 0, (size_t)N * KF_PANEL * sizeof(float));
+    for (s = 0; s < nb; s++) /* the MSE in the samples' order */
+        for (o = 0; o < net->num_output; o++)
+            errors[(size_t)(first + o) * KF_PANEL + s] =
+                output_diff(net, t, first + o, desired[(size_t)s * net->num_output + o],
+                            values[(size_t)(first + o) * KF_PANEL + s]);
+    for (o = 0; o < net->num_output; o++) {
+        j = first + o;
+        if (net->params.train_error_function == KF_ERRORFUNC_TANH)
+            kern->fann_error_tanh(errors + (size_t)j * KF_PANEL, nb);
+        kern->fann_derive((kf_activation)net->activation[j], net->steepness[j], values + (size_t)j * KF_PANEL,
+                          sums + (size_t)j * KF_PANEL, errors + (size_t)j * KF_PANEL, nb);
     }
+    for (l = L - 1; l >= 2; l--) {
+        const uint32_t end = net->layer_start[l + 1];
+        for (j = net->layer_start[l]; j < end;) {
+            const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
+            const float *e = errors + (size_t)j * KF_PANEL;
+            uint32_t m = 1;
+            if (n > 0 && net->contiguous[j]) {
+                m = kf_dense_run(net, j, end);
+                kern->fann_backprop(net->weights + k0, n, m, e, count, errors + (size_t)net->con_src[k0] * KF_PANEL);
+            } else {
+                for (k = k0; k < k0 + n; k++) {
+                    float *err = errors + (size_t)net->con_src[k] * KF_PANEL;
+                    for (s = 0; s < count; s++)
+                        err[s] += e[s] * net->weights[k];
+                }
+            }
+            j += m;
+        }
+        for (j = net->layer_start[l - 1]; j < net->layer_start[l]; j++)
+            if (net->con_start[j + 1] > net->con_start[j]) /* a bias neuron's error goes nowhere */
+                kern->fann_derive((kf_activation)net->activation[j], net->steepness[j], values + (size_t)j * KF_PANEL,
+                                  sums + (size_t)j * KF_PANEL, errors + (size_t)j * KF_PANEL, nb);
+    }
+    { /* the sources' values by sample: the inputs as they are, the hidden neurons transposed */
+        const uint32_t n_in = net->num_input, hidden_end = net->layer_start[L - 1];
+        for (s = 0; s < nb; s++) {
+            memcpy(by_sample + (size_t)s * N, input + (size_t)s * n_in, n_in * sizeof(float));
+            by_sample[(size_t)s * N + n_in] = 1.0f;
+        }
+        kern->transpose(values + (size_t)(n_in + 1) * KF_PANEL, KF_PANEL, hidden_end - (n_in + 1), nb,
+                        by_sample + n_in + 1, N);
+    }
+    for (l = 1; l < L; l++)
+        for (j = net->layer_start[l]; j < net->layer_start[l + 1];) {
+            const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
+            const float *e = errors + (size_t)j * KF_PANEL;
+            uint32_t m = 1;
+            if (n > 0 && net->contiguous[j]) {
+                m = kf_dense_run(net, j, net->layer_start[l + 1]);
+                kern->fann_slopes(e, by_sample + net->con_src[k0], N, n, m, nb, t->slopes + k0);
+            } else {
+                for (k = k0; k < k0 + n; k++) {
+                    const float *v = values + (size_t)net->con_src[k] * KF_PANEL;
+                    for (s = 0; s < nb; s++)
+                        t->slopes[k] += e[s] * v[s];
+                }
+            }
+            j += m;
+        }
 }
 
 /* fann_update_weights: incremental step with momentum. */
@@ -320,7 +400,7 @@ static void clear_train_arrays(const kf_net *net, kf_trainer *t)
 
 static kf_status check_training(const kf_net *net, const kf_trainer *t, const kf_data *data)
 {
-    uint64_t i, n_in, n_out;
+    uint64_t n_in, n_out;
     uint32_t j;
     if (net == NULL || t == NULL || data == NULL)
         return KF_E_ARG;
@@ -337,13 +417,7 @@ static kf_status check_training(const kf_net *net, const kf_trainer *t, const kf
     }
     n_in = (uint64_t)data->num_data * data->num_input;
     n_out = (uint64_t)data->num_data * data->num_output;
-    for (i = 0; i < n_in; i++)
-        if (!isfinite(data->input[i]))
-            return KF_E_NUMERIC;
-    for (i = 0; i < n_out; i++)
-        if (!isfinite(data->output[i]))
-            return KF_E_NUMERIC;
-    return KF_OK;
+    return kf_all_finite(data->input, n_in) && kf_all_finite(data->output, n_out) ? KF_OK : KF_E_NUMERIC;
 }
 
 /* Forward pass and output error of pair i, with the errors propagated back. */
@@ -366,16 +440,22 @@ kf_status kf_train_epoch(kf_net *net, kf_trainer *t, const kf_data *data, kf_epo
     t->mse_sum = 0;
     t->num_mse = 0;
     t->bit_fail = 0;
-    net->weights8_current = 0; /* incremental updates move the weights between samples */
-    for (i = 0; i < data->num_data; i++) {
-        forward_backward(net, t, data->input + (uint64_t)i * data->num_input,
-                         data->output + (uint64_t)i * data->num_output);
-        if (algorithm == KF_TRAIN_INCREMENTAL)
+    if (algorithm == KF_TRAIN_INCREMENTAL) {
+        net->packed_current = 0; /* the updates move the weights between samples */
+        for (i = 0; i < data->num_data; i++) {
+            forward_backward(net, t, data->input + (uint64_t)i * data->num_input,
+                             data->output + (uint64_t)i * data->num_output);
             update_weights_incremental(net, t);
-        else
-            update_slopes(net, t);
+        }
+    } else {
+        for (i = 0; i < data->num_data; i += KF_PANEL) {
+            const uint32_t nb = data->num_data - i < KF_PANEL ? data->num_data - i : KF_PANEL;
+            panel_slopes(net, t, data->input + (uint64_t)i * data->num_input,
+                         data->output + (uint64_t)i * data->num_output, nb,
+                         (nb + KF_PANEL_STEP - 1) / KF_PANEL_STEP * KF_PANEL_STEP);
+        }
     }
-    stats->mse = t->num_mse ? (float)(t->mse_sum / t->num_mse) : 0.0f;
+    stats->mse = t->num_mse ? t->mse_sum / (float)t->num_mse : 0.0f; /* fann_get_MSE */
     stats->bit_fail = t->bit_fail;
     switch (algorithm) {
     case KF_TRAIN_BATCH: update_weights_batch(net, t, data->num_data); break;
@@ -414,7 +494,7 @@ kf_status kf_train_sample(kf_net *net, kf_trainer *t, const float *input, const 
 kf_status kf_net_test(const kf_net *net, const kf_data *data, float *scratch, uint64_t scratch_floats,
                       kf_epoch_stats *stats)
 {
-    double mse_sum = 0;
+    float mse_sum = 0;
     uint32_t bit_fail = 0, i, o;
     uint64_t num_mse = 0;
     if (net == NULL || data == NULL || stats == NULL || scratch == NULL)
@@ -440,7 +520,7 @@ kf_status kf_net_test(const kf_net *net, const kf_data *data, float *scratch, ui
             num_mse++;
         }
     }
-    stats->mse = num_mse ? (float)(mse_sum / (double)num_mse) : 0.0f;
+    stats->mse = num_mse ? mse_sum / (float)num_mse : 0.0f; /* fann_get_MSE */
     stats->bit_fail = bit_fail;
     return KF_OK;
 }

@@ -5,6 +5,8 @@
 
 #include "test.h"
 
+#include "../src/objects.h" /* white-box checks of the layouts and caches */
+
 static void test_status_strings(void)
 {
     int code;
@@ -183,16 +185,16 @@ static void test_run_checks_inputs(void)
 {
     const uint32_t sizes[2] = {2, 1};
     kf_net *net = NULL;
-    float scratch[40], in[2] = {0.5f, NAN}, out[1];
+    float scratch[5 * 64], in[2] = {0.5f, NAN}, out[1];
     CHECK_OK(kf_net_create(sizes, 2, KF_NET_LAYER, 1.0f, 0, &net));
     if (net == NULL)
         return;
-    CHECK(kf_net_scratch_floats(net) == 5 * 8);
-    CHECK(kf_net_run(net, in, 1, out, scratch, 40) == KF_E_NUMERIC);
+    CHECK(kf_net_scratch_floats(net) == 5 * 64); /* five neurons, a panel of 64 samples each */
+    CHECK(kf_net_run(net, in, 1, out, scratch, 5 * 64) == KF_E_NUMERIC);
     in[1] = 0.25f;
     CHECK(kf_net_run(net, in, 1, out, scratch, 4) == KF_E_SHAPE);
-    CHECK_OK(kf_net_run(net, in, 1, out, scratch, 40));
-    CHECK_OK(kf_net_run(net, in, 0, out, scratch, 40));
+    CHECK_OK(kf_net_run(net, in, 1, out, scratch, 5 * 64));
+    CHECK_OK(kf_net_run(net, in, 0, out, scratch, 5 * 64));
     kf_net_free(net);
 }
 
@@ -237,8 +239,8 @@ static void test_copy_is_deep(void)
     kf_net_free(net);
 }
 
-/* One sample's run reads the interleaved weights8; a batch reads weights. A direct write to
- * weights reaches single runs after kf_net_pack (or with weights8_current cleared). */
+/* One sample's run reads the packed (interleaved) weights while they are current. A direct write to
+ * weights reaches single runs after kf_net_pack (or with packed_current cleared). */
 static void test_direct_weight_writes_and_pack(void)
 {
     const uint32_t sizes[3] = {5, 16, 8};
@@ -259,7 +261,7 @@ static void test_direct_weight_writes_and_pack(void)
     }
     for (i = 0; i < 10; i++)
         x[i] = (float)(i % 5) * 0.3f - 0.6f;
-    CHECK(net->weights8_current == 1);
+    CHECK(net->packed_current == 1);
     CHECK_OK(kf_net_run(net, x, 1, before, scratch, scratch_floats));
     saved = net->weights[net->con_start[net->layer_start[1]]]; /* the first hidden block's */
     net->weights[net->con_start[net->layer_start[1]]] += 2.0f;
@@ -268,7 +270,7 @@ static void test_direct_weight_writes_and_pack(void)
     CHECK_OK(kf_net_run(net, x, 2, two, scratch, scratch_floats));
     CHECK(memcmp(one, two, sizeof one) == 0 && memcmp(one, before, sizeof one) != 0);
     net->weights[net->con_start[net->layer_start[1]]] = saved;
-    net->weights8_current = 0;
+    net->packed_current = 0;
     CHECK_OK(kf_net_run(net, x, 1, one, scratch, scratch_floats));
     CHECK(memcmp(one, before, sizeof one) == 0);
     free(scratch);
@@ -296,6 +298,169 @@ static void test_scaling_round_trip(void)
     kf_free(d);
 }
 
+/* Every status code and every limit is in the table of constants, by its header name. */
+static void test_constants_table(void)
+{
+    uint32_t count = 0, i;
+    const kf_constant *table = kf_constants(&count);
+    int64_t found_status = 0, found_layers = 0, found_simd = 0;
+    CHECK(table != NULL && count > 10);
+    for (i = 0; i < count; i++) {
+        CHECK(table[i].name != NULL && strncmp(table[i].name, "KF_", 3) == 0);
+        if (strncmp(table[i].name, "KF_E_", 5) == 0 || strcmp(table[i].name, "KF_OK") == 0)
+            found_status++;
+        if (strcmp(table[i].name, "KF_MAX_LAYERS") == 0)
+            found_layers = table[i].value;
+        if (strcmp(table[i].name, "KF_SIMD_COUNT_") == 0)
+            found_simd = table[i].value;
+    }
+    CHECK(found_status == KF_STATUS_COUNT_);
+    CHECK(found_layers == KF_MAX_LAYERS && found_simd == KF_SIMD_COUNT_);
+}
+
+/* The accessors give what the network was made of, and its structure rebuilds it. */
+static void test_accessors_and_assemble_round_trip(void)
+{
+    const uint32_t sizes[3] = {3, 5, 2};
+    kf_net *net = NULL, *back = NULL;
+    uint32_t layer_start[4], con_start[16], con_src[64];
+    uint8_t activation[16];
+    float steepness[16], weights[64], weights_back[64];
+    kf_params params;
+    kf_diag diag;
+    uint32_t C;
+    CHECK_OK(kf_net_create(sizes, 3, KF_NET_LAYER, 1.0f, 3, &net));
+    if (net == NULL)
+        return;
+    C = kf_net_total_connections(net);
+    CHECK(kf_net_num_layers(net) == 3 && kf_net_num_input(net) == 3 && kf_net_num_output(net) == 2);
+    CHECK(kf_net_total_neurons(net) == 4 + 6 + 3 && C == 4 * 5 + 6 * 2 && C <= 64);
+    CHECK(kf_net_network_type(net) == KF_NET_LAYER && kf_net_connection_rate(net) == 1.0f);
+    CHECK(kf_net_num_input(NULL) == 0 && kf_net_layer_size(NULL, 0) == 0);
+    CHECK_OK(kf_net_get_structure(net, layer_start, con_start, con_src, activation, steepness));
+    CHECK_OK(kf_net_get_weights(net, weights, C));
+    CHECK(kf_net_get_weights(net, weights, C - 1) == KF_E_SHAPE);
+    kf_params_default(&params);
+    CHECK_OK(kf_net_assemble(3, KF_NET_LAYER, 1.0f, layer_start, con_start, con_src, weights, activation, steepness,
+                             &params, NULL, &back, &diag));
+    if (back != NULL) {
+        CHECK_OK(kf_net_get_weights(back, weights_back, C));
+        CHECK(memcmp(weights, weights_back, C * sizeof(float)) == 0);
+        kf_net_free(back);
+        back = NULL;
+    }
+    /* Without connections, assemble implies the fully connected ones. */
+    CHECK_OK(kf_net_assemble(3, KF_NET_LAYER, 1.0f, layer_start, NULL, NULL, weights, activation, steepness, &params,
+                             NULL, &back, &diag));
+    if (back != NULL) {
+        uint32_t src_back[64];
+        CHECK_OK(kf_net_get_structure(back, NULL, NULL, src_back, NULL, NULL));
+        CHECK(memcmp(src_back, con_src, C * sizeof(uint32_t)) == 0);
+        kf_net_free(back);
+    }
+    CHECK(kf_net_assemble(3, KF_NET_LAYER, 1.0f, layer_start, con_start, NULL, weights, activation, steepness, &params,
+                          NULL, &back, &diag) == KF_E_ARG);
+    kf_net_free(net);
+}
+
+/* kf_structure_full gives kf_net_create's dense connections, and checks its layer starts. */
+static void test_structure_full(void)
+{
+    const uint32_t sizes[3] = {2, 3, 1};
+    const uint32_t bad[3] = {0, 3, 3};
+    uint32_t layer_start[4], con_start[16], con_src[32], full_start[16], full_src[32];
+    kf_net *net = NULL;
+    int type;
+    for (type = KF_NET_LAYER; type <= KF_NET_SHORTCUT; type++) {
+        uint32_t N, L;
+        CHECK_OK(kf_net_create(sizes, 3, (kf_net_type)type, 1.0f, 1, &net));
+        if (net == NULL)
+            return;
+        N = kf_net_total_neurons(net);
+        L = kf_net_num_layers(net);
+        CHECK_OK(kf_net_get_structure(net, layer_start, con_start, con_src, NULL, NULL));
+        CHECK_OK(kf_structure_full(L, (kf_net_type)type, layer_start, full_start, NULL));
+        CHECK(memcmp(full_start, con_start, (N + 1) * sizeof(uint32_t)) == 0);
+        CHECK_OK(kf_structure_full(L, (kf_net_type)type, layer_start, full_start, full_src));
+        CHECK(memcmp(full_src, con_src, con_start[N] * sizeof(uint32_t)) == 0);
+        kf_net_free(net);
+    }
+    CHECK(kf_structure_full(2, KF_NET_LAYER, bad, full_start, NULL) == KF_E_ARG); /* an empty layer */
+    CHECK(kf_structure_full(1, KF_NET_LAYER, bad, full_start, NULL) == KF_E_ARG);
+}
+
+/* Cascade lists and scaling values go through the core's checks, never straight into fields. */
+static void test_cascade_and_scaling_setters_check(void)
+{
+    const uint32_t sizes[2] = {2, 1};
+    uint32_t functions[KF_MAX_CASCADE_LIST + 1] = {KF_SIGMOID, KF_ELLIOT}, got[KF_MAX_CASCADE_LIST], nf, ns;
+    float steep[KF_MAX_CASCADE_LIST + 1] = {0.5f}, got_s[KF_MAX_CASCADE_LIST], scaling[12];
+    kf_net *net = NULL;
+    int i;
+    CHECK_OK(kf_net_create(sizes, 2, KF_NET_LAYER, 1.0f, 1, &net));
+    if (net == NULL)
+        return;
+    CHECK_OK(kf_net_get_cascade(net, got, &nf, got_s, &ns));
+    CHECK(nf == 10 && ns == 4 && got[0] == KF_SIGMOID && got_s[3] == 1.0f);
+    CHECK_OK(kf_net_set_cascade(net, functions, 2, steep, 1));
+    CHECK_OK(kf_net_get_cascade(net, got, &nf, got_s, &ns));
+    CHECK(nf == 2 && got[1] == KF_ELLIOT && ns == 1 && got_s[0] == 0.5f);
+    CHECK(kf_net_set_cascade(net, functions, KF_MAX_CASCADE_LIST + 1, steep, 1) == KF_E_LIMIT);
+    functions[0] = KF_ACTIVATION_COUNT_;
+    CHECK(kf_net_set_cascade(net, functions, 1, steep, 1) == KF_E_ARG);
+    functions[0] = KF_SIGMOID;
+    steep[0] = NAN;
+    CHECK(kf_net_set_cascade(net, functions, 1, steep, 1) == KF_E_NUMERIC);
+    CHECK_OK(kf_net_get_cascade(net, got, &nf, got_s, &ns));
+    CHECK(nf == 2 && ns == 1); /* a refused change leaves the lists as they were */
+    CHECK(!kf_net_has_scaling(net));
+    for (i = 0; i < 12; i++)
+        scaling[i] = (float)i;
+    CHECK(kf_net_set_scaling_values(net, scaling, 11) == KF_E_SHAPE);
+    scaling[5] = INFINITY;
+    CHECK(kf_net_set_scaling_values(net, scaling, 12) == KF_E_NUMERIC && !kf_net_has_scaling(net));
+    scaling[5] = 5.0f;
+    CHECK_OK(kf_net_set_scaling_values(net, scaling, 12));
+    CHECK(kf_net_has_scaling(net));
+    memset(scaling, 0, sizeof scaling);
+    CHECK_OK(kf_net_get_scaling_values(net, scaling, 12));
+    CHECK(scaling[0] == 0.0f && scaling[11] == 11.0f);
+    kf_net_free(net);
+}
+
+/* Every function that takes a kf_diag clears it on entry, success or not. */
+static void test_diag_is_cleared_on_entry(void)
+{
+    const char *text = "FANN_FLO_2.1\n";
+    kf_router_desc rd;
+    kf_router *router = NULL;
+    kf_moe *moe = NULL;
+    kf_net *net = NULL;
+    kf_diag diag;
+    const float gates[2] = {1.0f, 0.5f};
+    memset(&diag, 'x', sizeof diag);
+    memset(&rd, 0, sizeof rd);
+    rd.n_experts = 2;
+    rd.dim = 1;
+    rd.top_k = 1;
+    rd.gate_bits = 32;
+    rd.gates = gates;
+    rd.scaling = 1.0f;
+    CHECK_OK(kf_router_create(&rd, &router, &diag));
+    CHECK(diag.line == 0 && diag.message[0] == '\0');
+    memset(&diag, 'x', sizeof diag);
+    CHECK(kf_moe_create(router, NULL, 0, NULL, &moe, &diag) == KF_E_SHAPE);
+    CHECK(diag.message[0] != 'x' && strlen(diag.message) < sizeof diag.message);
+    memset(&diag, 'x', sizeof diag);
+    CHECK(kf_net_assemble(2, KF_NET_LAYER, 1.0f, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, &net, &diag)
+          == KF_E_ARG);
+    CHECK(diag.line == 0 && diag.message[0] == '\0'); /* the status code is the whole reason */
+    memset(&diag, 'x', sizeof diag);
+    CHECK(kf_net_parse_fann(text, strlen(text), &net, &diag) == KF_E_FORMAT);
+    CHECK(strlen(diag.message) < sizeof diag.message && diag.message[0] != 'x');
+    kf_router_free(router);
+}
+
 const kf_test_case kf_core_tests[] = {
     {"status_strings", test_status_strings},
     {"activation_names_and_values", test_activation_names_and_values},
@@ -310,5 +475,10 @@ const kf_test_case kf_core_tests[] = {
     {"copy_is_deep", test_copy_is_deep},
     {"direct_weight_writes_and_pack", test_direct_weight_writes_and_pack},
     {"scaling_round_trip", test_scaling_round_trip},
+    {"constants_table", test_constants_table},
+    {"accessors_and_assemble_round_trip", test_accessors_and_assemble_round_trip},
+    {"structure_full", test_structure_full},
+    {"cascade_and_scaling_setters_check", test_cascade_and_scaling_setters_check},
+    {"diag_is_cleared_on_entry", test_diag_is_cleared_on_entry},
     {NULL, NULL},
 };

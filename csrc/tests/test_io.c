@@ -4,6 +4,8 @@
 
 #include "test.h"
 
+#include "../src/objects.h" /* white-box checks of the layouts and caches */
+
 static kf_net *sample_net(kf_net_type type, float rate)
 {
     const uint32_t sizes[4] = {3, 5, 4, 2};

@@ -6,7 +6,9 @@
  * writes there with kfw_alloc). Each create function returns a kf_status and stores the new
  * object's address at *out, and the reason of a failure in the caller's kf_diag (kfw_diag_new);
  * the shim keeps no state of its own. The run
- * functions allocate their own scratch, so that the caller never sizes it.
+ * functions allocate their own scratch (one helper, run_with_scratch), so that the caller never
+ * sizes it. The core's constants (status codes, limits, the number of SIMD paths) are read
+ * through kfw_constant_*: the JavaScript module retypes none of them.
  */
 #include "kfann.h"
 
@@ -30,6 +32,54 @@ KFW_EXPORT(kfw_free) void kfw_free(void *ptr)
 KFW_EXPORT(kfw_status_str) const char *kfw_status_str(int32_t status)
 {
     return kf_status_str((kf_status)status);
+}
+
+/* The table of kf_constants: its length, and each row's name and value (a double holds every
+ * value exactly). */
+KFW_EXPORT(kfw_constant_count) uint32_t kfw_constant_count(void)
+{
+    uint32_t count;
+    (void)kf_constants(&count);
+    return count;
+}
+
+KFW_EXPORT(kfw_constant_name) const char *kfw_constant_name(uint32_t i)
+{
+    uint32_t count;
+    const kf_constant *table = kf_constants(&count);
+    return i < count ? table[i].name : NULL;
+}
+
+KFW_EXPORT(kfw_constant_value) double kfw_constant_value(uint32_t i)
+{
+    uint32_t count;
+    const kf_constant *table = kf_constants(&count);
+    return i < count ? (double)table[i].value : 0.0;
+}
+
+/* ---- running with scratch: one call allocates what the model asks for, runs, frees ---- */
+
+typedef struct kfw_call {
+    kf_simd path;
+    const void *x;
+    uint32_t n;
+    void *y, *y2; /* outputs: values, or experts and weights */
+    void *y3;     /* the mixture's weights */
+} kfw_call;
+
+typedef uint64_t (*kfw_scratch_fn)(const void *model, uint64_t n);
+typedef kf_status (*kfw_run_fn)(const void *model, const kfw_call *c, void *scratch, uint64_t bytes);
+
+static int32_t run_with_scratch(const void *model, kfw_scratch_fn size, kfw_run_fn run, const kfw_call *c)
+{
+    const uint64_t bytes = size(model, c->n);
+    void *scratch = bytes <= SIZE_MAX ? malloc(bytes ? (size_t)bytes : 1) : NULL;
+    kf_status st;
+    if (scratch == NULL)
+        return KF_E_NOMEM;
+    st = run(model, c, scratch, bytes);
+    free(scratch);
+    return st;
 }
 
 /* A cleared kf_diag for the create functions to explain a failure in (free it with kfw_free). */
@@ -66,7 +116,8 @@ KFW_EXPORT(kfw_simd_active) int32_t kfw_simd_active(void)
     return st == KF_OK ? (int32_t)path : (int32_t)st;
 }
 
-/* ---- float networks ---- */
+/* ---- float networks ----
+ * con_start and con_src both 0 (NULL) stand for a fully connected network (kf_net_assemble). */
 
 KFW_EXPORT(kfw_net_assemble)
 int32_t kfw_net_assemble(uint32_t num_layers, uint32_t shortcut, float connection_rate, const uint32_t *layer_start,
@@ -86,24 +137,29 @@ KFW_EXPORT(kfw_net_parse_fann) int32_t kfw_net_parse_fann(const char *text, uint
 
 KFW_EXPORT(kfw_net_num_input) uint32_t kfw_net_num_input(const kf_net *net)
 {
-    return net->num_input;
+    return kf_net_num_input(net);
 }
 
 KFW_EXPORT(kfw_net_num_output) uint32_t kfw_net_num_output(const kf_net *net)
 {
-    return net->num_output;
+    return kf_net_num_output(net);
+}
+
+static uint64_t net_scratch(const void *net, uint64_t n)
+{
+    (void)n;
+    return kf_net_scratch_floats(net) * sizeof(float);
+}
+
+static kf_status net_run(const void *net, const kfw_call *c, void *scratch, uint64_t bytes)
+{
+    return kf_net_run(net, c->x, c->n, c->y, scratch, bytes / sizeof(float));
 }
 
 KFW_EXPORT(kfw_net_run) int32_t kfw_net_run(const kf_net *net, const float *in, uint32_t n, float *out)
 {
-    uint64_t count = kf_net_scratch_floats(net);
-    float *scratch = malloc(count * sizeof(float));
-    kf_status st;
-    if (scratch == NULL)
-        return KF_E_NOMEM;
-    st = kf_net_run(net, in, n, out, scratch, count);
-    free(scratch);
-    return st;
+    const kfw_call c = {KF_SIMD_AUTO, in, n, out, NULL, NULL};
+    return run_with_scratch(net, net_scratch, net_run, &c);
 }
 
 KFW_EXPORT(kfw_net_free) void kfw_net_free(kf_net *net)
@@ -121,29 +177,34 @@ int32_t kfw_fixnet_parse_fann(const char *text, uint32_t len, kf_fixnet **out, k
 
 KFW_EXPORT(kfw_fixnet_num_input) uint32_t kfw_fixnet_num_input(const kf_fixnet *net)
 {
-    return net->num_input;
+    return kf_fixnet_num_input(net);
 }
 
 KFW_EXPORT(kfw_fixnet_num_output) uint32_t kfw_fixnet_num_output(const kf_fixnet *net)
 {
-    return net->num_output;
+    return kf_fixnet_num_output(net);
 }
 
 KFW_EXPORT(kfw_fixnet_multiplier) int32_t kfw_fixnet_multiplier(const kf_fixnet *net)
 {
-    return net->multiplier;
+    return kf_fixnet_multiplier(net);
+}
+
+static uint64_t fixnet_scratch(const void *net, uint64_t n)
+{
+    (void)n;
+    return kf_fixnet_scratch_ints(net) * sizeof(int32_t);
+}
+
+static kf_status fixnet_run(const void *net, const kfw_call *c, void *scratch, uint64_t bytes)
+{
+    return kf_fixnet_run(net, c->x, c->n, c->y, scratch, bytes / sizeof(int32_t));
 }
 
 KFW_EXPORT(kfw_fixnet_run) int32_t kfw_fixnet_run(const kf_fixnet *net, const int32_t *in, uint32_t n, int32_t *out)
 {
-    uint64_t count = kf_fixnet_scratch_ints(net);
-    int32_t *scratch = malloc(count * sizeof(int32_t));
-    kf_status st;
-    if (scratch == NULL)
-        return KF_E_NOMEM;
-    st = kf_fixnet_run(net, in, n, out, scratch, count);
-    free(scratch);
-    return st;
+    const kfw_call c = {KF_SIMD_AUTO, in, n, out, NULL, NULL};
+    return run_with_scratch(net, fixnet_scratch, fixnet_run, &c);
 }
 
 KFW_EXPORT(kfw_fixnet_free) void kfw_fixnet_free(kf_fixnet *net)
@@ -210,30 +271,33 @@ KFW_EXPORT(kfw_qnet_num_output) uint32_t kfw_qnet_num_output(const kf_qnet *net)
     return kf_qnet_num_output(net);
 }
 
+static uint64_t qnet_scratch(const void *net, uint64_t n)
+{
+    return kf_qnet_scratch_bytes(net, n);
+}
+
+static kf_status qnet_run(const void *net, const kfw_call *c, void *scratch, uint64_t bytes)
+{
+    return kf_qnet_run(net, c->path, c->x, c->n, c->y, scratch, bytes);
+}
+
+static kf_status qnet_run_raw(const void *net, const kfw_call *c, void *scratch, uint64_t bytes)
+{
+    return kf_qnet_run_raw(net, c->path, c->x, c->n, c->y, scratch, bytes);
+}
+
 KFW_EXPORT(kfw_qnet_run)
 int32_t kfw_qnet_run(const kf_qnet *net, int32_t path, const float *in, uint32_t n, float *out)
 {
-    uint64_t bytes = kf_qnet_scratch_bytes(net, n);
-    void *scratch = malloc(bytes ? bytes : 1);
-    kf_status st;
-    if (scratch == NULL)
-        return KF_E_NOMEM;
-    st = kf_qnet_run(net, (kf_simd)path, in, n, out, scratch, bytes);
-    free(scratch);
-    return st;
+    const kfw_call c = {(kf_simd)path, in, n, out, NULL, NULL};
+    return run_with_scratch(net, qnet_scratch, qnet_run, &c);
 }
 
 KFW_EXPORT(kfw_qnet_run_raw)
 int32_t kfw_qnet_run_raw(const kf_qnet *net, int32_t path, const int32_t *in, uint32_t n, int32_t *out)
 {
-    uint64_t bytes = kf_qnet_scratch_bytes(net, n);
-    void *scratch = malloc(bytes ? bytes : 1);
-    kf_status st;
-    if (scratch == NULL)
-        return KF_E_NOMEM;
-    st = kf_qnet_run_raw(net, (kf_simd)path, in, n, out, scratch, bytes);
-    free(scratch);
-    return st;
+    const kfw_call c = {(kf_simd)path, in, n, out, NULL, NULL};
+    return run_with_scratch(net, qnet_scratch, qnet_run_raw, &c);
 }
 
 KFW_EXPORT(kfw_qnet_free) void kfw_qnet_free(kf_qnet *net)
@@ -277,18 +341,22 @@ KFW_EXPORT(kfw_router_top_k) uint32_t kfw_router_top_k(const kf_router *r)
     return kf_router_top_k(r);
 }
 
+static uint64_t router_scratch(const void *r, uint64_t n)
+{
+    return kf_router_scratch_bytes(r, n);
+}
+
+static kf_status router_route(const void *r, const kfw_call *c, void *scratch, uint64_t bytes)
+{
+    return kf_router_route(r, c->path, c->x, c->n, c->y, c->y2, NULL, scratch, bytes);
+}
+
 KFW_EXPORT(kfw_router_route)
 int32_t kfw_router_route(const kf_router *r, int32_t path, const float *x, uint32_t n, uint32_t *experts,
                          float *weights)
 {
-    uint64_t bytes = kf_router_scratch_bytes(r, n);
-    void *scratch = malloc(bytes ? bytes : 1);
-    kf_status st;
-    if (scratch == NULL)
-        return KF_E_NOMEM;
-    st = kf_router_route(r, (kf_simd)path, x, n, experts, weights, NULL, scratch, bytes);
-    free(scratch);
-    return st;
+    const kfw_call c = {(kf_simd)path, x, n, experts, weights, NULL};
+    return run_with_scratch(r, router_scratch, router_route, &c);
 }
 
 KFW_EXPORT(kfw_router_free) void kfw_router_free(kf_router *r)
@@ -326,18 +394,22 @@ KFW_EXPORT(kfw_moe_num_output) uint32_t kfw_moe_num_output(const kf_moe *moe)
     return kf_moe_num_output(moe);
 }
 
+static uint64_t moe_scratch(const void *moe, uint64_t n)
+{
+    return kf_moe_scratch_bytes(moe, n);
+}
+
+static kf_status moe_run(const void *moe, const kfw_call *c, void *scratch, uint64_t bytes)
+{
+    return kf_moe_run(moe, c->path, c->x, c->n, c->y, c->y2, c->y3, scratch, bytes);
+}
+
 KFW_EXPORT(kfw_moe_run)
 int32_t kfw_moe_run(const kf_moe *moe, int32_t path, const float *x, uint32_t n, float *y, uint32_t *experts,
                     float *weights)
 {
-    uint64_t bytes = kf_moe_scratch_bytes(moe, n);
-    void *scratch = malloc(bytes ? bytes : 1);
-    kf_status st;
-    if (scratch == NULL)
-        return KF_E_NOMEM;
-    st = kf_moe_run(moe, (kf_simd)path, x, n, y, experts, weights, scratch, bytes);
-    free(scratch);
-    return st;
+    const kfw_call c = {(kf_simd)path, x, n, y, experts, weights};
+    return run_with_scratch(moe, moe_scratch, moe_run, &c);
 }
 
 KFW_EXPORT(kfw_moe_free) void kfw_moe_free(kf_moe *moe)

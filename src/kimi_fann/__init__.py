@@ -11,19 +11,21 @@ Examples
 from __future__ import annotations
 
 from . import errors
+from ._version import __version__
 from .data import TrainingData
-from .fixed import FixedNetwork
+from .descriptions import DenseLayer, QuantizationReport, QuantizedLayer, QuantizedSpec, Topology
+from .fixed import FannFixedNetwork, FixedNetwork, QuantizedNetwork
 from .kfn import load, save
 from .mixture import MixtureOfExperts
 from .network import ACTIVATIONS, TRAINING_ALGORITHMS, Network
 from .router import Router
 from .simd import simd_info, simd_path
 
-__version__ = "0.1.0"
-
 __all__ = [
-    "Network", "FixedNetwork", "TrainingData", "Router", "MixtureOfExperts", "save", "load", "ACTIVATIONS",
-    "TRAINING_ALGORITHMS", "simd_path", "simd_info", "errors", "analyzer", "datasets", "__version__",
+    "Network", "FixedNetwork", "FannFixedNetwork", "QuantizedNetwork", "TrainingData", "Router",
+    "MixtureOfExperts", "Topology", "DenseLayer", "QuantizedSpec", "QuantizedLayer", "QuantizationReport", "save",
+    "load", "ACTIVATIONS", "TRAINING_ALGORITHMS", "simd_path", "simd_info", "errors", "analyzer", "datasets",
+    "__version__",
 ]
 
 

@@ -1,5 +1,5 @@
 # Declarations of the C core's public header (csrc/include/kfann.h) for the binding.
-from libc.stdint cimport uint8_t, int16_t, uint32_t, uint64_t, int32_t
+from libc.stdint cimport uint8_t, int16_t, uint32_t, uint64_t, int32_t, int64_t
 
 
 cdef extern from "kfann.h" nogil:
@@ -15,6 +15,17 @@ cdef extern from "kfann.h" nogil:
         KF_STATUS_COUNT_
 
     const char *kf_status_str(kf_status status)
+
+    enum:
+        KF_MAX_LAYERS
+        KF_MAX_NEURONS
+        KF_MAX_CASCADE_LIST
+
+    ctypedef struct kf_constant:
+        const char *name
+        int64_t value
+
+    const kf_constant *kf_constants(uint32_t *count)
 
     ctypedef struct kf_diag:
         uint32_t line
@@ -44,37 +55,12 @@ cdef extern from "kfann.h" nogil:
         KF_DESCALE_OUTPUT
 
     ctypedef struct kf_params:
-        uint32_t cascade_activation_functions_count
-        uint32_t cascade_activation_functions[64]
-        uint32_t cascade_activation_steepnesses_count
-        float cascade_activation_steepnesses[64]
+        pass
 
     void kf_params_default(kf_params *params)
 
     ctypedef struct kf_net:
-        kf_params params
-        uint32_t num_layers
-        uint32_t network_type
-        float connection_rate
-        uint32_t num_input
-        uint32_t num_output
-        uint32_t total_neurons
-        uint32_t total_connections
-        uint32_t *layer_start
-        uint32_t *con_start
-        uint32_t *con_src
-        float *weights
-        uint8_t *activation
-        float *steepness
-        uint32_t has_scaling
-        float *scale_mean_in
-        float *scale_deviation_in
-        float *scale_new_min_in
-        float *scale_factor_in
-        float *scale_mean_out
-        float *scale_deviation_out
-        float *scale_new_min_out
-        float *scale_factor_out
+        pass
 
     ctypedef struct kf_data:
         uint32_t num_data
@@ -98,7 +84,23 @@ cdef extern from "kfann.h" nogil:
                               const float *weights, const uint8_t *activation, const float *steepness,
                               const kf_params *params, const float *scaling, kf_net **out, kf_diag *diag)
     void kf_net_free(kf_net *net)
+    kf_status kf_structure_full(uint32_t num_layers, kf_net_type type, const uint32_t *layer_start,
+                                uint32_t *con_start, uint32_t *con_src)
+    uint32_t kf_net_num_layers(const kf_net *net)
+    uint32_t kf_net_num_input(const kf_net *net)
+    uint32_t kf_net_num_output(const kf_net *net)
+    uint32_t kf_net_total_neurons(const kf_net *net)
+    uint32_t kf_net_total_connections(const kf_net *net)
+    kf_net_type kf_net_network_type(const kf_net *net)
+    float kf_net_connection_rate(const kf_net *net)
     uint32_t kf_net_layer_size(const kf_net *net, uint32_t layer)
+    kf_status kf_net_get_structure(const kf_net *net, uint32_t *layer_start, uint32_t *con_start,
+                                   uint32_t *con_src, uint8_t *activation, float *steepness)
+    kf_status kf_net_get_weights(const kf_net *net, float *weights, uint64_t count)
+    kf_status kf_net_get_cascade(const kf_net *net, uint32_t *functions, uint32_t *num_functions,
+                                 float *steepnesses, uint32_t *num_steepnesses)
+    kf_status kf_net_set_cascade(kf_net *net, const uint32_t *functions, uint32_t num_functions,
+                                 const float *steepnesses, uint32_t num_steepnesses)
     kf_status kf_net_set_activation(kf_net *net, uint32_t layer, int32_t neuron, kf_activation a)
     kf_status kf_net_set_steepness(kf_net *net, uint32_t layer, int32_t neuron, float steepness)
     kf_status kf_net_get_activation(const kf_net *net, uint32_t layer, uint32_t neuron,
@@ -115,6 +117,9 @@ cdef extern from "kfann.h" nogil:
     kf_status kf_net_set_scaling(kf_net *net, const kf_data *data, int which, float new_min_in,
                                  float new_max_in, float new_min_out, float new_max_out)
     void kf_net_clear_scaling(kf_net *net)
+    int kf_net_has_scaling(const kf_net *net)
+    kf_status kf_net_get_scaling_values(const kf_net *net, float *values, uint64_t count)
+    kf_status kf_net_set_scaling_values(kf_net *net, const float *values, uint64_t count)
     kf_status kf_net_scale(const kf_net *net, kf_scale_op op, float *values, uint64_t n)
 
     kf_status kf_data_parse(const char *text, size_t len, kf_data **out, kf_diag *diag)
@@ -136,19 +141,22 @@ cdef extern from "kfann.h" nogil:
     kf_status kf_net_format_fann(const kf_net *net, char **text, size_t *len)
 
     ctypedef struct kf_fixnet:
-        uint32_t num_layers
-        uint32_t network_type
-        uint32_t num_input
-        uint32_t num_output
-        uint32_t total_neurons
-        uint32_t total_connections
-        uint32_t decimal_point
-        int32_t multiplier
-        uint32_t *layer_start
-        uint8_t *activation
-        int32_t *weights
+        pass
 
     void kf_fixnet_free(kf_fixnet *net)
+    uint32_t kf_fixnet_num_layers(const kf_fixnet *net)
+    uint32_t kf_fixnet_num_input(const kf_fixnet *net)
+    uint32_t kf_fixnet_num_output(const kf_fixnet *net)
+    uint32_t kf_fixnet_total_neurons(const kf_fixnet *net)
+    uint32_t kf_fixnet_total_connections(const kf_fixnet *net)
+    kf_net_type kf_fixnet_network_type(const kf_fixnet *net)
+    uint32_t kf_fixnet_decimal_point(const kf_fixnet *net)
+    int32_t kf_fixnet_multiplier(const kf_fixnet *net)
+    kf_status kf_fixnet_get_structure(const kf_fixnet *net, uint32_t *layer_start, uint32_t *con_start,
+                                      uint32_t *con_src, uint8_t *activation, int32_t *steepness)
+    kf_status kf_fixnet_get_weights(const kf_fixnet *net, int32_t *weights, uint64_t count)
+    int kf_fixnet_activation_supported(kf_activation a)
+    kf_status kf_fixnet_check(const kf_fixnet *net, kf_diag *diag)
     kf_status kf_fixnet_parse_fann(const char *text, size_t len, kf_fixnet **out, kf_diag *diag)
     kf_status kf_fixnet_format_fann(const kf_fixnet *net, char **text, size_t *len)
     kf_status kf_net_to_fixnet(const kf_net *net, kf_fixnet **out)
@@ -240,6 +248,10 @@ cdef extern from "kfann.h" nogil:
 
 
 cdef extern from "kfann.h" nogil:
+    ctypedef enum kf_expert_kind:
+        KF_EXPERT_FLOAT
+        KF_EXPERT_QUANTIZED
+
     ctypedef struct kf_expert:
         uint32_t kind
         const void *model
@@ -272,5 +284,3 @@ cdef class FixNet:
 
 cdef class Trainer:
     cdef kf_trainer *ptr
-    cdef uint32_t total_neurons
-    cdef uint32_t total_connections

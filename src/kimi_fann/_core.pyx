@@ -3,18 +3,120 @@
 
 Arrays travel through the buffer protocol (typed memoryviews): float32, C-contiguous. Shapes are
 checked here before the GIL is released around the C call; the C core checks them again and
-its status codes become the exceptions of :mod:`kimi_fann.errors`.
+its status codes become the exceptions below (re-exported by :mod:`kimi_fann.errors`), through
+one table. Three helpers carry what every call repeats: ``run_checked`` (allocate the scratch a
+model asks for, release the GIL, run, free, check), ``fast`` (the fast path of run and route:
+a float32 buffer straight into C) and ``path_number`` (a SIMD path name into its number). The
+core's constants (status codes, limits, SIMD path names) are read from the C library, never
+retyped.
 """
 
 from libc.stdint cimport uint8_t, int16_t, uint32_t, uint64_t, int32_t
 from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS, PyBUF_FORMAT
 
-from kimi_fann.errors import error_for_status, ShapeError
 
+# ---- exceptions: the classes of kimi_fann.errors, and the one table from status codes ----
+
+class KimiFannError(Exception):
+    """Base class of every kimi-fann error.
+
+    Attributes
+    ----------
+    status : int
+        The C core's status code (0 when the error was detected in Python).
+    """
+
+    status: int = 0
+
+    def __init__(self, message: str, *, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class FormatError(KimiFannError, ValueError):
+    """A file or text is malformed; the message names the file and line."""
+
+
+class ShapeError(KimiFannError, ValueError):
+    """Input arrays do not fit the model: a shape, a size or a dtype that does not match it or
+    each other, or integer inputs outside the model's input range."""
+
+
+class ConfigError(KimiFannError, ValueError):
+    """A parameter or argument is out of its range or of the wrong kind, or a request does not
+    fit this network."""
+
+
+class NumericError(KimiFannError, ValueError):
+    """NaN or infinity where a finite number is required, or a range that is empty."""
+
+
+class LimitError(KimiFannError, ValueError):
+    """A size beyond the library's limits (too many neurons, connections or values)."""
+
+
+class FileError(KimiFannError, OSError):
+    """A file cannot be read or written."""
+
+
+for _cls in (KimiFannError, FormatError, ShapeError, ConfigError, NumericError, LimitError, FileError):
+    _cls.__module__ = "kimi_fann.errors"  # where users import them from (and pickles find them)
+
+# Status code (kf_status of kfann.h) -> exception class: the rule of each condition.
+ERRORS = {
+    KF_E_NOMEM: MemoryError,
+    KF_E_ARG: ConfigError,         # an argument or parameter out of its range, or of the wrong kind
+    KF_E_SHAPE: ShapeError,        # input arrays that do not fit the model (sizes, dtype, input range)
+    KF_E_FORMAT: FormatError,      # a malformed file or text
+    KF_E_NUMERIC: NumericError,    # NaN or infinity where a finite number is required
+    KF_E_UNSUPPORTED: ConfigError,  # a valid request this model cannot serve
+    KF_E_LIMIT: LimitError,        # a size beyond the library's caps
+}
+
+
+def error_for_status(int status, str message):
+    """Return the exception for a C status code (``MemoryError`` for KF_E_NOMEM).
+
+    Parameters
+    ----------
+    status : int
+        A negative ``kf_status`` of the C core.
+    message : str
+
+    Returns
+    -------
+    Exception
+        Not raised: the caller raises it.
+
+    Examples
+    --------
+    >>> from kimi_fann.errors import error_for_status
+    >>> exc = error_for_status(-3, "3 columns, expected 4")
+    >>> type(exc).__name__, exc.status
+    ('ShapeError', -3)
+    """
+    cls = ERRORS.get(status, KimiFannError)
+    if cls is MemoryError:
+        return MemoryError(message)
+    return cls(message, status=status)
+
+
+# ---- the core's constants, names and limits ----
+
+cdef dict read_constants():
+    cdef uint32_t count = 0, i
+    cdef const kf_constant *table = kf_constants(&count)
+    return {table[i].name.decode(): int(table[i].value) for i in range(count)}
+
+
+#: Every constant of kfann.h a binding needs (status codes, limits, enum counts), by name.
+CONSTANTS = read_constants()
 STATUS_COUNT = KF_STATUS_COUNT_
 ACTIVATION_COUNT = KF_ACTIVATION_COUNT_
+#: The most rows a call that leaves threads to the library (None) runs straight on its thread:
+#: below two MIN_ROWS_PER_THREAD of kimi_fann._threads a batch is not split anyway.
+FAST_ROWS = 1024
 
 
 def status_str(int status):
@@ -25,6 +127,11 @@ def status_str(int status):
 def activation_names():
     """Names of the activation functions, indexed by their FANN enum value."""
     return [kf_activation_name(<kf_activation>i).decode() for i in range(KF_ACTIVATION_COUNT_)]
+
+
+def fixed_activation_supported(int activation):
+    """Whether libfixedfann computes this activation in fixed point (FANN_FIX_2.0 networks)."""
+    return 0 <= activation < KF_ACTIVATION_COUNT_ and bool(kf_fixnet_activation_supported(<kf_activation>activation))
 
 
 def param_names():
@@ -48,13 +155,14 @@ cdef int check(kf_status st, str what) except -1:
     return 0
 
 
-cdef int check_diag(kf_status st, kf_diag *diag, str source) except -1:
+cdef int check_diag(kf_status st, kf_diag *diag, str what) except -1:
+    """check() with the reason a constructor or parser left in diag (cleared by the core on
+    entry: empty when the status code is the whole reason)."""
     if st == KF_OK:
         return 0
-    if st == KF_E_FORMAT:
-        where = f"{source}, line {diag.line}" if diag.line else source
-        raise error_for_status(st, f"{where}: {diag.message.decode(errors='replace')}")
-    return check(st, source)
+    where = f"{what}, line {diag.line}" if diag.line else what
+    reason = diag.message.decode(errors="replace") if diag.message[0] else kf_status_str(st).decode()
+    raise error_for_status(st, f"{where}: {reason}")
 
 
 cdef bytes take_text(char *text, size_t length):
@@ -83,6 +191,328 @@ cdef int check_pairs(const float[:, ::1] X, const float[:, ::1] Y) except -1:
     return 0
 
 
+cdef int check_rows(Py_ssize_t rows_x, Py_ssize_t cols_x, Py_ssize_t rows_y, Py_ssize_t cols_y, uint32_t n_in,
+                    uint32_t n_out) except -1:
+    if cols_x != n_in or cols_y != n_out or rows_x != rows_y:
+        raise ShapeError(f"expected inputs (n, {n_in}) and outputs (n, {n_out}), "
+                         f"got ({rows_x}, {cols_x}) and ({rows_y}, {cols_y})")
+    return 0
+
+
+# ---- running: one helper allocates the scratch a model asks for, runs and frees ----
+
+cdef struct call:
+    kf_simd path
+    const void *x         # inputs, n rows
+    uint64_t n
+    void *y               # outputs (the router's: experts)
+    void *y2              # the router's weights; the mixture's experts
+    void *y3              # the router's load; the mixture's weights
+    const kf_data *data   # kf_net_test's pairs
+    kf_epoch_stats *stats
+
+ctypedef uint64_t (*scratch_fn)(const void *model, uint64_t n) noexcept nogil
+ctypedef kf_status (*run_fn)(const void *model, const call *c, void *scratch, uint64_t bytes) noexcept nogil
+
+
+cdef kf_status with_scratch(const void *model, scratch_fn size, run_fn run, const call *c) noexcept nogil:
+    cdef uint64_t bytes = size(model, c.n)
+    cdef void *scratch
+    cdef kf_status st
+    if bytes > <uint64_t>(<size_t>-1):
+        return KF_E_LIMIT
+    scratch = malloc(<size_t>bytes if bytes else 1)
+    if scratch == NULL:
+        return KF_E_NOMEM
+    st = run(model, c, scratch, bytes)
+    free(scratch)
+    return st
+
+
+cdef int run_checked(const void *model, scratch_fn size, run_fn run, const call *c, str what) except -1:
+    """Allocate the scratch, release the GIL, run, free, check: every run of the binding."""
+    cdef kf_status st
+    with nogil:
+        st = with_scratch(model, size, run, c)
+    return check(st, what)
+
+
+# The C entry points in the shape with_scratch takes.
+
+cdef uint64_t net_scratch(const void *m, uint64_t n) noexcept nogil:
+    return kf_net_scratch_floats(<const kf_net *>m) * sizeof(float)
+
+cdef kf_status net_run(const void *m, const call *c, void *s, uint64_t b) noexcept nogil:
+    return kf_net_run(<const kf_net *>m, <const float *>c.x, c.n, <float *>c.y, <float *>s, b // sizeof(float))
+
+cdef kf_status net_test(const void *m, const call *c, void *s, uint64_t b) noexcept nogil:
+    return kf_net_test(<const kf_net *>m, c.data, <float *>s, b // sizeof(float), c.stats)
+
+cdef uint64_t fixnet_scratch(const void *m, uint64_t n) noexcept nogil:
+    return kf_fixnet_scratch_ints(<const kf_fixnet *>m) * sizeof(int32_t)
+
+cdef kf_status fixnet_run(const void *m, const call *c, void *s, uint64_t b) noexcept nogil:
+    return kf_fixnet_run(<const kf_fixnet *>m, <const int32_t *>c.x, c.n, <int32_t *>c.y, <int32_t *>s,
+                         b // sizeof(int32_t))
+
+cdef uint64_t qnet_scratch(const void *m, uint64_t n) noexcept nogil:
+    return kf_qnet_scratch_bytes(<const kf_qnet *>m, n)
+
+cdef kf_status qnet_run(const void *m, const call *c, void *s, uint64_t b) noexcept nogil:
+    return kf_qnet_run(<const kf_qnet *>m, c.path, <const float *>c.x, c.n, <float *>c.y, s, b)
+
+cdef kf_status qnet_run_raw(const void *m, const call *c, void *s, uint64_t b) noexcept nogil:
+    return kf_qnet_run_raw(<const kf_qnet *>m, c.path, <const int32_t *>c.x, c.n, <int32_t *>c.y, s, b)
+
+cdef uint64_t router_scratch(const void *m, uint64_t n) noexcept nogil:
+    return kf_router_scratch_bytes(<const kf_router *>m, n)
+
+cdef kf_status router_route(const void *m, const call *c, void *s, uint64_t b) noexcept nogil:
+    return kf_router_route(<const kf_router *>m, c.path, <const float *>c.x, c.n, <uint32_t *>c.y, <float *>c.y2,
+                           <uint64_t *>c.y3, s, b)
+
+cdef uint64_t moe_scratch(const void *m, uint64_t n) noexcept nogil:
+    return kf_moe_scratch_bytes(<const kf_moe *>m, n)
+
+cdef kf_status moe_run(const void *m, const call *c, void *s, uint64_t b) noexcept nogil:
+    return kf_moe_run(<const kf_moe *>m, c.path, <const float *>c.x, c.n, <float *>c.y, <uint32_t *>c.y2,
+                      <float *>c.y3, s, b)
+
+
+cdef call call_of(int path, const void *x, uint64_t n, void *y) noexcept:
+    cdef call c
+    c.path = <kf_simd>path
+    c.x = x
+    c.n = n
+    c.y = y
+    c.y2 = NULL
+    c.y3 = NULL
+    c.data = NULL
+    c.stats = NULL
+    return c
+
+
+# ---- SIMD paths: names from the core, the supported ones checked once ----
+
+def simd_names():
+    """Names of the SIMD paths, indexed by kf_simd (0 is "auto")."""
+    return [kf_simd_name(<kf_simd>i).decode() for i in range(KF_SIMD_COUNT_)]
+
+
+def simd_built(int path):
+    """Whether this build has the path's kernels."""
+    return 0 <= path < KF_SIMD_COUNT_ and bool(kf_simd_built(<kf_simd>path))
+
+
+def simd_supported(int path):
+    """Whether this build has the path and this CPU runs it."""
+    return 0 <= path < KF_SIMD_COUNT_ and bool(kf_simd_supported(<kf_simd>path))
+
+
+def simd_active():
+    """The active path (KIMI_FANN_SIMD, or the best the CPU runs), as its kf_simd number."""
+    cdef kf_simd path
+    cdef kf_status st = kf_simd_active(&path)
+    if st != KF_OK:
+        import os
+        reason = "not a known SIMD path" if st == KF_E_ARG else "not supported by this build or CPU"
+        raise error_for_status(st, f"KIMI_FANN_SIMD={os.environ.get('KIMI_FANN_SIMD')!r}: {reason}"
+                                   + f"; choose from {', '.join(SIMD_PATHS)}")
+    return int(path)
+
+
+#: The paths' names (without "auto"), in kf_simd order.
+SIMD_PATHS = tuple(simd_names()[1:])
+#: The paths this build and CPU run, checked once (CPUID traps to the hypervisor on virtual
+#: machines: microseconds a call).
+SIMD_SUPPORTED = frozenset(p for p in range(1, KF_SIMD_COUNT_) if simd_supported(p))
+
+
+def simd_peak(int path, int kind, uint64_t rounds):
+    """Multiply-accumulates done by rounds of the path's register-only loop of a kind (0 int8,
+    1 int16, 2 float; kf_simd_peak): timed by the caller, the path's peak."""
+    cdef uint64_t macs = 0
+    cdef kf_status st
+    if not 0 <= path < KF_SIMD_COUNT_ or not 0 <= kind < KF_PEAK_COUNT_:
+        raise error_for_status(KF_E_ARG, f"no SIMD path {path} or peak kind {kind}")
+    if path not in SIMD_SUPPORTED:
+        raise error_for_status(KF_E_UNSUPPORTED,
+                               f"SIMD path {simd_names()[path]!r} is not supported by this build or CPU")
+    with nogil:
+        st = kf_simd_peak(<kf_simd>path, <kf_peak_kind>kind, rounds, &macs)
+    check(st, f"cannot run the peak loop of path {path}")
+    return int(macs)
+
+
+cdef int path_of(object name) except -1:
+    if name is None:
+        return 0
+    if name not in SIMD_PATHS:
+        raise ConfigError(f"unknown SIMD path {name!r}; expected one of {', '.join(SIMD_PATHS)}")
+    number = SIMD_PATHS.index(name) + 1
+    if number not in SIMD_SUPPORTED:
+        raise ConfigError(f"SIMD path {name!r} is not supported by this build or CPU; supported: {_SUPPORTED_NAMES}")
+    return number
+
+
+_SUPPORTED_NAMES = ", ".join([SIMD_PATHS[i - 1] for i in sorted(SIMD_SUPPORTED)])
+
+
+def path_number(name):
+    """kf_simd number of a path name (None: 0, the active path). ConfigError for an unknown name
+    or a path this build or CPU cannot run."""
+    return path_of(name)
+
+
+# ---- the fast path: a float32 buffer straight into C, one dispatch for every model ----
+
+cdef object _numpy_empty = None
+cdef object _float32 = None
+cdef object _uint32 = None
+cdef object _uint8 = None
+
+
+cdef object new_array(Py_ssize_t rows, Py_ssize_t cols, bint matrix, object dtype=None):
+    """A new numpy array of shape (rows, cols), or (cols,) when not matrix; float32 unless told.
+    numpy is imported on first use only: the module itself runs without numpy. The dtypes are
+    kept as objects: numpy.empty parses a dtype string on every call (about 0.1 us)."""
+    global _numpy_empty, _float32, _uint32, _uint8
+    if _numpy_empty is None:
+        import numpy
+        _float32, _uint32, _uint8 = numpy.dtype("float32"), numpy.dtype("uint32"), numpy.dtype("uint8")
+        _numpy_empty = numpy.empty
+    if dtype is None:
+        dtype = _float32
+    if matrix:
+        return _numpy_empty((rows, cols), dtype)
+    return _numpy_empty(cols, dtype)
+
+
+cdef object uint32_type():
+    new_array(0, 0, False)
+    return _uint32
+
+
+cdef bint is_float32(Py_buffer *view) noexcept:
+    return view.format != NULL and (view.format[0] == b'f' and view.format[1] == 0
+                                    or (view.format[0] in (b'<', b'=', b'@') and view.format[1] == b'f'
+                                        and view.format[2] == 0))
+
+
+cdef Py_ssize_t fast_rows(object threads) except -3:
+    """The rows the fast path may take for a threads argument: FAST_ROWS when it is left to the
+    library (None), no limit (-1) for exactly one thread, -2 when the call is not for it."""
+    if threads is None:
+        return FAST_ROWS
+    if type(threads) is int:  # the common explicit value, first and cheap
+        return -1 if threads == 1 else -2
+    if isinstance(threads, bool):
+        return -2
+    try:
+        return -1 if threads.__index__() == 1 else -2  # numpy integers
+    except (AttributeError, TypeError):
+        return -2
+
+
+cdef object fast(object x, object threads, object simd, uint32_t n_in, uint32_t n_out, bint routes,
+                 const void *model, scratch_fn size, run_fn run, str what):
+    """Outputs for a C-contiguous float32 buffer of shape (n_in,) or (n, n_in), run on this
+    thread, as new numpy arrays (the router's: experts and weights); None when the call is not
+    for the fast path (more than one thread, more than FAST_ROWS rows with threads left to the
+    library, another dtype or layout): the caller then converts the input and splits the batch."""
+    cdef Py_buffer view, ov, ov2
+    cdef Py_ssize_t n, rows = fast_rows(threads)
+    cdef int path
+    cdef call c
+    cdef kf_status st
+    if rows == -2:
+        return None
+    path = 0 if simd is None else path_of(simd)
+    try:
+        PyObject_GetBuffer(x, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+    except (TypeError, ValueError, BufferError):
+        return None  # not a buffer, or not C-contiguous
+    try:
+        if not is_float32(&view) or view.ndim < 1 or view.ndim > 2 or view.shape[view.ndim - 1] != n_in:
+            return None
+        n = view.shape[0] if view.ndim == 2 else 1
+        if rows >= 0 and n > rows:
+            return None
+        out = new_array(n, n_out, view.ndim == 2, uint32_type() if routes else None)
+        out2 = new_array(n, n_out, view.ndim == 2) if routes else None
+        if n == 0:
+            return (out, out2) if routes else out
+        c = call_of(path, view.buf, n, NULL)
+        PyObject_GetBuffer(out, &ov, PyBUF_C_CONTIGUOUS)
+        c.y = ov.buf
+        if routes:
+            PyObject_GetBuffer(out2, &ov2, PyBUF_C_CONTIGUOUS)
+            c.y2 = ov2.buf
+        with nogil:
+            st = with_scratch(model, size, run, &c)
+        PyBuffer_Release(&ov)
+        if routes:
+            PyBuffer_Release(&ov2)
+        check(st, what)
+        return (out, out2) if routes else out
+    finally:
+        PyBuffer_Release(&view)
+
+
+ctypedef kf_status (*structure_fn)(const void *model, uint32_t *layer_start, uint32_t *con_start, uint32_t *con_src,
+                                   uint8_t *activation, void *steepness) noexcept nogil
+
+cdef kf_status net_structure(const void *m, uint32_t *ls, uint32_t *cs, uint32_t *src, uint8_t *act,
+                             void *st) noexcept nogil:
+    return kf_net_get_structure(<const kf_net *>m, ls, cs, src, act, <float *>st)
+
+cdef kf_status fixnet_structure(const void *m, uint32_t *ls, uint32_t *cs, uint32_t *src, uint8_t *act,
+                                void *st) noexcept nogil:
+    return kf_fixnet_get_structure(<const kf_fixnet *>m, ls, cs, src, act, <int32_t *>st)
+
+
+cdef dict structure_of(const void *model, structure_fn get, uint32_t L, uint32_t N, uint32_t C, object steepness_dtype,
+                       bint shortcut, float connection_rate):
+    """A network's structure as new numpy arrays, by the names of kimi_fann.Topology's fields."""
+    cdef uint32_t[::1] ls, cs, src
+    cdef uint8_t[::1] act
+    cdef Py_buffer sv
+    layer_start, con_start = new_array(0, L + 1, False, uint32_type()), new_array(0, N + 1, False, _uint32)
+    con_src, activation = new_array(0, C, False, _uint32), new_array(0, N, False, _uint8)
+    steepness = new_array(0, N, False, steepness_dtype)  # 4-byte values: float32 or int32
+    ls, cs, src, act = layer_start, con_start, con_src, activation
+    PyObject_GetBuffer(steepness, &sv, PyBUF_C_CONTIGUOUS)
+    try:
+        check(get(model, &ls[0], &cs[0], &src[0] if C else NULL, &act[0], sv.buf), "cannot read the structure")
+    finally:
+        PyBuffer_Release(&sv)
+    return {"layer_starts": layer_start, "connection_starts": con_start, "sources": con_src,
+            "activations": activation, "steepnesses": steepness, "shortcut": shortcut,
+            "connection_rate": connection_rate}
+
+
+def full_structure(const uint32_t[::1] layer_start, bint shortcut):
+    """(connection starts, sources) of a fully connected network with these layer starts, as
+    uint32 numpy arrays (kf_structure_full)."""
+    cdef Py_ssize_t L = layer_start.shape[0] - 1
+    cdef uint32_t[::1] starts
+    cdef uint32_t[::1] sources
+    cdef kf_net_type kind = KF_NET_SHORTCUT if shortcut else KF_NET_LAYER
+    if L < 2 or L > KF_MAX_LAYERS or layer_start[L] > KF_MAX_NEURONS:
+        raise error_for_status(KF_E_ARG, f"{L + 1} layer starts ending at {layer_start[L] if L >= 0 else 0} do not "
+                                         f"describe a network of 2 to {KF_MAX_LAYERS} layers")
+    con_start = new_array(0, layer_start[L] + 1, False, uint32_type())
+    starts = con_start
+    check(kf_structure_full(<uint32_t>L, kind, &layer_start[0], &starts[0], NULL), "invalid layer starts")
+    con_src = new_array(0, starts[layer_start[L]], False, _uint32)
+    sources = con_src
+    check(kf_structure_full(<uint32_t>L, kind, &layer_start[0], &starts[0],
+                            &sources[0] if sources.shape[0] else NULL), "invalid layer starts")
+    return con_start, con_src
+
+
+# ---- float networks ----
+
 cdef class Net:
     """Owner of one C network (kf_net)."""
 
@@ -102,8 +532,8 @@ cdef class Net:
         cdef uint32_t *sizes
         cdef kf_net *ptr = NULL
         cdef kf_status st
-        if n < 2 or n > 64:
-            raise error_for_status(KF_E_ARG, f"a network needs 2 to 64 layers, got {n}")
+        if n < 2 or n > KF_MAX_LAYERS:
+            raise error_for_status(KF_E_ARG, f"a network needs 2 to {KF_MAX_LAYERS} layers, got {n}")
         sizes = <uint32_t *>malloc(n * sizeof(uint32_t))
         if sizes == NULL:
             raise MemoryError()
@@ -140,10 +570,17 @@ cdef class Net:
         return take_text(text, n)
 
     @staticmethod
-    def assemble(bint shortcut, float connection_rate, const uint32_t[::1] layer_start, const uint32_t[::1] con_start,
-                 const uint32_t[::1] con_src, const float[::1] weights, const uint8_t[::1] activation,
-                 const float[::1] steepness, object scaling, str source):
-        """A network from its arrays (what read_structure and read_weights give), checked."""
+    def assemble(object topology, const float[::1] weights, object scaling, str source):
+        """A network from a topology (kimi_fann.Topology: its layer_starts, connection_starts,
+        sources, activations, steepnesses, shortcut and connection_rate), its weights and
+        optionally its scaling parameters (the layout of read_scaling), checked by the core."""
+        cdef const uint32_t[::1] layer_start = topology.layer_starts
+        cdef const uint32_t[::1] con_start = topology.connection_starts
+        cdef const uint32_t[::1] con_src = topology.sources
+        cdef const uint8_t[::1] activation = topology.activations
+        cdef const float[::1] steepness = topology.steepnesses
+        cdef bint shortcut = topology.shortcut
+        cdef float rate = topology.connection_rate
         cdef kf_params params
         cdef kf_net *ptr = NULL
         cdef kf_diag diag
@@ -157,44 +594,51 @@ cdef class Net:
             raise error_for_status(KF_E_FORMAT, f"{source}: the network's arrays disagree in size")
         if scaling is not None:
             sc = scaling
+            sc_ptr = &sc[0] if sc.shape[0] else NULL
             n_in = layer_start[1] - 1
             last = layer_start[layer_start.shape[0] - 1] - layer_start[layer_start.shape[0] - 2]
             n_out = last - (0 if shortcut else 1)
             if sc.shape[0] != 4 * (n_in + n_out):
                 raise error_for_status(
                     KF_E_FORMAT, f"{source}: scaling holds {sc.shape[0]} values, expected {4 * (n_in + n_out)}")
-            sc_ptr = &sc[0]
         kf_params_default(&params)
         st = kf_net_assemble(<uint32_t>(layer_start.shape[0] - 1), KF_NET_SHORTCUT if shortcut else KF_NET_LAYER,
-                             connection_rate, &layer_start[0], &con_start[0],
+                             rate, &layer_start[0], &con_start[0],
                              &con_src[0] if con_src.shape[0] else NULL, &weights[0] if weights.shape[0] else NULL,
                              &activation[0], &steepness[0], &params, sc_ptr, &ptr, &diag)
         check_diag(st, &diag, source)
         return Net.wrap(ptr)
 
+    def structure(self):
+        """The structure as new numpy arrays, by the names of kimi_fann.Topology's fields."""
+        return structure_of(self.ptr, net_structure, kf_net_num_layers(self.ptr), kf_net_total_neurons(self.ptr),
+                            kf_net_total_connections(self.ptr), None, self.shortcut, self.connection_rate)
+
     def get_cascade(self):
         """(activation functions, steepnesses) of the cascade-correlation settings."""
-        cdef kf_params *p = &self.ptr.params
-        return ([p.cascade_activation_functions[i] for i in range(p.cascade_activation_functions_count)],
-                [p.cascade_activation_steepnesses[i] for i in range(p.cascade_activation_steepnesses_count)])
+        cdef uint32_t functions[KF_MAX_CASCADE_LIST]
+        cdef float steepnesses[KF_MAX_CASCADE_LIST]
+        cdef uint32_t nf = 0, ns = 0, i
+        check(kf_net_get_cascade(self.ptr, functions, &nf, steepnesses, &ns), "cannot read the cascade settings")
+        return [functions[i] for i in range(nf)], [steepnesses[i] for i in range(ns)]
 
     def set_cascade(self, list functions, list steepnesses):
-        cdef kf_params *p = &self.ptr.params
-        cdef Py_ssize_t i
-        if len(functions) > 64 or len(steepnesses) > 64:
-            raise error_for_status(KF_E_LIMIT, "at most 64 cascade activation functions and steepnesses")
-        for f in functions:
-            if not 0 <= f < KF_ACTIVATION_COUNT_:
-                raise error_for_status(KF_E_ARG, f"cascade activation function {f} out of range")
-        for v in steepnesses:
-            if v != v or v in (float("inf"), float("-inf")):
-                raise error_for_status(KF_E_NUMERIC, "a cascade steepness is not finite")
-        p.cascade_activation_functions_count = len(functions)
-        for i in range(len(functions)):
-            p.cascade_activation_functions[i] = functions[i]
-        p.cascade_activation_steepnesses_count = len(steepnesses)
-        for i in range(len(steepnesses)):
-            p.cascade_activation_steepnesses[i] = steepnesses[i]
+        """Replace them; the core checks the counts, the functions and the steepnesses."""
+        cdef Py_ssize_t nf = len(functions), ns = len(steepnesses), i
+        cdef uint32_t *f = <uint32_t *>malloc(max(nf, 1) * sizeof(uint32_t))
+        cdef float *s = <float *>malloc(max(ns, 1) * sizeof(float))
+        try:
+            if f == NULL or s == NULL:
+                raise MemoryError()
+            for i in range(nf):
+                f[i] = functions[i] if 0 <= functions[i] <= 0xFFFFFFFF else 0xFFFFFFFF
+            for i in range(ns):
+                s[i] = steepnesses[i]
+            check(kf_net_set_cascade(self.ptr, f, <uint32_t>min(nf, 0xFFFFFFFF), s, <uint32_t>min(ns, 0xFFFFFFFF)),
+                  f"cascade activation functions {functions!r} and steepnesses {steepnesses!r}")
+        finally:
+            free(f)
+            free(s)
 
     def copy(self):
         cdef kf_net *ptr = NULL
@@ -203,37 +647,34 @@ cdef class Net:
 
     @property
     def num_input(self):
-        return self.ptr.num_input
+        return kf_net_num_input(self.ptr)
 
     @property
     def num_output(self):
-        return self.ptr.num_output
+        return kf_net_num_output(self.ptr)
 
     @property
     def total_neurons(self):
-        return self.ptr.total_neurons
+        return kf_net_total_neurons(self.ptr)
 
     @property
     def total_connections(self):
-        return self.ptr.total_connections
+        return kf_net_total_connections(self.ptr)
 
     @property
     def shortcut(self):
-        return self.ptr.network_type == KF_NET_SHORTCUT
+        return kf_net_network_type(self.ptr) == KF_NET_SHORTCUT
 
     @property
     def connection_rate(self):
-        return self.ptr.connection_rate
+        return kf_net_connection_rate(self.ptr)
 
     @property
     def has_scaling(self):
-        return bool(self.ptr.has_scaling)
+        return bool(kf_net_has_scaling(self.ptr))
 
     def layer_sizes(self):
-        return [kf_net_layer_size(self.ptr, l) for l in range(self.ptr.num_layers)]
-
-    def layer_starts(self):
-        return [self.ptr.layer_start[l] for l in range(self.ptr.num_layers + 1)]
+        return [kf_net_layer_size(self.ptr, l) for l in range(kf_net_num_layers(self.ptr))]
 
     def get_param(self, int p):
         cdef double v = 0
@@ -263,36 +704,21 @@ cdef class Net:
         return int(a), s
 
     def read_weights(self, float[::1] out):
-        if out.shape[0] != self.ptr.total_connections:
-            raise ShapeError(f"expected room for {self.ptr.total_connections} weights, got {out.shape[0]}")
-        if out.shape[0]:
-            memcpy(&out[0], self.ptr.weights, out.shape[0] * sizeof(float))
+        check(kf_net_get_weights(self.ptr, &out[0] if out.shape[0] else NULL, out.shape[0]),
+              f"expected room for {kf_net_total_connections(self.ptr)} weights, got {out.shape[0]}")
 
     def write_weights(self, const float[::1] weights):
         cdef const float *p = &weights[0] if weights.shape[0] > 0 else NULL
         check(kf_net_set_weights(self.ptr, p, weights.shape[0]),
-              f"cannot set {weights.shape[0]} weights on a network of {self.ptr.total_connections}")
-
-    def read_structure(self, uint32_t[::1] con_start, uint32_t[::1] con_src, uint8_t[::1] activation,
-                       float[::1] steepness):
-        """Copy the connection structure and per-neuron activations into the given buffers."""
-        cdef uint32_t N = self.ptr.total_neurons, C = self.ptr.total_connections
-        if con_start.shape[0] != N + 1 or con_src.shape[0] != C or activation.shape[0] != N \
-                or steepness.shape[0] != N:
-            raise ShapeError("structure buffers do not match the network")
-        memcpy(&con_start[0], self.ptr.con_start, (N + 1) * sizeof(uint32_t))
-        if C:
-            memcpy(&con_src[0], self.ptr.con_src, C * sizeof(uint32_t))
-        memcpy(&activation[0], self.ptr.activation, N)
-        memcpy(&steepness[0], self.ptr.steepness, N * sizeof(float))
+              f"cannot set {weights.shape[0]} weights on a network of {kf_net_total_connections(self.ptr)}")
 
     def randomize_weights(self, float lo, float hi, uint64_t seed):
         check(kf_net_randomize_weights(self.ptr, lo, hi, seed), f"cannot draw weights in [{lo}, {hi}]")
 
     def init_weights(self, const float[:, ::1] X, uint64_t seed):
         cdef kf_data d
-        if X.shape[1] != self.ptr.num_input:
-            raise ShapeError(f"the network has {self.ptr.num_input} inputs, the data {X.shape[1]}")
+        if X.shape[1] != kf_net_num_input(self.ptr):
+            raise ShapeError(f"the network has {kf_net_num_input(self.ptr)} inputs, the data {X.shape[1]}")
         d.num_data = <uint32_t>X.shape[0]
         d.num_input = <uint32_t>X.shape[1]
         d.num_output = 0
@@ -300,46 +726,29 @@ cdef class Net:
         d.output = NULL
         check(kf_net_init_weights(self.ptr, &d, seed), "cannot initialise the weights (Nguyen-Widrow)")
 
-    def run_fast(self, object x, Py_ssize_t max_rows=-1):
-        """As QNet.run_fast, for the float network."""
-        return run_buffer(x, self.ptr.num_input, self.ptr.num_output, max_rows, <void *>self.ptr, 0, run_net)
+    def run_fast(self, object x, object threads=None, object simd=None):
+        """The fast path of run (see fast): outputs, or None."""
+        return fast(x, threads, simd, kf_net_num_input(self.ptr), kf_net_num_output(self.ptr), False,
+                    self.ptr, net_scratch, net_run, "cannot run the network")
 
     def run(self, const float[:, ::1] X, float[:, ::1] Y):
-        cdef uint64_t scratch_floats = kf_net_scratch_floats(self.ptr)
-        cdef float *scratch
-        cdef kf_status st
-        if X.shape[1] != self.ptr.num_input or Y.shape[1] != self.ptr.num_output or X.shape[0] != Y.shape[0]:
-            raise ShapeError(f"expected inputs (n, {self.ptr.num_input}) and outputs (n, {self.ptr.num_output}), "
-                             f"got ({X.shape[0]}, {X.shape[1]}) and ({Y.shape[0]}, {Y.shape[1]})")
+        cdef call c
+        check_rows(X.shape[0], X.shape[1], Y.shape[0], Y.shape[1], kf_net_num_input(self.ptr),
+                   kf_net_num_output(self.ptr))
         if X.shape[0] == 0:
             return
-        scratch = <float *>malloc(scratch_floats * sizeof(float))
-        if scratch == NULL:
-            raise MemoryError()
-        try:
-            with nogil:
-                st = kf_net_run(self.ptr, &X[0, 0], X.shape[0], &Y[0, 0], scratch, scratch_floats)
-        finally:
-            free(scratch)
-        check(st, "cannot run the network")
+        c = call_of(0, &X[0, 0], X.shape[0], &Y[0, 0])
+        run_checked(self.ptr, net_scratch, net_run, &c, "cannot run the network")
 
     def test(self, const float[:, ::1] X, const float[:, ::1] Y):
-        cdef uint64_t scratch_floats = kf_net_scratch_floats(self.ptr)
-        cdef float *scratch
         cdef kf_epoch_stats stats
         cdef kf_data d
-        cdef kf_status st
+        cdef call c = call_of(0, NULL, 0, NULL)
         check_pairs(X, Y)
         d = data_view(X, Y)
-        scratch = <float *>malloc(scratch_floats * sizeof(float))
-        if scratch == NULL:
-            raise MemoryError()
-        try:
-            with nogil:
-                st = kf_net_test(self.ptr, &d, scratch, scratch_floats, &stats)
-        finally:
-            free(scratch)
-        check(st, "cannot test the network")
+        c.data = &d
+        c.stats = &stats
+        run_checked(self.ptr, net_scratch, net_test, &c, "cannot test the network")
         return stats.mse, stats.bit_fail
 
     def set_scaling(self, const float[:, ::1] X, const float[:, ::1] Y, int which, float in_min, float in_max,
@@ -354,7 +763,8 @@ cdef class Net:
         kf_net_clear_scaling(self.ptr)
 
     def scale(self, int op, float[:, ::1] values):
-        cdef uint32_t cols = self.ptr.num_input if op in (KF_SCALE_INPUT, KF_DESCALE_INPUT) else self.ptr.num_output
+        cdef uint32_t cols = kf_net_num_input(self.ptr) if op in (KF_SCALE_INPUT, KF_DESCALE_INPUT) \
+            else kf_net_num_output(self.ptr)
         if values.shape[1] != cols:
             raise ShapeError(f"expected rows of {cols} values, got {values.shape[1]}")
         if values.shape[0] == 0:
@@ -363,21 +773,16 @@ cdef class Net:
 
     def write_scaling(self, const float[::1] values):
         """Replace the 8 scaling arrays (the layout of read_scaling) and mark them present."""
-        cdef uint64_t n = 4 * (<uint64_t>self.ptr.num_input + self.ptr.num_output)
-        if <uint64_t>values.shape[0] != n:
-            raise ShapeError(f"expected {n} scaling values, got {values.shape[0]}")
-        if n:
-            memcpy(self.ptr.scale_mean_in, &values[0], n * sizeof(float))
-        self.ptr.has_scaling = 1
+        check(kf_net_set_scaling_values(self.ptr, &values[0] if values.shape[0] else NULL, values.shape[0]),
+              f"cannot set {values.shape[0]} scaling values")
 
     def read_scaling(self, float[::1] out):
         """Copy the 8 scaling arrays (mean, deviation, new_min, factor; inputs then outputs)."""
-        cdef uint64_t n = 4 * (<uint64_t>self.ptr.num_input + self.ptr.num_output)
-        if <uint64_t>out.shape[0] != n:
-            raise ShapeError(f"expected room for {n} values")
-        if n:
-            memcpy(&out[0], self.ptr.scale_mean_in, n * sizeof(float))
+        check(kf_net_get_scaling_values(self.ptr, &out[0] if out.shape[0] else NULL, out.shape[0]),
+              f"cannot read the scaling values into room for {out.shape[0]}")
 
+
+# ---- FANN fixed point ----
 
 cdef class FixNet:
     """Owner of one FANN fixed-point network (kf_fixnet)."""
@@ -421,197 +826,59 @@ cdef class FixNet:
 
     @property
     def num_input(self):
-        return self.ptr.num_input
+        return kf_fixnet_num_input(self.ptr)
 
     @property
     def num_output(self):
-        return self.ptr.num_output
+        return kf_fixnet_num_output(self.ptr)
 
     @property
     def total_neurons(self):
-        return self.ptr.total_neurons
+        return kf_fixnet_total_neurons(self.ptr)
 
     @property
     def total_connections(self):
-        return self.ptr.total_connections
+        return kf_fixnet_total_connections(self.ptr)
 
     @property
     def decimal_point(self):
-        return self.ptr.decimal_point
+        return kf_fixnet_decimal_point(self.ptr)
 
     @property
     def multiplier(self):
-        return self.ptr.multiplier
+        return kf_fixnet_multiplier(self.ptr)
 
-    def layer_sizes(self):
-        cdef uint32_t l, bias
-        sizes = []
-        for l in range(self.ptr.num_layers):
-            bias = 1 if (l == 0 or self.ptr.network_type == KF_NET_LAYER) else 0
-            sizes.append(self.ptr.layer_start[l + 1] - self.ptr.layer_start[l] - bias)
-        return sizes
+    @property
+    def shortcut(self):
+        return kf_fixnet_network_type(self.ptr) == KF_NET_SHORTCUT
 
-    def activations(self):
-        """Activation of every neuron, as bytes."""
-        return (<char *>self.ptr.activation)[:self.ptr.total_neurons]
+    def structure(self):
+        """As Net.structure; the steepnesses in fixed point (int32, value * multiplier)."""
+        return structure_of(self.ptr, fixnet_structure, kf_fixnet_num_layers(self.ptr),
+                            kf_fixnet_total_neurons(self.ptr), kf_fixnet_total_connections(self.ptr), "int32",
+                            self.shortcut, 1.0)
+
+    def read_weights(self, int32_t[::1] out):
+        check(kf_fixnet_get_weights(self.ptr, &out[0] if out.shape[0] else NULL, out.shape[0]),
+              f"expected room for {kf_fixnet_total_connections(self.ptr)} weights, got {out.shape[0]}")
 
     def run(self, const int32_t[:, ::1] X, int32_t[:, ::1] Y):
-        cdef uint64_t scratch_ints = kf_fixnet_scratch_ints(self.ptr)
-        cdef int32_t *scratch
+        cdef call c
+        cdef kf_diag diag
         cdef kf_status st
-        if X.shape[1] != self.ptr.num_input or Y.shape[1] != self.ptr.num_output or X.shape[0] != Y.shape[0]:
-            raise ShapeError(f"expected inputs (n, {self.ptr.num_input}) and outputs (n, {self.ptr.num_output}), "
-                             f"got ({X.shape[0]}, {X.shape[1]}) and ({Y.shape[0]}, {Y.shape[1]})")
+        check_rows(X.shape[0], X.shape[1], Y.shape[0], Y.shape[1], kf_fixnet_num_input(self.ptr),
+                   kf_fixnet_num_output(self.ptr))
         if X.shape[0] == 0:
             return
-        scratch = <int32_t *>malloc(scratch_ints * sizeof(int32_t))
-        if scratch == NULL:
-            raise MemoryError()
-        try:
-            with nogil:
-                st = kf_fixnet_run(self.ptr, &X[0, 0], X.shape[0], &Y[0, 0], scratch, scratch_ints)
-        finally:
-            free(scratch)
+        c = call_of(0, &X[0, 0], X.shape[0], &Y[0, 0])
+        with nogil:
+            st = with_scratch(self.ptr, fixnet_scratch, fixnet_run, &c)
+        if st == KF_E_UNSUPPORTED:  # the core says which neuron and why
+            check_diag(kf_fixnet_check(self.ptr, &diag), &diag, "cannot run the fixed-point network")
         check(st, "cannot run the fixed-point network")
 
 
-def simd_names():
-    """Names of the SIMD paths, indexed by kf_simd (0 is "auto")."""
-    return [kf_simd_name(<kf_simd>i).decode() for i in range(KF_SIMD_COUNT_)]
-
-
-def simd_built(int path):
-    """Whether this build has the path's kernels."""
-    return 0 <= path < KF_SIMD_COUNT_ and bool(kf_simd_built(<kf_simd>path))
-
-
-def simd_supported(int path):
-    """Whether this build has the path and this CPU runs it."""
-    return 0 <= path < KF_SIMD_COUNT_ and bool(kf_simd_supported(<kf_simd>path))
-
-
-def simd_active():
-    """The active path (KIMI_FANN_SIMD, or the best the CPU runs), as its kf_simd number."""
-    cdef kf_simd path
-    cdef kf_status st = kf_simd_active(&path)
-    if st != KF_OK:
-        import os
-        reason = "not a known SIMD path" if st == KF_E_ARG else "not supported by this build or CPU"
-        raise error_for_status(st, f"KIMI_FANN_SIMD={os.environ.get('KIMI_FANN_SIMD')!r}: {reason}"
-                                   + f"; choose from {', '.join(simd_names()[1:])}")
-    return int(path)
-
-
-def simd_peak(int path, int kind, uint64_t rounds):
-    """Multiply-accumulates done by rounds of the path's register-only loop of a kind (0 int8,
-    1 int16, 2 float; kf_simd_peak): timed by the caller, the path's peak."""
-    cdef uint64_t macs = 0
-    cdef kf_status st
-    if not 0 <= path < KF_SIMD_COUNT_ or not 0 <= kind < KF_PEAK_COUNT_:
-        raise error_for_status(KF_E_ARG, f"no SIMD path {path} or peak kind {kind}")
-    if not simd_supported(path):
-        raise error_for_status(KF_E_UNSUPPORTED,
-                               f"SIMD path {simd_names()[path]!r} is not supported by this build or CPU")
-    with nogil:
-        st = kf_simd_peak(<kf_simd>path, <kf_peak_kind>kind, rounds, &macs)
-    check(st, f"cannot run the peak loop of path {path}")
-    return int(macs)
-
-
-cdef object _numpy_empty = None
-cdef object _float32 = None
-cdef object _uint32 = None
-
-
-cdef object new_array(Py_ssize_t rows, Py_ssize_t cols, bint matrix, bint uint32=False):
-    """A new float32 (or uint32) numpy array of shape (rows, cols), or (cols,) when not matrix.
-    numpy is imported on first use only: the module itself runs without numpy. The dtypes are
-    kept as objects: numpy.empty parses a dtype string on every call (about 0.1 us)."""
-    global _numpy_empty, _float32, _uint32
-    if _numpy_empty is None:
-        import numpy
-        _float32, _uint32, _numpy_empty = numpy.dtype("float32"), numpy.dtype("uint32"), numpy.empty
-    dtype = _uint32 if uint32 else _float32
-    if matrix:
-        return _numpy_empty((rows, cols), dtype)
-    return _numpy_empty(cols, dtype)
-
-
-cdef bint is_float32(Py_buffer *view) noexcept:
-    return view.format != NULL and (view.format[0] == b'f' and view.format[1] == 0
-                                    or (view.format[0] in (b'<', b'=', b'@') and view.format[1] == b'f'
-                                        and view.format[2] == 0))
-
-
-ctypedef kf_status (*float_runner)(void *model, int path, const float *x, uint64_t n, float *y) noexcept nogil
-
-
-cdef kf_status run_qnet(void *model, int path, const float *x, uint64_t n, float *y) noexcept nogil:
-    cdef kf_qnet *net = <kf_qnet *>model
-    cdef uint64_t bytes = kf_qnet_scratch_bytes(net, n)
-    cdef void *scratch = malloc(bytes)
-    cdef kf_status st
-    if scratch == NULL:
-        return KF_E_NOMEM
-    st = kf_qnet_run(net, <kf_simd>path, x, n, y, scratch, bytes)
-    free(scratch)
-    return st
-
-
-cdef kf_status run_net(void *model, int path, const float *x, uint64_t n, float *y) noexcept nogil:
-    cdef kf_net *net = <kf_net *>model
-    cdef uint64_t count = kf_net_scratch_floats(net)
-    cdef float *scratch = <float *>malloc(count * sizeof(float))
-    cdef kf_status st
-    if scratch == NULL:
-        return KF_E_NOMEM
-    st = kf_net_run(net, x, n, y, scratch, count)
-    free(scratch)
-    return st
-
-
-cdef kf_status run_moe(void *model, int path, const float *x, uint64_t n, float *y) noexcept nogil:
-    cdef kf_moe *moe = <kf_moe *>model
-    cdef uint64_t bytes = kf_moe_scratch_bytes(moe, n)
-    cdef void *scratch = malloc(bytes)
-    cdef kf_status st
-    if scratch == NULL:
-        return KF_E_NOMEM
-    st = kf_moe_run(moe, <kf_simd>path, x, n, y, NULL, NULL, scratch, bytes)
-    free(scratch)
-    return st
-
-
-cdef object run_buffer(object x, uint32_t n_in, uint32_t n_out, Py_ssize_t max_rows, void *model, int path,
-                       float_runner runner):
-    """The fast path of run(): a C-contiguous float32 buffer straight into C and a new numpy array
-    out, or None when x is anything else."""
-    cdef Py_buffer view
-    cdef Py_buffer outview
-    cdef Py_ssize_t n
-    cdef kf_status st
-    try:
-        PyObject_GetBuffer(x, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
-    except (TypeError, ValueError, BufferError):
-        return None  # not a buffer, or not C-contiguous
-    try:
-        if not is_float32(&view) or view.ndim < 1 or view.ndim > 2 or view.shape[view.ndim - 1] != n_in:
-            return None
-        n = view.shape[0] if view.ndim == 2 else 1
-        if max_rows >= 0 and n > max_rows:
-            return None
-        out = new_array(n, n_out, view.ndim == 2)
-        if n == 0:
-            return out
-        PyObject_GetBuffer(out, &outview, PyBUF_C_CONTIGUOUS)
-        with nogil:
-            st = runner(model, path, <const float *>view.buf, n, <float *>outview.buf)
-        PyBuffer_Release(&outview)
-        check(st, "cannot run the network")
-        return out
-    finally:
-        PyBuffer_Release(&view)
-
+# ---- native fixed point (Q8 / Q16) ----
 
 cdef class QNet:
     """Owner of one native fixed-point network (kf_qnet, Q8 or Q16)."""
@@ -621,57 +888,65 @@ cdef class QNet:
         kf_qnet_free(self.ptr)
         self.ptr = NULL
 
-    def __cinit__(self, int activation_bits, int weight_bits, const float[::1] input_inv_scale,
-                  const int32_t[::1] input_zero, float output_scale, int output_zero, list layers):
+    def __cinit__(self, object spec):
+        """From a quantized description (kimi_fann.QuantizedSpec, or anything with its fields:
+        activation_bits, weight_bits, input_inv_scale, input_zero, output_scale, output_zero and
+        layers, each with weights, bias, multiplier, shift, t0, seg_shift, knots, out_lo and
+        out_hi); the core checks it (ranges, sizes, the overflow bound)."""
         cdef kf_qnet_desc desc
         cdef kf_qlayer_desc *descs
         cdef kf_diag diag
-        cdef Py_ssize_t l, n = len(layers)
+        cdef const float[::1] inv_scale = spec.input_inv_scale
+        cdef const int32_t[::1] input_zero = spec.input_zero
         cdef const int16_t[:, ::1] w
         cdef const int32_t[::1] bias, mult, knots
         cdef const uint8_t[::1] shift
         cdef kf_status st = KF_OK
+        cdef Py_ssize_t l, n
+        layers = list(spec.layers)
+        n = len(layers)
         keep = []  # the memoryviews must outlive kf_qnet_create
-        if n < 1 or n > 63:
-            raise error_for_status(KF_E_ARG, f"a quantized network needs 1 to 63 layers, got {n}")
-        if input_inv_scale.shape[0] != input_zero.shape[0]:
+        if n < 1 or n >= KF_MAX_LAYERS:
+            raise error_for_status(KF_E_ARG, f"a quantized network needs 1 to {KF_MAX_LAYERS - 1} layers, got {n}")
+        if inv_scale.shape[0] != input_zero.shape[0]:
             raise ShapeError("input scales and zero points differ in length")
         descs = <kf_qlayer_desc *>malloc(n * sizeof(kf_qlayer_desc))
         if descs == NULL:
             raise MemoryError()
         try:
             for l in range(n):
-                weights, bias_, mult_, shift_, t0, seg_shift, knots_, out_lo, out_hi = layers[l]
-                w, bias, mult, shift, knots = weights, bias_, mult_, shift_, knots_
+                layer = layers[l]
+                w, bias, mult, shift, knots = layer.weights, layer.bias, layer.multiplier, layer.shift, layer.knots
                 keep.append((w, bias, mult, shift, knots))
                 if bias.shape[0] != w.shape[0] or mult.shape[0] != w.shape[0] or shift.shape[0] != w.shape[0]:
                     raise ShapeError(f"layer {l}: per-row arrays differ from the {w.shape[0]} rows")
+                if w.shape[0] == 0 or w.shape[1] == 0 or knots.shape[0] == 0:
+                    raise ShapeError(f"layer {l}: empty weights or table")
                 descs[l].n_in = <uint32_t>w.shape[1]
                 descs[l].n_out = <uint32_t>w.shape[0]
                 descs[l].weights = &w[0, 0]
                 descs[l].bias = &bias[0]
                 descs[l].multiplier = &mult[0]
                 descs[l].shift = &shift[0]
-                descs[l].t0 = t0
-                descs[l].seg_shift = seg_shift
+                descs[l].t0 = layer.t0
+                descs[l].seg_shift = layer.seg_shift
                 descs[l].num_knots = <uint32_t>knots.shape[0]
                 descs[l].knots = &knots[0]
-                descs[l].out_lo = out_lo
-                descs[l].out_hi = out_hi
-            desc.activation_bits = activation_bits
-            desc.weight_bits = weight_bits
+                descs[l].out_lo = layer.out_lo
+                descs[l].out_hi = layer.out_hi
+            desc.activation_bits = spec.activation_bits
+            desc.weight_bits = spec.weight_bits
             desc.num_layers = <uint32_t>n
             desc.num_input = <uint32_t>input_zero.shape[0]
-            desc.input_inv_scale = &input_inv_scale[0]
-            desc.input_zero = &input_zero[0]
-            desc.output_scale = output_scale
-            desc.output_zero = output_zero
+            desc.input_inv_scale = &inv_scale[0] if inv_scale.shape[0] else NULL
+            desc.input_zero = &input_zero[0] if input_zero.shape[0] else NULL
+            desc.output_scale = spec.output_scale
+            desc.output_zero = spec.output_zero
             desc.layers = descs
             st = kf_qnet_create(&desc, &self.ptr, &diag)
         finally:
             free(descs)
-        if st != KF_OK:
-            raise error_for_status(st, f"invalid quantized network: {diag.message.decode(errors='replace')}")
+        check_diag(st, &diag, "invalid quantized network")
 
     @property
     def num_input(self):
@@ -681,53 +956,31 @@ cdef class QNet:
     def num_output(self):
         return kf_qnet_num_output(self.ptr)
 
-    def run_fast(self, object x, int path=0, Py_ssize_t max_rows=-1):
-        """Outputs for a C-contiguous float32 buffer of shape (num_input,) or (n, num_input) with
-        n <= max_rows (when max_rows >= 0), as a new numpy array; None for anything else (the
-        caller then converts it or splits it across threads)."""
-        return run_buffer(x, kf_qnet_num_input(self.ptr), kf_qnet_num_output(self.ptr), max_rows, <void *>self.ptr,
-                          path, run_qnet)
+    def run_fast(self, object x, object threads=None, object simd=None):
+        """The fast path of run (see fast): outputs, or None."""
+        return fast(x, threads, simd, kf_qnet_num_input(self.ptr), kf_qnet_num_output(self.ptr), False,
+                    self.ptr, qnet_scratch, qnet_run, "cannot run the quantized network")
 
     def run(self, const float[:, ::1] X, float[:, ::1] Y, int path=0):
-        cdef uint64_t bytes = kf_qnet_scratch_bytes(self.ptr, X.shape[0])
-        cdef void *scratch
-        cdef kf_status st
-        if X.shape[1] != kf_qnet_num_input(self.ptr) or Y.shape[1] != kf_qnet_num_output(self.ptr) \
-                or X.shape[0] != Y.shape[0]:
-            raise ShapeError(f"expected inputs (n, {kf_qnet_num_input(self.ptr)}) and outputs "
-                             f"(n, {kf_qnet_num_output(self.ptr)})")
+        cdef call c
+        check_rows(X.shape[0], X.shape[1], Y.shape[0], Y.shape[1], kf_qnet_num_input(self.ptr),
+                   kf_qnet_num_output(self.ptr))
         if X.shape[0] == 0:
             return
-        scratch = malloc(bytes)
-        if scratch == NULL:
-            raise MemoryError()
-        try:
-            with nogil:
-                st = kf_qnet_run(self.ptr, <kf_simd>path, &X[0, 0], X.shape[0], &Y[0, 0], scratch, bytes)
-        finally:
-            free(scratch)
-        check(st, "cannot run the quantized network")
+        c = call_of(path, &X[0, 0], X.shape[0], &Y[0, 0])
+        run_checked(self.ptr, qnet_scratch, qnet_run, &c, "cannot run the quantized network")
 
     def run_raw(self, const int32_t[:, ::1] X, int32_t[:, ::1] Y, int path=0):
-        cdef uint64_t bytes = kf_qnet_scratch_bytes(self.ptr, X.shape[0])
-        cdef void *scratch
-        cdef kf_status st
-        if X.shape[1] != kf_qnet_num_input(self.ptr) or Y.shape[1] != kf_qnet_num_output(self.ptr) \
-                or X.shape[0] != Y.shape[0]:
-            raise ShapeError(f"expected inputs (n, {kf_qnet_num_input(self.ptr)}) and outputs "
-                             f"(n, {kf_qnet_num_output(self.ptr)})")
+        cdef call c
+        check_rows(X.shape[0], X.shape[1], Y.shape[0], Y.shape[1], kf_qnet_num_input(self.ptr),
+                   kf_qnet_num_output(self.ptr))
         if X.shape[0] == 0:
             return
-        scratch = malloc(bytes)
-        if scratch == NULL:
-            raise MemoryError()
-        try:
-            with nogil:
-                st = kf_qnet_run_raw(self.ptr, <kf_simd>path, &X[0, 0], X.shape[0], &Y[0, 0], scratch, bytes)
-        finally:
-            free(scratch)
-        check(st, "cannot run the quantized network")
+        c = call_of(path, &X[0, 0], X.shape[0], &Y[0, 0])
+        run_checked(self.ptr, qnet_scratch, qnet_run_raw, &c, "cannot run the quantized network")
 
+
+# ---- router and mixture ----
 
 cdef class Router:
     """Owner of one router (kf_router)."""
@@ -770,8 +1023,7 @@ cdef class Router:
                 raise ShapeError(f"bias has {b.shape[0]} values for {desc.n_experts} experts")
             desc.bias = &b[0]
         st = kf_router_create(&desc, &self.ptr, &diag)
-        if st != KF_OK:
-            raise error_for_status(st, f"invalid router: {diag.message.decode(errors='replace')}")
+        check_diag(st, &diag, "invalid router")
 
     @property
     def n_experts(self):
@@ -795,86 +1047,41 @@ cdef class Router:
             raise ShapeError(f"bias has {b.shape[0]} values for {kf_router_n_experts(self.ptr)} experts")
         check(kf_router_set_bias(self.ptr, &b[0]), "cannot set the bias")
 
-    def route_fast(self, object x, int path=0, Py_ssize_t max_rows=-1):
-        """(experts, weights) for a C-contiguous float32 buffer of shape (dim,) or (n, dim) with
-        n <= max_rows (when max_rows >= 0), as new numpy arrays; None for anything else."""
-        cdef Py_buffer view, ev, wv
-        cdef Py_ssize_t n
-        cdef uint32_t k = kf_router_top_k(self.ptr)
-        cdef uint64_t bytes
-        cdef void *scratch
-        cdef kf_status st
-        try:
-            PyObject_GetBuffer(x, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
-        except (TypeError, ValueError, BufferError):
-            return None
-        try:
-            if not is_float32(&view) or view.ndim < 1 or view.ndim > 2 \
-                    or view.shape[view.ndim - 1] != kf_router_dim(self.ptr):
-                return None
-            n = view.shape[0] if view.ndim == 2 else 1
-            if max_rows >= 0 and n > max_rows:
-                return None
-            experts = new_array(n, k, view.ndim == 2, True)
-            weights = new_array(n, k, view.ndim == 2)
-            if n == 0:
-                return experts, weights
-            PyObject_GetBuffer(experts, &ev, PyBUF_C_CONTIGUOUS)
-            PyObject_GetBuffer(weights, &wv, PyBUF_C_CONTIGUOUS)
-            bytes = kf_router_scratch_bytes(self.ptr, n)
-            scratch = malloc(bytes)
-            if scratch == NULL:
-                st = KF_E_NOMEM
-            else:
-                with nogil:
-                    st = kf_router_route(self.ptr, <kf_simd>path, <const float *>view.buf, n, <uint32_t *>ev.buf,
-                                         <float *>wv.buf, NULL, scratch, bytes)
-                free(scratch)
-            PyBuffer_Release(&ev)
-            PyBuffer_Release(&wv)
-            check(st, "cannot route")
-            return experts, weights
-        finally:
-            PyBuffer_Release(&view)
+    def route_fast(self, object x, object threads=None, object simd=None):
+        """The fast path of route (see fast): (experts, weights), or None."""
+        return fast(x, threads, simd, kf_router_dim(self.ptr), kf_router_top_k(self.ptr), True,
+                    self.ptr, router_scratch, router_route, "cannot route")
 
     def route(self, const float[:, ::1] X, uint32_t[:, ::1] experts, float[:, ::1] weights, object load, int path=0):
         cdef uint64_t[::1] counts
-        cdef uint64_t *load_ptr = NULL
-        cdef uint64_t bytes = kf_router_scratch_bytes(self.ptr, X.shape[0])
-        cdef void *scratch
-        cdef kf_status st
         cdef uint32_t k = kf_router_top_k(self.ptr)
+        cdef call c
         if X.shape[1] != kf_router_dim(self.ptr) or experts.shape[0] != X.shape[0] or weights.shape[0] != X.shape[0] \
                 or experts.shape[1] != k or weights.shape[1] != k:
             raise ShapeError(f"expected inputs (n, {kf_router_dim(self.ptr)}) and outputs (n, {k})")
+        c = call_of(path, NULL, X.shape[0], NULL)
         if load is not None:
             counts = load
             if counts.shape[0] != kf_router_n_experts(self.ptr):
                 raise ShapeError("load needs one counter per expert")
-            load_ptr = &counts[0]
+            c.y3 = &counts[0]
         if X.shape[0] == 0:
             return
-        scratch = malloc(bytes)
-        if scratch == NULL:
-            raise MemoryError()
-        try:
-            with nogil:
-                st = kf_router_route(self.ptr, <kf_simd>path, &X[0, 0], X.shape[0], &experts[0, 0], &weights[0, 0],
-                                     load_ptr, scratch, bytes)
-        finally:
-            free(scratch)
-        check(st, "cannot route")
+        c.x = &X[0, 0]
+        c.y = &experts[0, 0]
+        c.y2 = &weights[0, 0]
+        run_checked(self.ptr, router_scratch, router_route, &c, "cannot route")
 
 
 cdef int expert_of(object model, kf_expert *out) except -1:
     if isinstance(model, Net):
-        out.kind = 0
+        out.kind = KF_EXPERT_FLOAT
         out.model = <void *>(<Net>model).ptr
     elif isinstance(model, QNet):
-        out.kind = 1
+        out.kind = KF_EXPERT_QUANTIZED
         out.model = <void *>(<QNet>model).ptr
     else:
-        raise TypeError(f"an expert must be a float or Q8/Q16 network, got {type(model).__name__}")
+        raise ConfigError(f"an expert must be a float or Q8/Q16 network, got {type(model).__name__}")
     return 0
 
 
@@ -906,52 +1113,40 @@ cdef class MoE:
                                &self.ptr, &diag)
         finally:
             free(table)
-        if st != KF_OK:
-            raise error_for_status(st, f"invalid mixture: {diag.message.decode(errors='replace')}")
+        check_diag(st, &diag, "invalid mixture")
 
     @property
     def num_output(self):
         return kf_moe_num_output(self.ptr)
 
-    def run_fast(self, object x, int path=0, Py_ssize_t max_rows=-1):
-        """As QNet.run_fast, for the mixture (outputs only)."""
-        return run_buffer(x, kf_router_dim((<Router>self.keep[0]).ptr), kf_moe_num_output(self.ptr), max_rows,
-                          <void *>self.ptr, path, run_moe)
+    def run_fast(self, object x, object threads=None, object simd=None):
+        """The fast path of run (see fast): outputs, or None."""
+        return fast(x, threads, simd, kf_router_dim((<Router>self.keep[0]).ptr), kf_moe_num_output(self.ptr), False,
+                    self.ptr, moe_scratch, moe_run, "cannot run the mixture")
 
     def run(self, const float[:, ::1] X, float[:, ::1] Y, object experts, object weights, int path=0):
         cdef uint32_t[:, ::1] ex
         cdef float[:, ::1] w
-        cdef uint32_t *ex_ptr = NULL
-        cdef float *w_ptr = NULL
-        cdef uint64_t bytes = kf_moe_scratch_bytes(self.ptr, X.shape[0])
-        cdef void *scratch
-        cdef kf_status st
-        router = self.keep[0]
-        if X.shape[1] != router.dim or Y.shape[1] != kf_moe_num_output(self.ptr) or X.shape[0] != Y.shape[0]:
-            raise ShapeError(f"expected inputs (n, {router.dim}) and outputs (n, {kf_moe_num_output(self.ptr)})")
+        cdef call c
+        check_rows(X.shape[0], X.shape[1], Y.shape[0], Y.shape[1], kf_router_dim((<Router>self.keep[0]).ptr),
+                   kf_moe_num_output(self.ptr))
         if X.shape[0] == 0:
             return
+        c = call_of(path, &X[0, 0], X.shape[0], &Y[0, 0])
         if experts is not None:
             ex, w = experts, weights
-            ex_ptr, w_ptr = &ex[0, 0], &w[0, 0]
-        scratch = malloc(bytes)
-        if scratch == NULL:
-            raise MemoryError()
-        try:
-            with nogil:
-                st = kf_moe_run(self.ptr, <kf_simd>path, &X[0, 0], X.shape[0], &Y[0, 0], ex_ptr, w_ptr, scratch, bytes)
-        finally:
-            free(scratch)
-        check(st, "cannot run the mixture")
+            c.y2 = &ex[0, 0]
+            c.y3 = &w[0, 0]
+        run_checked(self.ptr, moe_scratch, moe_run, &c, "cannot run the mixture")
 
+
+# ---- training ----
 
 cdef class Trainer:
     """Training state (slopes, steps, random stream) for networks of one shape."""
 
     def __cinit__(self, Net net not None, uint64_t seed):
         check(kf_trainer_create(net.ptr, seed, &self.ptr), "cannot create a trainer")
-        self.total_neurons = net.ptr.total_neurons
-        self.total_connections = net.ptr.total_connections
 
     def __dealloc__(self):
         kf_trainer_free(self.ptr)
@@ -973,13 +1168,15 @@ cdef class Trainer:
 
     def sample(self, Net net not None, const float[::1] x, const float[::1] y):
         cdef kf_status st
-        if x.shape[0] != net.ptr.num_input or y.shape[0] != net.ptr.num_output:
-            raise ShapeError(f"expected {net.ptr.num_input} inputs and {net.ptr.num_output} outputs, "
+        if x.shape[0] != kf_net_num_input(net.ptr) or y.shape[0] != kf_net_num_output(net.ptr):
+            raise ShapeError(f"expected {kf_net_num_input(net.ptr)} inputs and {kf_net_num_output(net.ptr)} outputs, "
                              f"got {x.shape[0]} and {y.shape[0]}")
         with nogil:
             st = kf_train_sample(net.ptr, self.ptr, &x[0], &y[0])
         check(st, "cannot train")
 
+
+# ---- training data ----
 
 def parse_data(const unsigned char[::1] text, str source):
     """Parse FANN .data text; returns (num_data, num_input, num_output, inputs, outputs), the

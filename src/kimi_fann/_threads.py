@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from ._core import FAST_ROWS
 from .errors import ConfigError
 
 #: Batches smaller than this run on one thread by default (a thread hand-off costs about the
-#: time of a few hundred small-network samples).
-MIN_ROWS_PER_THREAD = 512
-#: The most rows that a call leaving threads to the library (None) runs straight on its thread.
-FAST_ROWS = 2 * MIN_ROWS_PER_THREAD
+#: time of a few hundred small-network samples): half of FAST_ROWS, the most rows that a call
+#: leaving threads to the library (None) runs straight on its thread in the binding's fast path.
+MIN_ROWS_PER_THREAD = FAST_ROWS // 2
 #: A split batch goes in up to this many chunks per thread, of at least MIN_ROWS_PER_CHUNK rows:
 #: enough for a faster core to take over a slower one's share, few enough that the hand-offs
 #: (microseconds each) stay small beside the chunks.
@@ -44,14 +44,6 @@ def resolve(threads: int | None, rows: int) -> int:
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
         raise ConfigError(f"threads must be a positive integer or None, got {threads!r}")
     return int(min(threads, max(rows, 1)))
-
-
-def one_thread(threads: int | None) -> bool:
-    """True when threads asks for one thread or leaves it to the library (None); a value that
-    :func:`resolve` rejects (True, 1.0, "1") is never taken for one thread."""
-    if threads is None or (type(threads) is int and threads == 1):  # the common cases, first and cheap
-        return True
-    return isinstance(threads, (int, np.integer)) and not isinstance(threads, bool) and threads == 1
 
 
 def run_split(run: Callable[[Any, Any], None], x: np.ndarray, y: np.ndarray, threads: int) -> None:
@@ -89,3 +81,13 @@ def run_split(run: Callable[[Any, Any], None], x: np.ndarray, y: np.ndarray, thr
             future.exception()
     if failures:
         raise min(failures, key=lambda f: f[0])[1]
+
+
+class Pair:
+    """Two arrays sliced together (the outputs of one routing call), for run_split."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
+        self.a, self.b = a, b
+
+    def __getitem__(self, key: slice) -> Pair:
+        return Pair(self.a[key], self.b[key])

@@ -5,6 +5,21 @@ the builtin exception a Python user would expect (``ValueError`` for bad values,
 for files that cannot be read or written), so both ``except kf.errors.ShapeError`` and
 ``except ValueError`` work.
 
+One rule per condition, whichever layer (Python, the binding or the C core) detects it:
+
+- the data given to a model does not fit it (a shape, a size or a dtype that does not match,
+  integer inputs outside its input range): :class:`ShapeError` (C: ``KF_E_SHAPE``);
+- a parameter or argument is out of its range or of the wrong kind, or the model cannot serve
+  the request: :class:`ConfigError` (``KF_E_ARG``, ``KF_E_UNSUPPORTED``);
+- NaN or infinity where a finite number is required: :class:`NumericError` (``KF_E_NUMERIC``);
+- a size beyond the library's limits: :class:`LimitError` (``KF_E_LIMIT``);
+- a malformed file or text: :class:`FormatError` (``KF_E_FORMAT``);
+- a file that cannot be read or written: :class:`FileError`;
+- memory exhausted: ``MemoryError`` (``KF_E_NOMEM``).
+
+The classes and the table from the C core's status codes to them live in the compiled core
+(the binding raises them); this module is where users import them from.
+
 Example
 -------
 >>> import kimi_fann as kf
@@ -17,6 +32,17 @@ ConfigError
 
 from __future__ import annotations
 
+from ._core import (
+    ConfigError,
+    FileError,
+    FormatError,
+    KimiFannError,
+    LimitError,
+    NumericError,
+    ShapeError,
+    error_for_status,
+)
+
 __all__ = [
     "KimiFannError",
     "FormatError",
@@ -27,82 +53,3 @@ __all__ = [
     "FileError",
     "error_for_status",
 ]
-
-
-class KimiFannError(Exception):
-    """Base class of every kimi-fann error.
-
-    Attributes
-    ----------
-    status : int
-        The C core's status code (0 when the error was detected in Python).
-    """
-
-    status: int = 0
-
-    def __init__(self, message: str, *, status: int = 0) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class FormatError(KimiFannError, ValueError):
-    """A file or text is malformed; the message names the file and line."""
-
-
-class ShapeError(KimiFannError, ValueError):
-    """Array shapes or sizes do not match the network or each other."""
-
-
-class ConfigError(KimiFannError, ValueError):
-    """A parameter is out of its range, or a request does not fit this network."""
-
-
-class NumericError(KimiFannError, ValueError):
-    """NaN or infinity where a finite number is required, or a range that is empty."""
-
-
-class LimitError(KimiFannError, ValueError):
-    """A size beyond the library's limits (too many neurons, connections or values)."""
-
-
-class FileError(KimiFannError, OSError):
-    """A file cannot be read or written."""
-
-
-# C status code -> exception class. The codes are kf_status in csrc/include/kfann.h; a test
-# walks all of them.
-_BY_STATUS: dict[int, type[KimiFannError]] = {
-    -2: ConfigError,  # KF_E_ARG
-    -3: ShapeError,  # KF_E_SHAPE
-    -4: FormatError,  # KF_E_FORMAT
-    -5: NumericError,  # KF_E_NUMERIC
-    -6: ConfigError,  # KF_E_UNSUPPORTED
-    -7: LimitError,  # KF_E_LIMIT
-}
-
-
-def error_for_status(status: int, message: str) -> Exception:
-    """Return the exception for a C status code (``MemoryError`` for KF_E_NOMEM).
-
-    Parameters
-    ----------
-    status : int
-        A negative ``kf_status`` of the C core.
-    message : str
-
-    Returns
-    -------
-    Exception
-        Not raised: the caller raises it.
-
-    Examples
-    --------
-    >>> from kimi_fann.errors import error_for_status
-    >>> exc = error_for_status(-3, "3 columns, expected 4")
-    >>> type(exc).__name__, exc.status
-    ('ShapeError', -3)
-    """
-    if status == -1:
-        return MemoryError(message)
-    cls = _BY_STATUS.get(status, KimiFannError)
-    return cls(message, status=status)

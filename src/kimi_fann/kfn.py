@@ -18,19 +18,24 @@ checks the model itself: a damaged or hostile file raises FormatError.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import struct
 import zlib
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
-from . import _core
 from ._io import PathLike, read_bytes, write_atomic
+from ._version import __version__
+from .descriptions import ACTIVATIONS, QuantizationReport, QuantizedLayer, QuantizedSpec, Topology
 from .errors import ConfigError, FormatError, KimiFannError
+from .fixed import FannFixedNetwork, FixedNetwork, QuantizedNetwork
+from .mixture import MixtureOfExperts
+from .network import Network
+from .router import Router
 
 __all__ = ["save", "load", "dumps", "loads"]
 
@@ -43,6 +48,7 @@ _MAX_HEADER = 16 << 20
 _MAX_ELEMENTS = 1 << 31
 _DTYPES = {"<f4", "<f2", "<i8", "<u8", "<i4", "<u4", "<i2", "<u2", "|i1", "|u1"}
 _COMPRESS = (None, "deflate", "q8", "q4")
+ACTIVATION_INDEX = {name: i for i, name in enumerate(ACTIVATIONS)}
 
 
 def _align(n: int) -> int:
@@ -80,8 +86,6 @@ class _Writer:
                 offset = _align(offset)
             table.append({**entry, "offset": offset, "length": len(payload), "crc32": zlib.crc32(payload)})
             offset += len(payload)
-        from . import __version__
-
         header = json.dumps({
             "format": "kimi-fann model",
             "kind": kind,
@@ -231,125 +235,98 @@ class _Reader:
 # ---- models ----
 
 
-def _implied_structure(layer_start: np.ndarray, shortcut: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(con_start, con_src) of a fully connected layered or shortcut network: each neuron reads
-    the whole previous layer (or every earlier neuron), bias neurons read nothing."""
-    starts = [int(v) for v in layer_start]
-    counts = np.zeros(starts[-1], dtype=np.int64)
-    for layer in range(1, len(starts) - 1):
-        first, end = starts[layer], starts[layer + 1]
-        real = end - first - (0 if shortcut else 1)  # a layered network's last neuron is a bias
-        counts[first : first + real] = first - (0 if shortcut else starts[layer - 1])
-    con_start = np.zeros(len(counts) + 1, dtype=np.uint32)
-    con_start[1:] = np.cumsum(counts)
-    # Filled in place, 4 bytes per connection: loading never holds more than the model's size.
-    con_src = np.empty(int(counts.sum()), dtype=np.uint32)
-    for layer in range(1, len(starts) - 1):
-        first, end = starts[layer], starts[layer + 1]
-        real = end - first - (0 if shortcut else 1)
-        reads = np.arange(0 if shortcut else starts[layer - 1], first, dtype=np.uint32)
-        at = int(con_start[first])
-        con_src[at : at + real * len(reads)].reshape(real, len(reads))[:] = reads
-    return con_start, con_src
-
-
-def _network_to(w: _Writer, p: str, net: Any) -> dict[str, Any]:
-    n, c = net.total_neurons, net.total_connections
-    con_start, src = np.empty(n + 1, np.uint32), np.empty(c, np.uint32)
-    activation, steepness = np.empty(n, np.uint8), np.empty(n, np.float32)
-    net._net.read_structure(con_start, src, activation, steepness)
-    layer_start = np.asarray(net._net.layer_starts(), dtype=np.uint32)
-    implied = _implied_structure(layer_start, net.shortcut)
-    full = implied[0].shape == con_start.shape and all(np.array_equal(a, b) for a, b in zip(implied, (con_start, src)))
-    w.array(p + "layer_start", layer_start)
+def _network_to(w: _Writer, p: str, net: Network) -> dict[str, Any]:
+    topology = net.topology
+    full = topology.is_fully_connected
+    w.array(p + "layer_start", topology.layer_starts)
     if not full:  # a fully connected network's connections follow from its layer sizes
-        w.array(p + "con_start", con_start)
-        w.array(p + "con_src", src)
+        w.array(p + "con_start", topology.connection_starts)
+        w.array(p + "con_src", topology.sources)
     w.array(p + "weights", net.weights, lossy=True)
-    w.array(p + "activation", activation)
-    w.array(p + "steepness", steepness)
-    if net.has_scaling:
-        scaling = np.empty(4 * (net.num_input + net.num_output), np.float32)
-        net._net.read_scaling(scaling)
+    w.array(p + "activation", topology.activations)
+    w.array(p + "steepness", topology.steepnesses)
+    scaling = net.scaling_parameters()
+    if scaling is not None:
         w.array(p + "scaling", scaling)
     # Only the training parameters that differ from FANN's defaults (the header stays small).
-    defaults = _core.Net.create([1, 1], False, 1.0, 0)
-    params = {name: net._net.get_param(i) for i, name in enumerate(_core.param_names())
-              if net._net.get_param(i) != defaults.get_param(i)}
-    meta: dict[str, Any] = {"type": "network", "shortcut": net.shortcut, "connection_rate": net.connection_rate,
-                            "connections": "full" if full else "listed", "params": params, "scaling": net.has_scaling}
-    if net._net.get_cascade() != defaults.get_cascade():
-        functions, steepnesses = net._net.get_cascade()
-        meta["cascade"] = {"functions": functions, "steepnesses": steepnesses}
+    defaults = Network([1, 1])
+    default_params = defaults.training_parameters()
+    params = {name: value for name, value in net.training_parameters().items() if value != default_params[name]}
+    meta: dict[str, Any] = {"type": "network", "shortcut": topology.shortcut, "connection_rate": net.connection_rate,
+                            "connections": "full" if full else "listed", "params": params,
+                            "scaling": scaling is not None}
+    cascade = (net.cascade_activation_functions, net.cascade_activation_steepnesses)
+    if cascade != (defaults.cascade_activation_functions, defaults.cascade_activation_steepnesses):
+        meta["cascade"] = {"functions": [ACTIVATION_INDEX[f] for f in cascade[0]], "steepnesses": list(cascade[1])}
     return meta
 
 
-def _network_from(r: _Reader, p: str, meta: dict[str, Any]) -> Any:
-    from .network import Network
-
-    layer_start = np.ascontiguousarray(r.array(p + "layer_start"), dtype=np.uint32)
+def _network_from(r: _Reader, p: str, meta: dict[str, Any]) -> Network:
+    layer_start = r.array(p + "layer_start")
+    activation, steepness = r.array(p + "activation"), r.array(p + "steepness")
+    shortcut = bool(meta["shortcut"])
     if meta.get("connections") == "full":
-        if layer_start.ndim != 1 or not 3 <= layer_start.size <= 65 or np.any(np.diff(layer_start.astype(np.int64)) < 1) \
-                or int(layer_start[-1]) > 1 << 24:
-            raise r.error(f"section {p}layer_start is not a list of layer boundaries")
-        con_start, con_src = _implied_structure(layer_start, bool(meta["shortcut"]))
+        try:
+            topology = Topology.fully_connected(layer_start, activation, steepness, shortcut=shortcut)
+        except KimiFannError:
+            raise r.error(f"section {p}layer_start is not a list of layer boundaries") from None
     else:
-        con_start, con_src = r.array(p + "con_start"), r.array(p + "con_src")
-    c_net = _core.Net.assemble(
-        bool(meta["shortcut"]), float(meta["connection_rate"]), layer_start, con_start,
-        con_src, np.ascontiguousarray(r.array(p + "weights"), dtype=np.float32),
-        r.array(p + "activation"), r.array(p + "steepness"),
-        r.array(p + "scaling") if meta.get("scaling") else None, r.source)
-    for i, name in enumerate(_core.param_names()):
-        if name in meta["params"]:
-            c_net.set_param(i, float(meta["params"][name]))
+        topology = Topology(layer_start, r.array(p + "con_start"), r.array(p + "con_src"), activation, steepness,
+                            shortcut=shortcut)
+    topology = dataclasses.replace(topology, connection_rate=float(meta["connection_rate"]))
+    net = Network.from_topology(topology, r.array(p + "weights"),
+                                scaling=r.array(p + "scaling") if meta.get("scaling") else None, source=r.source)
+    net.set_training_parameters({name: float(value) for name, value in meta["params"].items()})
     if "cascade" in meta:
         cascade = meta["cascade"]
-        c_net.set_cascade([int(f) for f in cascade["functions"]], [float(v) for v in cascade["steepnesses"]])
-    return Network._wrap(c_net)
+        net.cascade_activation_functions = [ACTIVATIONS[int(f)] for f in cascade["functions"]]
+        net.cascade_activation_steepnesses = [float(v) for v in cascade["steepnesses"]]
+    return net
 
 
-def _fixed_to(w: _Writer, p: str, fixed: Any) -> dict[str, Any]:
-    if fixed.format == "fann":
+def _fixed_to(w: _Writer, p: str, fixed: FixedNetwork) -> dict[str, Any]:
+    if isinstance(fixed, FannFixedNetwork):
         w.array(p + "fann", np.frombuffer(fixed.to_fann_text(), dtype=np.uint8))
         return {"type": "fann_fixed"}
-    st = fixed._state
-    w.array(p + "input_inv_scale", st["input_inv_scale"])
-    w.array(p + "input_zero", st["input_zero"])
+    assert isinstance(fixed, QuantizedNetwork)
+    spec = fixed.spec
+    w.array(p + "input_inv_scale", spec.input_inv_scale)
+    w.array(p + "input_zero", spec.input_zero)
     layers = []
-    for i, (weights, bias, mult, shift, t0, k, knots, lo, hi) in enumerate(st["layers"]):
-        w.array(f"{p}layer{i}.weights", weights.astype(np.int8) if st["weight_bits"] == 8 else weights)
-        w.array(f"{p}layer{i}.bias", bias)
-        w.array(f"{p}layer{i}.multiplier", mult)
-        w.array(f"{p}layer{i}.shift", shift)
-        w.array(f"{p}layer{i}.knots", knots)
-        layers.append({"t0": int(t0), "seg_shift": int(k), "out_lo": int(lo), "out_hi": int(hi)})
-    return {"type": "quantized", "activation_bits": st["activation_bits"], "weight_bits": st["weight_bits"],
-            "output_scale": st["output_scale"], "output_zero": st["output_zero"], "layers": layers,
-            "report": None if fixed.report is None else asdict(fixed.report)}
+    for i, layer in enumerate(spec.layers):
+        w.array(f"{p}layer{i}.weights", layer.weights.astype(np.int8) if spec.weight_bits == 8 else layer.weights)
+        w.array(f"{p}layer{i}.bias", layer.bias)
+        w.array(f"{p}layer{i}.multiplier", layer.multiplier)
+        w.array(f"{p}layer{i}.shift", layer.shift)
+        w.array(f"{p}layer{i}.knots", layer.knots)
+        info: dict[str, Any] = {"t0": layer.t0, "seg_shift": layer.seg_shift, "out_lo": layer.out_lo,
+                                "out_hi": layer.out_hi, "activation": layer.activation}
+        if layer.output_scale is not None:
+            info.update(output_scale=layer.output_scale, output_zero=layer.output_zero)
+        layers.append(info)
+    return {"type": "quantized", "activation_bits": spec.activation_bits, "weight_bits": spec.weight_bits,
+            "output_scale": spec.output_scale, "output_zero": spec.output_zero, "layers": layers,
+            "report": None if fixed.report is None else dataclasses.asdict(fixed.report)}
 
 
-def _fixed_from(r: _Reader, p: str, meta: dict[str, Any]) -> Any:
-    from .fixed import FixedNetwork
-    from .quantize import QuantizationReport, build
-
+def _fixed_from(r: _Reader, p: str, meta: dict[str, Any]) -> FixedNetwork:
     if meta["type"] == "fann_fixed":
         return FixedNetwork.from_fann_text(r.array(p + "fann").tobytes(), source=r.source)
+    report = None if meta.get("report") is None else QuantizationReport(**meta["report"])
+    measured = report.layers if report is not None and len(report.layers) == len(meta["layers"]) else None
     layers = []
     for i, info in enumerate(meta["layers"]):
-        layers.append((np.ascontiguousarray(r.array(f"{p}layer{i}.weights"), dtype=np.int16),
-                       np.ascontiguousarray(r.array(f"{p}layer{i}.bias"), dtype=np.int32),
-                       np.ascontiguousarray(r.array(f"{p}layer{i}.multiplier"), dtype=np.int32),
-                       np.ascontiguousarray(r.array(f"{p}layer{i}.shift"), dtype=np.uint8),
-                       int(info["t0"]), int(info["seg_shift"]),
-                       np.ascontiguousarray(r.array(f"{p}layer{i}.knots"), dtype=np.int32),
-                       int(info["out_lo"]), int(info["out_hi"])))
-    state = {"activation_bits": int(meta["activation_bits"]), "weight_bits": int(meta["weight_bits"]),
-             "input_inv_scale": np.ascontiguousarray(r.array(p + "input_inv_scale"), dtype=np.float32),
-             "input_zero": np.ascontiguousarray(r.array(p + "input_zero"), dtype=np.int32),
-             "output_scale": float(meta["output_scale"]), "output_zero": int(meta["output_zero"]), "layers": layers}
-    report = None if meta.get("report") is None else QuantizationReport(**meta["report"])
-    return FixedNetwork._wrap(build(state), f"q{state['activation_bits']}", state, report)
+        # Files written before the layers recorded their activation and output quantization
+        # have them in the quantizer's report, when it was saved.
+        known = {**(measured[i] if measured else {}), **info}
+        layers.append(QuantizedLayer(
+            r.array(f"{p}layer{i}.weights"), r.array(f"{p}layer{i}.bias"), r.array(f"{p}layer{i}.multiplier"),
+            r.array(f"{p}layer{i}.shift"), int(info["t0"]), int(info["seg_shift"]), r.array(f"{p}layer{i}.knots"),
+            int(info["out_lo"]), int(info["out_hi"]), activation=str(known.get("activation", "unknown")),
+            output_scale=known.get("output_scale"), output_zero=known.get("output_zero")))
+    spec = QuantizedSpec(int(meta["activation_bits"]), int(meta["weight_bits"]), r.array(p + "input_inv_scale"),
+                         r.array(p + "input_zero"), float(meta["output_scale"]), int(meta["output_zero"]), tuple(layers))
+    return QuantizedNetwork(spec, report)
 
 
 def _router_to(w: _Writer, p: str, router: Any) -> dict[str, Any]:
@@ -360,9 +337,7 @@ def _router_to(w: _Writer, p: str, router: Any) -> dict[str, Any]:
             "gate_bits": router.gate_bits}
 
 
-def _router_from(r: _Reader, p: str, meta: dict[str, Any]) -> Any:
-    from .router import Router
-
+def _router_from(r: _Reader, p: str, meta: dict[str, Any]) -> Router:
     return Router(r.array(p + "gates"), r.array(p + "bias") if r.has(p + "bias") else None, top_k=int(meta["top_k"]),
                   scoring=str(meta["scoring"]), scaling=float(meta["scaling"]), gate_bits=int(meta["gate_bits"]))
 
@@ -373,9 +348,7 @@ def _mixture_to(w: _Writer, p: str, moe: Any) -> dict[str, Any]:
             "shared": None if moe.shared_expert is None else _model_to(w, p + "shared/", moe.shared_expert)}
 
 
-def _mixture_from(r: _Reader, p: str, meta: dict[str, Any]) -> Any:
-    from .mixture import MixtureOfExperts
-
+def _mixture_from(r: _Reader, p: str, meta: dict[str, Any]) -> MixtureOfExperts:
     experts = [_model_from(r, f"{p}expert{i}/", m) for i, m in enumerate(meta["experts"])]
     shared = None if meta.get("shared") is None else _model_from(r, p + "shared/", meta["shared"])
     return MixtureOfExperts(_model_from(r, p + "router/", meta["router"]), experts, shared_expert=shared,
@@ -383,11 +356,6 @@ def _mixture_from(r: _Reader, p: str, meta: dict[str, Any]) -> Any:
 
 
 def _model_to(w: _Writer, p: str, model: Any) -> dict[str, Any]:
-    from .fixed import FixedNetwork
-    from .mixture import MixtureOfExperts
-    from .network import Network
-    from .router import Router
-
     for cls, write in ((Network, _network_to), (FixedNetwork, _fixed_to), (Router, _router_to),
                        (MixtureOfExperts, _mixture_to)):
         if isinstance(model, cls):

@@ -9,12 +9,12 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_matrix, as_seed
-from ._threads import FAST_ROWS, one_thread, resolve, run_split
+from ._threads import Pair, resolve, run_split
 from .data import TrainingData
 from .errors import ConfigError, ShapeError
-from .fixed import FixedNetwork
+from .fixed import QuantizedNetwork
 from .network import Network
-from .router import Router, _Pair
+from .router import Router
 from .simd import path_number
 
 __all__ = ["MixtureOfExperts", "DEFAULT_DOMAINS"]
@@ -22,15 +22,13 @@ __all__ = ["MixtureOfExperts", "DEFAULT_DOMAINS"]
 #: Names of six experts when none are given (Kimi-K2-style domains).
 DEFAULT_DOMAINS = ("reasoning", "coding", "language", "mathematics", "tool_use", "context")
 
-Expert = Network | FixedNetwork
+Expert = Network | QuantizedNetwork
 
 
-def _c_model(expert: Any, what: str) -> Any:
-    if isinstance(expert, Network):
-        return expert._net
-    if isinstance(expert, FixedNetwork) and expert.format in ("q8", "q16"):
-        return expert._net
-    raise ConfigError(f"{what} must be a Network or a Q8/Q16 FixedNetwork, got {expert!r}")
+def _core_of(expert: Any, what: str) -> Any:
+    if isinstance(expert, (Network, QuantizedNetwork)):
+        return expert.core
+    raise ConfigError(f"{what} must be a Network or a Q8/Q16 QuantizedNetwork, got {expert!r}")
 
 
 class MixtureOfExperts:
@@ -40,9 +38,9 @@ class MixtureOfExperts:
     ----------
     router : Router
         Chooses top_k of ``len(experts)`` experts per input.
-    experts : sequence of Network or FixedNetwork (Q8/Q16)
+    experts : sequence of Network or QuantizedNetwork
         One per router expert, each taking the router's input size; all with one output size.
-    shared_expert : Network or FixedNetwork, optional
+    shared_expert : Network or QuantizedNetwork, optional
         Runs on every input and is added with weight one (as Kimi-K2's shared expert).
     domains : sequence of str, optional
         A name per expert (defaults for six experts: reasoning, coding, language, mathematics,
@@ -51,7 +49,7 @@ class MixtureOfExperts:
     Raises
     ------
     ConfigError
-        If router is not a Router, an expert is neither a Network nor a Q8/Q16 FixedNetwork, or
+        If router is not a Router, an expert is neither a Network nor a QuantizedNetwork, or
         the domains are not distinct names, one per expert.
     ShapeError
         If the number of experts differs from the router's, or their sizes do not fit it.
@@ -82,9 +80,9 @@ class MixtureOfExperts:
         domains = tuple(str(d) for d in domains)
         if len(domains) != len(experts) or len(set(domains)) != len(domains):
             raise ConfigError(f"domains must be {len(experts)} distinct names, got {domains!r}")
-        models = [_c_model(e, f"expert {i}") for i, e in enumerate(experts)]
-        shared = None if shared_expert is None else _c_model(shared_expert, "shared_expert")
-        self._moe = _core.MoE(router._router, models, shared)
+        models = [_core_of(e, f"expert {i}") for i, e in enumerate(experts)]
+        shared = None if shared_expert is None else _core_of(shared_expert, "shared_expert")
+        self._moe = _core.MoE(router.core, models, shared)
         self._router, self._experts, self._shared, self._domains = router, tuple(experts), shared_expert, domains
 
     @property
@@ -158,23 +156,21 @@ class MixtureOfExperts:
         >>> chosen.ravel().tolist(), weights.ravel().tolist()
         ([0, 1], [1.0, 1.0])
         """
-        if not return_routes and (threads is None or one_thread(threads)):  # the common case without calls
-            # a float32 C-contiguous buffer goes straight to C (batch-1 calls are dominated by Python)
-            fast = self._moe.run_fast(inputs, 0 if simd is None else path_number(simd),
-                                      FAST_ROWS if threads is None else -1)
+        if not return_routes:
+            fast = self._moe.run_fast(inputs, threads, simd)  # a float32 buffer straight into C
             if fast is not None:
                 return fast
         x, single = as_matrix(inputs, self.num_input, "inputs")
         n, k = x.shape[0], self._router.top_k
         y = np.empty((n, self.num_output), dtype=np.float32)
-        routes = _Pair(np.empty((n, k), dtype=np.uint32), np.empty((n, k), dtype=np.float32)) if return_routes else None
+        routes = Pair(np.empty((n, k), dtype=np.uint32), np.empty((n, k), dtype=np.float32)) if return_routes else None
         path = path_number(simd)
 
         def work(xs: np.ndarray, part: Any) -> None:
             ys, r = (part.a, part.b) if routes is not None else (part, None)
             self._moe.run(xs, ys, None if r is None else r.a, None if r is None else r.b, path)
 
-        target = _Pair(y, routes) if routes is not None else y
+        target = Pair(y, routes) if routes is not None else y
         run_split(work, x, target, resolve(threads, n))
         if routes is None:
             return y[0] if single else y
@@ -255,7 +251,7 @@ class MixtureOfExperts:
         rng = np.random.default_rng(as_seed(seed))
         x = data.inputs.astype(np.float64)
         if labels is None:
-            domain = _kmeans(x, int(n_experts), rng)
+            domain = kmeans(x, int(n_experts), rng)
         else:
             domain = np.asarray(labels)
             if domain.shape != (len(data),) or domain.dtype.kind not in "iu" or domain.min() < 0 \
@@ -274,7 +270,7 @@ class MixtureOfExperts:
         return cls(router, experts, domains=domains)
 
 
-def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, iterations: int = 50) -> np.ndarray:
+def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, iterations: int = 50) -> np.ndarray:
     """Cluster labels of the rows of x (k-means++ starts, Lloyd's iterations)."""
     centres = [x[rng.integers(len(x))]]
     for _ in range(1, k):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -11,15 +11,13 @@ import numpy as np
 from . import _core
 from ._arrays import as_matrix, as_seed
 from ._io import PathLike, read_bytes, write_atomic
-from ._threads import FAST_ROWS, one_thread, resolve, run_split
+from ._threads import resolve, run_split
 from .data import TrainingData
+from .descriptions import ACTIVATIONS, Topology
 from .errors import ConfigError, ShapeError
-from .fixed import FixedNetwork
+from .fixed import FannFixedNetwork, QuantizedNetwork
 
 __all__ = ["Network", "ACTIVATIONS", "TRAINING_ALGORITHMS"]
-
-#: Activation function names; the index is FANN's enum value (18 and up are kimi-fann's own).
-ACTIVATIONS: tuple[str, ...] = tuple(_core.activation_names())
 #: Training algorithm names, in FANN's enum order.
 TRAINING_ALGORITHMS: tuple[str, ...] = ("incremental", "batch", "rprop", "quickprop", "sarprop")
 _ERROR_FUNCTIONS = ("linear", "tanh")
@@ -209,6 +207,47 @@ class Network:
         self._attach(net)
         return self
 
+    @classmethod
+    def from_topology(cls, topology: Topology, weights: Any, *, scaling: Any = None,
+                      source: str = "<topology>") -> Network:
+        """A network from its structure and weights, checked by the C core as a parsed file is.
+
+        Training parameters are FANN's defaults (see :meth:`set_training_parameters`).
+
+        Parameters
+        ----------
+        topology : Topology
+        weights : array_like, shape (total_connections,)
+        scaling : array_like, optional
+            Scaling parameters in the layout of :meth:`scaling_parameters`.
+        source : str
+            Name used in error messages.
+
+        Returns
+        -------
+        Network
+
+        Raises
+        ------
+        FormatError
+            If the structure, the weights or the scaling parameters are inconsistent.
+        ConfigError
+            If topology is not a Topology.
+
+        Examples
+        --------
+        >>> import numpy as np, kimi_fann as kf
+        >>> net = kf.Network([2, 3, 1], seed=1)
+        >>> twin = kf.Network.from_topology(net.topology, net.weights)
+        >>> np.array_equal(twin.run([0.5, 0.5]), net.run([0.5, 0.5]))
+        True
+        """
+        if not isinstance(topology, Topology):
+            raise ConfigError(f"expected a Topology, got {type(topology).__name__}")
+        w = np.ascontiguousarray(weights, dtype=np.float32).reshape(-1)
+        sc = None if scaling is None else np.ascontiguousarray(scaling, dtype=np.float32).reshape(-1)
+        return cls._wrap(_core.Net.assemble(topology, w, sc, source))
+
     def _next_seed(self) -> int:
         return int(self._rng.integers(0, 2**63))
 
@@ -222,6 +261,17 @@ class Network:
     def layers(self) -> tuple[int, ...]:
         """Neurons per layer, bias neurons not counted."""
         return tuple(self._net.layer_sizes())
+
+    @property
+    def topology(self) -> Topology:
+        """The structure: neurons, connections, activation functions and steepnesses."""
+        return Topology(**self._net.structure())
+
+    @property
+    def core(self) -> _core.Net:
+        """The compiled network (:mod:`kimi_fann._core`) this object owns: what a mixture of
+        experts links to. Read only; not needed to use the network."""
+        return self._net
 
     @property
     def num_input(self) -> int:
@@ -258,6 +308,98 @@ class Network:
             f"Network(layers={list(self.layers)}, connections={self.total_connections}, "
             f"shortcut={self.shortcut}, training_algorithm={self.training_algorithm!r})"
         )
+
+    # ---- training parameters as numbers ----
+
+    def training_parameters(self) -> dict[str, float]:
+        """Every training parameter by name, as the .net file stores it (an enumeration such as
+        ``training_algorithm`` by its number).
+
+        Returns
+        -------
+        dict of str to float
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> params = kf.Network([2, 1]).training_parameters()
+        >>> params["learning_rate"] == kf.Network([2, 1]).learning_rate, params["training_algorithm"]
+        (True, 2.0)
+        """
+        return {name: self._net.get_param(i) for name, i in _PARAM_INDEX.items()}
+
+    def set_training_parameters(self, values: Mapping[str, float]) -> None:
+        """Set training parameters by name, as :meth:`training_parameters` gives them.
+
+        Parameters
+        ----------
+        values : mapping of str to float
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ConfigError
+            For an unknown name, or a value out of its range.
+        NumericError
+            For a value that is not finite.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([2, 1])
+        >>> net.set_training_parameters({"training_algorithm": 3, "learning_rate": 0.5})
+        >>> net.training_algorithm, net.learning_rate
+        ('quickprop', 0.5)
+        """
+        for name, value in values.items():
+            if name not in _PARAM_INDEX:
+                raise ConfigError(f"unknown training parameter {name!r}")
+            self._net.set_param(_PARAM_INDEX[name], float(value))
+
+    @property
+    def cascade_activation_functions(self) -> tuple[str, ...]:
+        """The cascade-correlation candidate activation functions (kept in .net files); assign
+        a sequence of names (:data:`ACTIVATIONS`, at most 64).
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([2, 1])
+        >>> len(net.cascade_activation_functions)
+        10
+        >>> net.cascade_activation_functions = ["sigmoid", "elliot"]
+        >>> net.cascade_activation_functions
+        ('sigmoid', 'elliot')
+        """
+        return tuple(ACTIVATIONS[f] for f in self._net.get_cascade()[0])
+
+    @cascade_activation_functions.setter
+    def cascade_activation_functions(self, names: Sequence[str]) -> None:
+        self._net.set_cascade([_activation_index(n) for n in names], self._net.get_cascade()[1])
+
+    @property
+    def cascade_activation_steepnesses(self) -> tuple[float, ...]:
+        """The cascade-correlation candidate steepnesses (kept in .net files); assign a sequence
+        of finite numbers (at most 64).
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([2, 1])
+        >>> net.cascade_activation_steepnesses
+        (0.25, 0.5, 0.75, 1.0)
+        >>> net.cascade_activation_steepnesses = [0.5]
+        >>> net.cascade_activation_steepnesses
+        (0.5,)
+        """
+        return tuple(self._net.get_cascade()[1])
+
+    @cascade_activation_steepnesses.setter
+    def cascade_activation_steepnesses(self, values: Sequence[float]) -> None:
+        self._net.set_cascade(self._net.get_cascade()[0], [float(v) for v in values])
 
     def _layer_indices(self, layer: Layer | None) -> list[int]:
         n = len(self.layers)
@@ -407,14 +549,8 @@ class Network:
         >>> src.tolist(), dst.tolist()
         ([0, 1, 2], [3, 3, 3])
         """
-        n, c = self.total_neurons, self.total_connections
-        con_start = np.empty(n + 1, dtype=np.uint32)
-        src = np.empty(c, dtype=np.uint32)
-        act = np.empty(n, dtype=np.uint8)
-        steep = np.empty(n, dtype=np.float32)
-        self._net.read_structure(con_start, src, act, steep)
-        dst = np.repeat(np.arange(n, dtype=np.uint32), np.diff(con_start))
-        return src, dst, self.weights
+        topology = self.topology
+        return topology.sources.copy(), topology.destinations.astype(np.uint32), self.weights
 
     def randomize_weights(self, low: float = -0.1, high: float = 0.1, *, seed: int | None = None) -> None:
         """Draw every weight uniformly from [low, high] (``fann_randomize_weights``).
@@ -508,11 +644,9 @@ class Network:
         >>> net.run(np.zeros((5, 3))).shape, net.run([0, 0, 0]).shape
         ((5, 2), (2,))
         """
-        if threads is None or one_thread(threads):  # the common case first, without a call
-            # float32 C-contiguous input small enough for one thread: straight into C
-            fast = self._net.run_fast(inputs, FAST_ROWS if threads is None else -1)
-            if fast is not None:
-                return fast
+        fast = self._net.run_fast(inputs, threads)  # a float32 buffer straight into C
+        if fast is not None:
+            return fast
         x, single = as_matrix(inputs, self.num_input, "inputs")
         y = np.empty((x.shape[0], self.num_output), dtype=np.float32)
         run_split(self._net.run, x, y, resolve(threads, x.shape[0]))
@@ -761,6 +895,31 @@ class Network:
     def has_scaling(self) -> bool:
         """True when the network carries scaling parameters (saved in its .net file)."""
         return bool(self._net.has_scaling)
+
+    def scaling_parameters(self) -> np.ndarray | None:
+        """The scaling parameters in .net file order, or None when the network has none.
+
+        Returns
+        -------
+        numpy.ndarray of float32, shape (4 * (num_input + num_output),) or None
+            The mean, deviation, new minimum and factor of every input, then the same four of
+            every output (what :meth:`from_topology` takes back).
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([1, 1])
+        >>> net.scaling_parameters() is None
+        True
+        >>> net.set_scaling(kf.TrainingData([[0.0], [2.0]], [0.0, 1.0]))
+        >>> net.scaling_parameters()[:2].tolist()  # the input's mean and deviation
+        [1.0, 1.0]
+        """
+        if not self._net.has_scaling:
+            return None
+        values = np.empty(4 * (self.num_input + self.num_output), dtype=np.float32)
+        self._net.read_scaling(values)
+        return values
 
     def _scaled(self, values: Any, op: int, columns: int, name: str) -> np.ndarray:
         out, single = as_matrix(values, columns, name)
@@ -1035,14 +1194,14 @@ class Network:
         """
         return cls.from_fann_text(read_bytes(path), source=os.fspath(path))
 
-    def to_fixed(self) -> FixedNetwork:
+    def to_fixed(self) -> FannFixedNetwork:
         """This network in FANN fixed point, as ``fann_save_to_fixed`` converts it.
 
         The decimal point is chosen from the largest sum of absolute weights into one neuron.
 
         Returns
         -------
-        FixedNetwork
+        FannFixedNetwork
             With ``format == "fann"``.
 
         Raises
@@ -1056,9 +1215,9 @@ class Network:
         >>> kf.Network([2, 3, 1], seed=0).to_fixed().format
         'fann'
         """
-        return FixedNetwork._wrap(_core.FixNet.from_net(self._net))
+        return FannFixedNetwork(_core.FixNet.from_net(self._net))
 
-    def quantize(self, calibration: Any, *, weight_bits: int = 8, activation_bits: int = 8) -> FixedNetwork:
+    def quantize(self, calibration: Any, *, weight_bits: int = 8, activation_bits: int = 8) -> QuantizedNetwork:
         """Convert to kimi-fann's integer engine: Q8 (``activation_bits=8``, int8 weights) or Q16
         (``activation_bits=16``, ``weight_bits`` 8 or 16).
 
@@ -1076,7 +1235,7 @@ class Network:
 
         Returns
         -------
-        FixedNetwork
+        QuantizedNetwork
             With ``format`` ``"q8"`` or ``"q16"``; its ``report`` has the maximum and mean output
             error against this network on the calibration inputs.
 
@@ -1100,8 +1259,9 @@ class Network:
         """
         from .quantize import quantize
 
-        qnet, state, report = quantize(self, calibration, weight_bits=weight_bits, activation_bits=activation_bits)
-        return FixedNetwork._wrap(qnet, f"q{activation_bits}", state, report)
+        spec, report = quantize(self.topology, self.weights, calibration, self.run, weight_bits=weight_bits,
+                                activation_bits=activation_bits)
+        return QuantizedNetwork(spec, report)
 
     def save_fixed(self, path: PathLike) -> int:
         """Write the FANN_FIX_2.0 file that ``fann_save_to_fixed`` writes.
@@ -1159,7 +1319,7 @@ class Network:
 
     def __getstate__(self) -> dict:
         # The .net text rounds some header values to six decimals; carry them exactly beside it.
-        params = [self._net.get_param(i) for i in range(len(_PARAM_INDEX))]
+        params = list(self.training_parameters().values())
         scaling = np.empty(4 * (self.num_input + self.num_output), dtype=np.float32)
         self._net.read_scaling(scaling)
         return {"fann": self.to_fann_text(), "params": params, "scaling": scaling.tobytes()}

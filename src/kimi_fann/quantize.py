@@ -3,40 +3,31 @@
 The float network is run on calibration inputs to measure value ranges, then each layer becomes
 integer weights with one scale per output neuron, an int32 bias with the zero points folded in,
 a requantization multiplier and shift per neuron, and a table for the activation function.
-Everything here runs once, in numpy; the C core checks the result (including the proof that no
-accumulator can overflow) and runs it with integer arithmetic only.
+Everything here runs once, in numpy, on the network's description (its topology and weights);
+the result is a :class:`~kimi_fann.QuantizedSpec`, which the C core checks (including the proof
+that no accumulator can overflow) and runs with integer arithmetic only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from . import _core
 from ._arrays import as_matrix
+from .descriptions import ACTIVATION_RANGES, ACTIVATIONS, QuantizationReport, QuantizedLayer, QuantizedSpec, Topology
 from .errors import ConfigError
 
-if TYPE_CHECKING:
-    from .network import Network
+__all__ = ["quantize", "QuantizationReport"]
 
-_NAMES = tuple(_core.activation_names())
 _INT32_MAX = 2**31 - 1
-_FRAC_BITS = 8  # KF_QTABLE_FRAC_BITS
+_FRAC_BITS = _core.CONSTANTS["KF_QTABLE_FRAC_BITS"]
 # |input zero point| beyond which x * inv loses more than 1/32 step in float32 (C allows 2^24)
 _MAX_INPUT_ZERO = 2**18
 _LEVELS_LOG2 = 22  # requantized pre-activation resolution across a table's domain
-
-# Output range of the bounded activations.
-_RANGES = {
-    "sigmoid": (0.0, 1.0), "sigmoid_stepwise": (0.0, 1.0), "sigmoid_symmetric": (-1.0, 1.0),
-    "sigmoid_symmetric_stepwise": (-1.0, 1.0), "threshold": (0.0, 1.0), "threshold_symmetric": (-1.0, 1.0),
-    "gaussian": (0.0, 1.0), "gaussian_symmetric": (-1.0, 1.0), "gaussian_stepwise": (0.0, 1.0),
-    "elliot": (0.0, 1.0), "elliot_symmetric": (-1.0, 1.0), "linear_piece": (0.0, 1.0),
-    "linear_piece_symmetric": (-1.0, 1.0), "sin_symmetric": (-1.0, 1.0), "cos_symmetric": (-1.0, 1.0),
-    "sin": (0.0, 1.0), "cos": (0.0, 1.0),
-}
 # Activations that reach their limits within a few units: their table covers every input.
 _SATURATING = {
     "sigmoid", "sigmoid_stepwise", "sigmoid_symmetric", "sigmoid_symmetric_stepwise", "gaussian",
@@ -46,71 +37,41 @@ _STEPS = {"threshold", "threshold_symmetric"}
 
 
 @dataclass
-class QuantizationReport:
-    """What the quantizer measured on the calibration inputs.
-
-    Attributes
-    ----------
-    max_abs_error, mean_abs_error : float
-        Output error of the fixed-point network against the float one.
-    accumulator_headroom : float
-        Smallest ratio over all rows of 2^31 to the proven accumulator bound (>= 1).
-    layers : list of dict
-        Per layer: shape, activation, weight scale range, table knots, output scale.
-
-    Examples
-    --------
-    >>> import numpy as np, kimi_fann as kf
-    >>> net = kf.Network([3, 4, 1], seed=0)
-    >>> report = net.quantize(calibration=np.random.default_rng(0).normal(size=(64, 3))).report
-    >>> report.activation_bits, report.weight_bits, bool(report.accumulator_headroom >= 1)
-    (8, 8, True)
-    """
-
-    activation_bits: int
-    weight_bits: int
-    max_abs_error: float
-    mean_abs_error: float
-    accumulator_headroom: float
-    layers: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
 class _Layer:
+    """One layer as the quantizer works on it (it folds the input scaling into the first)."""
+
     weights: np.ndarray  # (n_out, n_in) float64
     bias: np.ndarray  # (n_out,)
     steepness: np.ndarray  # (n_out,)
     activation: str
 
 
-def _dense_layers(net: Network) -> list[_Layer]:
-    """The network as dense matrices (sparse connections become zeros)."""
-    if net.shortcut:
+def _layered(topology: Topology, weights: np.ndarray) -> list[_Layer]:
+    """The network's dense layers (sparse connections are zeros), each reading only the previous
+    layer and with one activation function."""
+    if topology.shortcut:
         raise ConfigError("quantize supports layered networks (dense or sparse), not shortcut ones")
-    src, dst, w = net.connections()
-    starts = net._net.layer_starts()
     layers = []
-    for l in range(1, len(net.layers)):
-        n_in, n_out = net.layers[l - 1], net.layers[l]
-        prev0, first = starts[l - 1], starts[l]
-        mask = (dst >= first) & (dst < first + n_out)
-        cols = src[mask].astype(np.int64) - prev0
-        if np.any((cols < 0) | (cols > n_in)):
-            raise ConfigError(f"layer {l} has connections that skip layers; quantize needs layered connections")
-        rows = dst[mask].astype(np.int64) - first
-        full = np.zeros((n_out, n_in + 1))
-        full[rows, cols] = w[mask]
-        functions = {net.get_activation(l, k)[0] for k in range(n_out)}
-        if len(functions) != 1:
-            raise ConfigError(f"layer {l} mixes activation functions {sorted(functions)}; quantize needs one per layer")
-        steep = np.array([net.get_activation(l, k)[1] for k in range(n_out)], dtype=np.float64)
-        layers.append(_Layer(full[:, :n_in], full[:, n_in], steep, functions.pop()))
+    for dense in topology.dense_layers(weights):
+        if dense.sources != (dense.layer - 1,):
+            raise ConfigError(f"layer {dense.layer} has connections that skip layers; quantize needs layered "
+                              "connections")
+        if dense.activation == "mixed":
+            names = sorted({ACTIVATIONS[int(c)] for c in dense.activations})
+            raise ConfigError(f"layer {dense.layer} mixes activation functions {names}; quantize needs one per layer")
+        # weights and bias as two views of one (n_out, n_in + 1) block, the quantizer's layout
+        # since its first version: BLAS may sum a strided matrix in another order than a
+        # contiguous one, and the quantized integers (golden vectors) come from this layout
+        n_out, n_in = dense.weights.shape
+        block = np.zeros((n_out, n_in + 1))
+        block[:, :n_in], block[:, n_in] = dense.weights, dense.bias
+        layers.append(_Layer(block[:, :n_in], block[:, n_in], dense.steepnesses.copy(), dense.activation))
     return layers
 
 
 def _apply(activation: str, x: np.ndarray) -> np.ndarray:
     values = np.ascontiguousarray(x, dtype=np.float32).ravel().copy()
-    _core.apply_activation(_NAMES.index(activation), values)
+    _core.apply_activation(ACTIVATIONS.index(activation), values)
     return values.reshape(np.shape(x)).astype(np.float64)
 
 
@@ -224,18 +185,21 @@ def _build_table(activation: str, d_lo: float, d_hi: float, scale: float, zero: 
 
 
 def quantize(
-    net: Network, calibration: Any, *, weight_bits: int = 8, activation_bits: int = 8
-) -> tuple[_core.QNet, dict, QuantizationReport]:
-    """Quantize net with ranges measured on calibration inputs; see Network.quantize."""
+    topology: Topology, weights: Any, calibration: Any, reference: Callable[[np.ndarray], np.ndarray], *,
+    weight_bits: int = 8, activation_bits: int = 8
+) -> tuple[QuantizedSpec, QuantizationReport]:
+    """The Q8/Q16 description of a float network (its topology and weights), with ranges
+    measured on calibration inputs, and what the quantizer measured against ``reference`` (the
+    float network's run); see Network.quantize."""
     if activation_bits not in (8, 16) or weight_bits not in (8, 16) or (activation_bits, weight_bits) == (8, 16):
         raise ConfigError(
             f"supported precisions: Q8 (weight_bits=8, activation_bits=8) and Q16 (activation_bits=16, "
             f"weight_bits 8 or 16); got weight_bits={weight_bits}, activation_bits={activation_bits}"
         )
-    x, _ = as_matrix(calibration, net.num_input, "calibration")
+    x, _ = as_matrix(calibration, topology.num_input, "calibration")
     if len(x) == 0:
         raise ConfigError("calibration needs at least one input row")
-    layers = _dense_layers(net)
+    layers = _layered(topology, weights)
     amax = 255 if activation_bits == 8 else 32768
     wq_max = 127 if weight_bits == 8 else 32767
     q_lo, q_hi = (0, 255) if activation_bits == 8 else (-32768, 32767)
@@ -287,8 +251,8 @@ def quantize(
                               f"(the bias is too large for {activation_bits}-bit activations)")
         headroom = min(headroom, float(2**31 / max(bound.max(), 1)))
         # Output quantization and the activation table over the pre-activation domain.
-        if layer.activation in _RANGES:
-            o_lo, o_hi = _RANGES[layer.activation]
+        if layer.activation in ACTIVATION_RANGES:
+            o_lo, o_hi = ACTIVATION_RANGES[layer.activation]
         else:
             o_lo, o_hi = float(out.min()), float(out.max())
             margin = 0.1 * max(o_hi - o_lo, 1e-6)
@@ -314,9 +278,10 @@ def quantize(
                 d_lo, d_hi = p_lo - margin, p_hi + margin
             s_pre, t0, k, knots = _build_table(layer.activation, d_lo, d_hi, scale, zero, activation_bits)
         mult, shift = _requant_params(steep * s_w / s_pre)
-        descs.append((
-            np.ascontiguousarray(w_q, dtype=np.int16), b_q.astype(np.int32), mult.astype(np.int32),
-            shift.astype(np.uint8), int(t0), int(k), knots.astype(np.int32), q_lo, q_hi,
+        descs.append(QuantizedLayer(
+            w_q.astype(np.int16), b_q.astype(np.int32), mult.astype(np.int32), shift.astype(np.uint8), int(t0),
+            int(k), knots.astype(np.int32), q_lo, q_hi, activation=layer.activation, output_scale=float(scale),
+            output_zero=int(zero),
         ))
         info.append({
             "shape": [int(layer.weights.shape[1]), int(layer.weights.shape[0])],
@@ -330,27 +295,11 @@ def quantize(
         col_scale = np.full(layer.weights.shape[0], scale)
         col_zero = np.full(layer.weights.shape[0], zero, dtype=np.int64)
         a = out
-    state = {
-        "activation_bits": activation_bits,
-        "weight_bits": weight_bits,
-        "input_inv_scale": (1.0 / in_scale).astype(np.float32),
-        "input_zero": in_zero,
-        "output_scale": float(info[-1]["output_scale"]),
-        "output_zero": int(info[-1]["output_zero"]),
-        "layers": descs,
-    }
-    qnet = build(state)
-    y_float = net.run(x)
+    spec = QuantizedSpec(activation_bits, weight_bits, (1.0 / in_scale).astype(np.float32), in_zero,
+                         float(info[-1]["output_scale"]), int(info[-1]["output_zero"]), tuple(descs))
+    y_float = reference(x)
     y_fixed = np.empty_like(y_float)
-    qnet.run(x, y_fixed)
+    _core.QNet(spec).run(x, y_fixed)
     err = np.abs(y_fixed.astype(np.float64) - y_float)
     report = QuantizationReport(activation_bits, weight_bits, float(err.max()), float(err.mean()), headroom, info)
-    return qnet, state, report
-
-
-def build(state: dict) -> _core.QNet:
-    """The C network for a quantizer state (also used to restore pickles)."""
-    return _core.QNet(
-        state["activation_bits"], state["weight_bits"], state["input_inv_scale"], state["input_zero"],
-        state["output_scale"], state["output_zero"], list(state["layers"]),
-    )
+    return spec, report

@@ -9,13 +9,14 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_matrix
-from ._threads import FAST_ROWS, one_thread, resolve, run_split
+from ._threads import Pair, resolve, run_split
 from .errors import ConfigError, ShapeError
 from .simd import path_number
 
 __all__ = ["Router"]
 
 _SCORING = ("softmax", "sigmoid")
+_MAX_TOP_K = _core.CONSTANTS["KF_MAX_TOP_K"]
 
 
 class Router:
@@ -81,8 +82,8 @@ class Router:
             raise ConfigError(f"gate_bits must be 32, 16 or 8, got {gate_bits!r}")
         n_experts = g.shape[0]
         k = min(8, n_experts) if top_k is None else top_k
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= min(64, n_experts):
-            raise ConfigError(f"top_k must be between 1 and min(64, n_experts={n_experts}), got {top_k!r}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= min(_MAX_TOP_K, n_experts):
+            raise ConfigError(f"top_k must be between 1 and min({_MAX_TOP_K}, n_experts={n_experts}), got {top_k!r}")
         b = None if bias is None else self._check_bias(bias, n_experts)
         self._gates = g
         self._scoring = scoring
@@ -91,8 +92,9 @@ class Router:
         gates_q = scale = None
         if gate_bits != 32:
             gates_q, scale = _quantize_gates(g, gate_bits)
-        self._router = _core.Router(int(k), _SCORING.index(scoring), gate_bits, g if gate_bits == 32 else None,
-                                    gates_q, scale, b, self._scaling)
+        code = _core.CONSTANTS[f"KF_SCORING_{scoring.upper()}"]
+        self._router = _core.Router(int(k), code, gate_bits, g if gate_bits == 32 else None, gates_q, scale, b,
+                                    self._scaling)
         self._bias = b
         self._quantized = (gates_q, scale)
 
@@ -102,6 +104,19 @@ class Router:
         return b[0].copy()
 
     # ---- properties ----
+
+    @property
+    def core(self) -> _core.Router:
+        """The compiled router (:mod:`kimi_fann._core`) this object owns: what a mixture of
+        experts links to. Read only; not needed to use the router."""
+        return self._router
+
+    @property
+    def quantized_gates(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The integer gate rows (int16 holding 8- or 16-bit values) and their scales, as the
+        core holds them, or None for float gates."""
+        gates_q, scale = self._quantized
+        return None if gates_q is None else (gates_q.copy(), scale.copy())
 
     @property
     def n_experts(self) -> int:
@@ -201,20 +216,18 @@ class Router:
         >>> experts[:, 0].tolist(), load.tolist()
         ([0, 1, 2, 3], [4, 2, 1, 1])
         """
-        if not return_load and (threads is None or one_thread(threads)):  # the common case without calls
-            # float32 C-contiguous input small enough for one thread: straight into C
-            fast = self._router.route_fast(inputs, 0 if simd is None else path_number(simd),
-                                           FAST_ROWS if threads is None else -1)
+        if not return_load:
+            fast = self._router.route_fast(inputs, threads, simd)  # a float32 buffer straight into C
             if fast is not None:
                 return fast
         x, single = as_matrix(inputs, self.dim, "inputs")
         n, k = x.shape[0], self.top_k
-        out = _Pair(np.empty((n, k), dtype=np.uint32), np.empty((n, k), dtype=np.float32))
+        out = Pair(np.empty((n, k), dtype=np.uint32), np.empty((n, k), dtype=np.float32))
         total = np.zeros(self.n_experts, dtype=np.uint64) if return_load else None
         lock = threading.Lock()
         path = path_number(simd)
 
-        def work(xs: np.ndarray, part: _Pair) -> None:
+        def work(xs: np.ndarray, part: Pair) -> None:
             local = None if total is None else np.zeros_like(total)
             self._router.route(xs, part.a, part.b, local, path)
             if local is not None:
@@ -281,13 +294,3 @@ def _quantize_gates(gates: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarra
         if not over.any():
             return q.astype(np.int16), scale
         levels[over] -= np.maximum(1, levels[over] // 1000)
-
-
-class _Pair:
-    """Two arrays sliced together (the outputs of one routing call)."""
-
-    def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
-        self.a, self.b = a, b
-
-    def __getitem__(self, key: slice) -> _Pair:
-        return _Pair(self.a[key], self.b[key])

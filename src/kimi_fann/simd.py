@@ -1,22 +1,21 @@
-"""Which SIMD path runs the kernels (see KIMI_FANN_SIMD)."""
+"""Which SIMD path runs the kernels (see KIMI_FANN_SIMD). The paths' names come from the C core
+(``kf_simd_name``): a path added there appears here without a change."""
 
 from __future__ import annotations
 
 from . import _core
-from .errors import ConfigError
 
-__all__ = ["simd_path", "simd_info", "path_number"]
+__all__ = ["simd_path", "simd_info", "path_number", "PATHS"]
 
-_NAMES = tuple(_core.simd_names())  # index = kf_simd; 0 is "auto"
+#: Names of the SIMD paths this package knows, in the core's order ("auto" excluded).
+PATHS: tuple[str, ...] = _core.SIMD_PATHS
 # Checked once at import: a KIMI_FANN_SIMD that names an unknown or unsupported path is an error.
 _ACTIVE = _core.simd_active()
-_SUPPORTED = frozenset(i for i in range(1, len(_NAMES)) if _core.simd_supported(i))
 
 
 def simd_path() -> str:
-    """The SIMD path the integer kernels run on: ``"scalar"``, ``"avx2"``, ``"avx512"``,
-    ``"amx"``, ``"neon"`` or ``"wasm"``; the best one the CPU supports unless KIMI_FANN_SIMD
-    forces one.
+    """The SIMD path the integer kernels run on (one of :data:`PATHS`: ``"scalar"``,
+    ``"avx2"``, ...); the best one the CPU supports unless KIMI_FANN_SIMD forces one.
 
     Returns
     -------
@@ -30,10 +29,10 @@ def simd_path() -> str:
     Examples
     --------
     >>> import kimi_fann as kf
-    >>> kf.simd_path() in ("scalar", "avx2", "avx512", "amx", "neon", "wasm")
+    >>> kf.simd_path() in kf.simd_info()["supported"]
     True
     """
-    return _NAMES[_ACTIVE]
+    return PATHS[_ACTIVE - 1]
 
 
 def simd_info() -> dict[str, list[str] | str]:
@@ -52,8 +51,8 @@ def simd_info() -> dict[str, list[str] | str]:
     True
     """
     return {
-        "built": [n for i, n in enumerate(_NAMES) if i and _core.simd_built(i)],
-        "supported": [_NAMES[i] for i in sorted(_SUPPORTED)],
+        "built": [name for i, name in enumerate(PATHS, start=1) if _core.simd_built(i)],
+        "supported": [PATHS[i - 1] for i in sorted(_core.SIMD_SUPPORTED)],
         "active": simd_path(),
     }
 
@@ -80,12 +79,4 @@ def path_number(name: str | None) -> int:
     >>> path_number(None)
     0
     """
-    if name is None:
-        return 0
-    if name not in _NAMES[1:]:
-        raise ConfigError(f"unknown SIMD path {name!r}; expected one of {', '.join(_NAMES[1:])}")
-    number = _NAMES.index(name)
-    if number not in _SUPPORTED:
-        raise ConfigError(f"SIMD path {name!r} is not supported by this build or CPU; "
-                          f"supported: {', '.join(_NAMES[i] for i in sorted(_SUPPORTED))}")
-    return number
+    return _core.path_number(name)

@@ -4,8 +4,9 @@
 
 Writes tests/golden/vectors.json and the .kfn files it names. vectors.json holds:
 
-- ``models``: each model as the arrays the compiled core takes (``kimi_fann._core``: Net.assemble,
-  FixNet.parse_fann, QNet, Router, MoE), in plain JSON, so that a test without numpy (Pyodide)
+- ``models``: each model as the arrays the compiled core takes (``kimi_fann._core``: Net.assemble
+  and QNet from the fields of a Topology and a QuantizedSpec, FixNet.parse_fann, Router, MoE), in
+  plain JSON, so that a test without numpy (Pyodide)
   or without Python (JavaScript, the wasm32 core) can rebuild it;
 - ``cases``: inputs and the native scalar outputs of each model: float network ``run``, FANN
   fixed ``run_raw``, Q8/Q16 ``run`` and ``run_raw``, router ``route``, mixture ``moe``;
@@ -43,27 +44,23 @@ def ints(a: Any) -> list[int]:
 
 
 def network_desc(net: kf.Network) -> dict[str, Any]:
-    c = net._net
-    n, m = c.total_neurons, c.total_connections
-    con_start, con_src = np.empty(n + 1, np.uint32), np.empty(m, np.uint32)
-    activation, steepness = np.empty(n, np.uint8), np.empty(n, np.float32)
-    c.read_structure(con_start, con_src, activation, steepness)
+    t = net.topology
     return {"kind": "network", "shortcut": bool(net.shortcut), "connection_rate": float(np.float32(net.connection_rate)),
-            "layer_start": ints(c.layer_starts()), "con_start": ints(con_start), "con_src": ints(con_src),
-            "weights": floats(net.weights), "activation": ints(activation), "steepness": floats(steepness),
+            "layer_start": ints(t.layer_starts), "con_start": ints(t.connection_starts), "con_src": ints(t.sources),
+            "weights": floats(net.weights), "activation": ints(t.activations), "steepness": floats(t.steepnesses),
             "num_input": net.num_input, "num_output": net.num_output}
 
 
-def quantized_desc(q: kf.FixedNetwork) -> dict[str, Any]:
-    st = q._state
+def quantized_desc(q: kf.QuantizedNetwork) -> dict[str, Any]:
+    spec = q.spec
     layers = []
-    for weights, bias, mult, shift, t0, seg_shift, knots, lo, hi in st["layers"]:
-        layers.append({"n_out": int(weights.shape[0]), "n_in": int(weights.shape[1]), "weights": ints(weights),
-                       "bias": ints(bias), "multiplier": ints(mult), "shift": ints(shift), "t0": int(t0),
-                       "seg_shift": int(seg_shift), "knots": ints(knots), "out_lo": int(lo), "out_hi": int(hi)})
-    return {"kind": "quantized", "activation_bits": st["activation_bits"], "weight_bits": st["weight_bits"],
-            "input_inv_scale": floats(st["input_inv_scale"]), "input_zero": ints(st["input_zero"]),
-            "output_scale": float(np.float32(st["output_scale"])), "output_zero": int(st["output_zero"]),
+    for l in spec.layers:
+        layers.append({"n_out": l.n_out, "n_in": l.n_in, "weights": ints(l.weights), "bias": ints(l.bias),
+                       "multiplier": ints(l.multiplier), "shift": ints(l.shift), "t0": l.t0, "seg_shift": l.seg_shift,
+                       "knots": ints(l.knots), "out_lo": l.out_lo, "out_hi": l.out_hi})
+    return {"kind": "quantized", "activation_bits": spec.activation_bits, "weight_bits": spec.weight_bits,
+            "input_inv_scale": floats(spec.input_inv_scale), "input_zero": ints(spec.input_zero),
+            "output_scale": float(np.float32(spec.output_scale)), "output_zero": spec.output_zero,
             "layers": layers, "num_input": q.num_input, "num_output": q.num_output}
 
 
@@ -71,8 +68,8 @@ def router_desc(r: kf.Router) -> dict[str, Any]:
     d: dict[str, Any] = {"kind": "router", "n_experts": r.n_experts, "dim": r.dim, "top_k": r.top_k,
                          "scoring": r.scoring, "scaling": r.scaling, "gate_bits": r.gate_bits,
                          "gates": floats(r.gates), "bias": None if r.bias is None else floats(r.bias)}
-    if r.gate_bits != 32:
-        gates_q, scale = r._quantized
+    if r.quantized_gates is not None:
+        gates_q, scale = r.quantized_gates
         d["gates_q"], d["gate_scale"] = ints(gates_q), floats(scale)
     return d
 

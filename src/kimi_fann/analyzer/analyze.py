@@ -3,8 +3,8 @@ quantization error and router balance."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +13,11 @@ import numpy as np
 from .. import _core
 from .._arrays import as_matrix
 from ..data import TrainingData
+from ..descriptions import ACTIVATION_RANGES, ACTIVATIONS, Topology
 from ..errors import ConfigError, KimiFannError
-from ..fixed import FixedNetwork
+from ..fixed import FannFixedNetwork, FixedNetwork, QuantizedNetwork
 from ..mixture import MixtureOfExperts
-from ..network import ACTIVATIONS, Network
-from ..quantize import _RANGES, build
+from ..network import Network
 from ..router import Router
 from .report import AnalysisReport, ExpertReport, LayerReport, RouterReport
 
@@ -39,88 +39,45 @@ _SATURATING = ("sigmoid", "sigmoid_stepwise", "sigmoid_symmetric", "sigmoid_symm
 
 @dataclass
 class _Graph:
-    """A network as neurons and connections (float or FANN fixed point, in float units)."""
+    """A float or FANN fixed-point network's topology with its weights in float units."""
 
-    layers: tuple[int, ...]  # neurons per layer, bias not counted
-    starts: list[int]  # first neuron of each layer, and the total at the end
-    src: np.ndarray
-    dst: np.ndarray
-    weights: np.ndarray  # float64
-    activation: np.ndarray  # per neuron, index into ACTIVATIONS
-    steepness: np.ndarray  # per neuron
-    shortcut: bool
+    topology: Topology
+    weights: np.ndarray  # float64, in connection order
 
-    def bias_neurons(self) -> set[int]:
-        return {self.starts[i + 1] - 1 for i in range(len(self.layers))
-                if self.starts[i + 1] - self.starts[i] == self.layers[i] + 1}
-
-    def layer_mask(self, layer: int) -> np.ndarray:
-        first = self.starts[layer]
-        return (self.dst >= first) & (self.dst < first + self.layers[layer])
+    @property
+    def layers(self) -> tuple[int, ...]:
+        return self.topology.layers
 
     def sources(self, layer: int) -> int:
         """Neurons a fully connected layer would read, bias included."""
-        return self.starts[layer] if self.shortcut else self.starts[layer] - self.starts[layer - 1]
+        starts = self.topology.layer_starts
+        return int(starts[layer]) if self.topology.shortcut else int(starts[layer] - starts[layer - 1])
 
     def forward(self, x: np.ndarray) -> list[np.ndarray]:
         """Outputs of every layer after the input one, computed in float64 (activations in the
         core's float32 functions)."""
-        values = np.zeros((len(x), self.starts[-1]))
-        values[:, : self.layers[0]] = x
-        for b in self.bias_neurons():
-            values[:, b] = 1.0
-        outs = []
-        for layer in range(1, len(self.layers)):
-            first, n_out = self.starts[layer], self.layers[layer]
-            mask = self.layer_mask(layer)
-            matrix = np.zeros((n_out, first))
-            matrix[self.dst[mask] - first, self.src[mask]] = self.weights[mask]
-            pre = (values[:, :first] @ matrix.T) * self.steepness[first : first + n_out]
+        outs = [np.asarray(x, dtype=np.float64)]
+        for dense in self.topology.dense_layers(self.weights):
+            inputs = np.hstack([outs[k] for k in dense.sources])
+            pre = (inputs @ dense.weights.T + dense.bias) * dense.steepnesses
             out = np.empty_like(pre)
-            codes = self.activation[first : first + n_out]
-            for code in np.unique(codes):
-                cols = np.nonzero(codes == code)[0]
+            for code in np.unique(dense.activations):
+                cols = np.nonzero(dense.activations == code)[0]
                 block = np.ascontiguousarray(pre[:, cols], dtype=np.float32)
                 _core.apply_activation(int(code), block.ravel())
                 out[:, cols] = block
-            values[:, first : first + n_out] = out
+            out[:, dense.fan_in == 0] = 1.0  # a neuron without connections outputs 1, as in the core
             outs.append(out)
-        return outs
+        return outs[1:]
 
 
 def _network_graph(net: Network) -> _Graph:
-    src, dst, w = net.connections()
-    layers = net.layers
-    starts = list(net._net.layer_starts())
-    n = net.total_neurons
-    activation = np.zeros(n, dtype=np.int64)
-    steepness = np.zeros(n)
-    for layer in range(1, len(layers)):
-        for k in range(layers[layer]):
-            name, steep = net.get_activation(layer, k)
-            activation[starts[layer] + k], steepness[starts[layer] + k] = ACTIVATIONS.index(name), steep
-    return _Graph(layers, starts, src.astype(np.int64), dst.astype(np.int64), w.astype(np.float64),
-                  activation, steepness, net.shortcut)
+    return _Graph(net.topology, net.weights.astype(np.float64))
 
 
-def _fann_fixed_graph(fixed: FixedNetwork) -> _Graph:
-    """The FANN_FIX_2.0 text parsed back into neurons and connections, weights / multiplier."""
-    text = fixed.to_fann_text().decode("ascii", "replace")
-    fields = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
-    mult = float(fixed.multiplier)
-    sizes = [int(v) for v in fields["layer_sizes"].split()]
-    neuron_text = fields["neurons (num_inputs, activation_function, activation_steepness)"]
-    neurons = [tuple(int(v) for v in m) for m in re.findall(r"\((-?\d+), (-?\d+), (-?\d+)\)", neuron_text)]
-    cons = np.array(re.findall(r"\((-?\d+), (-?\d+)\)", fields["connections (connected_to_neuron, weight)"]),
-                    dtype=np.int64).reshape(-1, 2)
-    counts = np.array([nrn[0] for nrn in neurons], dtype=np.int64)
-    dst = np.repeat(np.arange(len(neurons), dtype=np.int64), counts)
-    layers = fixed.layers
-    starts = [0, *np.cumsum(sizes).tolist()]
-    shortcut = int(fields.get("network_type", "0")) == 1
-    return _Graph(layers, starts, cons[:, 0], dst, cons[:, 1] / mult,
-                  np.array([nrn[1] for nrn in neurons], dtype=np.int64),
-                  np.array([nrn[2] for nrn in neurons], dtype=np.float64) / mult, shortcut)
+def _fann_fixed_graph(fixed: FannFixedNetwork) -> _Graph:
+    """The stored weights in float units (weight / multiplier)."""
+    return _Graph(fixed.topology, fixed.weights / float(fixed.multiplier))
 
 
 # ---- small measurements ----
@@ -181,7 +138,7 @@ def _neuron_flags(out: np.ndarray, activation: str | None) -> tuple[list[int] | 
     dead = np.nonzero(np.ptp(out, axis=0) <= DEAD_TOLERANCE)[0]
     saturated: list[int] = []
     if activation in _SATURATING:
-        lo, hi = _RANGES[activation]
+        lo, hi = ACTIVATION_RANGES[activation]
         margin = SATURATION_MARGIN * (hi - lo)
         near = (out <= lo + margin) | (out >= hi - margin)
         saturated = np.nonzero(near.mean(axis=0) >= SATURATION_FRACTION)[0].tolist()
@@ -207,13 +164,15 @@ def _as_inputs(data: Any, columns: int) -> np.ndarray | None:
 
 def _graph_layers(graph: _Graph, dtype: str, bins: int, bits: int | None) -> list[LayerReport]:
     """Static part of the layers of a float or FANN fixed network."""
-    bias = np.array(sorted(graph.bias_neurons()), dtype=np.int64)
+    topology = graph.topology
+    bias = topology.bias_neurons
+    src, dst = topology.sources.astype(np.int64), topology.destinations
     out = []
     for layer in range(1, len(graph.layers)):
-        mask = graph.layer_mask(layer)
-        first, n_out = graph.starts[layer], graph.layers[layer]
+        mask = topology.connections_into(layer)
+        first, n_out = int(topology.layer_starts[layer]), graph.layers[layer]
         w = graph.weights[mask]
-        from_bias = np.isin(graph.src[mask], bias)
+        from_bias = np.isin(src[mask], bias)
         params = int(mask.sum())
         macs = int((~from_bias).sum())
         possible = n_out * graph.sources(layer)
@@ -223,11 +182,11 @@ def _graph_layers(graph: _Graph, dtype: str, bins: int, bits: int | None) -> lis
         zero = int((w == 0).sum())
         weight_sqnr = None
         if bits is not None and real_w.size:
-            rows = graph.dst[mask][~from_bias]
+            rows = dst[mask][~from_bias]
             weight_sqnr = sqnr_db(real_w, _symmetric_rounding(real_w, rows, bits))
         out.append(LayerReport(
-            layer=layer, inputs=graph.sources(layer) - (1 if not graph.shortcut else len(bias[bias < first])),
-            outputs=n_out, activation=_activation_name(graph.activation[first : first + n_out]),
+            layer=layer, inputs=graph.sources(layer) - (1 if not topology.shortcut else len(bias[bias < first])),
+            outputs=n_out, activation=_activation_name(topology.activations[first : first + n_out]),
             parameters=params, macs=macs, possible_connections=possible, absent_connections=possible - params,
             zero_weights=zero, sparsity=(possible - params + zero) / possible if possible else 0.0, dtype=dtype,
             float_bytes=4 * params, stored_bytes=4 * params, overhead_bytes=0, weight_units="float",
@@ -243,49 +202,43 @@ def _table_bytes(knots: np.ndarray) -> int:
     return width * int(knots.size)
 
 
-def _quantized_layers(fixed: FixedNetwork, bins: int) -> list[LayerReport]:
-    state = fixed._state
-    assert state is not None
-    wbytes = 1 if state["weight_bits"] == 8 else 2
-    qmax = 127 if state["weight_bits"] == 8 else 32767
-    info = fixed.report.layers if fixed.report is not None else [{} for _ in state["layers"]]
+def _quantized_layers(fixed: QuantizedNetwork, bins: int) -> list[LayerReport]:
+    spec = fixed.spec
+    wbytes = 1 if spec.weight_bits == 8 else 2
+    qmax = 127 if spec.weight_bits == 8 else 32767
     out = []
-    for index, (layer_state, meta) in enumerate(zip(state["layers"], info)):
-        w_q, b_q, mult, shift, _t0, _k, knots = layer_state[:7]
-        n_out, n_in = w_q.shape
+    for index, layer in enumerate(spec.layers):
+        n_out, n_in = layer.weights.shape
         params = n_out * (n_in + 1)
-        codes = w_q.astype(np.int64).ravel()
+        codes = layer.weights.astype(np.int64).ravel()
         wmin, wmax, wmean, wstd = _stats(codes)
         counts, edges = _histogram(codes, bins)
+        zeros = (codes == 0).sum() + (layer.bias == 0).sum()
         out.append(LayerReport(
-            layer=index + 1, inputs=int(n_in), outputs=int(n_out), activation=str(meta.get("activation", "unknown")),
+            layer=index + 1, inputs=int(n_in), outputs=int(n_out), activation=layer.activation,
             parameters=params, macs=int(n_out * n_in), possible_connections=params, absent_connections=0,
-            zero_weights=int((codes == 0).sum() + (b_q == 0).sum()),
-            sparsity=float(((codes == 0).sum() + (b_q == 0).sum()) / params),
+            zero_weights=int(zeros), sparsity=float(zeros / params),
             dtype="int8" if wbytes == 1 else "int16", float_bytes=4 * params,
             stored_bytes=wbytes * codes.size + 4 * n_out,
-            overhead_bytes=int(mult.nbytes + shift.nbytes + _table_bytes(knots)), weight_units="integer",
-            weight_min=wmin, weight_max=wmax, weight_mean=wmean, weight_std=wstd,
+            overhead_bytes=int(layer.multiplier.nbytes + layer.shift.nbytes + _table_bytes(layer.knots)),
+            weight_units="integer", weight_min=wmin, weight_max=wmax, weight_mean=wmean, weight_std=wstd,
             clipped_weights=int((np.abs(codes) >= qmax).sum()), histogram_counts=counts, histogram_edges=edges,
         ))
     return out
 
 
-def _quantized_layer_outputs(fixed: FixedNetwork, x: np.ndarray) -> list[np.ndarray] | None:
+def _quantized_layer_outputs(fixed: QuantizedNetwork, x: np.ndarray) -> list[np.ndarray] | None:
     """Each layer's dequantized outputs from the integer engine itself: the network cut after
-    each layer, with that layer's output quantization (needs the quantizer's report)."""
-    state, report = fixed._state, fixed.report
-    if state is None or report is None or len(report.layers) != len(state["layers"]):
+    each layer, with that layer's output quantization (None when it is not known)."""
+    spec = fixed.spec
+    if any(layer.output_scale is None for layer in spec.layers):
         return None
     outs = []
-    for index in range(len(state["layers"])):
-        meta = report.layers[index]
-        cut = dict(state, layers=list(state["layers"][: index + 1]), output_scale=float(meta["output_scale"]),
-                   output_zero=int(meta["output_zero"]))
-        qnet = build(cut)
-        y = np.empty((len(x), int(state["layers"][index][0].shape[0])), dtype=np.float32)
-        qnet.run(np.ascontiguousarray(x, dtype=np.float32), y)
-        outs.append(y.astype(np.float64))
+    for index, layer in enumerate(spec.layers):
+        cut = dataclasses.replace(spec, layers=spec.layers[: index + 1], output_scale=layer.output_scale,
+                                  output_zero=layer.output_zero)
+        y = QuantizedNetwork(cut).run(np.ascontiguousarray(x, dtype=np.float32), threads=1)
+        outs.append(np.asarray(y, dtype=np.float64).reshape(len(x), layer.n_out))
     return outs
 
 
@@ -353,15 +306,15 @@ def _analyze_fixed(fixed: FixedNetwork, x: np.ndarray | None, bins: int, ref: Ne
         raise ConfigError(f"the reference has {ref.num_input} inputs and {ref.num_output} outputs, the model "
                           f"{fixed.num_input} and {fixed.num_output}")
     ref_graph = None if ref is None else _network_graph(ref)
-    if fixed.format == "fann":
+    if isinstance(fixed, FannFixedNetwork):
         graph = _fann_fixed_graph(fixed)
         layers = _graph_layers(graph, "fann_fixed", bins, None)
         if ref_graph is not None:
-            same = ref_graph.src.shape == graph.src.shape and np.array_equal(ref_graph.src, graph.src) \
-                and np.array_equal(ref_graph.dst, graph.dst)
+            same = np.array_equal(ref_graph.topology.sources, graph.topology.sources) \
+                and np.array_equal(ref_graph.topology.connection_starts, graph.topology.connection_starts)
             if same:
                 for report, layer in zip(layers, range(1, len(graph.layers))):
-                    mask = graph.layer_mask(layer)
+                    mask = graph.topology.connections_into(layer)
                     report.weight_sqnr_db = sqnr_db(ref_graph.weights[mask], graph.weights[mask])
             else:
                 notes.append("the reference's connections differ from the model's: no weight SQNR")
@@ -374,15 +327,17 @@ def _analyze_fixed(fixed: FixedNetwork, x: np.ndarray | None, bins: int, ref: Ne
                 output_sqnr = sqnr_db(ref.run(x), fixed.run(x))  # type: ignore[union-attr]
         return _Single("fann_fixed", layers, None if ref is None else "float reference", None, output_sqnr, notes)
 
+    assert isinstance(fixed, QuantizedNetwork)
     layers = _quantized_layers(fixed, bins)
     if ref_graph is not None:
-        wbits = int(fixed._state["weight_bits"])  # type: ignore[index]
+        wbits = fixed.spec.weight_bits
+        ref_topology = ref_graph.topology
         for report, layer in zip(layers, range(1, len(ref_graph.layers))):
-            mask = ref_graph.layer_mask(layer)
-            real = ~np.isin(ref_graph.src[mask], list(ref_graph.bias_neurons()))
+            mask = ref_topology.connections_into(layer)
+            real = ~np.isin(ref_topology.sources[mask], ref_topology.bias_neurons)
             w = ref_graph.weights[mask][real]
             if w.size:
-                report.weight_sqnr_db = sqnr_db(w, _symmetric_rounding(w, ref_graph.dst[mask][real], wbits))
+                report.weight_sqnr_db = sqnr_db(w, _symmetric_rounding(w, ref_topology.destinations[mask][real], wbits))
     if x is not None and len(x):
         got = _quantized_layer_outputs(fixed, x)
         if got is None:

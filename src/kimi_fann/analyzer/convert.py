@@ -750,48 +750,25 @@ def to_onnx(net: Network, path: PathLike | None = None, *, opset: int = 17) -> b
     if isinstance(opset, bool) or not isinstance(opset, int) or not 13 <= opset <= newest:
         raise ConfigError(f"opset must be an integer from 13 to {newest}, got {opset!r}")
 
-    # The network's structure, neuron by neuron, numbered as in a .net file.
+    # The network layer by layer as dense matrices over the layers each one reads (zero where a
+    # sparse network has no connection), the bias neurons' weights summed into a bias vector.
     sizes = list(net.layers)
-    n_neurons = net.total_neurons
-    src_all, dst_all, weights = net.connections()
-    src_all, dst_all = src_all.astype(np.int64), dst_all.astype(np.int64)
-    fan_in = np.bincount(dst_all, minlength=n_neurons)
-    # Neurons of each layer that carry a value (bias neurons excluded), and the bias neurons:
-    # every layer of a layered network ends with one; a shortcut network's input layer only.
-    has_bias = [True] + [not net.shortcut] * (len(sizes) - 1)
-    starts = np.cumsum([0] + [n + b for n, b in zip(sizes, has_bias)])
-    if starts[-1] != n_neurons:  # pragma: no cover - a layout the core does not make
-        raise ConfigError(f"unexpected network layout: {starts[-1]} neurons counted, {n_neurons} in the network")
-    bias_neurons = np.array([starts[k + 1] - 1 for k, b in enumerate(has_bias) if b], dtype=np.int64)
-    layer_of = np.repeat(np.arange(len(sizes)), np.diff(starts))
-
     g = _Graph(helper, numpy_helper)
     outputs: list[str] = ["input"]  # value tensor of each layer's non-bias neurons
-    for layer in range(1, len(sizes)):
-        first, count = int(starts[layer]), sizes[layer]
-        activations = [net.get_activation(layer, i) for i in range(count)]
-        functions = [f for f, _ in activations]
+    for dense in net.topology.dense_layers(net.weights):
+        layer = dense.layer
+        functions = [ACTIVATIONS[int(code)] for code in dense.activations]
         for function in functions:
             if function in _NOT_EXPORTABLE:
                 raise ConfigError(
                     f"layer {layer} uses activation {function!r}, which ONNX cannot express: {_NOT_EXPORTABLE[function]}"
                 )
-        # Dense weights from every earlier non-bias neuron (zero where not connected); the
-        # bias neurons' weights (their value is 1) are summed into a bias vector.
-        into = (dst_all >= first) & (dst_all < first + count)
-        cols, from_neuron, w = dst_all[into] - first, src_all[into], weights[into]
-        from_bias = np.isin(from_neuron, bias_neurons)
-        dense = np.zeros((first, count), dtype=np.float32)
-        bias = np.zeros(count, dtype=np.float32)
-        np.add.at(dense, (from_neuron[~from_bias], cols[~from_bias]), w[~from_bias])
-        np.add.at(bias, cols[from_bias], w[from_bias])
-        sources = sorted(set(layer_of[from_neuron[~from_bias]].tolist())) or [layer - 1]
-        rows = np.concatenate([np.arange(int(starts[k]), int(starts[k]) + sizes[k]) for k in sources])
-        x = outputs[sources[0]] if len(sources) == 1 else g.op("Concat", [outputs[k] for k in sources], f"l{layer}_in", axis=1)
+        x = outputs[dense.sources[0]] if len(dense.sources) == 1 else \
+            g.op("Concat", [outputs[k] for k in dense.sources], f"l{layer}_in", axis=1)
         hint = f"l{layer}"
-        z = g.op("MatMul", [x, g.const(dense[rows], f"{hint}_weight")], hint)
-        z = g.op("Add", [z, g.const(bias, f"{hint}_bias")], hint)
-        s = np.array([steepness for _, steepness in activations], dtype=np.float32)
+        z = g.op("MatMul", [x, g.const(dense.weights.T.astype(np.float32), f"{hint}_weight")], hint)
+        z = g.op("Add", [z, g.const(dense.bias.astype(np.float32), f"{hint}_bias")], hint)
+        s = dense.steepnesses.astype(np.float32)
         z = g.op("Mul", [z, g.const(s, f"{hint}_steepness")], hint)
         # FANN's bound on steepness * sum: above max_sum -> max_sum, else below -max_sum ->
         # -max_sum, with max_sum = 150 / steepness (no bound when the steepness is 0).
@@ -807,7 +784,7 @@ def to_onnx(net: Network, path: PathLike | None = None, *, opset: int = 17) -> b
             mask = np.array([f == function for f in functions])
             y_f = _onnx_activation(g, function, z, f"{hint}_{function}")
             y = g.op("Where", [g.const(mask, f"{hint}_is_{function}"), y_f, y], hint)
-        lonely = fan_in[first : first + count] == 0
+        lonely = dense.fan_in == 0
         if lonely.any():  # a neuron without inputs has value 1, as the core computes it
             y = g.op("Where", [g.const(lonely, f"{hint}_no_inputs"), g.scalar(1.0), y], hint)
         outputs.append(y)

@@ -20,9 +20,10 @@ import numpy as np
 from .. import kfn
 from .._arrays import as_matrix, as_seed, check_finite
 from ..data import TrainingData
+from ..descriptions import Topology
 from ..errors import ConfigError, ShapeError
 from ..fixed import FixedNetwork
-from ..mixture import DEFAULT_DOMAINS, MixtureOfExperts, _kmeans, fit_router
+from ..mixture import DEFAULT_DOMAINS, MixtureOfExperts, fit_router, kmeans
 from ..network import Network
 from ..router import Router
 from .report import DistillationEpoch, DistillationReport
@@ -191,7 +192,7 @@ def distill(
     else:
         if domain_of is None:
             features = targets.soft if options["cluster_on"] == "outputs" else xs_fit
-            domain_of = _kmeans(features.astype(np.float64), n_experts, rng)
+            domain_of = kmeans(features.astype(np.float64), n_experts, rng)
         router = fit_router(x_fit.astype(np.float64), domain_of, n_experts, top_k=top_k, scale=a, shift=b)
         fit_rows, val_rows = _routed(router, x_fit, n_experts), _routed(router, x_val, n_experts)
 
@@ -404,43 +405,38 @@ def _parameters(model: Network | MixtureOfExperts | Router) -> int:
     return _parameters(model.router) + sum(_parameters(e) for e in model.experts if isinstance(e, Network))
 
 
-def _last_connection_of(dst: np.ndarray) -> np.ndarray:
-    """Index of each neuron's last incoming connection (its bias, in FANN's order)."""
-    ends = np.nonzero(np.diff(dst))[0]
-    return np.append(ends, len(dst) - 1)
-
-
 def _fold_input_scaling(net: Network, a: np.ndarray, b: np.ndarray) -> None:
-    """Make a network trained on ``a * x + b`` run on x: the first layer's weights scale by a,
+    """Make a network trained on ``a * x + b`` run on x: the weights from each input scale by a,
     and w . b moves into each neuron's bias."""
-    src, dst, w = net.connections()
-    w = w.astype(np.float64)
-    dim = net.num_input
-    first = np.nonzero(np.isin(dst, np.unique(dst[src < dim])))[0]
-    fsrc, fdst, fw = src[first], dst[first], w[first]
-    is_input = fsrc < dim
+    topology = net.topology
+    w = net.weights.astype(np.float64)
+    src, dst = topology.sources.astype(np.int64), topology.destinations
+    is_input = src < net.num_input
     shift = np.zeros(net.total_neurons)
-    np.add.at(shift, fdst[is_input], fw[is_input] * b[fsrc[is_input]])
-    w[first[is_input]] = fw[is_input] * a[fsrc[is_input]]
-    bias = first[_last_connection_of(fdst)]
-    w[bias] += shift[dst[bias]]
+    np.add.at(shift, dst[is_input], w[is_input] * b[src[is_input]])
+    w[is_input] *= a[src[is_input]]
+    w[_bias_connections(topology)] += shift[dst[_bias_connections(topology)]]
     net.weights = w.astype(np.float32)
 
 
 def _fold_output_scaling(net: Network, offset: np.ndarray, scale: np.ndarray) -> None:
     """Make a linear-output network trained on ``(y - offset) / scale`` return y."""
-    src, dst, w = net.connections()
-    w = w.astype(np.float64)
-    first_output = int(net._net.layer_starts()[len(net.layers) - 1])
-    rows = np.nonzero((dst >= first_output) & (dst < first_output + net.num_output))[0]
-    k = dst[rows] - first_output
-    w[rows] *= scale[k]
-    bias = rows[_last_connection_of(dst[rows])]
-    out = dst[bias] - first_output
+    topology = net.topology
+    w = net.weights.astype(np.float64)
+    dst = topology.destinations
+    first_output = int(topology.layer_starts[-2])
+    rows = topology.connections_into(topology.num_layers - 1)
+    w[rows] *= scale[dst[rows] - first_output]
     # a linear neuron outputs steepness * sum, so the offset enters the sum divided by it
-    steepness = np.array([net.get_activation(len(net.layers) - 1, int(j))[1] for j in out])
-    w[bias] += offset[out] / steepness
+    bias = _bias_connections(topology) & rows
+    out = dst[bias] - first_output
+    w[bias] += offset[out] / topology.steepnesses[dst[bias]].astype(np.float64)
     net.weights = w.astype(np.float32)
+
+
+def _bias_connections(topology: Topology) -> np.ndarray:
+    """Mask of the connections from bias neurons."""
+    return np.isin(topology.sources, topology.bias_neurons)
 
 
 # ---- progress ----

@@ -14,7 +14,7 @@ import numpy as np
 from .. import kfn
 from .._arrays import as_seed
 from ..errors import ConfigError
-from ..fixed import FixedNetwork
+from ..fixed import FixedNetwork, QuantizedNetwork
 from ..mixture import MixtureOfExperts
 from ..network import Network
 from ..router import Router
@@ -30,9 +30,9 @@ def _input_range(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """Per-input (low, high) of the random inputs: a Q8/Q16 network's calibrated range, else
     [-1, 1] (FANN's customary scaling)."""
     n = model.dim if isinstance(model, Router) else model.num_input
-    if isinstance(model, FixedNetwork) and model.format != "fann":
+    if isinstance(model, QuantizedNetwork):
         scale, zero = model.input_quantization
-        lo_raw, hi_raw = (0, 255) if model.format == "q8" else (-32768, 32767)
+        lo_raw, hi_raw = model.spec.input_range
         return scale * (lo_raw - zero.astype(np.float64)), scale * (hi_raw - zero.astype(np.float64))
     return np.full(n, -1.0), np.full(n, 1.0)
 

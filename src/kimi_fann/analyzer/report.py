@@ -29,7 +29,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Union
 
-from .. import __version__
+from .._version import __version__
 from ..errors import FileError, FormatError
 
 __all__ = [

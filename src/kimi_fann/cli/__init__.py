@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
+from .._version import __version__
 from ..errors import KimiFannError
 from . import analyze, convert, distill, info, run, train
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..data import TrainingData
 from ..errors import ConfigError, FormatError
-from ..fixed import FixedNetwork
+from ..fixed import FannFixedNetwork, FixedNetwork
 from ..network import Network
 
 Handler = Callable[[argparse.Namespace], dict]
@@ -90,9 +90,9 @@ def save_model(path: str | os.PathLike, model: Any, *, compress: str | None = "d
     if p.suffix == ".kfn":
         kfn.save(p, model, compress=compress)
     elif p.suffix == ".net":
-        if not isinstance(model, (Network, FixedNetwork)) or (isinstance(model, FixedNetwork) and model.format != "fann"):
-            raise ConfigError(f"{p}: a FANN .net holds a float or FANN fixed-point network; use .kfn for "
-                              f"{type(model).__name__}" + (f" ({model.format})" if isinstance(model, FixedNetwork) else ""))
+        if not isinstance(model, (Network, FannFixedNetwork)):
+            kind = f"FixedNetwork ({model.format})" if isinstance(model, FixedNetwork) else type(model).__name__
+            raise ConfigError(f"{p}: a FANN .net holds a float or FANN fixed-point network; use .kfn for {kind}")
         model.save(p)
     elif p.suffix == ".onnx":
         from ..analyzer import to_onnx

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..network import Network
+from ..simd import PATHS
 from ._common import Progress, add_json_flag, describe, load_inputs, load_model, table
 
 
@@ -29,7 +30,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 16, 256, 4096], metavar="N")
     b.add_argument("--repeats", type=int, default=30, help="timed calls per batch size (default 30)")
     b.add_argument("--threads", type=int, help="threads (default: all cores for large batches)")
-    b.add_argument("--simd", choices=("scalar", "avx2", "avx512", "amx", "neon", "wasm"), help="force a kernel path")
+    b.add_argument("--simd", choices=PATHS, help="force a kernel path")
     b.add_argument("--report", metavar="JSON", help="write the report as JSON")
     b.add_argument("--plots", metavar="DIR", help="draw latency against batch size into DIR")
     b.add_argument("--format", choices=("png", "svg"), default="png")

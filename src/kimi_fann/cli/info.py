@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .. import __version__, datasets
+from .. import datasets
+from .._version import __version__
 from ..network import ACTIVATIONS, TRAINING_ALGORITHMS
 from ..simd import simd_info
 from ._common import add_json_flag

@@ -1,0 +1,47 @@
+/* glibc's exp, modelled so that vector kernels give libm's bits.
+ *
+ * FANN's sigmoid, symmetric sigmoid and gaussian call the C library's exp (double) on a float
+ * argument; libfann's results, which ours must equal, are rounded from it. glibc (2.28 and
+ * later, sysdeps/ieee754/dbl-64/e_exp.c) evaluates exp(x) for 2^-54 <= |x| < 512 as a fixed
+ * sequence of double operations: k = round(x * N / ln 2), r = x - k ln2 / N in two parts,
+ * 2^(k/N) from a 128-entry table (exp_table.c) and a degree-5 polynomial in r. Its x86-64 build
+ * has two variants, chosen by the CPU when libm loads: one compiled with fused multiply-adds
+ * where the compiler contracts a * b + c, one without. Both are written out below; which one the
+ * running libm is (or neither, on another C library) is found by asking it (kf_exp_kind_of_libm),
+ * and values outside the range above are always handed to libm itself. */
+#ifndef KF_EXP_GLIBC_H
+#define KF_EXP_GLIBC_H
+
+#include <stdint.h>
+
+#define KF_EXP_N 128
+#define KF_EXP_INV_LN2_N 0x1.71547652b82fep+7   /* N / ln 2 */
+#define KF_EXP_NEG_LN2_HI_N -0x1.62e42fefa0000p-8 /* -ln 2 / N, high part (trailing zeros) */
+#define KF_EXP_NEG_LN2_LO_N -0x1.cf79abc9e3b3ap-47
+#define KF_EXP_SHIFT 0x1.8p52                      /* adding it rounds to an integer */
+#define KF_EXP_C2 0x1.ffffffffffdbdp-2              /* exp(r) - 1 ~ r + C2 r^2 + ... + C5 r^5 */
+#define KF_EXP_C3 0x1.555555555543cp-3
+#define KF_EXP_C4 0x1.55555cf172b91p-5
+#define KF_EXP_C5 0x1.1111167a4d017p-7
+/* Bounds of the modelled range, |x| in [KF_EXP_MIN_ABS, KF_EXP_MAX_ABS). */
+#define KF_EXP_MIN_ABS 0x1p-54
+#define KF_EXP_MAX_ABS 512.0
+
+extern const uint64_t kf_exp_table[2 * KF_EXP_N];
+
+/* Which exp the C library has. */
+typedef enum kf_exp_kind {
+    KF_EXP_LIBM = 0,    /* neither model: every value goes to libm's exp */
+    KF_EXP_FUSED = 1,   /* glibc built with fused multiply-adds (its FMA/AVX2 variant) */
+    KF_EXP_UNFUSED = 2, /* glibc built without them */
+} kf_exp_kind;
+
+/* exp(x) as glibc computes it, for 2^-54 <= |x| < 512 (kind FUSED or UNFUSED); libm's exp for
+ * anything else. The scalar reference of the vector kernels. */
+double kf_exp_model(double x, kf_exp_kind kind);
+
+/* The model that libm's exp matches on a set of probes (arguments where the two variants give
+ * different results and arguments spread over the range), or KF_EXP_LIBM. */
+kf_exp_kind kf_exp_kind_of_libm(void);
+
+#endif

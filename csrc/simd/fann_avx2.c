@@ -1,0 +1,549 @@
+/* AVX2 float batch kernels (kernels.h): one neuron's value for eight samples per register, the
+ * scalar reference's operations in every lane (multiply, then add: no contraction), exp as
+ * glibc's model in four double lanes (exp_glibc.c), and the lanes libm treats specially handed
+ * to kf_activation_apply: libfann's bits on every output. */
+#include "kernels.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define W 8 /* samples per register */
+
+#if defined(__GNUC__)
+#define KF_INLINE static inline __attribute__((always_inline))
+#else
+#define KF_INLINE static inline
+#endif
+
+/* The sums of nj neurons (nj <= 4, a constant at each call) for the panel's samples. */
+KF_INLINE void sums_tile(const float *w, uint32_t n, const float *v, uint32_t count, float *out, const int nj)
+{
+    const uint32_t r = n & 3u;
+    uint32_t s0, i;
+    int q;
+    for (s0 = 0; s0 < count; s0 += W) {
+        const float *vs = v + s0;
+        __m256 acc[4];
+        for (q = 0; q < nj; q++)
+            acc[q] = _mm256_setzero_ps();
+        for (i = r; i-- > 0;) { /* the leading terms, last to first */
+            const __m256 vi = _mm256_loadu_ps(vs + (size_t)i * KF_PANEL);
+            for (q = 0; q < nj; q++)
+                acc[q] = _mm256_add_ps(acc[q], _mm256_mul_ps(_mm256_broadcast_ss(w + (size_t)q * n + i), vi));
+        }
+        for (i = r; i < n; i += 4) {
+            const float *v0 = vs + (size_t)i * KF_PANEL;
+            const __m256 a0 = _mm256_loadu_ps(v0), a1 = _mm256_loadu_ps(v0 + KF_PANEL);
+            const __m256 a2 = _mm256_loadu_ps(v0 + 2 * KF_PANEL), a3 = _mm256_loadu_ps(v0 + 3 * KF_PANEL);
+            for (q = 0; q < nj; q++) {
+                const float *wq = w + (size_t)q * n + i;
+                __m256 t = _mm256_mul_ps(_mm256_broadcast_ss(wq), a0);
+                t = _mm256_add_ps(t, _mm256_mul_ps(_mm256_broadcast_ss(wq + 1), a1));
+                t = _mm256_add_ps(t, _mm256_mul_ps(_mm256_broadcast_ss(wq + 2), a2));
+                t = _mm256_add_ps(t, _mm256_mul_ps(_mm256_broadcast_ss(wq + 3), a3));
+                acc[q] = _mm256_add_ps(acc[q], t);
+            }
+        }
+        for (q = 0; q < nj; q++)
+            _mm256_storeu_ps(out + (size_t)q * KF_PANEL + s0, acc[q]);
+    }
+}
+
+void kf_fann_sums_avx2(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out)
+{
+    uint32_t q = 0;
+    for (; q + 4 <= m; q += 4)
+        sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 4);
+    for (; q < m; q++)
+        sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 1);
+}
+
+/* glibc's exp (exp_glibc.h) in four lanes, exact for 2^-54 <= |x| < 512; the lanes of *outside
+ * (all bits set) are outside that range and their results meaningless. */
+KF_INLINE __m256d exp_lanes(__m256d x, const int fused, __m256d *outside)
+{
+    const __m256d shift = _mm256_set1_pd(KF_EXP_SHIFT), inv = _mm256_set1_pd(KF_EXP_INV_LN2_N);
+    const __m256d hi = _mm256_set1_pd(KF_EXP_NEG_LN2_HI_N), lo = _mm256_set1_pd(KF_EXP_NEG_LN2_LO_N);
+    const __m256d ax = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
+    const long long *table = (const long long *)kf_exp_table;
+    __m256d kd, r, r2, tail, scale, tmp;
+    __m256i ki, idx;
+    *outside = _mm256_andnot_pd(_mm256_and_pd(_mm256_cmp_pd(ax, _mm256_set1_pd(KF_EXP_MIN_ABS), _CMP_GE_OQ),
+                                              _mm256_cmp_pd(ax, _mm256_set1_pd(KF_EXP_MAX_ABS), _CMP_LT_OQ)),
+                                _mm256_castsi256_pd(_mm256_set1_epi64x(-1)));
+    kd = fused ? _mm256_fmadd_pd(x, inv, shift) : _mm256_add_pd(_mm256_mul_pd(x, inv), shift);
+    ki = _mm256_castpd_si256(kd);
+    kd = _mm256_sub_pd(kd, shift);
+    r = fused ? _mm256_fmadd_pd(kd, lo, _mm256_fmadd_pd(kd, hi, x))
+              : _mm256_add_pd(_mm256_add_pd(x, _mm256_mul_pd(kd, hi)), _mm256_mul_pd(kd, lo));
+    idx = _mm256_slli_epi64(_mm256_and_si256(ki, _mm256_set1_epi64x(KF_EXP_N - 1)), 1);
+    tail = _mm256_castsi256_pd(_mm256_i64gather_epi64(table, idx, 8));
+    scale = _mm256_castsi256_pd(
+        _mm256_add_epi64(_mm256_i64gather_epi64(table + 1, idx, 8), _mm256_slli_epi64(ki, 52 - 7)));
+    r2 = _mm256_mul_pd(r, r);
+    if (fused) {
+        tmp = _mm256_fmadd_pd(_mm256_fmadd_pd(r, _mm256_set1_pd(KF_EXP_C3), _mm256_set1_pd(KF_EXP_C2)), r2,
+                              _mm256_add_pd(tail, r));
+        tmp = _mm256_fmadd_pd(_mm256_mul_pd(r2, r2),
+                              _mm256_fmadd_pd(r, _mm256_set1_pd(KF_EXP_C5), _mm256_set1_pd(KF_EXP_C4)), tmp);
+        return _mm256_fmadd_pd(scale, tmp, scale);
+    }
+    tmp = _mm256_add_pd(_mm256_add_pd(tail, r),
+                        _mm256_mul_pd(r2, _mm256_add_pd(_mm256_set1_pd(KF_EXP_C2),
+                                                        _mm256_mul_pd(r, _mm256_set1_pd(KF_EXP_C3)))));
+    tmp = _mm256_add_pd(tmp, _mm256_mul_pd(_mm256_mul_pd(r2, r2),
+                                           _mm256_add_pd(_mm256_set1_pd(KF_EXP_C4),
+                                                         _mm256_mul_pd(r, _mm256_set1_pd(KF_EXP_C5)))));
+    return _mm256_add_pd(scale, _mm256_mul_pd(scale, tmp));
+}
+
+void kf_exp_model_avx2(const double *x, double *y, uint32_t n, kf_exp_kind kind)
+{
+    uint32_t i = 0, lane;
+    for (; i + 4 <= n; i += 4) {
+        __m256d outside;
+        const __m256d v = _mm256_loadu_pd(x + i);
+        unsigned bits;
+        _mm256_storeu_pd(y + i, kind == KF_EXP_FUSED ? exp_lanes(v, 1, &outside) : exp_lanes(v, 0, &outside));
+        bits = (unsigned)_mm256_movemask_pd(outside);
+        for (lane = 0; lane < 4; lane++)
+            if (bits >> lane & 1)
+                y[i + lane] = kf_exp_model(x[i + lane], kind);
+    }
+    for (; i < n; i++)
+        y[i] = kf_exp_model(x[i], kind);
+}
+
+/* An exp-based activation (activation.c) of four float arguments, in double. */
+/* The exp of an activation, closed forms outside the model's range (see fann_avx512.c): 1 for
+ * |x| < 2^-54, 0 or +inf for |x| >= 512; only NaN is left to libm. */
+KF_INLINE __m256d exp_for_activation(__m256d x, const int fused, __m256d *outside)
+{
+    const __m256d ax = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
+    const __m256d tiny = _mm256_cmp_pd(ax, _mm256_set1_pd(KF_EXP_MIN_ABS), _CMP_LT_OQ);
+    const __m256d huge = _mm256_cmp_pd(ax, _mm256_set1_pd(KF_EXP_MAX_ABS), _CMP_GE_OQ);
+    const __m256d above = _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_GT_OQ);
+    __m256d e = exp_lanes(x, fused, outside);
+    e = _mm256_blendv_pd(e, _mm256_set1_pd(1.0), tiny);
+    e = _mm256_blendv_pd(e, _mm256_blendv_pd(_mm256_setzero_pd(), _mm256_set1_pd(INFINITY), above), huge);
+    *outside = _mm256_andnot_pd(_mm256_or_pd(tiny, huge), *outside);
+    return e;
+}
+
+KF_INLINE __m128 exp_activation_half(const kf_activation a, __m128 arg, const int fused, __m256d *outside)
+{
+    const __m256d one = _mm256_set1_pd(1.0), two = _mm256_set1_pd(2.0);
+    const __m256d e = exp_for_activation(_mm256_cvtps_pd(arg), fused, outside);
+    switch (a) {
+    case KF_SIGMOID: return _mm256_cvtpd_ps(_mm256_div_pd(one, _mm256_add_pd(one, e)));
+    case KF_SIGMOID_SYMMETRIC:
+        return _mm256_cvtpd_ps(_mm256_sub_pd(_mm256_div_pd(two, _mm256_add_pd(one, e)), one));
+    case KF_GAUSSIAN: return _mm256_cvtpd_ps(e);
+    default: return _mm256_cvtpd_ps(_mm256_sub_pd(_mm256_mul_pd(e, two), one)); /* gaussian_symmetric */
+    }
+}
+
+/* The same for eight values: exp(-2 x) for the sigmoids, exp(-x * x) for the gaussians. */
+KF_INLINE __m256 exp_activation(const kf_activation a, __m256 x, const int fused, unsigned *outside)
+{
+    const __m256 arg = a == KF_SIGMOID || a == KF_SIGMOID_SYMMETRIC
+                         ? _mm256_mul_ps(_mm256_set1_ps(-2.0f), x)
+                         : _mm256_mul_ps(_mm256_xor_ps(x, _mm256_set1_ps(-0.0f)), x);
+    __m256d out_lo, out_hi;
+    const __m128 lo = exp_activation_half(a, _mm256_castps256_ps128(arg), fused, &out_lo);
+    const __m128 hi = exp_activation_half(a, _mm256_extractf128_ps(arg, 1), fused, &out_hi);
+    *outside = (unsigned)_mm256_movemask_pd(out_lo) | (unsigned)_mm256_movemask_pd(out_hi) << 4;
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1);
+}
+
+/* A stepwise activation's points in double, by segment 0..4 (activation.c), four lanes each. */
+typedef struct stepwise_lanes {
+    __m256d v_lo, v_hi, r_lo, r_hi, dr_lo, dr_hi, dv_lo, dv_hi; /* segments 0-3, and 4 in lane 0 */
+    __m256d inner[4];
+    __m256 v0, v5, lo, hi;
+} stepwise_lanes;
+
+static void stepwise_prepare(const kf_stepwise *st, stepwise_lanes *t)
+{
+    double v[8] = {0}, r[8] = {0}, dr[8] = {0}, dv[8] = {0};
+    int k;
+    for (k = 0; k < 5; k++) {
+        v[k] = st->v[k];
+        r[k] = st->r[k];
+        dr[k] = (double)st->r[k + 1] - st->r[k];
+        dv[k] = (double)st->v[k + 1] - st->v[k];
+    }
+    for (k = 0; k < 4; k++)
+        t->inner[k] = _mm256_set1_pd(st->v[k + 1]);
+    t->v_lo = _mm256_loadu_pd(v), t->v_hi = _mm256_loadu_pd(v + 4);
+    t->r_lo = _mm256_loadu_pd(r), t->r_hi = _mm256_loadu_pd(r + 4);
+    t->dr_lo = _mm256_loadu_pd(dr), t->dr_hi = _mm256_loadu_pd(dr + 4);
+    t->dv_lo = _mm256_loadu_pd(dv), t->dv_hi = _mm256_loadu_pd(dv + 4);
+    t->v0 = _mm256_set1_ps(st->v[0]);
+    t->v5 = _mm256_set1_ps(st->v[5]);
+    t->lo = _mm256_set1_ps(st->lo);
+    t->hi = _mm256_set1_ps(st->hi);
+}
+
+/* Entry i (0..4) of a five-entry table held in lo (0-3) and hi (4), for each lane. */
+static inline __m256d pick(__m256d lo, __m256d hi, __m256i i, __m256d is_last)
+{
+    const __m256i both = _mm256_or_si256(i, _mm256_slli_epi64(i, 32)); /* i in both 32-bit halves */
+    const __m256i pairs = _mm256_add_epi32(_mm256_slli_epi32(both, 1), _mm256_setr_epi32(0, 1, 0, 1, 0, 1, 0, 1));
+    const __m256d low = _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(lo), pairs));
+    return _mm256_blendv_pd(low, _mm256_permute4x64_pd(hi, 0), is_last);
+}
+
+KF_INLINE __m128 stepwise_half(const stepwise_lanes *t, __m128 xf)
+{
+    const __m256d x = _mm256_cvtps_pd(xf);
+    __m256i i = _mm256_setzero_si256();
+    __m256d is_last;
+    int k;
+    for (k = 0; k < 4; k++) /* the segment: how many inner breakpoints x has reached */
+        i = _mm256_sub_epi64(i, _mm256_castpd_si256(_mm256_cmp_pd(x, t->inner[k], _CMP_GE_OQ)));
+    is_last = _mm256_castsi256_pd(_mm256_cmpeq_epi64(i, _mm256_set1_epi64x(4)));
+    i = _mm256_and_si256(i, _mm256_set1_epi64x(3));
+    return _mm256_cvtpd_ps(_mm256_add_pd(
+        _mm256_div_pd(_mm256_mul_pd(pick(t->dr_lo, t->dr_hi, i, is_last), _mm256_sub_pd(x, pick(t->v_lo, t->v_hi, i, is_last))),
+                      pick(t->dv_lo, t->dv_hi, i, is_last)),
+        pick(t->r_lo, t->r_hi, i, is_last)));
+}
+
+KF_INLINE __m256 stepwise(const stepwise_lanes *t, __m256 x, unsigned *outside)
+{
+    const __m128 lo = stepwise_half(t, _mm256_castps256_ps128(x));
+    const __m128 hi = stepwise_half(t, _mm256_extractf128_ps(x, 1));
+    const __m256 below = _mm256_cmp_ps(x, t->v0, _CMP_LT_OQ), above = _mm256_cmp_ps(x, t->v5, _CMP_GE_OQ);
+    const __m256 y = _mm256_blendv_ps(_mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1), t->lo, below);
+    *outside = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)); /* NaN */
+    return _mm256_blendv_ps(y, t->hi, above);
+}
+
+/* activation(x) for eight lanes (a constant at each call); *outside marks the lanes left to the
+ * scalar function. */
+KF_INLINE __m256 activation_of(const kf_activation a, __m256 x, const int fused, const stepwise_lanes *st,
+                               unsigned *outside)
+{
+    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f), minus_one = _mm256_set1_ps(-1.0f);
+    const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+    *outside = 0;
+    switch (a) {
+    case KF_THRESHOLD: return _mm256_blendv_ps(one, zero, _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
+    case KF_THRESHOLD_SYMMETRIC: return _mm256_blendv_ps(one, minus_one, _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
+    case KF_SIGMOID:
+    case KF_SIGMOID_SYMMETRIC:
+    case KF_GAUSSIAN:
+    case KF_GAUSSIAN_SYMMETRIC: return exp_activation(a, x, fused, outside);
+    case KF_SIGMOID_STEPWISE:
+    case KF_SIGMOID_SYMMETRIC_STEPWISE: return stepwise(st, x, outside);
+    case KF_GAUSSIAN_STEPWISE: return zero;
+    case KF_ELLIOT:
+        return _mm256_add_ps(_mm256_div_ps(_mm256_div_ps(x, _mm256_set1_ps(2.0f)), _mm256_add_ps(one, ax)),
+                             _mm256_set1_ps(0.5f));
+    case KF_ELLIOT_SYMMETRIC: return _mm256_div_ps(x, _mm256_add_ps(one, ax));
+    case KF_LINEAR_PIECE: {
+        const __m256 y = _mm256_blendv_ps(x, one, _mm256_cmp_ps(x, one, _CMP_GT_OQ));
+        return _mm256_blendv_ps(y, zero, _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
+    }
+    case KF_LINEAR_PIECE_SYMMETRIC: {
+        const __m256 y = _mm256_blendv_ps(x, one, _mm256_cmp_ps(x, one, _CMP_GT_OQ));
+        return _mm256_blendv_ps(y, minus_one, _mm256_cmp_ps(x, minus_one, _CMP_LT_OQ));
+    }
+    case KF_RELU: return _mm256_blendv_ps(zero, x, _mm256_cmp_ps(x, zero, _CMP_GT_OQ));
+    case KF_LEAKY_RELU:
+        return _mm256_blendv_ps(_mm256_mul_ps(_mm256_set1_ps(0.01f), x), x, _mm256_cmp_ps(x, zero, _CMP_GT_OQ));
+    default: return x; /* linear */
+    }
+}
+
+/* The row loop for one activation (a constant at each call, so that each gets its own loop); a
+ * last partial register goes through a zero-padded copy. */
+KF_INLINE void activate_row(const kf_activation a, const int fused, float steepness, const float *raw, float *sum,
+                            float *value, uint32_t count)
+{
+    const __m256 steep = _mm256_set1_ps(steepness);
+    const float max_sum = steepness != 0.0f ? 150.0f / steepness : 0.0f;
+    const __m256 top = _mm256_set1_ps(max_sum), bottom = _mm256_set1_ps(-max_sum);
+    float raw_tail[W] = {0}, sum_tail[W], value_tail[W];
+    stepwise_lanes st;
+    uint32_t s;
+    if (a == KF_SIGMOID_STEPWISE || a == KF_SIGMOID_SYMMETRIC_STEPWISE)
+        stepwise_prepare(kf_stepwise_of(a), &st);
+    for (s = 0; s < count; s += W) {
+        const int tail = count - s < W;
+        const float *in = raw + s;
+        float *sum_out = sum ? sum + s : NULL, *out = value + s;
+        __m256 x;
+        unsigned outside;
+        if (tail) {
+            memcpy(raw_tail, in, (count - s) * sizeof(float));
+            in = raw_tail;
+            sum_out = sum ? sum_tail : NULL;
+            out = value_tail;
+        }
+        x = _mm256_mul_ps(steep, _mm256_loadu_ps(in));
+        if (steepness != 0.0f) { /* kf_steep_sum: above max_sum, else below -max_sum */
+            const __m256 above = _mm256_cmp_ps(x, top, _CMP_GT_OQ);
+            const __m256 below = _mm256_andnot_ps(above, _mm256_cmp_ps(x, bottom, _CMP_LT_OQ));
+            x = _mm256_blendv_ps(_mm256_blendv_ps(x, bottom, below), top, above);
+        }
+        if (sum_out)
+            _mm256_storeu_ps(sum_out, x);
+        _mm256_storeu_ps(out, activation_of(a, x, fused, &st, &outside));
+        if (outside) {
+            float xs[W];
+            int lane;
+            _mm256_storeu_ps(xs, x);
+            for (lane = 0; lane < W; lane++)
+                if (outside >> lane & 1)
+                    out[lane] = kf_activation_apply(a, xs[lane]);
+        }
+        if (tail) {
+            memcpy(value + s, value_tail, (count - s) * sizeof(float));
+            if (sum)
+                memcpy(sum + s, sum_tail, (count - s) * sizeof(float));
+        }
+    }
+}
+
+/* Eight by eight blocks transposed in registers, the edges by the scalar loop. */
+void kf_transpose_avx2(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd)
+{
+    const uint32_t rows8 = rows & ~7u, cols8 = cols & ~7u;
+    uint32_t r, c, k;
+    for (r = 0; r < rows8; r += 8)
+        for (c = 0; c < cols8; c += 8) {
+            __m256 a[8], b[8];
+            for (k = 0; k < 8; k++)
+                a[k] = _mm256_loadu_ps(src + (r + k) * lds + c);
+            for (k = 0; k < 8; k += 2) { /* pairs of rows interleaved */
+                b[k] = _mm256_unpacklo_ps(a[k], a[k + 1]);
+                b[k + 1] = _mm256_unpackhi_ps(a[k], a[k + 1]);
+            }
+            for (k = 0; k < 8; k += 4) { /* then pairs of pairs */
+                a[k] = _mm256_shuffle_ps(b[k], b[k + 2], 0x44);
+                a[k + 1] = _mm256_shuffle_ps(b[k], b[k + 2], 0xee);
+                a[k + 2] = _mm256_shuffle_ps(b[k + 1], b[k + 3], 0x44);
+                a[k + 3] = _mm256_shuffle_ps(b[k + 1], b[k + 3], 0xee);
+            }
+            for (k = 0; k < 4; k++) { /* and the two halves of the eight rows */
+                b[k] = _mm256_permute2f128_ps(a[k], a[k + 4], 0x20);
+                b[k + 4] = _mm256_permute2f128_ps(a[k], a[k + 4], 0x31);
+            }
+            for (k = 0; k < 8; k++)
+                _mm256_storeu_ps(dst + (c + k) * ldd + r, b[k]);
+        }
+    if (cols8 < cols)
+        kf_transpose_scalar(src + cols8, lds, rows8, cols - cols8, dst + cols8 * ldd, ldd);
+    if (rows8 < rows)
+        kf_transpose_scalar(src + rows8 * lds, lds, rows - rows8, cols, dst + rows8, ldd);
+}
+
+/* ---- training (kernels.h): backpropagation, slope sums and derivatives ---- */
+
+/* ni sources (ni <= 4, a constant at each call) of a backpropagation tile: their errors stay in
+ * registers while the m neurons are added in turn. */
+KF_INLINE void backprop_tile(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err,
+                             const int ni)
+{
+    uint32_t s0, q;
+    int i;
+    for (s0 = 0; s0 < count; s0 += 2 * W) {
+        __m256 acc[4][2];
+        for (i = 0; i < ni; i++) {
+            acc[i][0] = _mm256_loadu_ps(err + (size_t)i * KF_PANEL + s0);
+            acc[i][1] = _mm256_loadu_ps(err + (size_t)i * KF_PANEL + s0 + W);
+        }
+        for (q = 0; q < m; q++) {
+            const __m256 e0 = _mm256_loadu_ps(e + (size_t)q * KF_PANEL + s0);
+            const __m256 e1 = _mm256_loadu_ps(e + (size_t)q * KF_PANEL + s0 + W);
+            const float *wq = w + (size_t)q * n;
+            for (i = 0; i < ni; i++) {
+                const __m256 wi = _mm256_broadcast_ss(wq + i);
+                acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_mul_ps(e0, wi));
+                acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_mul_ps(e1, wi));
+            }
+        }
+        for (i = 0; i < ni; i++) {
+            _mm256_storeu_ps(err + (size_t)i * KF_PANEL + s0, acc[i][0]);
+            _mm256_storeu_ps(err + (size_t)i * KF_PANEL + s0 + W, acc[i][1]);
+        }
+    }
+}
+
+void kf_fann_backprop_avx2(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err)
+{
+    uint32_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        backprop_tile(w + i, n, m, e, count, err + (size_t)i * KF_PANEL, 4);
+    for (; i < n; i++)
+        backprop_tile(w + i, n, m, e, count, err + (size_t)i * KF_PANEL, 1);
+}
+
+/* Lanes below `left` set (a maskload / maskstore mask). */
+static inline __m256i first_lanes(uint32_t left)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(left < W ? left : W)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* A slope tile: nq neurons (nq <= 4, a constant) by up to 16 sources (masks lo, hi), the samples
+ * added in turn. */
+KF_INLINE void slopes_tile(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t count, float *slopes,
+                           __m256i lo, __m256i hi, const int nq)
+{
+    __m256 acc[4][2];
+    uint32_t s;
+    int q;
+    for (q = 0; q < nq; q++) {
+        acc[q][0] = _mm256_maskload_ps(slopes + (size_t)q * n, lo);
+        acc[q][1] = _mm256_maskload_ps(slopes + (size_t)q * n + W, hi);
+    }
+    for (s = 0; s < count; s++) {
+        const __m256 v0 = _mm256_maskload_ps(vt + s * ldv, lo), v1 = _mm256_maskload_ps(vt + s * ldv + W, hi);
+        for (q = 0; q < nq; q++) {
+            const __m256 eq = _mm256_broadcast_ss(e + (size_t)q * KF_PANEL + s);
+            acc[q][0] = _mm256_add_ps(acc[q][0], _mm256_mul_ps(eq, v0));
+            acc[q][1] = _mm256_add_ps(acc[q][1], _mm256_mul_ps(eq, v1));
+        }
+    }
+    for (q = 0; q < nq; q++) {
+        _mm256_maskstore_ps(slopes + (size_t)q * n, lo, acc[q][0]);
+        _mm256_maskstore_ps(slopes + (size_t)q * n + W, hi, acc[q][1]);
+    }
+}
+
+void kf_fann_slopes_avx2(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                         float *slopes)
+{
+    uint32_t i, q;
+    for (i = 0; i < n; i += 2 * W) {
+        const __m256i lo = first_lanes(n - i), hi = first_lanes(n - i > W ? n - i - W : 0);
+        for (q = 0; q + 4 <= m; q += 4)
+            slopes_tile(e + (size_t)q * KF_PANEL, vt + i, ldv, n, count, slopes + (size_t)q * n + i, lo, hi, 4);
+        for (; q < m; q++)
+            slopes_tile(e + (size_t)q * KF_PANEL, vt + i, ldv, n, count, slopes + (size_t)q * n + i, lo, hi, 1);
+    }
+}
+
+static inline __m256 clip(__m256 x, float lo, float hi)
+{
+    /* x < lo ? lo : (x > hi ? hi : x), NaN kept */
+    const __m256 upper = _mm256_blendv_ps(x, _mm256_set1_ps(hi), _mm256_cmp_ps(x, _mm256_set1_ps(hi), _CMP_GT_OQ));
+    return _mm256_blendv_ps(upper, _mm256_set1_ps(lo), _mm256_cmp_ps(x, _mm256_set1_ps(lo), _CMP_LT_OQ));
+}
+
+/* kf_activation_derived for eight lanes (a constant activation at each call; the ones with sin
+ * or cos are not here). */
+KF_INLINE __m256 derived(const kf_activation a, __m256 steep, __m256 value, __m256 sum)
+{
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    switch (a) {
+    case KF_SIGMOID: {
+        const __m256 v = clip(value, 0.01f, 0.99f);
+        return _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(2.0f), steep), v), _mm256_sub_ps(one, v));
+    }
+    case KF_SIGMOID_SYMMETRIC: {
+        const __m256 v = clip(value, -0.98f, 0.98f);
+        return _mm256_mul_ps(steep, _mm256_sub_ps(one, _mm256_mul_ps(v, v)));
+    }
+    case KF_GAUSSIAN:
+    case KF_GAUSSIAN_SYMMETRIC: {
+        const __m256 v = a == KF_GAUSSIAN ? value : _mm256_add_ps(value, one);
+        return _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(-2.0f), sum), v), steep), steep);
+    }
+    case KF_ELLIOT:
+    case KF_ELLIOT_SYMMETRIC: {
+        const __m256 d = _mm256_add_ps(one, _mm256_andnot_ps(_mm256_set1_ps(-0.0f), sum));
+        const __m256 dd = a == KF_ELLIOT ? _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(2.0f), d), d) : _mm256_mul_ps(d, d);
+        return _mm256_div_ps(_mm256_mul_ps(steep, one), dd);
+    }
+    case KF_RELU:
+    case KF_LEAKY_RELU:
+        return _mm256_blendv_ps(a == KF_RELU ? zero : _mm256_mul_ps(_mm256_set1_ps(0.01f), steep), steep,
+                                _mm256_cmp_ps(value, zero, _CMP_GT_OQ));
+    case KF_THRESHOLD: return zero;
+    default: return steep; /* the linear ones */
+    }
+}
+
+KF_INLINE void derive_row(const kf_activation a, float steepness, const float *value, const float *sum, float *err,
+                          uint32_t count)
+{
+    const __m256 steep = _mm256_set1_ps(steepness);
+    uint32_t s;
+    for (s = 0; s < count; s += W) {
+        const __m256i k = first_lanes(count - s);
+        const __m256 d = derived(a, steep, _mm256_maskload_ps(value + s, k), _mm256_maskload_ps(sum + s, k));
+        _mm256_maskstore_ps(err + s, k, _mm256_mul_ps(_mm256_maskload_ps(err + s, k), d));
+    }
+}
+
+#define KF_ISA(name) kf_##name##_avx2
+#include "fann_dispatch.h"
+
+/* kf_error_tanh for eight errors, as fann_avx512.c does it: the quotient formed exactly, its log
+ * approximated within 2^-49, the float kept when everything within 2^-46 rounds to it, and the
+ * rare lanes near a rounding boundary given to kf_error_tanh. */
+void kf_fann_error_tanh_avx2(float *d, uint32_t count)
+{
+    static const double series[] = {1.0 / 23, 1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13,
+                                     1.0 / 11, 1.0 / 9,  1.0 / 7,  1.0 / 5,  1.0 / 3,  1.0};
+    const __m256d one = _mm256_set1_pd(1.0), limit = _mm256_set1_pd(.9999999);
+    const __m256i exponent = _mm256_set1_epi64x(0x7ff0000000000000ll);
+    uint32_t s0;
+    int h, c, lane;
+    for (s0 = 0; s0 < count; s0 += W) {
+        const __m256i k8 = first_lanes(count - s0);
+        const __m256 in = _mm256_maskload_ps(d + s0, k8);
+        __m128 half[2];
+        unsigned unsure = 0;
+        for (h = 0; h < 2; h++) {
+            const __m256d x = _mm256_cvtps_pd(h ? _mm256_extractf128_ps(in, 1) : _mm256_castps256_ps128(in));
+            const __m256d q = _mm256_div_pd(_mm256_add_pd(one, x), _mm256_sub_pd(one, x));
+            /* q = 2^e M, M in [1, 2) (q is a positive normal number); m = M or M / 2 in [0.75, 1.5) */
+            const __m256i bits = _mm256_castpd_si256(q);
+            const __m256i e = _mm256_sub_epi64(_mm256_srli_epi64(bits, 52), _mm256_set1_epi64x(1023));
+            const __m256d mant = _mm256_castsi256_pd(
+                _mm256_or_si256(_mm256_andnot_si256(exponent, bits), _mm256_set1_epi64x(0x3ff0000000000000ll)));
+            const __m256d halve = _mm256_cmp_pd(mant, _mm256_set1_pd(1.5), _CMP_GE_OQ);
+            const __m256d m = _mm256_blendv_pd(mant, _mm256_mul_pd(mant, _mm256_set1_pd(0.5)), halve);
+            /* e as a double (|e| < 2^51): through the bits of 1.5 * 2^52 + e */
+            const __m256d ed = _mm256_sub_pd(
+                _mm256_castsi256_pd(_mm256_add_epi64(e, _mm256_castpd_si256(_mm256_set1_pd(0x1.8p52)))),
+                _mm256_set1_pd(0x1.8p52));
+            const __m256d k = _mm256_add_pd(ed, _mm256_and_pd(halve, one));
+            const __m256d t = _mm256_div_pd(_mm256_sub_pd(m, one), _mm256_add_pd(m, one));
+            const __m256d z = _mm256_mul_pd(t, t);
+            const __m256d below = _mm256_cmp_pd(x, _mm256_sub_pd(_mm256_setzero_pd(), limit), _CMP_LT_OQ);
+            const __m256d above = _mm256_cmp_pd(x, limit, _CMP_GT_OQ);
+            __m256d p = _mm256_set1_pd(series[0]), y, margin;
+            __m128 f;
+            for (c = 1; c < 12; c++)
+                p = _mm256_fmadd_pd(p, z, _mm256_set1_pd(series[c]));
+            y = _mm256_add_pd(_mm256_mul_pd(k, _mm256_set1_pd(0x1.62e42fefa3800p-1)),
+                              _mm256_fmadd_pd(k, _mm256_set1_pd(0x1.ef35793c76730p-45),
+                                              _mm256_mul_pd(_mm256_add_pd(t, t), p)));
+            margin = _mm256_mul_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), y), _mm256_set1_pd(0x1p-46));
+            /* NaN errors (whose bits above mean nothing) go to the scalar function too */
+            unsure |= (((unsigned)_mm_movemask_ps(_mm_cmp_ps(_mm256_cvtpd_ps(_mm256_sub_pd(y, margin)),
+                                                             _mm256_cvtpd_ps(_mm256_add_pd(y, margin)), _CMP_NEQ_UQ))
+                        | (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(x, x, _CMP_UNORD_Q)))
+                       & ~(unsigned)_mm256_movemask_pd(_mm256_or_pd(below, above)))
+                      << (4 * h);
+            f = _mm256_cvtpd_ps(y);
+            f = _mm_blendv_ps(f, _mm_set1_ps(-17.0f), _mm256_cvtpd_ps(below));
+            half[h] = _mm_blendv_ps(f, _mm_set1_ps(17.0f), _mm256_cvtpd_ps(above));
+        }
+        {
+            float before[W];
+            _mm256_storeu_ps(before, in);
+            _mm256_maskstore_ps(d + s0, k8, _mm256_insertf128_ps(_mm256_castps128_ps256(half[0]), half[1], 1));
+            for (lane = 0; unsure && lane < W; lane++)
+                if ((unsure >> lane & 1) && s0 + (uint32_t)lane < count)
+                    d[s0 + lane] = kf_error_tanh(before[lane]);
+        }
+    }
+}
