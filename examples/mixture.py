@@ -43,10 +43,12 @@ def main(epochs: int) -> None:
                                   domains=["north-east", "north-west", "south-east", "south-west"])
     # Two single networks to compare with: one as large as one expert (the same work per input
     # at top-1), and one as large as all four together (the same number of weights).
-    single = kf.Network([4, 32, 1], seed=0)
+    # The same activations as the experts' (MixtureOfExperts.fit's defaults).
+    single = kf.Network([4, 32, 1], hidden="sigmoid_symmetric", output="sigmoid", seed=0)
     single.train(data, max_epochs=epochs, target_error=0)
     total = sum(e.total_connections for e in moe.experts) + moe.router.n_experts * moe.router.dim
-    wide = kf.Network([4, total // 6, 1], seed=0)  # 4 inputs + bias in, 1 output: ~6 weights a neuron
+    # 4 inputs + bias in, 1 output: ~6 weights a neuron
+    wide = kf.Network([4, total // 6, 1], hidden="sigmoid_symmetric", output="sigmoid", seed=0)
     wide.train(data, max_epochs=epochs, target_error=0)
     print(f"test mse: mixture of 4 experts (top-1) {mse(moe.run(xt), yt):.5f}, "
           f"one network as large as one expert {mse(single.run(xt), yt):.5f}, "

@@ -71,6 +71,16 @@ _PARAMS: dict[str, Any] = {
     "sarprop_step_error_shift": _float, "sarprop_temperature": _float,
 }
 
+# Scalar cascade-correlation parameters (fann_cascade.h), the same way.
+_CASCADE_PARAMS: dict[str, Any] = {
+    "cascade_output_change_fraction": _float, "cascade_output_stagnation_epochs": _uint,
+    "cascade_candidate_change_fraction": _float, "cascade_candidate_stagnation_epochs": _uint,
+    "cascade_weight_multiplier": _float, "cascade_candidate_limit": _float,
+    "cascade_max_out_epochs": _uint, "cascade_min_out_epochs": _uint,
+    "cascade_max_cand_epochs": _uint, "cascade_min_cand_epochs": _uint,
+    "cascade_num_candidate_groups": _uint,
+}
+
 _FLOAT_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "fann_create_standard_array": (_ptr, [_uint, _uints]),
     "fann_create_sparse_array": (_ptr, [_float, _uint, _uints]),
@@ -84,6 +94,8 @@ _FLOAT_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "fann_init_weights": (None, [_ptr, _train_data]),
     **{f"fann_get_{name}": (_uint, [_ptr])
        for name in ("num_input", "num_output", "total_neurons", "total_connections", "num_layers", "bit_fail")},
+    "fann_get_network_type": (_int, [_ptr]),
+    "fann_get_connection_rate": (_float, [_ptr]),
     "fann_get_layer_array": (None, [_ptr, _uints]),
     "fann_get_bias_array": (None, [_ptr, _uints]),
     "fann_get_connection_array": (None, [_ptr, _connections]),
@@ -116,6 +128,12 @@ _FLOAT_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "fann_merge_train_data": (_train_data, [_train_data, _train_data]),
     **{f"fann_set_{name}": (None, [_ptr, ctype]) for name, ctype in _PARAMS.items()},
     **{f"fann_get_{name}": (ctype, [_ptr]) for name, ctype in _PARAMS.items()},
+    "fann_get_cascade_num_candidates": (_uint, [_ptr]),
+    "fann_get_cascade_activation_functions_count": (_uint, [_ptr]),
+    "fann_get_cascade_activation_functions": (_ints, [_ptr]),
+    "fann_get_cascade_activation_steepnesses_count": (_uint, [_ptr]),
+    "fann_get_cascade_activation_steepnesses": (_floats, [_ptr]),
+    **{f"fann_get_{name}": (ctype, [_ptr]) for name, ctype in _CASCADE_PARAMS.items()},
 }
 
 _FIXED_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
@@ -388,6 +406,21 @@ class FloatNet(_Owned):
     def total_connections(self) -> int:
         return _flib().fann_get_total_connections(self._p)
 
+    @property
+    def num_layers(self) -> int:
+        """fann_get_num_layers."""
+        return _flib().fann_get_num_layers(self._p)
+
+    @property
+    def network_type(self) -> int:
+        """fann_get_network_type: 0 for FANN_NETTYPE_LAYER, 1 for FANN_NETTYPE_SHORTCUT."""
+        return _flib().fann_get_network_type(self._p)
+
+    @property
+    def connection_rate(self) -> float:
+        """fann_get_connection_rate."""
+        return _flib().fann_get_connection_rate(self._p)
+
     def run(self, x: Any) -> np.ndarray:
         """fann_run on one input row; a float32 copy of the outputs."""
         row = _vector(x, self.num_input, np.float32)
@@ -454,6 +487,26 @@ class FloatNet(_Owned):
         if name not in _PARAMS:
             raise KeyError(f"unknown libfann parameter {name!r}")
         return getattr(_flib(), f"fann_get_{name}")(self._p)
+
+    def get_cascade(self, name: str) -> float:
+        """fann_get_<name> for a scalar cascade parameter."""
+        if name not in _CASCADE_PARAMS:
+            raise KeyError(f"unknown libfann cascade parameter {name!r}")
+        return getattr(_flib(), f"fann_get_{name}")(self._p)
+
+    def get_cascade_num_candidates(self) -> int:
+        """fann_get_cascade_num_candidates."""
+        return _flib().fann_get_cascade_num_candidates(self._p)
+
+    def get_cascade_activation_functions(self) -> list[int]:
+        """fann_get_cascade_activation_functions, fann_get_cascade_activation_functions_count values."""
+        count = _flib().fann_get_cascade_activation_functions_count(self._p)
+        return list(_flib().fann_get_cascade_activation_functions(self._p)[:count])
+
+    def get_cascade_activation_steepnesses(self) -> list[float]:
+        """fann_get_cascade_activation_steepnesses, fann_get_cascade_activation_steepnesses_count values."""
+        count = _flib().fann_get_cascade_activation_steepnesses_count(self._p)
+        return list(_flib().fann_get_cascade_activation_steepnesses(self._p)[:count])
 
     def train(self, x: Any, y: Any) -> None:
         """fann_train: one incremental step on one pair."""

@@ -125,3 +125,31 @@ def test_subset_merge_and_scale() -> None:
     flat = kf.TrainingData([[1, 1], [1, 1]], [[0], [1]])
     with pytest.raises(errors.NumericError):
         flat.scale_inputs(0, 1)
+
+
+def test_from_callback_builds_pairs_in_order_and_checks_them() -> None:
+    calls: list[tuple[int, int, int]] = []
+
+    def pair(i: int, n_in: int, n_out: int) -> tuple[list[float], float]:
+        calls.append((i, n_in, n_out))
+        return [i, 2 * i, 0.5], -i  # a number stands for a one-value row
+
+    data = kf.TrainingData.from_callback(4, 3, 1, pair)
+    assert calls == [(i, 3, 1) for i in range(4)]
+    np.testing.assert_array_equal(data.inputs, [[i, 2 * i, 0.5] for i in range(4)])
+    np.testing.assert_array_equal(data.outputs, [[-i] for i in range(4)])
+    assert data.inputs.dtype == data.outputs.dtype == np.float32
+    assert len(kf.TrainingData.from_callback(0, 2, 1, pair)) == 0 and len(calls) == 4
+    with pytest.raises(errors.ShapeError, match="inputs of pair 0 must have 2 values"):
+        kf.TrainingData.from_callback(2, 2, 1, lambda i, n_in, n_out: ([1, 2, 3], [1]))
+    with pytest.raises(errors.ShapeError, match="outputs of pair 1"):
+        kf.TrainingData.from_callback(2, 1, 2, lambda i, n_in, n_out: ([0], [[1, 2]] if i else [1, 2]))
+    with pytest.raises(errors.NumericError, match="outputs of pair 0"):
+        kf.TrainingData.from_callback(1, 1, 1, lambda i, n_in, n_out: ([0], [np.inf]))
+    with pytest.raises(errors.ConfigError, match="must return \\(inputs, outputs\\)"):
+        kf.TrainingData.from_callback(1, 1, 1, lambda i, n_in, n_out: [0])
+    for counts in ((-1, 1, 1), (1, 0, 1), (1, 1, 0), (1.5, 1, 1), (True, 1, 1)):
+        with pytest.raises(errors.ConfigError):
+            kf.TrainingData.from_callback(*counts, pair)  # type: ignore[arg-type]
+    with pytest.raises(errors.ConfigError, match="callable"):
+        kf.TrainingData.from_callback(1, 1, 1, None)  # type: ignore[arg-type]

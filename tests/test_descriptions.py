@@ -69,7 +69,7 @@ def test_dense_layers_compute_the_network() -> None:
 
 
 def test_a_quantized_network_is_made_from_its_spec() -> None:
-    net = kf.Network([4, 6, 2], seed=4)
+    net = kf.Network([4, 6, 2], hidden="sigmoid_symmetric", output="sigmoid", seed=4)
     x = np.random.default_rng(3).uniform(-1, 1, (40, 4))
     q = net.quantize(calibration=x, activation_bits=16)
     spec = q.spec

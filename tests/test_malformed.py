@@ -188,8 +188,10 @@ def test_training_and_weights_reject_bad_values() -> None:
 
 # ---- FANN .net, float and fixed ----
 
-FLOAT_TEXT = kf.Network([3, 4, 2], seed=5).to_fann_text()
-FIXED_TEXT = kf.Network([3, 4, 2], seed=5).to_fixed().to_fann_text()
+# sigmoid_symmetric hidden neurons (activation 5), which the patterns below look for
+_OLD_DEFAULTS = {"hidden": "sigmoid_symmetric", "output": "sigmoid", "steepness": 0.5}
+FLOAT_TEXT = kf.Network([3, 4, 2], seed=5, **_OLD_DEFAULTS).to_fann_text()
+FIXED_TEXT = kf.Network([3, 4, 2], seed=5, **_OLD_DEFAULTS).to_fixed().to_fann_text()
 
 
 def _sub(text: bytes, pattern: str, replacement: str) -> bytes:

@@ -16,7 +16,7 @@ def reference_forward(net: kf.Network, x: np.ndarray) -> np.ndarray:
     """A numpy model of a layered network with linear/sigmoid_symmetric/sigmoid activations."""
     src, dst, w = net.connections()
     starts = np.cumsum([0] + [n + 1 for n in net.layers])
-    values = np.zeros(net.total_neurons)
+    values = np.zeros(net.stored_neurons)
     values[: net.num_input] = x
     values[net.num_input] = 1.0
     for layer in range(1, len(net.layers)):
@@ -35,10 +35,11 @@ def test_defaults_and_structure() -> None:
     net = kf.Network([3, 5, 2])
     assert net.layers == (3, 5, 2)
     assert (net.num_input, net.num_output) == (3, 2)
-    assert net.total_neurons == 4 + 6 + 3
+    assert net.total_neurons == 4 + 6 + 2  # fann_get_total_neurons: no output bias
+    assert net.stored_neurons == 4 + 6 + 3 and net.layer_biases == (1, 1, 0)
     assert net.total_connections == 5 * 4 + 2 * 6
-    assert net.get_activation(1, 0) == ("sigmoid_symmetric", 0.5)
-    assert net.get_activation(2, 1) == ("sigmoid", 0.5)
+    assert net.get_activation(1, 0) == ("sigmoid_stepwise", 0.5)  # fann_create_standard's neurons
+    assert net.get_activation(2, 1) == ("sigmoid_stepwise", 0.5)
     assert net.training_algorithm == "rprop" and net.learning_rate == pytest.approx(0.7)
     assert np.all(np.abs(net.weights) <= 0.1)
     assert "layers=[3, 5, 2]" in repr(net)
@@ -118,7 +119,8 @@ def test_sparse_and_shortcut_structures() -> None:
     sparse = kf.Network([10, 20, 5], connection_rate=0.3)
     assert sparse.total_connections == (60 + 20) + (30 + 5)  # FANN's counts
     shortcut = kf.Network([2, 3, 1], shortcut=True)
-    assert shortcut.shortcut and shortcut.total_neurons == 3 + 3 + 1
+    assert shortcut.shortcut and shortcut.total_neurons == shortcut.stored_neurons == 3 + 3 + 1
+    assert shortcut.layer_biases == (1, 0, 0)
     assert shortcut.total_connections == 3 * 3 + 1 * 6
     src, dst, _ = shortcut.connections()
     assert set(src[dst == 6]) == set(range(6))

@@ -253,7 +253,9 @@ kf_status kf_structure_full(uint32_t num_layers, kf_net_type type, const uint32_
 uint32_t kf_net_num_layers(const kf_net *net);
 uint32_t kf_net_num_input(const kf_net *net);
 uint32_t kf_net_num_output(const kf_net *net);
-uint32_t kf_net_total_neurons(const kf_net *net);     /* bias neurons included */
+/* Every neuron the .net file lists, bias neurons included: in a layered network the output
+ * layer's unused one too, which fann_get_total_neurons does not count (it gives one less). */
+uint32_t kf_net_total_neurons(const kf_net *net);
 uint32_t kf_net_total_connections(const kf_net *net); /* weights */
 kf_net_type kf_net_network_type(const kf_net *net);
 float kf_net_connection_rate(const kf_net *net);
@@ -368,8 +370,14 @@ void kf_trainer_free(kf_trainer *trainer);
 
 /* One epoch with net->params.training_algorithm (fann_train_epoch). */
 kf_status kf_train_epoch(kf_net *net, kf_trainer *trainer, const kf_data *data, kf_epoch_stats *stats);
-/* One incremental step on one pair (fann_train). */
+/* One incremental step on one pair (fann_train). Its error adds to the trainer's, as fann_train
+ * adds to the MSE. */
 kf_status kf_train_sample(kf_net *net, kf_trainer *trainer, const float *input, const float *desired);
+/* The error the trainer has accumulated (fann_get_MSE, fann_get_bit_fail): of its last epoch and
+ * every kf_train_sample pair since, or since kf_trainer_reset_mse; mse 0 before any. */
+kf_status kf_trainer_get_mse(const kf_trainer *trainer, kf_epoch_stats *stats);
+/* Forget the accumulated error (fann_reset_MSE); the training history is kept. */
+void kf_trainer_reset_mse(kf_trainer *trainer);
 /* Error of the network on a data set, without training (fann_test_data). */
 kf_status kf_net_test(const kf_net *net, const kf_data *data, float *scratch, uint64_t scratch_floats,
                       kf_epoch_stats *stats);

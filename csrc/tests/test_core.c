@@ -220,6 +220,47 @@ static void test_training_rejects_threshold_and_mismatch(void)
     kf_free(d);
 }
 
+/* fann_train's MSE: each step's error adds to the trainer's, until an epoch or a reset. */
+static void test_sample_error_accumulates(void)
+{
+    const uint32_t sizes[2] = {1, 1};
+    const float zeros[2] = {0.0f, 0.0f}, x[1] = {1.0f}, want_1[1] = {1.0f}, want_half[1] = {0.5f};
+    kf_net *net = NULL;
+    kf_trainer *t = NULL;
+    kf_epoch_stats stats = {-1.0f, 99}, epoch;
+    kf_data *d = NULL;
+    CHECK_OK(kf_net_create(sizes, 2, KF_NET_LAYER, 1.0f, 0, &net));
+    if (net == NULL)
+        return;
+    CHECK_OK(kf_net_set_activation(net, 1, -1, KF_LINEAR));
+    CHECK_OK(kf_net_set_param(net, KF_PARAM_LEARNING_RATE, 0.0)); /* the output stays 0 */
+    CHECK_OK(kf_net_set_weights(net, zeros, 2));
+    CHECK_OK(kf_trainer_create(net, 0, &t));
+    CHECK_OK(kf_trainer_get_mse(t, &stats));
+    CHECK(stats.mse == 0.0f && stats.bit_fail == 0);
+    CHECK_OK(kf_train_sample(net, t, x, want_1));
+    CHECK_OK(kf_train_sample(net, t, x, want_half));
+    CHECK_OK(kf_trainer_get_mse(t, &stats));
+    CHECK(stats.mse == 0.625f && stats.bit_fail == 2); /* (1 + 0.25) / 2; both differ by >= 0.35 */
+    kf_trainer_reset_mse(t);
+    CHECK_OK(kf_trainer_get_mse(t, &stats));
+    CHECK(stats.mse == 0.0f && stats.bit_fail == 0);
+    CHECK_OK(kf_data_alloc(1, 1, 1, &d));
+    if (d != NULL) {
+        d->input[0] = 1.0f;
+        d->output[0] = 0.5f;
+        CHECK_OK(kf_train_sample(net, t, x, want_1)); /* an epoch starts afresh */
+        CHECK_OK(kf_train_epoch(net, t, d, &epoch));
+        CHECK_OK(kf_trainer_get_mse(t, &stats));
+        CHECK(epoch.mse == 0.25f && stats.mse == epoch.mse && stats.bit_fail == epoch.bit_fail);
+    }
+    CHECK(kf_trainer_get_mse(NULL, &stats) == KF_E_ARG && kf_trainer_get_mse(t, NULL) == KF_E_ARG);
+    kf_trainer_reset_mse(NULL);
+    kf_free(d);
+    kf_trainer_free(t);
+    kf_net_free(net);
+}
+
 static void test_copy_is_deep(void)
 {
     const uint32_t sizes[3] = {3, 4, 2};
@@ -472,6 +513,7 @@ const kf_test_case kf_core_tests[] = {
     {"training_learns_xor", test_training_learns_xor},
     {"run_checks_inputs", test_run_checks_inputs},
     {"training_rejects_threshold_and_mismatch", test_training_rejects_threshold_and_mismatch},
+    {"sample_error_accumulates", test_sample_error_accumulates},
     {"copy_is_deep", test_copy_is_deep},
     {"direct_weight_writes_and_pack", test_direct_weight_writes_and_pack},
     {"scaling_round_trip", test_scaling_round_trip},

@@ -134,6 +134,8 @@ cdef extern from "kfann.h" nogil:
                              kf_epoch_stats *stats)
     kf_status kf_train_sample(kf_net *net, kf_trainer *trainer, const float *inp,
                               const float *desired)
+    kf_status kf_trainer_get_mse(const kf_trainer *trainer, kf_epoch_stats *stats)
+    void kf_trainer_reset_mse(kf_trainer *trainer)
     kf_status kf_net_test(const kf_net *net, const kf_data *data, float *scratch,
                           uint64_t scratch_floats, kf_epoch_stats *stats)
 

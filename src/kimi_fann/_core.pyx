@@ -767,9 +767,9 @@ cdef class Net:
             else kf_net_num_output(self.ptr)
         if values.shape[1] != cols:
             raise ShapeError(f"expected rows of {cols} values, got {values.shape[1]}")
-        if values.shape[0] == 0:
-            return
-        check(kf_net_scale(self.ptr, <kf_scale_op>op, &values[0, 0], values.shape[0]), "cannot scale")
+        # KF_E_UNSUPPORTED is the one failure left: no scaling parameters (checked for 0 rows too)
+        check(kf_net_scale(self.ptr, <kf_scale_op>op, &values[0, 0] if values.shape[0] else NULL, values.shape[0]),
+              "cannot scale: the network has no scaling parameters")
 
     def write_scaling(self, const float[::1] values):
         """Replace the 8 scaling arrays (the layout of read_scaling) and mark them present."""
@@ -1167,13 +1167,21 @@ cdef class Trainer:
         return stats.mse, stats.bit_fail
 
     def sample(self, Net net not None, const float[::1] x, const float[::1] y):
+        """One incremental step; the error accumulated since the last epoch or reset_mse after it."""
         cdef kf_status st
+        cdef kf_epoch_stats stats
         if x.shape[0] != kf_net_num_input(net.ptr) or y.shape[0] != kf_net_num_output(net.ptr):
             raise ShapeError(f"expected {kf_net_num_input(net.ptr)} inputs and {kf_net_num_output(net.ptr)} outputs, "
                              f"got {x.shape[0]} and {y.shape[0]}")
         with nogil:
             st = kf_train_sample(net.ptr, self.ptr, &x[0], &y[0])
+            if st == KF_OK:
+                st = kf_trainer_get_mse(self.ptr, &stats)
         check(st, "cannot train")
+        return stats.mse, stats.bit_fail
+
+    def reset_mse(self):
+        kf_trainer_reset_mse(self.ptr)
 
 
 # ---- training data ----

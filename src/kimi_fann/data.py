@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,63 @@ class TrainingData:
         data._inputs = x
         data._outputs = y
         return data
+
+    @classmethod
+    def from_callback(cls, num_data: int, num_input: int, num_output: int,
+                      callback: Callable[[int, int, int], tuple[Any, Any]]) -> TrainingData:
+        """Pairs made one at a time by a function (``fann_create_train_from_callback``).
+
+        Parameters
+        ----------
+        num_data : int
+            Number of pairs (0 or more).
+        num_input, num_output : int
+            Inputs and outputs per pair (1 or more).
+        callback : callable
+            ``callback(position, num_input, num_output)`` returns pair ``position``'s inputs and
+            desired outputs (FANN's callback writes them into two arrays instead): sequences of
+            ``num_input`` and ``num_output`` real numbers (a number where one is wanted). Called
+            for positions 0 to ``num_data - 1``, in order.
+
+        Returns
+        -------
+        TrainingData
+
+        Raises
+        ------
+        ConfigError
+            If a count is not an integer in range, or the callback does not return two
+            sequences.
+        ShapeError
+            If a returned row does not have ``num_input`` or ``num_output`` values (the message
+            names the position).
+        NumericError
+            If a value is NaN or infinite.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> data = kf.TrainingData.from_callback(3, 2, 1, lambda i, n_in, n_out: ([i, -i], [i % 2]))
+        >>> data.inputs.tolist(), data.outputs.ravel().tolist()
+        ([[0.0, 0.0], [1.0, -1.0], [2.0, -2.0]], [0.0, 1.0, 0.0])
+        """
+        for name, value, low in (("num_data", num_data, 0), ("num_input", num_input, 1), ("num_output", num_output, 1)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ConfigError(f"{name} must be an integer of at least {low}, got {value!r}")
+        if not callable(callback):
+            raise ConfigError(f"callback must be callable, got {type(callback).__name__}")
+        x = np.empty((int(num_data), int(num_input)), dtype=np.float32)
+        y = np.empty((int(num_data), int(num_output)), dtype=np.float32)
+        for i in range(int(num_data)):
+            pair = callback(i, int(num_input), int(num_output))
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ConfigError(f"callback must return (inputs, outputs), got {type(pair).__name__} for pair {i}")
+            for rows, values, name in ((x, pair[0], "inputs"), (y, pair[1], "outputs")):
+                row = np.atleast_1d(np.asarray(values))
+                if row.ndim != 1:
+                    raise ShapeError(f"{name} of pair {i} must be one row of {rows.shape[1]} values, got shape {row.shape}")
+                rows[i] = as_matrix(row, rows.shape[1], f"{name} of pair {i}")[0][0]
+        return cls._from_arrays(x, y)
 
     # ---- files ----
 

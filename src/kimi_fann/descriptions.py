@@ -121,14 +121,14 @@ class Topology:
     Attributes
     ----------
     layer_starts : numpy.ndarray of uint32, shape (num_layers + 1,)
-        First neuron of each layer; the last value is the number of neurons.
-    connection_starts : numpy.ndarray of uint32, shape (total_neurons + 1,)
+        First neuron of each layer; the last value is :attr:`stored_neurons`.
+    connection_starts : numpy.ndarray of uint32, shape (stored_neurons + 1,)
         First connection of each neuron; the last value is the number of connections.
     sources : numpy.ndarray of uint32, shape (total_connections,)
         The neuron each connection reads.
-    activations : numpy.ndarray of uint8, shape (total_neurons,)
+    activations : numpy.ndarray of uint8, shape (stored_neurons,)
         Each neuron's activation function (an index into :data:`ACTIVATIONS`).
-    steepnesses : numpy.ndarray of float32, shape (total_neurons,)
+    steepnesses : numpy.ndarray of float32, shape (stored_neurons,)
         Each neuron's steepness (for a FANN fixed-point network, its integer over the
         multiplier).
     shortcut : bool
@@ -205,9 +205,16 @@ class Topology:
         return len(self.layer_starts) - 1
 
     @property
-    def total_neurons(self) -> int:
-        """All neurons, bias neurons included."""
+    def stored_neurons(self) -> int:
+        """All neurons as the file numbers them, bias neurons included (the output layer's unused
+        one in a layered network too): the length of the per-neuron arrays."""
         return int(self.layer_starts[-1])
+
+    @property
+    def total_neurons(self) -> int:
+        """Neurons as ``fann_get_total_neurons`` counts them: :attr:`stored_neurons` without the
+        unused bias neuron of a layered network's output layer."""
+        return self.stored_neurons - (0 if self.shortcut else 1)
 
     @property
     def total_connections(self) -> int:
@@ -262,7 +269,7 @@ class Topology:
     def destinations(self) -> np.ndarray:
         """The neuron each connection feeds (int64), in connection order."""
         counts = np.diff(self.connection_starts.astype(np.int64))
-        return np.repeat(np.arange(self.total_neurons, dtype=np.int64), counts)
+        return np.repeat(np.arange(self.stored_neurons, dtype=np.int64), counts)
 
     @property
     def layer_of(self) -> np.ndarray:
@@ -322,7 +329,7 @@ class Topology:
         w = np.asarray(weights, dtype=np.float64).reshape(-1)
         src, dst = self.sources.astype(np.int64), self.destinations
         layer_of, sizes = self.layer_of, self.layers
-        is_bias = np.zeros(self.total_neurons, dtype=bool)
+        is_bias = np.zeros(self.stored_neurons, dtype=bool)
         is_bias[self.bias_neurons] = True
         out = []
         for layer in range(1, self.num_layers):
@@ -331,7 +338,7 @@ class Topology:
             s, rows, wl = src[into], dst[into] - first, w[into]
             from_bias = is_bias[s]
             sources = tuple(sorted(set(layer_of[s[~from_bias]].tolist()))) or (layer - 1,)
-            column = np.full(self.total_neurons, -1, dtype=np.int64)
+            column = np.full(self.stored_neurons, -1, dtype=np.int64)
             at = 0
             for k in sources:
                 start = int(self.layer_starts[k])

@@ -102,14 +102,23 @@ class Network:
     parameters are those of a FANN ``.net`` file, which :meth:`save` and :meth:`load` read and
     write exactly as libfann 2.2 does.
 
+    Given only ``layers`` (and ``connection_rate`` or ``shortcut``), the network is the one
+    ``fann_create_standard``, ``fann_create_sparse`` or ``fann_create_shortcut`` creates:
+    sigmoid_stepwise neurons of steepness 0.5, FANN's training parameters, weights uniform in
+    [-0.1, 0.1]. ``hidden``, ``output`` and ``steepness`` are the ``fann_set_activation_*``
+    calls that usually follow the creation.
+
     Parameters
     ----------
     layers : sequence of int
         Neurons per layer, input first and output last (bias neurons not counted).
-    hidden, output : str
-        Activation function of the hidden and output layers (see :data:`ACTIVATIONS`).
-    steepness : float
-        Steepness of every hidden and output neuron (FANN's default is 0.5).
+    hidden, output : str, optional
+        Activation function of the hidden layers and of the output layer (see
+        :data:`ACTIVATIONS`), set as ``fann_set_activation_function_hidden`` and ``_output``
+        set it (the layers' bias neurons included). None keeps FANN's sigmoid_stepwise.
+    steepness : float, optional
+        Steepness of every hidden and output neuron, set as
+        ``fann_set_activation_steepness_hidden`` and ``_output`` set it. None keeps FANN's 0.5.
     connection_rate : float
         In (0, 1]; below 1 makes a sparse network (``fann_create_sparse``).
     shortcut : bool
@@ -126,6 +135,8 @@ class Network:
     Examples
     --------
     >>> import numpy as np, kimi_fann as kf
+    >>> kf.Network([2, 3, 1]).get_activation(1, 0)  # fann_create_standard's neurons
+    ('sigmoid_stepwise', 0.5)
     >>> net = kf.Network([2, 4, 1], hidden="sigmoid_symmetric", output="sigmoid_symmetric", seed=1)
     >>> xor = kf.TrainingData([[-1, -1], [-1, 1], [1, -1], [1, 1]], [-1, 1, 1, -1])
     >>> history = net.train(xor, max_epochs=500, target_error=1e-3)
@@ -169,9 +180,9 @@ class Network:
         self,
         layers: Sequence[int],
         *,
-        hidden: str = "sigmoid_symmetric",
-        output: str = "sigmoid",
-        steepness: float = 0.5,
+        hidden: str | None = None,
+        output: str | None = None,
+        steepness: float | None = None,
         connection_rate: float = 1.0,
         shortcut: bool = False,
         seed: int = 0,
@@ -183,15 +194,19 @@ class Network:
             raise ConfigError(f"connection_rate must be in (0, 1], got {connection_rate!r}")
         if shortcut and connection_rate < 1:
             raise ConfigError("shortcut networks are fully connected: connection_rate must be 1")
-        hidden_index, output_index = _activation_index(hidden), _activation_index(output)
+        hidden_index = None if hidden is None else _activation_index(hidden)
+        output_index = None if output is None else _activation_index(output)
         self._rng = np.random.default_rng(as_seed(seed))
+        # fann_create_*: sigmoid_stepwise and 0.5 in every neuron but the bias ones (linear, 0)
         self._net = _core.Net.create(sizes, bool(shortcut), float(connection_rate), self._next_seed())
         self._attach(self._net)
-        for layer in range(1, len(sizes) - 1):
-            self._net.set_activation(layer, -1, hidden_index)
-            self._net.set_steepness(layer, -1, float(steepness))
-        self._net.set_activation(len(sizes) - 1, -1, output_index)
-        self._net.set_steepness(len(sizes) - 1, -1, float(steepness))
+        last = len(sizes) - 1
+        for layer in range(1, last + 1):  # then the fann_set_activation_* calls asked for
+            index = output_index if layer == last else hidden_index
+            if index is not None:
+                self._net.set_activation(layer, -1, index)
+            if steepness is not None:
+                self._net.set_steepness(layer, -1, float(steepness))
 
     def _attach(self, net: _core.Net) -> None:
         self._net = net
@@ -285,8 +300,49 @@ class Network:
 
     @property
     def total_neurons(self) -> int:
-        """All neurons, bias neurons included (``fann_get_total_neurons`` + the output bias)."""
+        """Neurons as ``fann_get_total_neurons`` counts them: every layer's neurons and bias
+        neurons, except the bias neuron that a layered network keeps, unused, in its output layer.
+
+        11 for ``[2, 3, 4]`` (3 + 4 + 4), 15 for ``[2, 3, 4, 5]`` with ``shortcut=True`` (whose
+        only bias neuron is the input layer's). :attr:`stored_neurons` counts the unused one too.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> kf.Network([2, 3, 4]).total_neurons, kf.Network([2, 3, 4, 5], shortcut=True).total_neurons
+        (11, 15)
+        """
+        return self.stored_neurons - (0 if self.shortcut else 1)
+
+    @property
+    def stored_neurons(self) -> int:
+        """Neurons as a ``.net`` file lists them and :meth:`connections` numbers them: every bias
+        neuron included, the output layer's unused one in a layered network too (so one more than
+        :attr:`total_neurons` there, the same in a shortcut network). The size of an array indexed
+        by neuron number.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([2, 3, 4])
+        >>> net.stored_neurons, len(net.topology.activations)
+        (12, 12)
+        """
         return int(self._net.total_neurons)
+
+    @property
+    def layer_biases(self) -> tuple[int, ...]:
+        """Bias neurons per layer, as ``fann_get_bias_array`` reports them: 1 for every layer but
+        the output one in a layered network, 1 for the input layer only in a shortcut network.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> kf.Network([2, 3, 1]).layer_biases, kf.Network([2, 3, 1], shortcut=True).layer_biases
+        ((1, 1, 0), (1, 0, 0))
+        """
+        n = len(self.layers)
+        return (1,) + (0,) * (n - 1) if self.shortcut else (1,) * (n - 1) + (0,)
 
     @property
     def total_connections(self) -> int:
@@ -661,13 +717,55 @@ class Network:
 
     @property
     def mse(self) -> float:
-        """Mean squared error of the last :meth:`train_epoch`, :meth:`train` or :meth:`test`."""
+        """Mean squared error, as ``fann_get_MSE`` reports it: of the last :meth:`train_epoch`
+        (or :meth:`train`) or :meth:`test`. Each :meth:`train_sample` adds its pair's error as
+        ``fann_train`` does: to the last epoch's pairs, or, after a test or :meth:`reset_mse`, to
+        the pairs trained since (libfann would count the test's pairs too). 0 before any.
+        Symmetric outputs count half their difference, as in FANN.
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([1, 1], output="linear")
+        >>> net.weights = [0.0, 0.0]  # outputs 0
+        >>> net.test(kf.TrainingData([[1.0], [1.0]], [0.5, 1.5]))  # (0.5**2 + 1.5**2) / 2
+        1.25
+        >>> net.learning_rate = 0.0  # steps of zero: the outputs stay 0
+        >>> net.train_sample([1.0], [1.0])
+        >>> net.train_sample([1.0], [0.5])
+        >>> net.mse  # (1.0**2 + 0.5**2) / 2
+        0.625
+        """
         return self._mse
 
     @property
     def bit_fail(self) -> int:
-        """Failed bits (outputs off by at least bit_fail_limit) of the last epoch or test."""
+        """Failed bits (outputs off by at least bit_fail_limit), counted over the same pairs as
+        :attr:`mse` (``fann_get_bit_fail``)."""
         return self._bit_fail
+
+    def reset_mse(self) -> None:
+        """Start :attr:`mse` and :attr:`bit_fail` afresh (``fann_reset_MSE``): the next
+        :meth:`train_sample` calls count alone.
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> import kimi_fann as kf
+        >>> net = kf.Network([2, 1], seed=0)
+        >>> net.train_sample([0, 1], [1.0])
+        >>> net.mse > 0
+        True
+        >>> net.reset_mse()
+        >>> net.mse, net.bit_fail
+        (0.0, 0)
+        """
+        self._mse, self._bit_fail = 0.0, 0
+        if self._trainer is not None:
+            self._trainer.reset_mse()
 
     def train_epoch(self, data: TrainingData) -> float:
         """One epoch of the current :attr:`training_algorithm` over data (``fann_train_epoch``).
@@ -764,7 +862,9 @@ class Network:
         return np.asarray(history, dtype=np.float64)
 
     def train_sample(self, inputs: Any, desired: Any) -> None:
-        """One incremental backpropagation step on one pair (``fann_train``).
+        """One incremental backpropagation step on one pair (``fann_train``), whatever the
+        :attr:`training_algorithm`; the pair's error adds to :attr:`mse` and :attr:`bit_fail` as
+        ``fann_train`` adds it to ``fann_get_MSE``.
 
         Parameters
         ----------
@@ -793,7 +893,7 @@ class Network:
         """
         x, _ = as_matrix(np.asarray(inputs).reshape(1, -1), self.num_input, "inputs")
         y, _ = as_matrix(np.asarray(desired).reshape(1, -1), self.num_output, "desired")
-        self._trainer_for_training().sample(self._net, x[0], y[0])
+        self._mse, self._bit_fail = self._trainer_for_training().sample(self._net, x[0], y[0])
 
     def test(self, data: TrainingData) -> float:
         """MSE of the network on data, without training (``fann_test_data``).
@@ -825,6 +925,8 @@ class Network:
         """
         _check_data(data, self)
         self._mse, self._bit_fail = self._net.test(data.inputs, data.outputs)
+        if self._trainer is not None:
+            self._trainer.reset_mse()  # later train_sample errors count from here
         return self._mse
 
     # ---- scaling ----

@@ -412,7 +412,7 @@ def _fold_input_scaling(net: Network, a: np.ndarray, b: np.ndarray) -> None:
     w = net.weights.astype(np.float64)
     src, dst = topology.sources.astype(np.int64), topology.destinations
     is_input = src < net.num_input
-    shift = np.zeros(net.total_neurons)
+    shift = np.zeros(net.stored_neurons)
     np.add.at(shift, dst[is_input], w[is_input] * b[src[is_input]])
     w[is_input] *= a[src[is_input]]
     w[_bias_connections(topology)] += shift[dst[_bias_connections(topology)]]
