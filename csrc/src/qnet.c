@@ -24,7 +24,6 @@ typedef struct qlayer {
 } qlayer;
 
 struct kf_qnet {
-    void *block; /* the allocation, of which the network is the first 64-byte aligned byte */
     uint32_t activation_bits, weight_bits, num_layers, num_input, num_output;
     uint32_t shortcut; /* every layer reads the inputs and all earlier outputs (kf_qnet_desc) */
     uint32_t max_pad;  /* widest padded row of activations or accumulators; with shortcut, the row
@@ -74,33 +73,6 @@ static void qnet_layout(kf_arena *a, void *obj, const void *ctx)
         if (q)
             q->table.knots = q->knots;
     }
-}
-
-/* kf_arena_new with every array 64-byte aligned in memory, not only relative to the block
- * (calloc's blocks are 16-byte aligned): no vector load of weights straddles two cache lines
- * (a C b1 run measured 2.6 or 4.0 us for the same binary, by where calloc put the block). The
- * network starts at the block's first 64-byte boundary and keeps the block to free. */
-static kf_status qnet_new(const kf_qnet_desc *d, kf_qnet **out)
-{
-    kf_arena a = kf_arena_measure();
-    uint64_t measured;
-    void *block;
-    qnet_layout(&a, NULL, d);
-    measured = a.used;
-    if (measured == 0 || measured > SIZE_MAX - KF_ALIGN)
-        return KF_E_LIMIT;
-    block = calloc(1, (size_t)measured + KF_ALIGN);
-    if (block == NULL)
-        return KF_E_NOMEM;
-    a = kf_arena_over(block);
-    qnet_layout(&a, a.base, d);
-    if (a.used != measured) { /* the two walks must agree */
-        free(block);
-        return KF_E_LIMIT;
-    }
-    *out = (kf_qnet *)a.base;
-    (*out)->block = block;
-    return KF_OK;
 }
 
 static kf_status fail(kf_diag *diag, const char *what, uint32_t layer)
@@ -206,7 +178,7 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
     for (l = 0; l < d->num_layers; l++)
         if ((st = check_layer(d, l, diag)) != KF_OK)
             return st;
-    st = qnet_new(d, &net);
+    st = kf_arena_new(qnet_layout, d, (void **)&net);
     if (st != KF_OK)
         return st;
     net->activation_bits = d->activation_bits;
@@ -275,8 +247,7 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
 
 void kf_qnet_free(kf_qnet *net)
 {
-    if (net)
-        free(net->block);
+    kf_block_free(net);
 }
 
 uint32_t kf_qnet_num_input(const kf_qnet *net)
