@@ -531,18 +531,19 @@ void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, uint32
 }
 
 /* AVX2 peaks: twelve chains of vpmaddwd plus vpaddd (sixteen int16 multiply-accumulates, the
- * integer kernels' arithmetic, for Q8 and Q16 alike) or of vfmadd (eight float). */
+ * integer kernels' arithmetic, for Q8 and Q16 alike) or of a multiply then an add (eight float:
+ * the float kernels keep FANN's rounding of each product, so they never fuse the two). */
 #define CHAINS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 
 uint64_t kf_peak_avx2(uint32_t kind, uint64_t rounds, uint32_t *sink)
 {
     uint64_t r;
     if (kind == KF_PEAK_FLOAT) {
-        const __m256 a = _mm256_set1_ps(0.999f + (float)(*sink & 1) * 1e-7f), b = _mm256_set1_ps(1e-3f);
+        const __m256 b = _mm256_set1_ps(1e-9f + (float)(*sink & 1) * 1e-12f);
         __m256 total = _mm256_setzero_ps();
         float out[8];
-#define DECLARE(k) __m256 c##k = _mm256_set1_ps((float)(k));
-#define STEP(k) c##k = _mm256_fmadd_ps(a, b, c##k);
+#define DECLARE(k) __m256 c##k = _mm256_set1_ps((float)(k + 1));
+#define STEP(k) c##k = _mm256_add_ps(c##k, _mm256_mul_ps(c##k, b));
 #define FOLD(k) total = _mm256_add_ps(total, c##k);
         CHAINS12(DECLARE)
         for (r = 0; r < rounds; r++) {

@@ -328,8 +328,8 @@ int kf_quantize_avx512(const float *x, size_t nb, const kf_qinput *q, void *out,
 }
 
 /* AVX-512 peaks: sixteen chains of vpdpbusd (64 uint8 x int8 multiply-accumulates) or vpdpwssd
- * (32 int16 x int16); float from the AVX2 table (whose float kernels this path uses). One
- * function per instruction: each loop's sums stay in registers. */
+ * (32 int16 x int16), or of a multiply then an add on sixteen floats (the float kernels' FANN
+ * arithmetic, never fused). One function per instruction: each loop's sums stay in registers. */
 #define CHAINS16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 #define PEAK_LOOP(name, dp)                                                                                        \
     static uint32_t name(__m512i a, __m512i b, uint64_t rounds)                                                    \
@@ -356,11 +356,36 @@ PEAK_LOOP(peak_dpwssd, STEP16)
 #undef STEP16
 #undef FOLD
 
+static uint32_t peak_mul_add(uint64_t rounds, uint32_t seed)
+{
+    const __m512 b = _mm512_set1_ps(1e-9f + (float)(seed & 1) * 1e-12f);
+    __m512 total = _mm512_setzero_ps();
+    float out[16];
+    uint64_t r;
+    uint32_t bits;
+#define DECLARE(k) __m512 c##k = _mm512_set1_ps((float)(k + 1));
+#define STEP(k) c##k = _mm512_add_ps(c##k, _mm512_mul_ps(c##k, b));
+#define FOLD(k) total = _mm512_add_ps(total, c##k);
+    CHAINS16(DECLARE)
+    for (r = 0; r < rounds; r++) {
+        CHAINS16(STEP)
+    }
+    CHAINS16(FOLD)
+#undef DECLARE
+#undef STEP
+#undef FOLD
+    _mm512_storeu_ps(out, total);
+    memcpy(&bits, &out[0], sizeof bits);
+    return bits;
+}
+
 uint64_t kf_peak_avx512(uint32_t kind, uint64_t rounds, uint32_t *sink)
 {
     const __m512i a = _mm512_set1_epi32((int32_t)(*sink & 0x7f7f7f7fu)), b = _mm512_set1_epi32((int32_t)(*sink >> 1 & 0x3f3f3f3fu));
-    if (kind == KF_PEAK_FLOAT)
-        return kf_peak_avx2(kind, rounds, sink);
+    if (kind == KF_PEAK_FLOAT) {
+        *sink = peak_mul_add(rounds, *sink);
+        return rounds * 16 * 16;
+    }
     *sink = kind == KF_PEAK_INT8 ? peak_dpbusd(a, b, rounds) : peak_dpwssd(a, b, rounds);
     return rounds * 16 * (kind == KF_PEAK_INT8 ? 64 : 32);
 }
