@@ -1139,6 +1139,36 @@ cdef class Trainer:
     def reset(self):
         kf_trainer_reset(self.ptr)
 
+    def get_state(self, float[::1] steps, float[::1] slopes, float[::1] deltas):
+        """Copy the history (kf_trainer_get_state) into three buffers of the network's
+        connection count; returns (cleared, sarprop_epoch, seed, rng_state, rng_inc)."""
+        cdef kf_trainer_state state
+        if slopes.shape[0] != steps.shape[0] or deltas.shape[0] != steps.shape[0]:
+            raise ShapeError("the three state arrays differ in length")
+        state.total_connections = <uint32_t>min(steps.shape[0], 0xFFFFFFFF)
+        state.prev_steps = &steps[0] if steps.shape[0] else NULL
+        state.prev_slopes = &slopes[0] if steps.shape[0] else NULL
+        state.prev_deltas = &deltas[0] if steps.shape[0] else NULL
+        check(kf_trainer_get_state(self.ptr, &state), f"cannot read the training state into {steps.shape[0]} values")
+        return state.cleared, state.sarprop_epoch, state.seed, state.rng_state, state.rng_inc
+
+    def set_state(self, uint32_t cleared, uint32_t sarprop_epoch, uint64_t seed, uint64_t rng_state, uint64_t rng_inc,
+                  const float[::1] steps, const float[::1] slopes, const float[::1] deltas):
+        """Replace the history (kf_trainer_set_state, which checks it)."""
+        cdef kf_trainer_state state
+        if slopes.shape[0] != steps.shape[0] or deltas.shape[0] != steps.shape[0]:
+            raise ShapeError("the three state arrays differ in length")
+        state.total_connections = <uint32_t>min(steps.shape[0], 0xFFFFFFFF)
+        state.cleared = cleared
+        state.sarprop_epoch = sarprop_epoch
+        state.seed = seed
+        state.rng_state = rng_state
+        state.rng_inc = rng_inc
+        state.prev_steps = <float *>&steps[0] if steps.shape[0] else NULL
+        state.prev_slopes = <float *>&slopes[0] if steps.shape[0] else NULL
+        state.prev_deltas = <float *>&deltas[0] if steps.shape[0] else NULL
+        check(kf_trainer_set_state(self.ptr, &state), "invalid training state")
+
     def epoch(self, Net net not None, const float[:, ::1] X, const float[:, ::1] Y):
         cdef kf_epoch_stats stats
         cdef kf_data d

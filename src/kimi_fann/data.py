@@ -216,6 +216,13 @@ class TrainingData:
         """
         return TrainingData._from_arrays(self._inputs.copy(), self._outputs.copy())
 
+    # copy.copy too: the pairs change in place (shuffle, scale), so no two data sets share them
+    def __copy__(self) -> TrainingData:
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict) -> TrainingData:
+        return self.copy()
+
     # ---- FANN's operations ----
 
     def shuffle(self, *, seed: int = 0) -> None:

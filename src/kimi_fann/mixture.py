@@ -85,6 +85,11 @@ class MixtureOfExperts:
         self._moe = _core.MoE(router.core, models, shared)
         self._router, self._experts, self._shared, self._domains = router, tuple(experts), shared_expert, domains
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Made again from its parts, each pickled (or copied) as itself: float experts keep
+        # their training state, and parts shared with other objects stay shared.
+        return MixtureOfExperts, (self._router, list(self._experts), self._shared, self._domains)
+
     @property
     def router(self) -> Router:
         """The router."""
