@@ -161,7 +161,7 @@ def predict(model: Any, X: Any, *, client: Any = None, threads: int = 1,
         if len(X.columns) != n_in:
             raise ShapeError(f"the model takes {n_in} columns, the dataframe has {len(X.columns)}")
         names = _column_names(columns, n_out, routes)
-        on_cluster = client.scatter(model, broadcast=True) if client is not None else model
+        on_cluster = client.scatter(model, broadcast=True, hash=False) if client is not None else model
         meta = _frame_meta(names, n_out, routes, pd.Index([], dtype=X.index.dtype, name=X.index.name))
         return X.map_partitions(_run_frame, on_cluster, int(threads), names, meta=meta, enforce_metadata=False)
     if not isinstance(X, da.Array):
@@ -174,7 +174,7 @@ def predict(model: Any, X: Any, *, client: Any = None, threads: int = 1,
                          f"dtype {X.dtype}")
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
-    on_cluster = client.scatter(model, broadcast=True) if client is not None else model
+    on_cluster = client.scatter(model, broadcast=True, hash=False) if client is not None else model
     width = 2 * n_out if routes else n_out
     out = da.map_blocks(_run_block, X, on_cluster, int(threads), dtype=np.uint32 if routes else np.float32,
                         chunks=(X.chunks[0], (width,)), meta=np.empty((0, width), np.uint32 if routes else np.float32))
