@@ -6,6 +6,10 @@ data set read from Parquet or Zarr would be; the local run gets the same rows as
 and runs them with ``model.run(x, threads=1)``. Each timing is the best of ``--repeats``; the
 workers' outputs are checked to equal the local ones bit for bit.
 
+On a shared machine the workers may not get a core each: the script first runs the same work
+on every worker at once and prints how many cores they got between them (CPU time over wall
+time), and the table gives the CPU time each worker spent beside the wall times.
+
 usage: python bench/dask_table.py [--rows 2000000] [--chunk 250000] [--workers 2] [--repeats 5]
 """
 
@@ -49,20 +53,36 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    return time.process_time()
+
+
+def busy(seconds: float) -> tuple[float, float]:
+    """Spin for about ``seconds`` of wall time: (wall, CPU) seconds."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    while time.perf_counter() - wall < seconds:
+        sum(range(10_000))
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def main(rows: int, chunk: int, workers: int, repeats: int) -> None:
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
         x = da.random.default_rng(0).normal(size=(rows, 16), chunks=(chunk, 16)).astype(np.float32).persist()
         here = x.compute()
         print(f"{rows:,} rows x 16 float32 in {x.npartitions} chunks of {chunk:,} on {workers} worker processes "
-              f"(1 thread each); the local run: model.run(x, threads=1)\n")
-        print(f"| model | one local thread | {workers} workers | speed-up | identical |")
-        print("|---|---|---|---|---|")
+              f"(1 thread each); the local run: model.run(x, threads=1)")
+        spun = client.run(busy, 1.0).values()
+        print(f"cores the workers got between them, all busy at once: {sum(c / w for w, c in spun):.2f}\n")
+        print(f"| model | one local thread | {workers} workers | speed-up | CPU per worker | identical |")
+        print("|---|---|---|---|---|---|")
         for name, model in models(here[:10_000]).items():
             local, want = best(lambda m=model: m.run(here, threads=1), repeats)
+            before = client.run(cpu_seconds)
             remote, got = best(lambda m=model: predict(m, x).compute(), repeats)
+            spent = [(v - before[k]) / repeats for k, v in client.run(cpu_seconds).items()]
             print(f"| {name} | {local:.3f} s | {remote:.3f} s | {local / remote:.2f}x | "
-                  f"{np.array_equal(got, want)} |")
+                  f"{', '.join(f'{c:.3f} s' for c in spent)} | {np.array_equal(got, want)} |")
         peaks = client.run(peak_rss_mib)
         print("\npeak RSS per worker: " + ", ".join(f"{v:.0f} MiB" for v in peaks.values())
               + f"; each holds half of the {rows * 64 / 2**20:.0f} MiB of rows")
