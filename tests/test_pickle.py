@@ -134,6 +134,13 @@ def test_a_damaged_training_state_is_refused() -> None:
     with pytest.raises(kf.errors.ConfigError):
         kf.Network.__new__(kf.Network).__setstate__(state)
     state = _trained("rprop").__getstate__()
+    state["training"]["mse_sum"] = -1.0
+    with pytest.raises(kf.errors.ConfigError):
+        kf.Network.__new__(kf.Network).__setstate__(state)
+    state["training"]["mse_sum"] = np.inf
+    with pytest.raises(kf.errors.NumericError):
+        kf.Network.__new__(kf.Network).__setstate__(state)
+    state = _trained("rprop").__getstate__()
     state["training"]["steps"] = state["training"]["steps"][:-1]
     with pytest.raises(kf.errors.ShapeError):
         kf.Network.__new__(kf.Network).__setstate__(state)

@@ -375,6 +375,9 @@ typedef struct kf_trainer_state {
     uint32_t sarprop_epoch;      /* SARPROP epochs trained so far */
     uint64_t seed;               /* the trainer's seed: kf_trainer_reset restarts its random stream from it */
     uint64_t rng_state, rng_inc; /* the random stream now (PCG32; rng_inc is odd) */
+    float mse_sum;               /* the error it has summed (FANN's MSE_value): finite, >= 0 */
+    uint32_t num_mse;            /* outputs summed into it */
+    uint32_t bit_fail;           /* failed bits among them */
     float *prev_steps;           /* RPROP and SARPROP step sizes, Quickprop's previous steps */
     float *prev_slopes;          /* the previous epoch's slopes (RPROP, Quickprop, SARPROP) */
     float *prev_deltas;          /* incremental training's previous weight changes (momentum) */
@@ -383,8 +386,9 @@ typedef struct kf_trainer_state {
 /* Copy the history into state: the numbers, and the arrays into the caller's buffers of
  * state->total_connections floats each (KF_E_SHAPE when that is not the trainer's count). */
 kf_status kf_trainer_get_state(const kf_trainer *trainer, kf_trainer_state *state);
-/* Replace the history by state, checked first (the count: KF_E_SHAPE; cleared 0 or 1 and an odd
- * rng_inc: KF_E_ARG; finite arrays: KF_E_NUMERIC); the trainer is unchanged on error. */
+/* Replace the history by state, checked first (the count: KF_E_SHAPE; cleared 0 or 1, an odd
+ * rng_inc and mse_sum >= 0: KF_E_ARG; finite arrays and mse_sum: KF_E_NUMERIC); the trainer is
+ * unchanged on error. */
 kf_status kf_trainer_set_state(kf_trainer *trainer, const kf_trainer_state *state);
 
 /* One epoch with net->params.training_algorithm (fann_train_epoch). */

@@ -541,6 +541,9 @@ kf_status kf_trainer_get_state(const kf_trainer *t, kf_trainer_state *state)
     state->seed = t->seed;
     state->rng_state = t->rng.state;
     state->rng_inc = t->rng.inc;
+    state->mse_sum = t->mse_sum;
+    state->num_mse = t->num_mse;
+    state->bit_fail = t->bit_fail;
     if (bytes > 0) {
         memcpy(state->prev_steps, t->prev_steps, bytes);
         memcpy(state->prev_slopes, t->prev_slopes, bytes);
@@ -558,7 +561,9 @@ kf_status kf_trainer_set_state(kf_trainer *t, const kf_trainer_state *state)
         return KF_E_SHAPE;
     if (C > 0 && (state->prev_steps == NULL || state->prev_slopes == NULL || state->prev_deltas == NULL))
         return KF_E_ARG;
-    if (state->cleared > 1 || (state->rng_inc & 1u) == 0)
+    if (!isfinite(state->mse_sum))
+        return KF_E_NUMERIC;
+    if (state->cleared > 1 || (state->rng_inc & 1u) == 0 || state->mse_sum < 0)
         return KF_E_ARG;
     if (C > 0 && !(kf_all_finite(state->prev_steps, C) && kf_all_finite(state->prev_slopes, C)
                    && kf_all_finite(state->prev_deltas, C)))
@@ -568,6 +573,9 @@ kf_status kf_trainer_set_state(kf_trainer *t, const kf_trainer_state *state)
     t->seed = state->seed;
     t->rng.state = state->rng_state;
     t->rng.inc = state->rng_inc;
+    t->mse_sum = state->mse_sum;
+    t->num_mse = state->num_mse;
+    t->bit_fail = state->bit_fail;
     if (C > 0) {
         memcpy(t->prev_steps, state->prev_steps, C * sizeof(float));
         memcpy(t->prev_slopes, state->prev_slopes, C * sizeof(float));

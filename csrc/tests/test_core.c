@@ -222,6 +222,12 @@ static void test_trainer_state_round_trip(void)
         state.total_connections = C;
         CHECK_OK(kf_trainer_get_state(t, &state));
         CHECK(state.seed == 7 && state.cleared == (algorithms[a] != KF_TRAIN_INCREMENTAL));
+        CHECK(state.num_mse == 4 && state.mse_sum / 4 == s1.mse); /* the last epoch's sums: 4 pairs, 1 output */
+        state.mse_sum = -1.0f;
+        CHECK(kf_trainer_set_state(t2, &state) == KF_E_ARG);
+        state.mse_sum = NAN;
+        CHECK(kf_trainer_set_state(t2, &state) == KF_E_NUMERIC);
+        CHECK_OK(kf_trainer_get_state(t, &state));
         state.rng_inc ^= 1u;
         CHECK(kf_trainer_set_state(t2, &state) == KF_E_ARG);
         state.rng_inc ^= 1u;
@@ -229,6 +235,17 @@ static void test_trainer_state_round_trip(void)
         CHECK(kf_trainer_set_state(t2, &state) == KF_E_NUMERIC);
         CHECK_OK(kf_trainer_get_state(t, &state));
         CHECK_OK(kf_trainer_set_state(t2, &state));
+        {
+            kf_trainer_state back = state;
+            float steps2[17], slopes2[17], deltas2[17];
+            back.prev_steps = steps2;
+            back.prev_slopes = slopes2;
+            back.prev_deltas = deltas2;
+            CHECK_OK(kf_trainer_get_state(t2, &back));
+            CHECK(back.mse_sum == state.mse_sum && back.num_mse == state.num_mse && back.bit_fail == state.bit_fail);
+            CHECK(back.rng_state == state.rng_state && back.sarprop_epoch == state.sarprop_epoch);
+            CHECK(memcmp(steps2, steps, sizeof steps) == 0 && memcmp(deltas2, deltas, sizeof deltas) == 0);
+        }
         for (e = 0; e < 20; e++) {
             CHECK_OK(kf_train_epoch(net, t, d, &s1));
             CHECK_OK(kf_train_epoch(twin, t2, d, &s2));

@@ -83,6 +83,9 @@ cdef extern from "kfann.h" nogil:
         uint64_t seed
         uint64_t rng_state
         uint64_t rng_inc
+        float mse_sum
+        uint32_t num_mse
+        uint32_t bit_fail
         float *prev_steps
         float *prev_slopes
         float *prev_deltas

@@ -1141,7 +1141,8 @@ cdef class Trainer:
 
     def get_state(self, float[::1] steps, float[::1] slopes, float[::1] deltas):
         """Copy the history (kf_trainer_get_state) into three buffers of the network's
-        connection count; returns (cleared, sarprop_epoch, seed, rng_state, rng_inc)."""
+        connection count; returns (cleared, sarprop_epoch, seed, rng_state, rng_inc, mse_sum, num_mse,
+        bit_fail)."""
         cdef kf_trainer_state state
         if slopes.shape[0] != steps.shape[0] or deltas.shape[0] != steps.shape[0]:
             raise ShapeError("the three state arrays differ in length")
@@ -1150,10 +1151,12 @@ cdef class Trainer:
         state.prev_slopes = &slopes[0] if steps.shape[0] else NULL
         state.prev_deltas = &deltas[0] if steps.shape[0] else NULL
         check(kf_trainer_get_state(self.ptr, &state), f"cannot read the training state into {steps.shape[0]} values")
-        return state.cleared, state.sarprop_epoch, state.seed, state.rng_state, state.rng_inc
+        return (state.cleared, state.sarprop_epoch, state.seed, state.rng_state, state.rng_inc, state.mse_sum,
+                state.num_mse, state.bit_fail)
 
     def set_state(self, uint32_t cleared, uint32_t sarprop_epoch, uint64_t seed, uint64_t rng_state, uint64_t rng_inc,
-                  const float[::1] steps, const float[::1] slopes, const float[::1] deltas):
+                  float mse_sum, uint32_t num_mse, uint32_t bit_fail, const float[::1] steps, const float[::1] slopes,
+                  const float[::1] deltas):
         """Replace the history (kf_trainer_set_state, which checks it)."""
         cdef kf_trainer_state state
         if slopes.shape[0] != steps.shape[0] or deltas.shape[0] != steps.shape[0]:
@@ -1164,6 +1167,9 @@ cdef class Trainer:
         state.seed = seed
         state.rng_state = rng_state
         state.rng_inc = rng_inc
+        state.mse_sum = mse_sum
+        state.num_mse = num_mse
+        state.bit_fail = bit_fail
         state.prev_steps = <float *>&steps[0] if steps.shape[0] else NULL
         state.prev_slopes = <float *>&slopes[0] if steps.shape[0] else NULL
         state.prev_deltas = <float *>&deltas[0] if steps.shape[0] else NULL

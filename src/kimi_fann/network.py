@@ -1326,9 +1326,9 @@ class Network:
         if self._trainer is None:
             return None
         steps, slopes, deltas = (np.empty(self.total_connections, dtype=np.float32) for _ in range(3))
-        cleared, sarprop_epoch, seed, rng_state, rng_inc = self._trainer.get_state(steps, slopes, deltas)
-        return {"cleared": cleared, "sarprop_epoch": sarprop_epoch, "seed": seed, "rng_state": rng_state,
-                "rng_inc": rng_inc, "steps": steps, "slopes": slopes, "deltas": deltas}
+        numbers = self._trainer.get_state(steps, slopes, deltas)
+        names = ("cleared", "sarprop_epoch", "seed", "rng_state", "rng_inc", "mse_sum", "num_mse", "bit_fail")
+        return {**dict(zip(names, numbers)), "steps": steps, "slopes": slopes, "deltas": deltas}
 
     def _restore(self, net: _core.Net, rng: dict[str, Any], mse: float, bit_fail: int,
                  training: dict[str, Any] | None) -> None:
@@ -1339,7 +1339,8 @@ class Network:
         if training is not None:
             self._trainer = _core.Trainer(net, training["seed"])
             self._trainer.set_state(training["cleared"], training["sarprop_epoch"], training["seed"],
-                                    training["rng_state"], training["rng_inc"],
+                                    training["rng_state"], training["rng_inc"], training["mse_sum"],
+                                    training["num_mse"], training["bit_fail"],
                                     *(np.ascontiguousarray(training[k], dtype=np.float32)
                                       for k in ("steps", "slopes", "deltas")))
 
