@@ -275,6 +275,86 @@ def test_analyzer_reports() -> None:
             assert type(back) is type(report) and back.to_json() == report.to_json()
 
 
+# ---- out-of-band buffers at any byte (as Dask rebuilds them) ----
+
+
+def _misaligned(a: np.ndarray) -> np.ndarray:
+    """A copy of a whose values start one byte into their buffer."""
+    raw = bytearray(a.nbytes + 1)
+    out = np.frombuffer(raw, dtype=a.dtype, offset=1, count=a.size).reshape(a.shape)
+    out[...] = a
+    return out
+
+
+def _through_odd_buffers(model: Any) -> Any:
+    """Pickled with protocol 5 and unpickled from out-of-band buffers that start one byte into
+    their memory, as arrays sent between Dask workers can: numpy then gives misaligned arrays."""
+    buffers: list[pickle.PickleBuffer] = []
+    payload = pickle.dumps(model, protocol=5, buffer_callback=buffers.append)
+    odd = []
+    for b in buffers:
+        raw = bytearray(b.raw().nbytes + 1)
+        raw[1:] = b.raw()
+        odd.append(memoryview(raw)[1:])
+    return pickle.loads(payload, buffers=odd)
+
+
+def _arrays_of(obj: Any, seen: set[int] | None = None) -> list[np.ndarray]:
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return []
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return [obj]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return [a for f in dataclasses.fields(obj) for a in _arrays_of(getattr(obj, f.name), seen)]
+    if isinstance(obj, (list, tuple)):
+        return [a for v in obj for a in _arrays_of(v, seen)]
+    return []
+
+
+@pytest.mark.parametrize("kind", ["network", "trained", "q8", "q16", "router", "mixture", "data"])
+def test_odd_out_of_band_buffers_come_back_aligned(kind: str) -> None:
+    model = {"network": lambda: kf.Network([3, 5, 2], seed=1), "trained": lambda: _trained("rprop"),
+             "q8": lambda: _mixture(True).experts[0], "q16": lambda: _trained("rprop").quantize(
+                 calibration=X, activation_bits=16, weight_bits=16),
+             "router": lambda: kf.Router(RNG.normal(size=(4, 3)), bias=RNG.normal(size=4), top_k=2, gate_bits=8),
+             "mixture": lambda: _mixture(True), "data": lambda: kf.TrainingData(X, Y)}[kind]()
+    back = _through_odd_buffers(model)
+    if kind == "data":
+        assert all(a.flags.aligned and a.flags.writeable and a.flags.owndata for a in (back.inputs, back.outputs))
+        _same(back.inputs, model.inputs)
+        return
+    if isinstance(back, kf.QuantizedNetwork):
+        arrays = _arrays_of(back.spec)
+        assert arrays and all(a.flags.aligned and not a.flags.writeable for a in arrays)
+    if isinstance(back, kf.Router):
+        _same(back.route(X), model.route(X))
+    else:
+        _same(back.run(X), model.run(X))
+    if kind == "trained":
+        data = kf.TrainingData(X, Y)
+        assert back.train_epoch(data) == model.train_epoch(data)
+
+
+def test_misaligned_inputs_run_as_aligned_ones() -> None:
+    odd = _misaligned(X)
+    assert not odd.flags.aligned
+    net = _trained("rprop")
+    q8 = net.quantize(calibration=X)
+    router = kf.Router(RNG.normal(size=(4, 3)), top_k=2)
+    moe = _mixture(False)
+    for threads in (None, 1, 2):
+        _same(net.run(odd, threads=threads), net.run(X))
+        _same(q8.run(odd, threads=threads), q8.run(X))
+        _same(router.route(odd, threads=threads), router.route(X))
+        _same(moe.run(odd, threads=threads), moe.run(X))
+    raw = np.zeros((4, 3), dtype=np.int32)
+    _same(q8.run_raw(_misaligned(raw)), q8.run_raw(raw))
+    _same(net.to_fixed().run_raw(_misaligned(raw)), net.to_fixed().run_raw(raw))
+    _same(kf.TrainingData(odd, Y).inputs, X)
+
+
 # ---- another process ----
 
 

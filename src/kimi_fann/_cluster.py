@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import aligned
 from .data import TrainingData
 from .errors import ConfigError, ShapeError
 
@@ -105,8 +106,7 @@ def sample_rows(x: Any, rows: np.ndarray | None) -> np.ndarray:
 
 def _group_chunk(x: np.ndarray, y: np.ndarray, router: Any, n_experts: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """The rows of one chunk that the router sends to each expert (among their top_k)."""
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    y = np.ascontiguousarray(y, dtype=np.float32)
+    x, y = aligned(x, np.float32), aligned(y, np.float32)
     chosen, _ = router.route(x, threads=1)
     picked = [np.nonzero((chosen == e).any(axis=1))[0] for e in range(n_experts)]
     return [(x[rows], y[rows]) for rows in picked]

@@ -11,7 +11,7 @@ core's constants (status codes, limits, SIMD path names) are read from the C lib
 retyped.
 """
 
-from libc.stdint cimport uint8_t, int16_t, uint32_t, uint64_t, int32_t
+from libc.stdint cimport uint8_t, int16_t, uint32_t, uint64_t, int32_t, uintptr_t
 from libc.stdlib cimport malloc, free
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS, PyBUF_FORMAT
 
@@ -378,9 +378,12 @@ cdef object uint32_type():
 
 
 cdef bint is_float32(Py_buffer *view) noexcept:
+    """A buffer of float32 values the core can read as floats: aligned to 4 bytes (numpy arrays
+    rebuilt from a byte stream, as Dask's and pickle's out-of-band buffers are, may not be)."""
     return view.format != NULL and (view.format[0] == b'f' and view.format[1] == 0
                                     or (view.format[0] in (b'<', b'=', b'@') and view.format[1] == b'f'
-                                        and view.format[2] == 0))
+                                        and view.format[2] == 0)) \
+        and (<uintptr_t>view.buf) % sizeof(float) == 0
 
 
 cdef Py_ssize_t fast_rows(object threads) except -3:
@@ -403,7 +406,8 @@ cdef object fast(object x, object threads, object simd, uint32_t n_in, uint32_t 
     """Outputs for a C-contiguous float32 buffer of shape (n_in,) or (n, n_in), run on this
     thread, as new numpy arrays (the router's: experts and weights); None when the call is not
     for the fast path (more than one thread, more than FAST_ROWS rows with threads left to the
-    library, another dtype or layout): the caller then converts the input and splits the batch."""
+    library, another dtype or layout, misaligned values): the caller then converts the input and
+    splits the batch."""
     cdef Py_buffer view, ov, ov2
     cdef Py_ssize_t n, rows = fast_rows(threads)
     cdef int path

@@ -223,6 +223,14 @@ class TrainingData:
     def __deepcopy__(self, memo: dict) -> TrainingData:
         return self.copy()
 
+    def __getstate__(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._inputs, self._outputs
+
+    def __setstate__(self, state: tuple[np.ndarray, np.ndarray]) -> None:
+        # own, writable and aligned arrays again (pickle's and Dask's out-of-band buffers are
+        # views of a byte stream, read-only or starting at any byte)
+        self._inputs, self._outputs = (np.require(a, np.float32, ["C", "A", "W", "O"]) for a in state)
+
     # ---- FANN's operations ----
 
     def shuffle(self, *, seed: int = 0) -> None:

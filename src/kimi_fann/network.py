@@ -9,7 +9,7 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from . import _core
-from ._arrays import as_matrix, as_seed
+from ._arrays import aligned, as_matrix, as_seed
 from ._io import PathLike, read_bytes, write_atomic
 from ._threads import resolve, run_split
 from .data import TrainingData
@@ -244,8 +244,8 @@ class Network:
         """
         if not isinstance(topology, Topology):
             raise ConfigError(f"expected a Topology, got {type(topology).__name__}")
-        w = np.ascontiguousarray(weights, dtype=np.float32).reshape(-1)
-        sc = None if scaling is None else np.ascontiguousarray(scaling, dtype=np.float32).reshape(-1)
+        w = aligned(np.reshape(weights, -1), np.float32)
+        sc = None if scaling is None else aligned(np.reshape(scaling, -1), np.float32)
         return cls._wrap(_core.Net.assemble(topology, w, sc, source))
 
     def _next_seed(self) -> int:
@@ -1341,8 +1341,7 @@ class Network:
             self._trainer.set_state(training["cleared"], training["sarprop_epoch"], training["seed"],
                                     training["rng_state"], training["rng_inc"], training["mse_sum"],
                                     training["num_mse"], training["bit_fail"],
-                                    *(np.ascontiguousarray(training[k], dtype=np.float32)
-                                      for k in ("steps", "slopes", "deltas")))
+                                    *(aligned(training[k], np.float32) for k in ("steps", "slopes", "deltas")))
 
     def __copy__(self) -> Network:
         clone = type(self).__new__(type(self))
@@ -1362,8 +1361,8 @@ class Network:
                 "training": self._training_state()}
 
     def __setstate__(self, state: dict) -> None:
-        net = _core.Net.assemble(state["topology"], np.ascontiguousarray(state["weights"], dtype=np.float32),
-                                 state["scaling"], "<pickle>")
+        scaling = None if state["scaling"] is None else aligned(state["scaling"], np.float32)
+        net = _core.Net.assemble(state["topology"], aligned(state["weights"], np.float32), scaling, "<pickle>")
         for name, value in state["params"].items():
             if name not in _PARAM_INDEX:
                 raise ConfigError(f"unknown training parameter {name!r} in the pickle")
