@@ -6,6 +6,7 @@ The examples themselves run in test_doctests.py; this checks that none is missin
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
 from collections.abc import Iterator
 from typing import Any
@@ -16,8 +17,16 @@ import kimi_fann
 import kimi_fann.analyzer
 
 
+def _optional(name: str) -> list[Any]:
+    """The integration modules, where their libraries are installed."""
+    try:
+        return [importlib.import_module(name)]
+    except ImportError:
+        return []
+
+
 def public_names() -> Iterator[tuple[str, Any]]:
-    for module in (kimi_fann, kimi_fann.analyzer):
+    for module in (kimi_fann, kimi_fann.analyzer, *_optional("kimi_fann.sklearn"), *_optional("kimi_fann.dask")):
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isclass(obj) and issubclass(obj, BaseException):

@@ -14,9 +14,11 @@ MODULES = [
     "kimi_fann.simd", "kimi_fann.cli", "kimi_fann.analyzer", "kimi_fann.analyzer.report",
     "kimi_fann.analyzer.analyze", "kimi_fann.analyzer.profile", "kimi_fann.analyzer.plots",
     "kimi_fann.analyzer.convert", "kimi_fann.analyzer.distill", "kimi_fann.analyzer.teachers",
+    "kimi_fann.sklearn", "kimi_fann.dask",
 ]
 # optional packages a module's examples use
-NEEDS = {"kimi_fann.analyzer.plots": ["matplotlib"], "kimi_fann.analyzer.convert": ["sklearn"]}
+NEEDS = {"kimi_fann.analyzer.plots": ["matplotlib"], "kimi_fann.analyzer.convert": ["sklearn"],
+         "kimi_fann.sklearn": ["sklearn"], "kimi_fann.dask": ["dask.array", "dask.dataframe", "distributed"]}
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -120,6 +120,20 @@ def test_analyze_and_plot(tmp_path: Path) -> None:
     assert (tmp_path / "again" / "thyroid-q8-sqnr.svg").read_bytes() == svg  # same bytes at every run
 
 
+def test_dask_scoring(tmp_path: Path) -> None:
+    for package in ("dask.dataframe", "distributed", "pyarrow"):
+        pytest.importorskip(package)
+    out = run("dask_scoring.py", "--rows", "100000", "--part-rows", "25000", "--out", str(tmp_path), "--compare")
+    assert "wrote 100,000 rows in 4 Parquet parts" in out
+    assert "fitted 4 experts on 50,000 rows as cluster tasks" in out
+    assert "scored 100,000 rows in" in out and "first part identical to a local run: True" in out
+    assert number(r"mean squared error over all rows: (\d\.\d+)", out) < 0.25 * number(r"variance: (\d\.\d+)", out)
+    peaks = [float(v) for v in re.findall(r"(\d+) MiB", out.split("peak RSS per worker: ")[1].split("(")[0])]
+    assert len(peaks) == 2 and max(peaks) < 1024  # the workers' memory limit
+    assert re.search(r"100,000 rows: one local thread [\d.]+ s, 2 workers [\d.]+ s: [\d.]+x; identical: True", out)
+    assert len(list((tmp_path / "scores").glob("*.parquet"))) == 4
+
+
 def test_command_line(tmp_path: Path) -> None:
     bash = shutil.which("bash")
     if bash is None:

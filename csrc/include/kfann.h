@@ -368,6 +368,31 @@ kf_status kf_trainer_create(const kf_net *net, uint64_t seed, kf_trainer **out);
 void kf_trainer_reset(kf_trainer *trainer);
 void kf_trainer_free(kf_trainer *trainer);
 
+/* A trainer's history: what carries from one epoch (or sample) to the next, so that training
+ * continues elsewhere (a copy, a pickle) exactly as it would have here. Everything else in a
+ * trainer is scratch that every epoch rebuilds. */
+typedef struct kf_trainer_state {
+    uint32_t total_connections;  /* values in each array (the network's connections) */
+    uint32_t cleared;            /* 1 once FANN's clear_train_arrays ran (first RPROP/Quickprop/SARPROP epoch) */
+    uint32_t sarprop_epoch;      /* SARPROP epochs trained so far */
+    uint64_t seed;               /* the trainer's seed: kf_trainer_reset restarts its random stream from it */
+    uint64_t rng_state, rng_inc; /* the random stream now (PCG32; rng_inc is odd) */
+    float mse_sum;               /* the error it has summed (FANN's MSE_value): finite, >= 0 */
+    uint32_t num_mse;            /* outputs summed into it */
+    uint32_t bit_fail;           /* failed bits among them */
+    float *prev_steps;           /* RPROP and SARPROP step sizes, Quickprop's previous steps */
+    float *prev_slopes;          /* the previous epoch's slopes (RPROP, Quickprop, SARPROP) */
+    float *prev_deltas;          /* incremental training's previous weight changes (momentum) */
+} kf_trainer_state;
+
+/* Copy the history into state: the numbers, and the arrays into the caller's buffers of
+ * state->total_connections floats each (KF_E_SHAPE when that is not the trainer's count). */
+kf_status kf_trainer_get_state(const kf_trainer *trainer, kf_trainer_state *state);
+/* Replace the history by state, checked first (the count: KF_E_SHAPE; cleared 0 or 1, an odd
+ * rng_inc and mse_sum >= 0: KF_E_ARG; finite arrays and mse_sum: KF_E_NUMERIC); the trainer is
+ * unchanged on error. */
+kf_status kf_trainer_set_state(kf_trainer *trainer, const kf_trainer_state *state);
+
 /* One epoch with net->params.training_algorithm (fann_train_epoch). */
 kf_status kf_train_epoch(kf_net *net, kf_trainer *trainer, const kf_data *data, kf_epoch_stats *stats);
 /* One incremental step on one pair (fann_train). Its error adds to the trainer's, as fann_train

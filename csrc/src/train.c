@@ -559,3 +559,63 @@ kf_status kf_net_test(const kf_net *net, const kf_data *data, float *scratch, ui
     stats->bit_fail = bit_fail;
     return KF_OK;
 }
+
+kf_status kf_trainer_get_state(const kf_trainer *t, kf_trainer_state *state)
+{
+    size_t bytes;
+    if (t == NULL || state == NULL)
+        return KF_E_ARG;
+    if (state->total_connections != t->total_connections)
+        return KF_E_SHAPE;
+    if (t->total_connections > 0 && (state->prev_steps == NULL || state->prev_slopes == NULL
+                                     || state->prev_deltas == NULL))
+        return KF_E_ARG;
+    bytes = (size_t)t->total_connections * sizeof(float);
+    state->cleared = (uint32_t)(t->cleared != 0);
+    state->sarprop_epoch = t->sarprop_epoch;
+    state->seed = t->seed;
+    state->rng_state = t->rng.state;
+    state->rng_inc = t->rng.inc;
+    state->mse_sum = t->mse_sum;
+    state->num_mse = t->num_mse;
+    state->bit_fail = t->bit_fail;
+    if (bytes > 0) {
+        memcpy(state->prev_steps, t->prev_steps, bytes);
+        memcpy(state->prev_slopes, t->prev_slopes, bytes);
+        memcpy(state->prev_deltas, t->prev_deltas, bytes);
+    }
+    return KF_OK;
+}
+
+kf_status kf_trainer_set_state(kf_trainer *t, const kf_trainer_state *state)
+{
+    const uint64_t C = t ? t->total_connections : 0;
+    if (t == NULL || state == NULL)
+        return KF_E_ARG;
+    if (state->total_connections != t->total_connections)
+        return KF_E_SHAPE;
+    if (C > 0 && (state->prev_steps == NULL || state->prev_slopes == NULL || state->prev_deltas == NULL))
+        return KF_E_ARG;
+    if (!isfinite(state->mse_sum))
+        return KF_E_NUMERIC;
+    if (state->cleared > 1 || (state->rng_inc & 1u) == 0 || state->mse_sum < 0)
+        return KF_E_ARG;
+    if (C > 0 && !(kf_all_finite(state->prev_steps, C) && kf_all_finite(state->prev_slopes, C)
+                   && kf_all_finite(state->prev_deltas, C)))
+        return KF_E_NUMERIC;
+    t->cleared = (int)state->cleared;
+    t->sarprop_epoch = state->sarprop_epoch;
+    t->seed = state->seed;
+    t->rng.state = state->rng_state;
+    t->rng.inc = state->rng_inc;
+    t->mse_sum = state->mse_sum;
+    t->num_mse = state->num_mse;
+    t->bit_fail = state->bit_fail;
+    if (C > 0) {
+        memcpy(t->prev_steps, state->prev_steps, C * sizeof(float));
+        memcpy(t->prev_slopes, state->prev_slopes, C * sizeof(float));
+        memcpy(t->prev_deltas, state->prev_deltas, C * sizeof(float));
+    }
+    memset(t->slopes, 0, C * sizeof(float)); /* zero between epochs, as every update leaves them */
+    return KF_OK;
+}

@@ -181,6 +181,87 @@ static void test_training_learns_xor(void)
     CHECK(train_xor(KF_TRAIN_SARPROP, 1000) < 5e-2f);
 }
 
+/* A trainer's history copied into a second trainer (over a copy of the network) continues
+ * training exactly as the first: every algorithm, weights and MSE bit for bit. */
+static void test_trainer_state_round_trip(void)
+{
+    const uint32_t sizes[3] = {2, 4, 1};
+    const kf_train_algorithm algorithms[4] = {KF_TRAIN_RPROP, KF_TRAIN_QUICKPROP, KF_TRAIN_SARPROP,
+                                              KF_TRAIN_INCREMENTAL};
+    kf_data *d = xor_data();
+    int a, e;
+    for (a = 0; a < 4 && d != NULL; a++) {
+        kf_net *net = NULL, *twin = NULL;
+        kf_trainer *t = NULL, *t2 = NULL;
+        kf_trainer_state state;
+        kf_epoch_stats s1, s2;
+        float steps[17], slopes[17], deltas[17], w1[17], w2[17];
+        uint32_t C;
+        CHECK_OK(kf_net_create(sizes, 3, KF_NET_LAYER, 1.0f, 3, &net));
+        if (net == NULL)
+            break;
+        C = kf_net_total_connections(net);
+        CHECK(C == 17); /* (2 + 1) * 4 + (4 + 1) * 1 */
+        if (C != 17) {
+            kf_net_free(net);
+            break;
+        }
+        kf_net_set_activation(net, 1, -1, KF_SIGMOID_SYMMETRIC);
+        kf_net_set_param(net, KF_PARAM_TRAINING_ALGORITHM, algorithms[a]);
+        kf_net_set_param(net, KF_PARAM_LEARNING_MOMENTUM, 0.5);
+        CHECK_OK(kf_trainer_create(net, 7, &t));
+        for (e = 0; e < 20; e++)
+            CHECK_OK(kf_train_epoch(net, t, d, &s1));
+        CHECK_OK(kf_net_copy(net, &twin));
+        CHECK_OK(kf_trainer_create(twin, 99, &t2));
+        state.total_connections = C + 1;
+        state.prev_steps = steps;
+        state.prev_slopes = slopes;
+        state.prev_deltas = deltas;
+        CHECK(kf_trainer_get_state(t, &state) == KF_E_SHAPE);
+        state.total_connections = C;
+        CHECK_OK(kf_trainer_get_state(t, &state));
+        CHECK(state.seed == 7 && state.cleared == (algorithms[a] != KF_TRAIN_INCREMENTAL));
+        CHECK(state.num_mse == 4 && state.mse_sum / 4 == s1.mse); /* the last epoch's sums: 4 pairs, 1 output */
+        state.mse_sum = -1.0f;
+        CHECK(kf_trainer_set_state(t2, &state) == KF_E_ARG);
+        state.mse_sum = NAN;
+        CHECK(kf_trainer_set_state(t2, &state) == KF_E_NUMERIC);
+        CHECK_OK(kf_trainer_get_state(t, &state));
+        state.rng_inc ^= 1u;
+        CHECK(kf_trainer_set_state(t2, &state) == KF_E_ARG);
+        state.rng_inc ^= 1u;
+        steps[0] = NAN;
+        CHECK(kf_trainer_set_state(t2, &state) == KF_E_NUMERIC);
+        CHECK_OK(kf_trainer_get_state(t, &state));
+        CHECK_OK(kf_trainer_set_state(t2, &state));
+        {
+            kf_trainer_state back = state;
+            float steps2[17], slopes2[17], deltas2[17];
+            back.prev_steps = steps2;
+            back.prev_slopes = slopes2;
+            back.prev_deltas = deltas2;
+            CHECK_OK(kf_trainer_get_state(t2, &back));
+            CHECK(back.mse_sum == state.mse_sum && back.num_mse == state.num_mse && back.bit_fail == state.bit_fail);
+            CHECK(back.rng_state == state.rng_state && back.sarprop_epoch == state.sarprop_epoch);
+            CHECK(memcmp(steps2, steps, sizeof steps) == 0 && memcmp(deltas2, deltas, sizeof deltas) == 0);
+        }
+        for (e = 0; e < 20; e++) {
+            CHECK_OK(kf_train_epoch(net, t, d, &s1));
+            CHECK_OK(kf_train_epoch(twin, t2, d, &s2));
+            CHECK(memcmp(&s1.mse, &s2.mse, sizeof(float)) == 0);
+        }
+        CHECK_OK(kf_net_get_weights(net, w1, C));
+        CHECK_OK(kf_net_get_weights(twin, w2, C));
+        CHECK(memcmp(w1, w2, sizeof w1) == 0);
+        kf_trainer_free(t);
+        kf_trainer_free(t2);
+        kf_net_free(net);
+        kf_net_free(twin);
+    }
+    kf_free(d);
+}
+
 static void test_run_checks_inputs(void)
 {
     const uint32_t sizes[2] = {2, 1};
@@ -511,6 +592,7 @@ const kf_test_case kf_core_tests[] = {
     {"create_rejects_bad_arguments", test_create_rejects_bad_arguments},
     {"params", test_params},
     {"training_learns_xor", test_training_learns_xor},
+    {"trainer_state_round_trip", test_trainer_state_round_trip},
     {"run_checks_inputs", test_run_checks_inputs},
     {"training_rejects_threshold_and_mismatch", test_training_rejects_threshold_and_mismatch},
     {"sample_error_accumulates", test_sample_error_accumulates},

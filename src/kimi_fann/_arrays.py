@@ -11,7 +11,7 @@ from .errors import ConfigError, NumericError, ShapeError
 
 
 def as_matrix(values: Any, columns: int | None, name: str) -> tuple[np.ndarray, bool]:
-    """Return (float32 C-contiguous 2-D array, was_1d) for a real-valued array-like.
+    """Return (float32 C-contiguous, aligned 2-D array, was_1d) for a real-valued array-like.
 
     A 1-D input is one row. ``columns`` (when given) is the required row length. Raises
     ShapeError for other shapes, ConfigError-like TypeErrors for non-numeric dtypes, and
@@ -28,9 +28,16 @@ def as_matrix(values: Any, columns: int | None, name: str) -> tuple[np.ndarray, 
     if columns is not None and array.shape[1] != columns:
         raise ShapeError(f"{name} must have {columns} values per row, got shape {np.shape(values)}")
     with np.errstate(over="ignore", invalid="ignore"):  # reported below as NumericError
-        matrix = np.ascontiguousarray(array, dtype=np.float32)
+        matrix = aligned(array, np.float32)
     check_finite(matrix, name)
     return matrix, was_1d
+
+
+def aligned(array: Any, dtype: Any) -> np.ndarray:
+    """array as a C-contiguous array of dtype whose values are aligned for C to read (a copy only
+    when needed: numpy arrays rebuilt from a byte stream, such as pickle's or Dask's out-of-band
+    buffers, can start at any byte)."""
+    return np.require(array, dtype=dtype, requirements=["C", "A"])
 
 
 def check_finite(matrix: np.ndarray, name: str) -> None:

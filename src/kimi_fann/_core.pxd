@@ -76,6 +76,20 @@ cdef extern from "kfann.h" nogil:
         float mse
         uint32_t bit_fail
 
+    ctypedef struct kf_trainer_state:
+        uint32_t total_connections
+        uint32_t cleared
+        uint32_t sarprop_epoch
+        uint64_t seed
+        uint64_t rng_state
+        uint64_t rng_inc
+        float mse_sum
+        uint32_t num_mse
+        uint32_t bit_fail
+        float *prev_steps
+        float *prev_slopes
+        float *prev_deltas
+
     kf_status kf_net_create(const uint32_t *layer_sizes, uint32_t num_layers, kf_net_type type,
                             float connection_rate, uint64_t seed, kf_net **out)
     kf_status kf_net_copy(const kf_net *net, kf_net **out)
@@ -130,6 +144,8 @@ cdef extern from "kfann.h" nogil:
     kf_status kf_trainer_create(const kf_net *net, uint64_t seed, kf_trainer **out)
     void kf_trainer_reset(kf_trainer *trainer)
     void kf_trainer_free(kf_trainer *trainer)
+    kf_status kf_trainer_get_state(const kf_trainer *trainer, kf_trainer_state *state)
+    kf_status kf_trainer_set_state(kf_trainer *trainer, const kf_trainer_state *state)
     kf_status kf_train_epoch(kf_net *net, kf_trainer *trainer, const kf_data *data,
                              kf_epoch_stats *stats)
     kf_status kf_train_sample(kf_net *net, kf_trainer *trainer, const float *inp,

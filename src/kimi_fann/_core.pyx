@@ -11,7 +11,7 @@ core's constants (status codes, limits, SIMD path names) are read from the C lib
 retyped.
 """
 
-from libc.stdint cimport uint8_t, int16_t, uint32_t, uint64_t, int32_t
+from libc.stdint cimport uint8_t, int16_t, uint32_t, uint64_t, int32_t, uintptr_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS, PyBUF_FORMAT
@@ -395,9 +395,12 @@ cdef object uint32_type():
 
 
 cdef bint is_float32(Py_buffer *view) noexcept:
+    """A buffer of float32 values the core can read as floats: aligned to 4 bytes (numpy arrays
+    rebuilt from a byte stream, as Dask's and pickle's out-of-band buffers are, may not be)."""
     return view.format != NULL and (view.format[0] == b'f' and view.format[1] == 0
                                     or (view.format[0] in (b'<', b'=', b'@') and view.format[1] == b'f'
-                                        and view.format[2] == 0))
+                                        and view.format[2] == 0)) \
+        and (<uintptr_t>view.buf) % sizeof(float) == 0
 
 
 cdef Py_ssize_t fast_rows(object threads) except -3:
@@ -420,7 +423,8 @@ cdef object fast(object x, object threads, object simd, uint32_t n_in, uint32_t 
     """Outputs for a C-contiguous float32 buffer of shape (n_in,) or (n, n_in), run on this
     thread, as new numpy arrays (the router's: experts and weights); None when the call is not
     for the fast path (more than one thread, more than FAST_ROWS rows with threads left to the
-    library, another dtype or layout): the caller then converts the input and splits the batch."""
+    library, another dtype or layout, misaligned values): the caller then converts the input and
+    splits the batch."""
     cdef Py_buffer view, ov, ov2
     cdef Py_ssize_t n, rows = fast_rows(threads)
     cdef int path
@@ -1156,6 +1160,42 @@ cdef class Trainer:
 
     def reset(self):
         kf_trainer_reset(self.ptr)
+
+    def get_state(self, float[::1] steps, float[::1] slopes, float[::1] deltas):
+        """Copy the history (kf_trainer_get_state) into three buffers of the network's
+        connection count; returns (cleared, sarprop_epoch, seed, rng_state, rng_inc, mse_sum, num_mse,
+        bit_fail)."""
+        cdef kf_trainer_state state
+        if slopes.shape[0] != steps.shape[0] or deltas.shape[0] != steps.shape[0]:
+            raise ShapeError("the three state arrays differ in length")
+        state.total_connections = <uint32_t>min(steps.shape[0], 0xFFFFFFFF)
+        state.prev_steps = &steps[0] if steps.shape[0] else NULL
+        state.prev_slopes = &slopes[0] if steps.shape[0] else NULL
+        state.prev_deltas = &deltas[0] if steps.shape[0] else NULL
+        check(kf_trainer_get_state(self.ptr, &state), f"cannot read the training state into {steps.shape[0]} values")
+        return (state.cleared, state.sarprop_epoch, state.seed, state.rng_state, state.rng_inc, state.mse_sum,
+                state.num_mse, state.bit_fail)
+
+    def set_state(self, uint32_t cleared, uint32_t sarprop_epoch, uint64_t seed, uint64_t rng_state, uint64_t rng_inc,
+                  float mse_sum, uint32_t num_mse, uint32_t bit_fail, const float[::1] steps, const float[::1] slopes,
+                  const float[::1] deltas):
+        """Replace the history (kf_trainer_set_state, which checks it)."""
+        cdef kf_trainer_state state
+        if slopes.shape[0] != steps.shape[0] or deltas.shape[0] != steps.shape[0]:
+            raise ShapeError("the three state arrays differ in length")
+        state.total_connections = <uint32_t>min(steps.shape[0], 0xFFFFFFFF)
+        state.cleared = cleared
+        state.sarprop_epoch = sarprop_epoch
+        state.seed = seed
+        state.rng_state = rng_state
+        state.rng_inc = rng_inc
+        state.mse_sum = mse_sum
+        state.num_mse = num_mse
+        state.bit_fail = bit_fail
+        state.prev_steps = <float *>&steps[0] if steps.shape[0] else NULL
+        state.prev_slopes = <float *>&slopes[0] if steps.shape[0] else NULL
+        state.prev_deltas = <float *>&deltas[0] if steps.shape[0] else NULL
+        check(kf_trainer_set_state(self.ptr, &state), "invalid training state")
 
     def epoch(self, Net net not None, const float[:, ::1] X, const float[:, ::1] Y):
         cdef kf_epoch_stats stats

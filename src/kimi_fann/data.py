@@ -274,6 +274,21 @@ class TrainingData:
         """
         return TrainingData._from_arrays(self._inputs.copy(), self._outputs.copy())
 
+    # copy.copy too: the pairs change in place (shuffle, scale), so no two data sets share them
+    def __copy__(self) -> TrainingData:
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict) -> TrainingData:
+        return self.copy()
+
+    def __getstate__(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._inputs, self._outputs
+
+    def __setstate__(self, state: tuple[np.ndarray, np.ndarray]) -> None:
+        # own, writable and aligned arrays again (pickle's and Dask's out-of-band buffers are
+        # views of a byte stream, read-only or starting at any byte)
+        self._inputs, self._outputs = (np.require(a, np.float32, ["C", "A", "W", "O"]) for a in state)
+
     # ---- FANN's operations ----
 
     def shuffle(self, *, seed: int = 0) -> None:

@@ -15,7 +15,7 @@ compiled core.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -40,8 +40,10 @@ ACTIVATION_RANGES: dict[str, tuple[float, float]] = {
 
 
 def _frozen(value: Any, dtype: Any, ndim: int) -> np.ndarray:
-    """value as a C-contiguous array of dtype, made read-only (no copy when it already is one)."""
-    array = np.ascontiguousarray(value, dtype=dtype)
+    """value as a C-contiguous, aligned array of dtype, made read-only (no copy when it already
+    is one; an array rebuilt from a byte stream, as pickle's and Dask's out-of-band buffers are,
+    can start at any byte)."""
+    array = np.require(value, dtype=dtype, requirements=["C", "A"])
     if array.ndim != ndim:
         array = array.reshape((-1,) if ndim == 1 else (len(array), -1))
     array.setflags(write=False)
@@ -51,6 +53,12 @@ def _frozen(value: Any, dtype: Any, ndim: int) -> np.ndarray:
 def _freeze(obj: Any, fields: dict[str, tuple[Any, int]]) -> None:
     for name, (dtype, ndim) in fields.items():
         object.__setattr__(obj, name, _frozen(getattr(obj, name), dtype, ndim))
+
+
+def _made_again(obj: Any) -> tuple[Any, tuple[Any, ...]]:
+    """__reduce__ of the frozen descriptions: unpickled (and copied) through the constructor, so
+    that the arrays are checked, aligned and read-only again."""
+    return type(obj), tuple(getattr(obj, f.name) for f in fields(obj))
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +107,8 @@ class DenseLayer:
     def __post_init__(self) -> None:
         _freeze(self, {"weights": (np.float64, 2), "bias": (np.float64, 1), "connected": (bool, 2),
                        "fan_in": (np.int64, 1), "activations": (np.uint8, 1), "steepnesses": (np.float64, 1)})
+
+    __reduce__ = _made_again
 
     @property
     def activation(self) -> str:
@@ -159,6 +169,8 @@ class Topology:
                        "sources": (np.uint32, 1), "activations": (np.uint8, 1), "steepnesses": (np.float32, 1)})
         object.__setattr__(self, "shortcut", bool(self.shortcut))
         object.__setattr__(self, "connection_rate", float(self.connection_rate))
+
+    __reduce__ = _made_again
 
     @classmethod
     def fully_connected(cls, layer_starts: Any, activations: Any, steepnesses: Any, *,
@@ -419,6 +431,8 @@ class QuantizedLayer:
         if self.output_zero is not None:
             object.__setattr__(self, "output_zero", int(self.output_zero))
 
+    __reduce__ = _made_again
+
     @property
     def n_in(self) -> int:
         """Inputs of the layer (columns of the weights)."""
@@ -480,6 +494,8 @@ class QuantizedSpec:
         object.__setattr__(self, "output_scale", float(self.output_scale))
         object.__setattr__(self, "layers", tuple(self.layers))
         object.__setattr__(self, "shortcut", bool(self.shortcut))
+
+    __reduce__ = _made_again
 
     @property
     def format(self) -> str:

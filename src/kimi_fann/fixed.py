@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._arrays import as_matrix
+from ._arrays import aligned, as_matrix
 from ._io import PathLike, read_bytes, write_atomic
 from ._threads import resolve, run_split
 from .descriptions import ACTIVATIONS, QuantizationReport, QuantizedSpec, Topology
@@ -39,7 +39,7 @@ def _raw_inputs(inputs: Any, columns: int, lo: int, hi: int, what: str) -> tuple
         raise ShapeError(f"inputs must have {columns} values per row, got shape {array.shape}")
     if matrix.size and (matrix.min() < lo or matrix.max() > hi):
         raise ShapeError(f"{what} inputs must lie in [{lo}, {hi}]")
-    return np.ascontiguousarray(matrix, dtype=np.int32), single
+    return aligned(matrix, np.int32), single
 
 
 class FixedNetwork(abc.ABC):

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_matrix, as_seed
+from ._cluster import check_client, compute, grouped_by_expert, is_dask_collection, rows_of, run_tasks, sample_rows
 from ._threads import Pair, resolve, run_split
 from .data import TrainingData
 from .errors import ConfigError, ShapeError
@@ -17,7 +18,7 @@ from .network import Network
 from .router import Router
 from .simd import path_number
 
-__all__ = ["MixtureOfExperts", "DEFAULT_DOMAINS"]
+__all__ = ["MixtureOfExperts", "DEFAULT_DOMAINS", "ROUTER_ROWS"]
 
 #: Names of six experts when none are given (Kimi-K2-style domains).
 DEFAULT_DOMAINS = ("reasoning", "coding", "language", "mathematics", "tool_use", "context")
@@ -84,6 +85,11 @@ class MixtureOfExperts:
         shared = None if shared_expert is None else _core_of(shared_expert, "shared_expert")
         self._moe = _core.MoE(router.core, models, shared)
         self._router, self._experts, self._shared, self._domains = router, tuple(experts), shared_expert, domains
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Made again from its parts, each pickled (or copied) as itself: float experts keep
+        # their training state, and parts shared with other objects stay shared.
+        return MixtureOfExperts, (self._router, list(self._experts), self._shared, self._domains)
 
     @property
     def router(self) -> Router:
@@ -183,7 +189,7 @@ class MixtureOfExperts:
     @classmethod
     def fit(
         cls,
-        data: TrainingData,
+        data: TrainingData | tuple[Any, Any],
         *,
         n_experts: int,
         hidden: int | Sequence[int] = 16,
@@ -194,6 +200,7 @@ class MixtureOfExperts:
         hidden_activation: str = "sigmoid_symmetric",
         output_activation: str = "sigmoid",
         seed: int = 0,
+        client: Any = None,
     ) -> MixtureOfExperts:
         """A working mixture from data: domains, gates, then experts.
 
@@ -204,16 +211,25 @@ class MixtureOfExperts:
         3. Each expert (``[num_input, *hidden, num_output]``) is trained with RPROP on the pairs
            the router sends to it among its top_k.
 
+        Steps 1 and 2 use every pair up to :data:`ROUTER_ROWS` of them, and beyond that as many
+        pairs drawn at random (by the seed); step 3 uses every pair.
+
+        With a Dask ``client`` the experts train as tasks on its cluster, in parallel; data given
+        as dask arrays is routed and grouped by expert on the workers (only the pairs of steps 1
+        and 2 come to this process). The mixture is the same, bit for bit, whether data is a
+        TrainingData or dask arrays of the same values, with a client or without.
+
         Parameters
         ----------
-        data : TrainingData
+        data : TrainingData, or a pair (inputs, outputs) of dask arrays
+            Dask arrays chunked by rows, of known chunk sizes.
         n_experts : int
         hidden : int or sequence of int
             Hidden layer size(s) of each expert.
         top_k : int
             Experts per input.
         labels : array_like of int, optional
-            A domain per pair; None clusters the inputs.
+            A domain per pair (a numpy or dask array); None clusters the inputs.
         domains : sequence of str, optional
             Names of the experts.
         max_epochs : int
@@ -221,7 +237,9 @@ class MixtureOfExperts:
         hidden_activation, output_activation : str
             Activation functions of the experts.
         seed : int
-            Seed of the clustering and of the experts' weights.
+            Seed of the clustering, the sample and the experts' weights.
+        client : distributed.Client, optional
+            Trains the experts as tasks of this Dask cluster.
 
         Returns
         -------
@@ -230,9 +248,11 @@ class MixtureOfExperts:
         Raises
         ------
         ConfigError
-            If data is not a TrainingData or n_experts is not a positive integer.
+            If data is neither a TrainingData nor two dask arrays, n_experts is not a positive
+            integer, or client is not a ``distributed.Client``.
         ShapeError
-            If labels are not one integer in [0, n_experts) per pair.
+            If labels are not one integer in [0, n_experts) per pair, or dask arrays disagree
+            in rows.
 
         Examples
         --------
@@ -244,30 +264,76 @@ class MixtureOfExperts:
         >>> float(np.mean((moe.run(x) > 0.5) == y)) > 0.9
         True
         """
-        if not isinstance(data, TrainingData):
-            raise ConfigError(f"expected TrainingData, got {type(data).__name__}")
+        client = check_client(client)
         if isinstance(n_experts, bool) or not isinstance(n_experts, (int, np.integer)) or n_experts < 1:
             raise ConfigError(f"n_experts must be a positive integer, got {n_experts!r}")
-        rng = np.random.default_rng(as_seed(seed))
-        x = data.inputs.astype(np.float64)
-        if labels is None:
-            domain = kmeans(x, int(n_experts), rng)
+        n_experts = int(n_experts)
+        if isinstance(data, TrainingData):
+            n, n_in, n_out = len(data), data.num_input, data.num_output
+        elif isinstance(data, tuple) and len(data) == 2 and all(is_dask_collection(d) for d in data):
+            inputs, outputs = rows_of(data[0], None, "inputs"), rows_of(data[1], None, "outputs")
+            if inputs.shape[0] != outputs.shape[0]:
+                raise ShapeError(f"inputs have {inputs.shape[0]} rows but outputs have {outputs.shape[0]}")
+            n, n_in, n_out = inputs.shape[0], inputs.shape[1], outputs.shape[1]
         else:
-            domain = np.asarray(labels)
-            if domain.shape != (len(data),) or domain.dtype.kind not in "iu" or domain.min() < 0 \
-                    or domain.max() >= n_experts:
-                raise ShapeError(f"labels must be {len(data)} integers in [0, {n_experts})")
-        router = fit_router(x, domain, int(n_experts), top_k=min(top_k, n_experts))
-        chosen, _ = router.route(data.inputs)
-        layers = [data.num_input, *([hidden] if isinstance(hidden, (int, np.integer)) else hidden), data.num_output]
-        experts = []
-        for e in range(n_experts):
-            rows = np.nonzero((chosen == e).any(axis=1))[0]
-            net = Network(layers, hidden=hidden_activation, output=output_activation, seed=int(rng.integers(2**31)))
-            if len(rows):
-                net.train(data.subset_rows(rows), max_epochs=max_epochs, target_error=0)
-            experts.append(net)
+            raise ConfigError(f"expected TrainingData or a pair of dask arrays, got {type(data).__name__}")
+        rng = np.random.default_rng(as_seed(seed))
+        sample = None if n <= ROUTER_ROWS else np.sort(rng.choice(n, ROUTER_ROWS, replace=False))
+        if isinstance(data, TrainingData):
+            x = data.inputs if sample is None else data.inputs[sample]
+        else:
+            x = np.ascontiguousarray(sample_rows(inputs, sample), dtype=np.float32)
+        x = x.astype(np.float64)
+        if labels is None:
+            domain = kmeans(x, n_experts, rng)
+        else:
+            domain = _domains(labels, n, n_experts, sample)
+        router = fit_router(x, domain, n_experts, top_k=min(top_k, n_experts))
+        layers = [n_in, *([hidden] if isinstance(hidden, (int, np.integer)) else hidden), n_out]
+        seeds = [int(rng.integers(2**31)) for _ in range(n_experts)]
+        settings = (layers, hidden_activation, output_activation, max_epochs)
+        if isinstance(data, TrainingData):
+            chosen, _ = router.route(data.inputs)
+            routed = [np.nonzero((chosen == e).any(axis=1))[0] for e in range(n_experts)]
+            jobs = [(*settings, seeds[e], data.subset_rows(rows) if len(rows) else None) for e, rows in enumerate(routed)]
+            experts = run_tasks(train_expert, jobs, client)
+        else:
+            import dask
+
+            pieces = grouped_by_expert(router, inputs, outputs, n_experts, client)
+            experts = compute([dask.delayed(train_expert)(*settings, seeds[e], pieces[e]) for e in range(n_experts)],
+                              client)
         return cls(router, experts, domains=domains)
+
+
+#: The most pairs MixtureOfExperts.fit clusters and fits the gates on; beyond it, a sample.
+ROUTER_ROWS = 50_000
+
+
+def _domains(labels: Any, n: int, n_experts: int, sample: np.ndarray | None) -> np.ndarray:
+    """The domain labels of the sampled rows (all when sample is None), checked."""
+    if is_dask_collection(labels):
+        if labels.shape != (n,) or np.dtype(labels.dtype).kind not in "iu":
+            raise ShapeError(f"labels must be {n} integers in [0, {n_experts})")
+        domain = sample_rows(labels, sample)
+    else:
+        domain = np.asarray(labels)
+        if domain.shape != (n,) or domain.dtype.kind not in "iu":
+            raise ShapeError(f"labels must be {n} integers in [0, {n_experts})")
+        domain = domain if sample is None else domain[sample]
+    if len(domain) and (domain.min() < 0 or domain.max() >= n_experts):
+        raise ShapeError(f"labels must be {n} integers in [0, {n_experts})")
+    return domain
+
+
+def train_expert(layers: list[int], hidden_activation: str, output_activation: str, max_epochs: int, seed: int,
+                 data: TrainingData | None) -> Network:
+    """One expert of MixtureOfExperts.fit, trained with RPROP on its pairs (untrained without
+    any): here, or as a task on a Dask worker."""
+    net = Network(layers, hidden=hidden_activation, output=output_activation, seed=seed)
+    if data is not None:
+        net.train(data, max_epochs=max_epochs, target_error=0)
+    return net
 
 
 def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, iterations: int = 50) -> np.ndarray:

@@ -9,7 +9,7 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from . import _core
-from ._arrays import as_matrix, as_seed
+from ._arrays import aligned, as_matrix, as_seed
 from ._io import PathLike, read_bytes, write_atomic
 from ._threads import resolve, run_split
 from .cascade import CascadeHistory, CascadeStep, FannRandom
@@ -268,8 +268,8 @@ class Network:
         """
         if not isinstance(topology, Topology):
             raise ConfigError(f"expected a Topology, got {type(topology).__name__}")
-        w = np.ascontiguousarray(weights, dtype=np.float32).reshape(-1)
-        sc = None if scaling is None else np.ascontiguousarray(scaling, dtype=np.float32).reshape(-1)
+        w = aligned(np.reshape(weights, -1), np.float32)
+        sc = None if scaling is None else aligned(np.reshape(scaling, -1), np.float32)
         return cls._wrap(_core.Net.assemble(topology, w, sc, source))
 
     def _next_seed(self) -> int:
@@ -1565,7 +1565,8 @@ class Network:
         return fixed.decimal_point
 
     def copy(self) -> Network:
-        """An independent copy (structure, weights, parameters; not the training history).
+        """An independent copy (structure, weights, parameters), with a fresh training history
+        and its own random generator; :func:`copy.deepcopy` and pickling keep both.
 
         Returns
         -------
@@ -1584,26 +1585,63 @@ class Network:
         clone._rng = np.random.default_rng(self._next_seed())
         return clone
 
+    # ---- copies and pickles: the whole object, training state included ----
+    #
+    # copy.copy, copy.deepcopy and pickle give the same network in every respect: structure,
+    # weights, connection rate, training parameters, cascade settings and scaling bit for bit,
+    # and also what only this object holds: the MSE and failed bits of the last epoch, the
+    # generator behind seed=None draws, and the training history (RPROP and SARPROP step
+    # sizes, previous slopes, momentum deltas, SARPROP's epoch and random stream), so that
+    # training goes on after a round trip exactly as it would have here. (copy() is the other
+    # kind of copy: a new network with the same model and a fresh history.)
+
+    def _training_state(self) -> dict[str, Any] | None:
+        if self._trainer is None:
+            return None
+        steps, slopes, deltas = (np.empty(self.total_connections, dtype=np.float32) for _ in range(3))
+        numbers = self._trainer.get_state(steps, slopes, deltas)
+        names = ("cleared", "sarprop_epoch", "seed", "rng_state", "rng_inc", "mse_sum", "num_mse", "bit_fail")
+        return {**dict(zip(names, numbers)), "steps": steps, "slopes": slopes, "deltas": deltas}
+
+    def _restore(self, net: _core.Net, rng: dict[str, Any], mse: float, bit_fail: int,
+                 training: dict[str, Any] | None) -> None:
+        self._attach(net)
+        self._rng = np.random.default_rng()
+        self._rng.bit_generator.state = rng
+        self._mse, self._bit_fail = float(mse), int(bit_fail)
+        if training is not None:
+            self._trainer = _core.Trainer(net, training["seed"])
+            self._trainer.set_state(training["cleared"], training["sarprop_epoch"], training["seed"],
+                                    training["rng_state"], training["rng_inc"], training["mse_sum"],
+                                    training["num_mse"], training["bit_fail"],
+                                    *(aligned(training[k], np.float32) for k in ("steps", "slopes", "deltas")))
+
     def __copy__(self) -> Network:
-        return self.copy()
+        clone = type(self).__new__(type(self))
+        clone._restore(self._net.copy(), self._rng.bit_generator.state, self._mse, self._bit_fail,
+                       self._training_state())
+        return clone
 
     def __deepcopy__(self, memo: dict) -> Network:
-        return self.copy()
+        return self.__copy__()  # a Network holds no Python object another could share
 
     def __getstate__(self) -> dict:
-        # The .net text rounds some header values to six decimals; carry them exactly beside it.
-        params = list(self.training_parameters().values())
-        scaling = np.empty(4 * (self.num_input + self.num_output), dtype=np.float32)
-        self._net.read_scaling(scaling)
-        return {"fann": self.to_fann_text(), "params": params, "scaling": scaling.tobytes()}
+        # The description, not the .net text: that rounds the connection rate to six decimals.
+        functions, steepnesses = self._net.get_cascade()
+        return {"topology": self.topology, "weights": self.weights, "scaling": self.scaling_parameters(),
+                "params": self.training_parameters(), "cascade": (functions, steepnesses),
+                "rng": self._rng.bit_generator.state, "mse": self._mse, "bit_fail": self._bit_fail,
+                "training": self._training_state()}
 
     def __setstate__(self, state: dict) -> None:
-        net = _core.Net.parse_fann(state["fann"], "<pickle>")
-        for i, value in enumerate(state["params"]):
-            net.set_param(i, value)
-        if net.has_scaling:
-            net.write_scaling(np.frombuffer(state["scaling"], dtype=np.float32))
-        self._attach(net)
+        scaling = None if state["scaling"] is None else aligned(state["scaling"], np.float32)
+        net = _core.Net.assemble(state["topology"], aligned(state["weights"], np.float32), scaling, "<pickle>")
+        for name, value in state["params"].items():
+            if name not in _PARAM_INDEX:
+                raise ConfigError(f"unknown training parameter {name!r} in the pickle")
+            net.set_param(_PARAM_INDEX[name], float(value))
+        net.set_cascade(*state["cascade"])
+        self._restore(net, state["rng"], state["mse"], state["bit_fail"], state["training"])
 
 
 def _check_data(data: Any, net: Network | None = None) -> None:

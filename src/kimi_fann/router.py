@@ -173,6 +173,17 @@ class Router:
         self._router.set_bias(b)
         self._bias = b
 
+    # ---- copies and pickles ----
+
+    def __getstate__(self) -> dict[str, Any]:
+        # What a .kfn file stores of a router; the integer gates follow from the float ones.
+        return {"gates": self._gates, "bias": self._bias, "top_k": self.top_k, "scoring": self._scoring,
+                "scaling": self._scaling, "gate_bits": self._gate_bits}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        Router.__init__(self, state["gates"], state["bias"], top_k=state["top_k"], scoring=state["scoring"],
+                        scaling=state["scaling"], gate_bits=state["gate_bits"])
+
     def __repr__(self) -> str:
         return (f"Router(n_experts={self.n_experts}, dim={self.dim}, top_k={self.top_k}, "
                 f"scoring={self.scoring!r}, gate_bits={self.gate_bits})")

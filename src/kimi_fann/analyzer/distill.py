@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import kfn
 from .._arrays import as_matrix, as_seed, check_finite
+from .._cluster import check_client, is_dask_collection, run_tasks
 from ..data import TrainingData
 from ..descriptions import Topology
 from ..errors import ConfigError, ShapeError
@@ -68,6 +69,7 @@ def distill(
     max_epochs: int = 300,
     progress: bool | Callable[[int, int], Any] = False,
     seed: int = 0,
+    client: Any = None,
 ) -> tuple[Model, DistillationReport]:
     """Distil ``teacher`` into a small student (``n_experts=1``) or into ``n_experts`` domain
     micro-experts and a router.
@@ -115,6 +117,11 @@ def distill(
         epochs.
     seed : int
         Seeds the split, the noise, the clustering and the networks: same seed, same model.
+    client : distributed.Client, optional
+        Trains the experts as tasks of this Dask cluster, in parallel (each on the inputs the
+        router sends it), with the same result as without a client. The transfer set X stays
+        in this process (the teacher labels it here, and the report measures the held-out
+        part); to train experts on dask arrays, see :meth:`kimi_fann.MixtureOfExperts.fit`.
 
     Returns
     -------
@@ -127,7 +134,7 @@ def distill(
     Raises
     ------
     ConfigError
-        Bad parameters, or a teacher that cannot be used.
+        Bad parameters, a teacher that cannot be used, or X given as a dask collection.
     ShapeError
         X, y or labels of the wrong shape; a teacher returning the wrong shape.
     NumericError
@@ -147,6 +154,11 @@ def distill(
     """
     options = _check_options(n_experts, cluster_on, top_k, size_ratio, temperature, augment, noise,
                              precision, held_out, max_epochs)
+    client = check_client(client)
+    if is_dask_collection(X):
+        raise ConfigError("distill keeps its transfer set X in memory (the teacher labels it and the report measures "
+                          "its held-out part): pass X.compute(), or train experts on dask arrays with "
+                          "MixtureOfExperts.fit(..., client=)")
     x, _ = as_matrix(X, None, "X")
     check_finite(x, "X")
     if len(x) < 20:
@@ -197,23 +209,20 @@ def distill(
         fit_rows, val_rows = _routed(router, x_fit, n_experts), _routed(router, x_val, n_experts)
 
     tick = _progress(progress, n_experts * max_epochs)
+    seeds = [int(rng.integers(2**31)) for _ in range(n_experts)]
+    # Each expert's training is one job, here (ticking every epoch) or as a task of the cluster.
+    jobs = [(layers, output_activation, seeds[e], xs_fit[fit_rows[e]], targets.soft[fit_rows[e]],
+             xs_val[val_rows[e]], val_soft[val_rows[e]], targets.task, max_epochs, None if n_experts == 1 else e,
+             tick if client is None else None) for e in range(n_experts)]
+    done = (lambda i, r: tick(max_epochs - r[2])) if client is None else (lambda i, r: tick(max_epochs))
     history: list[DistillationEpoch] = []
     experts: list[Network] = []
-    for e in range(n_experts):
-        net = Network(layers, hidden="sigmoid_symmetric", output=output_activation, seed=int(rng.integers(2**31)))
-        net.training_algorithm = "rprop"
-        trained = 0
-        if len(fit_rows[e]):
-            watch = _EarlyStop(net, xs_val[val_rows[e]], val_soft[val_rows[e]], targets, max_epochs,
-                               None if n_experts == 1 else e, history, tick)
-            trained = len(net.train(TrainingData(xs_fit[fit_rows[e]], targets.soft[fit_rows[e]]),
-                                    max_epochs=max_epochs, target_error=0.0, callback=watch))
-            watch.restore()
-        tick(max_epochs - trained)
+    for net, curve, _ in run_tasks(train_student, jobs, client, on_done=done):
         _fold_input_scaling(net, a, b)
         if targets.task == "regression":
             _fold_output_scaling(net, targets.offset, targets.scale)
         experts.append(net)
+        history += curve
     tick(None)
 
     float_model: Network | MixtureOfExperts
@@ -233,16 +242,33 @@ def distill(
                           y_true[test] if y_true is not None else None, temperature, precision, history)
 
 
+def train_student(layers: list[int], output_activation: str, seed: int, fit_x: np.ndarray, fit_y: np.ndarray,
+                  val_x: np.ndarray, val_y: np.ndarray, task: str, max_epochs: int, expert: int | None,
+                  tick: Callable[[int | None], None] | None) -> tuple[Network, list[DistillationEpoch], int]:
+    """One student network trained with RPROP on its transfer pairs, stopped early on its
+    validation pairs: (the network, its training curve, the epochs trained). Runs here, or as a
+    task on a Dask worker (then without tick)."""
+    net = Network(layers, hidden="sigmoid_symmetric", output=output_activation, seed=seed)
+    net.training_algorithm = "rprop"
+    history: list[DistillationEpoch] = []
+    trained = 0
+    if len(fit_x):
+        watch = _EarlyStop(net, val_x, val_y, task, max_epochs, expert, history, tick or (lambda n: None))
+        trained = len(net.train(TrainingData(fit_x, fit_y), max_epochs=max_epochs, target_error=0.0, callback=watch))
+        watch.restore()
+    return net, history, trained
+
+
 class _EarlyStop:
     """The training callback: counts epochs, records the curves, and keeps the weights of the
     epoch with the lowest validation error, stopping once ``patience`` epochs bring nothing
     better. Without it RPROP on a small transfer set drives weights to FANN's limit (1500),
     where the float network still agrees but the cancellations no 8-bit weight can follow."""
 
-    def __init__(self, net: Network, xs_val: np.ndarray, val_soft: np.ndarray, targets: _Targets,
+    def __init__(self, net: Network, xs_val: np.ndarray, val_soft: np.ndarray, task: str,
                  max_epochs: int, expert: int | None, history: list[DistillationEpoch],
                  tick: Callable[[int | None], None]) -> None:
-        self.net, self.xs_val, self.val_soft, self.targets = net, xs_val, val_soft, targets
+        self.net, self.xs_val, self.val_soft, self.task = net, xs_val, val_soft, task
         self.expert, self.history, self.tick = expert, history, tick
         self.every = max(1, max_epochs // 50)
         self.patience = max(25, max_epochs // 5)
@@ -258,7 +284,7 @@ class _EarlyStop:
             error = float(np.mean((predicted - self.val_soft) ** 2))
             if error < self.best:
                 self.best, self.best_epoch, self.best_weights = error, epoch, self.net.weights
-            agreement = _agreement(predicted, self.val_soft, self.targets)
+            agreement = _agreement(predicted, self.val_soft, self.task)
         if epoch % self.every == 0 or epoch == 1:
             self.history.append(DistillationEpoch(expert=self.expert, epoch=epoch, loss=float(mse),
                                                   agreement=agreement))
@@ -355,12 +381,12 @@ def _targets_like(t: Teacher, x: np.ndarray, like: _Targets, temperature: float,
     return _soft_targets(t, x, temperature, "classification").soft
 
 
-def _agreement(student: np.ndarray, teacher: np.ndarray, targets: _Targets) -> float:
+def _agreement(student: np.ndarray, teacher: np.ndarray, task: str) -> float:
     """Top-1 agreement for a classifier; for a regressor the fraction of outputs within 5% of
     the teacher's output range (both in the same units)."""
     if len(teacher) == 0:
         return float("nan")
-    if targets.task == "classification":
+    if task == "classification":
         return float(np.mean(student.argmax(axis=1) == teacher.argmax(axis=1)))
     span = np.ptp(teacher, axis=0)
     span[span < 1e-12] = 1.0
@@ -477,13 +503,13 @@ def _report(t: Teacher, targets: _Targets, teacher_params: int | None, float_mod
     from .profile import profile
 
     float_out = float_model.run(x_test)
-    agreement = _agreement(float_out, teacher_out, targets)
+    agreement = _agreement(float_out, teacher_out, targets.task)
     err = np.abs(float_out - teacher_out)
     fixed_agreement = float_fixed = fixed_max = None
     if model is not float_model:
         fixed_out = model.run(x_test)
-        fixed_agreement = _agreement(fixed_out, teacher_out, targets)
-        float_fixed = _agreement(fixed_out, float_out, targets)
+        fixed_agreement = _agreement(fixed_out, teacher_out, targets.task)
+        float_fixed = _agreement(fixed_out, float_out, targets.task)
         fixed_max = float(np.abs(fixed_out - teacher_out).max())
     teacher_acc = student_acc = None
     if y_test is not None and targets.task == "classification":
