@@ -257,6 +257,29 @@ def test_batch_training_matches_libfann_on_every_path(tmp_path, monkeypatch, str
         np.testing.assert_array_equal(exchange(fann, tmp_path).weights, ours.weights, err_msg=hidden)
 
 
+def test_sarprop_without_noise_is_libfanns_to_the_bit(tmp_path) -> None:
+    """With its step-error threshold at 0 SARPROP never draws noise (rand() in libfann, the
+    trainer's stream here), and every epoch is libfann's to the bit, including libfann's quirk
+    that a connection whose slope sign product is 0 (the epoch after a sign change) keeps the
+    step of the connection before it."""
+    x = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], np.float32)
+    y = np.array([[-1], [1], [1], [-1]], np.float32)
+    net = kf.Network([2, 4, 1], hidden="sigmoid_symmetric", output="sigmoid_symmetric", seed=11)
+    net.training_algorithm = "sarprop"
+    net.sarprop_step_error_threshold_factor = 0.0
+    net.randomize_weights(-1, 1, seed=2)
+    path = tmp_path / "xor.net"
+    net.save(path)
+    fann = fannref.FloatNet.load(str(path))
+    fann.set("sarprop_step_error_threshold_factor", 0.0)  # FANN's .net files do not keep it
+    data = fannref.TrainData.from_arrays(x, y)
+    theirs = [fann.train_epoch(data) for _ in range(300)]
+    data.close()
+    mine = net.train(kf.TrainingData(x, y), max_epochs=300, target_error=-1)
+    np.testing.assert_array_equal(np.float32(mine), np.float32(theirs))
+    np.testing.assert_array_equal(exchange(fann, tmp_path).weights, net.weights)
+
+
 def test_sarprop_matches_libfann_statistically(tmp_path) -> None:
     """SARPROP draws random numbers (libfann from rand(), we from our own stream): compare the
     mean test error over several starting networks."""

@@ -111,146 +111,22 @@ typedef struct cascade {
     uint32_t best;          /* the best candidate of the last candidate epoch */
 } cascade;
 
-/* ---- weight updates over one array of connections (libfann's fann_update_weights_*) ---- */
-
-typedef struct step_arrays {
-    float *weights, *slopes, *steps, *prev_slopes;
-    uint32_t count;
-} step_arrays;
-
-/* iRPROP- (fann_update_weights_irpropm). */
-static void step_rprop(const kf_params *p, step_arrays s)
+/* SARPROP's noise from libfann's rand(): rand() / RAND_MAX, RAND_MAX becoming 2^31 in float. */
+static float glibc_uniform(void *random)
 {
-    uint32_t k;
-    for (k = 0; k < s.count; k++) {
-        const float prev_step = s.steps[k] > 0.0001f ? s.steps[k] : 0.0001f;
-        float slope = s.slopes[k];
-        float next_step;
-        if (s.prev_slopes[k] * slope >= 0.0) {
-            next_step = prev_step * p->rprop_increase_factor;
-            if (next_step > p->rprop_delta_max)
-                next_step = p->rprop_delta_max;
-        } else {
-            next_step = prev_step * p->rprop_decrease_factor;
-            if (next_step < p->rprop_delta_min)
-                next_step = p->rprop_delta_min;
-            slope = 0;
-        }
-        if (slope < 0) {
-            s.weights[k] -= next_step;
-            if (s.weights[k] < -1500)
-                s.weights[k] = -1500;
-        } else {
-            s.weights[k] += next_step;
-            if (s.weights[k] > 1500)
-                s.weights[k] = 1500;
-        }
-        s.steps[k] = next_step;
-        s.prev_slopes[k] = slope;
-        s.slopes[k] = 0.0f;
-    }
-}
-
-/* Quickprop (fann_update_weights_quickprop), epsilon = learning_rate / pairs. */
-static void step_quickprop(const kf_params *p, uint32_t num_data, step_arrays s)
-{
-    const float epsilon = p->learning_rate / num_data;
-    const float decay = p->quickprop_decay, mu = p->quickprop_mu;
-    const float shrink_factor = (float)(mu / (1.0 + mu));
-    uint32_t k;
-    for (k = 0; k < s.count; k++) {
-        float w = s.weights[k];
-        const float prev_step = s.steps[k];
-        const float slope = s.slopes[k] + decay * w;
-        const float prev_slope = s.prev_slopes[k];
-        float next_step = 0.0f;
-        if (prev_step > 0.001) {
-            if (slope > 0.0)
-                next_step += epsilon * slope;
-            if (slope > (shrink_factor * prev_slope))
-                next_step += mu * prev_step;
-            else
-                next_step += prev_step * slope / (prev_slope - slope);
-        } else if (prev_step < -0.001) {
-            if (slope < 0.0)
-                next_step += epsilon * slope;
-            if (slope < (shrink_factor * prev_slope))
-                next_step += mu * prev_step;
-            else
-                next_step += prev_step * slope / (prev_slope - slope);
-        } else {
-            next_step += epsilon * slope;
-        }
-        s.steps[k] = next_step;
-        w += next_step;
-        s.weights[k] = w > 1500 ? 1500.0f : (w < -1500 ? -1500.0f : w);
-        s.prev_slopes[k] = slope;
-        s.slopes[k] = 0.0f;
-    }
-}
-
-/* SARPROP (fann_update_weights_sarprop) at the given epoch and MSE, its noise drawn from the
- * cascade's random stream (libfann's rand()) in connection order. libfann sets its next step
- * once, before the loop: a connection whose slope sign product is 0 keeps the step of the
- * connection before it, across the arrays of one update (*carry, 0 at its start). */
-static void step_sarprop(const kf_params *p, uint32_t epoch, float mse, kf_random *random, float *carry,
-                         step_arrays s)
-{
-    const float increase = p->rprop_increase_factor, decrease = p->rprop_decrease_factor;
-    const float delta_min = 0.000001f, delta_max = p->rprop_delta_max;
-    const float T = p->sarprop_temperature;
-    const float rmse = (float)sqrt(mse);
-    const float decay = (float)exp(0.69314718055994530942 * (-T * (float)epoch + p->sarprop_weight_decay_shift));
-    float next_step = *carry;
-    uint32_t k;
-    for (k = 0; k < s.count; k++) {
-        const float prev_step = s.steps[k] > 0.000001f ? s.steps[k] : 0.000001f;
-        float slope = -s.slopes[k] - s.weights[k] * decay;
-        const float same_sign = s.prev_slopes[k] * slope;
-        if (same_sign > 0.0) {
-            next_step = prev_step * increase;
-            if (next_step > delta_max)
-                next_step = delta_max;
-            if (slope < 0.0)
-                s.weights[k] += next_step;
-            else
-                s.weights[k] -= next_step;
-        } else if (same_sign < 0.0) {
-            if (prev_step < p->sarprop_step_error_threshold_factor * mse) {
-                /* (float)rand() / RAND_MAX: RAND_MAX becomes 2^31 in float */
-                const float u = (float)kf_random_next(random) / 2147483648.0f;
-                const float noise =
-                    (float)exp(0.69314718055994530942 * (-T * (float)epoch + p->sarprop_step_error_shift));
-                next_step = prev_step * decrease + u * rmse * noise;
-            } else {
-                next_step = prev_step * decrease;
-                if (next_step < delta_min)
-                    next_step = delta_min;
-            }
-            slope = 0.0f;
-        } else {
-            if (slope < 0.0)
-                s.weights[k] += prev_step;
-            else
-                s.weights[k] -= prev_step;
-        }
-        s.steps[k] = next_step;
-        s.prev_slopes[k] = slope;
-        s.slopes[k] = 0.0f;
-    }
-    *carry = next_step;
+    return (float)kf_random_next((kf_random *)random) / 2147483648.0f;
 }
 
 /* One step of the network's algorithm over arrays of connections; carry links the arrays of one
  * update (see step_sarprop). */
-static void step(cascade *c, step_arrays s, float *carry)
+static void step(cascade *c, kf_update_arrays s, float *carry)
 {
     const kf_params *p = &c->net->params;
     switch (p->training_algorithm) {
-    case KF_TRAIN_RPROP: step_rprop(p, s); break;
-    case KF_TRAIN_QUICKPROP: step_quickprop(p, c->data->num_data, s); break;
+    case KF_TRAIN_RPROP: kf_update_rprop(p, s); break;
+    case KF_TRAIN_QUICKPROP: kf_update_quickprop(p, c->data->num_data, s); break;
     case KF_TRAIN_SARPROP:
-        step_sarprop(p, c->sarprop_epoch, c->mse_sum / (float)c->num_mse, c->random, carry, s);
+        kf_update_sarprop(p, c->sarprop_epoch, c->mse_sum / (float)c->num_mse, glibc_uniform, c->random, carry, s);
         break;
     default: break; /* refused before training */
     }
@@ -328,7 +204,7 @@ static float output_epoch(cascade *c)
     }
     {
         const float mse = c->mse_sum / (float)c->num_mse;
-        step_arrays s_out = {net->weights + net->con_start[M], w->out_slopes, w->out_steps, w->out_prev_slopes,
+        kf_update_arrays s_out = {net->weights + net->con_start[M], w->out_slopes, w->out_steps, w->out_prev_slopes,
                              O * M};
         float carry = 0.0f;
         step(c, s_out, &carry);
@@ -546,9 +422,9 @@ static float candidate_epoch(cascade *c, uint32_t candidates)
     /* fann_update_candidate_weights: candidate by candidate, input weights then output weights
      * (the order of libfann's one array, which SARPROP's draws and steps follow) */
     for (q = 0; q < candidates; q++) {
-        step_arrays in = {w->cand_in + (size_t)q * M, w->in_slopes + (size_t)q * M, w->in_steps + (size_t)q * M,
+        kf_update_arrays in = {w->cand_in + (size_t)q * M, w->in_slopes + (size_t)q * M, w->in_steps + (size_t)q * M,
                           w->in_prev_slopes + (size_t)q * M, M};
-        step_arrays out = {w->cand_out + (size_t)q * O, w->co_slopes + (size_t)q * O, w->co_steps + (size_t)q * O,
+        kf_update_arrays out = {w->cand_out + (size_t)q * O, w->co_slopes + (size_t)q * O, w->co_steps + (size_t)q * O,
                            w->co_prev_slopes + (size_t)q * O, O};
         step(c, in, &carry);
         step(c, out, &carry);

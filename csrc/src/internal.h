@@ -97,6 +97,23 @@ uint32_t kf_net_layer_of(const kf_net *net, uint32_t neuron);
 void kf_forward(const kf_net *net, const float *input, float *values, float *sums);
 
 
+/* ---- weight updates (update.c): FANN's epoch algorithms over one array of connections ---- */
+
+typedef struct kf_update_arrays {
+    float *weights, *slopes, *steps, *prev_slopes; /* [count] each; the slopes are zeroed */
+    uint32_t count;
+} kf_update_arrays;
+/* A uniform draw in [0, 1] from source (SARPROP's noise). */
+typedef float (*kf_uniform_fn)(void *source);
+
+void kf_update_rprop(const kf_params *p, kf_update_arrays s);
+/* epsilon = learning_rate / num_data */
+void kf_update_quickprop(const kf_params *p, uint32_t num_data, kf_update_arrays s);
+/* carry: the next step a connection keeps when its slope sign product is 0, as libfann's loop
+ * variable does; 0 at the start of an update, passed on across its arrays. */
+void kf_update_sarprop(const kf_params *p, uint32_t epoch, float mse, kf_uniform_fn uniform, void *source,
+                       float *carry, kf_update_arrays s);
+
 /* ---- SIMD kernels ---- */
 
 struct kf_kernels;

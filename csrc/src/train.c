@@ -298,127 +298,22 @@ static void update_weights_batch(kf_net *net, kf_trainer *t, uint32_t num_data)
     }
 }
 
-static void update_weights_quickprop(kf_net *net, kf_trainer *t, uint32_t num_data)
+/* The epoch algorithms' arrays: the whole network's connections in one. */
+static kf_update_arrays all_connections(kf_net *net, kf_trainer *t)
 {
-    const kf_params *p = &net->params;
-    const float epsilon = p->learning_rate / num_data;
-    const float decay = p->quickprop_decay, mu = p->quickprop_mu;
-    const float shrink_factor = (float)(mu / (1.0 + mu));
-    uint32_t k;
-    for (k = 0; k < net->total_connections; k++) {
-        float w = net->weights[k];
-        const float prev_step = t->prev_steps[k];
-        const float slope = t->slopes[k] + decay * w;
-        const float prev_slope = t->prev_slopes[k];
-        float next_step = 0.0f;
-        if (prev_step > 0.001) {
-            if (slope > 0.0)
-                next_step += epsilon * slope;
-            if (slope > (shrink_factor * prev_slope))
-                next_step += mu * prev_step;
-            else
-                next_step += prev_step * slope / (prev_slope - slope);
-        } else if (prev_step < -0.001) {
-            if (slope < 0.0)
-                next_step += epsilon * slope;
-            if (slope < (shrink_factor * prev_slope))
-                next_step += mu * prev_step;
-            else
-                next_step += prev_step * slope / (prev_slope - slope);
-        } else {
-            next_step += epsilon * slope;
-        }
-        t->prev_steps[k] = next_step;
-        w += next_step;
-        net->weights[k] = w > 1500 ? 1500.0f : (w < -1500 ? -1500.0f : w);
-        t->prev_slopes[k] = slope;
-        t->slopes[k] = 0.0f;
-    }
+    kf_update_arrays s;
+    s.weights = net->weights;
+    s.slopes = t->slopes;
+    s.steps = t->prev_steps;
+    s.prev_slopes = t->prev_slopes;
+    s.count = net->total_connections;
+    return s;
 }
 
-/* iRPROP- (fann_update_weights_irpropm). */
-static void update_weights_rprop(kf_net *net, kf_trainer *t)
+/* SARPROP's noise from the trainer's stream (FANN draws from rand()). */
+static float trainer_uniform(void *trainer)
 {
-    const kf_params *p = &net->params;
-    const float increase = p->rprop_increase_factor, decrease = p->rprop_decrease_factor;
-    const float delta_min = p->rprop_delta_min, delta_max = p->rprop_delta_max;
-    uint32_t k;
-    for (k = 0; k < net->total_connections; k++) {
-        const float prev_step = t->prev_steps[k] > 0.0001f ? t->prev_steps[k] : 0.0001f;
-        float slope = t->slopes[k];
-        const float prev_slope = t->prev_slopes[k];
-        float next_step;
-        if (prev_slope * slope >= 0.0) {
-            next_step = prev_step * increase;
-            if (next_step > delta_max)
-                next_step = delta_max;
-        } else {
-            next_step = prev_step * decrease;
-            if (next_step < delta_min)
-                next_step = delta_min;
-            slope = 0;
-        }
-        if (slope < 0) {
-            net->weights[k] -= next_step;
-            if (net->weights[k] < -1500)
-                net->weights[k] = -1500;
-        } else {
-            net->weights[k] += next_step;
-            if (net->weights[k] > 1500)
-                net->weights[k] = 1500;
-        }
-        t->prev_steps[k] = next_step;
-        t->prev_slopes[k] = slope;
-        t->slopes[k] = 0.0f;
-    }
-}
-
-/* SARPROP (fann_update_weights_sarprop); FANN's rand() is replaced by the trainer's stream. */
-static void update_weights_sarprop(kf_net *net, kf_trainer *t, float mse)
-{
-    const kf_params *p = &net->params;
-    const float increase = p->rprop_increase_factor, decrease = p->rprop_decrease_factor;
-    const float delta_min = 0.000001f, delta_max = p->rprop_delta_max;
-    const float T = p->sarprop_temperature;
-    const float rmse = (float)sqrt(mse);
-    const float epoch = (float)t->sarprop_epoch;
-    const float decay = (float)exp(0.69314718055994530942 * (-T * epoch + p->sarprop_weight_decay_shift));
-    const float noise = (float)exp(0.69314718055994530942 * (-T * epoch + p->sarprop_step_error_shift));
-    uint32_t k;
-    for (k = 0; k < net->total_connections; k++) {
-        const float prev_step = t->prev_steps[k] > 0.000001f ? t->prev_steps[k] : 0.000001f;
-        float slope = -t->slopes[k] - net->weights[k] * decay;
-        const float prev_slope = t->prev_slopes[k];
-        const float same_sign = prev_slope * slope;
-        float next_step = 0.0f;
-        if (same_sign > 0.0) {
-            next_step = prev_step * increase;
-            if (next_step > delta_max)
-                next_step = delta_max;
-            if (slope < 0.0)
-                net->weights[k] += next_step;
-            else
-                net->weights[k] -= next_step;
-        } else if (same_sign < 0.0) {
-            if (prev_step < p->sarprop_step_error_threshold_factor * mse) {
-                const float u = (float)(kf_rng_u32(&t->rng) >> 8) * (1.0f / 16777215.0f);
-                next_step = prev_step * decrease + u * rmse * noise;
-            } else {
-                next_step = prev_step * decrease;
-                if (next_step < delta_min)
-                    next_step = delta_min;
-            }
-            slope = 0.0f;
-        } else {
-            if (slope < 0.0)
-                net->weights[k] += prev_step;
-            else
-                net->weights[k] -= prev_step;
-        }
-        t->prev_steps[k] = next_step;
-        t->prev_slopes[k] = slope;
-        t->slopes[k] = 0.0f;
-    }
+    return (float)(kf_rng_u32(&((kf_trainer *)trainer)->rng) >> 8) * (1.0f / 16777215.0f);
 }
 
 /* fann_clear_train_arrays, run once before the first RPROP, Quickprop or SARPROP epoch. */
@@ -494,12 +389,15 @@ kf_status kf_train_epoch(kf_net *net, kf_trainer *t, const kf_data *data, kf_epo
     stats->bit_fail = t->bit_fail;
     switch (algorithm) {
     case KF_TRAIN_BATCH: update_weights_batch(net, t, data->num_data); break;
-    case KF_TRAIN_RPROP: update_weights_rprop(net, t); break;
-    case KF_TRAIN_QUICKPROP: update_weights_quickprop(net, t, data->num_data); break;
-    case KF_TRAIN_SARPROP:
-        update_weights_sarprop(net, t, stats->mse);
+    case KF_TRAIN_RPROP: kf_update_rprop(&net->params, all_connections(net, t)); break;
+    case KF_TRAIN_QUICKPROP: kf_update_quickprop(&net->params, data->num_data, all_connections(net, t)); break;
+    case KF_TRAIN_SARPROP: {
+        float carry = 0.0f;
+        kf_update_sarprop(&net->params, t->sarprop_epoch, stats->mse, trainer_uniform, t, &carry,
+                          all_connections(net, t));
         t->sarprop_epoch++;
         break;
+    }
     default: break;
     }
     kf_net_pack(net);
