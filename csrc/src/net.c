@@ -275,8 +275,8 @@ kf_status kf_structure_check(const kf_structure *st, uint8_t *contiguous, kf_dia
         }
     }
     if (st->con_start[0] != 0 || st->con_start[N] != st->total_connections) {
-        kf_diag_set(diag, 0, "neurons declare %u connections in all, expected %u", st->con_start[N],
-                    st->total_connections);
+        kf_diag_set(diag, 0, "the neurons' connections run from %u to %u, expected 0 to %u", st->con_start[0],
+                    st->con_start[N], st->total_connections);
         return KF_E_FORMAT;
     }
     for (l = 0; l < L; l++) {

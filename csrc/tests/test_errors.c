@@ -549,7 +549,8 @@ static void test_structure_refusals(void)
     kf_diag diag;
     net_arrays_init(&a);
     a.con_start[0] = 1; /* the connections must start at 0 */
-    CHECK_REFUSED(assemble(&a, 1.0f, NULL, &diag), KF_E_FORMAT, &diag, "neurons declare 26 connections in all, expected 26");
+    CHECK_REFUSED(assemble(&a, 1.0f, NULL, &diag), KF_E_FORMAT, &diag,
+                  "the neurons' connections run from 1 to 26, expected 0 to 26");
     net_arrays_init(&a);
     a.con_start[5] = a.con_start[6] + 1; /* neuron 5 ends before it starts */
     CHECK_REFUSED(assemble(&a, 1.0f, NULL, &diag), KF_E_FORMAT, &diag, "neuron 5 has a negative connection count");
