@@ -28,7 +28,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
     router = kf.Router(rng.normal(size=(3, 3)), top_k=2)
     moe = kf.MixtureOfExperts(router, [kf.Network([3, 4, 2], seed=s) for s in range(3)], domains=["a", "b", "c"])
     paths = {name: folder / name for name in ("net.net", "net.kfn", "fixed.net", "q8.kfn", "router.kfn", "moe.kfn",
-                                              "x.npy", "x.csv", "row.npy", "objects.npy", "bad.csv", "x.json",
+                                              "x.npy", "x.csv", "row.npy", "objects.npy", "words.npy", "bad.csv", "x.json",
                                               "wide.npy", "x.data")}
     net.save(paths["net.net"])
     kf.save(paths["net.kfn"], net)
@@ -40,6 +40,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
     np.savetxt(paths["x.csv"], x, delimiter=",")
     np.save(paths["row.npy"], x[0])
     np.save(paths["objects.npy"], np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    np.save(paths["words.npy"], np.array([["a", "b", "c"]]))
     paths["bad.csv"].write_text("1,2,3\n4,five,6\n")
     paths["x.json"].write_text("[[1, 2, 3]]")
     np.save(paths["wide.npy"], rng.uniform(size=(2, 5)))
@@ -66,6 +67,8 @@ def test_model_and_input_files_are_checked(models, capsys, tmp_path) -> None:
     assert fails(capsys, "run", text, models["x.npy"]) == f"{text}: expected a FANN .net or a .kfn model file"
     assert fails(capsys, "run", models["net.net"], models["objects.npy"]).startswith(
         f"{models['objects.npy']}: not a numeric .npy array (Object arrays cannot be loaded")
+    assert fails(capsys, "run", models["net.net"], models["words.npy"]) == \
+        f"{models['words.npy']}: not a numeric .npy array (dtype <U1)"
     assert fails(capsys, "run", models["net.net"], models["bad.csv"]).startswith(
         f"{models['bad.csv']}: not a table of numbers (")
     assert fails(capsys, "run", models["net.net"], models["x.json"]) == \
