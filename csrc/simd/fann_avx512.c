@@ -393,32 +393,34 @@ void kf_fann_backprop_avx512(const float *w, uint32_t n, uint32_t m, const float
         backprop_tile(w + i, n, m, e, count, err + (size_t)i * KF_PANEL, 1);
 }
 
-/* A slope tile: nq neurons (nq <= 8, a constant) by up to 32 sources (mask lo for the first
- * sixteen, hi for the next), the samples added in turn. */
+/* A slope tile: nq neurons by nv registers of sources (nv 1 or 2, nq * nv <= 16: constants at each
+ * call; masks lo and hi for the first and second sixteen sources), the samples added in turn. */
 KF_INLINE void slopes_tile(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t count, float *slopes,
-                           __mmask16 lo, __mmask16 hi, const int nq)
+                           __mmask16 lo, __mmask16 hi, const int nq, const int nv)
 {
-    __m512 acc[8][2];
+    __m512 acc[16][2];
     uint32_t s;
-    int q;
-    for (q = 0; q < nq; q++) {
-        acc[q][0] = _mm512_maskz_loadu_ps(lo, slopes + (size_t)q * n);
-        acc[q][1] = _mm512_maskz_loadu_ps(hi, slopes + (size_t)q * n + W);
-    }
+    int q, h;
+    for (q = 0; q < nq; q++)
+        for (h = 0; h < nv; h++)
+            acc[q][h] = _mm512_maskz_loadu_ps(h ? hi : lo, slopes + (size_t)q * n + h * W);
     for (s = 0; s < count; s++) {
-        const __m512 v0 = _mm512_maskz_loadu_ps(lo, vt + s * ldv), v1 = _mm512_maskz_loadu_ps(hi, vt + s * ldv + W);
+        __m512 v[2];
+        for (h = 0; h < nv; h++)
+            v[h] = _mm512_maskz_loadu_ps(h ? hi : lo, vt + s * ldv + h * W);
         for (q = 0; q < nq; q++) {
             const __m512 eq = _mm512_set1_ps(e[(size_t)q * KF_PANEL + s]);
-            acc[q][0] = _mm512_add_ps(acc[q][0], _mm512_mul_ps(eq, v0));
-            acc[q][1] = _mm512_add_ps(acc[q][1], _mm512_mul_ps(eq, v1));
+            for (h = 0; h < nv; h++)
+                acc[q][h] = _mm512_add_ps(acc[q][h], _mm512_mul_ps(eq, v[h]));
         }
     }
-    for (q = 0; q < nq; q++) {
-        _mm512_mask_storeu_ps(slopes + (size_t)q * n, lo, acc[q][0]);
-        _mm512_mask_storeu_ps(slopes + (size_t)q * n + W, hi, acc[q][1]);
-    }
+    for (q = 0; q < nq; q++)
+        for (h = 0; h < nv; h++)
+            _mm512_mask_storeu_ps(slopes + (size_t)q * n + h * W, h ? hi : lo, acc[q][h]);
 }
 
+/* Sources 32 at a time by eight neurons; a last run of at most sixteen sources by sixteen
+ * neurons, so that a source count just past a multiple of 32 costs half a pass, not a whole. */
 void kf_fann_slopes_avx512(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
                            float *slopes)
 {
@@ -427,14 +429,32 @@ void kf_fann_slopes_avx512(const float *e, const float *vt, size_t ldv, uint32_t
         const uint32_t left = n - i;
         const __mmask16 lo = left >= W ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
         const __mmask16 hi = left >= 2 * W ? (__mmask16)0xffff : left > W ? (__mmask16)((1u << (left - W)) - 1) : 0;
-        for (q = 0; q + 8 <= m; q += 8)
-            slopes_tile(e + (size_t)q * KF_PANEL, vt + i, ldv, n, count, slopes + (size_t)q * n + i, lo, hi, 8);
-        if (q + 4 <= m) {
-            slopes_tile(e + (size_t)q * KF_PANEL, vt + i, ldv, n, count, slopes + (size_t)q * n + i, lo, hi, 4);
-            q += 4;
+        const float *v = vt + i;
+        float *out = slopes + i;
+        q = 0;
+        if (left > W) {
+            for (; q + 8 <= m; q += 8)
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, lo, hi, 8, 2);
+            if (q + 4 <= m) {
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, lo, hi, 4, 2);
+                q += 4;
+            }
+            for (; q < m; q++)
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, lo, hi, 1, 2);
+        } else {
+            for (; q + 16 <= m; q += 16)
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, lo, hi, 16, 1);
+            if (q + 8 <= m) {
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, lo, hi, 8, 1);
+                q += 8;
+            }
+            if (q + 4 <= m) {
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, lo, hi, 4, 1);
+                q += 4;
+            }
+            for (; q < m; q++)
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, lo, hi, 1, 1);
         }
-        for (; q < m; q++)
-            slopes_tile(e + (size_t)q * KF_PANEL, vt + i, ldv, n, count, slopes + (size_t)q * n + i, lo, hi, 1);
     }
 }
 
@@ -521,7 +541,9 @@ void kf_fann_error_tanh_avx512(float *d, uint32_t count)
             const __m512d x = _mm512_cvtps_pd(h ? upper(in) : _mm512_castps512_ps256(in));
             const __m512d q = _mm512_div_pd(_mm512_add_pd(one, x), _mm512_sub_pd(one, x));
             const __m512d m = _mm512_getmant_pd(q, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_src);
-            const __m512d k = _mm512_getexp_pd(_mm512_div_pd(q, m)); /* q / m is 2^k exactly */
+            /* m is q's mantissa, halved from 1.5 on: q = 2^k m */
+            const __m512d k = _mm512_mask_add_pd(_mm512_getexp_pd(q), _mm512_cmp_pd_mask(m, one, _CMP_LT_OQ),
+                                                 _mm512_getexp_pd(q), one);
             const __m512d t = _mm512_div_pd(_mm512_sub_pd(m, one), _mm512_add_pd(m, one));
             const __m512d z = _mm512_mul_pd(t, t);
             __m512d p = _mm512_set1_pd(series[0]), y, margin;

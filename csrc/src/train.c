@@ -177,16 +177,33 @@ static void panel_slopes(const kf_net *net, kf_trainer *t, const float *input, c
 {
     const kf_kernels *kern = kf_net_kernels(net);
     const uint32_t N = net->total_neurons, L = net->num_layers, first = net->layer_start[L - 1];
+    const uint32_t n_out = net->num_output;
     float *values = t->panel_values, *sums = t->panel_sums, *errors = t->panel_errors, *by_sample = t->panel_by_sample;
-    uint32_t l, j, s, o, k;
+    float mse = t->mse_sum;
+    uint32_t l, j, s, o, k, bit_fail = t->bit_fail;
     kf_forward_panel(net, input, nb, count, values, sums);
     memset(errors, 0, (size_t)N * KF_PANEL * sizeof(float));
-    for (s = 0; s < nb; s++) /* the MSE in the samples' order */
-        for (o = 0; o < net->num_output; o++)
-            errors[(size_t)(first + o) * KF_PANEL + s] =
-                output_diff(net, t, first + o, desired[(size_t)s * net->num_output + o],
-                            values[(size_t)(first + o) * KF_PANEL + s]);
-    for (o = 0; o < net->num_output; o++) {
+    /* fann_compute_MSE: desired - value, halved for symmetric outputs, an output's row at a
+     * time; then the squares into the MSE, a float, in the samples' order */
+    kern->transpose(desired, n_out, nb, n_out, errors + (size_t)first * KF_PANEL, KF_PANEL);
+    for (o = 0; o < n_out; o++) {
+        float *d = errors + (size_t)(first + o) * KF_PANEL;
+        const float *v = values + (size_t)(first + o) * KF_PANEL;
+        const int half = kf_activation_is_symmetric((kf_activation)net->activation[first + o]);
+        for (s = 0; s < nb; s++) {
+            d[s] = half ? (d[s] - v[s]) / 2.0f : d[s] - v[s];
+            bit_fail += fabsf(d[s]) >= net->params.bit_fail_limit;
+        }
+    }
+    for (s = 0; s < nb; s++)
+        for (o = 0; o < n_out; o++) {
+            const float d = errors[(size_t)(first + o) * KF_PANEL + s];
+            mse += d * d;
+        }
+    t->mse_sum = mse;
+    t->bit_fail = bit_fail;
+    t->num_mse += nb * n_out;
+    for (o = 0; o < n_out; o++) {
         j = first + o;
         if (net->params.train_error_function == KF_ERRORFUNC_TANH)
             kern->fann_error_tanh(errors + (size_t)j * KF_PANEL, nb);
