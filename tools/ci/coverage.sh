@@ -2,7 +2,8 @@
 # Coverage of the Python package and of the C core, measured together, reported and held to a
 # floor (issue 20):
 #  1. one build of the core and the extension, the core instrumented (KF_COVERAGE: gcc
-#     --coverage, -O0) and its C tests built beside the extension, installed into the venv;
+#     --coverage, -O0) and its C tests built beside the extension, installed into the venv with
+#     the test and analyzer extras (the analyzer's progress bars are code to measure too);
 #  2. the C tests (ctest), then the Python suite once under coverage.py, branches on and every
 #     Python subprocess followed (the CLI, the examples); both runs add to the same .gcda files;
 #  3. one report per language: a table per file in the log (lines and branches), HTML in
@@ -12,7 +13,7 @@
 #     integrations apart), no file of either below 90%.
 #
 #   bash tools/ci/coverage.sh                      # its own venv in build/coverage/venv
-#   KF_COVERAGE_VENV=build/ci-venv bash tools/ci/coverage.sh   # a venv that has the test extra
+#   KF_COVERAGE_VENV=build/ci-venv bash tools/ci/coverage.sh   # reuse a venv (.ci/run's, with torch)
 #
 # The package is reinstalled into the venv from this build: run it after anything else that
 # tests that venv's package.
@@ -39,7 +40,7 @@ start=$(date +%s)
 python -m pip install -q --upgrade pip
 python -m pip install -q "coverage[toml]>=7.10" "gcovr>=8"
 # gcc, so that gcovr's gcov matches the compiler that wrote the notes
-CC=gcc python -m pip install -q ".[test]" -Cbuild-dir="$cmake_dir" \
+CC=gcc python -m pip install -q ".[test,analyzer]" -Cbuild-dir="$cmake_dir" \
   -Ccmake.define.KF_COVERAGE=ON -Ccmake.define.KF_BUILD_TESTS=ON -Ccmake.define.KF_WERROR=ON
 echo "coverage: built and installed in $(($(date +%s) - start)) s"
 
