@@ -228,3 +228,13 @@ def test_python_dash_m_runs_the_command() -> None:
     done = subprocess.run([sys.executable, "-m", "kimi_fann.cli", "--version"], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == f"kimi-fann {kf.__version__}"
+
+
+def test_train_summary_without_test_data_or_output(models, capsys, tmp_path) -> None:
+    x = np.load(models["x.npy"])
+    one = tmp_path / "one.data"
+    kf.TrainingData(x, x[:, :1] * x[:, 1:2]).save(one)
+    summary = succeeds(capsys, "train", one, "--hidden", "3", "--epochs", "5", "--target-error", "0").splitlines()
+    assert len(summary) == 1 and summary[0].startswith("trained 3-3-1 with rprop: 5 epochs in ")
+    summary = succeeds(capsys, "train", one, "--hidden", "3", "--epochs", "5", "--test", one).splitlines()
+    assert summary[1].startswith("test MSE ") and "accuracy" not in summary[1]  # one output: no classes
