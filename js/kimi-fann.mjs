@@ -200,7 +200,8 @@ export class KimiFann {
   }
   /** A Q8/Q16 network: { activation_bits, weight_bits, input_inv_scale, input_zero,
    * output_scale, output_zero, layers: [{ n_in, n_out, weights, bias, multiplier, shift, t0,
-   * seg_shift, knots, out_lo, out_hi }] } (kf_qnet_desc). */
+   * seg_shift, knots, out_lo, out_hi }], shortcut? } (kf_qnet_desc; shortcut: each layer reads the
+   * inputs and every earlier layer's outputs, as a cascade-trained network). */
   quantized(d) {
     const L = d.layers.length;
     const info = new Int32Array(7 * L);
@@ -219,7 +220,7 @@ export class KimiFann {
       const ptr = this.with([Float32Array.from(d.input_inv_scale), Int32Array.from(d.input_zero), info, addrs],
         (inv, zero, pi, pa) => this.create("invalid quantized network", (out, diag) => this.x.kfw_qnet_create(
           d.activation_bits, d.weight_bits, L, d.input_zero.length, inv, zero, d.output_scale, d.output_zero,
-          pi, pa, out, diag)));
+          pi, pa, out, diag, d.shortcut ? 1 : 0)));
       return new QuantizedNetwork(this, ptr, d.activation_bits);
     } finally {
       for (const p of keep) this.x.kfw_free(p);

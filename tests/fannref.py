@@ -81,6 +81,10 @@ _CASCADE_PARAMS: dict[str, Any] = {
     "cascade_num_candidate_groups": _uint,
 }
 
+#: fann_callback_type: int (*)(struct fann *, struct fann_train_data *, unsigned max_epochs,
+#: unsigned epochs_between_reports, float desired_error, unsigned epochs).
+CALLBACK = ctypes.CFUNCTYPE(_int, _ptr, _ptr, _uint, _uint, _float, _uint)
+
 _FLOAT_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "fann_create_standard_array": (_ptr, [_uint, _uints]),
     "fann_create_sparse_array": (_ptr, [_float, _uint, _uints]),
@@ -128,11 +132,17 @@ _FLOAT_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "fann_merge_train_data": (_train_data, [_train_data, _train_data]),
     **{f"fann_set_{name}": (None, [_ptr, ctype]) for name, ctype in _PARAMS.items()},
     **{f"fann_get_{name}": (ctype, [_ptr]) for name, ctype in _PARAMS.items()},
+    "fann_cascadetrain_on_data": (None, [_ptr, _train_data, _uint, _uint, _float]),
+    "fann_cascadetrain_on_file": (None, [_ptr, _str, _uint, _uint, _float]),
     "fann_get_cascade_num_candidates": (_uint, [_ptr]),
     "fann_get_cascade_activation_functions_count": (_uint, [_ptr]),
     "fann_get_cascade_activation_functions": (_ints, [_ptr]),
+    "fann_set_cascade_activation_functions": (None, [_ptr, _ints, _uint]),
     "fann_get_cascade_activation_steepnesses_count": (_uint, [_ptr]),
     "fann_get_cascade_activation_steepnesses": (_floats, [_ptr]),
+    "fann_set_cascade_activation_steepnesses": (None, [_ptr, _floats, _uint]),
+    "fann_set_callback": (None, [_ptr, _ptr]),
+    **{f"fann_set_{name}": (None, [_ptr, ctype]) for name, ctype in _CASCADE_PARAMS.items()},
     **{f"fann_get_{name}": (ctype, [_ptr]) for name, ctype in _CASCADE_PARAMS.items()},
 }
 
@@ -178,6 +188,23 @@ def _srand() -> Callable[[int], None]:
     srand = ctypes.CDLL(None).srand
     srand.restype, srand.argtypes = None, [_uint]
     return srand
+
+
+@functools.cache
+def _rand() -> Callable[[], int]:
+    rand = ctypes.CDLL(None).rand
+    rand.restype, rand.argtypes = _int, []
+    return rand
+
+
+def srand(seed: int) -> None:
+    """The C library's srand(seed): seeds the rand() that libfann draws from."""
+    _srand()(seed)
+
+
+def rand() -> int:
+    """The C library's rand()."""
+    return _rand()()
 
 
 def available() -> bool:
@@ -488,6 +515,12 @@ class FloatNet(_Owned):
             raise KeyError(f"unknown libfann parameter {name!r}")
         return getattr(_flib(), f"fann_get_{name}")(self._p)
 
+    def set_cascade(self, name: str, value: float) -> None:
+        """fann_set_<name> for a scalar cascade parameter, e.g. set_cascade("cascade_max_out_epochs", 30)."""
+        if name not in _CASCADE_PARAMS:
+            raise KeyError(f"unknown libfann cascade parameter {name!r}")
+        getattr(_flib(), f"fann_set_{name}")(self._p, value)
+
     def get_cascade(self, name: str) -> float:
         """fann_get_<name> for a scalar cascade parameter."""
         if name not in _CASCADE_PARAMS:
@@ -498,15 +531,51 @@ class FloatNet(_Owned):
         """fann_get_cascade_num_candidates."""
         return _flib().fann_get_cascade_num_candidates(self._p)
 
+    def set_cascade_activation_functions(self, functions: Sequence[int]) -> None:
+        """fann_set_cascade_activation_functions (enum values)."""
+        array = (_int * len(functions))(*functions)
+        _flib().fann_set_cascade_activation_functions(self._p, array, len(functions))
+
     def get_cascade_activation_functions(self) -> list[int]:
         """fann_get_cascade_activation_functions, fann_get_cascade_activation_functions_count values."""
         count = _flib().fann_get_cascade_activation_functions_count(self._p)
         return list(_flib().fann_get_cascade_activation_functions(self._p)[:count])
 
+    def set_cascade_activation_steepnesses(self, steepnesses: Sequence[float]) -> None:
+        """fann_set_cascade_activation_steepnesses."""
+        array = (_float * len(steepnesses))(*steepnesses)
+        _flib().fann_set_cascade_activation_steepnesses(self._p, array, len(steepnesses))
+
     def get_cascade_activation_steepnesses(self) -> list[float]:
         """fann_get_cascade_activation_steepnesses, fann_get_cascade_activation_steepnesses_count values."""
         count = _flib().fann_get_cascade_activation_steepnesses_count(self._p)
         return list(_flib().fann_get_cascade_activation_steepnesses(self._p)[:count])
+
+    def set_callback(self, callback: Callable[[FloatNet, int, int], int] | None) -> None:
+        """fann_set_callback: callback(self, max_epochs, epochs) runs where libfann reports (every
+        epochs_between_reports epochs or neurons) and stops training by returning -1. None
+        removes it."""
+        if callback is None:
+            self._callback = None
+            _flib().fann_set_callback(self._p, None)
+            return
+
+        def trampoline(ann: Any, data: Any, max_epochs: int, between: int, desired: float, epochs: int) -> int:
+            return int(callback(self, max_epochs, epochs))
+
+        self._callback = CALLBACK(trampoline)  # kept alive while libfann holds the pointer
+        _flib().fann_set_callback(self._p, ctypes.cast(self._callback, _ptr))
+
+    def cascadetrain_on_data(self, data: TrainData, max_neurons: int, neurons_between_reports: int,
+                             desired_error: float) -> None:
+        """fann_cascadetrain_on_data (draws candidate weights from rand(): seed with srand first)."""
+        _flib().fann_cascadetrain_on_data(self._p, data._p, max_neurons, neurons_between_reports, float(desired_error))
+
+    def cascadetrain_on_file(self, path: _PathLike, max_neurons: int, neurons_between_reports: int,
+                             desired_error: float) -> None:
+        """fann_cascadetrain_on_file."""
+        _flib().fann_cascadetrain_on_file(self._p, os.fsencode(path), max_neurons, neurons_between_reports,
+                                          float(desired_error))
 
     def train(self, x: Any, y: Any) -> None:
         """fann_train: one incremental step on one pair."""

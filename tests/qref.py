@@ -42,9 +42,11 @@ def layer(spec: QuantizedSpec, index: int, a: np.ndarray) -> np.ndarray:
 
 
 def run_raw(spec: QuantizedSpec, a: np.ndarray) -> np.ndarray:
+    """A shortcut network's layers read the inputs and every earlier layer's outputs."""
     for index in range(len(spec.layers)):
-        a = layer(spec, index, a)
-    return a
+        out = layer(spec, index, a)
+        a = np.concatenate([a, out], axis=1) if spec.shortcut else out
+    return out
 
 
 def run(spec: QuantizedSpec, x: np.ndarray) -> np.ndarray:

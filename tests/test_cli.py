@@ -95,6 +95,28 @@ def test_train_then_run_and_quantize(files, tmp_path) -> None:
     assert kf.FixedNetwork.load(tmp_path / "fixed.net").decimal_point == fann["decimal_point"]
 
 
+def test_train_cascade_grows_reports_and_saves(files, tmp_path) -> None:
+    model = tmp_path / "grown.net"
+    result = as_json("train", str(files["train"]), "--cascade", "--max-neurons", "3", "--max-out-epochs", "40",
+                     "--max-cand-epochs", "40", "--output-activation", "sigmoid_symmetric", "--fann-seed", "5",
+                     "--test", str(files["test"]), "-o", str(model))
+    assert result["mode"] == "cascade" and result["neurons"] == 3 and result["layers"] == [8, 1, 1, 1, 2]
+    assert [s["neurons"] for s in result["steps"]] == [0, 1, 2] and result["candidates"] == 80
+    assert result["test_accuracy"] > 0.6
+    # the same network as the Python API grows with the same stream
+    net = kf.Network([8, 2], output="sigmoid_symmetric", shortcut=True, seed=0)
+    net.cascade_max_out_epochs = net.cascade_max_cand_epochs = 40
+    net.cascade_train(datasets.load("diabetes")[0], max_neurons=3, desired_error=1e-3, random=kf.FannRandom(5))
+    assert kf.Network.load(model).to_fann_text() == net.to_fann_text()
+    out = kimi_fann("train", str(files["train"]), "--cascade", "--max-neurons", "2", "--candidate-activations",
+                    "sigmoid_symmetric", "elliot", "--candidate-groups", "1", "--algorithm", "quickprop").stdout
+    assert "grew 2 hidden neurons" in out and "quickprop and 8 candidates" in out and "last neuron" in out
+    for args, reason in ((["--cascade", "--hidden", "4"], "--hidden"), (["--max-neurons", "4"], "only with --cascade"),
+                         (["--cascade", "--algorithm", "batch"], "batch")):
+        done = kimi_fann("train", str(files["train"]), *args, check=False)
+        assert done.returncode == 1 and reason in done.stderr
+
+
 def test_quantize_explains_weights_that_8_bits_cannot_hold(tmp_path) -> None:
     """Weights of +-1500 (FANN's RPROP limit) that cancel, beside a weight of 5 on one neuron: Q8's
     per-neuron scale rounds the 5 to zero, and quantize says why the error is large and what to do."""

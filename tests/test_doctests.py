@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "kimi_fann", "kimi_fann.quantize", "kimi_fann.router", "kimi_fann.mixture", "kimi_fann.kfn",
     "kimi_fann.network", "kimi_fann.fixed", "kimi_fann.data", "kimi_fann.errors", "kimi_fann.datasets",
+    "kimi_fann.cascade",
     "kimi_fann.simd", "kimi_fann.cli", "kimi_fann.analyzer", "kimi_fann.analyzer.report",
     "kimi_fann.analyzer.analyze", "kimi_fann.analyzer.profile", "kimi_fann.analyzer.plots",
     "kimi_fann.analyzer.convert", "kimi_fann.analyzer.distill", "kimi_fann.analyzer.teachers",

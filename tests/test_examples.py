@@ -175,3 +175,12 @@ def test_wasm_node(tmp_path: Path) -> None:
         assert np.array_equal(np.array(got["output"], dtype=np.float32), want)
         assert np.array_equal(np.array(got["experts"]), chosen)
         assert np.array_equal(np.array(got["weights"], dtype=np.float32), weights)
+
+
+def test_cascade() -> None:
+    out = run("cascade.py", "--epochs", "300")
+    assert "two-spiral: 193 training and 193 test pairs, 2 inputs, 1 output" in out
+    grown = re.search(r"cascade, (\d+) neurons grown +(\d+) +(\d+) +(\d\.\d+)", out)
+    assert grown is not None, out
+    assert 1 <= int(grown.group(1)) <= 30 and float(grown.group(4)) < 0.01  # it fits the training spirals
+    assert out.count("fixed 2-") == 3 and "neuron  1: " in out

@@ -161,7 +161,6 @@ def test_bad_inputs() -> None:
 @pytest.mark.parametrize(
     "make, kwargs, error",
     [
-        (lambda: kf.Network([3, 4, 2], shortcut=True), {}, "shortcut"),
         (lambda: kf.Network([3, 4, 2]), {"weight_bits": 16}, "precisions"),
         (lambda: kf.Network([3, 4, 2]), {"activation_bits": 4}, "precisions"),
     ],

@@ -58,7 +58,8 @@ def build_models(core: Any, models: dict[str, Any]) -> dict[str, Any]:
             m = core.QNet(SimpleNamespace(activation_bits=d["activation_bits"], weight_bits=d["weight_bits"],
                                           input_inv_scale=buf("f", d["input_inv_scale"]),
                                           input_zero=buf("i", d["input_zero"]), output_scale=d["output_scale"],
-                                          output_zero=d["output_zero"], layers=layers))
+                                          output_zero=d["output_zero"], layers=layers,
+                                          shortcut=d.get("shortcut", False)))
         elif kind == "router":
             bits = d["gate_bits"]
             gates = buf("f", d["gates"], d["n_experts"]) if bits == 32 else None
@@ -126,4 +127,24 @@ def mismatches(core: Any, path: int) -> list[str]:
         for key, values in got.items():
             if flat(values) != case[key]:
                 bad.append(f"{case['model']} {case['op']} {key}")
+    return bad
+
+
+def cascade_mismatches(core: Any) -> list[str]:
+    """The recorded cascade run (vectors.json "cascade") grown again by the compiled core: the
+    grown network's .net text (every weight to the bit) and weights must be the native build's."""
+    doc = load_vectors()
+    run = doc["cascade"]
+    want = doc["models"][run["grown"]]
+    start = core.Net.parse_fann(run["start"].encode("ascii"), "cascade start")
+    n = run["n"]
+    grown, _ = core.cascade_train(start, buf("f", run["input"], n), buf("f", run["output"], n), run["max_neurons"], 0,
+                                  run["desired_error"], core.Random(run["seed"]), None)
+    bad = []
+    if grown.format_fann() != run["grown_text"].encode("ascii"):
+        bad.append("cascade .net text")
+    weights = buf("f", [0.0] * grown.total_connections)
+    grown.read_weights(weights)
+    if list(array("f", want["weights"])) != list(weights):
+        bad.append("cascade weights")
     return bad

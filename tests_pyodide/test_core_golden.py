@@ -55,3 +55,9 @@ def test_errors_reach_python():
     with pytest.raises(ValueError):
         _core.QNet(SimpleNamespace(activation_bits=8, weight_bits=8, input_inv_scale=g.buf("f", [1.0]),
                                    input_zero=g.buf("i", [0]), output_scale=1.0, output_zero=0, layers=[]))
+
+
+def test_cascade_training_grows_the_native_network():
+    """Cascade training inside wasm32 (SIMD128 kernels, the C library's sin, cos and exp) grows
+    the network the native build recorded, bit for bit."""
+    assert g.cascade_mismatches(_core) == []

@@ -65,7 +65,7 @@ void kf_free(void *ptr);
  * Limits (checked with 64-bit arithmetic before any allocation)
  * ------------------------------------------------------------------------------------------- */
 
-#define KF_MAX_LAYERS 64u
+#define KF_MAX_LAYERS 1024u   /* cascade training adds a layer per hidden neuron */
 #define KF_MAX_NEURONS (1u << 24)     /* total neurons in one network, bias neurons included */
 #define KF_MAX_CONNECTIONS (1u << 28) /* total connections (weights) in one network */
 #define KF_MAX_CASCADE_LIST 64u       /* entries of the cascade activation/steepness lists */
@@ -383,6 +383,83 @@ kf_status kf_net_test(const kf_net *net, const kf_data *data, float *scratch, ui
                       kf_epoch_stats *stats);
 
 /* ---------------------------------------------------------------------------------------------
+ * Random draws as FANN takes them: glibc's rand() after srand(seed) (libfann's source of cascade
+ * candidate weights and SARPROP noise), or the library's own generator (PCG32).
+ * ------------------------------------------------------------------------------------------- */
+
+#define KF_RAND_MAX 2147483647 /* the largest draw: glibc's RAND_MAX */
+
+typedef enum kf_random_kind { KF_RANDOM_PCG = 0, KF_RANDOM_GLIBC = 1 } kf_random_kind;
+
+/* A stream of draws in 0 .. KF_RAND_MAX. Plain data owned by the caller: set it with
+ * kf_random_glibc or kf_random_pcg, draw with kf_random_next; a copy continues the same stream. */
+typedef struct kf_random {
+    uint32_t kind;       /* kf_random_kind */
+    uint32_t front;      /* glibc: index of the tap that receives each sum (fptr) */
+    uint32_t rear;       /* glibc: index of the tap added to it (rptr) */
+    uint32_t table[31];  /* glibc: the additive feedback table of random_r's TYPE_3 (degree 31) */
+    uint64_t state, inc; /* PCG32: state and stream */
+} kf_random;
+
+/* The stream glibc's rand() gives after srand(seed) (seed 0 acts as 1, as in glibc). */
+void kf_random_glibc(kf_random *r, uint32_t seed);
+/* The library's own generator, seeded. */
+void kf_random_pcg(kf_random *r, uint64_t seed);
+/* The next draw, in 0 .. KF_RAND_MAX (rand()). */
+uint32_t kf_random_next(kf_random *r);
+/* FANN's fann_rand(lo, hi) over the next draw, in float arithmetic:
+ * lo + (hi - lo) * (float)draw / 2^31. */
+float kf_random_uniform(kf_random *r, float lo, float hi);
+
+/* ---------------------------------------------------------------------------------------------
+ * Cascade-correlation training (FANN's Cascade2, fann_cascadetrain_on_data). A shortcut network
+ * grows one hidden neuron at a time: its output connections are trained, then a pool of
+ * candidate neurons (every cascade activation function x steepness x candidate group), each
+ * reading every neuron but the outputs, is trained to correlate with the remaining error; the
+ * best is installed in a new layer before the output layer. The network's training algorithm
+ * (RPROP, Quickprop or SARPROP), error and stop functions and cascade_* parameters drive it,
+ * with libfann's formulas and order of operations: with the glibc stream of the same seed, the
+ * grown network is libfann's to the bit.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Where the growth stands, at each report and at the end. */
+typedef struct kf_cascade_report {
+    uint32_t neurons;    /* hidden neurons added so far */
+    uint32_t epochs;     /* epochs trained so far, output and candidate phases (FANN's total_epochs) */
+    float mse;           /* MSE of the last output-training epoch (fann_get_MSE) */
+    uint32_t bit_fail;   /* its failed bits (fann_get_bit_fail) */
+    uint32_t activation; /* kf_activation of the last neuron added (when neurons > 0) */
+    float steepness;     /* its steepness */
+} kf_cascade_report;
+
+/* Called after the output training that follows each added neuron (and the first one), where
+ * libfann calls its callback: every neurons_between_reports neurons, after the first and the
+ * last, and when the desired error is reached (every neuron when neurons_between_reports is 0).
+ * A nonzero return stops the growth; the outputs are then trained one last time, as libfann does
+ * when its callback returns -1. */
+typedef int (*kf_cascade_fn)(const kf_cascade_report *report, void *ctx);
+
+typedef struct kf_cascade_options {
+    uint32_t max_neurons;             /* hidden neurons to add at most (>= 1) */
+    uint32_t neurons_between_reports; /* see kf_cascade_fn */
+    float desired_error;              /* stop when the stop function reaches it (MSE, or bit fail) */
+    kf_random *random;                /* candidate weights (and SARPROP noise) are drawn from it */
+    kf_cascade_fn callback;           /* NULL for none */
+    void *ctx;                        /* passed to callback */
+} kf_cascade_options;
+
+/* Grow net on data into *out (net itself is left as it is); *final (may be NULL) receives the
+ * state after the last output training. KF_E_UNSUPPORTED for a network that is not shortcut, an
+ * algorithm that cascade training cannot use (incremental, batch) or an output activation without
+ * a derivative (threshold); KF_E_ARG for max_neurons 0, no candidates (an empty cascade list or 0
+ * groups) or a candidate activation FANN does not train (threshold, threshold_symmetric, relu,
+ * leaky_relu); KF_E_SHAPE for data that does not fit the network or has no pairs; KF_E_NUMERIC
+ * for values that are not finite; KF_E_LIMIT when the grown network would pass the limits. diag
+ * says which. */
+kf_status kf_cascade_train(const kf_net *net, const kf_data *data, const kf_cascade_options *options, kf_net **out,
+                           kf_cascade_report *final, kf_diag *diag);
+
+/* ---------------------------------------------------------------------------------------------
  * FANN .net text (FANN_FLO_2.1 written; FANN_FLO_2.0 and 2.1 read)
  * ------------------------------------------------------------------------------------------- */
 
@@ -503,6 +580,9 @@ typedef struct kf_qnet_desc {
     float output_scale;
     int32_t output_zero;
     const kf_qlayer_desc *layers; /* [num_layers]; layer l's n_in is layer l-1's n_out */
+    uint32_t shortcut;         /* 1: layer l reads the inputs and the outputs of layers 0 .. l-1, in that order
+                                  (a shortcut network, as a cascade-trained one): its n_in is num_input plus
+                                  their n_out; 0 (a zeroed field): layer l-1's outputs only */
 } kf_qnet_desc;
 
 typedef struct kf_qnet kf_qnet; /* opaque: packed weights for every SIMD path, tables */

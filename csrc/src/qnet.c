@@ -20,7 +20,9 @@ typedef struct qlayer {
 
 struct kf_qnet {
     uint32_t activation_bits, weight_bits, num_layers, num_input, num_output;
-    uint32_t max_pad; /* widest padded row of activations or accumulators */
+    uint32_t shortcut; /* every layer reads the inputs and all earlier outputs (kf_qnet_desc) */
+    uint32_t max_pad;  /* widest padded row of activations or accumulators; with shortcut, the row
+                          of every value (inputs, then each layer's outputs at its n_in) */
     int32_t act_lo, act_hi;
     kf_simd path;       /* the active path when the network was created */
     uint32_t supported; /* kf_simd_mask() then */
@@ -82,8 +84,10 @@ static kf_status check_layer(const kf_qnet_desc *d, uint32_t l, kf_diag *diag)
         return fail(diag, "sizes must be between 1 and KF_MAX_NEURONS", l);
     if ((uint64_t)s->n_in * s->n_out > KF_MAX_CONNECTIONS)
         return fail(diag, "more weights than KF_MAX_CONNECTIONS", l);
-    if (l > 0 && s->n_in != d->layers[l - 1].n_out)
+    if (l > 0 && !d->shortcut && s->n_in != d->layers[l - 1].n_out)
         return fail(diag, "n_in differs from the previous layer's n_out", l);
+    if (l > 0 && d->shortcut && (uint64_t)s->n_in != (uint64_t)d->layers[l - 1].n_in + d->layers[l - 1].n_out)
+        return fail(diag, "n_in differs from the inputs and earlier layers' outputs (shortcut)", l);
     if (s->weights == NULL || s->bias == NULL || s->multiplier == NULL || s->shift == NULL || s->knots == NULL)
         return fail(diag, "an array is missing", l);
     if (s->num_knots < 2 || s->num_knots > KF_QTABLE_MAX_KNOTS || s->seg_shift > 24)
@@ -146,7 +150,7 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
         return KF_E_ARG;
     }
     if (d->num_layers < 1 || d->num_layers >= KF_MAX_LAYERS || d->layers == NULL || d->input_inv_scale == NULL
-        || d->input_zero == NULL || d->layers[0].n_in != d->num_input) {
+        || d->input_zero == NULL || d->layers[0].n_in != d->num_input || d->shortcut > 1) {
         kf_diag_set(diag, 0, "need 1 to %u layers, input parameters, and layer 0 reading num_input values",
                     KF_MAX_LAYERS - 1);
         return KF_E_ARG;
@@ -173,6 +177,7 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
     net->num_layers = d->num_layers;
     net->num_input = d->num_input;
     net->num_output = d->layers[d->num_layers - 1].n_out;
+    net->shortcut = d->shortcut;
     net->act_lo = d->activation_bits == 8 ? 0 : -32768;
     net->act_hi = d->activation_bits == 8 ? 255 : 32767;
     net->output_scale = d->output_scale;
@@ -192,6 +197,8 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
             net->max_pad = q->n_in_pad;
         if (q->n_out_pad > net->max_pad)
             net->max_pad = q->n_out_pad;
+        if (net->shortcut && round_up(s->n_in + s->n_out, KF_ROWS) > net->max_pad)
+            net->max_pad = round_up(s->n_in + s->n_out, KF_ROWS); /* the outputs go after the layer's inputs */
         kf_pack_weights(s->weights, s->n_out, s->n_in, q->weights, d->activation_bits);
         memcpy(q->bias, s->bias, 4 * (size_t)s->n_out);
         memcpy(q->multiplier, s->multiplier, 4 * (size_t)s->n_out);
@@ -243,6 +250,9 @@ static void layer_forward(const kf_qnet *net, const kf_kernels *kern, const qlay
                           void *a_out, int32_t *acc, size_t nb)
 {
     const size_t stride = net->max_pad, elem = net->activation_bits / 8;
+    /* the columns to zero after the outputs: up to the next multiple of four from the row's start
+     * (a shortcut network's outputs start at the layer's n_in) */
+    const uint32_t base = net->shortcut ? q->n_in : 0, end = round_up(base + q->n_out, KF_COLS8) - base;
     size_t s;
     if (net->activation_bits == 8)
         kern->q8_matmul(a_in, stride, nb, q->weights, q->n_out_pad, q->n_in_pad, acc, stride);
@@ -257,15 +267,22 @@ static void layer_forward(const kf_qnet *net, const kf_kernels *kern, const qlay
         else
             kern->epilogue_table(row, q->bias, q->multiplier, q->shift, q->n_out, &q->table, out, net->activation_bits);
         /* The next layer reads up to a multiple of four columns: the padding must hold zeros. */
-        memset(out + q->n_out * elem, 0, ((KF_COLS8 - q->n_out % KF_COLS8) % KF_COLS8) * elem);
+        memset(out + q->n_out * elem, 0, (end - q->n_out) * elem);
     }
 }
 
 /* Run a block whose quantized inputs are already in a (the padding zeroed); returns the buffer
- * holding the outputs. */
+ * holding the outputs (rows max_pad apart). A shortcut network keeps every value in a: each
+ * layer reads the row up to its n_in and writes its outputs there, after them. */
 static void *block_forward(const kf_qnet *net, const kf_kernels *kern, void *a, void *b, int32_t *acc, size_t nb)
 {
+    const size_t elem = net->activation_bits / 8;
     uint32_t l;
+    if (net->shortcut) {
+        for (l = 0; l < net->num_layers; l++)
+            layer_forward(net, kern, &net->layers[l], a, (unsigned char *)a + net->layers[l].n_in * elem, acc, nb);
+        return (unsigned char *)a + net->layers[net->num_layers - 1].n_in * elem;
+    }
     for (l = 0; l < net->num_layers; l++) {
         void *swap;
         layer_forward(net, kern, &net->layers[l], a, b, acc, nb);

@@ -29,5 +29,6 @@ typedef struct kf_test_case {
 extern const kf_test_case kf_core_tests[];
 extern const kf_test_case kf_io_tests[];
 extern const kf_test_case kf_qnet_tests[];
+extern const kf_test_case kf_cascade_tests[];
 
 #endif

@@ -153,7 +153,7 @@ static void test_net_malformed(void)
 {
     expect_net_error("", "FANN_FLO");
     expect_net_error("FANN_FIX_2.0\ndecimal_point=13\n", "fixed-point");
-    expect_net_error("FANN_FLO_2.1\nnum_layers=99\n", "num_layers=99");
+    expect_net_error("FANN_FLO_2.1\nnum_layers=9999\n", "num_layers=9999");
     check_edit("layer_sizes=4 6 5 3", "layer_sizes=4 6 5 4000000000", "layer");
     check_edit("layer_sizes=4 6 5 3", "layer_sizes=4 6 5 300000", "more than the rest");
     check_edit("network_type=0", "network_type=7", "network_type=7");

@@ -44,6 +44,7 @@ static void random_desc(kf_qnet_desc *d, kf_qlayer_desc *layers, owned_layer *ow
     d->output_scale = 0.01f;
     d->output_zero = abits == 8 ? 128 : 0;
     d->layers = layers;
+    d->shortcut = 0;
     for (i = 0; i < sizes[0]; i++) {
         inv[i] = 10.0f;
         zero[i] = abits == 8 ? 128 : 0;

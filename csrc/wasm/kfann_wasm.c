@@ -215,12 +215,13 @@ KFW_EXPORT(kfw_fixnet_free) void kfw_fixnet_free(kf_fixnet *net)
 /* ---- native fixed point (Q8 / Q16) ----
  * info: 7 integers per layer (n_in, n_out, t0, seg_shift, num_knots, out_lo, out_hi);
  * arrays: 5 addresses per layer (weights int16, bias int32, multiplier int32, shift uint8,
- * knots int32), as kf_qlayer_desc holds them. */
+ * knots int32), as kf_qlayer_desc holds them; shortcut as kf_qnet_desc's. */
 
 KFW_EXPORT(kfw_qnet_create)
 int32_t kfw_qnet_create(uint32_t activation_bits, uint32_t weight_bits, uint32_t num_layers, uint32_t num_input,
                         const float *input_inv_scale, const int32_t *input_zero, float output_scale,
-                        int32_t output_zero, const int32_t *info, const uint32_t *arrays, kf_qnet **out, kf_diag *diag)
+                        int32_t output_zero, const int32_t *info, const uint32_t *arrays, kf_qnet **out, kf_diag *diag,
+                        uint32_t shortcut)
 {
     kf_qnet_desc desc;
     kf_qlayer_desc *layers;
@@ -256,6 +257,7 @@ int32_t kfw_qnet_create(uint32_t activation_bits, uint32_t weight_bits, uint32_t
     desc.output_scale = output_scale;
     desc.output_zero = output_zero;
     desc.layers = layers;
+    desc.shortcut = shortcut;
     st = kf_qnet_create(&desc, out, diag);
     free(layers);
     return st;

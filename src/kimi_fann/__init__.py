@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from . import errors
 from ._version import __version__
+from .cascade import CascadeHistory, CascadeStep, FannRandom
 from .data import TrainingData
 from .descriptions import DenseLayer, QuantizationReport, QuantizedLayer, QuantizedSpec, Topology
 from .fixed import FannFixedNetwork, FixedNetwork, QuantizedNetwork
@@ -23,7 +24,8 @@ from .simd import simd_info, simd_path
 
 __all__ = [
     "Network", "FixedNetwork", "FannFixedNetwork", "QuantizedNetwork", "TrainingData", "Router",
-    "MixtureOfExperts", "Topology", "DenseLayer", "QuantizedSpec", "QuantizedLayer", "QuantizationReport", "save",
+    "MixtureOfExperts", "FannRandom", "CascadeHistory", "CascadeStep",
+    "Topology", "DenseLayer", "QuantizedSpec", "QuantizedLayer", "QuantizationReport", "save",
     "load", "ACTIVATIONS", "TRAINING_ALGORITHMS", "simd_path", "simd_info", "errors", "analyzer", "datasets",
     "__version__",
 ]

@@ -201,6 +201,7 @@ cdef extern from "kfann.h" nogil:
         float output_scale
         int32_t output_zero
         const kf_qlayer_desc *layers
+        uint32_t shortcut
 
     ctypedef struct kf_qnet:
         pass
@@ -281,3 +282,41 @@ cdef class FixNet:
 
 cdef class Trainer:
     cdef kf_trainer *ptr
+
+
+cdef extern from "kfann.h" nogil:
+    enum:
+        KF_RAND_MAX
+
+    ctypedef struct kf_random:
+        uint32_t kind
+
+    void kf_random_glibc(kf_random *r, uint32_t seed)
+    void kf_random_pcg(kf_random *r, uint64_t seed)
+    uint32_t kf_random_next(kf_random *r)
+    float kf_random_uniform(kf_random *r, float lo, float hi)
+
+    ctypedef struct kf_cascade_report:
+        uint32_t neurons
+        uint32_t epochs
+        float mse
+        uint32_t bit_fail
+        uint32_t activation
+        float steepness
+
+    ctypedef int (*kf_cascade_fn)(const kf_cascade_report *report, void *ctx) noexcept
+
+    ctypedef struct kf_cascade_options:
+        uint32_t max_neurons
+        uint32_t neurons_between_reports
+        float desired_error
+        kf_random *random
+        kf_cascade_fn callback
+        void *ctx
+
+    kf_status kf_cascade_train(const kf_net *net, const kf_data *data, const kf_cascade_options *options,
+                               kf_net **out, kf_cascade_report *final, kf_diag *diag)
+
+
+cdef class Random:
+    cdef kf_random state

@@ -13,6 +13,7 @@ retyped.
 
 from libc.stdint cimport uint8_t, int16_t, uint32_t, uint64_t, int32_t
 from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS, PyBUF_FORMAT
 
 
@@ -876,7 +877,7 @@ cdef class QNet:
         """From a quantized description (kimi_fann.QuantizedSpec, or anything with its fields:
         activation_bits, weight_bits, input_inv_scale, input_zero, output_scale, output_zero and
         layers, each with weights, bias, multiplier, shift, t0, seg_shift, knots, out_lo and
-        out_hi); the core checks it (ranges, sizes, the overflow bound)."""
+        out_hi, and optionally shortcut); the core checks it (ranges, sizes, the overflow bound)."""
         cdef kf_qnet_desc desc
         cdef kf_qlayer_desc *descs
         cdef kf_diag diag
@@ -927,6 +928,7 @@ cdef class QNet:
             desc.output_scale = spec.output_scale
             desc.output_zero = spec.output_zero
             desc.layers = descs
+            desc.shortcut = 1 if getattr(spec, "shortcut", False) else 0
             st = kf_qnet_create(&desc, &self.ptr, &diag)
         finally:
             free(descs)
@@ -1222,3 +1224,98 @@ def scale_data(float[:, ::1] X, float lo, float hi):
     d = data_view(X, none)
     d.num_output = 0
     check(kf_data_scale(&d, 0, lo, hi), "cannot scale the data")
+
+
+# ---- cascade training ----
+
+cdef class Random:
+    """A stream of draws in 0 .. RAND_MAX (kf_random): glibc's rand() after srand(seed)
+    (``Random(seed, glibc=True)``) or the library's own PCG32 stream. Cascade training draws
+    from it and moves it on, as libfann's rand() moves on."""
+
+    RAND_MAX = KF_RAND_MAX
+
+    def __cinit__(self, uint64_t seed=0, bint glibc=True):
+        if glibc:
+            if seed > 0xFFFFFFFF:
+                raise error_for_status(KF_E_ARG, f"srand takes an unsigned int seed (0 .. 4294967295), got {seed}")
+            kf_random_glibc(&self.state, <uint32_t>seed)
+        else:
+            kf_random_pcg(&self.state, seed)
+
+    @property
+    def glibc(self):
+        return self.state.kind == 1
+
+    def next(self):
+        """The next draw (rand())."""
+        return kf_random_next(&self.state)
+
+    def fill(self, uint32_t[::1] out):
+        """The next len(out) draws into out."""
+        cdef Py_ssize_t i
+        with nogil:
+            for i in range(out.shape[0]):
+                out[i] = kf_random_next(&self.state)
+
+    def uniform(self, float lo, float hi):
+        """FANN's fann_rand(lo, hi) over the next draw."""
+        return kf_random_uniform(&self.state, lo, hi)
+
+    def get_state(self):
+        """The stream's state as bytes (set_state takes it back)."""
+        return (<char *>&self.state)[:sizeof(kf_random)]
+
+    def set_state(self, const unsigned char[::1] state):
+        if state.shape[0] != sizeof(kf_random):
+            raise error_for_status(KF_E_FORMAT, f"a random state holds {sizeof(kf_random)} bytes, got {state.shape[0]}")
+        memcpy(&self.state, &state[0], sizeof(kf_random))
+        if self.state.kind > 1:
+            raise error_for_status(KF_E_FORMAT, f"unknown random stream kind {self.state.kind}")
+
+
+cdef class _Reporter:
+    """The Python callback of a cascade run and the exception it raised, if any."""
+    cdef object callback
+    cdef object error
+
+
+cdef int cascade_report(const kf_cascade_report *r, void *ctx) noexcept with gil:
+    cdef _Reporter reporter = <_Reporter>ctx
+    try:
+        return 1 if reporter.callback((r.neurons, r.epochs, r.mse, r.bit_fail, r.activation, r.steepness)) else 0
+    except BaseException as exc:  # raised again once the C call returns
+        reporter.error = exc
+        return 1
+
+
+def cascade_train(Net net not None, const float[:, ::1] X, const float[:, ::1] Y, uint32_t max_neurons,
+                  uint32_t neurons_between_reports, float desired_error, Random random not None, object callback):
+    """Cascade2 training of net on (X, Y): returns (grown Net, final report), the report as
+    (neurons, epochs, mse, bit_fail, activation, steepness); callback, when not None, receives
+    such reports and stops the growth by returning True."""
+    cdef kf_data d
+    cdef kf_cascade_options opt
+    cdef kf_cascade_report final
+    cdef kf_net *out = NULL
+    cdef kf_diag diag
+    cdef kf_status st
+    cdef _Reporter reporter = _Reporter()
+    check_pairs(X, Y)
+    d = data_view(X, Y)
+    reporter.callback = callback
+    opt.max_neurons = max_neurons
+    opt.neurons_between_reports = neurons_between_reports
+    opt.desired_error = desired_error
+    opt.random = &random.state
+    opt.callback = NULL
+    if callback is not None:
+        opt.callback = cascade_report
+    opt.ctx = <void *>reporter
+    with nogil:
+        st = kf_cascade_train(net.ptr, &d, &opt, &out, &final, &diag)
+    if reporter.error is not None:
+        kf_net_free(out)
+        raise reporter.error
+    check_diag(st, &diag, "cannot cascade-train")
+    return Net.wrap(out), (final.neurons, final.epochs, final.mse, final.bit_fail, final.activation, final.steepness)

@@ -448,6 +448,10 @@ class QuantizedSpec:
     output_scale : float
     output_zero : int
     layers : tuple of QuantizedLayer
+    shortcut : bool
+        True when each layer reads the inputs and every earlier layer's outputs, in that order
+        (a shortcut network, such as one grown by cascade training); False when it reads the
+        previous layer's outputs only.
 
     Examples
     --------
@@ -467,6 +471,7 @@ class QuantizedSpec:
     output_scale: float
     output_zero: int
     layers: tuple[QuantizedLayer, ...]
+    shortcut: bool = False
 
     def __post_init__(self) -> None:
         _freeze(self, {"input_inv_scale": (np.float32, 1), "input_zero": (np.int32, 1)})
@@ -474,6 +479,7 @@ class QuantizedSpec:
             object.__setattr__(self, name, int(getattr(self, name)))
         object.__setattr__(self, "output_scale", float(self.output_scale))
         object.__setattr__(self, "layers", tuple(self.layers))
+        object.__setattr__(self, "shortcut", bool(self.shortcut))
 
     @property
     def format(self) -> str:

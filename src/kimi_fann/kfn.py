@@ -304,9 +304,12 @@ def _fixed_to(w: _Writer, p: str, fixed: FixedNetwork) -> dict[str, Any]:
         if layer.output_scale is not None:
             info.update(output_scale=layer.output_scale, output_zero=layer.output_zero)
         layers.append(info)
-    return {"type": "quantized", "activation_bits": spec.activation_bits, "weight_bits": spec.weight_bits,
+    meta = {"type": "quantized", "activation_bits": spec.activation_bits, "weight_bits": spec.weight_bits,
             "output_scale": spec.output_scale, "output_zero": spec.output_zero, "layers": layers,
             "report": None if fixed.report is None else dataclasses.asdict(fixed.report)}
+    if spec.shortcut:  # written only when set: files of layered networks are as before
+        meta["shortcut"] = True
+    return meta
 
 
 def _fixed_from(r: _Reader, p: str, meta: dict[str, Any]) -> FixedNetwork:
@@ -325,7 +328,8 @@ def _fixed_from(r: _Reader, p: str, meta: dict[str, Any]) -> FixedNetwork:
             int(info["out_lo"]), int(info["out_hi"]), activation=str(known.get("activation", "unknown")),
             output_scale=known.get("output_scale"), output_zero=known.get("output_zero")))
     spec = QuantizedSpec(int(meta["activation_bits"]), int(meta["weight_bits"]), r.array(p + "input_inv_scale"),
-                         r.array(p + "input_zero"), float(meta["output_scale"]), int(meta["output_zero"]), tuple(layers))
+                         r.array(p + "input_zero"), float(meta["output_scale"]), int(meta["output_zero"]), tuple(layers),
+                         shortcut=bool(meta.get("shortcut", False)))
     return QuantizedNetwork(spec, report)
 
 

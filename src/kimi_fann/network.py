@@ -12,6 +12,7 @@ from . import _core
 from ._arrays import as_matrix, as_seed
 from ._io import PathLike, read_bytes, write_atomic
 from ._threads import resolve, run_split
+from .cascade import CascadeHistory, CascadeStep, FannRandom
 from .data import TrainingData
 from .descriptions import ACTIVATIONS, Topology
 from .errors import ConfigError, ShapeError
@@ -164,17 +165,25 @@ class Network:
     sarprop_step_error_threshold_factor = _FloatParam("SARPROP step error threshold factor (0.1).")
     sarprop_step_error_shift = _FloatParam("SARPROP step error shift (1.385).")
     sarprop_temperature = _FloatParam("SARPROP temperature (0.015).")
-    cascade_output_change_fraction = _FloatParam("Cascade-correlation setting, kept in .net files (0.01).")
-    cascade_output_stagnation_epochs = _IntParam("Cascade-correlation setting, kept in .net files (12).")
-    cascade_candidate_change_fraction = _FloatParam("Cascade-correlation setting, kept in .net files (0.01).")
-    cascade_candidate_stagnation_epochs = _IntParam("Cascade-correlation setting, kept in .net files (12).")
-    cascade_max_out_epochs = _IntParam("Cascade-correlation setting, kept in .net files (150).")
-    cascade_min_out_epochs = _IntParam("Cascade-correlation setting, kept in .net files (50).")
-    cascade_max_cand_epochs = _IntParam("Cascade-correlation setting, kept in .net files (150).")
-    cascade_min_cand_epochs = _IntParam("Cascade-correlation setting, kept in .net files (50).")
-    cascade_num_candidate_groups = _IntParam("Cascade-correlation setting, kept in .net files (2).")
-    cascade_candidate_limit = _FloatParam("Cascade-correlation setting, kept in .net files (1000).")
-    cascade_weight_multiplier = _FloatParam("Cascade-correlation setting, kept in .net files (0.4).")
+    cascade_output_change_fraction = _FloatParam(
+        "Cascade: a change of the output error by this fraction counts as progress (0.01).")
+    cascade_output_stagnation_epochs = _IntParam(
+        "Cascade: output training stops after this many epochs without progress (12).")
+    cascade_candidate_change_fraction = _FloatParam(
+        "Cascade: a change of the best candidate score by this fraction counts as progress (0.01).")
+    cascade_candidate_stagnation_epochs = _IntParam(
+        "Cascade: candidate training stops after this many epochs without progress (12).")
+    cascade_max_out_epochs = _IntParam("Cascade: most epochs of one output training (150).")
+    cascade_min_out_epochs = _IntParam("Cascade: fewest epochs of one output training before stagnation stops it (50).")
+    cascade_max_cand_epochs = _IntParam("Cascade: most epochs of one candidate training (150).")
+    cascade_min_cand_epochs = _IntParam(
+        "Cascade: fewest epochs of one candidate training before stagnation stops it (50).")
+    cascade_num_candidate_groups = _IntParam(
+        "Cascade: candidates per activation function and steepness, each from other random weights (2).")
+    cascade_candidate_limit = _FloatParam(
+        "Cascade: candidate training stops when the best score passes this multiple of the error (1000).")
+    cascade_weight_multiplier = _FloatParam(
+        "Cascade: the installed neuron's output weights are its candidate's times this (0.4).")
 
     def __init__(
         self,
@@ -929,6 +938,165 @@ class Network:
             self._trainer.reset_mse()  # later train_sample errors count from here
         return self._mse
 
+    # ---- cascade training ----
+
+    @property
+    def cascade_num_candidates(self) -> int:
+        """Candidates trained per added neuron: activation functions x steepnesses x candidate
+        groups (``fann_get_cascade_num_candidates``; 80 by default)."""
+        return (len(self.cascade_activation_functions) * len(self.cascade_activation_steepnesses)
+                * self.cascade_num_candidate_groups)
+
+    def cascade_train(
+        self,
+        data: TrainingData,
+        *,
+        max_neurons: int,
+        desired_error: float,
+        neurons_between_reports: int = 0,
+        random: FannRandom | None = None,
+        callback: Callback | None = None,
+    ) -> CascadeHistory:
+        """Grow hidden neurons by cascade-correlation (FANN's Cascade2, ``fann_cascadetrain_on_data``).
+
+        The network must be a shortcut network (``shortcut=True``, usually without hidden
+        layers). Each round trains the output connections, then trains
+        :attr:`cascade_num_candidates` candidate neurons (every
+        :attr:`cascade_activation_functions` x :attr:`cascade_activation_steepnesses` x
+        :attr:`cascade_num_candidate_groups`) to match the remaining error, and installs the best
+        one in a new layer before the outputs; after the last round the outputs are trained once
+        more. Both phases step with :attr:`training_algorithm` (``"rprop"``, ``"quickprop"`` or
+        ``"sarprop"``) and its parameters; the output phase uses :attr:`train_error_function`;
+        :attr:`train_stop_function` says what ``desired_error`` bounds; the ``cascade_*``
+        attributes set the epochs, stagnation, candidate limit and weight multiplier. The
+        network is replaced by the grown one (its structure, weights and layers change; training
+        state is reset; a mixture of experts built from it before keeps the network it linked to).
+
+        With ``random=kf.FannRandom(seed)`` the result is libfann's to the bit: the same neurons,
+        weights and MSE after every neuron, and a ``.net`` file byte-identical to what a C
+        program saves after ``srand(seed); fann_cascadetrain_on_data(ann, data, max_neurons, 0,
+        desired_error)`` on glibc, from the same starting network.
+
+        Parameters
+        ----------
+        data : TrainingData
+            Pairs with the network's input and output sizes.
+        max_neurons : int
+            Hidden neurons to add at most (>= 1).
+        desired_error : float
+            Growth stops when the stop function (MSE, or failed bits) reaches this (>= 0).
+        neurons_between_reports : int
+            0: the callback runs after every round; N: where libfann reports (every N neurons,
+            the first and last rounds, and when the desired error is reached).
+        random : FannRandom, optional
+            The stream the candidate weights (and SARPROP's noise) are drawn from, moved on by
+            the run; None draws from the network's own seeded generator.
+        callback : callable, optional
+            ``callback(neurons, mse, bit_fail)`` after a round's output training; returning True
+            stops the growth (the outputs are then trained once more, as libfann does).
+
+        Returns
+        -------
+        CascadeHistory
+            The MSE after every round, the neurons and epochs in all, the final MSE; the final
+            MSE and failed bits are also in :attr:`mse` and :attr:`bit_fail`.
+
+        Raises
+        ------
+        ConfigError
+            For a network that is not shortcut, max_neurons < 1, a negative desired_error, a
+            training algorithm cascade training cannot use (incremental, batch), threshold
+            output neurons, no candidates, a candidate activation FANN does not train
+            (threshold, threshold_symmetric, relu, leaky_relu), or data or random of the wrong
+            type.
+        ShapeError
+            If the data's sizes do not match the network, or it has no pairs.
+        NumericError
+            If desired_error or a data value is not finite.
+        LimitError
+            If max_neurons more neurons would pass the library's limits (1024 layers).
+
+        Examples
+        --------
+        >>> import numpy as np, kimi_fann as kf
+        >>> x = np.linspace(-1, 1, 64, dtype=np.float32).reshape(-1, 1)
+        >>> data = kf.TrainingData(x, np.sin(3 * x))
+        >>> net = kf.Network([1, 1], output="linear", shortcut=True, seed=0)
+        >>> history = net.cascade_train(data, max_neurons=4, desired_error=1e-4, random=kf.FannRandom(1))
+        >>> net.layers[1:-1] == (1,) * history.neurons, history.mse < history.steps[0].mse
+        (True, True)
+        """
+        _check_data(data, self)
+        if isinstance(max_neurons, bool) or not isinstance(max_neurons, (int, np.integer)) or max_neurons < 1:
+            raise ConfigError(f"max_neurons must be a positive integer, got {max_neurons!r}")
+        if isinstance(neurons_between_reports, bool) or not isinstance(neurons_between_reports, (int, np.integer)) \
+                or neurons_between_reports < 0:
+            raise ConfigError(f"neurons_between_reports must be a non-negative integer, got {neurons_between_reports!r}")
+        if isinstance(desired_error, bool) or not isinstance(desired_error, (int, float, np.integer, np.floating)):
+            raise ConfigError(f"desired_error must be a number, got {desired_error!r}")
+        if random is not None and not isinstance(random, FannRandom):
+            raise ConfigError(f"random must be a kf.FannRandom or None, got {type(random).__name__}")
+        if max_neurons > 0xFFFFFFFF:
+            raise ConfigError(f"max_neurons must be below 2**32, got {max_neurons!r}")
+        stream = random.core if random is not None else _core.Random(self._next_seed(), False)
+        steps: list[CascadeStep] = []
+        stopped = [False]
+
+        def report(r: tuple[int, int, float, int, int, float]) -> bool:
+            steps.append(CascadeStep.from_report(r))
+            if callback is not None and callback(int(r[0]), float(r[2]), int(r[3])) is True:
+                stopped[0] = True
+            return stopped[0]
+
+        grown, final = _core.cascade_train(self._net, data.inputs, data.outputs, int(max_neurons),
+                                           int(neurons_between_reports), float(desired_error), stream, report)
+        self._attach(grown)
+        self._mse, self._bit_fail = float(final[2]), int(final[3])
+        return CascadeHistory(tuple(steps), int(final[0]), int(final[1]), float(final[2]), int(final[3]), stopped[0])
+
+    def cascade_train_on_file(
+        self,
+        path: PathLike,
+        *,
+        max_neurons: int,
+        desired_error: float,
+        neurons_between_reports: int = 0,
+        random: FannRandom | None = None,
+        callback: Callback | None = None,
+    ) -> CascadeHistory:
+        """:meth:`cascade_train` on a FANN ``.data`` file (``fann_cascadetrain_on_file``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The training data file.
+        max_neurons, desired_error, neurons_between_reports, random, callback
+            As for :meth:`cascade_train`.
+
+        Returns
+        -------
+        CascadeHistory
+
+        Raises
+        ------
+        FormatError
+            If the file is malformed.
+        FileError
+            If it cannot be read.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile, kimi_fann as kf
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "xor.data"
+        >>> kf.TrainingData([[-1, -1], [-1, 1], [1, -1], [1, 1]], [-1, 1, 1, -1]).save(path)
+        >>> net = kf.Network([2, 1], output="sigmoid_symmetric", shortcut=True, seed=2)
+        >>> history = net.cascade_train_on_file(path, max_neurons=3, desired_error=1e-3)
+        >>> history.neurons <= 3
+        True
+        """
+        return self.cascade_train(TrainingData.load(path), max_neurons=max_neurons, desired_error=desired_error,
+                                  neurons_between_reports=neurons_between_reports, random=random, callback=callback)
+
     # ---- scaling ----
 
     def set_scaling(
@@ -1323,7 +1491,9 @@ class Network:
         """Convert to kimi-fann's integer engine: Q8 (``activation_bits=8``, int8 weights) or Q16
         (``activation_bits=16``, ``weight_bits`` 8 or 16).
 
-        Layered networks only (dense or sparse), one activation function per layer.
+        Layered networks (dense or sparse) and shortcut networks (such as those grown by
+        :meth:`cascade_train`, each layer reading the inputs and every earlier layer), one
+        activation function per layer.
 
         Parameters
         ----------
@@ -1344,7 +1514,8 @@ class Network:
         Raises
         ------
         ConfigError
-            For a shortcut network, mixed activations in a layer, or unsupported bit widths.
+            For mixed activations in a layer, connections that skip layers in a layered
+            network, or unsupported bit widths.
         ShapeError
             If the calibration inputs do not have ``num_input`` columns.
         NumericError

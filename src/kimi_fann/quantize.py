@@ -10,6 +10,7 @@ that no accumulator can overflow) and runs with integer arithmetic only.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,15 +48,17 @@ class _Layer:
 
 
 def _layered(topology: Topology, weights: np.ndarray) -> list[_Layer]:
-    """The network's dense layers (sparse connections are zeros), each reading only the previous
-    layer and with one activation function."""
-    if topology.shortcut:
-        raise ConfigError("quantize supports layered networks (dense or sparse), not shortcut ones")
+    """The network's dense layers (sparse connections are zeros), each with one activation
+    function, reading only the previous layer -- or, in a shortcut network (one grown by cascade
+    training), the inputs and every earlier layer, in order."""
     layers = []
     for dense in topology.dense_layers(weights):
-        if dense.sources != (dense.layer - 1,):
+        expected = tuple(range(dense.layer)) if topology.shortcut else (dense.layer - 1,)
+        if dense.sources != expected and not (topology.shortcut and set(dense.sources) <= set(expected)):
             raise ConfigError(f"layer {dense.layer} has connections that skip layers; quantize needs layered "
                               "connections")
+        if dense.sources != expected:  # a shortcut layer without some sources: zero columns for them
+            dense = _widened(topology, dense, expected)
         if dense.activation == "mixed":
             names = sorted({ACTIVATIONS[int(c)] for c in dense.activations})
             raise ConfigError(f"layer {dense.layer} mixes activation functions {names}; quantize needs one per layer")
@@ -67,6 +70,22 @@ def _layered(topology: Topology, weights: np.ndarray) -> list[_Layer]:
         block[:, :n_in], block[:, n_in] = dense.weights, dense.bias
         layers.append(_Layer(block[:, :n_in], block[:, n_in], dense.steepnesses.copy(), dense.activation))
     return layers
+
+
+def _widened(topology: Topology, dense: Any, sources: tuple[int, ...]) -> Any:
+    """A shortcut layer's matrix over all of `sources` (zero columns where it reads nothing)."""
+    sizes = topology.layers
+    weights = np.zeros((dense.weights.shape[0], sum(sizes[k] for k in sources)))
+    at, column = {}, 0
+    for k in sources:
+        at[k] = column
+        column += sizes[k]
+    column = 0
+    for k in dense.sources:
+        weights[:, at[k] : at[k] + sizes[k]] = dense.weights[:, column : column + sizes[k]]
+        column += sizes[k]
+    return dataclasses.replace(dense, sources=sources, weights=weights,
+                               connected=np.zeros(weights.shape, dtype=bool))
 
 
 def _apply(activation: str, x: np.ndarray) -> np.ndarray:
@@ -204,14 +223,18 @@ def quantize(
     wq_max = 127 if weight_bits == 8 else 32767
     q_lo, q_hi = (0, 255) if activation_bits == 8 else (-32768, 32767)
 
-    # Inputs: one scale and zero point per feature, folded into the first layer's weights. A
-    # feature constant over the calibration set saturates to that constant: its weights move
-    # into the bias (training leaves such weights at any size, which would swamp the others).
+    # Inputs: one scale and zero point per feature, folded into the weights of the layers that
+    # read them (the first; every layer of a shortcut network). A feature constant over the
+    # calibration set saturates to that constant: its weights move into the bias (training
+    # leaves such weights at any size, which would swamp the others).
     lo, hi = x.min(axis=0).astype(np.float64), x.max(axis=0).astype(np.float64)
     flat = hi <= lo
-    first = layers[0]
-    first.bias = first.bias + first.weights[:, flat] @ lo[flat]
-    first.weights = np.where(flat[None, :], 0.0, first.weights)
+    n_features = x.shape[1]
+    for reader in layers if topology.shortcut else layers[:1]:
+        inputs = reader.weights[:, :n_features]
+        reader.bias = reader.bias + inputs[:, flat] @ lo[flat]
+        reader.weights = np.concatenate([np.where(flat[None, :], 0.0, inputs), reader.weights[:, n_features:]],
+                                        axis=1)
     hi = np.where(flat, lo + 1.0, hi)
     levels = 255.0 if activation_bits == 8 else 65535.0
     offset = 0 if activation_bits == 8 else -32768
@@ -292,11 +315,18 @@ def quantize(
             "output_scale": float(scale),
             "output_zero": int(zero),
         })
-        col_scale = np.full(layer.weights.shape[0], scale)
-        col_zero = np.full(layer.weights.shape[0], zero, dtype=np.int64)
-        a = out
+        n_out = layer.weights.shape[0]
+        if topology.shortcut:  # the next layer reads these values too, after the earlier ones
+            col_scale = np.concatenate([col_scale, np.full(n_out, scale)])
+            col_zero = np.concatenate([col_zero, np.full(n_out, zero, dtype=np.int64)])
+            a = np.concatenate([a, out], axis=1)
+        else:
+            col_scale = np.full(n_out, scale)
+            col_zero = np.full(n_out, zero, dtype=np.int64)
+            a = out
     spec = QuantizedSpec(activation_bits, weight_bits, (1.0 / in_scale).astype(np.float32), in_zero,
-                         float(info[-1]["output_scale"]), int(info[-1]["output_zero"]), tuple(descs))
+                         float(info[-1]["output_scale"]), int(info[-1]["output_zero"]), tuple(descs),
+                         shortcut=topology.shortcut)
     y_float = reference(x)
     y_fixed = np.empty_like(y_float)
     _core.QNet(spec).run(x, y_fixed)

@@ -58,10 +58,13 @@ def quantized_desc(q: kf.QuantizedNetwork) -> dict[str, Any]:
         layers.append({"n_out": l.n_out, "n_in": l.n_in, "weights": ints(l.weights), "bias": ints(l.bias),
                        "multiplier": ints(l.multiplier), "shift": ints(l.shift), "t0": l.t0, "seg_shift": l.seg_shift,
                        "knots": ints(l.knots), "out_lo": l.out_lo, "out_hi": l.out_hi})
-    return {"kind": "quantized", "activation_bits": spec.activation_bits, "weight_bits": spec.weight_bits,
-            "input_inv_scale": floats(spec.input_inv_scale), "input_zero": ints(spec.input_zero),
-            "output_scale": float(np.float32(spec.output_scale)), "output_zero": spec.output_zero,
-            "layers": layers, "num_input": q.num_input, "num_output": q.num_output}
+    d = {"kind": "quantized", "activation_bits": spec.activation_bits, "weight_bits": spec.weight_bits,
+         "input_inv_scale": floats(spec.input_inv_scale), "input_zero": ints(spec.input_zero),
+         "output_scale": float(np.float32(spec.output_scale)), "output_zero": spec.output_zero,
+         "layers": layers, "num_input": q.num_input, "num_output": q.num_output}
+    if spec.shortcut:
+        d["shortcut"] = True
+    return d
 
 
 def router_desc(r: kf.Router) -> dict[str, Any]:
@@ -171,12 +174,38 @@ def build() -> tuple[dict[str, Any], dict[str, bytes]]:
     cases.append({"model": "moe", "op": "moe", "n": 9, "input": floats(x), "output": floats(y),
                   "experts": ints(ex), "weights": floats(w)})
 
+    # A network grown by cascade training (a shortcut network, a hidden layer per neuron, the
+    # default candidates) and its Q8 form (each layer reads the inputs and every earlier layer).
+    # The run that grew it is recorded too ("cascade"): the starting .net text, the data, the seed
+    # of the glibc rand() stream: cascade_train must grow the same weights everywhere.
+    crng = np.random.default_rng(20261215)
+    cx = crng.uniform(-1, 1, (96, 4)).astype(np.float32)
+    cy = np.c_[np.sin(2 * cx[:, 0] * cx[:, 1]), np.tanh(cx[:, 2] - cx[:, 3] ** 2)].astype(np.float32)
+    start = kf.Network([4, 2], output="sigmoid_symmetric", shortcut=True, seed=30)
+    start.cascade_max_out_epochs = 30
+    start.cascade_max_cand_epochs = 30
+    grown = start.copy()
+    grown.cascade_train(kf.TrainingData(cx, cy), max_neurons=4, desired_error=0.0, random=kf.FannRandom(30))
+    models["net_cascade"], objects["net_cascade"] = network_desc(grown), grown
+    x = crng.uniform(-1, 1, (6, 4)).astype(np.float32)  # its own generator: the vectors above stay as they were
+    cases.append({"model": "net_cascade", "op": "run", "n": 6, "input": floats(x), "output": floats(grown.run(x))})
+    q = grown.quantize(calibration=cx)
+    models["q8_cascade"], objects["q8_cascade"] = quantized_desc(q), q
+    cases.append({"model": "q8_cascade", "op": "run", "n": 6, "input": floats(x), "output": floats(q.run(x, simd=SIMD))})
+    xi = crng.integers(0, 256, (5, 4)).astype(np.int32)
+    cases.append({"model": "q8_cascade", "op": "run_raw", "n": 5, "input": ints(xi),
+                  "output": ints(q.run_raw(xi, simd=SIMD))})
+    cascade = {"start": start.to_fann_text().decode("ascii"), "n": len(cx), "input": floats(cx), "output": floats(cy),
+               "max_neurons": 4, "desired_error": 0.0, "seed": 30, "grown": "net_cascade",
+               "grown_text": grown.to_fann_text().decode("ascii")}
+
     # .kfn files: raw and deflated sections for each kind, and one lossy (q8 sections).
     files: dict[str, bytes] = {}
     kfn_entries = []
     for name, compress in (("net_float", None), ("net_sparse", "deflate"), ("fann_fixed", None),
                            ("q8", None), ("q16", "deflate"), ("q16w8", None), ("router_sigmoid", "deflate"),
-                           ("router_int8", None), ("router_int16", "deflate"), ("moe", None), ("moe", "deflate")):
+                           ("router_int8", None), ("router_int16", "deflate"), ("moe", None), ("moe", "deflate"),
+                           ("net_cascade", None), ("q8_cascade", "deflate")):
         file = f"{name}.{compress or 'raw'}.kfn"
         files[file] = kfn.dumps(objects[name], compress=compress)
         kfn_entries.append({"file": file, "model": name, "kind": models[name]["kind"]})
@@ -196,7 +225,8 @@ def build() -> tuple[dict[str, Any], dict[str, bytes]]:
         {"op": "moe", "n": 5, "input": floats(x), "output": floats(y), "experts": ints(ex), "weights": floats(w)}]})
 
     doc = {"about": "Golden vectors of the native build (scalar SIMD path); regenerate with "
-                    "tools/wasm/make_golden.py", "simd": SIMD, "models": models, "cases": cases, "kfn": kfn_entries}
+                    "tools/wasm/make_golden.py", "simd": SIMD, "models": models, "cases": cases, "kfn": kfn_entries,
+           "cascade": cascade}
     return doc, files
 
 

@@ -145,6 +145,11 @@ class Progress:
         """Move the bar to ``done`` (for callers that report a running total)."""
         self.update(done - self._done)
 
+    def describe(self, text: str) -> None:
+        """Show text after the bar (the latest error, say)."""
+        if self._bar is not None:
+            self._bar.set_postfix_str(text)
+
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()

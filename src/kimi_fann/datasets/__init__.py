@@ -11,7 +11,7 @@ from ..data import TrainingData
 __all__ = ["load", "teacher", "NAMES"]
 
 #: Data sets available offline, each a (train, test) pair of FANN .data files.
-NAMES: tuple[str, ...] = ("diabetes", "thyroid")
+NAMES: tuple[str, ...] = ("diabetes", "thyroid", "two-spiral")
 
 
 def _read(name: str) -> bytes:
@@ -29,6 +29,9 @@ def load(name: str) -> tuple[TrainingData, TrainingData]:
       [0, 1], 2 one-hot outputs, 384 training and 384 test pairs.
     - ``thyroid``: PROBEN1's thyroid set as FANN ships it: 21 inputs in [0, 1], 3 one-hot
       classes (92.5% of the pairs in the third), 3600 training and 3600 test pairs.
+    - ``two-spiral``: the two interlocked spirals of Lang and Witbrock as FANN ships them (the
+      classic cascade-correlation benchmark): 2 inputs in [0, 1], 1 output (0 or 1), 193
+      training and 193 test pairs.
 
     Parameters
     ----------
