@@ -229,9 +229,11 @@ def test_references_that_do_not_fit_are_refused() -> None:
 
 def test_notes_say_what_could_not_be_measured() -> None:
     x = np.random.default_rng(1).uniform(-1, 1, (40, 3))
-    shortcut = kf.Network([3, 4, 2], shortcut=True, seed=0)
-    assert analyze(shortcut, x, quantize="q8").notes == [
-        "no simulated q8 SQNR: quantize supports layered networks (dense or sparse), not shortcut ones"]
+    mixed = kf.Network([3, 4, 2], hidden="sigmoid_symmetric", seed=0)
+    mixed.set_activation("elliot", layer=1, neuron=0)  # one activation per layer is what Q8 takes
+    assert analyze(mixed, x, quantize="q8").notes == [
+        "no simulated q8 SQNR: layer 1 mixes activation functions ['elliot', 'sigmoid_symmetric']; "
+        "quantize needs one per layer"]
     fixed = kf.Network([3, 4, 2], seed=0).to_fixed()
     other = analyze(fixed, reference=kf.Network([3, 4, 2], connection_rate=0.5, seed=0))
     assert other.notes == ["the reference's connections differ from the model's: no weight SQNR"]

@@ -263,6 +263,7 @@ static void expect_qnet_refused(const kf_qnet_desc *d, kf_status want, const cha
 
 static void test_qnet_descriptions(void)
 {
+    char text[128];
     qnet_case c;
     kf_qnet *net = NULL;
     kf_diag diag;
@@ -279,11 +280,12 @@ static void test_qnet_descriptions(void)
     c.d.weight_bits = 4;
     expect_qnet_refused(&c.d, KF_E_ARG, "precision must be Q8", __LINE__);
     c.d.weight_bits = 8;
+    snprintf(text, sizeof text, "need 1 to %u layers, input parameters, and layer 0 reading num_input values",
+             KF_MAX_LAYERS - 1);
     c.d.num_layers = 0;
-    expect_qnet_refused(&c.d, KF_E_ARG, "need 1 to 63 layers, input parameters, and layer 0 reading num_input values",
-                        __LINE__);
+    expect_qnet_refused(&c.d, KF_E_ARG, text, __LINE__);
     c.d.num_layers = KF_MAX_LAYERS;
-    expect_qnet_refused(&c.d, KF_E_ARG, "need 1 to 63 layers", __LINE__);
+    expect_qnet_refused(&c.d, KF_E_ARG, text, __LINE__);
     c.d.num_layers = 1;
     c.d.input_zero = NULL;
     expect_qnet_refused(&c.d, KF_E_ARG, "input parameters", __LINE__);
@@ -472,6 +474,7 @@ static kf_status assemble(const net_arrays *a, float connection_rate, const floa
 /* kf_net_assemble checks what it is given as a parsed file is checked, and says what is wrong. */
 static void test_assemble_refusals(void)
 {
+    char text[128];
     net_arrays a;
     kf_net *net = NULL;
     kf_diag diag;
@@ -480,12 +483,13 @@ static void test_assemble_refusals(void)
     CHECK_OK(assemble(&a, 1.0f, NULL, &diag));
     CHECK(kf_net_assemble(3, KF_NET_LAYER, 1.0f, a.layer_start, a.con_start, a.con_src, a.weights, a.activation,
                           a.steepness, &a.params, NULL, NULL, &diag) == KF_E_ARG);
+    snprintf(text, sizeof text, "need 2 to %u layers of type 0 or 1", KF_MAX_LAYERS);
     CHECK_REFUSED(kf_net_assemble(1, KF_NET_LAYER, 1.0f, a.layer_start, a.con_start, a.con_src, a.weights,
                                   a.activation, a.steepness, &a.params, NULL, &net, &diag),
-                  KF_E_FORMAT, &diag, "need 2 to 64 layers of type 0 or 1");
+                  KF_E_FORMAT, &diag, text);
     CHECK_REFUSED(kf_net_assemble(3, (kf_net_type)2, 1.0f, a.layer_start, a.con_start, a.con_src, a.weights,
                                   a.activation, a.steepness, &a.params, NULL, &net, &diag),
-                  KF_E_FORMAT, &diag, "need 2 to 64 layers of type 0 or 1");
+                  KF_E_FORMAT, &diag, text);
     /* layer starts */
     saved = a.layer_start[2];
     a.layer_start[2] = a.layer_start[1];
