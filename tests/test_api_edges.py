@@ -107,3 +107,25 @@ def test_mixture_refusals_repr_and_one_sample() -> None:
         kf.MixtureOfExperts.fit((x, y), n_experts=2)
     with pytest.raises(ConfigError, match="n_experts must be a positive integer, got 0"):
         kf.MixtureOfExperts.fit(data, n_experts=0)
+
+
+def test_a_shortcut_layer_that_skips_the_inputs_quantizes_as_zero_columns() -> None:
+    """A shortcut network's output neuron that reads the hidden layer but none of the inputs (only
+    their bias) is quantized as if it read the inputs with weight 0: the same integers as the
+    fully connected network whose input weights into it are 0."""
+    starts = [0, 3, 6, 7]  # 2 inputs and their bias, 3 hidden, 1 output
+    activations = [0, 0, 0, 5, 5, 5, 3]
+    steepnesses = [0, 0, 0, 0.5, 0.5, 0.5, 0.5]
+    skipping = kf.Topology(starts, [0, 0, 0, 0, 3, 6, 9, 13], [0, 1, 2] * 3 + [2, 3, 4, 5], activations, steepnesses,
+                           shortcut=True)
+    hidden_w = RNG.uniform(-1, 1, 9)
+    output_w = RNG.uniform(-1, 1, 4)  # bias, then the three hidden neurons
+    net = kf.Network.from_topology(skipping, np.concatenate([hidden_w, output_w]))
+    full = kf.Network.from_topology(kf.Topology.fully_connected(starts, activations, steepnesses, shortcut=True),
+                                    np.concatenate([hidden_w, [0.0, 0.0], output_w]))
+    x = RNG.uniform(-1, 1, (64, 2))
+    np.testing.assert_array_equal(net.run(x), full.run(x))
+    q, q_full = net.quantize(calibration=x), full.quantize(calibration=x)
+    np.testing.assert_array_equal(q.spec.layers[1].weights, q_full.spec.layers[1].weights)
+    np.testing.assert_array_equal(q.run(x), q_full.run(x))
+    assert np.abs(q.run(x) - net.run(x)).max() < 0.02
