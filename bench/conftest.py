@@ -1,9 +1,17 @@
-"""Benchmark fixtures: the same networks for kimi-fann, numpy, onnxruntime and libfann."""
+"""Benchmark fixtures: the same networks for kimi-fann, numpy, onnxruntime and libfann, and the
+active SIMD path's peak multiply-accumulate rates, measured once per session.
+
+Each benchmark that knows its work records ``extra_info["macs"]`` (multiply-accumulates per
+call) and ``extra_info["kind"]`` ("int8", "int16" or "float": the peak it is measured against);
+the peaks go into the JSON's ``machine_info["kimi_fann"]``, and ``bench/report.py`` prints the
+G MAC/s each case reached and its fraction of the peak.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,3 +32,48 @@ def one_blas_thread():
     threadpoolctl = pytest.importorskip("threadpoolctl")
     with threadpoolctl.threadpool_limits(1):
         yield
+
+
+PEAK_KINDS = {"int8": 0, "int16": 1, "float": 2}  # kf_peak_kind
+
+
+def peak_gmacs(path: str, kind: str, seconds: float = 0.02, repeats: int = 7) -> float:
+    """G MAC/s of the path's register-only multiply-accumulate loop (kf_simd_peak): rounds grown
+    until one call takes about `seconds`, then the best of `repeats` calls."""
+    from kimi_fann import _core
+
+    number = _core.simd_names().index(path)
+    rounds = 1000
+    while True:
+        start = time.perf_counter()
+        _core.simd_peak(number, PEAK_KINDS[kind], rounds)
+        if time.perf_counter() - start >= seconds:
+            break
+        rounds *= 2
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        macs = _core.simd_peak(number, PEAK_KINDS[kind], rounds)
+        best = min(best, time.perf_counter() - start)
+    return macs / best / 1e9
+
+
+@pytest.fixture(scope="session", autouse=True)
+def simd_peaks(request) -> dict:
+    """The active path's peaks (on one core), measured at the start of the session and again
+    when the results are saved; the higher of the two is kept, since another process on the
+    core can only lower a measurement."""
+    import kimi_fann as kf
+
+    path = kf.simd_path()
+    peaks = {"simd_path": path, "peak_gmacs": {kind: peak_gmacs(path, kind) for kind in PEAK_KINDS}}
+    request.config._kimi_fann_peaks = peaks
+    return peaks
+
+
+def pytest_benchmark_update_machine_info(config, machine_info) -> None:
+    peaks = getattr(config, "_kimi_fann_peaks", None)
+    if peaks is not None:
+        for kind, start in peaks["peak_gmacs"].items():
+            peaks["peak_gmacs"][kind] = max(start, peak_gmacs(peaks["simd_path"], kind))
+        machine_info["kimi_fann"] = peaks

@@ -1,10 +1,16 @@
-"""Summarise pytest-benchmark JSON files as speed ratios against kimi-fann.
+"""Summarise pytest-benchmark JSON files as speed ratios against kimi-fann, with the G MAC/s
+each case reached and its fraction of the SIMD path's peak.
 
 usage: python bench/report.py bench.json [more.json ...]
 
-For each group (one operation, shape and batch), prints every engine's median time and how
-many times slower than kimi-fann it is (above 1: kimi-fann is faster). The reference is
-kimi-fann's Q8 engine in int8 groups and its float network elsewhere.
+For each group (one operation, shape and batch), prints every engine's median time, how many
+times slower than kimi-fann it is (above 1: kimi-fann is faster), and, where the benchmark
+recorded its work (``extra_info["macs"]``), the multiply-accumulates per second it reached and
+the fraction of the peak of the active SIMD path: the rate of a register-only loop of the
+instruction that path's kernels use for that kind of product (int8 for Q8 and the peers'
+int8 models, int16 for Q16, float for float networks; ``bench/conftest.py`` measures them at
+the start of the run, per core: a two-thread case is measured against twice the peak). The
+reference is kimi-fann's Q8 engine in int8 groups and its float network elsewhere.
 
 With several files (repeated runs of the suite), each ratio is taken within one run and the
 median over the runs is printed, with its range: on a shared or virtual machine a run can
@@ -17,40 +23,76 @@ import json
 import statistics
 import sys
 from collections import defaultdict
+from typing import Any
+
+Run = dict[str, dict[str, dict[str, Any]]]  # {group: {engine: {"median": s, "macs": ..., ...}}}
 
 
-def read(path: str) -> dict[str, dict[str, float]]:
-    """{group: {engine: median seconds}} of one result file."""
+def read(path: str) -> tuple[Run, dict[str, Any]]:
+    """{group: {engine: median seconds and recorded work}} of one result file, and its peaks
+    ({"simd_path": name, "peak_gmacs": {kind: G MAC/s}}, empty for files without them)."""
     with open(path) as f:
-        benchmarks = json.load(f)["benchmarks"]
-    groups: dict[str, dict[str, float]] = defaultdict(dict)
-    for bench in benchmarks:
-        groups[bench["group"]][bench["extra_info"]["engine"]] = bench["stats"]["median"]
-    return groups
+        data = json.load(f)
+    groups: Run = defaultdict(dict)
+    for bench in data["benchmarks"]:
+        info = bench["extra_info"]
+        groups[bench["group"]][info["engine"]] = {"median": bench["stats"]["median"], **info}
+    return groups, data.get("machine_info", {}).get("kimi_fann", {})
 
 
-def reference(times: dict[str, float]) -> float | None:
-    return times.get("kimi_fann_q8", times.get("kimi_fann_int8", times.get("kimi_fann")))
+def reference(times: dict[str, Any]) -> float | None:
+    for engine in ("kimi_fann_q8", "kimi_fann_int8", "kimi_fann"):
+        if engine in times:
+            return times[engine]["median"]
+    return None
+
+
+def rate(case: dict[str, Any], peaks: dict[str, Any]) -> tuple[float | None, float | None]:
+    """G MAC/s of a case and its fraction of the path's peak (None where unknown)."""
+    if not case.get("macs"):
+        return None, None
+    gmacs = case["macs"] / case["median"] / 1e9
+    peak = peaks.get("peak_gmacs", {}).get(case.get("kind", ""))
+    return gmacs, (gmacs / (peak * case.get("threads", 1)) if peak else None)
+
+
+def median_text(values: list[float], fmt: str) -> str:
+    return format(statistics.median(values), fmt) if values else "-"
 
 
 def main(paths: list[str]) -> int:
     runs = [read(path) for path in paths]
-    for group in sorted({g for run in runs for g in run}):
+    for name, (_, peaks) in zip(paths, runs):
+        if peaks:
+            kinds = ", ".join(f"{kind} {value:.1f}" for kind, value in peaks["peak_gmacs"].items())
+            print(f"{name}: path {peaks['simd_path']}, peak G MAC/s per core: {kinds}")
+    print("columns: median time, ratio to kimi-fann, G MAC/s reached, fraction of the path's peak")
+    for group in sorted({g for run, _ in runs for g in run}):
         print(group + (f"  (median of {len(runs)} runs, range of the ratio)" if len(runs) > 1 else ""))
         times: dict[str, list[float]] = defaultdict(list)
         ratios: dict[str, list[float]] = defaultdict(list)
-        for run in runs:
+        rates: dict[str, list[float]] = defaultdict(list)
+        fractions: dict[str, list[float]] = defaultdict(list)
+        for run, peaks in runs:
             ours = reference(run.get(group, {}))
-            for engine, median in run.get(group, {}).items():
-                times[engine].append(median)
+            for engine, case in run.get(group, {}).items():
+                times[engine].append(case["median"])
                 if ours:
-                    ratios[engine].append(median / ours)
+                    ratios[engine].append(case["median"] / ours)
+                gmacs, fraction = rate(case, peaks)
+                if gmacs is not None:
+                    rates[engine].append(gmacs)
+                if fraction is not None:
+                    fractions[engine].append(fraction)
         for engine in sorted(times, key=lambda e: statistics.median(times[e])):
             line = f"  {engine:21s} {statistics.median(times[engine]) * 1e6:12.1f} us"
             if ratios[engine]:
                 line += f"  {statistics.median(ratios[engine]):6.2f}x kimi-fann"
                 if len(ratios[engine]) > 1:
                     line += f"  ({min(ratios[engine]):.2f}-{max(ratios[engine]):.2f})"
+            if rates[engine]:
+                line += f"  {median_text(rates[engine], '8.1f')} G MAC/s"
+                line += f"  {median_text([100 * f for f in fractions[engine]], '5.1f')}% of peak"
             print(line)
     return 0
 

@@ -30,6 +30,18 @@ def network(request) -> kf.Network:
     return net
 
 
+def macs(net: kf.Network, batch: int) -> int:
+    """Multiply-accumulates of one call (the weight matrices; bias and activations not counted)."""
+    return batch * sum(a * b for a, b in zip(net.layers, net.layers[1:]))
+
+
+def record_work(benchmark, net: kf.Network, batch: int, kind: str, threads: int = 1) -> None:
+    """What bench/report.py needs for G MAC/s and the fraction of the path's peak."""
+    benchmark.extra_info["macs"] = macs(net, batch)
+    benchmark.extra_info["kind"] = kind
+    benchmark.extra_info["threads"] = threads
+
+
 def inputs(net: kf.Network, batch: int) -> np.ndarray:
     return np.random.default_rng(0).uniform(-1, 1, (batch, net.num_input)).astype(np.float32)
 
@@ -77,6 +89,7 @@ def test_float(benchmark, network: kf.Network, engine: str, batch: int, tmp_path
         np.testing.assert_allclose(np.asarray(out).reshape(batch, -1), network.run(x), atol=2e-5)
     benchmark.group = f"float {network.bench_name} b{batch}"  # type: ignore[attr-defined]
     benchmark.extra_info["engine"] = engine
+    record_work(benchmark, network, batch, "float")
     benchmark(run, x)
 
 
@@ -104,6 +117,7 @@ def test_int8(benchmark, network: kf.Network, engine: str, batch: int, tmp_path_
     np.testing.assert_allclose(np.asarray(run(x)).reshape(batch, -1), network.run(x), atol=tolerance)
     benchmark.group = f"int8 {network.bench_name} b{batch}"  # type: ignore[attr-defined]
     benchmark.extra_info["engine"] = engine
+    record_work(benchmark, network, batch, "int16" if engine == "kimi_fann_q16" else "int8")
     benchmark(run, x)
 
 
@@ -114,6 +128,7 @@ def test_int8_two_threads(benchmark, network: kf.Network, engine: str, tmp_path_
     np.testing.assert_allclose(np.asarray(run(x)), network.run(x), atol=tolerance)
     benchmark.group = f"int8 {network.bench_name} b4096 2 threads"  # type: ignore[attr-defined]
     benchmark.extra_info["engine"] = engine
+    record_work(benchmark, network, 4096, "int8", threads=2)
     benchmark(run, x)
     # An onnxruntime session's worker threads spin on a core while the session lives: free it
     # now, or it takes a core from the next network's two-thread cases.

@@ -50,6 +50,24 @@ def test_every_path_gives_the_oracles_integers(bits: tuple[int, int]) -> None:
             np.testing.assert_array_equal(q.run(x, simd=path), qref.run(q.spec, x.astype(np.float32)))
 
 
+@pytest.mark.parametrize("bits", PRECISIONS, ids=lambda b: f"a{b[0]}w{b[1]}")
+def test_every_path_agrees_on_random_shapes_and_batch_sizes(bits: tuple[int, int]) -> None:
+    """Random layer sizes (tails of every width), batch sizes 1..70 and 4096: each path gives
+    the scalar path's integers, which are the oracle's."""
+    rng = np.random.default_rng(100 + bits[0] + bits[1])
+    lo, hi = (0, 255) if bits[0] == 8 else (-32768, 32767)
+    for _ in range(3):
+        shape = [int(v) for v in rng.integers(1, 200, size=int(rng.integers(2, 5)))]
+        net = random_net(rng, shape, "sigmoid_symmetric", "sigmoid")
+        q = net.quantize(calibration=rng.normal(size=(100, shape[0])), activation_bits=bits[0], weight_bits=bits[1])
+        raw = rng.integers(lo, hi + 1, size=(4096, shape[0]))
+        expected = q.run_raw(raw, simd="scalar")
+        np.testing.assert_array_equal(expected, qref.run_raw(q.spec, raw))
+        for path in PATHS:
+            for n in [*range(1, 71), 4096]:
+                np.testing.assert_array_equal(q.run_raw(raw[:n], simd=path), expected[:n], err_msg=f"{shape} {path} n={n}")
+
+
 def test_accumulators_cannot_overflow() -> None:
     rng = np.random.default_rng(5)
     net = random_net(rng, [1000, 40, 3], "linear", "linear")
@@ -212,6 +230,20 @@ def test_pickle_and_threads() -> None:
         t.join()
     for got, want in zip(results, serial):
         np.testing.assert_array_equal(got, want)
+
+
+def test_peak_loops_run_on_every_supported_path() -> None:
+    """The register-only loops the benchmarks time for each path's peak (bench/conftest.py)."""
+    names = kf._core.simd_names()
+    for number in range(1, len(names)):
+        for kind in range(3):
+            if names[number] in PATHS:
+                assert kf._core.simd_peak(number, kind, 10) % 10 == 0 and kf._core.simd_peak(number, kind, 10) > 0
+            else:
+                with pytest.raises(errors.ConfigError, match="not supported"):
+                    kf._core.simd_peak(number, kind, 10)
+    with pytest.raises(errors.KimiFannError):
+        kf._core.simd_peak(1, 3, 10)
 
 
 def run_with_simd(value: str) -> subprocess.CompletedProcess:

@@ -512,7 +512,8 @@ kf_status kf_fixnet_run(const kf_fixnet *net, const int32_t *in, uint64_t n, int
 /* ---------------------------------------------------------------------------------------------
  * SIMD paths. The integer kernels give the same integers on every path; float kernels give the
  * same floats too (each sum keeps FANN's order). One path is active per process: the best the
- * CPU supports, or the one KIMI_FANN_SIMD names (scalar, avx2, avx512, neon, wasm).
+ * CPU supports (the highest number), or the one KIMI_FANN_SIMD names (scalar, avx2, avx512,
+ * neon, wasm, amx).
  * ------------------------------------------------------------------------------------------- */
 
 typedef enum kf_simd {
@@ -522,7 +523,8 @@ typedef enum kf_simd {
     KF_SIMD_AVX512 = 3, /* AVX-512 F/BW/VL with VNNI */
     KF_SIMD_NEON = 4,
     KF_SIMD_WASM = 5,
-    KF_SIMD_COUNT_ = 6
+    KF_SIMD_AMX = 6, /* AVX-512 with AMX-TILE and AMX-INT8 (Q8 products on tiles) */
+    KF_SIMD_COUNT_ = 7
 } kf_simd;
 
 /* "scalar", "avx2", ... ("auto" for KF_SIMD_AUTO), or NULL if out of range. */
@@ -535,6 +537,20 @@ int kf_simd_supported(kf_simd path);
  * KIMI_FANN_SIMD names an unknown or unsupported path, *active is left at KF_SIMD_SCALAR and
  * KF_E_UNSUPPORTED (or KF_E_ARG) is returned, every time. */
 kf_status kf_simd_active(kf_simd *active);
+
+/* Kinds of multiply-accumulate for kf_simd_peak: those of Q8 products (uint8 x int8), of Q16
+ * products (int16 x int16) and of float sums. */
+typedef enum kf_peak_kind {
+    KF_PEAK_INT8 = 0,
+    KF_PEAK_INT16 = 1,
+    KF_PEAK_FLOAT = 2,
+    KF_PEAK_COUNT_ = 3
+} kf_peak_kind;
+/* Run path's register-only multiply-accumulate loop of that kind `rounds` times, with the
+ * instruction its kernels use (vpdpbusd, tdpbusd, vpmaddwd, vmlal, ...; FMA for float where the
+ * path has it), and report the multiply-accumulates done in *macs: timed, the path's peak, the
+ * roofline of a benchmark. KF_E_UNSUPPORTED for a path this build or CPU cannot run. */
+kf_status kf_simd_peak(kf_simd path, kf_peak_kind kind, uint64_t rounds, uint64_t *macs);
 
 /* ---------------------------------------------------------------------------------------------
  * Native fixed point: Q8 (uint8 activations, int8 weights) and Q16 (int16 activations, int8 or
@@ -598,8 +614,9 @@ uint64_t kf_qnet_scratch_bytes(const kf_qnet *net, uint64_t n);
  * quantized outputs. */
 kf_status kf_qnet_run_raw(const kf_qnet *net, kf_simd path, const int32_t *in, uint64_t n, int32_t *out,
                           void *scratch, uint64_t scratch_bytes);
-/* Float inputs to float outputs: quantize, run, dequantize. Non-finite inputs are refused;
- * finite ones beyond the calibrated range saturate. */
+/* Float inputs to float outputs: quantize, run, dequantize. Non-finite inputs are refused
+ * (KF_E_NUMERIC; outputs of the samples before them may have been written); finite ones beyond
+ * the calibrated range saturate. */
 kf_status kf_qnet_run(const kf_qnet *net, kf_simd path, const float *in, uint64_t n, float *out,
                       void *scratch, uint64_t scratch_bytes);
 

@@ -5,7 +5,11 @@
  * kf_activation_apply. So every output has libfann's bits. */
 #include "kernels.h"
 
+#ifdef KF_SIMDE_AVX512
+#include "simde_avx512_shim.h" /* test builds: the same source on emulated AVX-512 (CMakeLists.txt) */
+#else
 #include <immintrin.h>
+#endif
 #include <math.h>
 #include <stdint.h>
 #include <string.h>

@@ -28,15 +28,9 @@ typedef void (*kf_q8_matmul_fn)(const uint8_t *x, size_t x_stride, size_t nb, co
 typedef void (*kf_q16_matmul_fn)(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w,
                                  uint32_t n_out_pad, uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
 
-/* Requantize and look up a direct activation table (kfann.h), n outputs of one sample:
- * out[j] = table[clamp(((acc[j] + bias[j]) * mult[j] + 2^(shift[j]-1)) >> shift[j] - t0, 0, last)]
- * with the product and shift in 64-bit integers; out holds uint8 (out_bits 8, table values
- * 0..255) or int16 (out_bits 16). */
-typedef void (*kf_epilogue_fn)(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
-                               uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out,
-                               uint32_t out_bits);
-/* An interpolated activation table (kfann.h, kf_qlayer_desc): knots[0 .. last] in output units
- * times 2^KF_QTABLE_FRAC_BITS, 2^seg_shift apart from t0 (seg_shift >= 1), outputs clamped to
+/* An activation table (kfann.h, kf_qlayer_desc): knots[0 .. last] from t0 on, 2^seg_shift
+ * apart. With seg_shift 0 a direct table: the outputs themselves. With seg_shift >= 1 an
+ * interpolated one: knots in output units times 2^KF_QTABLE_FRAC_BITS, outputs clamped to
  * [out_lo, out_hi]. */
 typedef struct kf_qtable {
     const int32_t *knots;
@@ -44,17 +38,37 @@ typedef struct kf_qtable {
     uint32_t seg_shift, last;
     int32_t out_lo, out_hi;
 } kf_qtable;
-/* Requantize as kf_epilogue_fn does, then interpolate in the table, n outputs of one sample:
- * with rel = clamp(t - t0, 0, last << seg_shift), i = rel >> seg_shift, f = rel mod 2^seg_shift,
- * out[j] = clamp((knots[i] * (2^seg_shift - f) + knots[i + 1] * f + 2^(b - 1)) >> b, out_lo, out_hi)
+/* A layer's requantization: n outputs, each with its bias, multiplier and shift (kfann.h). */
+typedef struct kf_qrequant {
+    const int32_t *bias, *mult;
+    const uint8_t *shift;
+    uint32_t n;
+} kf_qrequant;
+/* Requantize and look up a direct table, nb samples of rq->n outputs: for sample s, output j,
+ * with a = acc[s * acc_stride + j] and t = ((a + bias[j]) * mult[j] + 2^(shift[j]-1)) >> shift[j]
+ * in 64-bit integers, out[s * out_stride + j] = knots[clamp(t - t0, 0, last)], stored as uint8
+ * (out_bits 8, table values 0..255) or int16 (out_bits 16). */
+typedef void (*kf_epilogue_fn)(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                               const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);
+/* The same with an interpolated table: with rel = clamp(t - t0, 0, last << seg_shift),
+ * i = rel >> seg_shift, f = rel mod 2^seg_shift,
+ * out = clamp((knots[i] * (2^seg_shift - f) + knots[i + 1] * f + 2^(b - 1)) >> b, out_lo, out_hi)
  * with b = seg_shift + KF_QTABLE_FRAC_BITS, in 64-bit integers (knots[i + 1] is not read when
- * f is 0). out holds uint8 (out_bits 8) or int16 (out_bits 16). */
-typedef void (*kf_epilogue_table_fn)(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
-                                     uint32_t n, const kf_qtable *table, void *out, uint32_t out_bits);
-/* Quantize n inputs: out[i] = clamp(floor(x[i] * inv[i] + 0.5) + zero[i], lo, hi) in float
- * arithmetic (finite x), stored as uint8 (out_bits 8) or int16 (16). */
-typedef void (*kf_quantize_fn)(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo,
-                               int32_t hi, void *out, uint32_t out_bits);
+ * f is 0). */
+typedef kf_epilogue_fn kf_epilogue_table_fn;
+/* A network's input quantization, per input i < n: inv[i], zero[i], and the clamp bounds
+ * lo_f[i] = (float)(lo - zero[i]), hi_f[i] = (float)(hi - zero[i]) of the range [lo, hi]. */
+typedef struct kf_qinput {
+    const float *inv, *lo_f, *hi_f;
+    const int32_t *zero;
+    uint32_t n;
+} kf_qinput;
+/* Quantize nb samples of q->n inputs (sample s at x + s * q->n): out[s * out_stride + i] =
+ * clamp(floor(x * inv[i] + 0.5), lo_f[i], hi_f[i]) + zero[i] in float arithmetic, i.e.
+ * clamp(floor(x * inv[i] + 0.5) + zero[i], lo, hi), stored as uint8 (out_bits 8) or int16 (16).
+ * Returns 0 when every x is finite, nonzero otherwise (out is then unspecified). */
+typedef int (*kf_quantize_fn)(const float *x, size_t nb, const kf_qinput *q, void *out, size_t out_stride,
+                              uint32_t out_bits);
 
 /* Dynamic quantization of one row (a router input): m = max |x[i]|, step = qmax / m in float (0
  * when m is 0, at most FLT_MAX), then out[i] as kf_quantize_fn gives it with that step and zero for every input.
@@ -136,6 +150,12 @@ typedef void (*kf_transpose_fn)(const float *src, size_t lds, uint32_t rows, uin
  * inside the path's activations, on its own so that tests can hold it against libm. */
 typedef void (*kf_exp_model_fn)(const double *x, double *y, uint32_t n, kf_exp_kind kind);
 
+/* A register-only multiply-accumulate loop, rounds times, of kind (kf_peak_kind) with the
+ * instruction this path's kernels of that kind use; returns the multiply-accumulates done.
+ * *sink seeds the operands and receives a value that depends on every sum, so that no compiler
+ * drops or folds the work. Timed by the caller: the path's peak. */
+typedef uint64_t (*kf_peak_fn)(uint32_t kind, uint64_t rounds, uint32_t *sink);
+
 typedef struct kf_kernels {
     kf_q8_matmul_fn q8_matmul;
     kf_q16_matmul_fn q16_matmul;
@@ -156,6 +176,7 @@ typedef struct kf_kernels {
     kf_fann_derive_fn fann_derive;
     kf_transpose_fn transpose;
     kf_fann_error_tanh_fn fann_error_tanh;
+    kf_peak_fn peak;
 } kf_kernels;
 
 /* FANN's tanh error function of one output error (already halved for symmetric outputs). */
@@ -212,13 +233,12 @@ static inline void kf_top_k_offer(float *best, uint32_t *idx, uint32_t *count, u
 }
 
 /* The scalar versions, which the other paths also use for their last few elements. */
-void kf_epilogue_direct_scalar(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
-                               uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out,
-                               uint32_t out_bits);
-void kf_epilogue_table_scalar(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
-                              uint32_t n, const kf_qtable *table, void *out, uint32_t out_bits);
-void kf_quantize_scalar(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
-                        void *out, uint32_t out_bits);
+void kf_epilogue_direct_scalar(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                               const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);
+void kf_epilogue_table_scalar(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                              const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);
+int kf_quantize_scalar(const float *x, size_t nb, const kf_qinput *q, void *out, size_t out_stride,
+                       uint32_t out_bits);
 /* kf_quantize_fn's arithmetic with one step and zero point for all n inputs. */
 void kf_quantize_step_scalar(const float *x, uint32_t n, float step, int32_t zero, int32_t lo, int32_t hi, void *out,
                              uint32_t out_bits);
@@ -229,6 +249,7 @@ float kf_dynamic_step(uint32_t top, int32_t qmax);
 uint32_t kf_quantize_dynamic_scalar(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
                                     void *out, uint32_t out_bits);
 void kf_top_k_scalar(const float *v, uint32_t n, uint32_t k, uint32_t *idx);
+uint64_t kf_peak_scalar(uint32_t kind, uint64_t rounds, uint32_t *sink);
 void kf_gate_scores_scalar(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
                            float *scores);
 float kf_dot_fann_scalar(const float *w, const float *v, uint32_t n);
@@ -280,17 +301,24 @@ void kf_fann_activate_scalar(kf_activation activation, float steepness, kf_exp_k
 /* The AVX2 float sums, shared by the AVX-512 table. */
 void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);
 void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out);
-/* The AVX2 epilogues, shared by the AVX-512 table. */
-void kf_epilogue_direct_avx2(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
-                             uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out, uint32_t out_bits);
-void kf_epilogue_table_avx2(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
-                            uint32_t n, const kf_qtable *table, void *out, uint32_t out_bits);
-/* The AVX2 quantizations and top-k selection, shared by the AVX-512 table. */
-void kf_quantize_avx2(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
-                      void *out, uint32_t out_bits);
+/* The AVX2 dynamic quantization and top-k selection, shared by the AVX-512 table. */
 uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
                                   void *out, uint32_t out_bits);
 void kf_top_k_avx2(const float *v, uint32_t n, uint32_t k, uint32_t *idx);
+/* The AVX2 peak loops (float: FMA), the AVX-512 table's float one. */
+uint64_t kf_peak_avx2(uint32_t kind, uint64_t rounds, uint32_t *sink);
+/* The AVX-512 kernels that the AMX table shares. */
+void kf_q8_matmul_avx512(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+                         uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
+void kf_q16_matmul_avx512(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out_pad,
+                          uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
+void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                               const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);
+void kf_epilogue_table_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                              const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);
+uint64_t kf_peak_avx512(uint32_t kind, uint64_t rounds, uint32_t *sink);
+int kf_quantize_avx512(const float *x, size_t nb, const kf_qinput *q, void *out, size_t out_stride,
+                       uint32_t out_bits);
 /* The AVX2 gate scores, shared by the AVX-512 table. */
 void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
                          float *scores);
@@ -298,6 +326,8 @@ void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *g
 extern const kf_kernels kf_kernels_scalar;
 extern const kf_kernels kf_kernels_avx2;
 extern const kf_kernels kf_kernels_avx512;
+extern const kf_kernels kf_kernels_amx;
+
 extern const kf_kernels kf_kernels_neon;
 extern const kf_kernels kf_kernels_wasm;
 

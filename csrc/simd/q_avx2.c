@@ -159,9 +159,12 @@ static inline void store_narrow(__m256i v, void *out, uint32_t out_bits)
     }
 }
 
-void kf_epilogue_direct_avx2(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
-                             uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out, uint32_t out_bits)
+static void direct_row(const int32_t *acc, const kf_qrequant *rq, const kf_qtable *tab, void *out, uint32_t out_bits)
 {
+    const int32_t *bias = rq->bias, *mult = rq->mult, *table = tab->knots, t0 = tab->t0;
+    const uint8_t *shift = rq->shift;
+    const uint32_t n = rq->n, last = tab->last;
+    kf_qrequant tail;
     const __m256i low = _mm256_set1_epi64x(0xffffffff), t0v = _mm256_set1_epi64x(t0), lastv = _mm256_set1_epi64x(last);
     const size_t elem = out_bits / 8;
     uint32_t j;
@@ -177,8 +180,19 @@ void kf_epilogue_direct_avx2(const int32_t *acc, const int32_t *bias, const int3
         const __m256i idx = _mm256_or_si256(even, _mm256_slli_epi64(odd, 32));
         store_narrow(_mm256_i32gather_epi32((const int *)table, idx, 4), (char *)out + j * elem, out_bits);
     }
-    kf_epilogue_direct_scalar(acc + j, bias + j, mult + j, shift + j, n - j, t0, table, last, (char *)out + j * elem,
-                              out_bits);
+    tail.bias = bias + j;
+    tail.mult = mult + j;
+    tail.shift = shift + j;
+    tail.n = n - j;
+    kf_epilogue_direct_scalar(acc + j, 0, 1, &tail, tab, (char *)out + j * elem, 0, out_bits);
+}
+
+static void epilogue_direct(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                            const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
+{
+    size_t s;
+    for (s = 0; s < nb; s++)
+        direct_row(acc + s * acc_stride, rq, table, (char *)out + s * out_stride * (out_bits / 8), out_bits);
 }
 
 /* v >> s for signed 64-bit lanes (AVX2 has no arithmetic 64-bit shift): a logical shift of
@@ -225,9 +239,12 @@ static inline __m256i table_quarter(const int32_t *acc, const int32_t *bias, con
     return min64(max64(v, _mm256_set1_epi64x(t->out_lo)), _mm256_set1_epi64x(t->out_hi));
 }
 
-void kf_epilogue_table_avx2(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
-                            uint32_t n, const kf_qtable *table, void *out, uint32_t out_bits)
+static void table_row(const int32_t *acc, const kf_qrequant *rq, const kf_qtable *table, void *out, uint32_t out_bits)
 {
+    const int32_t *bias = rq->bias, *mult = rq->mult;
+    const uint8_t *shift = rq->shift;
+    const uint32_t n = rq->n;
+    kf_qrequant tail;
     const __m256i low = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7); /* the low halves of four lanes first */
     const size_t elem = out_bits / 8;
     uint32_t j;
@@ -237,25 +254,49 @@ void kf_epilogue_table_avx2(const int32_t *acc, const int32_t *bias, const int32
             table_quarter(acc + j + 4, bias + j + 4, mult + j + 4, shift + j + 4, table), low);
         store_narrow(_mm256_permute2x128_si256(lo, hi, 0x20), (char *)out + j * elem, out_bits);
     }
-    kf_epilogue_table_scalar(acc + j, bias + j, mult + j, shift + j, n - j, table, (char *)out + j * elem, out_bits);
+    tail.bias = bias + j;
+    tail.mult = mult + j;
+    tail.shift = shift + j;
+    tail.n = n - j;
+    kf_epilogue_table_scalar(acc + j, 0, 1, &tail, table, (char *)out + j * elem, 0, out_bits);
 }
 
-void kf_quantize_avx2(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
-                      void *out, uint32_t out_bits)
+static void epilogue_table(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                           const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
 {
-    const __m256i lov = _mm256_set1_epi32(lo), hiv = _mm256_set1_epi32(hi);
+    size_t s;
+    for (s = 0; s < nb; s++)
+        table_row(acc + s * acc_stride, rq, table, (char *)out + s * out_stride * (out_bits / 8), out_bits);
+}
+
+static int quantize(const float *x, size_t nb, const kf_qinput *q, void *out, size_t out_stride, uint32_t out_bits)
+{
     const __m256 half = _mm256_set1_ps(0.5f);
+    const __m256i exponent = _mm256_set1_epi32(0x7f800000);
     const size_t elem = out_bits / 8;
+    const uint32_t n = q->n, full = n / 8 * 8;
+    __m256i bad = _mm256_setzero_si256();
+    int tail_bad = 0;
+    size_t s;
     uint32_t i;
-    for (i = 0; i + 8 <= n; i += 8) {
-        const __m256i z = _mm256_loadu_si256((const __m256i *)(zero + i));
-        /* the same float operations as the scalar version: multiply, add, clamp, floor */
-        __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(inv + i)), half);
-        v = _mm256_max_ps(v, _mm256_cvtepi32_ps(_mm256_sub_epi32(lov, z)));
-        v = _mm256_min_ps(v, _mm256_cvtepi32_ps(_mm256_sub_epi32(hiv, z)));
-        store_narrow(_mm256_add_epi32(_mm256_cvttps_epi32(_mm256_floor_ps(v)), z), (char *)out + i * elem, out_bits);
+    for (s = 0; s < nb; s++) {
+        const float *xs = x + s * n;
+        char *os = (char *)out + s * out_stride * elem;
+        for (i = 0; i < full; i += 8) {
+            const __m256 xv = _mm256_loadu_ps(xs + i);
+            /* the same float operations as the scalar version: multiply, add, clamp, floor */
+            __m256 v = _mm256_add_ps(_mm256_mul_ps(xv, _mm256_loadu_ps(q->inv + i)), half);
+            bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(xv), exponent), exponent));
+            v = _mm256_min_ps(_mm256_max_ps(v, _mm256_loadu_ps(q->lo_f + i)), _mm256_loadu_ps(q->hi_f + i));
+            store_narrow(_mm256_add_epi32(_mm256_cvttps_epi32(_mm256_floor_ps(v)), _mm256_loadu_si256((const __m256i *)(q->zero + i))),
+                         os + i * elem, out_bits);
+        }
+        if (full < n) {
+            const kf_qinput tail = {q->inv + full, q->lo_f + full, q->hi_f + full, q->zero + full, n - full};
+            tail_bad |= kf_quantize_scalar(xs + full, 1, &tail, os + full * elem, 0, out_bits);
+        }
     }
-    kf_quantize_scalar(x + i, n - i, inv + i, zero + i, lo, hi, (char *)out + i * elem, out_bits);
+    return tail_bad || !_mm256_testz_si256(bad, bad);
 }
 
 uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
@@ -489,12 +530,57 @@ void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, uint32
     }
 }
 
+/* AVX2 peaks: twelve chains of vpmaddwd plus vpaddd (sixteen int16 multiply-accumulates, the
+ * integer kernels' arithmetic, for Q8 and Q16 alike) or of a multiply then an add (eight float:
+ * the float kernels keep FANN's rounding of each product, so they never fuse the two). */
+#define CHAINS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+
+uint64_t kf_peak_avx2(uint32_t kind, uint64_t rounds, uint32_t *sink)
+{
+    uint64_t r;
+    if (kind == KF_PEAK_FLOAT) {
+        const __m256 b = _mm256_set1_ps(1e-9f + (float)(*sink & 1) * 1e-12f);
+        __m256 total = _mm256_setzero_ps();
+        float out[8];
+#define DECLARE(k) __m256 c##k = _mm256_set1_ps((float)(k + 1));
+#define STEP(k) c##k = _mm256_add_ps(c##k, _mm256_mul_ps(c##k, b));
+#define FOLD(k) total = _mm256_add_ps(total, c##k);
+        CHAINS12(DECLARE)
+        for (r = 0; r < rounds; r++) {
+            CHAINS12(STEP)
+        }
+        CHAINS12(FOLD)
+#undef DECLARE
+#undef STEP
+#undef FOLD
+        _mm256_storeu_ps(out, total);
+        memcpy(sink, &out[0], sizeof out[0]);
+        return rounds * 12 * 8;
+    } else {
+        const __m256i a = _mm256_set1_epi16((int16_t)(*sink & 0x7f)), b = _mm256_set1_epi16((int16_t)(*sink >> 8 & 0x7f));
+        __m256i total = _mm256_setzero_si256();
+#define DECLARE(k) __m256i c##k = _mm256_set1_epi32(k);
+#define STEP(k) c##k = _mm256_add_epi32(c##k, _mm256_madd_epi16(a, b));
+#define FOLD(k) total = _mm256_xor_si256(total, c##k);
+        CHAINS12(DECLARE)
+        for (r = 0; r < rounds; r++) {
+            CHAINS12(STEP)
+        }
+        CHAINS12(FOLD)
+#undef DECLARE
+#undef STEP
+#undef FOLD
+        *sink = (uint32_t)_mm256_extract_epi32(total, 0);
+        return rounds * 12 * 16;
+    }
+}
+
 const kf_kernels kf_kernels_avx2 = {
     .q8_matmul = q8_matmul,
     .q16_matmul = q16_matmul,
-    .epilogue_direct = kf_epilogue_direct_avx2,
-    .epilogue_table = kf_epilogue_table_avx2,
-    .quantize = kf_quantize_avx2,
+    .epilogue_direct = epilogue_direct,
+    .epilogue_table = epilogue_table,
+    .quantize = quantize,
     .gate_scores = kf_gate_scores_avx2,
     .dot8_fann = kf_dot8_fann_avx2,
     .dot_packed_fann = kf_dot8_packed_fann_avx2,
@@ -509,4 +595,5 @@ const kf_kernels kf_kernels_avx2 = {
     .fann_derive = kf_fann_derive_avx2,
     .transpose = kf_transpose_avx2,
     .fann_error_tanh = kf_fann_error_tanh_avx2,
+    .peak = kf_peak_avx2,
 };

@@ -1,73 +1,401 @@
 /* AVX-512 VNNI integer kernels (kernels.h): uint8 x int8 with vpdpbusd and int16 x int16 with
- * vpdpwssd, both exact into int32 (the accumulation bound is proven at load time). */
+ * vpdpwssd, both exact into int32 (the accumulation bound is proven at load time, and integer
+ * sums do not depend on their order: any blocking gives the scalar reference's integers).
+ *
+ * Register blocking: a tile of up to TILE_R row blocks (16 outputs each) by TILE_S samples keeps
+ * its TILE_R * TILE_S accumulators in zmm registers while the columns stream past: for each
+ * group of columns (four bytes of every sample: four uint8 or two int16 values), each row
+ * block's 64-byte weight vector is loaded once and each sample's group broadcast once, then
+ * TILE_R * TILE_S multiply-accumulates. 4 x 6 uses 24 accumulators, 4 weights and a broadcast
+ * of the 32 registers. Edge tiles (fewer row blocks or samples) are the same code with smaller
+ * constants.
+ *
+ * Also the requantization epilogues, the input quantizer and the peak loops, sixteen lanes at a
+ * time with masked tails; the float kernels come from the AVX2 table. */
 #include "kernels.h"
 
+#include "kfann.h"
+
+#ifdef KF_SIMDE_AVX512
+#include "simde_avx512_shim.h" /* test builds: the same source on emulated AVX-512 (CMakeLists.txt) */
+#else
 #include <immintrin.h>
+#endif
 #include <string.h>
 
-#define SAMPLES 4
+#if defined(_MSC_VER) && !defined(__clang__)
+#define KF_ALWAYS_INLINE static __forceinline
+#else
+#define KF_ALWAYS_INLINE static inline __attribute__((always_inline))
+#endif
 
-static inline __m512i broadcast32(const void *p)
+#define SWAP_PAIRS 0xb1 /* _MM_PERM_CDAB: each pair of dwords swapped */
+#define TILE_R 4
+#define TILE_S 6
+
+static inline __m512i broadcast32(const unsigned char *p)
 {
     int32_t v;
     memcpy(&v, p, sizeof v);
     return _mm512_set1_epi32(v);
 }
 
-static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
-                      uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
+/* One R x S tile over `groups` column groups. x: the first sample's activations (bytes), samples
+ * x_stride bytes apart; w: the first row block's packed weights, row blocks w_stride bytes
+ * apart, 64 bytes per group; acc: the first sample's first output. wide selects int16 x int16
+ * (vpdpwssd) instead of uint8 x int8 (vpdpbusd). R, S and wide are constants where inlined:
+ * the accumulators are named variables (an array of vectors would live on the stack), and
+ * those of rows or samples beyond R and S are never used, so the compiler drops them. */
+#define DP(c, xv, wv) c = wide ? _mm512_dpwssd_epi32(c, xv, wv) : _mm512_dpbusd_epi32(c, xv, wv)
+#define SAMPLE(s)                                                                                                  \
+    if (S > s) {                                                                                                   \
+        const __m512i xv = broadcast32(x + s * x_stride + g * 4);                                                  \
+        DP(c0##s, xv, w0);                                                                                         \
+        if (R > 1)                                                                                                 \
+            DP(c1##s, xv, w1);                                                                                     \
+        if (R > 2)                                                                                                 \
+            DP(c2##s, xv, w2);                                                                                     \
+        if (R > 3)                                                                                                 \
+            DP(c3##s, xv, w3);                                                                                     \
+    }
+#define STORE(s)                                                                                                   \
+    if (S > s) {                                                                                                   \
+        int32_t *out = acc + s * acc_stride;                                                                       \
+        _mm512_storeu_si512((void *)out, c0##s);                                                                   \
+        if (R > 1)                                                                                                 \
+            _mm512_storeu_si512((void *)(out + KF_ROWS), c1##s);                                                   \
+        if (R > 2)                                                                                                 \
+            _mm512_storeu_si512((void *)(out + 2 * KF_ROWS), c2##s);                                               \
+        if (R > 3)                                                                                                 \
+            _mm512_storeu_si512((void *)(out + 3 * KF_ROWS), c3##s);                                               \
+    }
+#define ZERO4(s) c0##s = c1##s = c2##s = c3##s = _mm512_setzero_si512()
+
+KF_ALWAYS_INLINE void tile(const unsigned char *x, size_t x_stride, const unsigned char *w, size_t w_stride,
+                           size_t groups, int32_t *acc, size_t acc_stride, const int R, const int S, const int wide)
 {
-    const uint32_t groups = n_in_pad / KF_COLS8;
-    uint32_t rb, g;
-    size_t s, k;
-    for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
-        const int8_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS8;
-        for (s = 0; s < nb; s += SAMPLES) {
-            const size_t count = nb - s < SAMPLES ? nb - s : SAMPLES;
-            __m512i sum[SAMPLES];
-            for (k = 0; k < SAMPLES; k++)
-                sum[k] = _mm512_setzero_si512();
-            for (g = 0; g < groups; g++) {
-                const __m512i wv = _mm512_loadu_si512((const void *)(wr + (size_t)g * KF_ROWS * KF_COLS8));
-                for (k = 0; k < count; k++)
-                    sum[k] = _mm512_dpbusd_epi32(sum[k], broadcast32(x + (s + k) * x_stride + (size_t)g * KF_COLS8), wv);
-            }
-            for (k = 0; k < count; k++)
-                _mm512_storeu_si512((void *)(acc + (s + k) * acc_stride + (size_t)rb * KF_ROWS), sum[k]);
+    __m512i c00, c10, c20, c30, c01, c11, c21, c31, c02, c12, c22, c32;
+    __m512i c03, c13, c23, c33, c04, c14, c24, c34, c05, c15, c25, c35;
+    size_t g;
+    ZERO4(0);
+    ZERO4(1);
+    ZERO4(2);
+    ZERO4(3);
+    ZERO4(4);
+    ZERO4(5);
+    for (g = 0; g < groups; g++) {
+        const unsigned char *wg = w + g * 64;
+        const __m512i w0 = _mm512_loadu_si512((const void *)wg);
+        const __m512i w1 = R > 1 ? _mm512_loadu_si512((const void *)(wg + w_stride)) : w0;
+        const __m512i w2 = R > 2 ? _mm512_loadu_si512((const void *)(wg + 2 * w_stride)) : w0;
+        const __m512i w3 = R > 3 ? _mm512_loadu_si512((const void *)(wg + 3 * w_stride)) : w0;
+        SAMPLE(0)
+        SAMPLE(1)
+        SAMPLE(2)
+        SAMPLE(3)
+        SAMPLE(4)
+        SAMPLE(5)
+    }
+    STORE(0)
+    STORE(1)
+    STORE(2)
+    STORE(3)
+    STORE(4)
+    STORE(5)
+}
+
+typedef void (*tile_fn)(const unsigned char *x, size_t x_stride, const unsigned char *w, size_t w_stride,
+                        size_t groups, int32_t *acc, size_t acc_stride);
+
+#define TILE_FN(R, S)                                                                                              \
+    static void q8_tile_##R##_##S(const unsigned char *x, size_t x_stride, const unsigned char *w, size_t w_stride,  \
+                                  size_t groups, int32_t *acc, size_t acc_stride)                                 \
+    {                                                                                                              \
+        tile(x, x_stride, w, w_stride, groups, acc, acc_stride, R, S, 0);                                          \
+    }                                                                                                              \
+    static void q16_tile_##R##_##S(const unsigned char *x, size_t x_stride, const unsigned char *w, size_t w_stride, \
+                                   size_t groups, int32_t *acc, size_t acc_stride)                                \
+    {                                                                                                              \
+        tile(x, x_stride, w, w_stride, groups, acc, acc_stride, R, S, 1);                                          \
+    }
+#define TILE_ROW(R) TILE_FN(R, 1) TILE_FN(R, 2) TILE_FN(R, 3) TILE_FN(R, 4) TILE_FN(R, 5) TILE_FN(R, 6)
+TILE_ROW(1)
+TILE_ROW(2)
+TILE_ROW(3)
+TILE_ROW(4)
+
+#define TILE_NAMES(p, R) {p##_tile_##R##_1, p##_tile_##R##_2, p##_tile_##R##_3, p##_tile_##R##_4, p##_tile_##R##_5, p##_tile_##R##_6}
+static const tile_fn q8_tiles[TILE_R][TILE_S] = {TILE_NAMES(q8, 1), TILE_NAMES(q8, 2), TILE_NAMES(q8, 3), TILE_NAMES(q8, 4)};
+static const tile_fn q16_tiles[TILE_R][TILE_S] = {TILE_NAMES(q16, 1), TILE_NAMES(q16, 2), TILE_NAMES(q16, 3),
+                                                  TILE_NAMES(q16, 4)};
+
+/* Every tile of the product: row blocks in steps of TILE_R (the weights of one step stay in
+ * cache while every sample passes), samples in steps of TILE_S. */
+static void matmul(const tile_fn tiles[TILE_R][TILE_S], const unsigned char *x, size_t x_stride, size_t nb,
+                   const unsigned char *w, uint32_t n_out_pad, size_t groups, int32_t *acc, size_t acc_stride)
+{
+    const uint32_t blocks = n_out_pad / KF_ROWS;
+    const size_t w_stride = groups * 64;
+    uint32_t rb;
+    size_t s;
+    for (rb = 0; rb < blocks; rb += TILE_R) {
+        const uint32_t r = blocks - rb < TILE_R ? blocks - rb : TILE_R;
+        for (s = 0; s < nb; s += TILE_S) {
+            const size_t count = nb - s < TILE_S ? nb - s : TILE_S;
+            tiles[r - 1][count - 1](x + s * x_stride, x_stride, w + rb * w_stride, w_stride, groups,
+                                    acc + s * acc_stride + (size_t)rb * KF_ROWS, acc_stride);
         }
     }
 }
 
-static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out_pad,
-                       uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
+void kf_q8_matmul_avx512(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+                         uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
-    const uint32_t groups = n_in_pad / KF_COLS16;
-    uint32_t rb, g;
-    size_t s, k;
-    for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
-        const int16_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS16;
-        for (s = 0; s < nb; s += SAMPLES) {
-            const size_t count = nb - s < SAMPLES ? nb - s : SAMPLES;
-            __m512i sum[SAMPLES];
-            for (k = 0; k < SAMPLES; k++)
-                sum[k] = _mm512_setzero_si512();
-            for (g = 0; g < groups; g++) {
-                const __m512i wv = _mm512_loadu_si512((const void *)(wr + (size_t)g * KF_ROWS * KF_COLS16));
-                for (k = 0; k < count; k++)
-                    sum[k] = _mm512_dpwssd_epi32(sum[k], broadcast32(x + (s + k) * x_stride + (size_t)g * KF_COLS16), wv);
-            }
-            for (k = 0; k < count; k++)
-                _mm512_storeu_si512((void *)(acc + (s + k) * acc_stride + (size_t)rb * KF_ROWS), sum[k]);
+    matmul(q8_tiles, x, x_stride, nb, (const unsigned char *)w, n_out_pad, n_in_pad / KF_COLS8, acc, acc_stride);
+}
+
+void kf_q16_matmul_avx512(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out_pad,
+                          uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
+{
+    matmul(q16_tiles, (const unsigned char *)x, x_stride * sizeof(int16_t), nb, (const unsigned char *)w, n_out_pad,
+           n_in_pad / KF_COLS16, acc, acc_stride);
+}
+
+/* ---- Requantization, tables and input quantization, sixteen lanes at a time ---- */
+
+/* Lanes below n (of 16). */
+static inline __mmask16 lanes(uint32_t n)
+{
+    return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1u);
+}
+
+/* Sixteen outputs' direct table indices, clamp(kf_requantize(sum, mult, shift) - t0, 0, last),
+ * in two halves of 64-bit lanes: even elements, and odd ones shuffled down (vpmuldq reads the
+ * low half of each lane). With p = sum * mult and y = p >> (shift - 1) (floor division),
+ * (p + 2^(shift-1)) >> shift = (y + 1) >> 1, and minus t0 that is (y + c) >> 1 with c = 1 - 2 t0:
+ * exact for shift >= 1. y + c is clamped to [0, 2 last + 1] in 64 bits, then halved in 32-bit
+ * lanes. sh_even and sh_odd: shift - 1 of the even and odd elements, one per 64-bit lane;
+ * mult_odd: mult's odd elements in the low halves; interleave: the dword indices that take the
+ * low halves of even and odd lanes back into element order. Shifts and multiplies of 512 bits
+ * run on one port, shuffles on the other: the per-output operands are prepared once for a
+ * column of samples. */
+static inline __m512i direct_index(__m512i sum, __m512i mult, __m512i mult_odd, __m512i sh_even, __m512i sh_odd, __m512i c,
+                                   __m512i top, __m512i interleave)
+{
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i even = _mm512_mul_epi32(sum, mult), odd = _mm512_mul_epi32(_mm512_shuffle_epi32(sum, SWAP_PAIRS), mult_odd);
+    even = _mm512_add_epi64(_mm512_srav_epi64(even, sh_even), c);
+    odd = _mm512_add_epi64(_mm512_srav_epi64(odd, sh_odd), c);
+    even = _mm512_min_epi64(_mm512_max_epi64(even, zero), top);
+    odd = _mm512_min_epi64(_mm512_max_epi64(odd, zero), top);
+    /* both within [0, 2 last + 1] < 2^32: their low halves back into element order, halved */
+    return _mm512_srli_epi32(_mm512_permutex2var_epi32(even, interleave, odd), 1);
+}
+
+/* Byte shuffles that spread sixteen shift bytes (repeated in every 128-bit lane) into the
+ * 64-bit lanes of the even (odd) elements, zeros above. */
+static inline __m512i shift_spread(int odd)
+{
+    const __m512i index = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    return _mm512_mask_blend_epi8((__mmask64)0x0101010101010101ull, _mm512_set1_epi8(-128),
+                                  odd ? _mm512_add_epi64(index, _mm512_set1_epi64(1)) : index);
+}
+
+/* Sixteen int32 values within the output range, stored as uint8 or int16 (lanes in mask). */
+static inline void store_narrow16(__m512i v, void *out, uint32_t out_bits, __mmask16 mask)
+{
+    if (out_bits == 8)
+        _mm512_mask_cvtepi32_storeu_epi8(out, mask, v);
+    else
+        _mm512_mask_cvtepi32_storeu_epi16(out, mask, v);
+}
+
+void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                               const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
+{
+    /* every operand in a local: the stores through out could alias the structures */
+    const int32_t *knots = table->knots, *bias = rq->bias, *mult = rq->mult;
+    const uint8_t *shift = rq->shift;
+    const uint32_t n = rq->n;
+    const size_t elem = out_bits / 8;
+    const __m512i c = _mm512_set1_epi64(1 - 2 * (int64_t)table->t0), top = _mm512_set1_epi64(2 * (int64_t)table->last + 1);
+    const __m512i one = _mm512_set1_epi64(1), spread_even = shift_spread(0), spread_odd = shift_spread(1);
+    const __m512i interleave = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+    uint32_t j;
+    for (j = 0; j < n; j += 16) { /* sixteen outputs of every sample */
+        const __mmask16 m = lanes(n - j);
+        const __m512i sh = _mm512_broadcast_i32x4(_mm_maskz_loadu_epi8(m, shift + j));
+        const __m512i sh_even = _mm512_sub_epi64(_mm512_shuffle_epi8(sh, spread_even), one);
+        const __m512i sh_odd = _mm512_sub_epi64(_mm512_shuffle_epi8(sh, spread_odd), one);
+        const __m512i b = _mm512_maskz_loadu_epi32(m, bias + j), mu = _mm512_maskz_loadu_epi32(m, mult + j);
+        const __m512i mu_odd = _mm512_shuffle_epi32(mu, SWAP_PAIRS);
+        const int32_t *a = acc + j;
+        char *o = (char *)out + j * elem;
+        size_t s;
+        for (s = 0; s < nb; s++) {
+            const __m512i sum = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, a + s * acc_stride), b);
+            const __m512i idx = direct_index(sum, mu, mu_odd, sh_even, sh_odd, c, top, interleave);
+            /* lanes beyond n hold indices within [0, last] too: the gather reads the table only */
+            store_narrow16(_mm512_i32gather_epi32(idx, knots, 4), o + s * out_stride * elem, out_bits, m);
         }
     }
+}
+
+/* kf_requantize(sum, mult, shift) - t0 in 64-bit lanes, clamped to [lo, hi], as direct_index
+ * computes it: c = 1 - 2 t0, shift1 = shift - 1. */
+static inline __m512i requant64(__m512i sum, __m512i mult, __m512i shift1, __m512i c, __m512i lo, __m512i hi)
+{
+    const __m512i t = _mm512_srai_epi64(_mm512_add_epi64(_mm512_srav_epi64(_mm512_mul_epi32(sum, mult), shift1), c), 1);
+    return _mm512_min_epi64(_mm512_max_epi64(t, lo), hi);
+}
+
+/* Eight outputs j .. j + 7 (those in m) of kf_epilogue_table_fn, one per 64-bit lane, for nb
+ * samples. */
+static inline void table_column(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                                const kf_qtable *t, uint32_t j, __mmask8 m, void *out, size_t out_stride, uint32_t out_bits)
+{
+    const __m512i one = _mm512_set1_epi64(1), k = _mm512_set1_epi64(t->seg_shift);
+    const __m512i step = _mm512_sllv_epi64(one, k), bits = _mm512_set1_epi64(t->seg_shift + KF_QTABLE_FRAC_BITS);
+    const __m512i round = _mm512_sllv_epi64(one, _mm512_sub_epi64(bits, one)), last = _mm512_set1_epi64(t->last);
+    const __m512i c = _mm512_set1_epi64(1 - 2 * (int64_t)t->t0), span = _mm512_set1_epi64((int64_t)t->last << t->seg_shift);
+    const __m512i out_lo = _mm512_set1_epi64(t->out_lo), out_hi = _mm512_set1_epi64(t->out_hi);
+    const __m256i bias = _mm256_maskz_loadu_epi32(m, rq->bias + j);
+    const __m512i mult = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(m, rq->mult + j));
+    const __m512i sh1 = _mm512_sub_epi64(_mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(m, rq->shift + j)), one);
+    size_t s;
+    for (s = 0; s < nb; s++) {
+        const __m256i sum = _mm256_add_epi32(_mm256_maskz_loadu_epi32(m, acc + s * acc_stride + j), bias);
+        const __m512i rel = requant64(_mm512_cvtepi32_epi64(sum), mult, sh1, c, _mm512_setzero_si512(), span);
+        const __m512i i = _mm512_srlv_epi64(rel, k), f = _mm512_and_si512(rel, _mm512_sub_epi64(step, one));
+        /* knots[i + 1] counts only where f > 0, i.e. i < last: clamp the index there */
+        const __m512i a = _mm512_cvtepi32_epi64(_mm512_i64gather_epi32(i, t->knots, 4));
+        const __m512i b = _mm512_cvtepi32_epi64(_mm512_i64gather_epi32(_mm512_min_epi64(_mm512_add_epi64(i, one), last), t->knots, 4));
+        __m512i v = _mm512_add_epi64(_mm512_mul_epi32(a, _mm512_sub_epi64(step, f)), _mm512_mul_epi32(b, f));
+        v = _mm512_srav_epi64(_mm512_add_epi64(v, round), bits);
+        v = _mm512_min_epi64(_mm512_max_epi64(v, out_lo), out_hi);
+        if (out_bits == 8)
+            _mm512_mask_cvtepi64_storeu_epi8((char *)out + s * out_stride + j, m, v);
+        else
+            _mm512_mask_cvtepi64_storeu_epi16((int16_t *)out + s * out_stride + j, m, v);
+    }
+}
+
+void kf_epilogue_table_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                              const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
+{
+    const kf_qrequant r = *rq; /* copies: the stores through out could alias the structures */
+    const kf_qtable t = *table;
+    uint32_t j;
+    for (j = 0; j < r.n; j += 8)
+        table_column(acc, acc_stride, nb, &r, &t, j, (__mmask8)lanes(r.n - j < 8 ? r.n - j : 8), out, out_stride, out_bits);
+}
+
+/* Sixteen inputs of kf_quantize_fn (those in m); returns the lanes holding an infinity or NaN. */
+static inline __mmask16 quantize16(const float *x, const float *inv, const float *lo_f, const float *hi_f,
+                                   const int32_t *zero, __mmask16 m, char *out, uint32_t out_bits)
+{
+    const __m512i exponent = _mm512_set1_epi32(0x7f800000);
+    const __m512 xv = _mm512_maskz_loadu_ps(m, x);
+    /* the scalar version's float operations: multiply, add, clamp; then floor in the
+     * conversion's rounding */
+    __m512 v = _mm512_add_ps(_mm512_mul_ps(xv, _mm512_maskz_loadu_ps(m, inv)), _mm512_set1_ps(0.5f));
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_maskz_loadu_ps(m, lo_f)), _mm512_maskz_loadu_ps(m, hi_f));
+    store_narrow16(_mm512_add_epi32(_mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC),
+                                    _mm512_maskz_loadu_epi32(m, zero)),
+                   out, out_bits, m);
+    return _mm512_cmpeq_epi32_mask(_mm512_and_si512(_mm512_castps_si512(xv), exponent), exponent);
+}
+
+int kf_quantize_avx512(const float *x, size_t nb, const kf_qinput *q, void *out, size_t out_stride, uint32_t out_bits)
+{
+    const float *inv = q->inv, *lo_f = q->lo_f, *hi_f = q->hi_f;
+    const int32_t *zero = q->zero;
+    const size_t elem = out_bits / 8;
+    const uint32_t n = q->n, full = n / 16 * 16;
+    const __mmask16 tail = lanes(n - full);
+    __mmask16 bad = 0;
+    size_t s;
+    uint32_t i;
+    for (s = 0; s < nb; s++) {
+        const float *xs = x + s * n;
+        char *os = (char *)out + s * out_stride * elem;
+        for (i = 0; i < full; i += 16)
+            bad |= quantize16(xs + i, inv + i, lo_f + i, hi_f + i, zero + i, 0xffff, os + i * elem, out_bits);
+        if (tail)
+            bad |= quantize16(xs + full, inv + full, lo_f + full, hi_f + full, zero + full, tail, os + full * elem, out_bits);
+    }
+    return bad != 0;
+}
+
+/* AVX-512 peaks: sixteen chains of vpdpbusd (64 uint8 x int8 multiply-accumulates) or vpdpwssd
+ * (32 int16 x int16), or of a multiply then an add on sixteen floats (the float kernels' FANN
+ * arithmetic, never fused). One function per instruction: each loop's sums stay in registers. */
+#define CHAINS16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+#define PEAK_LOOP(name, dp)                                                                                        \
+    static uint32_t name(__m512i a, __m512i b, uint64_t rounds)                                                    \
+    {                                                                                                              \
+        __m512i total = _mm512_setzero_si512();                                                                    \
+        int32_t out[16];                                                                                           \
+        uint64_t r;                                                                                                \
+        CHAINS16(DECLARE)                                                                                          \
+        for (r = 0; r < rounds; r++) {                                                                             \
+            CHAINS16(dp)                                                                                           \
+        }                                                                                                          \
+        CHAINS16(FOLD)                                                                                             \
+        _mm512_storeu_si512((void *)out, total);                                                                   \
+        return (uint32_t)out[0];                                                                                   \
+    }
+#define DECLARE(k) __m512i c##k = _mm512_set1_epi32(k);
+#define STEP8(k) c##k = _mm512_dpbusd_epi32(c##k, a, b);
+#define STEP16(k) c##k = _mm512_dpwssd_epi32(c##k, a, b);
+#define FOLD(k) total = _mm512_xor_si512(total, c##k);
+PEAK_LOOP(peak_dpbusd, STEP8)
+PEAK_LOOP(peak_dpwssd, STEP16)
+#undef DECLARE
+#undef STEP8
+#undef STEP16
+#undef FOLD
+
+static uint32_t peak_mul_add(uint64_t rounds, uint32_t seed)
+{
+    const __m512 b = _mm512_set1_ps(1e-9f + (float)(seed & 1) * 1e-12f);
+    __m512 total = _mm512_setzero_ps();
+    float out[16];
+    uint64_t r;
+    uint32_t bits;
+#define DECLARE(k) __m512 c##k = _mm512_set1_ps((float)(k + 1));
+#define STEP(k) c##k = _mm512_add_ps(c##k, _mm512_mul_ps(c##k, b));
+#define FOLD(k) total = _mm512_add_ps(total, c##k);
+    CHAINS16(DECLARE)
+    for (r = 0; r < rounds; r++) {
+        CHAINS16(STEP)
+    }
+    CHAINS16(FOLD)
+#undef DECLARE
+#undef STEP
+#undef FOLD
+    _mm512_storeu_ps(out, total);
+    memcpy(&bits, &out[0], sizeof bits);
+    return bits;
+}
+
+uint64_t kf_peak_avx512(uint32_t kind, uint64_t rounds, uint32_t *sink)
+{
+    const __m512i a = _mm512_set1_epi32((int32_t)(*sink & 0x7f7f7f7fu)), b = _mm512_set1_epi32((int32_t)(*sink >> 1 & 0x3f3f3f3fu));
+    if (kind == KF_PEAK_FLOAT) {
+        *sink = peak_mul_add(rounds, *sink);
+        return rounds * 16 * 16;
+    }
+    *sink = kind == KF_PEAK_INT8 ? peak_dpbusd(a, b, rounds) : peak_dpwssd(a, b, rounds);
+    return rounds * 16 * (kind == KF_PEAK_INT8 ? 64 : 32);
 }
 
 const kf_kernels kf_kernels_avx512 = {
-    .q8_matmul = q8_matmul,
-    .q16_matmul = q16_matmul,
-    .epilogue_direct = kf_epilogue_direct_avx2,
-    .epilogue_table = kf_epilogue_table_avx2,
-    .quantize = kf_quantize_avx2,
+    .q8_matmul = kf_q8_matmul_avx512,
+    .q16_matmul = kf_q16_matmul_avx512,
+    .epilogue_direct = kf_epilogue_direct_avx512,
+    .epilogue_table = kf_epilogue_table_avx512,
+    .quantize = kf_quantize_avx512,
     .gate_scores = kf_gate_scores_avx2,
     .dot8_fann = kf_dot8_fann_avx2,
     .dot_packed_fann = kf_dot16_packed_fann_avx512,
@@ -82,4 +410,5 @@ const kf_kernels kf_kernels_avx512 = {
     .fann_derive = kf_fann_derive_avx512,
     .transpose = kf_transpose_avx2,
     .fann_error_tanh = kf_fann_error_tanh_avx512,
+    .peak = kf_peak_avx512,
 };

@@ -52,43 +52,46 @@ static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16
     }
 }
 
-void kf_epilogue_direct_scalar(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
-                               uint32_t n, int32_t t0, const int32_t *table, uint32_t last, void *out,
-                               uint32_t out_bits)
+void kf_epilogue_direct_scalar(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                               const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
 {
+    size_t s;
     uint32_t j;
-    for (j = 0; j < n; j++) {
-        int64_t rel = kf_requantize(acc[j] + bias[j], mult[j], shift[j]) - t0;
-        rel = rel < 0 ? 0 : (rel > (int64_t)last ? (int64_t)last : rel);
-        if (out_bits == 8)
-            ((uint8_t *)out)[j] = (uint8_t)table[rel];
-        else
-            ((int16_t *)out)[j] = (int16_t)table[rel];
-    }
+    for (s = 0; s < nb; s++)
+        for (j = 0; j < rq->n; j++) {
+            int64_t rel = kf_requantize(acc[s * acc_stride + j] + rq->bias[j], rq->mult[j], rq->shift[j]) - table->t0;
+            rel = rel < 0 ? 0 : (rel > (int64_t)table->last ? (int64_t)table->last : rel);
+            if (out_bits == 8)
+                ((uint8_t *)out)[s * out_stride + j] = (uint8_t)table->knots[rel];
+            else
+                ((int16_t *)out)[s * out_stride + j] = (int16_t)table->knots[rel];
+        }
 }
 
-void kf_epilogue_table_scalar(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
-                              uint32_t n, const kf_qtable *table, void *out, uint32_t out_bits)
+void kf_epilogue_table_scalar(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                              const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
 {
     const uint32_t k = table->seg_shift, bits = k + KF_QTABLE_FRAC_BITS;
     const int64_t span = (int64_t)table->last << k, one = (int64_t)1 << k;
+    size_t s;
     uint32_t j;
-    for (j = 0; j < n; j++) {
-        int64_t rel = kf_requantize(acc[j] + bias[j], mult[j], shift[j]) - table->t0, v;
-        int64_t i, f;
-        rel = rel < 0 ? 0 : (rel > span ? span : rel);
-        i = rel >> k;
-        f = rel & (one - 1);
-        v = (int64_t)table->knots[i] * (one - f); /* knots may be negative: no left shift */
-        if (f)
-            v += (int64_t)table->knots[i + 1] * f;
-        v = (v + ((int64_t)1 << (bits - 1))) >> bits;
-        v = v < table->out_lo ? table->out_lo : (v > table->out_hi ? table->out_hi : v);
-        if (out_bits == 8)
-            ((uint8_t *)out)[j] = (uint8_t)v;
-        else
-            ((int16_t *)out)[j] = (int16_t)v;
-    }
+    for (s = 0; s < nb; s++)
+        for (j = 0; j < rq->n; j++) {
+            int64_t rel = kf_requantize(acc[s * acc_stride + j] + rq->bias[j], rq->mult[j], rq->shift[j]) - table->t0, v;
+            int64_t i, f;
+            rel = rel < 0 ? 0 : (rel > span ? span : rel);
+            i = rel >> k;
+            f = rel & (one - 1);
+            v = (int64_t)table->knots[i] * (one - f); /* knots may be negative: no left shift */
+            if (f)
+                v += (int64_t)table->knots[i + 1] * f;
+            v = (v + ((int64_t)1 << (bits - 1))) >> bits;
+            v = v < table->out_lo ? table->out_lo : (v > table->out_hi ? table->out_hi : v);
+            if (out_bits == 8)
+                ((uint8_t *)out)[s * out_stride + j] = (uint8_t)v;
+            else
+                ((int16_t *)out)[s * out_stride + j] = (int16_t)v;
+        }
 }
 
 /* floor(v) clamped to [lo_f, hi_f] (integers): clamp first, since floor commutes with clamping
@@ -104,7 +107,7 @@ static inline int32_t clamped_floor(float v, float lo_f, float hi_f)
     return t - ((float)t > v);
 }
 
-static inline void store_one(void *out, uint32_t i, int32_t q, uint32_t out_bits)
+static inline void store_one(void *out, size_t i, int32_t q, uint32_t out_bits)
 {
     if (out_bits == 8)
         ((uint8_t *)out)[i] = (uint8_t)q;
@@ -112,13 +115,22 @@ static inline void store_one(void *out, uint32_t i, int32_t q, uint32_t out_bits
         ((int16_t *)out)[i] = (int16_t)q;
 }
 
-void kf_quantize_scalar(const float *x, uint32_t n, const float *inv, const int32_t *zero, int32_t lo, int32_t hi,
-                        void *out, uint32_t out_bits)
+int kf_quantize_scalar(const float *x, size_t nb, const kf_qinput *q, void *out, size_t out_stride, uint32_t out_bits)
 {
-    uint32_t i;
-    for (i = 0; i < n; i++)
-        store_one(out, i, clamped_floor(x[i] * inv[i] + 0.5f, (float)(lo - zero[i]), (float)(hi - zero[i])) + zero[i],
-                  out_bits);
+    size_t s;
+    uint32_t i, bad = 0;
+    for (s = 0; s < nb; s++)
+        for (i = 0; i < q->n; i++) {
+            const float v = x[s * q->n + i];
+            uint32_t bits, special;
+            memcpy(&bits, &v, sizeof bits);
+            special = (bits & 0x7f800000u) == 0x7f800000u;
+            bad |= special;
+            /* a NaN would reach a float-to-int conversion (undefined): quantize 0 instead */
+            store_one(out, s * out_stride + i,
+                      clamped_floor((special ? 0.0f : v) * q->inv[i] + 0.5f, q->lo_f[i], q->hi_f[i]) + q->zero[i], out_bits);
+        }
+    return bad != 0;
 }
 
 void kf_quantize_step_scalar(const float *x, uint32_t n, float step, int32_t zero, int32_t lo, int32_t hi, void *out,
@@ -279,6 +291,50 @@ void kf_dot8_packed_fann_scalar(const float *w, const float *v, uint32_t n, uint
     }
 }
 
+/* Scalar peaks. Integers: eight chains of sum += w * x (the scalar kernels' operation), the
+ * multiplier changing every round with the last sum so that no compiler can fold the rounds.
+ * Float: sixteen chains of a multiply then an add (no contraction, as the float kernels). */
+#define CHAINS8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define CHAINS16(X) CHAINS8(X) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+
+uint64_t kf_peak_scalar(uint32_t kind, uint64_t rounds, uint32_t *sink)
+{
+    uint64_t r;
+    if (kind == KF_PEAK_FLOAT) {
+        const float m = 0.999f + (float)(*sink & 1) * 1e-7f, c = 1e-3f;
+        float total = 0.0f;
+#define DECLARE(k) float f##k = (float)(k);
+#define STEP(k) f##k = f##k * m + c;
+#define FOLD(k) total += f##k;
+        CHAINS16(DECLARE)
+        for (r = 0; r < rounds; r++) {
+            CHAINS16(STEP)
+        }
+        CHAINS16(FOLD)
+#undef DECLARE
+#undef STEP
+#undef FOLD
+        memcpy(sink, &total, sizeof total);
+        return rounds * 16;
+    } else {
+        uint32_t w = *sink | 1u, total = 0;
+#define DECLARE(k) uint32_t s##k = 0, x##k = (*sink >> k & 0x7fu) | 1u;
+#define STEP(k) s##k += w * x##k;
+#define FOLD(k) total ^= s##k;
+        CHAINS8(DECLARE)
+        for (r = 0; r < rounds; r++) {
+            CHAINS8(STEP)
+            w ^= s7;
+        }
+        CHAINS8(FOLD)
+#undef DECLARE
+#undef STEP
+#undef FOLD
+        *sink = total;
+        return rounds * 8;
+    }
+}
+
 const kf_kernels kf_kernels_scalar = {
     .q8_matmul = q8_matmul,
     .q16_matmul = q16_matmul,
@@ -299,4 +355,5 @@ const kf_kernels kf_kernels_scalar = {
     .fann_derive = kf_fann_derive_scalar,
     .transpose = kf_transpose_scalar,
     .fann_error_tanh = kf_fann_error_tanh_scalar,
+    .peak = kf_peak_scalar,
 };

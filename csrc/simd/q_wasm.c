@@ -2,6 +2,8 @@
  * exact (not the relaxed-SIMD dot products, whose results are implementation-defined). */
 #include "kernels.h"
 
+#include "kfann.h"
+
 #include <wasm_simd128.h>
 
 static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
@@ -61,6 +63,49 @@ static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16
     }
 }
 
+/* SIMD128 peaks: twelve chains of i32x4.dot_i16x8_s plus an add (eight int16 multiply-
+ * accumulates, the integer kernels' arithmetic) or of a float multiply then an add (four; no
+ * fused multiply-add outside relaxed SIMD). */
+#define CHAINS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+
+static uint64_t peak(uint32_t kind, uint64_t rounds, uint32_t *sink)
+{
+    uint64_t r;
+    if (kind == KF_PEAK_FLOAT) {
+        const v128_t a = wasm_f32x4_splat(0.999f + (float)(*sink & 1) * 1e-7f), b = wasm_f32x4_splat(1e-3f);
+        v128_t total = wasm_f32x4_splat(0.0f);
+#define DECLARE(k) v128_t c##k = wasm_f32x4_splat((float)(k));
+#define STEP(k) c##k = wasm_f32x4_add(wasm_f32x4_mul(c##k, a), b);
+#define FOLD(k) total = wasm_f32x4_add(total, c##k);
+        CHAINS12(DECLARE)
+        for (r = 0; r < rounds; r++) {
+            CHAINS12(STEP)
+        }
+        CHAINS12(FOLD)
+#undef DECLARE
+#undef STEP
+#undef FOLD
+        *sink = (uint32_t)wasm_i32x4_extract_lane(total, 0);
+        return rounds * 12 * 4;
+    } else {
+        const v128_t a = wasm_i16x8_splat((int16_t)(*sink & 0x7f)), b = wasm_i16x8_splat((int16_t)(*sink >> 8 & 0x7f));
+        v128_t total = wasm_i32x4_splat(0);
+#define DECLARE(k) v128_t c##k = wasm_i32x4_splat(k);
+#define STEP(k) c##k = wasm_i32x4_add(c##k, wasm_i32x4_dot_i16x8(a, b));
+#define FOLD(k) total = wasm_v128_xor(total, c##k);
+        CHAINS12(DECLARE)
+        for (r = 0; r < rounds; r++) {
+            CHAINS12(STEP)
+        }
+        CHAINS12(FOLD)
+#undef DECLARE
+#undef STEP
+#undef FOLD
+        *sink = (uint32_t)wasm_i32x4_extract_lane(total, 0);
+        return rounds * 12 * 8;
+    }
+}
+
 const kf_kernels kf_kernels_wasm = {
     .q8_matmul = q8_matmul,
     .q16_matmul = q16_matmul,
@@ -81,4 +126,5 @@ const kf_kernels kf_kernels_wasm = {
     .fann_derive = kf_fann_derive_scalar,
     .transpose = kf_transpose_scalar,
     .fann_error_tanh = kf_fann_error_tanh_scalar,
+    .peak = peak,
 };

@@ -3,7 +3,11 @@
 
 #include "kernels.h"
 
+#ifdef KF_SIMDE_AVX512
+#include "simde_avx512_shim.h" /* test builds: the same source on emulated AVX-512 (CMakeLists.txt) */
+#else
 #include <immintrin.h>
+#endif
 
 /* sin(x) (shift 0) or cos(x) (shift 1) of eight doubles with |x| < KF_TRIG_MAX_ARG (trig.h). */
 static inline __m512d trig_pd(__m512d x, int shift)

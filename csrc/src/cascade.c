@@ -654,7 +654,7 @@ static kf_status new_work(cascade *c, uint64_t candidates)
     d.sources = c->net->layer_start[c->net->num_layers - 1];
     d.outputs = c->net->num_output;
     d.candidates = candidates;
-    free(c->work);
+    kf_block_free(c->work);
     c->work = NULL;
     return kf_arena_new(work_layout, &d, (void **)&c->work);
 }
@@ -786,7 +786,7 @@ kf_status kf_cascade_train(const kf_net *net, const kf_data *data, const kf_casc
     }
     if (st == KF_OK && (st = new_work(&c, candidates)) == KF_OK)
         epochs += train_outputs(&c, 0.0f);
-    free(c.work);
+    kf_block_free(c.work);
     if (st != KF_OK) {
         kf_net_free(c.net);
         return st;

@@ -15,6 +15,12 @@ static void data_layout(kf_arena *a, void *obj, const void *ctx)
     KF_CARVE(a, d, output, v[1]);
 }
 
+/* Training data is released with kf_free (free), so its block is calloc's own. */
+static void *plain_block(uint64_t bytes)
+{
+    return calloc(1, (size_t)bytes);
+}
+
 kf_status kf_data_alloc(uint32_t num_data, uint32_t num_input, uint32_t num_output, kf_data **out)
 {
     const uint64_t values[2] = {(uint64_t)num_data * num_input, (uint64_t)num_data * num_output};
@@ -25,7 +31,7 @@ kf_status kf_data_alloc(uint32_t num_data, uint32_t num_input, uint32_t num_outp
     *out = NULL;
     if (values[0] + values[1] > KF_MAX_DATA_VALUES)
         return KF_E_LIMIT;
-    st = kf_arena_new(data_layout, values, (void **)&d);
+    st = kf_arena_new_with(data_layout, values, (void **)&d, plain_block, free);
     if (st != KF_OK)
         return st;
     d->num_data = num_data;

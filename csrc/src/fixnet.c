@@ -115,7 +115,7 @@ static kf_status fixnet_alloc(uint32_t num_layers, uint32_t neurons, uint32_t co
 
 void kf_fixnet_free(kf_fixnet *net)
 {
-    free(net);
+    kf_block_free(net);
 }
 
 static kf_status fixnet_finish(kf_fixnet *net, uint32_t decimal_point, kf_diag *diag)

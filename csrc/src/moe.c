@@ -111,7 +111,7 @@ kf_status kf_moe_create(const kf_router *router, const kf_expert *experts, uint3
 
 void kf_moe_free(kf_moe *moe)
 {
-    free(moe);
+    kf_block_free(moe);
 }
 
 uint32_t kf_moe_num_output(const kf_moe *moe)

@@ -72,7 +72,7 @@ kf_status kf_net_alloc(uint32_t num_layers, uint32_t total_neurons, uint32_t tot
 
 void kf_net_free(kf_net *net)
 {
-    free(net);
+    kf_block_free(net);
 }
 
 kf_status kf_net_copy(const kf_net *net, kf_net **out)

@@ -7,7 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QBLOCK 16 /* samples per block */
+/* Samples run through a layer at a time: a multiple of 32 (AMX's 2 x 2 tiles) and of 6 (the
+ * AVX-512 tile). A panel's activations and sums stay in the second-level cache. */
+#ifndef KF_QPANEL
+#define KF_QPANEL 96
+#endif
 
 typedef struct qlayer {
     uint32_t n_in, n_out, n_in_pad, n_out_pad;
@@ -16,6 +20,7 @@ typedef struct qlayer {
     uint8_t *shift;
     int32_t *knots;  /* the table's knots; with seg_shift 0, the final outputs themselves (a direct table) */
     kf_qtable table; /* the table's parameters for the kernels (table.knots is knots) */
+    kf_qrequant requant; /* bias, multiplier, shift for the kernels */
 } qlayer;
 
 struct kf_qnet {
@@ -23,11 +28,13 @@ struct kf_qnet {
     uint32_t shortcut; /* every layer reads the inputs and all earlier outputs (kf_qnet_desc) */
     uint32_t max_pad;  /* widest padded row of activations or accumulators; with shortcut, the row
                           of every value (inputs, then each layer's outputs at its n_in) */
+    uint32_t acc_pad;  /* widest padded row of accumulators */
     int32_t act_lo, act_hi;
     kf_simd path;       /* the active path when the network was created */
     uint32_t supported; /* kf_simd_mask() then */
-    float *input_inv_scale;
+    float *input_inv_scale, *input_lo, *input_hi; /* input_lo/hi: the quantizer's clamp bounds */
     int32_t *input_zero;
+    kf_qinput input; /* the input quantization for the kernels */
     float output_scale;
     int32_t output_zero;
     qlayer *layers;
@@ -49,6 +56,8 @@ static void qnet_layout(kf_arena *a, void *obj, const void *ctx)
     (void)obj;
     KF_CARVE(a, net, layers, d->num_layers);
     KF_CARVE(a, net, input_inv_scale, d->num_input);
+    KF_CARVE(a, net, input_lo, d->num_input);
+    KF_CARVE(a, net, input_hi, d->num_input);
     KF_CARVE(a, net, input_zero, d->num_input);
     for (l = 0; l < d->num_layers; l++) {
         const kf_qlayer_desc *s = &d->layers[l];
@@ -184,6 +193,15 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
     net->output_zero = d->output_zero;
     memcpy(net->input_inv_scale, d->input_inv_scale, sizeof(float) * d->num_input);
     memcpy(net->input_zero, d->input_zero, sizeof(int32_t) * d->num_input);
+    for (i = 0; i < d->num_input; i++) {
+        net->input_lo[i] = (float)(net->act_lo - d->input_zero[i]);
+        net->input_hi[i] = (float)(net->act_hi - d->input_zero[i]);
+    }
+    net->input.inv = net->input_inv_scale;
+    net->input.lo_f = net->input_lo;
+    net->input.hi_f = net->input_hi;
+    net->input.zero = net->input_zero;
+    net->input.n = net->num_input;
     (void)kf_simd_active(&net->path); /* an unusable KIMI_FANN_SIMD leaves the scalar path */
     net->supported = kf_simd_mask();
     for (l = 0; l < d->num_layers; l++) {
@@ -199,12 +217,18 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
             net->max_pad = q->n_out_pad;
         if (net->shortcut && round_up(s->n_in + s->n_out, KF_ROWS) > net->max_pad)
             net->max_pad = round_up(s->n_in + s->n_out, KF_ROWS); /* the outputs go after the layer's inputs */
+        if (q->n_out_pad > net->acc_pad)
+            net->acc_pad = q->n_out_pad;
         kf_pack_weights(s->weights, s->n_out, s->n_in, q->weights, d->activation_bits);
         memcpy(q->bias, s->bias, 4 * (size_t)s->n_out);
         memcpy(q->multiplier, s->multiplier, 4 * (size_t)s->n_out);
         memcpy(q->shift, s->shift, s->n_out);
         for (i = s->n_out; i < q->n_out_pad; i++)
             q->shift[i] = 1;
+        q->requant.bias = q->bias;
+        q->requant.mult = q->multiplier;
+        q->requant.shift = q->shift;
+        q->requant.n = q->n_out;
         q->table.t0 = s->t0;
         q->table.seg_shift = s->seg_shift;
         q->table.last = s->num_knots - 1;
@@ -223,7 +247,7 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
 
 void kf_qnet_free(kf_qnet *net)
 {
-    free(net);
+    kf_block_free(net);
 }
 
 uint32_t kf_qnet_num_input(const kf_qnet *net)
@@ -236,13 +260,20 @@ uint32_t kf_qnet_num_output(const kf_qnet *net)
     return net ? net->num_output : 0;
 }
 
+/* Samples per panel for a run of n. */
+static uint64_t panel_rows(uint64_t n)
+{
+    return n < KF_QPANEL ? (n > 0 ? n : 1) : KF_QPANEL;
+}
+
 uint64_t kf_qnet_scratch_bytes(const kf_qnet *net, uint64_t n)
 {
-    (void)n; /* samples are processed in blocks of QBLOCK */
     if (net == NULL)
         return 0;
-    /* two activation buffers and one accumulator buffer, QBLOCK rows of max_pad each */
-    return (uint64_t)QBLOCK * net->max_pad * (2 * (net->activation_bits / 8) + 4) + 64;
+    /* two activation buffers (rows of max_pad) and one of accumulators (rows of acc_pad), one
+     * row per sample of a panel, each 64-byte aligned */
+    return panel_rows(n) * ((uint64_t)net->max_pad * 2 * (net->activation_bits / 8) + (uint64_t)net->acc_pad * 4)
+         + 3 * 64;
 }
 
 /* One layer over a block: the matrix product, then requantization and table per output. */
@@ -255,20 +286,17 @@ static void layer_forward(const kf_qnet *net, const kf_kernels *kern, const qlay
     const uint32_t base = net->shortcut ? q->n_in : 0, end = round_up(base + q->n_out, KF_COLS8) - base;
     size_t s;
     if (net->activation_bits == 8)
-        kern->q8_matmul(a_in, stride, nb, q->weights, q->n_out_pad, q->n_in_pad, acc, stride);
+        kern->q8_matmul(a_in, stride, nb, q->weights, q->n_out_pad, q->n_in_pad, acc, net->acc_pad);
     else
-        kern->q16_matmul(a_in, stride, nb, q->weights, q->n_out_pad, q->n_in_pad, acc, stride);
-    for (s = 0; s < nb; s++) {
-        const int32_t *row = acc + s * stride;
-        unsigned char *out = (unsigned char *)a_out + s * stride * elem;
-        if (q->table.seg_shift == 0)
-            kern->epilogue_direct(row, q->bias, q->multiplier, q->shift, q->n_out, q->table.t0, q->table.knots,
-                                  q->table.last, out, net->activation_bits);
-        else
-            kern->epilogue_table(row, q->bias, q->multiplier, q->shift, q->n_out, &q->table, out, net->activation_bits);
-        /* The next layer reads up to a multiple of four columns: the padding must hold zeros. */
-        memset(out + q->n_out * elem, 0, (end - q->n_out) * elem);
-    }
+        kern->q16_matmul(a_in, stride, nb, q->weights, q->n_out_pad, q->n_in_pad, acc, net->acc_pad);
+    if (q->table.seg_shift == 0)
+        kern->epilogue_direct(acc, net->acc_pad, nb, &q->requant, &q->table, a_out, stride, net->activation_bits);
+    else
+        kern->epilogue_table(acc, net->acc_pad, nb, &q->requant, &q->table, a_out, stride, net->activation_bits);
+    /* The next layer reads up to a multiple of four columns: the padding must hold zeros. */
+    if (end > q->n_out)
+        for (s = 0; s < nb; s++)
+            memset((unsigned char *)a_out + (s * stride + q->n_out) * elem, 0, (end - q->n_out) * elem);
 }
 
 /* Run a block whose quantized inputs are already in a (the padding zeroed); returns the buffer
@@ -304,14 +332,16 @@ static kf_status prepare(const kf_qnet *net, kf_simd path, uint64_t n, const voi
     return *kern != NULL ? KF_OK : KF_E_UNSUPPORTED;
 }
 
-/* Split scratch into the two activation buffers and the accumulators. Every column a kernel
- * reads is written first: values, then zeros up to the next multiple of four. */
-static void buffers(const kf_qnet *net, void *scratch, void **a, void **b, int32_t **acc)
+/* Split scratch into the two activation buffers and the accumulators (as
+ * kf_qnet_scratch_bytes sizes them). Every column a kernel reads is written first: values,
+ * then zeros up to the next multiple of four. */
+static void buffers(const kf_qnet *net, uint64_t n, void *scratch, void **a, void **b, int32_t **acc)
 {
-    const size_t act = (size_t)QBLOCK * net->max_pad * (net->activation_bits / 8);
+    const size_t rows = (size_t)panel_rows(n);
+    const size_t act = (rows * net->max_pad * (net->activation_bits / 8) + 63) & ~(size_t)63;
     unsigned char *p = (unsigned char *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
     *acc = (int32_t *)p;
-    *a = p + (size_t)QBLOCK * net->max_pad * 4;
+    *a = p + ((rows * net->acc_pad * 4 + 63) & ~(size_t)63);
     *b = (unsigned char *)*a + act;
 }
 
@@ -353,9 +383,9 @@ kf_status kf_qnet_run_raw(const kf_qnet *net, kf_simd path, const int32_t *in, u
     for (k = 0; k < n * net->num_input; k++)
         if (in[k] < net->act_lo || in[k] > net->act_hi)
             return KF_E_SHAPE; /* an input outside the model's range: it does not fit the model */
-    buffers(net, scratch, &a, &b, &acc);
-    for (s0 = 0; s0 < n; s0 += QBLOCK) {
-        const size_t nb = (size_t)(n - s0 < QBLOCK ? n - s0 : QBLOCK);
+    buffers(net, n, scratch, &a, &b, &acc);
+    for (s0 = 0; s0 < n; s0 += KF_QPANEL) {
+        const size_t nb = (size_t)(n - s0 < KF_QPANEL ? n - s0 : KF_QPANEL);
         const void *result;
         size_t s;
         uint32_t i;
@@ -382,25 +412,33 @@ kf_status kf_qnet_run(const kf_qnet *net, kf_simd path, const float *in, uint64_
     int32_t *acc;
     if (st != KF_OK)
         return st;
-    if (!kf_all_finite(in, n * net->num_input))
-        return KF_E_NUMERIC;
-    buffers(net, scratch, &a, &b, &acc);
-    for (s0 = 0; s0 < n; s0 += QBLOCK) {
-        const size_t nb = (size_t)(n - s0 < QBLOCK ? n - s0 : QBLOCK);
+    buffers(net, n, scratch, &a, &b, &acc);
+    for (s0 = 0; s0 < n; s0 += KF_QPANEL) {
+        const size_t nb = (size_t)(n - s0 < KF_QPANEL ? n - s0 : KF_QPANEL);
+        const float *x = in + s0 * net->num_input;
+        float *y = out + s0 * net->num_output;
         const void *result;
         size_t s;
         uint32_t i;
-        for (s = 0; s < nb; s++) {
-            kern->quantize(in + (s0 + s) * net->num_input, net->num_input, net->input_inv_scale, net->input_zero,
-                           net->act_lo, net->act_hi, (unsigned char *)a + s * net->max_pad * (net->activation_bits / 8),
-                           net->activation_bits);
-            zero_input_padding(net, a, s);
-        }
-        result = block_forward(net, kern, a, b, acc, nb);
+        /* Checked by the quantizer, a panel at a time: a refused run may leave earlier panels'
+         * outputs written. */
+        if (kern->quantize(x, nb, &net->input, a, net->max_pad, net->activation_bits))
+            return KF_E_NUMERIC;
         for (s = 0; s < nb; s++)
-            for (i = 0; i < net->num_output; i++)
-                out[(s0 + s) * net->num_output + i] =
-                    (float)(load_output(net, result, s, i) - net->output_zero) * net->output_scale;
+            zero_input_padding(net, a, s);
+        result = block_forward(net, kern, a, b, acc, nb);
+        for (s = 0; s < nb; s++) {
+            float *ys = y + s * net->num_output;
+            if (net->activation_bits == 8) {
+                const uint8_t *r = (const uint8_t *)result + s * net->max_pad;
+                for (i = 0; i < net->num_output; i++)
+                    ys[i] = (float)(r[i] - net->output_zero) * net->output_scale;
+            } else {
+                const int16_t *r = (const int16_t *)result + s * net->max_pad;
+                for (i = 0; i < net->num_output; i++)
+                    ys[i] = (float)(r[i] - net->output_zero) * net->output_scale;
+            }
+        }
     }
     return KF_OK;
 }

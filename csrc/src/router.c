@@ -145,7 +145,7 @@ kf_status kf_router_create(const kf_router_desc *d, kf_router **out, kf_diag *di
 
 void kf_router_free(kf_router *r)
 {
-    free(r);
+    kf_block_free(r);
 }
 
 kf_status kf_router_set_bias(kf_router *r, const float *bias)

@@ -1,5 +1,8 @@
 /* Which SIMD kernels this build has, which the CPU runs, and the one KIMI_FANN_SIMD asks for.
  * Nothing is cached globally: models record the choice and the supported paths when created. */
+#if defined(__linux__) && !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE /* syscall() */
+#endif
 #include "internal.h"
 
 #include "../simd/kernels.h"
@@ -35,11 +38,35 @@ static uint64_t xgetbv0(void)
 }
 #endif
 
+#if defined(KF_BUILT_AMX) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+/* The OS lets this process use AMX tile data. Linux enables the state in XCR0 but faults on
+ * first use unless the process asked for it (arch_prctl ARCH_REQ_XCOMP_PERM, XTILEDATA): the
+ * request is granted once for the process and repeating it is harmless. Other systems that
+ * set XCR0 bits 17-18 (Windows) need no request. */
+static int amx_permitted(void)
+{
+#if defined(KF_BUILT_AMX) && defined(__linux__) && defined(SYS_arch_prctl)
+    const long req_xcomp_perm = 0x1023, xfeature_xtiledata = 18;
+    return syscall(SYS_arch_prctl, req_xcomp_perm, xfeature_xtiledata) == 0;
+#elif defined(KF_BUILT_AMX)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 /* Bit per x86 path the CPU runs. AVX2 needs the CPU feature and the OS saving YMM state (XCR0
- * bits 1-2); AVX-512 also needs opmask and ZMM state (bits 5-7). */
+ * bits 1-2); AVX-512 also needs opmask and ZMM state (bits 5-7); AMX the AVX-512 path, AMX-TILE
+ * and AMX-INT8, tile configuration and data state (bits 17-18) and the OS's permission. */
 static uint32_t x86_mask(void)
 {
     const uint32_t f = 1u << 16, bw = 1u << 30, vl = 1u << 31, vnni = 1u << 11;
+    const uint32_t amx_tile = 1u << 24, amx_int8 = 1u << 25;
+    const uint64_t tile_state = 3ull << 17;
     uint32_t r1[4], r7[4], mask = 0;
     uint64_t xcr0;
     cpuid(0, 0, r1);
@@ -56,11 +83,21 @@ static uint32_t x86_mask(void)
         mask |= 1u << KF_SIMD_AVX2;
     if ((xcr0 & 0xe0) == 0xe0 && (r7[1] & f) && (r7[1] & bw) && (r7[1] & vl) && (r7[2] & vnni))
         mask |= 1u << KF_SIMD_AVX512;
+#ifdef KF_SIMDE_AVX512
+    /* Test builds (CMake KF_SIMDE_AVX512): the AVX-512 kernels run emulated by SIMDe on the AVX2
+     * instructions, wherever AVX2 runs; AMX is not built then. */
+    if (mask >> KF_SIMD_AVX2 & 1u)
+        mask |= 1u << KF_SIMD_AVX512;
+#endif
+    /* the permission first, then the state the OS enables (XCR0 read again after the request) */
+    if ((mask >> KF_SIMD_AVX512 & 1u) && (r7[3] & amx_tile) && (r7[3] & amx_int8) && amx_permitted()
+        && (xgetbv0() & tile_state) == tile_state)
+        mask |= 1u << KF_SIMD_AMX;
     return mask;
 }
 #endif
 
-static const char *const simd_names[KF_SIMD_COUNT_] = {"auto", "scalar", "avx2", "avx512", "neon", "wasm"};
+static const char *const simd_names[KF_SIMD_COUNT_] = {"auto", "scalar", "avx2", "avx512", "neon", "wasm", "amx"};
 
 const char *kf_simd_name(kf_simd path)
 {
@@ -76,6 +113,9 @@ const kf_kernels *kf_kernels_for(kf_simd path)
 #endif
 #ifdef KF_BUILT_AVX512
     case KF_SIMD_AVX512: return &kf_kernels_avx512;
+#endif
+#ifdef KF_BUILT_AMX
+    case KF_SIMD_AMX: return &kf_kernels_amx;
 #endif
 #ifdef KF_BUILT_NEON
     case KF_SIMD_NEON: return &kf_kernels_neon;
@@ -100,7 +140,7 @@ uint32_t kf_simd_mask(void)
         if (kf_simd_built((kf_simd)p))
             mask |= 1u << p;
 #ifdef KF_X86
-    mask &= ~((1u << KF_SIMD_AVX2) | (1u << KF_SIMD_AVX512)) | x86_mask();
+    mask &= ~((1u << KF_SIMD_AVX2) | (1u << KF_SIMD_AVX512) | (1u << KF_SIMD_AMX)) | x86_mask();
 #endif
     return mask; /* scalar, and NEON / WASM SIMD128 whenever the build targets them */
 }
@@ -115,6 +155,20 @@ const struct kf_kernels *kf_kernels_run(kf_simd path, kf_simd chosen, uint32_t m
     if (path == KF_SIMD_AUTO)
         path = chosen;
     return (unsigned)path < KF_SIMD_COUNT_ && (mask >> path & 1u) ? kf_kernels_for(path) : NULL;
+}
+
+kf_status kf_simd_peak(kf_simd path, kf_peak_kind kind, uint64_t rounds, uint64_t *macs)
+{
+    const kf_kernels *k;
+    uint32_t sink = 0x5a5a5a5au;
+    if (macs == NULL || (unsigned)kind >= KF_PEAK_COUNT_)
+        return KF_E_ARG;
+    *macs = 0;
+    k = kf_simd_supported(path) ? kf_kernels_for(path) : NULL;
+    if (k == NULL)
+        return KF_E_UNSUPPORTED;
+    *macs = k->peak((uint32_t)kind, rounds, &sink);
+    return KF_OK;
 }
 
 kf_status kf_simd_active(kf_simd *active)

@@ -84,7 +84,7 @@ void kf_trainer_reset(kf_trainer *t)
 
 void kf_trainer_free(kf_trainer *t)
 {
-    free(t);
+    kf_block_free(t);
 }
 
 kf_status kf_trainer_get_mse(const kf_trainer *t, kf_epoch_stats *stats)

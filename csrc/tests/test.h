@@ -30,5 +30,6 @@ extern const kf_test_case kf_core_tests[];
 extern const kf_test_case kf_io_tests[];
 extern const kf_test_case kf_qnet_tests[];
 extern const kf_test_case kf_cascade_tests[];
+extern const kf_test_case kf_kernel_tests[];
 
 #endif

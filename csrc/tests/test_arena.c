@@ -1,6 +1,6 @@
-/* The arena (csrc/src/arena.h), white-box: a layout measured then carved gives aligned, zeroed
- * arrays in order, and a layout whose two walks disagree, or that takes nothing, is refused
- * rather than carved. */
+/* The arena (csrc/src/arena.h), white-box: a layout measured then carved gives a 64-byte aligned
+ * block of zeroed arrays in order, and a layout whose two walks disagree, or that takes nothing,
+ * is refused rather than carved. */
 #include <stdint.h>
 #include <string.h>
 
@@ -48,14 +48,17 @@ static void test_measure_then_carve(void)
     CHECK_OK(kf_arena_new(pair_layout, n, (void **)&p));
     if (p == NULL)
         return;
-    /* each array on its own 64-byte boundary, in the layout's order */
+    /* the block and each array on a 64-byte boundary in memory, in the layout's order */
+    CHECK((uintptr_t)p % 64 == 0);
     CHECK((unsigned char *)p->ints == (unsigned char *)p + 64);
     CHECK((unsigned char *)p->reals == (unsigned char *)p + 64 + 64); /* 5 ints round up to 64 bytes */
     for (i = 0; i < n[0]; i++)
         CHECK(p->ints[i] == 0);
     for (i = 0; i < n[1]; i++)
         CHECK(p->reals[i] == 0.0);
-    free(p);
+    kf_block_free(p);
+    kf_block_free(NULL); /* as free(NULL) */
+    CHECK(kf_block_alloc(UINT64_MAX - 8) == NULL); /* beyond what calloc could be asked for */
     /* scratch: the size with alignment slack, carved from any start */
     CHECK(kf_arena_bytes(pair_layout, n) == 64 + 64 + 192 + 64);
     {

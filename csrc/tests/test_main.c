@@ -29,6 +29,7 @@ int main(int argc, char **argv)
     run_all(kf_io_tests, &passed, &failed, only);
     run_all(kf_qnet_tests, &passed, &failed, only);
     run_all(kf_cascade_tests, &passed, &failed, only);
+    run_all(kf_kernel_tests, &passed, &failed, only);
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -177,6 +177,11 @@ cdef extern from "kfann.h" nogil:
     int kf_simd_supported(kf_simd path)
     kf_status kf_simd_active(kf_simd *active)
 
+    ctypedef enum kf_peak_kind:
+        KF_PEAK_COUNT_
+
+    kf_status kf_simd_peak(kf_simd path, kf_peak_kind kind, uint64_t rounds, uint64_t *macs)
+
     ctypedef struct kf_qlayer_desc:
         uint32_t n_in
         uint32_t n_out

@@ -329,6 +329,22 @@ SIMD_PATHS = tuple(simd_names()[1:])
 SIMD_SUPPORTED = frozenset(p for p in range(1, KF_SIMD_COUNT_) if simd_supported(p))
 
 
+def simd_peak(int path, int kind, uint64_t rounds):
+    """Multiply-accumulates done by rounds of the path's register-only loop of a kind (0 int8,
+    1 int16, 2 float; kf_simd_peak): timed by the caller, the path's peak."""
+    cdef uint64_t macs = 0
+    cdef kf_status st
+    if not 0 <= path < KF_SIMD_COUNT_ or not 0 <= kind < KF_PEAK_COUNT_:
+        raise error_for_status(KF_E_ARG, f"no SIMD path {path} or peak kind {kind}")
+    if path not in SIMD_SUPPORTED:
+        raise error_for_status(KF_E_UNSUPPORTED,
+                               f"SIMD path {simd_names()[path]!r} is not supported by this build or CPU")
+    with nogil:
+        st = kf_simd_peak(<kf_simd>path, <kf_peak_kind>kind, rounds, &macs)
+    check(st, f"cannot run the peak loop of path {path}")
+    return int(macs)
+
+
 cdef int path_of(object name) except -1:
     if name is None:
         return 0

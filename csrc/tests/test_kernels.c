@@ -1,0 +1,314 @@
+/* The integer kernels one by one: every path this machine runs against the scalar reference, on
+ * random shapes, batch sizes 1..70 and 4096, with guards around every output; and a check that
+ * the comparison would catch a kernel that is wrong in one value. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../simd/kernels.h"
+#include "../src/internal.h"
+#include "test.h"
+
+static uint64_t state = 0x2545f4914f6cdd1dull;
+
+static uint32_t next(void)
+{
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (uint32_t)(state >> 11);
+}
+
+static int32_t between(int32_t lo, int32_t hi)
+{
+    return (int32_t)(lo + (int64_t)(next() % (uint64_t)((int64_t)hi - lo + 1)));
+}
+
+#define GUARD 0x5a5a5a5a
+#define MAX_NB 70
+
+/* One product's operands: packed weights, activations (x_stride values a sample, the padding
+ * beyond n_in_pad random: the kernels must not depend on it), accumulators with a guard
+ * band (acc_stride > n_out_pad). */
+typedef struct problem {
+    uint32_t n_in, n_out, n_in_pad, n_out_pad, bits;
+    size_t nb, x_stride, acc_stride;
+    void *w, *x;
+} problem;
+
+static void make_problem(problem *p, uint32_t n_in, uint32_t n_out, size_t nb, uint32_t bits)
+{
+    const int32_t lo = bits == 8 ? 0 : -32768, hi = bits == 8 ? 255 : 32767;
+    /* the largest weights for which no sum can overflow int32 (the quantizer's proof) */
+    const int64_t fit = INT32_MAX / ((int64_t)(bits == 8 ? 255 : 32768) * n_in);
+    const int32_t wmax = (int32_t)(fit < 127 || bits == 16 ? (fit < 32767 ? fit : 32767) : 127);
+    const int32_t wmin = bits == 8 && wmax == 127 ? -128 : -wmax;
+    const size_t elem = bits / 8;
+    int16_t *wr = malloc(sizeof(int16_t) * n_in * n_out);
+    size_t i;
+    p->n_in = n_in;
+    p->n_out = n_out;
+    p->n_in_pad = (n_in + KF_COLS8 - 1) / KF_COLS8 * KF_COLS8;
+    p->n_out_pad = (n_out + KF_ROWS - 1) / KF_ROWS * KF_ROWS;
+    p->bits = bits;
+    p->nb = nb;
+    p->x_stride = p->n_in_pad + (size_t)between(0, 9) * 4;
+    p->acc_stride = p->n_out_pad + (size_t)between(1, 7);
+    p->w = malloc((size_t)p->n_in_pad * p->n_out_pad * elem);
+    p->x = malloc(p->x_stride * nb * elem);
+    for (i = 0; i < (size_t)n_in * n_out; i++) /* the extremes often, to reach the bounds */
+        wr[i] = (int16_t)(next() % 4 == 0 ? (next() % 2 ? wmax : wmin) : between(wmin, wmax));
+    kf_pack_weights(wr, n_out, n_in, p->w, bits);
+    for (i = 0; i < p->x_stride * nb; i++) {
+        const int32_t v = next() % 4 == 0 ? (next() % 2 ? hi : lo) : between(lo, hi);
+        if (bits == 8)
+            ((uint8_t *)p->x)[i] = (uint8_t)v;
+        else
+            ((int16_t *)p->x)[i] = (int16_t)v;
+    }
+    free(wr);
+}
+
+static void free_problem(problem *p)
+{
+    free(p->w);
+    free(p->x);
+}
+
+static void run(const kf_kernels *k, const problem *p, size_t nb, int32_t *acc)
+{
+    if (p->bits == 8)
+        k->q8_matmul(p->x, p->x_stride, nb, p->w, p->n_out_pad, p->n_in_pad, acc, p->acc_stride);
+    else
+        k->q16_matmul(p->x, p->x_stride, nb, p->w, p->n_out_pad, p->n_in_pad, acc, p->acc_stride);
+}
+
+/* Run path k on the first nb samples into a guarded buffer; 0 if every output equals ref's and
+ * no guard was touched. */
+static int agrees(const kf_kernels *k, const problem *p, size_t nb, const int32_t *ref)
+{
+    const size_t count = p->acc_stride * (nb + 1);
+    int32_t *acc = malloc(sizeof(int32_t) * count);
+    size_t s, j;
+    int bad = 0;
+    for (j = 0; j < count; j++)
+        acc[j] = GUARD;
+    run(k, p, nb, acc);
+    for (s = 0; s <= nb && !bad; s++)
+        for (j = 0; j < p->acc_stride; j++) {
+            const int32_t want = s < nb && j < p->n_out_pad ? ref[s * p->acc_stride + j] : GUARD;
+            if (acc[s * p->acc_stride + j] != want) {
+                fprintf(stderr, "q%u matmul %ux%u nb %zu: sample %zu output %zu is %d, want %d\n", p->bits, p->n_in,
+                        p->n_out, nb, s, j, acc[s * p->acc_stride + j], want);
+                bad = 1;
+                break;
+            }
+        }
+    free(acc);
+    return bad;
+}
+
+/* Every supported path against the scalar one, nb = p->nb and below it every step-th. */
+static void compare_paths(const problem *p, size_t step)
+{
+    int32_t *ref = malloc(sizeof(int32_t) * p->acc_stride * p->nb);
+    int path;
+    size_t nb;
+    run(&kf_kernels_scalar, p, p->nb, ref);
+    for (path = KF_SIMD_SCALAR; path < KF_SIMD_COUNT_; path++) {
+        const kf_kernels *k = kf_kernels_for((kf_simd)path);
+        if (!kf_simd_supported((kf_simd)path) || k == NULL)
+            continue;
+        for (nb = p->nb % step ? p->nb % step : step; nb <= p->nb; nb += step)
+            if (agrees(k, p, nb, ref)) {
+                kf_test_failures++;
+                fprintf(stderr, "  on path %s\n", kf_simd_name((kf_simd)path));
+                break;
+            }
+    }
+    free(ref);
+}
+
+static void test_matmul_paths_agree(void)
+{
+    static const uint32_t fixed[][2] = {{1, 1}, {4, 16}, {64, 64}, {256, 256}, {768, 256}, {3, 100}, {300, 17}};
+    uint32_t bits, t;
+    for (bits = 8; bits <= 16; bits += 8) {
+        for (t = 0; t < 7 + 10; t++) {
+            problem p;
+            const uint32_t n_in = t < 7 ? fixed[t][0] : (uint32_t)between(1, t % 2 ? 40 : 300);
+            const uint32_t n_out = t < 7 ? fixed[t][1] : (uint32_t)between(1, t % 2 ? 70 : 150);
+            make_problem(&p, n_in, n_out, MAX_NB, bits);
+            compare_paths(&p, (size_t)n_in * n_out > 3000 ? 11 : 1); /* every nb for the smaller ones */
+            free_problem(&p);
+        }
+        for (t = 0; t < 2; t++) {
+            problem p;
+            make_problem(&p, t ? 68 : 256, t ? 37 : 64, 4096, bits);
+            compare_paths(&p, 4096);
+            free_problem(&p);
+        }
+    }
+}
+
+/* The requantization epilogues (direct and interpolated tables) on ROWS samples and the input
+ * quantization: every path against the scalar one for n = 1 .. 70 outputs, extreme
+ * parameters included, with guards between the rows and after the last one. */
+static void test_epilogues_and_quantize_agree(void)
+{
+    enum { N = 70, KNOTS = 1025, ROWS = 3, ACC_STRIDE = N + 5, OUT_STRIDE = N + 3 };
+    int32_t acc[ROWS * ACC_STRIDE], bias[N], mult[N], zero[N], knots[KNOTS], table8[KNOTS];
+    uint8_t shift[N];
+    float x[ROWS * N], inv[N], lo_f[N], hi_f[N];
+    unsigned char want[ROWS * OUT_STRIDE * 2], got[ROWS * OUT_STRIDE * 2];
+    uint32_t trial, n, bits, i;
+    int path;
+    for (trial = 0; trial < 40; trial++) {
+        const int32_t lo = between(-40000, 300), hi = lo + between(0, 70000);
+        kf_qtable t;
+        for (i = 0; i < ROWS * ACC_STRIDE; i++)
+            acc[i] = between(-(1 << 30), 1 << 30); /* acc + bias within int32 */
+        for (i = 0; i < N; i++) {
+            bias[i] = between(-(1 << 30), (1 << 30) - 1);
+            mult[i] = next() % 8 == 0 ? INT32_MAX : between(0, INT32_MAX);
+            shift[i] = (uint8_t)(next() % 8 == 0 ? (next() % 2 ? 1 : 62) : between(20, 45));
+            inv[i] = (float)between(-3000, 3000) / 7.0f;
+            zero[i] = between(-300, 300);
+        }
+        for (i = 0; i < ROWS * N; i++)
+            x[i] = (float)between(-100000, 100000) / (float)between(1, 1000);
+        for (i = 0; i < KNOTS; i++)
+            knots[i] = between(-(1 << 25), 1 << 25);
+        t.knots = knots;
+        t.t0 = between(-(1 << 20), 1 << 20);
+        t.seg_shift = (uint32_t)between(1, 24);
+        t.last = KNOTS - 1;
+        for (bits = 8; bits <= 16; bits += 8) {
+            const int32_t qlo = bits == 8 ? 0 : -32768, qhi = bits == 8 ? 255 : 32767;
+            for (i = 0; i < KNOTS; i++) /* direct tables hold outputs within the range */
+                table8[i] = between(qlo, qhi);
+            t.out_lo = lo < qlo ? qlo : (lo > qhi ? qhi : lo);
+            t.out_hi = hi > qhi ? qhi : (hi < t.out_lo ? t.out_lo : hi);
+            for (n = 1; n <= N; n++)
+                for (path = KF_SIMD_SCALAR + 1; path < KF_SIMD_COUNT_; path++) {
+                    const kf_kernels *k = kf_kernels_for((kf_simd)path);
+                    const kf_qrequant rq = {bias, mult, shift, n};
+                    const kf_qtable direct = {table8, t.t0 / 64, 0, KNOTS - 1, 0, 0};
+                    int which;
+                    if (!kf_simd_supported((kf_simd)path) || k == NULL)
+                        continue;
+                    for (which = 0; which < 3; which++) {
+                        memset(want, 0xa5, sizeof want);
+                        memset(got, 0xa5, sizeof got);
+                        if (which == 0) {
+                            kf_kernels_scalar.epilogue_direct(acc, ACC_STRIDE, ROWS, &rq, &direct, want, OUT_STRIDE, bits);
+                            k->epilogue_direct(acc, ACC_STRIDE, ROWS, &rq, &direct, got, OUT_STRIDE, bits);
+                        } else if (which == 1) {
+                            kf_kernels_scalar.epilogue_table(acc, ACC_STRIDE, ROWS, &rq, &t, want, OUT_STRIDE, bits);
+                            k->epilogue_table(acc, ACC_STRIDE, ROWS, &rq, &t, got, OUT_STRIDE, bits);
+                        } else {
+                            const kf_qinput qi = {inv, lo_f, hi_f, zero, n};
+                            int bad_want, bad_got;
+                            for (i = 0; i < n; i++) {
+                                lo_f[i] = (float)(qlo - zero[i]);
+                                hi_f[i] = (float)(qhi - zero[i]);
+                            }
+                            bad_want = kf_kernels_scalar.quantize(x, ROWS, &qi, want, OUT_STRIDE, bits);
+                            bad_got = k->quantize(x, ROWS, &qi, got, OUT_STRIDE, bits);
+                            CHECK(bad_want == 0 && bad_got == 0);
+                        }
+                        if (memcmp(want, got, sizeof want) != 0) {
+                            kf_test_failures++;
+                            fprintf(stderr, "%s on path %s differs (bits %u, n %u, trial %u)\n",
+                                    which == 0 ? "epilogue_direct" : which == 1 ? "epilogue_table" : "quantize",
+                                    kf_simd_name((kf_simd)path), bits, n, trial);
+                            return;
+                        }
+                    }
+                }
+        }
+    }
+}
+
+/* The quantizer reports an infinity or a NaN wherever it is, on every path. */
+static void test_quantize_finds_non_finite_inputs(void)
+{
+    enum { N = 37, ROWS = 3 };
+    float x[ROWS * N], inv[N], lo_f[N], hi_f[N];
+    int32_t zero[N];
+    uint8_t out[ROWS * N];
+    const kf_qinput q = {inv, lo_f, hi_f, zero, N};
+    const uint32_t specials[3] = {0x7f800000u, 0xff800000u, 0x7fc00001u};
+    uint32_t i, at, sp;
+    int path;
+    for (i = 0; i < N; i++) {
+        inv[i] = 1.0f;
+        zero[i] = 0;
+        lo_f[i] = 0.0f;
+        hi_f[i] = 255.0f;
+    }
+    for (path = KF_SIMD_SCALAR; path < KF_SIMD_COUNT_; path++) {
+        const kf_kernels *k = kf_kernels_for((kf_simd)path);
+        if (!kf_simd_supported((kf_simd)path) || k == NULL)
+            continue;
+        for (i = 0; i < ROWS * N; i++)
+            x[i] = (float)i;
+        CHECK(k->quantize(x, ROWS, &q, out, N, 8) == 0);
+        for (at = 0; at < ROWS * N; at += 5)
+            for (sp = 0; sp < 3; sp++) {
+                memcpy(&x[at], &specials[sp], sizeof x[at]);
+                CHECK(k->quantize(x, ROWS, &q, out, N, 8) != 0);
+                x[at] = 1.0f;
+            }
+    }
+}
+
+/* A path that is wrong in one value: the last sample's last real output, plus one. */
+static void q8_off_by_one(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+                          uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
+{
+    kf_kernels_scalar.q8_matmul(x, x_stride, nb, w, n_out_pad, n_in_pad, acc, acc_stride);
+    acc[(nb - 1) * acc_stride + n_out_pad - 1] += 1;
+}
+
+static void test_a_wrong_kernel_is_caught(void)
+{
+    kf_kernels broken = kf_kernels_scalar;
+    problem p;
+    int32_t *ref;
+    broken.q8_matmul = q8_off_by_one;
+    make_problem(&p, 40, 20, 9, 8);
+    ref = malloc(sizeof(int32_t) * p.acc_stride * p.nb);
+    run(&kf_kernels_scalar, &p, p.nb, ref);
+    CHECK(agrees(&kf_kernels_scalar, &p, p.nb, ref) == 0);
+    fprintf(stderr, "(an expected mismatch follows)\n");
+    CHECK(agrees(&broken, &p, p.nb, ref) == 1);
+    free(ref);
+    free_problem(&p);
+}
+
+/* Every path runs its peak loops (and reports the work done); others are refused. */
+static void test_peak_loops(void)
+{
+    int path, kind;
+    uint64_t macs;
+    for (path = KF_SIMD_SCALAR; path < KF_SIMD_COUNT_; path++)
+        for (kind = 0; kind < KF_PEAK_COUNT_; kind++) {
+            const kf_status st = kf_simd_peak((kf_simd)path, (kf_peak_kind)kind, 3, &macs);
+            if (kf_simd_supported((kf_simd)path))
+                CHECK(st == KF_OK && macs > 0 && macs % 3 == 0);
+            else
+                CHECK(st == KF_E_UNSUPPORTED && macs == 0);
+        }
+    CHECK(kf_simd_peak(KF_SIMD_SCALAR, KF_PEAK_COUNT_, 3, &macs) == KF_E_ARG);
+    CHECK(kf_simd_peak(KF_SIMD_SCALAR, KF_PEAK_INT8, 3, NULL) == KF_E_ARG);
+    CHECK(kf_simd_peak(KF_SIMD_AUTO, KF_PEAK_INT8, 3, &macs) == KF_E_UNSUPPORTED);
+}
+
+const kf_test_case kf_kernel_tests[] = {
+    {"peak_loops", test_peak_loops},
+    {"matmul_paths_agree", test_matmul_paths_agree},
+    {"epilogues_and_quantize_agree", test_epilogues_and_quantize_agree},
+    {"quantize_finds_non_finite_inputs", test_quantize_finds_non_finite_inputs},
+    {"a_wrong_kernel_is_caught", test_a_wrong_kernel_is_caught},
+    {NULL, NULL},
+};
