@@ -3,6 +3,8 @@ neurons, router balance."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -210,3 +212,73 @@ def test_bad_arguments() -> None:
         analyze(net, np.zeros((4, 3)))
     with pytest.raises(kf.errors.ConfigError):
         analyze(net.to_fixed(), reference=kf.Router(np.eye(2)))  # type: ignore[arg-type]
+
+
+def test_references_that_do_not_fit_are_refused() -> None:
+    net = kf.Network([3, 4, 2], seed=0)
+    router = kf.Router(np.eye(3), top_k=1)
+    moe = kf.MixtureOfExperts(router, [kf.Network([3, 2], seed=s) for s in range(3)])
+    with pytest.raises(kf.errors.ConfigError, match="a Router has no reference model"):
+        analyze(router, reference=net)
+    with pytest.raises(kf.errors.ConfigError, match="the reference of a MixtureOfExperts must be a MixtureOfExperts"):
+        analyze(moe, reference=net)
+    with pytest.raises(kf.errors.ConfigError,
+                       match="the reference has 2 inputs and 1 outputs, the model 3 and 2"):
+        analyze(net.to_fixed(), reference=kf.Network([2, 1]))
+
+
+def test_notes_say_what_could_not_be_measured() -> None:
+    x = np.random.default_rng(1).uniform(-1, 1, (40, 3))
+    mixed = kf.Network([3, 4, 2], hidden="sigmoid_symmetric", seed=0)
+    mixed.set_activation("elliot", layer=1, neuron=0)  # one activation per layer is what Q8 takes
+    assert analyze(mixed, x, quantize="q8").notes == [
+        "no simulated q8 SQNR: layer 1 mixes activation functions ['elliot', 'sigmoid_symmetric']; "
+        "quantize needs one per layer"]
+    fixed = kf.Network([3, 4, 2], seed=0).to_fixed()
+    other = analyze(fixed, reference=kf.Network([3, 4, 2], connection_rate=0.5, seed=0))
+    assert other.notes == ["the reference's connections differ from the model's: no weight SQNR"]
+    assert all(layer.weight_sqnr_db is None for layer in other.layers)
+
+
+def test_a_quantized_network_without_its_report() -> None:
+    """Built from a spec that lost the per-layer output scales (its quantizer's measurements), a
+    Q8 network is analysed from its reference's activations, and the report says so."""
+    x = np.random.default_rng(2).uniform(-1, 1, (40, 3))
+    net = kf.Network([3, 4, 2], hidden="sigmoid_symmetric", seed=0)
+    q = net.quantize(calibration=x)
+    bare = kf.QuantizedNetwork(dataclasses.replace(
+        q.spec, layers=tuple(dataclasses.replace(l, output_scale=None, output_zero=None) for l in q.spec.layers)))
+    assert bare.report is None
+    report = analyze(bare, x, reference=net)
+    assert report.notes == ["the quantizer's report is missing: no per-layer activations of the integer engine"]
+    assert report.quantization is None
+    plain = analyze(net, x)
+    assert [l.activation_min for l in report.layers] == [l.activation_min for l in plain.layers]
+
+
+def test_quantized_router_bytes_and_one_sample() -> None:
+    rng = np.random.default_rng(3)
+    router = kf.Router(rng.normal(size=(6, 5)), rng.normal(size=6), top_k=2, gate_bits=8, scoring="sigmoid")
+    report = analyze(router)
+    assert report.router.stored_bytes == 6 * 5 + 4 * 6 + 4 * 6  # int8 gates, a scale and a bias per expert
+    assert report.router.parameters == 6 * 5 + 6
+    one = analyze(kf.Network([3, 4, 2], seed=0), rng.uniform(size=(1, 3)))
+    assert all(l.dead_neurons is None and l.saturated_neurons is None for l in one.layers)  # one row says nothing
+
+
+def test_experts_that_receive_no_inputs() -> None:
+    router = kf.Router(np.array([[5.0, 0.0], [0.0, 5.0], [-9.0, -9.0]]), top_k=1)
+    moe = kf.MixtureOfExperts(router, [kf.Network([2, 3, 1], seed=s) for s in range(3)])
+    x = np.random.default_rng(4).uniform(0, 1, (30, 2))  # expert 2 scores -9 (x0 + x1): never chosen
+    report = analyze(moe, x)
+    assert report.experts[2].samples == 0
+    assert all(l.activation_min is None for l in report.experts[2].layers)
+    assert all(l.activation_min is not None for l in report.experts[0].layers)
+
+
+def test_sqnr_limits() -> None:
+    from kimi_fann.analyzer.analyze import SQNR_CAP_DB, sqnr_db
+
+    assert sqnr_db([1.0, -2.0], [1.0, -2.0]) == SQNR_CAP_DB  # no noise
+    assert sqnr_db([0.0, 0.0], [0.5, 0.0]) == -SQNR_CAP_DB  # noise and no signal
+    assert sqnr_db([1.0, 1.0], [1.1, 0.9]) == pytest.approx(20.0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import re
 import sys
 import tracemalloc
 import warnings
@@ -614,3 +615,53 @@ def test_from_onnx_reads_a_plain_mlp_graph() -> None:
         from_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
     with pytest.raises(FormatError):
         from_onnx(b"\x08\x07not an onnx model at all")
+
+
+def _onnx_graph(nodes: list[Any], constants: dict[str, np.ndarray], inputs: int = 3) -> bytes:
+    from onnx import TensorProto, helper, numpy_helper
+
+    inits = [numpy_helper.from_array(v.astype(np.float32), k) for k, v in constants.items()]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, inputs])],
+                              [helper.make_tensor_value_info(nodes[-1].output[0], TensorProto.FLOAT, None)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+
+
+def test_from_onnx_names_what_it_cannot_import(tmp_path) -> None:
+    pytest.importorskip("onnx")
+    from onnx import helper
+
+    from kimi_fann.analyzer import from_onnx
+
+    w, b = np.ones((3, 2)), np.zeros(2)
+    node = helper.make_node
+    cases = [
+        ([node("Gemm", ["x", "w", "b"], ["z"], alpha=2.0)], {"w": w, "b": b},
+         "node 0 (Gemm): a Gemm must read the previous layer with constant weights, alpha = beta = 1"),
+        ([node("MatMul", ["x", "x"], ["z"])], {},
+         "node 0 (MatMul): a MatMul must read the previous layer with constant weights"),
+        ([node("MatMul", ["x", "w"], ["m"]), node("Add", ["m", "x"], ["z"])], {"w": w},
+         "node 1 (Add): the bias must be constant"),
+        ([node("MatMul", ["x", "w"], ["m"]), node("LeakyRelu", ["m"], ["z"], alpha=0.2)], {"w": w},
+         "node 1 (LeakyRelu): LeakyRelu is imported with alpha 0.01 only"),
+        ([node("Relu", ["x"], ["z"])], {}, "node 0 (Relu): expected a MatMul or a Gemm"),
+        ([node("Gemm", ["x", "w", "b"], ["z"], transB=1)], {"w": w.T, "b": np.zeros(5)},
+         "node 1 (end): weights (2, 3) and bias (5,) do not make a layer"),
+    ]
+    for nodes, constants, message in cases:
+        with pytest.raises(ConfigError, match=re.escape(f"<bytes>: {message}; only chains of MatMul+Add or Gemm")):
+            from_onnx(_onnx_graph(nodes, constants))
+    # a leaky relu of FANN's slope, and a Gemm on weights given as a Constant node
+    leaky = from_onnx(_onnx_graph([node("Constant", [], ["w"], value=helper.make_tensor(
+        "w", 1, [2, 3], np.ones(6).tolist())), node("Gemm", ["x", "w"], ["m"], transB=1),
+        node("LeakyRelu", ["m"], ["z"], alpha=0.01)], {}))
+    assert leaky.layers == (3, 2) and leaky.get_activation(1, 0)[0] == "leaky_relu"
+    with pytest.raises(kf.errors.FileError, match="missing.onnx"):
+        from_onnx(tmp_path / "missing.onnx")
+
+
+def test_from_onnx_without_onnx_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kimi_fann.analyzer import from_onnx
+
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(ImportError, match=r"ONNX import needs the onnx package: pip install 'kimi-fann\[onnx\]'"):
+        from_onnx(b"")

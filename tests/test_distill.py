@@ -220,3 +220,48 @@ def test_bad_arguments() -> None:
         distill(teacher, bad, hidden=4)
     with pytest.raises(ConfigError, match="room"):
         distill(MLPClassifier(hidden_layer_sizes=(2,), max_iter=5).fit(x, x[:, 0] > 0), x, n_experts=4)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(n_experts=0), "n_experts must be an integer >= 1, got 0"),
+    (dict(augment=-1), "augment must be an integer >= 0, got -1"),
+    (dict(cluster_on="labels"), "cluster_on must be 'outputs' or 'inputs', got 'labels'"),
+    (dict(size_ratio=0.5), "size_ratio must be a finite number >= 1.0, got 0.5"),
+    (dict(temperature=float("nan")), "temperature must be a finite number >= 0.001, got nan"),
+    (dict(noise=-1.0), "noise must be a finite number >= 0, got -1.0"),
+    (dict(hidden=[4, 0]), r"hidden must be a positive integer or a sequence of them, got \[4, 0\]"),
+])
+def test_each_bad_option_is_named(kwargs: dict, message: str) -> None:
+    x = np.random.default_rng(0).normal(size=(100, 3))
+    with pytest.raises(ConfigError, match=message):
+        distill(lambda v: v[:, :2], x, **{"hidden": 4, **kwargs})
+
+
+def test_too_few_inputs() -> None:
+    with pytest.raises(ShapeError, match="distillation needs at least 20 inputs, got 10"):
+        distill(lambda v: v[:, :2], np.zeros((10, 3)), hidden=4)
+
+
+@pytest.mark.parametrize("kind", ["probability", "logit"])
+def test_one_output_teachers_are_two_class_classifiers(kind: str) -> None:
+    """A classifier with one output (a probability, or a logit outside [0, 1]) teaches two classes."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(600, 3))
+    w = np.array([1.5, -2.0, 0.5])
+    teacher = (lambda v: 1.0 / (1.0 + np.exp(-(v @ w)))) if kind == "probability" else (lambda v: 3.0 * (v @ w))
+    model, report = distill(teacher, x, task="classification", hidden=4, precision="float", max_epochs=100)
+    assert report.task == "classification" and model.num_output == 2
+    assert np.mean(model.run(x).argmax(1) == (x @ w > 0)) > 0.9
+
+
+def test_augmented_domain_experts_and_a_progress_bar(capsys) -> None:
+    """Given domains are kept for the noisy copies of their inputs; progress=True draws a bar."""
+    pytest.importorskip("tqdm")
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(300, 2))
+    labels = (x[:, 0] > 0).astype(int)
+    model, report = distill(lambda v: np.column_stack([v[:, 0] + v[:, 1], v[:, 0] - v[:, 1]]), x, n_experts=2,
+                            labels=labels, top_k=1, augment=1, hidden=4, precision="float", max_epochs=20,
+                            progress=True)
+    assert report.n_experts == 2 and len(model.experts) == 2
+    assert "distilling" in capsys.readouterr().err

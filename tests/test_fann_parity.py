@@ -210,6 +210,9 @@ ALGORITHMS = {
     "rprop": lambda f: f.set("training_algorithm", 2),
     "quickprop": lambda f: (f.set("training_algorithm", 3), f.set("learning_rate", 1.0)),
     "rprop_linear_error": lambda f: (f.set("training_algorithm", 2), f.set("train_error_function", 0)),
+    # steps held between delta_min and delta_max: both clamps of fann_update_weights_irpropm run
+    "rprop_step_bounds": lambda f: (f.set("training_algorithm", 2), f.set("rprop_delta_min", 0.08),
+                                    f.set("rprop_delta_max", 0.2)),
 }
 
 

@@ -112,6 +112,15 @@ def craft(header: dict, body: bytes = b"", flags: int = 0) -> bytes:
     return prefix + text + b"\0" * (start - len(prefix) - len(text)) + body
 
 
+def deflated(header: dict, cut: int = 0, body: bytes = b"") -> bytes:
+    """A file whose header is deflated (flag 1), less its last cut bytes."""
+    text = zlib.compress(json.dumps(header).encode())
+    text = text[: len(text) - cut]
+    prefix = struct.pack("<4sHHIII", b"KFN\x00", 1, 0, 1, len(text), zlib.crc32(text))
+    start = (len(prefix) + len(text) + 63) // 64 * 64
+    return prefix + text + b"\0" * (start - len(prefix) - len(text)) + body
+
+
 def section(name: str, payload: bytes, **fields) -> dict:
     entry = {"name": name, "dtype": "<f4", "shape": [len(payload) // 4], "encoding": "raw", "offset": 0,
              "length": len(payload), "crc32": zlib.crc32(payload)}
@@ -140,6 +149,20 @@ def section(name: str, payload: bytes, **fields) -> dict:
                zlib.compress(b"\0" * 10_000_000)), "wrong size"),
         (craft({"model": {"type": "router", "top_k": 5, "scoring": "softmax", "scaling": 1.0, "gate_bits": 32},
                 "sections": [section("gates", b"\0" * 16, shape=[2, 2])]}, b"\0" * 16), "invalid"),
+        (craft({"model": {"type": "network"}, "sections": []}, flags=1), "the header does not inflate"),
+        (deflated({"model": {"type": "network"}, "sections": []}, cut=4), "inflates to more than 16 MiB or not at all"),
+        (craft({"model": {"type": "router", "top_k": 1, "scoring": "softmax", "scaling": 1.0, "gate_bits": 32},
+                "sections": [{k: v for k, v in section("gates", b"\0" * 16).items() if k != "crc32"}]}, b"\0" * 16),
+         "section 'gates' lacks 'crc32'"),
+        (craft({"model": {"type": "router", "top_k": 1, "scoring": "softmax", "scaling": 1.0, "gate_bits": 32},
+                "sections": [section("gates", b"\0" * 16, encoding="quantized", bits=5, group=64)]}, b"\0" * 16),
+         r"section 'gates': bad quantization \(5 bits, groups of 64\)"),
+        (craft({"model": {"type": "router", "top_k": 1, "scoring": "softmax", "scaling": 1.0, "gate_bits": 32},
+                "sections": [section("gates", b"\1" * 16, encoding="deflate")]}, b"\1" * 16),
+         "section 'gates' does not inflate"),
+        (deflated({"model": {"type": "router", "scoring": "softmax", "scaling": 1.0, "gate_bits": 32},
+                   "sections": [section("gates", b"\0" * 16, shape=[2, 2])]}, body=b"\0" * 16),
+         r"the model at the top is described wrongly: KeyError\('top_k'\)"),
     ],
 )
 def test_malformed_files_raise_format_errors(data: bytes, fragment: str) -> None:

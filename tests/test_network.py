@@ -126,6 +126,31 @@ def test_sparse_and_shortcut_structures() -> None:
     assert set(src[dst == 6]) == set(range(6))
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_incremental_training_of_sparse_networks_follows_each_connection(seed: int) -> None:
+    """One incremental step on one pair (momentum 0) moves every weight by learning_rate x error x
+    the value of the neuron the connection reads, as one batch epoch on that pair does (batch
+    training of sparse networks is libfann's bit for bit, see test_fann_parity; libfann's own
+    incremental step reads the wrong neurons in sparse networks, docs/fann-parity.md)."""
+    layers = [6, 7, 5, 3]
+    net = kf.Network(layers, connection_rate=0.5, seed=seed, hidden="sigmoid_symmetric", output="sigmoid")
+    src, dst, _ = net.connections()
+    # the sources of some neurons are not consecutive: the gathering paths run, not the dense ones
+    assert any(np.any(np.diff(src[dst == j]) != 1) for j in np.unique(dst))
+    net.learning_momentum = 0.0
+    batch = net.copy()
+    batch.training_algorithm = "batch"
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, layers[0]).astype(np.float32)
+    y = rng.uniform(0, 1, layers[-1]).astype(np.float32)
+    before = net.weights
+    net.train_sample(x, y)
+    batch.train_epoch(kf.TrainingData(x[None], y[None]))
+    assert np.abs(net.weights - before).max() > 1e-3  # the step moved the weights
+    # the same products, (error x rate) x value against (error x value) x rate: equal to rounding
+    np.testing.assert_allclose(net.weights, batch.weights, rtol=0, atol=1e-7)
+
+
 def test_activation_setting() -> None:
     net = kf.Network([2, 3, 3, 2])
     net.set_activation("elliot", layer="hidden")

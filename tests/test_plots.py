@@ -89,3 +89,36 @@ def test_plot_rejects(tmp_path: Path) -> None:
         plot(report, tmp_path / "x.png", kind="nonsense")
     with pytest.raises(kf.errors.ConfigError):
         plot("report", tmp_path / "x.png")  # type: ignore[arg-type]
+
+
+def test_plot_without_matplotlib(tmp_path: Path, monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=r"kimi_fann.analyzer.plot needs matplotlib: pip install 'kimi-fann\[analyzer\]'"):
+        plot(analyze(kf.Network([2, 3, 1])), tmp_path / "x.png")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_shared_experts_weights_have_their_panels() -> None:
+    from kimi_fann.analyzer.plots import _histograms
+
+    moe = kf.MixtureOfExperts(kf.Router(np.eye(2, 3), top_k=1), [kf.Network([3, 4, 2], seed=i) for i in range(2)],
+                              shared_expert=kf.Network([3, 5, 2]), domains=["a", "b"])
+    titles = [title for title, *_ in _histograms(analyze(moe))]
+    assert titles == ["a: layer 1 (3->4)", "a: layer 2 (4->2)", "b: layer 1 (3->4)", "b: layer 2 (4->2)",
+                      "shared: layer 1 (3->5)", "shared: layer 2 (5->2)", "router gates"]
+
+
+def test_distillation_without_router_load(tmp_path: Path) -> None:
+    """Experts beyond the named domains and no agreement measured: a training figure (without a
+    legend on the empty agreement panel, which matplotlib would warn about) and no load figure;
+    no history either: nothing to plot."""
+    import dataclasses
+
+    history = [DistillationEpoch(expert=e, epoch=k, loss=0.5 / k, agreement=None) for e in (0, 3) for k in (1, 2)]
+    report = dataclasses.replace(_distillation(), router_load=None, history=history)
+    files = plot(report, tmp_path / "d.png")
+    assert files == [tmp_path / "d.png"] and _png_size(files[0])[0] > 300  # one figure: the path itself
+    with pytest.raises(kf.errors.ConfigError, match="this DistillationReport has nothing to plot"):
+        plot(dataclasses.replace(report, history=[]), tmp_path / "e.png")

@@ -57,3 +57,9 @@ def test_profile_module_and_function() -> None:
     import kimi_fann.analyzer.profile  # noqa: F401  (binding the module must not break the function)
 
     assert isinstance(analyzer.profile(kf.Network([2, 2, 1]), batch_sizes=(1,), repeats=1), ProfileReport)
+
+
+def test_profile_names_what_it_takes() -> None:
+    with pytest.raises(kf.errors.ConfigError,
+                       match="profile takes a Network, FixedNetwork, Router or MixtureOfExperts, got str"):
+        profile("model.net")  # type: ignore[arg-type]

@@ -101,6 +101,54 @@ def test_load_report_errors(tmp_path: Path) -> None:
         load_report(tmp_path / "missing.json")
 
 
+def _set(path: str, value: typing.Any) -> typing.Callable[[dict], None]:
+    """A change to a report's dict: the value at a dotted path ("layers.0.sparsity")."""
+    *parents, last = path.split(".")
+
+    def change(data: dict) -> None:
+        for key in parents:
+            data = data[int(key)] if key.isdigit() else data[key]
+        data[int(last) if last.isdigit() else last] = value
+    return change
+
+
+@pytest.mark.parametrize("change, message", [
+    (_set("layers", {"0": {}}), "report.layers must be a list, got dict"),
+    (_set("quantization", [8]), "report.quantization must be an object, got list"),
+    (_set("router", ["softmax"]), "report.router must be an object, got list"),
+    (_set("experts.1.layers.0.sparsity", "sparse"),
+     r"report.experts\[1\].layers\[0\].sparsity must be a number, got 'sparse'"),
+    (_set("model", 3), "report.model must be a string, got 3"),
+    (_set("macs", True), "report.macs must be an integer, got True"),
+])
+def test_each_wrong_field_is_named(change: typing.Any, message: str) -> None:
+    data = REPORTS[4].to_dict()  # a mixture's analysis: layers, experts, a router
+    change(data)
+    with pytest.raises(kf.errors.FormatError, match=message):
+        load_report(data)
+
+
+def test_fields_with_defaults_may_be_absent_and_reports_are_objects(tmp_path: Path) -> None:
+    data = REPORTS[1].to_dict()
+    del data["samples"], data["notes"]
+    again = AnalysisReport.from_dict(data)
+    assert again.samples is None and again.notes == [] and again.layers == REPORTS[1].layers
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]")
+    with pytest.raises(kf.errors.FormatError, match=f"{listed}: a report is a JSON object, got list"):
+        load_report(listed)
+
+
+def test_numpy_values_become_json_and_other_objects_are_refused() -> None:
+    report = copy.deepcopy(REPORTS[4])
+    report.router.load = np.array([3, 1, 0])
+    data = report.to_dict()
+    assert data["router"]["load"] == [3, 1, 0] and all(type(v) is int for v in data["router"]["load"])
+    report.notes = [object()]
+    with pytest.raises(TypeError, match="cannot put a object into a report"):
+        report.to_dict()
+
+
 def test_nan_is_refused() -> None:
     report = copy.deepcopy(REPORTS[0])
     report.layers[0].weight_mean = float("nan")

@@ -89,9 +89,6 @@ kf_status kf_weights_copy(const kf_structure *st, const void *weights, void *out
  * Called after creation and after parsing; returns KF_E_FORMAT with a reason in diag. */
 kf_status kf_net_finish(kf_net *net, kf_diag *diag);
 
-/* Index of the layer holding neuron j (binary search over layer_start). */
-uint32_t kf_net_layer_of(const kf_net *net, uint32_t neuron);
-
 /* Forward pass of one sample; values and sums hold total_neurons floats each (sums may be
  * NULL when not training). Writes nothing else. */
 void kf_forward(const kf_net *net, const float *input, float *values, float *sums);

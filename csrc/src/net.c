@@ -201,19 +201,6 @@ uint32_t kf_net_layer_size(const kf_net *net, uint32_t layer)
     return n;
 }
 
-uint32_t kf_net_layer_of(const kf_net *net, uint32_t neuron)
-{
-    uint32_t lo = 0, hi = net->num_layers - 1;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi + 1) / 2;
-        if (net->layer_start[mid] <= neuron)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    return lo;
-}
-
 kf_status kf_structure_full(uint32_t num_layers, kf_net_type type, const uint32_t *layer_start, uint32_t *con_start,
                             uint32_t *con_src)
 {
@@ -275,8 +262,8 @@ kf_status kf_structure_check(const kf_structure *st, uint8_t *contiguous, kf_dia
         }
     }
     if (st->con_start[0] != 0 || st->con_start[N] != st->total_connections) {
-        kf_diag_set(diag, 0, "neurons declare %u connections in all, expected %u", st->con_start[N],
-                    st->total_connections);
+        kf_diag_set(diag, 0, "the neurons' connections run from %u to %u, expected 0 to %u", st->con_start[0],
+                    st->con_start[N], st->total_connections);
         return KF_E_FORMAT;
     }
     for (l = 0; l < L; l++) {

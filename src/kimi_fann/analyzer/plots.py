@@ -182,7 +182,7 @@ def _draw_distillation(fig: Any, report: DistillationReport) -> None:
     agree_ax.set_ylim(0.0, 1.02)
     for ax in (loss_ax, agree_ax):
         ax.grid(alpha=0.3)
-        if experts:
+        if ax.get_legend_handles_labels()[0]:  # no agreement measured: an empty panel, no legend
             ax.legend(fontsize=7)
     fig.suptitle(f"Distillation of {report.teacher[:60]} ({report.task}, {report.precision})")
 

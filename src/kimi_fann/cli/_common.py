@@ -49,6 +49,8 @@ def load_inputs(path: str | os.PathLike, columns: int | None = None) -> tuple[np
             inputs = np.load(p, allow_pickle=False)
         except ValueError as exc:
             raise FormatError(f"{p}: not a numeric .npy array ({exc})") from exc
+        if not (np.issubdtype(inputs.dtype, np.number) or inputs.dtype == np.bool_):
+            raise FormatError(f"{p}: not a numeric .npy array (dtype {inputs.dtype})")
     elif p.suffix in (".csv", ".txt"):
         try:
             inputs = np.loadtxt(p, delimiter="," if p.suffix == ".csv" else None, ndmin=2, dtype=np.float64)
