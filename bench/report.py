@@ -19,41 +19,11 @@ fall into a slow spell, and a ratio from a single run then says little.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 from collections import defaultdict
-from typing import Any
 
-Run = dict[str, dict[str, dict[str, Any]]]  # {group: {engine: {"median": s, "macs": ..., ...}}}
-
-
-def read(path: str) -> tuple[Run, dict[str, Any]]:
-    """{group: {engine: median seconds and recorded work}} of one result file, and its peaks
-    ({"simd_path": name, "peak_gmacs": {kind: G MAC/s}}, empty for files without them)."""
-    with open(path) as f:
-        data = json.load(f)
-    groups: Run = defaultdict(dict)
-    for bench in data["benchmarks"]:
-        info = bench["extra_info"]
-        groups[bench["group"]][info["engine"]] = {"median": bench["stats"]["median"], **info}
-    return groups, data.get("machine_info", {}).get("kimi_fann", {})
-
-
-def reference(times: dict[str, Any]) -> float | None:
-    for engine in ("kimi_fann_q8", "kimi_fann_int8", "kimi_fann"):
-        if engine in times:
-            return times[engine]["median"]
-    return None
-
-
-def rate(case: dict[str, Any], peaks: dict[str, Any]) -> tuple[float | None, float | None]:
-    """G MAC/s of a case and its fraction of the path's peak (None where unknown)."""
-    if not case.get("macs"):
-        return None, None
-    gmacs = case["macs"] / case["median"] / 1e9
-    peak = peaks.get("peak_gmacs", {}).get(case.get("kind", ""))
-    return gmacs, (gmacs / (peak * case.get("threads", 1)) if peak else None)
+from results import Run, read_run
 
 
 def median_text(values: list[float], fmt: str) -> str:
@@ -61,29 +31,27 @@ def median_text(values: list[float], fmt: str) -> str:
 
 
 def main(paths: list[str]) -> int:
-    runs = [read(path) for path in paths]
-    for name, (_, peaks) in zip(paths, runs):
-        if peaks:
-            kinds = ", ".join(f"{kind} {value:.1f}" for kind, value in peaks["peak_gmacs"].items())
-            print(f"{name}: path {peaks['simd_path']}, peak G MAC/s per core: {kinds}")
+    runs: list[Run] = [read_run(path) for path in paths]
+    for name, run in zip(paths, runs):
+        if run.peak_gmacs:
+            kinds = ", ".join(f"{kind} {value:.1f}" for kind, value in run.peak_gmacs.items())
+            print(f"{name}: path {run.simd_path}, peak G MAC/s per core: {kinds}")
     print("columns: median time, ratio to kimi-fann, G MAC/s reached, fraction of the path's peak")
-    for group in sorted({g for run, _ in runs for g in run}):
+    for group in sorted({g for run in runs for g in run.groups}):
         print(group + (f"  (median of {len(runs)} runs, range of the ratio)" if len(runs) > 1 else ""))
         times: dict[str, list[float]] = defaultdict(list)
         ratios: dict[str, list[float]] = defaultdict(list)
         rates: dict[str, list[float]] = defaultdict(list)
         fractions: dict[str, list[float]] = defaultdict(list)
-        for run, peaks in runs:
-            ours = reference(run.get(group, {}))
-            for engine, case in run.get(group, {}).items():
-                times[engine].append(case["median"])
-                if ours:
-                    ratios[engine].append(case["median"] / ours)
-                gmacs, fraction = rate(case, peaks)
-                if gmacs is not None:
-                    rates[engine].append(gmacs)
-                if fraction is not None:
-                    fractions[engine].append(fraction)
+        for run in runs:
+            for engine, case in run.groups.get(group, {}).items():
+                times[engine].append(case.median)
+                if (ratio := run.ratio(group, engine)) is not None:
+                    ratios[engine].append(ratio)
+                if (rate := run.rate(case)) is not None:
+                    rates[engine].append(rate.gmacs)
+                    if rate.fraction is not None:
+                        fractions[engine].append(rate.fraction)
         for engine in sorted(times, key=lambda e: statistics.median(times[e])):
             line = f"  {engine:21s} {statistics.median(times[engine]) * 1e6:12.1f} us"
             if ratios[engine]:

@@ -1,10 +1,12 @@
 """Benchmark tables and plots for the docs, made from pytest-benchmark JSON files.
 
 At every docs build (a Sphinx ``builder-inited`` hook) this reads the newest result file of each
-machine folder under ``bench/baselines/``, and writes into ``docs/_generated/``:
+machine and SIMD path under ``bench/baselines/``, and writes into ``docs/_generated/``:
 
-- ``bench-tables.md``: per machine, the median time of every engine in every benchmark group and
-  its ratio to kimi-fann (the reference engine is the one ``bench/report.py`` uses);
+- ``bench-tables.md``: per machine and SIMD path, the median time of every engine in every
+  benchmark group, its ratio to kimi-fann (the reference engine is the one ``bench/report.py``
+  uses), and the G MAC/s kimi-fann reached with its fraction of the path's peak measured in the
+  same run;
 - ``bench-float.svg``, ``bench-int8.svg``, ``bench-route.svg``, ``bench-train.svg``: the same
   numbers as bar charts.
 
@@ -15,10 +17,8 @@ It also runs on its own, e.g. on a fresh ``--benchmark-json`` file::
 
 from __future__ import annotations
 
-import json
 import re
 import sys
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -51,45 +51,32 @@ COLOURS = {
 _ROUTE = re.compile(r"^route (?P<experts>\d+) experts b(?P<batch>\d+)$")
 _GROUP = re.compile(r"^(?P<kind>float|int8) (?P<net>\S+ \S+) b(?P<batch>\d+)(?P<rest>.*)$")
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from results import Run, newest_baselines, read_run  # noqa: E402  (bench/ is not a package)
+
+Times = dict[str, dict[str, float]]  # {group: {engine: median seconds}}
+
 
 def latest_results(source: Path) -> list[Path]:
-    """The result files to show: ``source`` itself, or the newest file of each machine folder."""
-    if source.is_file():
-        return [source]
-    newest = []
-    for folder in sorted(p for p in source.iterdir() if p.is_dir()):
-        files = sorted(folder.glob("*.json"))
-        if files:
-            newest.append(files[-1])
-    return newest
+    """The result files to show: ``source`` itself, or the newest baseline of each machine and
+    SIMD path under it."""
+    return [source] if source.is_file() else newest_baselines(source)
 
 
-def reference(times: dict[str, float]) -> str | None:
-    """The kimi-fann engine a group's ratios are taken against (as bench/report.py does)."""
-    for engine in ("kimi_fann_q8", "kimi_fann_int8", "kimi_fann"):
-        if engine in times:
-            return engine
-    return None
-
-
-def read(path: Path) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
-    """{group: {engine: median seconds}} and a description of the run."""
-    with open(path) as f:
-        run = json.load(f)
-    groups: dict[str, dict[str, float]] = defaultdict(dict)
-    for bench in run["benchmarks"]:
-        groups[bench["group"]][bench["extra_info"]["engine"]] = bench["stats"]["median"]
-    machine = run.get("machine_info", {})
+def describe(run: Run, path: Path) -> dict[str, str]:
+    """Where and when a run was made, for the line above its tables."""
+    machine = run.machine
     cpu = machine.get("cpu", {})
-    info = {
+    peaks = ", ".join(f"{kind} {value:.0f}" for kind, value in run.peak_gmacs.items())
+    return {
         "file": f"{path.parent.name}/{path.name}",
         "cpu": f"{cpu.get('brand_raw', machine.get('processor', '?'))}, {cpu.get('count', '?')} cores",
         "python": f"{machine.get('python_implementation', '')} {machine.get('python_version', '')}".strip(),
         "system": f"{machine.get('system', '')} {machine.get('machine', '')}".strip(),
-        "date": str(run.get("datetime", "?"))[:10],
-        "commit": str(run.get("commit_info", {}).get("id", "?"))[:7],
+        "date": str(machine.get("datetime") or "?")[:10],
+        "commit": str(machine.get("commit") or "?")[:7],
+        "path": f"SIMD path {run.simd_path}, peak G MAC/s per core: {peaks}" if run.simd_path else "",
     }
-    return dict(groups), info
 
 
 def _time(seconds: float) -> str:
@@ -97,25 +84,34 @@ def _time(seconds: float) -> str:
     return f"{us:,.1f} µs" if us < 1000 else f"{us / 1000:,.2f} ms"
 
 
-def table(groups: dict[str, dict[str, float]], kinds: tuple[str, ...]) -> str:
-    """A Markdown table of the groups whose name starts with one of ``kinds``."""
+def table(run: Run, kinds: tuple[str, ...]) -> str:
+    """A Markdown table of the groups whose name starts with one of ``kinds``: every engine's
+    time with its ratio to kimi-fann's, and the G MAC/s kimi-fann reached with its fraction of
+    the path's peak where the group recorded its work."""
+    groups = run.groups
     chosen = [g for g in sorted(groups, key=_group_key) if g.split(" ")[0] in kinds]
     seen = {e for g in chosen for e in groups[g]}
     engines = [e for e in ENGINES if e in seen] + sorted(seen - set(ENGINES))
-    lines = ["| benchmark | " + " | ".join(ENGINES.get(e, e) for e in engines) + " |",
-             "|---|" + "---|" * len(engines)]
+    rates = {g: run.rate(groups[g][ref]) for g in chosen if (ref := run.reference(g))}
+    with_rates = any(rate is not None for rate in rates.values())
+    lines = ["| benchmark | " + " | ".join(ENGINES.get(e, e) for e in engines)
+             + (" | kimi-fann G MAC/s (of peak) |" if with_rates else " |"),
+             "|---|" + "---|" * (len(engines) + with_rates)]
     for group in chosen:
-        times = groups[group]
-        ref = reference(times)
+        ref = run.reference(group)
         cells = []
         for engine in engines:
-            if engine not in times:
+            if engine not in groups[group]:
                 cells.append("")
                 continue
-            cell = _time(times[engine])
+            cell = _time(groups[group][engine].median)
             if ref is not None and engine != ref:
-                cell += f" ({times[engine] / times[ref]:.2f}×)"
+                cell += f" ({run.ratio(group, engine):.2f}×)"
             cells.append(f"**{cell}**" if engine == ref else cell)
+        if with_rates:
+            rate = rates.get(group)
+            cells.append("" if rate is None else f"{rate.gmacs:,.1f}"
+                         + ("" if rate.fraction is None else f" ({100 * rate.fraction:.0f}%)"))
         lines.append(f"| {group} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -127,7 +123,7 @@ def _group_key(group: str) -> tuple[str, str, int, str]:
     return (m["kind"], m["net"], int(m["batch"]), m["rest"])
 
 
-def plot_inference(groups: dict[str, dict[str, float]], kind: str, title: str, out: Path) -> None:
+def plot_inference(groups: Times, kind: str, title: str, out: Path) -> None:
     """Two panels: latency of one sample (batch 1) and throughput at the largest batch."""
     import matplotlib
 
@@ -172,7 +168,7 @@ def plot_inference(groups: dict[str, dict[str, float]], kind: str, title: str, o
     plt.close(fig)
 
 
-def plot_routing(groups: dict[str, dict[str, float]], out: Path) -> None:
+def plot_routing(groups: Times, out: Path) -> None:
     """Routing latency per number of experts at each batch size, and the mixture groups."""
     import matplotlib
 
@@ -217,7 +213,7 @@ def plot_routing(groups: dict[str, dict[str, float]], out: Path) -> None:
     plt.close(fig)
 
 
-def plot_training(groups: dict[str, dict[str, float]], out: Path) -> None:
+def plot_training(groups: Times, out: Path) -> None:
     """One bar per engine and training benchmark: time of one epoch."""
     import matplotlib
 
@@ -255,16 +251,19 @@ def generate(source: Path, out: Path) -> list[Path]:
     written: list[Path] = []
     parts = []
     for i, path in enumerate(latest_results(source)):
-        groups, info = read(path)
+        run = read_run(path)
+        info = describe(run, path)
+        groups: Times = {g: {e: case.median for e, case in cases.items()} for g, cases in run.groups.items()}
         suffix = "" if i == 0 else f"-{i}"
         parts.append(
             f"Results from `bench/baselines/{info['file']}` ({info['system']}, {info['cpu']}, "
-            f"{info['python']}; commit {info['commit']}, {info['date']}). Median of each benchmark; in "
+            f"{info['python']}; commit {info['commit']}, {info['date']}"
+            + (f"; {info['path']}" if info["path"] else "") + "). Median of each benchmark; in "
             "parentheses, the time relative to kimi-fann's engine in bold (above 1: kimi-fann is faster).\n"
         )
         kinds = {g.split(" ")[0] for g in groups}
         for kind in [k for k in KINDS if k in kinds] + sorted(kinds - set(KINDS)):
-            parts.append(f"**{KINDS.get(kind, kind)}**\n\n" + table(groups, (kind,)) + "\n")
+            parts.append(f"**{KINDS.get(kind, kind)}**\n\n" + table(run, (kind,)) + "\n")
         float_svg, int8_svg, route_svg, train_svg = (
             out / f"bench-{name}{suffix}.svg" for name in ("float", "int8", "route", "train"))
         plot_inference(groups, "float", "float32", float_svg)
