@@ -9,7 +9,8 @@ recorded its work (``extra_info["macs"]``), the multiply-accumulates per second 
 the fraction of the peak of the active SIMD path: the rate of a register-only loop of the
 instruction that path's kernels use for that kind of product (int8 for Q8 and the peers'
 int8 models, int16 for Q16, float for float networks; ``bench/conftest.py`` measures them at
-the start of the run, per core: a two-thread case is measured against twice the peak). The
+the start and the end of the run, on one thread and on two at once: a two-thread case is
+measured against the second). The
 reference is kimi-fann's Q8 engine in int8 groups and its float network elsewhere.
 
 With several files (repeated runs of the suite), each ratio is taken within one run and the
@@ -35,7 +36,10 @@ def main(paths: list[str]) -> int:
     for name, run in zip(paths, runs):
         if run.peak_gmacs:
             kinds = ", ".join(f"{kind} {value:.1f}" for kind, value in run.peak_gmacs.items())
-            print(f"{name}: path {run.simd_path}, peak G MAC/s per core: {kinds}")
+            print(f"{name}: path {run.simd_path}, peak G MAC/s on one thread: {kinds}")
+        if run.peak_gmacs_2_threads:
+            both = ", ".join(f"{kind} {value:.1f}" for kind, value in run.peak_gmacs_2_threads.items())
+            print(f"{name}: peak G MAC/s on two threads at once: {both}")
     print("columns: median time, ratio to kimi-fann, G MAC/s reached, fraction of the path's peak")
     for group in sorted({g for run in runs for g in run.groups}):
         print(group + (f"  (median of {len(runs)} runs, range of the ratio)" if len(runs) > 1 else ""))

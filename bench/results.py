@@ -43,11 +43,13 @@ class Rate:
 
 @dataclass(frozen=True)
 class Run:
-    """One result file: {group: {engine: Case}}, the SIMD path and its per-core peaks."""
+    """One result file: {group: {engine: Case}}, the SIMD path and its peaks on one thread and
+    on two threads at once (files of older runs have only the first)."""
 
     groups: dict[str, dict[str, Case]]
     simd_path: str | None = None
     peak_gmacs: dict[str, float] = field(default_factory=dict)
+    peak_gmacs_2_threads: dict[str, float] = field(default_factory=dict)
     machine: dict[str, Any] = field(default_factory=dict)
 
     def reference(self, group: str) -> str | None:
@@ -60,12 +62,16 @@ class Run:
         return None if ref is None else self.groups[group][engine].median / self.groups[group][ref].median
 
     def rate(self, case: Case) -> Rate | None:
-        """G MAC/s of a case and its fraction of the peak (a two-thread case: twice the peak)."""
+        """G MAC/s of a case and its fraction of the peak: a two-thread case against the two
+        threads' measured peak, or twice one thread's where the run did not measure it."""
         if not case.macs:
             return None
         gmacs = case.macs / case.median / 1e9
-        peak = self.peak_gmacs.get(case.kind or "")
-        return Rate(gmacs, gmacs / (peak * case.threads) if peak else None)
+        kind = case.kind or ""
+        peak = self.peak_gmacs_2_threads.get(kind) if case.threads == 2 else None
+        if peak is None and kind in self.peak_gmacs:
+            peak = self.peak_gmacs[kind] * case.threads
+        return Rate(gmacs, gmacs / peak if peak else None)
 
 
 def read_run(path: str | Path) -> Run:
@@ -81,6 +87,7 @@ def read_run(path: str | Path) -> Run:
     machine = data.get("machine_info", {})
     peaks = machine.get("kimi_fann", {})
     return Run(groups, peaks.get("simd_path"), dict(peaks.get("peak_gmacs", {})),
+               dict(peaks.get("peak_gmacs_2_threads", {})),
                {**machine, "datetime": data.get("datetime"), "commit": data.get("commit_info", {}).get("id")})
 
 

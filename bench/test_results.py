@@ -14,7 +14,7 @@ from results import Case, newest_baselines, read_run
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def write_run(path: Path, peak: float | None = 100.0) -> Path:
+def write_run(path: Path, peak: float | None = 100.0, peak_2_threads: float | None = None) -> Path:
     def bench(group: str, engine: str, median: float, **info: object) -> dict:
         return {"group": group, "stats": {"median": median, "rounds": 5},
                 "extra_info": {"engine": engine, **info}}
@@ -22,6 +22,8 @@ def write_run(path: Path, peak: float | None = 100.0) -> Path:
     machine = {"system": "Linux", "machine": "x86_64", "cpu": {"brand_raw": "Test CPU", "count": 2}}
     if peak is not None:
         machine["kimi_fann"] = {"simd_path": "avx512", "peak_gmacs": {"int8": peak, "float": peak / 4}}
+        if peak_2_threads is not None:
+            machine["kimi_fann"]["peak_gmacs_2_threads"] = {"int8": peak_2_threads}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
         "machine_info": machine, "datetime": "2026-12-05T01:00:00", "commit_info": {"id": "abcdef0123"},
@@ -53,6 +55,17 @@ def test_ratios_rates_and_fractions_of_the_peak(tmp_path: Path) -> None:
     assert run.rate(run.groups["float B b4096"]["numpy"]) is None  # no work recorded
     no_peaks = read_run(write_run(tmp_path / "old.json", peak=None))
     assert no_peaks.rate(no_peaks.groups["int8 B b4096"]["kimi_fann_q8"]).fraction is None
+
+
+def test_a_two_thread_case_against_the_two_threads_measured_peak(tmp_path: Path) -> None:
+    """Two vCPUs that share a physical core reach about one core's peak together: the two-thread
+    case is measured against that, not against twice one thread's."""
+    run = read_run(write_run(tmp_path / "run.json", peak_2_threads=125.0))
+    assert run.peak_gmacs_2_threads == {"int8": 125.0}
+    rate = run.rate(run.groups["int8 B b4096 2 threads"]["kimi_fann_q8"])
+    assert rate is not None and rate.fraction == pytest.approx(100.0 / 125.0)
+    one = run.rate(run.groups["int8 B b4096"]["kimi_fann_q8"])
+    assert one is not None and one.fraction == pytest.approx(0.5)  # one thread: one thread's peak
 
 
 def test_the_newest_baseline_of_each_path(tmp_path: Path) -> None:

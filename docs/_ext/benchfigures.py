@@ -68,6 +68,9 @@ def describe(run: Run, path: Path) -> dict[str, str]:
     machine = run.machine
     cpu = machine.get("cpu", {})
     peaks = ", ".join(f"{kind} {value:.0f}" for kind, value in run.peak_gmacs.items())
+    if run.peak_gmacs_2_threads:
+        peaks += " (two threads at once: " + ", ".join(
+            f"{kind} {value:.0f}" for kind, value in run.peak_gmacs_2_threads.items()) + ")"
     return {
         "file": f"{path.parent.name}/{path.name}",
         "cpu": f"{cpu.get('brand_raw', machine.get('processor', '?'))}, {cpu.get('count', '?')} cores",
@@ -75,7 +78,7 @@ def describe(run: Run, path: Path) -> dict[str, str]:
         "system": f"{machine.get('system', '')} {machine.get('machine', '')}".strip(),
         "date": str(machine.get("datetime") or "?")[:10],
         "commit": str(machine.get("commit") or "?")[:7],
-        "path": f"SIMD path {run.simd_path}, peak G MAC/s per core: {peaks}" if run.simd_path else "",
+        "path": f"SIMD path {run.simd_path}, peak G MAC/s on one thread: {peaks}" if run.simd_path else "",
     }
 
 
