@@ -66,7 +66,7 @@ def busy(seconds: float) -> tuple[float, float]:
 
 
 def main(rows: int, chunk: int, workers: int, repeats: int) -> None:
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         x = da.random.default_rng(0).normal(size=(rows, 16), chunks=(chunk, 16)).astype(np.float32).persist()
         here = x.compute()

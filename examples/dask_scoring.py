@@ -70,8 +70,10 @@ def main(rows: int, part_rows: int, workers: int, out: Path, compare: bool) -> N
     print(f"wrote {rows:,} rows in {parts} Parquet parts ({size / 2**20:.0f} MiB) in "
           f"{time.perf_counter() - started:.1f} s")
 
+    # ":0": the scheduler's HTTP server (health checks; the dashboard too where bokeh is
+    # installed) on a free port, since 8787 may be taken by another cluster on the machine
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit="1GiB",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         # the only line that changes on a real cluster, e.g. Client("tcp://scheduler:8786")
         print(f"cluster: {len(client.scheduler_info()['workers'])} worker processes, 1 thread each")
         table = dd.read_parquet(out / "features")

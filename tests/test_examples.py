@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -121,9 +122,17 @@ def test_analyze_and_plot(tmp_path: Path) -> None:
 
 
 def test_dask_scoring(tmp_path: Path) -> None:
+    """Run while port 8787 (Dask's default for the scheduler's HTTP server) is taken, as it is
+    when another cluster runs on the machine: the example must not depend on it being free."""
     for package in ("dask.dataframe", "distributed", "pyarrow"):
         pytest.importorskip(package)
-    out = run("dask_scoring.py", "--rows", "100000", "--part-rows", "25000", "--out", str(tmp_path), "--compare")
+    with socket.socket() as taken:
+        try:
+            taken.bind(("", 8787))
+            taken.listen()
+        except OSError:
+            pass  # taken already
+        out = run("dask_scoring.py", "--rows", "100000", "--part-rows", "25000", "--out", str(tmp_path), "--compare")
     assert "wrote 100,000 rows in 4 Parquet parts" in out
     assert "fitted 4 experts on 50,000 rows as cluster tasks" in out
     assert "scored 100,000 rows in" in out and "first part identical to a local run: True" in out
