@@ -197,6 +197,8 @@ def _fit_knots(target: np.ndarray, k: int, guess: np.ndarray) -> np.ndarray:
     per segment allows: the first knot is target[0] exactly, then each next knot, from the one
     before, the candidate within a step of its guess (the exact function times 2^8) that misses
     the fewest values of its segment, the nearest to the guess among equals."""
+    if k == 0:  # a direct table: the rounded function itself
+        return target << _FRAC_BITS
     knots = guess.copy()
     knots[0] = target[0] << _FRAC_BITS
     f = np.arange(1, (1 << k) + 1, dtype=np.int64)
@@ -213,13 +215,16 @@ def _fit_knots(target: np.ndarray, k: int, guess: np.ndarray) -> np.ndarray:
 def _build_q8_table(exact: Callable[[np.ndarray], np.ndarray], d_lo: float, d_hi: float, kink_at_zero: bool):
     """(s_pre, t0, k, knots) of a Q8 layer: linear interpolation between 257 knots, 16
     requantized values apart, over the 2^12 values that the direct tables of kimi-fann 0.1 had
-    one output each for (then 1025 knots over 2^14 and 2^16 values), the first whose outputs stay
-    within Q8_TABLE_ERROR steps of the exact function over [d_lo, d_hi]. The knots are the exact
-    function times 2^8 in 0 .. 255 * 2^8, so the outputs are those direct tables' but where the
-    function passes within 1/4096 step of a rounding boundary; they take 514 bytes as uint16 in a
-    file instead of 16 KiB. relu and leaky relu get a knot at 0, their kink. The C core expands
-    the table into one byte per requantized value when it loads the network (kf_qnet_create)."""
-    for levels_log2, segments_log2 in ((12, 8), (14, 10), (16, 10)):
+    one output each for, else between 1025 knots 4 apart; else (a function with kinks between
+    the knots, such as FANN's stepwise sigmoids) kimi-fann 0.1's direct tables of 2^12, 2^14 or
+    2^16 outputs: the first whose outputs stay within Q8_TABLE_ERROR steps of the exact function
+    over [d_lo, d_hi]. The knots (output steps
+    times 2^8, in 0 .. 255 * 2^8) are fitted to the correctly rounded function (_fit_knots), so
+    the outputs are those direct tables' at all but a few values in a thousand; they take 514
+    bytes as uint16 in a file instead of 16 KiB. relu and leaky relu get a knot at 0, their kink.
+    The C core expands the table into one byte per requantized value when it loads the network
+    (kf_qnet_create)."""
+    for levels_log2, segments_log2 in ((12, 8), (12, 10), (12, 12), (14, 14), (16, 16)):
         k = levels_log2 - segments_log2
         if kink_at_zero:  # one segment to spare, for t0 rounded down to a knot spacing
             s_pre = (d_hi - d_lo) / float(((1 << segments_log2) - 1) << k)
