@@ -37,7 +37,27 @@ typedef struct kf_qtable {
     int32_t t0;
     uint32_t seg_shift, last;
     int32_t out_lo, out_hi;
+    /* A direct table's outputs as bytes, for out_bits 8 (what the direct epilogue reads then):
+     * bytes[i] = knots[i] for i <= last, then KF_QBYTES_PAD bytes of padding, so that a SIMD
+     * path can read four bytes at any index (a 32-bit gather) and keep the first. */
+    const uint8_t *bytes;
 } kf_qtable;
+#define KF_QBYTES_PAD 3
+/* The largest interpolated Q8 table that kf_qnet_create expands into a direct table of bytes:
+ * last << seg_shift at most this (as many entries, plus one, as the largest direct table). */
+#define KF_QEXPAND_MAX 65536u
+
+/* The interpolated table's output at rel in [0, last << seg_shift] (kf_epilogue_table_fn). */
+static inline int32_t kf_qtable_value(const kf_qtable *t, int64_t rel)
+{
+    const uint32_t k = t->seg_shift, bits = k + KF_QTABLE_FRAC_BITS;
+    const int64_t one = (int64_t)1 << k, i = rel >> k, f = rel & (one - 1);
+    int64_t v = (int64_t)t->knots[i] * (one - f); /* knots may be negative: no left shift */
+    if (f)
+        v += (int64_t)t->knots[i + 1] * f;
+    v = (v + ((int64_t)1 << (bits - 1))) >> bits;
+    return (int32_t)(v < t->out_lo ? t->out_lo : (v > t->out_hi ? t->out_hi : v));
+}
 /* A layer's requantization: n outputs, each with its bias, multiplier and shift (kfann.h). */
 typedef struct kf_qrequant {
     const int32_t *bias, *mult;
@@ -47,7 +67,7 @@ typedef struct kf_qrequant {
 /* Requantize and look up a direct table, nb samples of rq->n outputs: for sample s, output j,
  * with a = acc[s * acc_stride + j] and t = ((a + bias[j]) * mult[j] + 2^(shift[j]-1)) >> shift[j]
  * in 64-bit integers, out[s * out_stride + j] = knots[clamp(t - t0, 0, last)], stored as uint8
- * (out_bits 8, table values 0..255) or int16 (out_bits 16). */
+ * (out_bits 8: read from table->bytes) or int16 (out_bits 16: from table->knots). */
 typedef void (*kf_epilogue_fn)(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
                                const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);
 /* The same with an interpolated table: with rel = clamp(t - t0, 0, last << seg_shift),

@@ -162,7 +162,8 @@ static inline void store_narrow(__m256i v, void *out, uint32_t out_bits)
 static void direct_row(const int32_t *acc, const kf_qrequant *rq, const kf_qtable *tab, void *out, uint32_t out_bits)
 {
     const int32_t *bias = rq->bias, *mult = rq->mult, *table = tab->knots, t0 = tab->t0;
-    const uint8_t *shift = rq->shift;
+    const uint8_t *shift = rq->shift, *bytes = tab->bytes;
+    const __m256i byte = _mm256_set1_epi32(0xff);
     const uint32_t n = rq->n, last = tab->last;
     kf_qrequant tail;
     const __m256i low = _mm256_set1_epi64x(0xffffffff), t0v = _mm256_set1_epi64x(t0), lastv = _mm256_set1_epi64x(last);
@@ -178,7 +179,10 @@ static void direct_row(const int32_t *acc, const kf_qrequant *rq, const kf_qtabl
                                          t0v, lastv);
         /* both halves are within [0, last] < 2^31: interleave them back into element order */
         const __m256i idx = _mm256_or_si256(even, _mm256_slli_epi64(odd, 32));
-        store_narrow(_mm256_i32gather_epi32((const int *)table, idx, 4), (char *)out + j * elem, out_bits);
+        /* uint8 outputs: four bytes from each index of the padded byte table, the first kept */
+        const __m256i v = out_bits == 8 ? _mm256_and_si256(_mm256_i32gather_epi32((const int *)bytes, idx, 1), byte)
+                                        : _mm256_i32gather_epi32((const int *)table, idx, 4);
+        store_narrow(v, (char *)out + j * elem, out_bits);
     }
     tail.bias = bias + j;
     tail.mult = mult + j;

@@ -215,7 +215,7 @@ void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb,
 {
     /* every operand in a local: the stores through out could alias the structures */
     const int32_t *knots = table->knots, *bias = rq->bias, *mult = rq->mult;
-    const uint8_t *shift = rq->shift;
+    const uint8_t *shift = rq->shift, *bytes = table->bytes;
     const uint32_t n = rq->n;
     const size_t elem = out_bits / 8;
     const __m512i c = _mm512_set1_epi64(1 - 2 * (int64_t)table->t0), top = _mm512_set1_epi64(2 * (int64_t)table->last + 1);
@@ -235,8 +235,11 @@ void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb,
         for (s = 0; s < nb; s++) {
             const __m512i sum = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, a + s * acc_stride), b);
             const __m512i idx = direct_index(sum, mu, mu_odd, sh_even, sh_odd, c, top, interleave);
-            /* lanes beyond n hold indices within [0, last] too: the gather reads the table only */
-            store_narrow16(_mm512_i32gather_epi32(idx, knots, 4), o + s * out_stride * elem, out_bits, m);
+            /* lanes beyond n hold indices within [0, last] too: the gather reads the table only.
+             * uint8 outputs: four bytes from each index of the padded byte table, of which the
+             * narrowing store (vpmovdb truncates) keeps the first */
+            const __m512i v = out_bits == 8 ? _mm512_i32gather_epi32(idx, bytes, 1) : _mm512_i32gather_epi32(idx, knots, 4);
+            store_narrow16(v, o + s * out_stride * elem, out_bits, m);
         }
     }
 }

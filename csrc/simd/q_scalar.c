@@ -62,7 +62,7 @@ void kf_epilogue_direct_scalar(const int32_t *acc, size_t acc_stride, size_t nb,
             int64_t rel = kf_requantize(acc[s * acc_stride + j] + rq->bias[j], rq->mult[j], rq->shift[j]) - table->t0;
             rel = rel < 0 ? 0 : (rel > (int64_t)table->last ? (int64_t)table->last : rel);
             if (out_bits == 8)
-                ((uint8_t *)out)[s * out_stride + j] = (uint8_t)table->knots[rel];
+                ((uint8_t *)out)[s * out_stride + j] = table->bytes[rel];
             else
                 ((int16_t *)out)[s * out_stride + j] = (int16_t)table->knots[rel];
         }
@@ -71,22 +71,15 @@ void kf_epilogue_direct_scalar(const int32_t *acc, size_t acc_stride, size_t nb,
 void kf_epilogue_table_scalar(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
                               const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
 {
-    const uint32_t k = table->seg_shift, bits = k + KF_QTABLE_FRAC_BITS;
-    const int64_t span = (int64_t)table->last << k, one = (int64_t)1 << k;
+    const int64_t span = (int64_t)table->last << table->seg_shift;
     size_t s;
     uint32_t j;
     for (s = 0; s < nb; s++)
         for (j = 0; j < rq->n; j++) {
-            int64_t rel = kf_requantize(acc[s * acc_stride + j] + rq->bias[j], rq->mult[j], rq->shift[j]) - table->t0, v;
-            int64_t i, f;
+            int64_t rel = kf_requantize(acc[s * acc_stride + j] + rq->bias[j], rq->mult[j], rq->shift[j]) - table->t0;
+            int32_t v;
             rel = rel < 0 ? 0 : (rel > span ? span : rel);
-            i = rel >> k;
-            f = rel & (one - 1);
-            v = (int64_t)table->knots[i] * (one - f); /* knots may be negative: no left shift */
-            if (f)
-                v += (int64_t)table->knots[i + 1] * f;
-            v = (v + ((int64_t)1 << (bits - 1))) >> bits;
-            v = v < table->out_lo ? table->out_lo : (v > table->out_hi ? table->out_hi : v);
+            v = kf_qtable_value(table, rel);
             if (out_bits == 8)
                 ((uint8_t *)out)[s * out_stride + j] = (uint8_t)v;
             else

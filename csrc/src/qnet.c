@@ -19,6 +19,7 @@ typedef struct qlayer {
     int32_t *bias, *multiplier;
     uint8_t *shift;
     int32_t *knots;  /* the table's knots; with seg_shift 0, the final outputs themselves (a direct table) */
+    uint8_t *bytes;  /* Q8: the outputs of the direct table the layer runs (bytes_entries) */
     kf_qtable table; /* the table's parameters for the kernels (table.knots is knots) */
     kf_qrequant requant; /* bias, multiplier, shift for the kernels */
 } qlayer;
@@ -43,6 +44,19 @@ struct kf_qnet {
 static uint32_t round_up(uint32_t n, uint32_t m)
 {
     return (n + m - 1) / m * m;
+}
+
+/* Entries of the direct table of bytes a Q8 layer runs: its own direct table (seg_shift 0), or
+ * its interpolated table evaluated at every requantized value it covers, when there are at most
+ * KF_QEXPAND_MAX of those; 0 for Q16 layers and larger interpolated tables (run as they are). */
+static uint64_t bytes_entries(const kf_qnet_desc *d, const kf_qlayer_desc *s)
+{
+    const uint64_t span = (uint64_t)(s->num_knots - 1) << s->seg_shift;
+    if (d->activation_bits != 8)
+        return 0;
+    if (s->seg_shift == 0)
+        return s->num_knots;
+    return span <= KF_QEXPAND_MAX ? span + 1 : 0;
 }
 
 /* The network's single block (arena.h): the struct, the layers, the input quantization, then
@@ -70,6 +84,8 @@ static void qnet_layout(kf_arena *a, void *obj, const void *ctx)
         KF_CARVE(a, q, multiplier, out_pad);
         KF_CARVE(a, q, knots, s->num_knots);
         KF_CARVE(a, q, shift, out_pad);
+        if (bytes_entries(d, s) > 0)
+            KF_CARVE(a, q, bytes, bytes_entries(d, s) + KF_QBYTES_PAD);
         if (q)
             q->table.knots = q->knots;
     }
@@ -239,6 +255,16 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
              * outputs (what the interpolation would compute) and look them up directly. */
             const int32_t v = s->seg_shift ? s->knots[i] : (s->knots[i] + (1 << (KF_QTABLE_FRAC_BITS - 1))) >> KF_QTABLE_FRAC_BITS;
             q->knots[i] = s->seg_shift ? v : (v < s->out_lo ? s->out_lo : (v > s->out_hi ? s->out_hi : v));
+        }
+        if (q->bytes != NULL) {
+            /* Q8: one byte per requantized value, the interpolation done here once (exactly
+             * kf_epilogue_table_fn's outputs), then looked up as a direct table */
+            const uint32_t entries = (uint32_t)bytes_entries(d, s);
+            for (i = 0; i < entries; i++)
+                q->bytes[i] = (uint8_t)(s->seg_shift ? kf_qtable_value(&q->table, i) : q->knots[i]);
+            q->table.seg_shift = 0;
+            q->table.last = entries - 1;
+            q->table.bytes = q->bytes;
         }
     }
     *out = net;

@@ -157,7 +157,7 @@ static void test_epilogues_and_quantize_agree(void)
 {
     enum { N = 70, KNOTS = 1025, ROWS = 3, ACC_STRIDE = N + 5, OUT_STRIDE = N + 3 };
     int32_t acc[ROWS * ACC_STRIDE], bias[N], mult[N], zero[N], knots[KNOTS], table8[KNOTS];
-    uint8_t shift[N];
+    uint8_t shift[N], bytes8[KNOTS + KF_QBYTES_PAD];
     float x[ROWS * N], inv[N], lo_f[N], hi_f[N];
     unsigned char want[ROWS * OUT_STRIDE * 2], got[ROWS * OUT_STRIDE * 2];
     uint32_t trial, n, bits, i;
@@ -186,13 +186,15 @@ static void test_epilogues_and_quantize_agree(void)
             const int32_t qlo = bits == 8 ? 0 : -32768, qhi = bits == 8 ? 255 : 32767;
             for (i = 0; i < KNOTS; i++) /* direct tables hold outputs within the range */
                 table8[i] = between(qlo, qhi);
+            for (i = 0; i < KNOTS + KF_QBYTES_PAD; i++) /* the bytes of 8-bit outputs, then padding */
+                bytes8[i] = (uint8_t)(i < KNOTS ? table8[i] : between(0, 255));
             t.out_lo = lo < qlo ? qlo : (lo > qhi ? qhi : lo);
             t.out_hi = hi > qhi ? qhi : (hi < t.out_lo ? t.out_lo : hi);
             for (n = 1; n <= N; n++)
                 for (path = KF_SIMD_SCALAR + 1; path < KF_SIMD_COUNT_; path++) {
                     const kf_kernels *k = kf_kernels_for((kf_simd)path);
                     const kf_qrequant rq = {bias, mult, shift, n};
-                    const kf_qtable direct = {table8, t.t0 / 64, 0, KNOTS - 1, 0, 0};
+                    const kf_qtable direct = {table8, t.t0 / 64, 0, KNOTS - 1, 0, 0, bytes8};
                     int which;
                     if (!kf_simd_supported((kf_simd)path) || k == NULL)
                         continue;

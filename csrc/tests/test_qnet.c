@@ -190,7 +190,80 @@ static void test_simd_names_and_active(void)
     }
 }
 
+/* A Q8 layer's interpolated table, which kf_qnet_create expands into one byte per requantized
+ * value (257 knots 16 apart), and a direct table of version 1 (seg_shift 0), on every path,
+ * against kfann.h's formulas written out here: requantized values below, across and beyond
+ * the table. */
+static void test_q8_tables_follow_their_definition(void)
+{
+    enum { N_IN = 3, N_OUT = 7, SAMPLES = 300, KNOTS = 257 };
+    int16_t w[N_OUT * N_IN];
+    int32_t bias[N_OUT], mult[N_OUT], knots[KNOTS], zero[N_IN] = {0, 0, 0};
+    uint8_t shift[N_OUT];
+    float inv[N_IN] = {1, 1, 1};
+    int32_t in[SAMPLES * N_IN], got[SAMPLES * N_OUT];
+    uint32_t i, j, s, seg;
+    for (i = 0; i < N_OUT * N_IN; i++)
+        w[i] = (int16_t)between(-127, 127);
+    for (j = 0; j < N_OUT; j++) {
+        bias[j] = between(-3000, 3000);
+        mult[j] = between(1 << 30, INT32_MAX);
+        shift[j] = (uint8_t)between(32, 34); /* |t| up to a few thousand: across and beyond the table */
+    }
+    for (i = 0; i < KNOTS; i++) /* a rising curve in output steps x 256, with noise */
+        knots[i] = (int32_t)((int64_t)255 * 256 * i / (KNOTS - 1)) + (i % 2 ? 100 : -100) * (i > 0 && i < KNOTS - 1);
+    for (i = 0; i < SAMPLES * N_IN; i++)
+        in[i] = between(0, 255);
+    for (seg = 0; seg <= 4; seg += 4) {
+        const uint32_t num = seg ? KNOTS : 4097;
+        int32_t *table = malloc(sizeof(int32_t) * num);
+        kf_qlayer_desc layer = {N_IN, N_OUT, w, bias, mult, shift, -2048, seg, num, table, 3, 250};
+        kf_qnet_desc d = {8, 8, 1, N_IN, inv, zero, 0.01f, 0, &layer, 0};
+        kf_qnet *net = NULL;
+        kf_diag diag;
+        void *scratch;
+        uint64_t bytes;
+        int p;
+        for (i = 0; i < num; i++) /* a direct table: outputs x 256 (rounded by the core) */
+            table[i] = seg ? knots[i] : (int32_t)(i / 16) * 256 + 100;
+        CHECK_OK(kf_qnet_create(&d, &net, &diag));
+        bytes = kf_qnet_scratch_bytes(net, SAMPLES);
+        scratch = malloc(bytes);
+        for (p = KF_SIMD_SCALAR; p < KF_SIMD_COUNT_; p++) {
+            if (!kf_simd_supported((kf_simd)p))
+                continue;
+            CHECK_OK(kf_qnet_run_raw(net, (kf_simd)p, in, SAMPLES, got, scratch, bytes));
+            for (s = 0; s < SAMPLES; s++)
+                for (j = 0; j < N_OUT; j++) {
+                    int64_t acc = bias[j], rel, want;
+                    for (i = 0; i < N_IN; i++)
+                        acc += (int64_t)w[j * N_IN + i] * in[s * N_IN + i];
+                    rel = ((acc * mult[j] + ((int64_t)1 << (shift[j] - 1))) >> shift[j]) + 2048;
+                    rel = rel < 0 ? 0 : (rel > 4096 ? 4096 : rel);
+                    if (seg) {
+                        const int64_t k = rel / 16, f = rel % 16;
+                        want = (knots[k] * (16 - f) + (f ? knots[k + 1] * f : 0) + 2048) >> 12;
+                    } else {
+                        want = (table[rel] + 128) >> 8;
+                    }
+                    want = want < 3 ? 3 : (want > 250 ? 250 : want);
+                    if (got[s * N_OUT + j] != want) {
+                        kf_test_failures++;
+                        fprintf(stderr, "path %s, seg_shift %u: sample %u output %u is %d, want %lld\n",
+                                kf_simd_name((kf_simd)p), seg, s, j, got[s * N_OUT + j], (long long)want);
+                        s = SAMPLES;
+                        break;
+                    }
+                }
+        }
+        free(scratch);
+        kf_qnet_free(net);
+        free(table);
+    }
+}
+
 const kf_test_case kf_qnet_tests[] = {
+    {"q8_tables_follow_their_definition", test_q8_tables_follow_their_definition},
     {"paths_agree", test_paths_agree},
     {"refuses_bad_descriptions", test_refuses_bad_descriptions},
     {"simd_names_and_active", test_simd_names_and_active},

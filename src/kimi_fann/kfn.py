@@ -48,6 +48,10 @@ _MAX_HEADER = 16 << 20
 _MAX_ELEMENTS = 1 << 31
 _DTYPES = {"<f4", "<f2", "<i8", "<u8", "<i4", "<u4", "<i2", "<u2", "|i1", "|u1"}
 _COMPRESS = (None, "deflate", "q8", "q4")
+# The layout of a quantized network's sections. 1: knots always int32 (Q8 files held direct
+# tables of 4097 to 65537 outputs). 2: knots in the narrowest integer type that holds them
+# (uint16 for the interpolated Q8 tables of 65 to 1025 knots). Both are read.
+QUANTIZED_VERSION = 2
 ACTIVATION_INDEX = {name: i for i, name in enumerate(ACTIVATIONS)}
 
 
@@ -298,13 +302,14 @@ def _fixed_to(w: _Writer, p: str, fixed: FixedNetwork) -> dict[str, Any]:
         w.array(f"{p}layer{i}.bias", layer.bias)
         w.array(f"{p}layer{i}.multiplier", layer.multiplier)
         w.array(f"{p}layer{i}.shift", layer.shift)
-        w.array(f"{p}layer{i}.knots", layer.knots)
+        w.array(f"{p}layer{i}.knots", _narrowest(layer.knots))
         info: dict[str, Any] = {"t0": layer.t0, "seg_shift": layer.seg_shift, "out_lo": layer.out_lo,
                                 "out_hi": layer.out_hi, "activation": layer.activation}
         if layer.output_scale is not None:
             info.update(output_scale=layer.output_scale, output_zero=layer.output_zero)
         layers.append(info)
-    meta = {"type": "quantized", "activation_bits": spec.activation_bits, "weight_bits": spec.weight_bits,
+    meta = {"type": "quantized", "version": QUANTIZED_VERSION, "activation_bits": spec.activation_bits,
+            "weight_bits": spec.weight_bits,
             "output_scale": spec.output_scale, "output_zero": spec.output_zero, "layers": layers,
             "report": None if fixed.report is None else dataclasses.asdict(fixed.report)}
     if spec.shortcut:  # written only when set: files of layered networks are as before
@@ -312,9 +317,23 @@ def _fixed_to(w: _Writer, p: str, fixed: FixedNetwork) -> dict[str, Any]:
     return meta
 
 
+def _narrowest(values: np.ndarray) -> np.ndarray:
+    """Integers in the narrowest of uint8, uint16, int16 and int32 that holds them all."""
+    lo, hi = (int(values.min()), int(values.max())) if values.size else (0, 0)
+    for dtype in (np.uint8, np.uint16, np.int16):
+        info = np.iinfo(dtype)
+        if info.min <= lo and hi <= info.max:
+            return values.astype(dtype)
+    return values.astype(np.int32)
+
+
 def _fixed_from(r: _Reader, p: str, meta: dict[str, Any]) -> FixedNetwork:
     if meta["type"] == "fann_fixed":
         return FixedNetwork.from_fann_text(r.array(p + "fann").tobytes(), source=r.source)
+    version = meta.get("version", 1)  # files before version 2 do not say
+    if version not in (1, QUANTIZED_VERSION):
+        raise r.error(f"quantized network section version {version!r}; this kimi-fann reads 1 and "
+                      f"{QUANTIZED_VERSION}")
     report = None if meta.get("report") is None else QuantizationReport(**meta["report"])
     measured = report.layers if report is not None and len(report.layers) == len(meta["layers"]) else None
     layers = []

@@ -29,6 +29,8 @@ _FRAC_BITS = _core.CONSTANTS["KF_QTABLE_FRAC_BITS"]
 # |input zero point| beyond which x * inv loses more than 1/32 step in float32 (C allows 2^24)
 _MAX_INPUT_ZERO = 2**18
 _LEVELS_LOG2 = 22  # requantized pre-activation resolution across a table's domain
+# A Q8 table's largest distance from the exact function, in output steps (as for Q16).
+Q8_TABLE_ERROR = 1.0
 # Activations that reach their limits within a few units: their table covers every input.
 _SATURATING = {
     "sigmoid", "sigmoid_stepwise", "sigmoid_symmetric", "sigmoid_symmetric_stepwise", "gaussian",
@@ -176,29 +178,84 @@ def _table_values(t: np.ndarray, t0: int, k: int, knots: np.ndarray, out_lo: int
     return np.clip((v + (1 << (k + _FRAC_BITS - 1))) >> (k + _FRAC_BITS), out_lo, out_hi)
 
 
+def _table_error(exact: Callable[[np.ndarray], np.ndarray], s_pre: float, t0: int, k: int, knots: np.ndarray,
+                 out_lo: int, out_hi: int) -> float:
+    """The largest distance, in output steps, between the table and the exact function over the
+    table's domain (65537 evenly spaced requantized values and 65536 random ones)."""
+    end = t0 + ((len(knots) - 1) << k)
+    probe = np.unique(np.concatenate([
+        np.linspace(t0, end, 65537).astype(np.int64),
+        np.random.default_rng(0).integers(t0, end + 1, 65536),
+    ]))
+    got = _table_values(probe, t0, k, knots, out_lo, out_hi)
+    return float(np.abs(got - np.clip(exact(probe * s_pre), out_lo, out_hi)).max())
+
+
+def _fit_knots(target: np.ndarray, k: int, guess: np.ndarray) -> np.ndarray:
+    """Q8 knots (output steps times 2^8, within 0 .. 255 * 2^8) whose interpolation (kfann.h)
+    gives target[r], the correctly rounded function, at as many requantized values r as one line
+    per segment allows: the first knot is target[0] exactly, then each next knot, from the one
+    before, the candidate within a step of its guess (the exact function times 2^8) that misses
+    the fewest values of its segment, the nearest to the guess among equals."""
+    if k == 0:  # a direct table: the rounded function itself
+        return target << _FRAC_BITS
+    knots = guess.copy()
+    knots[0] = target[0] << _FRAC_BITS
+    f = np.arange(1, (1 << k) + 1, dtype=np.int64)
+    delta = np.arange(-(1 << _FRAC_BITS), (1 << _FRAC_BITS) + 1, dtype=np.int64)
+    for i in range(len(guess) - 1):
+        cand = np.clip(guess[i + 1] + delta, 0, 255 << _FRAC_BITS)
+        v = (knots[i] * ((1 << k) - f)[None, :] + cand[:, None] * f[None, :] + (1 << (k + _FRAC_BITS - 1))) \
+            >> (k + _FRAC_BITS)
+        misses = (np.clip(v, 0, 255) != target[(i << k) + f][None, :]).sum(axis=1)
+        knots[i + 1] = cand[np.lexsort((np.abs(cand - guess[i + 1]), misses))[0]]
+    return knots
+
+
+def _build_q8_table(exact: Callable[[np.ndarray], np.ndarray], d_lo: float, d_hi: float, kink_at_zero: bool):
+    """(s_pre, t0, k, knots) of a Q8 layer: linear interpolation between 257 knots, 16
+    requantized values apart, over the 2^12 values that the direct tables of kimi-fann 0.1 had
+    one output each for, else between 1025 knots 4 apart; else (a function with kinks between
+    the knots, such as FANN's stepwise sigmoids) kimi-fann 0.1's direct tables of 2^12, 2^14 or
+    2^16 outputs: the first whose outputs stay within Q8_TABLE_ERROR steps of the exact function
+    over [d_lo, d_hi]. The knots (output steps
+    times 2^8, in 0 .. 255 * 2^8) are fitted to the correctly rounded function (_fit_knots), so
+    the outputs are those direct tables' at all but a few values in a thousand; they take 514
+    bytes as uint16 in a file instead of 16 KiB. relu and leaky relu get a knot at 0, their kink.
+    The C core expands the table into one byte per requantized value when it loads the network
+    (kf_qnet_create)."""
+    for levels_log2, segments_log2 in ((12, 8), (12, 10), (12, 12), (14, 14), (16, 16)):
+        k = levels_log2 - segments_log2
+        if kink_at_zero:  # one segment to spare, for t0 rounded down to a knot spacing
+            s_pre = (d_hi - d_lo) / float(((1 << segments_log2) - 1) << k)
+            t0 = int(np.floor(d_lo / s_pre / (1 << k))) << k
+        else:
+            s_pre = (d_hi - d_lo) / float(1 << levels_log2)
+            t0 = int(np.floor(d_lo / s_pre))
+        ts = t0 + (np.arange((1 << segments_log2) + 1, dtype=np.int64) << k)
+        guess = np.rint(np.clip(exact(ts * s_pre), 0, 255) * (1 << _FRAC_BITS)).astype(np.int64)
+        every = t0 + np.arange(((len(ts) - 1) << k) + 1, dtype=np.int64)
+        knots = _fit_knots(np.rint(np.clip(exact(every * s_pre), 0, 255)).astype(np.int64), k, guess)
+        if _table_error(exact, s_pre, t0, k, knots, 0, 255) <= Q8_TABLE_ERROR:
+            break
+    return s_pre, t0, k, knots
+
+
 def _build_table(activation: str, d_lo: float, d_hi: float, scale: float, zero: int, bits: int):
-    """(s_pre, t0, k, knots) for one layer, exact to one output step over [d_lo, d_hi]: for Q8
-    a direct table (k = 0) of 2^12 to 2^16 entries, for Q16 linear interpolation between
-    2^10 to 2^16 knots; the smallest that passes the check is kept."""
+    """(s_pre, t0, k, knots) for one layer over [d_lo, d_hi]: for Q8 see _build_q8_table; for
+    Q16 linear interpolation between 2^10 to 2^16 knots, the smallest exact to one output step
+    that passes the check."""
     out_lo, out_hi = (0, 255) if bits == 8 else (-32768, 32767)
     exact = lambda x: _apply(activation, x) / scale + zero  # noqa: E731
-    levels_log2 = (12, 14, 16) if bits == 8 else (_LEVELS_LOG2,) * 4
-    for segments_log2, total_log2 in zip((12, 14, 16) if bits == 8 else (10, 12, 14, 16), levels_log2):
-        k = total_log2 - segments_log2
-        s_pre = (d_hi - d_lo) / float(1 << total_log2)
+    if bits == 8:
+        return _build_q8_table(exact, d_lo, d_hi, activation in ("relu", "leaky_relu"))
+    for segments_log2 in (10, 12, 14, 16):
+        k = _LEVELS_LOG2 - segments_log2
+        s_pre = (d_hi - d_lo) / float(1 << _LEVELS_LOG2)
         t0 = int(np.floor(d_lo / s_pre))
         ts = t0 + (np.arange((1 << segments_log2) + 1, dtype=np.int64) << k)
-        values = exact(ts * s_pre)
-        if k == 0:  # a direct table holds whole output steps
-            values = np.rint(values)
-        knots = np.clip(np.rint(values * (1 << _FRAC_BITS)), -(2**25), 2**25).astype(np.int64)
-        probe = np.unique(np.concatenate([
-            np.linspace(t0, ts[-1], 65537).astype(np.int64),
-            np.random.default_rng(0).integers(t0, ts[-1] + 1, 65536),
-        ]))
-        got = _table_values(probe, t0, k, knots, out_lo, out_hi)
-        error = np.abs(got - np.clip(exact(probe * s_pre), out_lo, out_hi)).max()
-        if error <= 1.0:
+        knots = np.clip(np.rint(exact(ts * s_pre) * (1 << _FRAC_BITS)), -(2**25), 2**25).astype(np.int64)
+        if _table_error(exact, s_pre, t0, k, knots, out_lo, out_hi) <= 1.0:
             break
     return s_pre, t0, k, knots
 

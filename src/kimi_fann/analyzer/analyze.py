@@ -198,7 +198,8 @@ def _graph_layers(graph: _Graph, dtype: str, bins: int, bits: int | None) -> lis
 
 def _table_bytes(knots: np.ndarray) -> int:
     lo, hi = (int(knots.min()), int(knots.max())) if knots.size else (0, 0)
-    width = 1 if 0 <= lo and hi <= 255 else (2 if -32768 <= lo and hi <= 32767 else 4)
+    # the narrowest integer type holding them, as a .kfn file stores them
+    width = 1 if 0 <= lo and hi <= 255 else (2 if -32768 <= lo and hi <= 65535 and (lo >= 0 or hi <= 32767) else 4)
     return width * int(knots.size)
 
 
