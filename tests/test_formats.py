@@ -37,3 +37,26 @@ def test_load_of_something_else_says_what_it_reads(tmp_path) -> None:
     (tmp_path / "m.bin").write_bytes(b"\x89PNG and more bytes here")
     with pytest.raises(FormatError, match=r"m\.bin: not a \.kfn file \(bad magic"):
         kf.load(tmp_path / "m.bin")
+
+
+def test_data_header_that_contradicts_the_line_layout(tmp_path) -> None:
+    """The issue's case: a header of 1257 37 37 on lines that alternate 64 and 10 values (the
+    digits set) parses, pairs shifted, unless the layout is checked."""
+    rng = np.random.default_rng(0)
+    lines = ["1257 37 37"]
+    for _ in range(1257):
+        lines += [" ".join(f"{v:.3f}" for v in rng.random(64)), " ".join(str(v) for v in rng.integers(0, 2, 10))]
+    path = tmp_path / "digits.data"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FormatError, match=r"digits\.data, line 2: the header declares pairs of 37 inputs and 37 "
+                                          r"outputs, but the lines alternate 64 and 10 values \(this line has 64\): "
+                                          r'a header of "1257 64 10" would match them'):
+        kf.TrainingData.load(path)
+    lines[0] = "1257 64 10"
+    path.write_text("\n".join(lines) + "\n")
+    data = kf.TrainingData.load(path)
+    assert (data.num_input, data.num_output, len(data)) == (64, 10, 1257)
+    one_pair_a_line = "3 2 1\n1 2 3\n4 5 6\n7 8 9\n10 11 12\n"
+    with pytest.raises(FormatError, match="unexpected text after the last of the 3 pairs"):
+        kf.TrainingData.from_fann_text(one_pair_a_line)
+    assert len(kf.TrainingData.from_fann_text("4 2 1\n1 2 3\n4 5 6\n7 8 9\n10 11 12\n")) == 4

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -133,10 +132,31 @@ def _refuse_tmpfile(real_open):  # type: ignore[no-untyped-def]
     return fake
 
 
-def test_alive_checks() -> None:
+def test_alive_checks(monkeypatch) -> None:
     assert _io._alive(os.getpid())
-    assert _io._alive(1)  # init: alive (or another user's: left alone)
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert not _io._alive(child.pid)
-    os.kill(os.getpid(), 0) if hasattr(signal, "SIGKILL") else None
+
+    def not_ours(pid: int, sig: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+    monkeypatch.setattr(os, "kill", not_ours)
+    assert _io._alive(child.pid)  # another user's process: its files are left alone
+
+
+def test_stale_files_that_cannot_be_removed_are_skipped(tmp_path, monkeypatch) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    stale = tmp_path / f".kimi-fann-{child.pid}-{'e' * 16}.tmp"
+    stale.write_bytes(b"x")
+    monkeypatch.setattr(os, "unlink", lambda path: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+    assert _io.remove_stale_temporaries(str(tmp_path)) == 0 and stale.exists()
+    monkeypatch.undo()
+    assert _io.remove_stale_temporaries(str(tmp_path)) == 1 and not stale.exists()
+
+
+def test_without_o_tmpfile_or_proc(tmp_path, monkeypatch) -> None:
+    monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+    assert _io._open_unnamed(str(tmp_path), 0o644) is None
+    monkeypatch.undo()
+    assert _io._open_unnamed(str(tmp_path / "missing"), 0o644) is None

@@ -201,9 +201,10 @@ class SectionReader:
 
     def _quantized_size(self, name: str, entry: dict[str, Any], count: int) -> int:
         bits, group, exact = entry.get("bits"), entry.get("group"), entry.get("exact", 0)
-        if bits not in (8, 4) or not _is_int(group) or not 1 <= group <= 1 << 16 or entry["dtype"] != "<f4":
+        if bits not in (8, 4) or not isinstance(group, int) or isinstance(group, bool) or not 1 <= group <= 1 << 16 \
+                or entry["dtype"] != "<f4":
             raise self.error(f"section {name!r}: bad quantization ({str(bits)[:20]} bits, groups of {str(group)[:20]})")
-        if not _is_int(exact) or not 0 <= exact <= count:
+        if not isinstance(exact, int) or isinstance(exact, bool) or not 0 <= exact <= count:
             raise self.error(f"section {name!r}: {str(exact)[:30]} exact values for {count} values")
         return _compress.payload_bytes(count, bits, group, exact)
 
@@ -273,9 +274,10 @@ class SectionReader:
     def number(self, meta: dict[str, Any], key: str, where: str, lo: float = -math.inf, hi: float = math.inf) -> float:
         """meta[key], a finite number in [lo, hi]; FormatError naming the field otherwise."""
         value = meta.get(key)
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if ok and isinstance(value, int):
-            ok = abs(value) <= 1 << 128
-        if not ok or not math.isfinite(float(value)) or not lo <= float(value) <= hi:
+        number = math.nan
+        if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)
+                                        and abs(value) <= 1 << 128):
+            number = float(value)
+        if not math.isfinite(number) or not lo <= number <= hi:
             raise self.error(f"{where}{key} is {str(value)[:40]}; expected a finite number in [{lo}, {hi}]")
-        return float(value)
+        return number
