@@ -85,6 +85,9 @@ def test_compression_is_refused_above_max_error(tmp_path, rprop_digits) -> None:
     assert path.read_bytes() == b"previous"
     with pytest.raises(ConfigError, match="max_error is the share of calibration rows"):
         kf.save(path, net, compress="q8", max_error=2.0)
+    with pytest.raises(ConfigError, match=r"m\.kfn: calibration has no rows"):
+        kf.save(path, net, compress="q8", calibration=np.zeros((0, 64)))
+    assert path.read_bytes() == b"previous"
 
 
 def test_sampled_calibration_and_its_hint(rprop_digits) -> None:

@@ -212,6 +212,9 @@ def bounded(model: Any, compress: str, group: int, calibration: Any, max_error: 
         x, kind = np.asarray(calibration, dtype=np.float32), "given"
         if x.ndim == 1:
             x = x.reshape(1, -1)
+        if len(x) == 0:
+            raise ConfigError(f"{source}: calibration has no rows; give inputs like the model's real ones "
+                              "(or none: the model then makes 1024)")
     is_router = hasattr(model, "route")
     before = outputs_of(model, x)
     best = None
