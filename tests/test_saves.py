@@ -160,3 +160,18 @@ def test_without_o_tmpfile_or_proc(tmp_path, monkeypatch) -> None:
     assert _io._open_unnamed(str(tmp_path), 0o644) is None
     monkeypatch.undo()
     assert _io._open_unnamed(str(tmp_path / "missing"), 0o644) is None
+
+
+def test_without_posix_signals_only_old_files_are_removed(tmp_path, monkeypatch) -> None:
+    """On Windows os.kill(pid, 0) would stop the process: age decides there instead."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    recent = tmp_path / f".kimi-fann-{child.pid}-{'f' * 16}.tmp"
+    old = tmp_path / f".kimi-fann-{child.pid}-{'0' * 16}.tmp"
+    for path in (recent, old):
+        path.write_bytes(b"x")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    monkeypatch.setattr(os, "name", "nt")
+    assert _io._alive(child.pid)
+    assert _io.remove_stale_temporaries(str(tmp_path)) == 1
+    assert recent.exists() and not old.exists()

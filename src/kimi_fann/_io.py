@@ -8,7 +8,8 @@ Every save of kimi-fann (``.kfn``, ``.net``, ``.data``, the converters' outputs)
   file in place and, but for the instant between naming and renaming, nothing else;
 - where the system has no unnamed files, the temporary file is named
   ``.kimi-fann-<pid>-<random>.tmp``; each save first removes such files whose process is gone
-  (those of a killed writer), so nothing accumulates;
+  (those of a killed writer; on systems without POSIX signals, those an hour old), so nothing
+  accumulates;
 - a symbolic link is written through: its target file is replaced, the link stays a link;
 - the file is replaced by a new one: other hard links to the old file keep the old contents;
 - the new file gets the old one's permission bits (else ``0o666`` less the umask, as
@@ -45,7 +46,8 @@ def read_bytes(path: PathLike) -> bytes:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
+    """Whether process pid may still be writing (POSIX; elsewhere os.kill would stop it)."""
+    if pid == os.getpid() or os.name != "posix":
         return True
     try:
         os.kill(pid, 0)
@@ -73,9 +75,9 @@ def remove_stale_temporaries(directory: str) -> int:
         if match is None:
             continue
         try:
-            if match.group(1) is not None:
+            if match.group(1) is not None and os.name == "posix":
                 stale = not _alive(int(match.group(1)))
-            else:
+            else:  # no pid to ask about (earlier versions, Windows): an hour old is abandoned
                 stale = time.time() - entry.stat(follow_symlinks=False).st_mtime > _ORPHAN_AGE
             if stale:
                 os.unlink(entry.path)
