@@ -230,6 +230,7 @@ def bounded(model: Any, compress: str, group: int, calibration: Any, max_error: 
     raise ConfigError(
         f"{source}: compress={compress!r} would change the prediction of {best.changed:.1%} of the "
         f"{len(x)} {kind} calibration rows even with {best.exact_fraction:.0%} of the weights kept exactly; "
-        f"the limit is max_error={limit:g}. Nothing was written. Use compress='q8' or a smaller group= "
-        f"(now {group}), compress='deflate' (lossless), or a larger max_error="
+        f"the limit is max_error={limit:g}. Nothing was written. Use "
+        + ("compress='q8', " if compress == "q4" else "")
+        + f"a smaller group= (now {group}), compress='deflate' (lossless), or a larger max_error="
         + ("" if calibration is not None else "; or pass calibration= rows like the model's real inputs"))
