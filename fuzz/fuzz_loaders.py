@@ -4,7 +4,7 @@ Usage: python fuzz/fuzz_loaders.py TARGET [libFuzzer options] [CORPUS_DIR ...]
 
 TARGET is one of ``net`` (FANN_FLO .net, Network.from_fann_text), ``fixed`` (FANN_FIX_2.0,
 FixedNetwork.from_fann_text), ``data`` (FANN .data, TrainingData.from_fann_text), ``kfn``
-(native container, kimi_fann.kfn.loads) and ``safetensors``
+(native container, kimi_fann.kfn.loads, its CRCs fixed up first: fix_crcs) and ``safetensors``
 (kimi_fann.analyzer.convert.from_safetensors, when it exists).
 
 A parser may reject its input only with a kimi_fann.errors exception; anything else (another
@@ -85,9 +85,39 @@ def fuzz_data(data: bytes) -> None:
     assert again.inputs.shape == parsed.inputs.shape and again.outputs.shape == parsed.outputs.shape
 
 
+def fix_crcs(data: bytes) -> bytes:
+    """The same bytes with every CRC-32 made right (the header's, and each section's whose
+    bytes lie in the file), so that mutations reach the structure behind the CRC checks.
+    Bytes that are not a .kfn file with a JSON header come back unchanged."""
+    import json
+    import struct
+    import zlib
+
+    prefix = struct.Struct("<4sHHIII")
+    if len(data) < prefix.size or data[:4] != b"KFN\x00":
+        return data
+    magic, major, minor, flags, length, _ = prefix.unpack_from(data)
+    text = data[prefix.size : prefix.size + length]
+    try:
+        header = json.loads(zlib.decompress(text) if flags & 1 else text)
+        start = -(-(prefix.size + length) // 64) * 64
+        for entry in header["sections"]:
+            at, size = start + entry["offset"], entry["length"]
+            if 0 <= at and at + size <= len(data):
+                entry["crc32"] = zlib.crc32(data[at : at + size])
+        text = json.dumps(header).encode()
+        text = zlib.compress(text) if flags & 1 else text
+    except Exception:  # noqa: BLE001 - an unparsable header keeps its bytes (its CRC still fixed)
+        pass
+    old_start = -(-(prefix.size + length) // 64) * 64
+    new_start = -(-(prefix.size + len(text)) // 64) * 64
+    return (prefix.pack(magic, major, minor, flags, len(text), zlib.crc32(text)) + text
+            + b"\0" * (new_start - prefix.size - len(text)) + data[old_start:])
+
+
 def fuzz_kfn(data: bytes) -> None:
     try:
-        model = kfn.loads(data)
+        model = kfn.loads(fix_crcs(data))
     except KimiFannError:
         return
     kfn.loads(kfn.dumps(model))  # what loaded writes out and loads again

@@ -30,7 +30,7 @@ FANN_KEYS = [
 KFN_KEYS = [
     '"sections"', '"model"', '"type"', '"network"', '"quantized"', '"fann_fixed"', '"router"',
     '"mixture"', '"dtype"', '"shape"', '"offset"', '"length"', '"crc32"', '"encoding"', '"raw"',
-    '"deflate"', '"bits"', '"group"', '"<f4"', '"<i4"', '"|i1"', "KFN\x00",
+    '"deflate"', '"bits"', '"group"', '"exact"', '"quantized"', '"<f4"', '"<i4"', '"|i1"', "KFN\x00",
 ]
 
 
@@ -90,8 +90,19 @@ def main(out: pathlib.Path) -> None:
     }
     for name, model in models.items():
         write(out / "kfn", f"{name}.kfn", kfn.dumps(model))
-    for compress in ("deflate", "q8", "q4"):
-        write(out / "kfn", f"network_{compress}.kfn", kfn.dumps(net, compress=compress, group=8))
+    for compress in ("deflate", "q8", "q4"):  # any deviation accepted: these are seeds of the format
+        options = {"max_error": 1.0} if compress != "deflate" else {}
+        write(out / "kfn", f"network_{compress}.kfn", kfn.dumps(net, compress=compress, group=8, **options))
+    # a lossy section with exact values (format 1.1): clamped weights that dominate their groups,
+    # on inputs where the first one, which the largest of them read, is always zero
+    clamped = kf.Network([4, 8, 2], hidden="linear", output="linear", seed=5)
+    weights = clamped.weights.copy()
+    weights[::5] = 1500.0
+    clamped.weights = weights
+    dead = calib.copy()
+    dead[:, 0] = 0.0
+    write(out / "kfn", "network_q8_exact.kfn",
+          kfn.dumps(clamped, compress="q8", group=8, calibration=dead, max_error=0.0))
 
     write_dict(out / "net.dict", FANN_KEYS)
     write_dict(out / "fixed.dict", FANN_KEYS)

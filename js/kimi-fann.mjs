@@ -574,10 +574,14 @@ class KfnFile {
   async dequantize(name, e, payload, count) {
     const { bits, group } = e;
     if ((bits !== 8 && bits !== 4) || !(group >= 1)) throw this.fail(`section ${name}: bad quantization`);
+    const exact = e.exact ?? 0; // format 1.1: values kept exactly, a bitmap then float32 values
+    if (!Number.isInteger(exact) || exact < 0 || exact > count) throw this.fail(`section ${name}: bad exact count`);
     const groups = Math.ceil(count / group);
     const codeBytes = bits === 8 ? count : Math.ceil(count / 2);
-    const raw = await inflate(payload, 2 * groups + codeBytes);
-    if (raw.length !== 2 * groups + codeBytes) throw this.fail(`section ${name} inflates to the wrong size`);
+    const maskBytes = exact ? Math.ceil(count / 8) : 0;
+    const size = 2 * groups + codeBytes + maskBytes + 4 * exact;
+    const raw = await inflate(payload, size);
+    if (raw.length !== size) throw this.fail(`section ${name} inflates to the wrong size`);
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out = new Float32Array(count);
     for (let i = 0; i < count; i++) {
@@ -589,6 +593,16 @@ class KfnFile {
         code = ((i & 1 ? b >> 4 : b & 15) & 15) - 8;
       }
       out[i] = Math.fround(code * scale);
+    }
+    if (exact) {
+      const mask = 2 * groups + codeBytes;
+      let k = 0;
+      for (let i = 0; i < count; i++) {
+        if (!((raw[mask + (i >> 3)] >> (i & 7)) & 1)) continue;
+        if (k === exact) throw this.fail(`section ${name}: the bitmap marks more than ${exact} exact values`);
+        out[i] = dv.getFloat32(mask + maskBytes + 4 * k++, true);
+      }
+      if (k !== exact) throw this.fail(`section ${name}: the bitmap marks ${k} exact values, the entry says ${exact}`);
     }
     return out;
   }

@@ -85,8 +85,9 @@ def test_mixture() -> None:
     after = number(r"(\d+\.\d+) after 200 update_bias steps", out)
     assert after < before
     raw = number(r"\.kfn raw\s+(\d+) bytes", out)
-    q4 = number(r"\.kfn q4, groups of 16\s+(\d+) bytes", out)
-    assert q4 < raw / 3
+    q8 = number(r"\.kfn q8, groups of 64\s+(\d+) bytes", out)
+    assert q8 < raw / 2
+    assert re.search(r"\.kfn q4, groups of 8(\s+\d+ bytes|: refused \(compress='q4' would change)", out)
 
 
 def test_distill_digits(tmp_path: Path) -> None:

@@ -20,12 +20,14 @@ def test_a_missing_folder_is_named(tmp_path) -> None:
 
 def test_no_free_temporary_name(tmp_path, monkeypatch) -> None:
     """Every temporary name is taken (here: the generator always draws the same one)."""
-    (tmp_path / ".kimi-fann-0000.tmp").write_bytes(b"someone else's")
+    taken = tmp_path / f".kimi-fann-{os.getpid()}-0000.tmp"
+    taken.write_bytes(b"someone else's")
     monkeypatch.setattr(_io.secrets, "token_hex", lambda n: "0000")
+    monkeypatch.setattr(_io, "_open_unnamed", lambda directory, mode: None)  # a system without O_TMPFILE
     target = tmp_path / "net.net"
     with pytest.raises(FileError, match=f"{target}: cannot write: no free temporary name in {tmp_path}"):
         kf.Network([2, 1]).save(target)
-    assert not target.exists() and (tmp_path / ".kimi-fann-0000.tmp").read_bytes() == b"someone else's"
+    assert not target.exists() and taken.read_bytes() == b"someone else's"
 
 
 def test_the_first_error_is_reported_when_cleaning_up_fails_too(tmp_path, monkeypatch) -> None:

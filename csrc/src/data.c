@@ -41,9 +41,80 @@ kf_status kf_data_alloc(uint32_t num_data, uint32_t num_input, uint32_t num_outp
     return KF_OK;
 }
 
+/* The line layout of a .data file's values, followed in constant memory: libfann writes each
+ * pair's inputs on one line and its outputs on the next, and so do most tools. A file whose lines
+ * (four or more) consistently alternate a and b values, with line breaks that do not fall between the header's
+ * inputs and outputs (a header of "1257 37 37" on lines of 64 and 10 values), is refused: its
+ * values would parse, shifted into the wrong pairs. Any other layout (one pair a line, values
+ * wrapped anyhow) reads as FANN reads it. */
+typedef struct line_layout {
+    uint32_t line;       /* line of the value seen last (0 before any) */
+    uint32_t count;      /* values on that line so far */
+    uint32_t lines;      /* data lines completed */
+    uint32_t a, b;       /* values on the first and second data lines */
+    int consistent;      /* every completed line so far has a, b, a, b, ... values */
+    uint32_t bad_line;   /* first line whose count differs from the header's field there */
+    uint32_t bad_count;
+    uint32_t expect;     /* values the header puts on the current line if each field is a line */
+    uint32_t header_line;
+} line_layout;
+
+static void layout_init(line_layout *l, uint32_t header_line)
+{
+    memset(l, 0, sizeof *l);
+    l->consistent = 1;
+    l->header_line = header_line;
+}
+
+static void layout_close(line_layout *l)
+{
+    if (l->line == 0)
+        return;
+    if (l->lines == 0)
+        l->a = l->count;
+    else if (l->lines == 1)
+        l->b = l->count;
+    else if (l->count != ((l->lines % 2) ? l->b : l->a))
+        l->consistent = 0;
+    if (l->bad_line == 0 && l->count != l->expect) {
+        l->bad_line = l->line;
+        l->bad_count = l->count;
+    }
+    l->lines++;
+}
+
+/* One value read on `line`; `field` is the size of the field (inputs or outputs) it starts, 0
+ * inside a field. */
+static void layout_value(line_layout *l, uint32_t line, uint32_t field)
+{
+    if (line != l->line) {
+        layout_close(l);
+        l->line = line;
+        l->count = 0;
+        l->expect = field;
+        if (line == l->header_line)
+            l->consistent = 0; /* values on the header's line: no line layout to speak of */
+    }
+    l->count++;
+}
+
+static int layout_contradicts(line_layout *l, uint32_t n_in, uint32_t n_out)
+{
+    const uint64_t pair = (uint64_t)n_in + n_out;
+    layout_close(l);
+    l->line = 0;
+    if (!l->consistent || l->lines < 4 || l->bad_line == 0)
+        return 0; /* fewer than four lines say too little about a layout */
+    /* the lines' breaks fall on the header's field boundaries: one pair a line, or several */
+    if ((l->a % pair == 0 || l->a % pair == n_in) && ((uint64_t)l->a + l->b) % pair == 0)
+        return 0;
+    return 1;
+}
+
 kf_status kf_data_parse(const char *text, size_t len, kf_data **out, kf_diag *diag)
 {
     kf_scan s;
+    line_layout lay;
     uint32_t n, n_in, n_out, i, k;
     uint64_t values;
     kf_data *d;
@@ -72,17 +143,34 @@ kf_status kf_data_parse(const char *text, size_t len, kf_data **out, kf_diag *di
     st = kf_data_alloc(n, n_in, n_out, &d);
     if (st != KF_OK)
         return st;
+    layout_init(&lay, s.line);
     for (i = 0; i < n; i++) {
-        for (k = 0; k < n_in; k++)
+        for (k = 0; k < n_in; k++) {
             if (!kf_scan_float(&s, &d->input[(uint64_t)i * n_in + k], "an input value"))
                 goto fail;
-        for (k = 0; k < n_out; k++)
+            layout_value(&lay, s.line, k == 0 ? n_in : 0u);
+        }
+        for (k = 0; k < n_out; k++) {
             if (!kf_scan_float(&s, &d->output[(uint64_t)i * n_out + k], "an output value"))
                 goto fail;
+            layout_value(&lay, s.line, k == 0 ? n_out : 0u);
+        }
     }
     kf_scan_space(&s);
     if (s.p != s.end) {
         kf_scan_fail(&s, "unexpected text after the last of the %u pairs the header declares", n);
+        goto fail;
+    }
+    if (layout_contradicts(&lay, n_in, n_out)) {
+        const uint64_t width = (uint64_t)lay.a + lay.b;
+        s.line = lay.bad_line;
+        if (width && values % width == 0)
+            kf_scan_fail(&s, "the header declares pairs of %u inputs and %u outputs, but the lines alternate %u and %u "
+                         "values (this line has %u): a header of \"%llu %u %u\" would match them", n_in, n_out,
+                         lay.a, lay.b, lay.bad_count, (unsigned long long)(values / width), lay.a, lay.b);
+        else
+            kf_scan_fail(&s, "the header declares pairs of %u inputs and %u outputs, but the lines alternate %u and %u "
+                         "values (this line has %u)", n_in, n_out, lay.a, lay.b, lay.bad_count);
         goto fail;
     }
     *out = d;

@@ -202,6 +202,48 @@ static void test_data_round_trip_and_errors(void)
     kf_free(d);
 }
 
+/* A header that contradicts the file's consistent line layout is refused, naming the first line
+ * that disagrees; layouts that agree (a field a line, a pair a line, two pairs a line, values on
+ * the header's line, lines wrapped anyhow) parse as FANN parses them. */
+static kf_status parse_text(const char *text, kf_data **d, kf_diag *diag)
+{
+    return kf_data_parse(text, strlen(text), d, diag);
+}
+
+static void test_data_header_against_line_layout(void)
+{
+    static const char *accepted[] = {
+        "2 2 1\n1 2\n3\n4 5\n6\n",    /* inputs on a line, outputs on the next */
+        "2 2 1\n1 2 3\n4 5 6\n",        /* a pair a line */
+        "2 2 1\n1 2 3 4 5 6\n",          /* all on one line */
+        "2 2 1 1 2 3 4 5 6\n",            /* on the header's line */
+        "2 2 1\n1\n2 3\n4 5 6\n",      /* wrapped, not consistently */
+        "4 1 1\n1 2 3 4\n5 6 7 8\n",    /* two pairs a line */
+    };
+    kf_data *d = NULL;
+    kf_diag diag;
+    size_t i;
+    for (i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        CHECK_OK(parse_text(accepted[i], &d, &diag));
+        kf_free(d);
+        d = NULL;
+    }
+    /* lines of 3 and 1 values under a header of pairs of 2 and 2 */
+    CHECK(parse_text("2 2 2\n1 2 3\n4\n5 6 7\n8\n", &d, &diag) == KF_E_FORMAT && d == NULL);
+    CHECK(diag.line == 2 && strstr(diag.message, "lines alternate 3 and 1 values (this line has 3)") != NULL
+          && strstr(diag.message, "a header of \"2 3 1\" would match them") != NULL);
+    /* the case in small: lines of 2 and 3 values under a header of pairs of 3 and 2 */
+    CHECK(parse_text("2 3 2\n1 2\n3 4 5\n6 7\n8 9 10\n", &d, &diag) == KF_E_FORMAT);
+    CHECK(diag.line == 2 && strstr(diag.message, "pairs of 3 inputs and 2 outputs") != NULL
+          && strstr(diag.message, "\"2 2 3\"") != NULL);
+    /* widths that do not divide the values: no header suggested */
+    CHECK(parse_text("6 1 2\n1 2\n3 4\n5 6\n7 8\n9 10\n11 12\n13 14\n15 16\n17 18\n", &d, &diag) == KF_E_FORMAT);
+    CHECK(strstr(diag.message, "would match") == NULL && strstr(diag.message, "alternate 2 and 2") != NULL);
+    /* fewer than four lines say too little about a layout */
+    CHECK_OK(parse_text("1 2 2\n1\n2 3 4\n", &d, &diag));
+    kf_free(d);
+}
+
 static void test_data_shuffle_and_scale(void)
 {
     kf_data *d = NULL;
@@ -304,6 +346,7 @@ const kf_test_case kf_io_tests[] = {
     {"net_truncated_everywhere", test_net_truncated_everywhere},
     {"net_malformed", test_net_malformed},
     {"data_round_trip_and_errors", test_data_round_trip_and_errors},
+    {"data_header_against_line_layout", test_data_header_against_line_layout},
     {"data_shuffle_and_scale", test_data_shuffle_and_scale},
     {NULL, NULL},
 };

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import aligned, as_matrix
-from ._io import PathLike, read_bytes, write_atomic
+from ._io import PathLike, is_container, read_bytes, save_container, write_atomic
 from ._threads import resolve, run_split
 from .descriptions import ACTIVATIONS, QuantizationReport, QuantizedSpec, Topology
 from .errors import ConfigError, ShapeError
@@ -302,7 +302,8 @@ class FannFixedNetwork(FixedNetwork):
         return self._net.format_fann()
 
     def save(self, path: PathLike) -> None:
-        """Write a FANN_FIX_2.0 file, atomically.
+        """Write a FANN_FIX_2.0 file, atomically; for a name ending in ``.kfn``, the native
+        container (:func:`kimi_fann.save`). The format follows the name.
 
         Parameters
         ----------
@@ -325,6 +326,9 @@ class FannFixedNetwork(FixedNetwork):
         >>> path.read_text().startswith("FANN_FIX_2.0")
         True
         """
+        if is_container(path):
+            save_container(path, self)
+            return
         write_atomic(path, self.to_fann_text())
 
     # ---- structure ----
@@ -502,7 +506,8 @@ class QuantizedNetwork(FixedNetwork):
         return QuantizedNetwork, (self._spec, self._report)
 
     def save(self, path: PathLike) -> None:
-        """Q8/Q16 networks are saved in ``.kfn`` files: this raises ConfigError saying so.
+        """Write the network to a ``.kfn`` file (:func:`kimi_fann.save`); Q8/Q16 networks have
+        no FANN text form, so any other name raises ConfigError saying so.
 
         Parameters
         ----------
@@ -515,20 +520,27 @@ class QuantizedNetwork(FixedNetwork):
         Raises
         ------
         ConfigError
-            Always: use :func:`kimi_fann.save`.
+            For a name that does not end in ``.kfn``.
 
         Examples
         --------
-        >>> import numpy as np, kimi_fann as kf
+        >>> import pathlib, tempfile, numpy as np, kimi_fann as kf
         >>> q = kf.Network([2, 1]).quantize(calibration=np.zeros((2, 2)))
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "q8.kfn"
+        >>> q.save(path)
+        >>> kf.load(path).format
+        'q8'
         >>> try:
         ...     q.save("q8.net")
         ... except kf.errors.ConfigError as exc:
-        ...     print("kimi_fann.save" in str(exc))
+        ...     print("name it .kfn" in str(exc))
         True
         """
-        raise ConfigError(f"a {self.format} network is saved in a .kfn file (kimi_fann.save(path, model)), not in "
-                          f"a FANN .net file like {os.fspath(path)!r}")
+        if is_container(path):
+            save_container(path, self)
+            return
+        raise ConfigError(f"a {self.format} network is saved in a .kfn file, not in a FANN .net file like "
+                          f"{os.fspath(path)!r}: name it .kfn (or call kimi_fann.save(path, model))")
 
     # ---- structure ----
 

@@ -19,17 +19,18 @@ checks the model itself: a damaged or hostile file raises FormatError.
 from __future__ import annotations
 
 import dataclasses
-import datetime
-import json
-import struct
-import zlib
+import os
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ._io import PathLike, read_bytes, write_atomic
-from ._version import __version__
+from . import _compress
+from ._compress import CompressionReport
+from ._core import CONSTANTS
+from ._io import PathLike, read_bytes, register_container, write_atomic
+from ._kfn_sections import SectionReader as _Reader
+from ._kfn_sections import SectionWriter as _Writer
 from .descriptions import ACTIVATIONS, QuantizationReport, QuantizedLayer, QuantizedSpec, Topology
 from .errors import ConfigError, FormatError, KimiFannError
 from .fixed import FannFixedNetwork, FixedNetwork, QuantizedNetwork
@@ -37,203 +38,19 @@ from .mixture import MixtureOfExperts
 from .network import Network
 from .router import Router
 
-__all__ = ["save", "load", "dumps", "loads"]
+__all__ = ["save", "load", "dumps", "loads", "dumps_bounded", "CompressionReport"]
 
-MAGIC = b"KFN\x00"
-VERSION = (1, 0)
-ALIGN = 64
-_PREFIX = struct.Struct("<4sHHIII")
-_DEFLATED_HEADER = 1
-_MAX_HEADER = 16 << 20
-_MAX_ELEMENTS = 1 << 31
-_DTYPES = {"<f4", "<f2", "<i8", "<u8", "<i4", "<u4", "<i2", "<u2", "|i1", "|u1"}
 _COMPRESS = (None, "deflate", "q8", "q4")
 # The layout of a quantized network's sections. 1: knots always int32 (Q8 files held direct
 # tables of 4097 to 65537 outputs). 2: knots in the narrowest integer type that holds them
 # (uint16 for the interpolated Q8 tables of 65 to 1025 knots). Both are read.
 QUANTIZED_VERSION = 2
 ACTIVATION_INDEX = {name: i for i, name in enumerate(ACTIVATIONS)}
-
-
-def _align(n: int) -> int:
-    return (n + ALIGN - 1) // ALIGN * ALIGN
-
-
-# ---- writing ----
-
-
-class _Writer:
-    def __init__(self, compress: str | None, prune: float, group: int) -> None:
-        self.compress, self.prune, self.group = compress, prune, group
-        self.sections: list[tuple[dict[str, Any], bytes]] = []
-
-    def array(self, name: str, values: Any, *, lossy: bool = False) -> None:
-        a = np.ascontiguousarray(values)
-        a = a.astype(a.dtype.newbyteorder("<")) if a.dtype.byteorder == ">" else a
-        entry: dict[str, Any] = {"name": name, "dtype": a.dtype.str, "shape": list(a.shape)}
-        if lossy and self.compress in ("q8", "q4") and a.dtype.kind == "f":
-            entry.update(encoding="quantized", bits=8 if self.compress == "q8" else 4, group=self.group)
-            payload = zlib.compress(_quantize(a.astype(np.float32).ravel(), entry["bits"], self.group, self.prune), 9)
-            entry["dtype"] = "<f4"
-        elif self.compress is not None:
-            entry["encoding"] = "deflate"
-            payload = zlib.compress(a.tobytes(), 9)
-        else:
-            entry["encoding"] = "raw"
-            payload = a.tobytes()
-        self.sections.append((entry, payload))
-
-    def finish(self, kind: str, meta: dict[str, Any]) -> bytes:
-        offset, table = 0, []
-        for entry, payload in self.sections:
-            if entry["encoding"] == "raw":  # usable in place: aligned for any SIMD load
-                offset = _align(offset)
-            table.append({**entry, "offset": offset, "length": len(payload), "crc32": zlib.crc32(payload)})
-            offset += len(payload)
-        header = json.dumps({
-            "format": "kimi-fann model",
-            "kind": kind,
-            "created": {"by": f"kimi-fann {__version__}",
-                        "at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")},
-            "model": meta,
-            "sections": table,
-        }, separators=(",", ":")).encode()
-        flags = 0
-        if self.compress is not None:
-            header, flags = zlib.compress(header, 9), _DEFLATED_HEADER
-        start = _align(_PREFIX.size + len(header))
-        out = bytearray(start + offset)
-        out[: _PREFIX.size] = _PREFIX.pack(MAGIC, *VERSION, flags, len(header), zlib.crc32(header))
-        out[_PREFIX.size : _PREFIX.size + len(header)] = header
-        for entry, payload in zip(table, (p for _, p in self.sections)):
-            at = start + entry["offset"]
-            out[at : at + len(payload)] = payload
-        return bytes(out)
-
-
-def _quantize(w: np.ndarray, bits: int, group: int, prune: float) -> bytes:
-    """A float16 scale per group, then the codes (int8, or two 4-bit codes a byte)."""
-    w = w.copy()
-    if prune > 0 and w.size:
-        w[np.abs(w) < np.quantile(np.abs(w), prune)] = 0.0
-    qmax = 127 if bits == 8 else 7
-    pad = (-w.size) % group
-    groups = np.pad(w, (0, pad)).reshape(-1, group)
-    scale = (np.abs(groups).max(axis=1) / qmax).astype(np.float16).astype(np.float32)
-    safe = np.where(scale > 0, scale, 1.0)
-    codes = np.clip(np.rint(groups / safe[:, None]), -qmax, qmax).astype(np.int8).ravel()[: w.size]
-    if bits == 4:
-        nibbles = (codes + 8).astype(np.uint8)
-        nibbles = np.pad(nibbles, (0, nibbles.size % 2))
-        codes = (nibbles[0::2] | (nibbles[1::2] << 4)).astype(np.uint8)
-    return scale.astype("<f2").tobytes() + codes.tobytes()
-
-
-# ---- reading ----
-
-
-class _Reader:
-    def __init__(self, data: bytes, source: str) -> None:
-        self.source = source
-        view = memoryview(data)
-        if len(data) < _PREFIX.size:
-            raise self.error(f"{len(data)} bytes, too short for a .kfn file")
-        magic, major, minor, flags, header_len, header_crc = _PREFIX.unpack_from(data)
-        if magic != MAGIC:
-            raise self.error("not a .kfn file (bad magic)")
-        if major != VERSION[0]:
-            raise self.error(f"format version {major}.{minor}; this kimi-fann reads {VERSION[0]}.x")
-        if header_len > min(_MAX_HEADER, len(data) - _PREFIX.size):
-            raise self.error(f"the header claims {header_len} bytes; the file has {len(data)}")
-        header = bytes(view[_PREFIX.size : _PREFIX.size + header_len])
-        if zlib.crc32(header) != header_crc:
-            raise self.error("the header's CRC-32 does not match (damaged file)")
-        if flags & ~_DEFLATED_HEADER:
-            raise self.error(f"unknown flags {flags:#x}")
-        if flags & _DEFLATED_HEADER:
-            inflater = zlib.decompressobj()
-            try:
-                header = inflater.decompress(header, _MAX_HEADER + 1)
-            except zlib.error as exc:
-                raise self.error(f"the header does not inflate: {exc}") from None
-            if len(header) > _MAX_HEADER or not inflater.eof:
-                raise self.error("the header inflates to more than 16 MiB or not at all")
-        try:
-            self.header = json.loads(header.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-            raise self.error(f"the header is not valid JSON: {exc}") from None
-        if not isinstance(self.header, dict) or not isinstance(self.header.get("sections"), list) \
-                or not isinstance(self.header.get("model"), dict):
-            raise self.error("the header lacks its model description or section table")
-        self.data, self.view, self.start = data, view, _align(_PREFIX.size + header_len)
-        self.entries: dict[str, dict[str, Any]] = {}
-        for entry in self.header["sections"]:
-            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or entry["name"] in self.entries:
-                raise self.error("a section entry is malformed or repeated")
-            self.entries[entry["name"]] = entry
-
-    def error(self, message: str) -> FormatError:
-        return FormatError(f"{self.source}: {message}")
-
-    def has(self, name: str) -> bool:
-        return name in self.entries
-
-    def array(self, name: str) -> np.ndarray:
-        """The section's values, checked (raw sections as read-only views of the file)."""
-        entry = self.entries.get(name)
-        if entry is None:
-            raise self.error(f"section {name!r} is missing")
-        try:
-            dtype, shape = entry["dtype"], entry["shape"]
-            offset, length, crc = entry["offset"], entry["length"], entry["crc32"]
-            encoding = entry["encoding"]
-        except KeyError as exc:
-            raise self.error(f"section {name!r} lacks {exc}") from None
-        if dtype not in _DTYPES or not isinstance(shape, list) or len(shape) > 8 \
-                or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
-            raise self.error(f"section {name!r}: unsupported dtype {dtype!r} or shape {shape!r}")
-        count = int(np.prod(shape, dtype=np.float64)) if shape else 1
-        if count > _MAX_ELEMENTS:
-            raise self.error(f"section {name!r} declares {count} values")
-        for field, value in (("offset", offset), ("length", length), ("crc32", crc)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise self.error(f"section {name!r}: bad {field} {value!r}")
-        if (encoding == "raw" and offset % ALIGN) or self.start + offset + length > len(self.data):
-            raise self.error(f"section {name!r} lies outside the file (offset {offset}, length {length})")
-        payload = self.view[self.start + offset : self.start + offset + length]
-        if zlib.crc32(payload) != crc:
-            raise self.error(f"section {name!r}: CRC-32 does not match (damaged file)")
-        item = np.dtype(dtype).itemsize
-        if encoding == "raw":
-            if length != count * item:
-                raise self.error(f"section {name!r}: {length} bytes for {count} values of {dtype}")
-            return np.frombuffer(payload, dtype=dtype, count=count).reshape(shape)
-        if encoding == "deflate":
-            return np.frombuffer(self._inflate(name, payload, count * item), dtype=dtype).reshape(shape)
-        if encoding == "quantized":
-            bits, group = entry.get("bits"), entry.get("group")
-            if bits not in (8, 4) or not isinstance(group, int) or not 1 <= group <= 1 << 16 or dtype != "<f4":
-                raise self.error(f"section {name!r}: bad quantization ({bits} bits, groups of {group})")
-            groups = -(-count // group)
-            code_bytes = count if bits == 8 else (count + 1) // 2
-            raw = self._inflate(name, payload, 2 * groups + code_bytes)
-            scale = np.frombuffer(raw, dtype="<f2", count=groups).astype(np.float32)
-            codes = np.frombuffer(raw, dtype=np.int8 if bits == 8 else np.uint8, offset=2 * groups)
-            if bits == 4:
-                codes = np.stack([codes & 15, codes >> 4], axis=1).ravel()[:count].astype(np.int8) - 8
-            values = np.pad(codes.astype(np.float32), (0, groups * group - count)).reshape(groups, group)
-            return (values * scale[:, None]).ravel()[:count].reshape(shape)
-        raise self.error(f"section {name!r}: unknown encoding {encoding!r}")
-
-    def _inflate(self, name: str, payload: memoryview, expected: int) -> bytes:
-        inflater = zlib.decompressobj()
-        try:
-            raw = inflater.decompress(payload, expected + 1)  # never more than the declared size
-        except zlib.error as exc:
-            raise self.error(f"section {name!r} does not inflate: {exc}") from None
-        if len(raw) != expected or not inflater.eof or inflater.unconsumed_tail:
-            raise self.error(f"section {name!r} inflates to the wrong size")
-        return raw
+_MAX_LAYERS = CONSTANTS["KF_MAX_LAYERS"]
+_MAX_NEURONS = CONSTANTS["KF_MAX_NEURONS"]
+_MAX_CONNECTIONS = CONSTANTS["KF_MAX_CONNECTIONS"]
+_MAX_EXPERTS = CONSTANTS["KF_MAX_EXPERTS"]
+_INT32 = (-(1 << 31), (1 << 31) - 1)
 
 
 # ---- models ----
@@ -265,26 +82,66 @@ def _network_to(w: _Writer, p: str, net: Network) -> dict[str, Any]:
     return meta
 
 
+def _full_connections(starts: np.ndarray, shortcut: bool) -> int:
+    """Connections of the fully connected network with these layer starts (kf_structure_full's
+    count), computed before anything of that size exists."""
+    total = 0
+    for l in range(1, len(starts) - 1):
+        real = max(int(starts[l + 1] - starts[l]) - (0 if shortcut else 1), 0)
+        total += real * int(starts[l] if shortcut else starts[l] - starts[l - 1])
+    return total
+
+
 def _network_from(r: _Reader, p: str, meta: dict[str, Any]) -> Network:
-    layer_start = r.array(p + "layer_start")
-    activation, steepness = r.array(p + "activation"), r.array(p + "steepness")
-    shortcut = bool(meta["shortcut"])
+    where = f"network {p or 'at the top'}: "
+    shortcut = meta.get("shortcut")
+    if not isinstance(shortcut, bool):
+        raise r.error(f"{where}shortcut is {str(shortcut)[:40]}; expected true or false")
+    rate = r.number(meta, "connection_rate", where, 0.0, 1.0)
+    declared = r.shape(p + "layer_start")
+    if len(declared) != 1 or not 3 <= declared[0] <= _MAX_LAYERS + 1:
+        raise r.error(f"{where}layer starts of shape {list(declared)}; a network has 2 to {_MAX_LAYERS} layers")
+    starts = r.array(p + "layer_start").astype(np.int64)
+    neurons = int(starts[-1])
+    if starts[0] != 0 or np.any(np.diff(starts) < 1) or neurons > _MAX_NEURONS:
+        raise r.error(f"{where}layer starts {starts.tolist()[:8]} are not increasing from 0 to at most "
+                      f"{_MAX_NEURONS} neurons (the limit)")
     if meta.get("connections") == "full":
+        connections = _full_connections(starts, shortcut)
+        if connections > _MAX_CONNECTIONS:
+            raise r.error(f"{where}the layers declare {connections} connections; the limit is {_MAX_CONNECTIONS}")
+        weights = r.array(p + "weights", (connections,))
+        activation, steepness = r.array(p + "activation", (neurons,)), r.array(p + "steepness", (neurons,))
         try:
-            topology = Topology.fully_connected(layer_start, activation, steepness, shortcut=shortcut)
+            topology = Topology.fully_connected(starts.astype(np.uint32), activation, steepness, shortcut=shortcut)
         except KimiFannError:
             raise r.error(f"section {p}layer_start is not a list of layer boundaries") from None
     else:
-        topology = Topology(layer_start, r.array(p + "con_start"), r.array(p + "con_src"), activation, steepness,
-                            shortcut=shortcut)
-    topology = dataclasses.replace(topology, connection_rate=float(meta["connection_rate"]))
-    net = Network.from_topology(topology, r.array(p + "weights"),
-                                scaling=r.array(p + "scaling") if meta.get("scaling") else None, source=r.source)
-    net.set_training_parameters({name: float(value) for name, value in meta["params"].items()})
+        con_start = r.array(p + "con_start", (neurons + 1,))
+        sources = r.shape(p + "con_src")
+        if len(sources) != 1 or sources[0] > _MAX_CONNECTIONS:
+            raise r.error(f"{where}con_src has shape {list(sources)}; at most {_MAX_CONNECTIONS} connections")
+        con_src = r.array(p + "con_src")
+        weights = r.array(p + "weights", sources)
+        activation, steepness = r.array(p + "activation", (neurons,)), r.array(p + "steepness", (neurons,))
+        topology = Topology(starts.astype(np.uint32), con_start, con_src, activation, steepness, shortcut=shortcut)
+    topology = dataclasses.replace(topology, connection_rate=rate)
+    net = Network.from_topology(topology, weights, scaling=r.array(p + "scaling") if meta.get("scaling") else None,
+                                source=r.source)
+    params = meta.get("params", {})
+    if not isinstance(params, dict):
+        raise r.error(f"{where}params is not a mapping of names to numbers")
+    net.set_training_parameters({str(name): r.number(params, name, where + "params.") for name in params})
     if "cascade" in meta:
         cascade = meta["cascade"]
-        net.cascade_activation_functions = [ACTIVATIONS[int(f)] for f in cascade["functions"]]
-        net.cascade_activation_steepnesses = [float(v) for v in cascade["steepnesses"]]
+        functions, steepnesses = cascade["functions"], cascade["steepnesses"]
+        limit = CONSTANTS["KF_MAX_CASCADE_LIST"]
+        if not isinstance(functions, list) or not isinstance(steepnesses, list) \
+                or len(functions) > limit or len(steepnesses) > limit:
+            raise r.error(f"{where}the cascade lists are not lists of at most {limit} values")
+        net.cascade_activation_functions = [
+            ACTIVATIONS[r.integer({"f": f}, "f", 0, len(ACTIVATIONS) - 1, where + "cascade.")] for f in functions]
+        net.cascade_activation_steepnesses = [r.number({"s": v}, "s", where + "cascade.") for v in steepnesses]
     return net
 
 
@@ -330,25 +187,36 @@ def _narrowest(values: np.ndarray) -> np.ndarray:
 def _fixed_from(r: _Reader, p: str, meta: dict[str, Any]) -> FixedNetwork:
     if meta["type"] == "fann_fixed":
         return FixedNetwork.from_fann_text(r.array(p + "fann").tobytes(), source=r.source)
+    where = f"quantized network {p or 'at the top'}: "
     version = meta.get("version", 1)  # files before version 2 do not say
     if version not in (1, QUANTIZED_VERSION):
-        raise r.error(f"quantized network section version {version!r}; this kimi-fann reads 1 and "
-                      f"{QUANTIZED_VERSION}")
-    report = None if meta.get("report") is None else QuantizationReport(**meta["report"])
-    measured = report.layers if report is not None and len(report.layers) == len(meta["layers"]) else None
+        raise r.error(f"{where}section version {version!r}; this kimi-fann reads 1 and {QUANTIZED_VERSION}")
+    report = meta.get("report")
+    report = None if report is None else QuantizationReport(**report)
+    infos = meta["layers"]
+    if not isinstance(infos, list) or not 1 <= len(infos) < _MAX_LAYERS:
+        raise r.error(f"{where}layers is not a list of 1 to {_MAX_LAYERS - 1} layers")
+    measured = report.layers if report is not None and len(report.layers) == len(infos) else None
     layers = []
-    for i, info in enumerate(meta["layers"]):
+    for i, info in enumerate(infos):
+        if not isinstance(info, dict):
+            raise r.error(f"{where}layer {i} is not described by a mapping")
+        at = f"{where}layer {i}: "
         # Files written before the layers recorded their activation and output quantization
         # have them in the quantizer's report, when it was saved.
-        known = {**(measured[i] if measured else {}), **info}
+        known = {**(measured[i] if measured and isinstance(measured[i], dict) else {}), **info}
+        output_scale = None if known.get("output_scale") is None else r.number(known, "output_scale", at)
+        output_zero = None if known.get("output_zero") is None else r.integer(known, "output_zero", *_INT32, at)
         layers.append(QuantizedLayer(
             r.array(f"{p}layer{i}.weights"), r.array(f"{p}layer{i}.bias"), r.array(f"{p}layer{i}.multiplier"),
-            r.array(f"{p}layer{i}.shift"), int(info["t0"]), int(info["seg_shift"]), r.array(f"{p}layer{i}.knots"),
-            int(info["out_lo"]), int(info["out_hi"]), activation=str(known.get("activation", "unknown")),
-            output_scale=known.get("output_scale"), output_zero=known.get("output_zero")))
-    spec = QuantizedSpec(int(meta["activation_bits"]), int(meta["weight_bits"]), r.array(p + "input_inv_scale"),
-                         r.array(p + "input_zero"), float(meta["output_scale"]), int(meta["output_zero"]), tuple(layers),
-                         shortcut=bool(meta.get("shortcut", False)))
+            r.array(f"{p}layer{i}.shift"), r.integer(info, "t0", *_INT32, at), r.integer(info, "seg_shift", 0, 63, at),
+            r.array(f"{p}layer{i}.knots"), r.integer(info, "out_lo", *_INT32, at),
+            r.integer(info, "out_hi", *_INT32, at), activation=str(known.get("activation", "unknown")),
+            output_scale=output_scale, output_zero=output_zero))
+    spec = QuantizedSpec(r.integer(meta, "activation_bits", 8, 16, where), r.integer(meta, "weight_bits", 8, 16, where),
+                         r.array(p + "input_inv_scale"), r.array(p + "input_zero"),
+                         r.number(meta, "output_scale", where), r.integer(meta, "output_zero", *_INT32, where),
+                         tuple(layers), shortcut=bool(meta.get("shortcut", False)))
     return QuantizedNetwork(spec, report)
 
 
@@ -361,8 +229,15 @@ def _router_to(w: _Writer, p: str, router: Any) -> dict[str, Any]:
 
 
 def _router_from(r: _Reader, p: str, meta: dict[str, Any]) -> Router:
-    return Router(r.array(p + "gates"), r.array(p + "bias") if r.has(p + "bias") else None, top_k=int(meta["top_k"]),
-                  scoring=str(meta["scoring"]), scaling=float(meta["scaling"]), gate_bits=int(meta["gate_bits"]))
+    where = f"router {p or 'at the top'}: "
+    shape = r.shape(p + "gates")
+    if len(shape) != 2 or not 1 <= shape[0] <= _MAX_EXPERTS or not 1 <= shape[1] <= _MAX_NEURONS:
+        raise r.error(f"{where}gates of shape {list(shape)}; at most {_MAX_EXPERTS} experts of "
+                      f"{_MAX_NEURONS} inputs")
+    bias = r.array(p + "bias", shape[:1]) if r.has(p + "bias") else None
+    return Router(r.array(p + "gates"), bias, top_k=r.integer(meta, "top_k", 1, CONSTANTS["KF_MAX_TOP_K"], where),
+                  scoring=str(meta["scoring"]), scaling=r.number(meta, "scaling", where),
+                  gate_bits=r.integer(meta, "gate_bits", 8, 32, where))
 
 
 def _mixture_to(w: _Writer, p: str, moe: Any) -> dict[str, Any]:
@@ -372,9 +247,20 @@ def _mixture_to(w: _Writer, p: str, moe: Any) -> dict[str, Any]:
 
 
 def _mixture_from(r: _Reader, p: str, meta: dict[str, Any]) -> MixtureOfExperts:
-    experts = [_model_from(r, f"{p}expert{i}/", m) for i, m in enumerate(meta["experts"])]
-    shared = None if meta.get("shared") is None else _model_from(r, p + "shared/", meta["shared"])
-    return MixtureOfExperts(_model_from(r, p + "router/", meta["router"]), experts, shared_expert=shared,
+    experts, shared = meta["experts"], meta.get("shared")
+    kinds = ("network", "quantized")  # a mixture's experts are networks: nesting stops here
+    if not isinstance(experts, list) or not 1 <= len(experts) <= _MAX_EXPERTS:
+        raise r.error(f"mixture {p or 'at the top'}: experts is not a list of 1 to {_MAX_EXPERTS} models")
+    for i, m in enumerate(experts + [shared] * (shared is not None)):
+        if not isinstance(m, dict) or m.get("type") not in kinds:
+            raise r.error(f"mixture {p or 'at the top'}: expert {i} is a {str(m)[:40]}; expected network or "
+                          "quantized there")
+    router = _model_from(r, p + "router/", meta["router"], ("router",))
+    if len(experts) != router.n_experts:
+        raise r.error(f"mixture {p or 'at the top'}: the router chooses among {router.n_experts} experts; "
+                      f"the file describes {len(experts)}")
+    return MixtureOfExperts(router, [_model_from(r, f"{p}expert{i}/", m, kinds) for i, m in enumerate(experts)],
+                            shared_expert=None if shared is None else _model_from(r, p + "shared/", shared, kinds),
                             domains=meta.get("domains"))
 
 
@@ -393,31 +279,94 @@ _READERS: dict[str, Callable[[_Reader, str, dict[str, Any]], Any]] = {
 }
 
 
-def _model_from(r: _Reader, p: str, meta: Any) -> Any:
+def _model_from(r: _Reader, p: str, meta: Any, kinds: tuple[str, ...] = tuple(_READERS)) -> Any:
     if not isinstance(meta, dict) or meta.get("type") not in _READERS:
         raise r.error(f"unknown model description at {p or 'the top'}: {str(meta)[:80]}")
+    if meta["type"] not in kinds:
+        raise r.error(f"a {meta['type']} at {p}: expected {' or '.join(kinds)} there")
     try:
         return _READERS[meta["type"]](r, p, meta)
     except KimiFannError as exc:
         if isinstance(exc, FormatError):
             raise
         raise r.error(f"the model at {p or 'the top'} is invalid: {exc}") from None
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise r.error(f"the model at {p or 'the top'} is described wrongly: {exc!r}") from None
+    except (KeyError, TypeError, ValueError, IndexError, OverflowError, RecursionError) as exc:
+        raise r.error(f"the model at {p or 'the top'} is described wrongly: {exc!r}"[:300]) from None
 
 
 # ---- public ----
 
 
-def dumps(model: Any, *, compress: str | None = None, prune: float = 0.0, group: int = 64) -> bytes:
+def _check_options(compress: Any, prune: Any, group: Any) -> None:
+    if compress not in _COMPRESS:
+        raise ConfigError(f"compress must be one of {_COMPRESS}, got {compress!r}")
+    if not 0.0 <= prune < 1.0 or (prune and compress not in ("q8", "q4")):
+        raise ConfigError("prune is a fraction in [0, 1), used with compress='q8' or 'q4'")
+    if isinstance(group, bool) or not isinstance(group, int) or not 1 <= group <= 1 << 16:
+        raise ConfigError(f"group must be an integer in [1, 65536], got {group!r}")
+
+
+def _write(model: Any, compress: str | None, prune: float, group: int, level: float = 1.0) -> tuple[bytes, float]:
+    """The file's bytes and the share of the lossy values kept exactly."""
+    writer = _Writer(compress, prune, group, level)
+    meta = _model_to(writer, "", model)
+    return writer.finish(meta["type"], meta), writer.exact_values / max(writer.lossy_values, 1)
+
+
+def dumps_bounded(model: Any, compress: str, *, prune: float = 0.0, group: int = 64, calibration: Any = None,
+                  max_error: float | None = None, source: str = "<bytes>") -> tuple[bytes, CompressionReport]:
+    """The lossy (q8/q4) .kfn bytes of a model, and what its compression changes.
+
+    The model is compressed, read back and run on the calibration rows; if more than
+    ``max_error`` of their predictions change, weights that dominate their group are kept
+    exactly (the largest 1%, 3%, ... up to half), and if that does not help the model is refused.
+
+    Parameters
+    ----------
+    model : Network, FixedNetwork, Router or MixtureOfExperts
+    compress : {"q8", "q4"}
+    prune, group, calibration, max_error :
+        As for :func:`kimi_fann.save`.
+    source : str
+        Name used in error messages.
+
+    Returns
+    -------
+    (bytes, CompressionReport)
+
+    Raises
+    ------
+    ConfigError
+        For a bad option, or if no compression of the model keeps within ``max_error``.
+
+    Examples
+    --------
+    >>> import numpy as np, kimi_fann as kf
+    >>> from kimi_fann import kfn
+    >>> data, report = kfn.dumps_bounded(kf.Network([4, 8, 3], seed=0), "q4", calibration=np.eye(4))
+    >>> report.compress, report.rows, report.changed <= report.max_error
+    ('q4', 4, True)
+    """
+    _check_options(compress, prune, group)
+    if compress not in ("q8", "q4"):
+        raise ConfigError(f"dumps_bounded is for compress='q8' or 'q4', got {compress!r}")
+
+    def attempt(level: float) -> tuple[bytes, Any, float]:
+        data, fraction = _write(model, compress, prune, group, level)
+        return data, loads(data, source=source), fraction
+
+    return _compress.bounded(model, compress, group, calibration, max_error, attempt, source)
+
+
+def dumps(model: Any, *, compress: str | None = None, prune: float = 0.0, group: int = 64,
+          calibration: Any = None, max_error: float | None = None) -> bytes:
     """The .kfn bytes of a model; see :func:`kimi_fann.save`.
 
     Parameters
     ----------
     model : Network, FixedNetwork, Router or MixtureOfExperts
     compress : {None, "deflate", "q8", "q4"}
-    prune : float
-    group : int
+    prune, group, calibration, max_error :
         As for :func:`kimi_fann.save`.
 
     Returns
@@ -427,7 +376,7 @@ def dumps(model: Any, *, compress: str | None = None, prune: float = 0.0, group:
     Raises
     ------
     ConfigError
-        For another kind of object or a bad option.
+        For another kind of object or a bad option, or a lossy compression beyond ``max_error``.
 
     Examples
     --------
@@ -436,19 +385,18 @@ def dumps(model: Any, *, compress: str | None = None, prune: float = 0.0, group:
     >>> kfn.dumps(kf.Network([2, 1]))[:4]
     b'KFN\\x00'
     """
-    if compress not in _COMPRESS:
-        raise ConfigError(f"compress must be one of {_COMPRESS}, got {compress!r}")
-    if not 0.0 <= prune < 1.0 or (prune and compress not in ("q8", "q4")):
-        raise ConfigError("prune is a fraction in [0, 1), used with compress='q8' or 'q4'")
-    if isinstance(group, bool) or not isinstance(group, int) or not 1 <= group <= 1 << 16:
-        raise ConfigError(f"group must be an integer in [1, 65536], got {group!r}")
-    writer = _Writer(compress, prune, group)
-    meta = _model_to(writer, "", model)
-    return writer.finish(meta["type"], meta)
+    if compress in ("q8", "q4"):
+        return dumps_bounded(model, compress, prune=prune, group=group, calibration=calibration,
+                             max_error=max_error)[0]
+    _check_options(compress, prune, group)
+    return _write(model, compress, prune, group)[0]
 
 
 def loads(data: bytes, *, source: str = "<bytes>") -> Any:
     """The model in .kfn bytes; see :func:`kimi_fann.load`.
+
+    Every size in the file is checked against the model limits and the file's own size before
+    anything is allocated; the model gets arrays of its own (it keeps none of ``data`` alive).
 
     Parameters
     ----------
@@ -463,7 +411,7 @@ def loads(data: bytes, *, source: str = "<bytes>") -> Any:
     Raises
     ------
     FormatError
-        For damaged or malformed bytes.
+        For damaged, malformed or oversized bytes.
 
     Examples
     --------
@@ -473,35 +421,53 @@ def loads(data: bytes, *, source: str = "<bytes>") -> Any:
     >>> kfn.loads(kfn.dumps(router)).top_k
     2
     """
-    reader = _Reader(bytes(data), source)
+    reader = _Reader(data if isinstance(data, bytes) else bytes(data), source)
     return _model_from(reader, "", reader.header["model"])
 
 
-def save(path: PathLike, model: Any, *, compress: str | None = None, prune: float = 0.0, group: int = 64) -> None:
+def save(path: PathLike, model: Any, *, compress: str | None = None, prune: float = 0.0, group: int = 64,
+         calibration: Any = None, max_error: float | None = None) -> CompressionReport | None:
     """Write a Network, FixedNetwork, Router or MixtureOfExperts to a .kfn file, atomically.
+
+    Lossy compression (``"q8"``, ``"q4"``) is measured before anything is written: the model
+    is compressed, read back and run on ``calibration`` (or on rows it makes itself), and if
+    more than ``max_error`` of the rows' predictions change, the weights that dominate their
+    group are kept exactly, then the save is refused with a ConfigError rather than writing a
+    worse model.
 
     Parameters
     ----------
     path : str or os.PathLike
+        Written through a symbolic link to its target; see :func:`kimi_fann._io.write_atomic`.
     model : Network, FixedNetwork, Router or MixtureOfExperts
     compress : {None, "deflate", "q8", "q4"}
-        None (raw arrays, usable in place), ``"deflate"`` (lossless), or ``"q8"`` / ``"q4"``:
-        float weights and gates quantized to 8 or 4 bits in groups of ``group`` with a scale
-        each, then deflated (lossy).
+        None (raw arrays), ``"deflate"`` (lossless), or ``"q8"`` / ``"q4"``: float weights and
+        gates quantized to 8 or 4 bits in groups of ``group`` with a scale each, the weights
+        that would dominate a group kept exactly, then deflated (lossy, bounded by
+        ``max_error``). Integer networks stay exact.
     prune : float
         With q8/q4: the fraction of smallest weights set to zero first, in [0, 1).
     group : int
-        Values per scale with q8/q4 (1 to 65536); smaller groups cost a little space and keep
-        outlier weights from flattening their neighbours.
+        Values per scale with q8/q4 (1 to 65536).
+    calibration : array_like, shape (n, num_input), optional
+        With q8/q4: inputs like the model's real ones (held-out data is best). Without them the
+        model makes 1024 rows: from its input scaling when it has one, else uniform in [-1, 1].
+    max_error : float, optional
+        With q8/q4: the largest share of calibration rows whose prediction may change (the
+        index of the largest output; the chosen experts of a Router; for one output, a move of
+        more than 1% of the outputs' span). Default 0.01 for q8 and 0.02 for q4: at most 1 or 2
+        points of accuracy on data like the calibration rows.
 
     Returns
     -------
-    None
+    CompressionReport or None
+        What q8/q4 compression changed on the calibration rows (None without them).
 
     Raises
     ------
     ConfigError
-        For another kind of object or a bad option.
+        For another kind of object, a bad option, or a lossy compression beyond ``max_error``
+        (nothing is written then).
     FileError
         If the file cannot be written.
 
@@ -513,12 +479,24 @@ def save(path: PathLike, model: Any, *, compress: str | None = None, prune: floa
     >>> kf.save(path, net)
     >>> np.array_equal(kf.load(path).weights, net.weights)
     True
+    >>> report = kf.save(path, net, compress="q8", calibration=np.eye(3))
+    >>> report.changed <= report.max_error
+    True
     """
-    write_atomic(path, dumps(model, compress=compress, prune=prune, group=group))
+    report = None
+    if compress in ("q8", "q4"):
+        data, report = dumps_bounded(model, compress, prune=prune, group=group, calibration=calibration,
+                                     max_error=max_error, source=os.fspath(path))
+    else:
+        data = dumps(model, compress=compress, prune=prune, group=group)
+    write_atomic(path, data)
+    return report
 
 
 def load(path: PathLike) -> Any:
-    """Read a model saved by :func:`save`.
+    """Read a model from any of kimi-fann's model files: ``.kfn`` (:func:`save`), FANN float
+    (``FANN_FLO_2.1``) or FANN fixed point (``FANN_FIX_2.0``) ``.net``, told apart by their
+    first bytes, whatever the file's name.
 
     Parameters
     ----------
@@ -539,11 +517,21 @@ def load(path: PathLike) -> Any:
     Examples
     --------
     >>> import pathlib, tempfile, numpy as np, kimi_fann as kf
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "router.kfn"
-    >>> kf.save(path, kf.Router(np.eye(4, 2), top_k=2), compress="deflate")
-    >>> kf.load(path)
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> kf.save(folder / "router.kfn", kf.Router(np.eye(4, 2), top_k=2), compress="deflate")
+    >>> kf.load(folder / "router.kfn")
     Router(n_experts=4, dim=2, top_k=2, scoring='sigmoid', gate_bits=32)
+    >>> kf.Network([2, 3, 1]).save(folder / "m.net")
+    >>> kf.load(folder / "m.net").layers
+    (2, 3, 1)
     """
-    import os
+    data, source = read_bytes(path), os.fspath(path)
+    head = data[:8].lstrip()
+    if head.startswith(b"FANN_FLO"):
+        return Network.from_fann_text(data, source=source)
+    if head.startswith(b"FANN_FIX"):
+        return FixedNetwork.from_fann_text(data, source=source)
+    return loads(data, source=source)
 
-    return loads(read_bytes(path), source=os.fspath(path))
+
+register_container(save)  # what Network.save and FixedNetwork.save use for .kfn names

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import aligned, as_matrix, as_seed
-from ._io import PathLike, read_bytes, write_atomic
+from ._io import PathLike, is_container, read_bytes, save_container, write_atomic
 from ._threads import resolve, run_split
 from .cascade import CascadeHistory, CascadeStep, FannRandom
 from .data import TrainingData
@@ -1407,9 +1407,11 @@ class Network:
         return cls._wrap(_core.Net.parse_fann(raw, source))
 
     def save(self, path: PathLike) -> None:
-        """Write a FANN_FLO_2.1 ``.net`` file that libfann 2.2 reads (``fann_save``).
+        """Write a FANN_FLO_2.1 ``.net`` file that libfann 2.2 reads (``fann_save``), or, for a
+        name ending in ``.kfn``, the native container (:func:`kimi_fann.save`, raw sections).
 
-        The file is replaced atomically: a crash leaves the previous file intact.
+        The format follows the name: ``.kfn`` is the container, any other name FANN text. The
+        file is replaced atomically: a crash leaves the previous file intact.
 
         Parameters
         ----------
@@ -1431,7 +1433,13 @@ class Network:
         >>> kf.Network([2, 3, 1]).save(path)
         >>> path.read_text().startswith("FANN_FLO_2.1")
         True
+        >>> kf.Network([2, 3, 1]).save(path.with_suffix(".kfn"))
+        >>> path.with_suffix(".kfn").read_bytes()[:3]
+        b'KFN'
         """
+        if is_container(path):
+            save_container(path, self)
+            return
         write_atomic(path, self.to_fann_text())
 
     @classmethod

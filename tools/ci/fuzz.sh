@@ -13,8 +13,11 @@ out="$root/build/fuzz"
 seconds=${FUZZ_SECONDS:-12}
 targets=${FUZZ_TARGETS:-"net fixed data kfn safetensors"}
 
-if ! command -v clang >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang
+# clang's ASan runtime and libFuzzer archives come in libclang-rt-14-dev, which a fresh machine's
+# clang does not pull in.
+if ! command -v clang >/dev/null || [ ! -f "$(clang -print-resource-dir 2>/dev/null)/lib/linux/libclang_rt.asan-x86_64.a" ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    clang libclang-rt-14-dev
 fi
 # One preloaded library with clang's ASan runtime and libFuzzer (without its main): the
 # instrumented core then reports its coverage to the libFuzzer that atheris drives. Preloading

@@ -211,18 +211,31 @@ def build() -> tuple[dict[str, Any], dict[str, bytes]]:
         kfn_entries.append({"file": file, "model": name, "kind": models[name]["kind"]})
     # Lossy sections: the expectations are the native outputs of the model read back.
     lossy_file = "net_float.q8.kfn"
-    files[lossy_file] = kfn.dumps(nets["net_float"], compress="q8", group=16)
+    files[lossy_file] = kfn.dumps(nets["net_float"], compress="q8", group=16, max_error=1.0)  # plain groups
     lossy = kfn.loads(files[lossy_file])
     x = x_float(4, 8)
     kfn_entries.append({"file": lossy_file, "model": None, "kind": "network", "cases": [
         {"op": "run", "n": 4, "input": floats(x), "output": floats(lossy.run(x))}]})
     lossy_file = "moe.q8.kfn"
-    files[lossy_file] = kfn.dumps(moe, compress="q8", group=32)
+    files[lossy_file] = kfn.dumps(moe, compress="q8", group=32, max_error=1.0)
     lossy = kfn.loads(files[lossy_file])
     x = x_float(5, dim)
     y, ex, w = lossy.run(x, return_routes=True, simd=SIMD)
     kfn_entries.append({"file": lossy_file, "model": None, "kind": "mixture", "cases": [
         {"op": "moe", "n": 5, "input": floats(x), "output": floats(y), "experts": ints(ex), "weights": floats(w)}]})
+    # Exact values (format 1.1): clamped weights that dominate their groups, kept exactly.
+    lossy_file = "net_exact.q8.kfn"
+    clamped = kf.Network([4, 8, 2], hidden="linear", output="linear", seed=5)
+    weights = clamped.weights.copy()
+    weights[::5] = 1500.0
+    clamped.weights = weights
+    x = x_float(64, 4)
+    x[:, 0] = 0.0  # the input that the largest clamped weights read is dead
+    files[lossy_file] = kfn.dumps(clamped, compress="q8", group=8, calibration=x, max_error=0.02)
+    x = x[:8]
+    lossy = kfn.loads(files[lossy_file])
+    kfn_entries.append({"file": lossy_file, "model": None, "kind": "network", "cases": [
+        {"op": "run", "n": 8, "input": floats(x), "output": floats(lossy.run(x))}]})
 
     doc = {"about": "Golden vectors of the native build (scalar SIMD path); regenerate with "
                     "tools/wasm/make_golden.py", "simd": SIMD, "models": models, "cases": cases, "kfn": kfn_entries,
