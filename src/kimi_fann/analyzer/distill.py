@@ -403,14 +403,17 @@ def _student_layers(dim: int, n_out: int, n_experts: int, hidden: int | Sequence
             raise ConfigError(f"hidden must be a positive integer or a sequence of them, got {hidden!r}")
         return [dim, *map(int, sizes), n_out]
     if teacher_params is None:
-        raise ConfigError("the teacher's parameters cannot be counted: give hidden= or teacher_parameters=")
+        raise ConfigError("the teacher's parameters cannot be counted: give the students' hidden sizes "
+                          "(hidden=, --hidden on the command line) or the teacher's parameter count "
+                          "(teacher_parameters=)")
     router = n_experts * (dim + 1) if n_experts > 1 else 0
     budget = teacher_params / size_ratio - router
     per_unit = n_experts * (dim + 1 + n_out)  # one hidden neuron in every expert
     width = int((budget - n_experts * n_out) // per_unit)
     if width < 2:
         raise ConfigError(f"a student within 1/{size_ratio:g} of the teacher's {teacher_params} parameters "
-                          f"leaves no room for {n_experts} expert(s) of input {dim}; give hidden=")
+                          f"leaves no room for {n_experts} expert(s) of input {dim}; give the hidden sizes "
+                          f"(hidden=, --hidden) or a smaller size ratio (size_ratio=, --size-ratio)")
     return [dim, min(width, _MAX_HIDDEN), n_out]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ConfigError
 from ._common import Progress, add_json_flag, load_inputs, load_model, save_model, table
 
 _PRECISIONS = ("q8", "q16", "float")
@@ -53,8 +54,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _teacher(path: str) -> Any:
-    if Path(path).suffix == ".onnx":
+    suffix = Path(path).suffix
+    if suffix == ".onnx":
         return path
+    if suffix not in (".net", ".kfn"):
+        raise ConfigError(f"{path}: a teacher on the command line is an ONNX file (.onnx), a FANN .net or a .kfn; "
+                          "export a scikit-learn model with skl2onnx (skl2onnx.to_onnx(model, X[:1])) or a torch "
+                          "module with torch.onnx.export, or give the model itself to "
+                          "kimi_fann.analyzer.distill in Python")
     return load_model(path)
 
 
@@ -114,6 +121,8 @@ def demo(args: argparse.Namespace) -> dict:
     x = np.concatenate([train.inputs, test.inputs])
     labels = np.concatenate([train.outputs, test.outputs]).argmax(axis=1)
     folder = Path(args.out)
+    if folder.exists() and not folder.is_dir():  # before the distillation, not after it
+        raise ConfigError(f"{folder}: exists and is not a folder; --out takes a folder to write into")
     plots = None
     if not args.no_plots:
         try:
@@ -133,7 +142,11 @@ def show(result: dict) -> None:
     ratio = result.get("parameter_ratio")
     print(f"distilled {result['teacher']} ({result['teacher_parameters']} parameters) into "
           f"{result['n_experts']} expert(s) of {result['student_parameters']} parameters in total"
-          + (f" (1/{ratio:.1f})" if ratio else "") + f", {result['precision']}, in {result['seconds']:.1f} s")
+          + (f" (1/{ratio:.1f} of the teacher)" if ratio and ratio >= 1 else "")
+          + f", {result['precision']}, in {result['seconds']:.1f} s")
+    if ratio and ratio < 1:
+        print(f"warning: the student is {1 / ratio:.1f}x larger than the teacher; give smaller --hidden sizes "
+              "(or leave --hidden out: --size-ratio then sizes the student)")
     rows = [("agreement with the teacher (top-1)", result["agreement"], result.get("fixed_agreement")),
             ("max |output - teacher|", result["max_abs_error"], result.get("fixed_max_abs_error"))]
     if result.get("student_accuracy") is not None:
