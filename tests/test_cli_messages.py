@@ -115,6 +115,14 @@ def test_an_onnx_tree_ensemble_counts_its_parameters() -> None:
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 1])])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 3)])
     assert onnx_parameters(model) == 2 * 2 + 4
+    # ai.onnx.ml opset 5 keeps them in tensors: 2 splits (feature and threshold each), 4 leaves
+    node5 = helper.make_node(
+        "TreeEnsemble", ["x"], ["y"], domain="ai.onnx.ml",
+        nodes_splits=helper.make_tensor("s", TensorProto.FLOAT, [2], [0.5, -0.5]),
+        leaf_weights=helper.make_tensor("w", TensorProto.FLOAT, [4], [1.0, 2.0, 3.0, 4.0]))
+    graph5 = helper.make_graph([node5], "trees", graph.input, graph.output,
+                               initializer=[helper.make_tensor("c", TensorProto.FLOAT, [3], [0.0, 1.0, 2.0])])
+    assert onnx_parameters(helper.make_model(graph5)) == 3 + 2 * 2 + 4
     assert onnx.__name__ == "onnx"
 
 

@@ -514,9 +514,10 @@ def _report(t: Teacher, targets: _Targets, teacher_params: int | None, float_mod
         fixed_agreement = _agreement(fixed_out, teacher_out, targets.task)
         float_fixed = _agreement(fixed_out, float_out, targets.task)
         fixed_max = float(np.abs(fixed_out - teacher_out).max())
-    teacher_acc = student_acc = None
+    teacher_acc = student_acc = float_acc = None
     if y_test is not None and targets.task == "classification":
         teacher_acc = float(np.mean(teacher_out.argmax(axis=1) == y_test))
+        float_acc = float(np.mean(float_out.argmax(axis=1) == y_test))
         final = model.run(x_test)
         student_acc = float(np.mean(final.argmax(axis=1) == y_test))
     student_params = _parameters(float_model)
@@ -547,6 +548,7 @@ def _report(t: Teacher, targets: _Targets, teacher_params: int | None, float_mod
         fixed_max_abs_error=fixed_max,
         teacher_accuracy=teacher_acc,
         student_accuracy=student_acc,
+        float_accuracy=float_acc,
         float_bytes=4 * student_params,
         stored_bytes=len(kfn.dumps(model, compress="deflate")),
         latency_us=timing.timings[0].p50_us,
