@@ -138,3 +138,24 @@ def test_output_into_a_closed_pipe_gives_no_traceback(files, json_flag: bool) ->
         err = reader.stderr.read().decode()
         assert reader.wait(timeout=120) in (0, 1)  # 1 when it wrote into the closed pipe
     assert err == "", err  # no traceback, no BrokenPipeError at exit
+
+
+def test_a_pipe_closed_while_the_command_works_ends_quietly(monkeypatch, capsys) -> None:
+    import kimi_fann.cli.info as info
+
+    def broken(args: object) -> dict:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(info, "run", broken)
+    assert main(["info"]) == 1
+    assert capsys.readouterr().err == ""
+
+
+def test_a_requantization_factor_that_is_not_finite_is_refused() -> None:
+    from kimi_fann.errors import ConfigError
+    from kimi_fann.quantize import _requant_params
+
+    with pytest.raises(ConfigError, match="a requantization factor is not finite"):
+        _requant_params(np.array([0.5, np.inf]))
+    mult, shift = _requant_params(np.array([0.5, 0.0]))
+    assert (mult.tolist(), shift.tolist()) == ([2**30, 0], [31, 1])
