@@ -87,3 +87,14 @@ def test_inputs_name_the_row_and_column_and_float32s_range() -> None:
         net.run([[0, 0], [0, 0], [0, np.nan]])
     with pytest.raises(NumericError, match="inputs: row 0, column 1 holds -inf, not a finite number"):
         net.run([0, -np.inf])
+
+
+def test_scaling_data_says_what_is_wrong() -> None:
+    data = kf.TrainingData([[1.0, 2.0]], [1.0])
+    with pytest.raises(ConfigError, match=r"cannot scale the data to \[2, 1\]: the low end must be below the high end"):
+        data.scale_inputs(2, 1)
+    flat = kf.TrainingData([[1.0, 1.0]], [1.0])
+    with pytest.raises(NumericError, match="its values are all equal"):
+        flat.scale_inputs(0, 1)
+    data.scale_inputs(-1, 1)
+    assert data.inputs.tolist() == [[-1.0, 1.0]]

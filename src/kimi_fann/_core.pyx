@@ -14,6 +14,7 @@ retyped.
 from libc.stdint cimport uint8_t, int16_t, uint32_t, uint64_t, int32_t, uintptr_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
+from libc.math cimport isfinite
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS, PyBUF_FORMAT
 from cpython.pythread cimport PyThread_get_thread_ident
 cimport cython
@@ -1660,10 +1661,16 @@ def shuffle_data(float[:, ::1] X, float[:, ::1] Y, uint64_t seed):
 def scale_data(float[:, ::1] X, float lo, float hi):
     """Min-max scale every value of X to [lo, hi] in place (one range for the whole array)."""
     cdef kf_data d
+    cdef kf_status st
     cdef float[:, ::1] none = X[:0, :0]
     d = data_view(X, none)
     d.num_output = 0
-    check(kf_data_scale(&d, 0, lo, hi), "cannot scale the data")
+    st = kf_data_scale(&d, 0, lo, hi)
+    if st == KF_E_ARG:
+        raise error_for_status(st, f"cannot scale the data to [{lo:g}, {hi:g}]: the low end must be below the high end")
+    if st == KF_E_NUMERIC and isfinite(lo) and isfinite(hi):
+        raise error_for_status(st, "cannot scale the data: its values are all equal (no range to map) or not finite")
+    check(st, f"cannot scale the data to [{lo:g}, {hi:g}]")
 
 
 # ---- cascade training ----
