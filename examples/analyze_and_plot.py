@@ -46,9 +46,9 @@ def main(epochs: int, out: Path) -> None:
         fixed = net.quantize(calibration=train.inputs, activation_bits=bits, weight_bits=bits)
         report = analyzer.analyze(fixed, test.inputs, reference=net)
         accuracy = np.mean(fixed.run(test.inputs).argmax(axis=1) == labels)
-        print(f"{precision}: {report.parameters} parameters, {report.stored_bytes} bytes stored "
-              f"({report.float_bytes} as float32), output SQNR {report.output_sqnr_db:.1f} dB, "
-              f"test accuracy {accuracy:.3f}")
+        print(f"{precision}: {report.parameters} parameters, {report.stored_bytes} bytes in memory "
+              f"(weights, scales and activation tables; {report.float_bytes} as float32), "
+              f"output SQNR {report.output_sqnr_db:.1f} dB, test accuracy {accuracy:.3f}")
         layer_table(report)
         report.save(out / f"thyroid-{precision.lower()}.json")
         analyzer.plot(report, out / f"thyroid-{precision.lower()}.svg")

@@ -55,7 +55,8 @@ def test_demo_distils_reports_and_plots(tmp_path) -> None:
     pytest.importorskip("matplotlib")
     result = as_json("demo", "--out", "out", "--epochs", "60", cwd=tmp_path)
     folder = tmp_path / "out"
-    assert result["n_experts"] == 6 and result["domains"][0] == "reasoning"
+    assert result["n_experts"] == 6 and result["domains"] == [f"cluster_{i}" for i in range(1, 7)]
+    assert result["float_accuracy"] >= 0.9 and 0 < result["weight_bytes"] < result["float_bytes"]
     assert result["precision"] == "q8" and result["parameter_ratio"] >= 20
     assert result["agreement"] >= 0.95 and result["fixed_agreement"] >= 0.95
     report = kf.analyzer.load_report(folder / "report.json")
@@ -69,7 +70,17 @@ def test_demo_distils_reports_and_plots(tmp_path) -> None:
 
 def test_demo_text_summary(tmp_path) -> None:
     out = kimi_fann("demo", "--out", "d", "--epochs", "20", "--no-plots", cwd=tmp_path).stdout
-    assert "agreement with the teacher" in out and "router load: reasoning" in out
+    lines = out.splitlines()
+    assert lines[1].split() == ["on", "1,440", "held-out", "inputs", "float", "q8"]
+    assert lines[3].startswith("agreement with the teacher ") and lines[3].endswith("%")
+    assert lines[4].startswith("largest |output - teacher| ")
+    assert lines[5].startswith("accuracy (the teacher's: 99.17%) ") and "-" not in lines[5].split(")")[1]
+    assert lines[6].startswith("  agreement: inputs whose top output (class) is the teacher's")
+    weights = next(line for line in lines if line.startswith("weights: "))
+    float_bytes, q8_bytes = (int(w.replace(",", "")) for w in weights.split()[1:6:4])
+    assert float_bytes == 7200 and q8_bytes < float_bytes  # like for like: the q8 weights are smaller
+    assert any(line.startswith("model file: ") for line in lines)
+    assert "router load (selections; each input goes to 2 expert(s)): cluster_1 " in out
     assert (tmp_path / "d" / "report.json").exists() and not list((tmp_path / "d").glob("*.png"))
 
 

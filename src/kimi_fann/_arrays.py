@@ -29,7 +29,7 @@ def as_matrix(values: Any, columns: int | None, name: str) -> tuple[np.ndarray, 
         raise ShapeError(f"{name} must have {columns} values per row, got shape {np.shape(values)}")
     with np.errstate(over="ignore", invalid="ignore"):  # reported below as NumericError
         matrix = aligned(array, np.float32)
-    check_finite(matrix, name)
+    check_finite(matrix, name, array)
     return matrix, was_1d
 
 
@@ -40,12 +40,27 @@ def aligned(array: Any, dtype: Any) -> np.ndarray:
     return np.require(array, dtype=dtype, requirements=["C", "A"])
 
 
-def check_finite(matrix: np.ndarray, name: str) -> None:
-    """Raise NumericError naming the first NaN or infinity of matrix (after float32 rounding)."""
+def check_finite(matrix: np.ndarray, name: str, original: np.ndarray | None = None) -> None:
+    """Raise NumericError naming the row and column of the first NaN or infinity of a 2-D
+    matrix (after float32 rounding); original, the values before rounding, tells a finite
+    value beyond float32's range from an infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_finite(np.array([[0.0, np.inf]], np.float32), "inputs", np.array([[0.0, 1e300]]))
+    Traceback (most recent call last):
+    ...
+    kimi_fann.errors.NumericError: inputs: row 0, column 1 holds 1e+300, beyond float32's range (+-3.4e+38)
+    """
     finite = np.isfinite(matrix)
     if not finite.all():
         bad = tuple(int(i) for i in np.argwhere(~finite)[0])
-        raise NumericError(f"{name} holds a non-finite value ({matrix[bad]}) at index {bad}")
+        where = f"row {bad[0]}, column {bad[1]}" if len(bad) == 2 else f"index {bad}"
+        if original is not None and original.shape == matrix.shape and np.isfinite(original[bad]):
+            raise NumericError(f"{name}: {where} holds {float(original[bad]):.3g}, beyond float32's range "
+                               f"(+-{float(np.finfo(np.float32).max):.2g})")
+        raise NumericError(f"{name}: {where} holds {matrix[bad]}, not a finite number")
 
 
 def as_seed(seed: Any) -> int:

@@ -19,6 +19,7 @@ cdef extern from "kfann.h" nogil:
     enum:
         KF_MAX_LAYERS
         KF_MAX_NEURONS
+        KF_MAX_CONNECTIONS
         KF_MAX_CASCADE_LIST
 
     ctypedef struct kf_constant:
@@ -287,8 +288,26 @@ cdef extern from "kfann.h" nogil:
                          uint32_t *experts, float *weights, void *scratch, uint64_t scratch_bytes)
 
 
+cdef class Guard:
+    cdef int readers          # runs in progress (the GIL released)
+    cdef int depth            # nested holds of the writer, 0 when none
+    cdef int writers_waiting  # writers blocked: new runs wait behind them
+    cdef int sleepers         # threads waiting on cond
+    cdef unsigned long owner  # the writer's thread
+    cdef object cond          # a threading.Condition, made on first wait
+    cdef dict holders         # thread -> nested reading() holds, made on first use
+    cdef bint can(self, bint write) noexcept
+    cdef void take(self, bint write) noexcept
+    cdef int acquire(self, bint write) except -1
+    cdef int release(self, bint write) except -1
+    cdef int wait_for(self, bint write, bint take) except -1
+    cdef int readable(self) except -1
+
+
 cdef class Net:
     cdef kf_net *ptr
+    cdef Guard guard
+    cdef tuple guards  # (guard,): what a run takes
 
     @staticmethod
     cdef Net wrap(kf_net *ptr)
@@ -303,6 +322,7 @@ cdef class FixNet:
 
 cdef class Trainer:
     cdef kf_trainer *ptr
+    cdef Guard guard
 
 
 cdef extern from "kfann.h" nogil:

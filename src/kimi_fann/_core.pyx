@@ -14,7 +14,10 @@ retyped.
 from libc.stdint cimport uint8_t, int16_t, uint32_t, uint64_t, int32_t, uintptr_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
+from libc.math cimport isfinite
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS, PyBUF_FORMAT
+from cpython.pythread cimport PyThread_get_thread_ident
+cimport cython
 
 
 # ---- exceptions: the classes of kimi_fann.errors, and the one table from status codes ----
@@ -50,7 +53,42 @@ class ConfigError(KimiFannError, ValueError):
 
 
 class NumericError(KimiFannError, ValueError):
-    """NaN or infinity where a finite number is required, or a range that is empty."""
+    """NaN or infinity where a finite number is required, or a range that is empty.
+
+    Attributes
+    ----------
+    row : int or None
+        The row of the batch where a run met the NaN or infinity, when it was a run.
+    """
+
+    row: int | None = None
+    _parts: tuple[str, str] = ("", "")
+
+    def with_row_offset(self, offset: int) -> NumericError:
+        """The same error for the batch that this one's batch started at row ``offset`` of
+        (itself when it names no row)."""
+        if self.row is None:
+            return self
+        return row_error(self._parts[0], self.row + offset, self._parts[1])
+
+
+def row_error(str what, Py_ssize_t row, str detail):
+    """The NumericError of a run that met NaN or infinity in a row of its batch (raised by the
+    caller); ``what`` and ``detail`` are kept so that a split batch can renumber the row.
+
+    Examples
+    --------
+    >>> from kimi_fann._core import row_error
+    >>> exc = row_error("cannot run the network", 3, "the output is not finite")
+    >>> str(exc), exc.row
+    ('cannot run the network: row 3: the output is not finite', 3)
+    >>> str(exc.with_row_offset(100))
+    'cannot run the network: row 103: the output is not finite'
+    """
+    exc = NumericError(f"{what}: row {row}: {detail}", status=KF_E_NUMERIC)
+    exc.row = row
+    exc._parts = (what, detail)
+    return exc
 
 
 class LimitError(KimiFannError, ValueError):
@@ -200,10 +238,191 @@ cdef int check_rows(Py_ssize_t rows_x, Py_ssize_t cols_x, Py_ssize_t rows_y, Py_
     return 0
 
 
+# ---- one writer or many runs: the readers-writer lock of a model that can change ----
+
+cdef object _Condition = None
+
+
+@cython.auto_pickle(False)  # a lock: each model makes its own
+cdef class Guard:
+    """A readers-writer lock for one model that can change (a float network, a router).
+
+    Runs take it shared and compute with the GIL released; mutators (training, assigning
+    weights, bias, scaling or parameters) take it exclusively: a mutator waits for the runs in
+    progress, and runs that start while a mutator waits or works wait for it, so that no run
+    ever sees half of a change. A thread holding it exclusively may take it again (nested
+    mutators) and may run the model; a thread inside reading() may read and run again. Every
+    counter changes with the GIL held, so the common case (nobody waiting) is a few integer
+    operations; waiting goes through a threading.Condition made on first use.
+
+    Examples
+    --------
+    >>> from kimi_fann._core import Guard
+    >>> g = Guard()
+    >>> with g.writing(), g.writing():  # nested holds in one thread
+    ...     g.state()
+    (0, 2, 0)
+    >>> g.state()
+    (0, 0, 0)
+    """
+
+    cdef bint can(self, bint write) noexcept:
+        if write:
+            return self.readers == 0 and self.depth == 0
+        if self.depth > 0:
+            return self.owner == PyThread_get_thread_ident()
+        # behind a waiting writer, unless this thread holds reading() already (nested reads)
+        return self.writers_waiting == 0 or (self.holders is not None
+                                             and PyThread_get_thread_ident() in self.holders)
+
+    cdef void take(self, bint write) noexcept:
+        if not write:
+            self.readers += 1
+        elif self.depth > 0:
+            self.depth += 1  # the owner again (can() let it through)
+        else:
+            self.depth = 1
+            self.owner = PyThread_get_thread_ident()
+
+    cdef int acquire(self, bint write) except -1:
+        if write and self.depth > 0 and self.owner == PyThread_get_thread_ident():
+            self.depth += 1
+            return 0
+        if self.can(write):
+            self.take(write)
+            return 0
+        return self.wait_for(write, True)
+
+    cdef int release(self, bint write) except -1:
+        if write:
+            self.depth -= 1
+        else:
+            self.readers -= 1
+        if self.sleepers and (self.depth == 0 if write else self.readers == 0):
+            with self.cond:
+                self.cond.notify_all()
+        return 0
+
+    cdef int wait_for(self, bint write, bint take) except -1:
+        """Sleep until can(write), then take the lock when asked. The state is checked with the
+        condition's lock held and changed only with the GIL held, and release() notifies through
+        the same lock whenever a sleeper is registered, so no wake-up is lost."""
+        global _Condition
+        if _Condition is None:
+            from threading import Condition
+            _Condition = Condition
+        if self.cond is None:
+            self.cond = _Condition()
+        cond = self.cond
+        self.sleepers += 1
+        if write:
+            self.writers_waiting += 1
+        try:
+            with cond:
+                while not self.can(write):
+                    cond.wait()
+                if write:  # no longer waiting: readers behind it may only pass once it is done
+                    self.writers_waiting -= 1
+                    write = False
+                    if take:
+                        self.take(True)
+                elif take:
+                    self.take(False)
+        finally:
+            self.sleepers -= 1
+            if write:  # interrupted while waiting: readers held back by it may go on
+                self.writers_waiting -= 1
+                if self.sleepers:
+                    with cond:
+                        cond.notify_all()
+        return 0
+
+    cdef int readable(self) except -1:
+        """Wait while another thread changes the model: for reads that keep the GIL throughout
+        (accessors), which no mutator can start in the middle of."""
+        if self.depth > 0 and self.owner != PyThread_get_thread_ident():
+            self.wait_for(False, False)
+        return 0
+
+    def reading(self):
+        """A context manager holding the lock shared (several reads that must agree)."""
+        return Hold(self, False)
+
+    def writing(self):
+        """A context manager holding the lock exclusively (a change made of several calls)."""
+        return Hold(self, True)
+
+    def state(self):
+        """(runs in progress, writer's nesting depth, writers waiting), for tests."""
+        return self.readers, self.depth, self.writers_waiting
+
+
+cdef class Hold:
+    """The context manager of Guard.reading() and Guard.writing()."""
+    cdef Guard guard
+    cdef bint write
+
+    def __cinit__(self, Guard guard not None, bint write):
+        self.guard = guard
+        self.write = write
+
+    def __enter__(self):
+        cdef unsigned long me
+        self.guard.acquire(self.write)
+        if not self.write:  # a reader thread, known by name so that it may read again inside
+            me = PyThread_get_thread_ident()
+            if self.guard.holders is None:
+                self.guard.holders = {}
+            self.guard.holders[me] = self.guard.holders.get(me, 0) + 1
+        return self
+
+    def __exit__(self, *exc):
+        cdef unsigned long me
+        if not self.write:
+            me = PyThread_get_thread_ident()
+            left = self.guard.holders[me] - 1
+            if left:
+                self.guard.holders[me] = left
+            else:
+                del self.guard.holders[me]
+        self.guard.release(self.write)
+        return False
+
+
+cdef int read_all(tuple guards) except -1:
+    """Take every guard shared, all at once: when one is blocked, give back those taken and wait
+    for it holding none, so that a mixture never holds a part while it waits for another (no
+    deadlock with a writer)."""
+    cdef Py_ssize_t i, j, n = len(guards)
+    cdef Guard g
+    while True:
+        for i in range(n):
+            g = <Guard>guards[i]
+            if not g.can(False):
+                break
+            g.readers += 1
+        else:
+            return 0
+        for j in range(i):
+            (<Guard>guards[j]).release(False)
+        g.wait_for(False, False)
+
+
+cdef int release_all(tuple guards) except -1:
+    cdef Py_ssize_t i
+    for i in range(len(guards)):
+        (<Guard>guards[i]).release(False)
+    return 0
+
+
 # ---- running: one helper allocates the scratch a model asks for, runs and frees ----
 
 cdef struct call:
     kf_simd path
+    const float *fx       # the inputs when they are floats (to find the row of a NaN), else NULL
+    uint32_t fx_cols
+    const float *fy       # the float outputs to check for NaN and infinity, else NULL
+    uint32_t fy_cols
     const void *x         # inputs, n rows
     uint64_t n
     void *y               # outputs (the router's: experts)
@@ -230,12 +449,85 @@ cdef kf_status with_scratch(const void *model, scratch_fn size, run_fn run, cons
     return st
 
 
-cdef int run_checked(const void *model, scratch_fn size, run_fn run, const call *c, str what) except -1:
-    """Allocate the scratch, release the GIL, run, free, check: every run of the binding."""
+cdef Py_ssize_t first_bad_row(const float *v, uint64_t rows, uint32_t cols) noexcept nogil:
+    """The first row of a rows x cols float array holding NaN or infinity, or -1. One pass
+    multiplies every value by 0 into a sum (NaN for NaN and infinity, else 0); only a batch that
+    fails is searched row by row."""
+    cdef uint64_t i, total = rows * cols
+    cdef float acc = 0
+    for i in range(total):
+        acc += v[i] * 0.0
+    if acc == 0:
+        return -1
+    for i in range(total):
+        if not (v[i] * 0.0 == 0):
+            return <Py_ssize_t>(i // cols)
+    return -1
+
+
+cdef Py_ssize_t bad_row(const float *v, uint64_t rows, uint32_t cols) noexcept:
+    """first_bad_row, with the GIL released for a large array only (releasing it costs more
+    than checking a sample's outputs)."""
+    cdef Py_ssize_t row
+    if rows * cols < 16384:
+        return first_bad_row(v, rows, cols)
+    with nogil:
+        row = first_bad_row(v, rows, cols)
+    return row
+
+
+#: What a non-finite output of a float model means, and what to do.
+OVERFLOW = ("the output is NaN or infinite: a sum inside the model overflowed float32 (inputs or weights too large; "
+            "scale the inputs, see Network.set_scaling)")
+
+
+cdef Py_ssize_t failing_row(const void *model, scratch_fn size, run_fn run, const call *c) noexcept nogil:
+    """The first row that the model refuses as non-finite when run alone (finite inputs whose
+    sums overflow inside the core), or -1: the error path only. The failed call's outputs are
+    undefined anyway; each row writes the first row of them."""
+    cdef call one = c[0]
+    cdef uint64_t i
+    one.n = 1
+    for i in range(c.n):
+        one.x = c.fx + i * c.fx_cols
+        if with_scratch(model, size, run, &one) == KF_E_NUMERIC:
+            return <Py_ssize_t>i
+    return -1
+
+
+cdef int check_run(kf_status st, const void *model, scratch_fn size, run_fn run, const call *c,
+                   str what) except -1:
+    """check() for a run: a NaN or infinity in the inputs or the outputs, or a sum that
+    overflowed float32, raises NumericError naming its row (the row of the batch given to this
+    call)."""
+    cdef Py_ssize_t row
+    if st == KF_E_NUMERIC and c.fx != NULL:
+        row = bad_row(c.fx, c.n, c.fx_cols)
+        if row >= 0:
+            raise row_error(what, row, "the input holds NaN or infinity")
+        with nogil:
+            row = failing_row(model, size, run, c)
+        if row >= 0:
+            raise row_error(what, row, OVERFLOW)
+    check(st, what)
+    if c.fy != NULL and c.n > 0:
+        row = bad_row(c.fy, c.n, c.fy_cols)
+        if row >= 0:
+            raise row_error(what, row, OVERFLOW)
+    return 0
+
+
+cdef int run_checked(const void *model, scratch_fn size, run_fn run, call *c, str what, tuple guards) except -1:
+    """Take the model's guards shared, allocate the scratch, release the GIL, run, free, release
+    the guards, check the status and the float outputs: every run of the binding."""
     cdef kf_status st
+    read_all(guards)
     with nogil:
         st = with_scratch(model, size, run, c)
-    return check(st, what)
+    try:
+        return check_run(st, model, size, run, c, what)
+    finally:
+        release_all(guards)
 
 
 # The C entry points in the shape with_scratch takes.
@@ -283,6 +575,10 @@ cdef kf_status moe_run(const void *m, const call *c, void *s, uint64_t b) noexce
 cdef call call_of(int path, const void *x, uint64_t n, void *y) noexcept:
     cdef call c
     c.path = <kf_simd>path
+    c.fx = NULL
+    c.fy = NULL
+    c.fx_cols = 0
+    c.fy_cols = 0
     c.x = x
     c.n = n
     c.y = y
@@ -419,7 +715,7 @@ cdef Py_ssize_t fast_rows(object threads) except -3:
 
 
 cdef object fast(object x, object threads, object simd, uint32_t n_in, uint32_t n_out, bint routes,
-                 const void *model, scratch_fn size, run_fn run, str what):
+                 const void *model, scratch_fn size, run_fn run, str what, tuple guards):
     """Outputs for a C-contiguous float32 buffer of shape (n_in,) or (n, n_in), run on this
     thread, as new numpy arrays (the router's: experts and weights); None when the call is not
     for the fast path (more than one thread, more than FAST_ROWS rows with threads left to the
@@ -448,17 +744,24 @@ cdef object fast(object x, object threads, object simd, uint32_t n_in, uint32_t 
         if n == 0:
             return (out, out2) if routes else out
         c = call_of(path, view.buf, n, NULL)
+        c.fx, c.fx_cols = <const float *>view.buf, n_in
         PyObject_GetBuffer(out, &ov, PyBUF_C_CONTIGUOUS)
         c.y = ov.buf
+        c.fy, c.fy_cols = <const float *>ov.buf, n_out
         if routes:
             PyObject_GetBuffer(out2, &ov2, PyBUF_C_CONTIGUOUS)
             c.y2 = ov2.buf
-        with nogil:
-            st = with_scratch(model, size, run, &c)
-        PyBuffer_Release(&ov)
-        if routes:
-            PyBuffer_Release(&ov2)
-        check(st, what)
+            c.fy = <const float *>ov2.buf  # the weights (the experts are integers)
+        read_all(guards)
+        try:
+            with nogil:
+                st = with_scratch(model, size, run, &c)
+            check_run(st, model, size, run, &c, what)  # may run rows again: under the guards
+        finally:
+            release_all(guards)
+            PyBuffer_Release(&ov)
+            if routes:
+                PyBuffer_Release(&ov2)
         return (out, out2) if routes else out
     finally:
         PyBuffer_Release(&view)
@@ -518,8 +821,18 @@ def full_structure(const uint32_t[::1] layer_start, bint shortcut):
 
 # ---- float networks ----
 
+cdef str neuron_name(int32_t neuron):
+    """How a message names the neuron argument of kf_net_set_activation/steepness (-1: all)."""
+    return f"neuron {neuron}" if neuron >= 0 else "every neuron"
+
+
 cdef class Net:
-    """Owner of one C network (kf_net)."""
+    """Owner of one C network (kf_net). Runs take its guard shared, changes exclusively
+    (see Guard): a run never sees half of a change."""
+
+    def __cinit__(self):
+        self.guard = Guard()
+        self.guards = (self.guard,)
 
     def __dealloc__(self):
         kf_net_free(self.ptr)
@@ -550,6 +863,9 @@ cdef class Net:
                                    connection_rate, seed, &ptr)
         finally:
             free(sizes)
+        if st == KF_E_LIMIT:
+            raise error_for_status(st, f"cannot create the network: layers {list(layers)} exceed the library's limits "
+                                       f"({KF_MAX_NEURONS} neurons, {KF_MAX_CONNECTIONS} connections)")
         check(st, "cannot create the network")
         return Net.wrap(ptr)
 
@@ -569,8 +885,10 @@ cdef class Net:
         cdef char *text = NULL
         cdef size_t n = 0
         cdef kf_status st
+        read_all(self.guards)
         with nogil:
             st = kf_net_format_fann(self.ptr, &text, &n)
+        release_all(self.guards)
         check(st, "cannot write the network")
         return take_text(text, n)
 
@@ -614,8 +932,19 @@ cdef class Net:
         check_diag(st, &diag, source)
         return Net.wrap(ptr)
 
+    def reading(self):
+        """A context manager holding the network shared: reads of several calls that must agree
+        (a pickle), while no change can start."""
+        return Hold(self.guard, False)
+
+    def writing(self):
+        """A context manager holding the network exclusively: a change of several calls that no
+        run may see half of; nested holds in one thread are allowed."""
+        return Hold(self.guard, True)
+
     def structure(self):
         """The structure as new numpy arrays, by the names of kimi_fann.Topology's fields."""
+        self.guard.readable()
         return structure_of(self.ptr, net_structure, kf_net_num_layers(self.ptr), kf_net_total_neurons(self.ptr),
                             kf_net_total_connections(self.ptr), None, self.shortcut, self.connection_rate)
 
@@ -624,6 +953,7 @@ cdef class Net:
         cdef uint32_t functions[KF_MAX_CASCADE_LIST]
         cdef float steepnesses[KF_MAX_CASCADE_LIST]
         cdef uint32_t nf = 0, ns = 0, i
+        self.guard.readable()
         check(kf_net_get_cascade(self.ptr, functions, &nf, steepnesses, &ns), "cannot read the cascade settings")
         return [functions[i] for i in range(nf)], [steepnesses[i] for i in range(ns)]
 
@@ -639,14 +969,16 @@ cdef class Net:
                 f[i] = functions[i] if 0 <= functions[i] <= 0xFFFFFFFF else 0xFFFFFFFF
             for i in range(ns):
                 s[i] = steepnesses[i]
-            check(kf_net_set_cascade(self.ptr, f, <uint32_t>min(nf, 0xFFFFFFFF), s, <uint32_t>min(ns, 0xFFFFFFFF)),
-                  f"cascade activation functions {functions!r} and steepnesses {steepnesses!r}")
+            with self.writing():
+                check(kf_net_set_cascade(self.ptr, f, <uint32_t>min(nf, 0xFFFFFFFF), s, <uint32_t>min(ns, 0xFFFFFFFF)),
+                      f"cascade activation functions {functions!r} and steepnesses {steepnesses!r}")
         finally:
             free(f)
             free(s)
 
     def copy(self):
         cdef kf_net *ptr = NULL
+        self.guard.readable()
         check(kf_net_copy(self.ptr, &ptr), "cannot copy the network")
         return Net.wrap(ptr)
 
@@ -685,40 +1017,48 @@ cdef class Net:
         cdef double v = 0
         if p < 0 or p >= KF_PARAM_COUNT_:
             raise error_for_status(KF_E_ARG, f"no parameter number {p}")
+        self.guard.readable()
         check(kf_net_get_param(self.ptr, <kf_param>p, &v), "cannot read the parameter")
         return v
 
     def set_param(self, int p, double value):
         if p < 0 or p >= KF_PARAM_COUNT_:
             raise error_for_status(KF_E_ARG, f"no parameter number {p}")
-        check(kf_net_set_param(self.ptr, <kf_param>p, value), f"{kf_param_name(<kf_param>p).decode()}={value!r}")
+        with self.writing():
+            check(kf_net_set_param(self.ptr, <kf_param>p, value), f"{kf_param_name(<kf_param>p).decode()}={value!r}")
 
     def set_activation(self, uint32_t layer, int32_t neuron, int activation):
-        check(kf_net_set_activation(self.ptr, layer, neuron, <kf_activation>activation),
-              f"cannot set activation {activation} on layer {layer}, neuron {neuron}")
+        with self.writing():
+            check(kf_net_set_activation(self.ptr, layer, neuron, <kf_activation>activation),
+                  f"cannot set activation {activation} on layer {layer}, {neuron_name(neuron)}")
 
     def set_steepness(self, uint32_t layer, int32_t neuron, float steepness):
-        check(kf_net_set_steepness(self.ptr, layer, neuron, steepness),
-              f"cannot set steepness {steepness} on layer {layer}, neuron {neuron}")
+        with self.writing():
+            check(kf_net_set_steepness(self.ptr, layer, neuron, steepness),
+                  f"cannot set steepness {steepness} on layer {layer}, {neuron_name(neuron)}")
 
     def get_activation(self, uint32_t layer, uint32_t neuron):
         cdef kf_activation a
         cdef float s
+        self.guard.readable()
         check(kf_net_get_activation(self.ptr, layer, neuron, &a, &s),
               f"no neuron {neuron} in layer {layer}")
         return int(a), s
 
     def read_weights(self, float[::1] out):
+        self.guard.readable()
         check(kf_net_get_weights(self.ptr, &out[0] if out.shape[0] else NULL, out.shape[0]),
               f"expected room for {kf_net_total_connections(self.ptr)} weights, got {out.shape[0]}")
 
     def write_weights(self, const float[::1] weights):
         cdef const float *p = &weights[0] if weights.shape[0] > 0 else NULL
-        check(kf_net_set_weights(self.ptr, p, weights.shape[0]),
-              f"cannot set {weights.shape[0]} weights on a network of {kf_net_total_connections(self.ptr)}")
+        with self.writing():
+            check(kf_net_set_weights(self.ptr, p, weights.shape[0]),
+                  f"cannot set {weights.shape[0]} weights on a network of {kf_net_total_connections(self.ptr)}")
 
     def randomize_weights(self, float lo, float hi, uint64_t seed):
-        check(kf_net_randomize_weights(self.ptr, lo, hi, seed), f"cannot draw weights in [{lo}, {hi}]")
+        with self.writing():
+            check(kf_net_randomize_weights(self.ptr, lo, hi, seed), f"cannot draw weights in [{lo}, {hi}]")
 
     def init_weights(self, const float[:, ::1] X, uint64_t seed):
         cdef kf_data d
@@ -729,12 +1069,13 @@ cdef class Net:
         d.num_output = 0
         d.input = <float *>&X[0, 0] if X.shape[0] > 0 else NULL
         d.output = NULL
-        check(kf_net_init_weights(self.ptr, &d, seed), "cannot initialise the weights (Nguyen-Widrow)")
+        with self.writing():
+            check(kf_net_init_weights(self.ptr, &d, seed), "cannot initialise the weights (Nguyen-Widrow)")
 
     def run_fast(self, object x, object threads=None, object simd=None):
         """The fast path of run (see fast): outputs, or None."""
         return fast(x, threads, simd, kf_net_num_input(self.ptr), kf_net_num_output(self.ptr), False,
-                    self.ptr, net_scratch, net_run, "cannot run the network")
+                    self.ptr, net_scratch, net_run, "cannot run the network", self.guards)
 
     def run(self, const float[:, ::1] X, float[:, ::1] Y):
         cdef call c
@@ -743,7 +1084,8 @@ cdef class Net:
         if X.shape[0] == 0:
             return
         c = call_of(0, &X[0, 0], X.shape[0], &Y[0, 0])
-        run_checked(self.ptr, net_scratch, net_run, &c, "cannot run the network")
+        c.fx, c.fx_cols, c.fy, c.fy_cols = &X[0, 0], X.shape[1], &Y[0, 0], Y.shape[1]
+        run_checked(self.ptr, net_scratch, net_run, &c, "cannot run the network", self.guards)
 
     def test(self, const float[:, ::1] X, const float[:, ::1] Y):
         cdef kf_epoch_stats stats
@@ -753,7 +1095,7 @@ cdef class Net:
         d = data_view(X, Y)
         c.data = &d
         c.stats = &stats
-        run_checked(self.ptr, net_scratch, net_test, &c, "cannot test the network")
+        run_checked(self.ptr, net_scratch, net_test, &c, "cannot test the network", self.guards)
         return stats.mse, stats.bit_fail
 
     def set_scaling(self, const float[:, ::1] X, const float[:, ::1] Y, int which, float in_min, float in_max,
@@ -761,28 +1103,33 @@ cdef class Net:
         cdef kf_data d
         check_pairs(X, Y)
         d = data_view(X, Y)
-        check(kf_net_set_scaling(self.ptr, &d, which, in_min, in_max, out_min, out_max),
-              "cannot compute scaling parameters")
+        with self.writing():
+            check(kf_net_set_scaling(self.ptr, &d, which, in_min, in_max, out_min, out_max),
+                  "cannot compute scaling parameters")
 
     def clear_scaling(self):
-        kf_net_clear_scaling(self.ptr)
+        with self.writing():
+            kf_net_clear_scaling(self.ptr)
 
     def scale(self, int op, float[:, ::1] values):
         cdef uint32_t cols = kf_net_num_input(self.ptr) if op in (KF_SCALE_INPUT, KF_DESCALE_INPUT) \
             else kf_net_num_output(self.ptr)
         if values.shape[1] != cols:
             raise ShapeError(f"expected rows of {cols} values, got {values.shape[1]}")
+        self.guard.readable()
         # KF_E_UNSUPPORTED is the one failure left: no scaling parameters (checked for 0 rows too)
         check(kf_net_scale(self.ptr, <kf_scale_op>op, &values[0, 0] if values.shape[0] else NULL, values.shape[0]),
               "cannot scale: the network has no scaling parameters")
 
     def write_scaling(self, const float[::1] values):
         """Replace the 8 scaling arrays (the layout of read_scaling) and mark them present."""
-        check(kf_net_set_scaling_values(self.ptr, &values[0] if values.shape[0] else NULL, values.shape[0]),
-              f"cannot set {values.shape[0]} scaling values")
+        with self.writing():
+            check(kf_net_set_scaling_values(self.ptr, &values[0] if values.shape[0] else NULL, values.shape[0]),
+                  f"cannot set {values.shape[0]} scaling values")
 
     def read_scaling(self, float[::1] out):
         """Copy the 8 scaling arrays (mean, deviation, new_min, factor; inputs then outputs)."""
+        self.guard.readable()
         check(kf_net_get_scaling_values(self.ptr, &out[0] if out.shape[0] else NULL, out.shape[0]),
               f"cannot read the scaling values into room for {out.shape[0]}")
 
@@ -817,6 +1164,7 @@ cdef class FixNet:
     @staticmethod
     def from_net(Net net not None):
         cdef kf_fixnet *ptr = NULL
+        net.guard.readable()
         check(kf_net_to_fixnet(net.ptr, &ptr), "cannot convert the network to fixed point")
         return FixNet.wrap(ptr)
 
@@ -965,7 +1313,7 @@ cdef class QNet:
     def run_fast(self, object x, object threads=None, object simd=None):
         """The fast path of run (see fast): outputs, or None."""
         return fast(x, threads, simd, kf_qnet_num_input(self.ptr), kf_qnet_num_output(self.ptr), False,
-                    self.ptr, qnet_scratch, qnet_run, "cannot run the quantized network")
+                    self.ptr, qnet_scratch, qnet_run, "cannot run the quantized network", ())
 
     def run(self, const float[:, ::1] X, float[:, ::1] Y, int path=0):
         cdef call c
@@ -974,7 +1322,8 @@ cdef class QNet:
         if X.shape[0] == 0:
             return
         c = call_of(path, &X[0, 0], X.shape[0], &Y[0, 0])
-        run_checked(self.ptr, qnet_scratch, qnet_run, &c, "cannot run the quantized network")
+        c.fx, c.fx_cols, c.fy, c.fy_cols = &X[0, 0], X.shape[1], &Y[0, 0], Y.shape[1]
+        run_checked(self.ptr, qnet_scratch, qnet_run, &c, "cannot run the quantized network", ())
 
     def run_raw(self, const int32_t[:, ::1] X, int32_t[:, ::1] Y, int path=0):
         cdef call c
@@ -983,14 +1332,17 @@ cdef class QNet:
         if X.shape[0] == 0:
             return
         c = call_of(path, &X[0, 0], X.shape[0], &Y[0, 0])
-        run_checked(self.ptr, qnet_scratch, qnet_run_raw, &c, "cannot run the quantized network")
+        run_checked(self.ptr, qnet_scratch, qnet_run_raw, &c, "cannot run the quantized network", ())
 
 
 # ---- router and mixture ----
 
 cdef class Router:
-    """Owner of one router (kf_router)."""
+    """Owner of one router (kf_router). Routing takes its guard shared, a new bias exclusively
+    (see Guard)."""
     cdef kf_router *ptr
+    cdef Guard guard
+    cdef tuple guards
 
     def __dealloc__(self):
         kf_router_free(self.ptr)
@@ -1004,6 +1356,8 @@ cdef class Router:
         cdef const int16_t[:, ::1] gq
         cdef const float[::1] gs, b
         cdef kf_status st
+        self.guard = Guard()
+        self.guards = (self.guard,)
         desc.top_k = top_k
         desc.scoring = scoring
         desc.gate_bits = gate_bits
@@ -1043,20 +1397,30 @@ cdef class Router:
     def top_k(self):
         return kf_router_top_k(self.ptr)
 
+    def reading(self):
+        """A context manager holding the router shared (see Net.reading)."""
+        return Hold(self.guard, False)
+
+    def writing(self):
+        """A context manager holding the router exclusively (see Net.writing)."""
+        return Hold(self.guard, True)
+
     def set_bias(self, object bias):
         cdef const float[::1] b
         if bias is None:
-            check(kf_router_set_bias(self.ptr, NULL), "cannot clear the bias")
+            with self.writing():
+                check(kf_router_set_bias(self.ptr, NULL), "cannot clear the bias")
             return
         b = bias
         if b.shape[0] != kf_router_n_experts(self.ptr):
             raise ShapeError(f"bias has {b.shape[0]} values for {kf_router_n_experts(self.ptr)} experts")
-        check(kf_router_set_bias(self.ptr, &b[0]), "cannot set the bias")
+        with self.writing():
+            check(kf_router_set_bias(self.ptr, &b[0]), "cannot set the bias")
 
     def route_fast(self, object x, object threads=None, object simd=None):
         """The fast path of route (see fast): (experts, weights), or None."""
         return fast(x, threads, simd, kf_router_dim(self.ptr), kf_router_top_k(self.ptr), True,
-                    self.ptr, router_scratch, router_route, "cannot route")
+                    self.ptr, router_scratch, router_route, "cannot route", self.guards)
 
     def route(self, const float[:, ::1] X, uint32_t[:, ::1] experts, float[:, ::1] weights, object load, int path=0):
         cdef uint64_t[::1] counts
@@ -1076,7 +1440,8 @@ cdef class Router:
         c.x = &X[0, 0]
         c.y = &experts[0, 0]
         c.y2 = &weights[0, 0]
-        run_checked(self.ptr, router_scratch, router_route, &c, "cannot route")
+        c.fx, c.fx_cols, c.fy, c.fy_cols = &X[0, 0], X.shape[1], &weights[0, 0], k
+        run_checked(self.ptr, router_scratch, router_route, &c, "cannot route", self.guards)
 
 
 cdef int expert_of(object model, kf_expert *out) except -1:
@@ -1095,6 +1460,7 @@ cdef class MoE:
     """Owner of one mixture of experts (kf_moe); keeps its router and experts alive."""
     cdef kf_moe *ptr
     cdef object keep
+    cdef tuple guards  # of the router and the float experts, each once
 
     def __dealloc__(self):
         kf_moe_free(self.ptr)
@@ -1107,6 +1473,11 @@ cdef class MoE:
         cdef kf_status st
         cdef Py_ssize_t i, n = len(experts)
         self.keep = (router, list(experts), shared)
+        guards = {id(router.guard): router.guard}
+        for part in list(experts) + [shared]:
+            if isinstance(part, Net):
+                guards[id((<Net>part).guard)] = (<Net>part).guard
+        self.guards = tuple(guards.values())
         table = <kf_expert *>malloc(max(n, 1) * sizeof(kf_expert))
         if table == NULL:
             raise MemoryError()
@@ -1128,7 +1499,7 @@ cdef class MoE:
     def run_fast(self, object x, object threads=None, object simd=None):
         """The fast path of run (see fast): outputs, or None."""
         return fast(x, threads, simd, kf_router_dim((<Router>self.keep[0]).ptr), kf_moe_num_output(self.ptr), False,
-                    self.ptr, moe_scratch, moe_run, "cannot run the mixture")
+                    self.ptr, moe_scratch, moe_run, "cannot run the mixture", self.guards)
 
     def run(self, const float[:, ::1] X, float[:, ::1] Y, object experts, object weights, int path=0):
         cdef uint32_t[:, ::1] ex
@@ -1139,11 +1510,12 @@ cdef class MoE:
         if X.shape[0] == 0:
             return
         c = call_of(path, &X[0, 0], X.shape[0], &Y[0, 0])
+        c.fx, c.fx_cols, c.fy, c.fy_cols = &X[0, 0], X.shape[1], &Y[0, 0], Y.shape[1]
         if experts is not None:
             ex, w = experts, weights
             c.y2 = &ex[0, 0]
             c.y3 = &w[0, 0]
-        run_checked(self.ptr, moe_scratch, moe_run, &c, "cannot run the mixture")
+        run_checked(self.ptr, moe_scratch, moe_run, &c, "cannot run the mixture", self.guards)
 
 
 # ---- training ----
@@ -1152,6 +1524,7 @@ cdef class Trainer:
     """Training state (slopes, steps, random stream) for networks of one shape."""
 
     def __cinit__(self, Net net not None, uint64_t seed):
+        self.guard = net.guard  # the trainer changes with its network: one lock for both
         check(kf_trainer_create(net.ptr, seed, &self.ptr), "cannot create a trainer")
 
     def __dealloc__(self):
@@ -1159,7 +1532,8 @@ cdef class Trainer:
         self.ptr = NULL
 
     def reset(self):
-        kf_trainer_reset(self.ptr)
+        with Hold(self.guard, True):
+            kf_trainer_reset(self.ptr)
 
     def get_state(self, float[::1] steps, float[::1] slopes, float[::1] deltas):
         """Copy the history (kf_trainer_get_state) into three buffers of the network's
@@ -1172,6 +1546,7 @@ cdef class Trainer:
         state.prev_steps = &steps[0] if steps.shape[0] else NULL
         state.prev_slopes = &slopes[0] if steps.shape[0] else NULL
         state.prev_deltas = &deltas[0] if steps.shape[0] else NULL
+        self.guard.readable()
         check(kf_trainer_get_state(self.ptr, &state), f"cannot read the training state into {steps.shape[0]} values")
         return (state.cleared, state.sarprop_epoch, state.seed, state.rng_state, state.rng_inc, state.mse_sum,
                 state.num_mse, state.bit_fail)
@@ -1195,7 +1570,8 @@ cdef class Trainer:
         state.prev_steps = <float *>&steps[0] if steps.shape[0] else NULL
         state.prev_slopes = <float *>&slopes[0] if steps.shape[0] else NULL
         state.prev_deltas = <float *>&deltas[0] if steps.shape[0] else NULL
-        check(kf_trainer_set_state(self.ptr, &state), "invalid training state")
+        with Hold(self.guard, True):
+            check(kf_trainer_set_state(self.ptr, &state), "invalid training state")
 
     def epoch(self, Net net not None, const float[:, ::1] X, const float[:, ::1] Y):
         cdef kf_epoch_stats stats
@@ -1203,8 +1579,12 @@ cdef class Trainer:
         cdef kf_status st
         check_pairs(X, Y)
         d = data_view(X, Y)
+        if net.guard is not self.guard:
+            raise ConfigError("this trainer belongs to another network")
+        self.guard.acquire(True)
         with nogil:
             st = kf_train_epoch(net.ptr, self.ptr, &d, &stats)
+        self.guard.release(True)
         check(st, "cannot train")
         return stats.mse, stats.bit_fail
 
@@ -1215,15 +1595,20 @@ cdef class Trainer:
         if x.shape[0] != kf_net_num_input(net.ptr) or y.shape[0] != kf_net_num_output(net.ptr):
             raise ShapeError(f"expected {kf_net_num_input(net.ptr)} inputs and {kf_net_num_output(net.ptr)} outputs, "
                              f"got {x.shape[0]} and {y.shape[0]}")
+        if net.guard is not self.guard:
+            raise ConfigError("this trainer belongs to another network")
+        self.guard.acquire(True)
         with nogil:
             st = kf_train_sample(net.ptr, self.ptr, &x[0], &y[0])
             if st == KF_OK:
                 st = kf_trainer_get_mse(self.ptr, &stats)
+        self.guard.release(True)
         check(st, "cannot train")
         return stats.mse, stats.bit_fail
 
     def reset_mse(self):
-        kf_trainer_reset_mse(self.ptr)
+        with Hold(self.guard, True):
+            kf_trainer_reset_mse(self.ptr)
 
 
 # ---- training data ----
@@ -1276,10 +1661,16 @@ def shuffle_data(float[:, ::1] X, float[:, ::1] Y, uint64_t seed):
 def scale_data(float[:, ::1] X, float lo, float hi):
     """Min-max scale every value of X to [lo, hi] in place (one range for the whole array)."""
     cdef kf_data d
+    cdef kf_status st
     cdef float[:, ::1] none = X[:0, :0]
     d = data_view(X, none)
     d.num_output = 0
-    check(kf_data_scale(&d, 0, lo, hi), "cannot scale the data")
+    st = kf_data_scale(&d, 0, lo, hi)
+    if st == KF_E_ARG:
+        raise error_for_status(st, f"cannot scale the data to [{lo:g}, {hi:g}]: the low end must be below the high end")
+    if st == KF_E_NUMERIC and isfinite(lo) and isfinite(hi):
+        raise error_for_status(st, "cannot scale the data: its values are all equal (no range to map) or not finite")
+    check(st, f"cannot scale the data to [{lo:g}, {hi:g}]")
 
 
 # ---- cascade training ----
@@ -1357,7 +1748,9 @@ def cascade_train(Net net not None, const float[:, ::1] X, const float[:, ::1] Y
     cdef kf_diag diag
     cdef kf_status st
     cdef _Reporter reporter = _Reporter()
+    cdef Net source
     check_pairs(X, Y)
+    source = net.copy()  # a copy taken while no change runs; the callback may use net meanwhile
     d = data_view(X, Y)
     reporter.callback = callback
     opt.max_neurons = max_neurons
@@ -1369,7 +1762,7 @@ def cascade_train(Net net not None, const float[:, ::1] X, const float[:, ::1] Y
         opt.callback = cascade_report
     opt.ctx = <void *>reporter
     with nogil:
-        st = kf_cascade_train(net.ptr, &d, &opt, &out, &final, &diag)
+        st = kf_cascade_train(source.ptr, &d, &opt, &out, &final, &diag)
     if reporter.error is not None:
         kf_net_free(out)
         raise reporter.error

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ._core import FAST_ROWS
-from .errors import ConfigError
+from .errors import ConfigError, NumericError
 
 #: Batches smaller than this run on one thread by default (a thread hand-off costs about the
 #: time of a few hundred small-network samples): half of FAST_ROWS, the most rows that a call
@@ -80,7 +80,10 @@ def run_split(run: Callable[[Any, Any], None], x: np.ndarray, y: np.ndarray, thr
         for future in futures:  # every chunk has finished writing before this returns or raises
             future.exception()
     if failures:
-        raise min(failures, key=lambda f: f[0])[1]
+        start, error = min(failures, key=lambda f: f[0])
+        if isinstance(error, NumericError) and error.row is not None and start:  # a row of its chunk
+            raise error.with_row_offset(start) from None
+        raise error
 
 
 class Pair:

@@ -365,6 +365,8 @@ class TrainingData:
         [2.0, 0.0]
         """
         index = np.asarray(rows)
+        if index.size == 0 and index.dtype.kind not in "iub":  # [] is an empty list of rows
+            index = index.astype(np.intp)
         try:
             return TrainingData._from_arrays(self._inputs[index].copy(), self._outputs[index].copy())
         except IndexError as exc:

@@ -42,6 +42,10 @@ def _raw_inputs(inputs: Any, columns: int, lo: int, hi: int, what: str) -> tuple
     return aligned(matrix, np.int32), single
 
 
+#: Rows of a FANN fixed-point batch converted to integers at a time by FannFixedNetwork.run.
+_FIXED_BLOCK_ROWS = 256
+
+
 class FixedNetwork(abc.ABC):
     """A network run in integer arithmetic: one of two kinds.
 
@@ -441,7 +445,7 @@ class FannFixedNetwork(FixedNetwork):
         ShapeError
             If the inputs do not have ``num_input`` columns.
         NumericError
-            If an input is NaN or infinite.
+            If an input is NaN or infinite; the message names the row.
 
         Examples
         --------
@@ -451,9 +455,26 @@ class FannFixedNetwork(FixedNetwork):
         dtype('float32')
         """
         x, single = as_matrix(inputs, self.num_input, "inputs")
-        scaled = np.clip(np.rint(x.astype(np.float64) * self.multiplier), -(2**31), 2**31 - 1)
-        y = self.run_raw(scaled.astype(np.int32), threads=resolve(threads, x.shape[0])).astype(np.float32)
-        y /= np.float32(self.multiplier)
+        y = np.empty((x.shape[0], self.num_output), dtype=np.float32)
+        multiplier = float(self.multiplier)
+        core = self._net
+
+        def work(xs: np.ndarray, ys: np.ndarray) -> None:
+            # Block by block: the integer inputs and outputs of one block at a time, so that a
+            # batch takes about the memory of its outputs (not float64 copies of its inputs).
+            for start in range(0, len(xs), _FIXED_BLOCK_ROWS):
+                block = xs[start:start + _FIXED_BLOCK_ROWS]
+                scaled = block.astype(np.float64)
+                scaled *= multiplier
+                np.rint(scaled, out=scaled)
+                np.clip(scaled, -(2**31), 2**31 - 1, out=scaled)
+                out = np.empty((len(block), ys.shape[1]), dtype=np.int32)
+                core.run(scaled.astype(np.int32), out)
+                part = ys[start:start + len(block)]
+                part[...] = out
+                part /= np.float32(multiplier)
+
+        run_split(work, x, y, resolve(threads, x.shape[0]))
         return y[0] if single else y
 
 
@@ -643,7 +664,7 @@ class QuantizedNetwork(FixedNetwork):
         ShapeError
             If the inputs do not have ``num_input`` columns.
         NumericError
-            If an input is NaN or infinite.
+            If an input is NaN or infinite; the message names the row.
         ConfigError
             For an unknown or unsupported SIMD path.
 

@@ -35,6 +35,9 @@ def _core_of(expert: Any, what: str) -> Any:
 class MixtureOfExperts:
     """``y = shared(x) + sum_k weight_k * expert_k(x)`` over the router's top-k experts.
 
+    Threads: running from many threads at once is safe; a run holds its router and float
+    experts, so that a change to one of them (a new bias, training an expert) waits for it.
+
     Parameters
     ----------
     router : Router
@@ -151,7 +154,8 @@ class MixtureOfExperts:
         ShapeError
             If the inputs do not have ``dim`` columns.
         NumericError
-            If an input is NaN or infinite.
+            If an input is NaN or infinite, or an output is (a sum overflowing float32);
+            the message and the ``row`` attribute name the row.
 
         Examples
         --------
@@ -249,10 +253,10 @@ class MixtureOfExperts:
         ------
         ConfigError
             If data is neither a TrainingData nor two dask arrays, n_experts is not a positive
-            integer, or client is not a ``distributed.Client``.
+            integer, top_k is not in [1, n_experts], or client is not a ``distributed.Client``.
         ShapeError
-            If labels are not one integer in [0, n_experts) per pair, or dask arrays disagree
-            in rows.
+            If the data is empty, labels are not one integer in [0, n_experts) per pair, or dask
+            arrays disagree in rows.
 
         Examples
         --------
@@ -277,6 +281,10 @@ class MixtureOfExperts:
             n, n_in, n_out = inputs.shape[0], inputs.shape[1], outputs.shape[1]
         else:
             raise ConfigError(f"expected TrainingData or a pair of dask arrays, got {type(data).__name__}")
+        if n == 0:
+            raise ShapeError("the data holds no pairs: fitting a mixture needs at least one")
+        if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or not 1 <= top_k <= n_experts:
+            raise ConfigError(f"top_k must be an integer in [1, n_experts={n_experts}], got {top_k!r}")
         rng = np.random.default_rng(as_seed(seed))
         sample = None if n <= ROUTER_ROWS else np.sort(rng.choice(n, ROUTER_ROWS, replace=False))
         if isinstance(data, TrainingData):
@@ -288,7 +296,7 @@ class MixtureOfExperts:
             domain = kmeans(x, n_experts, rng)
         else:
             domain = _domains(labels, n, n_experts, sample)
-        router = fit_router(x, domain, n_experts, top_k=min(top_k, n_experts))
+        router = fit_router(x, domain, n_experts, top_k=int(top_k))
         layers = [n_in, *([hidden] if isinstance(hidden, (int, np.integer)) else hidden), n_out]
         seeds = [int(rng.integers(2**31)) for _ in range(n_experts)]
         settings = (layers, hidden_activation, output_activation, max_epochs)

@@ -15,7 +15,7 @@ from ._threads import resolve, run_split
 from .cascade import CascadeHistory, CascadeStep, FannRandom
 from .data import TrainingData
 from .descriptions import ACTIVATIONS, Topology
-from .errors import ConfigError, ShapeError
+from .errors import ConfigError, LimitError, ShapeError
 from .fixed import FannFixedNetwork, QuantizedNetwork
 
 __all__ = ["Network", "ACTIVATIONS", "TRAINING_ALGORITHMS"]
@@ -108,6 +108,11 @@ class Network:
     sigmoid_stepwise neurons of steepness 0.5, FANN's training parameters, weights uniform in
     [-0.1, 0.1]. ``hidden``, ``output`` and ``steepness`` are the ``fann_set_activation_*``
     calls that usually follow the creation.
+
+    Threads: any number of threads may run one network at once. A change (training, cascade
+    training, weights, activations, scaling, parameters) waits for the runs in progress, and runs
+    started meanwhile wait for it: no run sees half of a change, and two threads training one
+    network take turns epoch by epoch (see the threads guide, ``docs/threads.md``).
 
     Parameters
     ----------
@@ -203,6 +208,7 @@ class Network:
             raise ConfigError(f"connection_rate must be in (0, 1], got {connection_rate!r}")
         if shortcut and connection_rate < 1:
             raise ConfigError("shortcut networks are fully connected: connection_rate must be 1")
+        _check_limits(sizes, bool(shortcut), float(connection_rate))
         hidden_index = None if hidden is None else _activation_index(hidden)
         output_index = None if output is None else _activation_index(output)
         self._rng = np.random.default_rng(as_seed(seed))
@@ -391,7 +397,8 @@ class Network:
         >>> params["learning_rate"] == kf.Network([2, 1]).learning_rate, params["training_algorithm"]
         (True, 2.0)
         """
-        return {name: self._net.get_param(i) for name, i in _PARAM_INDEX.items()}
+        with self._net.reading():  # all of one moment
+            return {name: self._net.get_param(i) for name, i in _PARAM_INDEX.items()}
 
     def set_training_parameters(self, values: Mapping[str, float]) -> None:
         """Set training parameters by name, as :meth:`training_parameters` gives them.
@@ -419,10 +426,12 @@ class Network:
         >>> net.training_algorithm, net.learning_rate
         ('quickprop', 0.5)
         """
-        for name, value in values.items():
-            if name not in _PARAM_INDEX:
-                raise ConfigError(f"unknown training parameter {name!r}")
-            self._net.set_param(_PARAM_INDEX[name], float(value))
+        unknown = [name for name in values if name not in _PARAM_INDEX]
+        if unknown:
+            raise ConfigError(f"unknown training parameter {unknown[0]!r}")
+        with self._net.writing():  # runs and pickles see all of them or none
+            for name, value in values.items():
+                self._net.set_param(_PARAM_INDEX[name], float(value))
 
     @property
     def cascade_activation_functions(self) -> tuple[str, ...]:
@@ -443,7 +452,9 @@ class Network:
 
     @cascade_activation_functions.setter
     def cascade_activation_functions(self, names: Sequence[str]) -> None:
-        self._net.set_cascade([_activation_index(n) for n in names], self._net.get_cascade()[1])
+        functions = [_activation_index(n) for n in names]
+        with self._net.writing():
+            self._net.set_cascade(functions, self._net.get_cascade()[1])
 
     @property
     def cascade_activation_steepnesses(self) -> tuple[float, ...]:
@@ -464,7 +475,9 @@ class Network:
 
     @cascade_activation_steepnesses.setter
     def cascade_activation_steepnesses(self, values: Sequence[float]) -> None:
-        self._net.set_cascade(self._net.get_cascade()[0], [float(v) for v in values])
+        steepnesses = [float(v) for v in values]
+        with self._net.writing():
+            self._net.set_cascade(self._net.get_cascade()[0], steepnesses)
 
     def _layer_indices(self, layer: Layer | None) -> list[int]:
         n = len(self.layers)
@@ -533,10 +546,12 @@ class Network:
         for l in layers:
             if neuron is not None and not 0 <= target < self.layers[l]:
                 raise ConfigError(f"layer {l} has neurons 0..{self.layers[l] - 1}, got neuron {neuron!r}")
-            if index is not None:
-                self._net.set_activation(l, target, index)
-            if steepness is not None:
-                self._net.set_steepness(l, target, float(steepness))
+        with self._net.writing():  # every layer changes before the next run
+            for l in layers:
+                if index is not None:
+                    self._net.set_activation(l, target, index)
+                if steepness is not None:
+                    self._net.set_steepness(l, target, float(steepness))
 
     def get_activation(self, layer: int, neuron: int) -> tuple[str, float]:
         """The activation function and steepness of one neuron.
@@ -591,9 +606,14 @@ class Network:
 
     @weights.setter
     def weights(self, values: Any) -> None:
-        w, _ = as_matrix(np.asarray(values).reshape(1, -1), self.total_connections, "weights")
-        self._net.write_weights(w.ravel())
-        self._reset_training()
+        given = np.asarray(values)
+        if given.size != self.total_connections:
+            raise ShapeError(f"the network has {self.total_connections} weights; got {given.size} values "
+                             f"(shape {given.shape})")
+        w, _ = as_matrix(given.reshape(1, -1), self.total_connections, "weights")
+        with self._net.writing():
+            self._net.write_weights(w.ravel())
+            self._reset_training()
 
     def connections(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every connection, as ``fann_get_connection_array`` lists them.
@@ -644,8 +664,9 @@ class Network:
         >>> bool(abs(net.weights).max() <= 0.5)
         True
         """
-        self._net.randomize_weights(float(low), float(high), self._next_seed() if seed is None else as_seed(seed))
-        self._reset_training()
+        with self._net.writing():
+            self._net.randomize_weights(float(low), float(high), self._next_seed() if seed is None else as_seed(seed))
+            self._reset_training()
 
     def init_weights(self, data: TrainingData, *, seed: int | None = None) -> None:
         """Nguyen-Widrow initialisation from the data's input range (``fann_init_weights``).
@@ -672,9 +693,10 @@ class Network:
         >>> net = kf.Network([2, 3, 1])
         >>> net.init_weights(kf.TrainingData([[0, 0], [1, 1]], [0, 1]), seed=1)
         """
-        _check_data(data)
-        self._net.init_weights(data.inputs, self._next_seed() if seed is None else as_seed(seed))
-        self._reset_training()
+        _check_data(data, what="initialising the weights")
+        with self._net.writing():
+            self._net.init_weights(data.inputs, self._next_seed() if seed is None else as_seed(seed))
+            self._reset_training()
 
     # ---- running ----
 
@@ -700,7 +722,8 @@ class Network:
         ShapeError
             If the inputs do not have ``num_input`` columns.
         NumericError
-            If an input is NaN or infinite.
+            If an input is NaN or infinite, or an output is (a sum overflowing float32);
+            the message and the ``row`` attribute name the row.
 
         Examples
         --------
@@ -805,9 +828,11 @@ class Network:
         >>> 0 < mse < 1
         True
         """
-        _check_data(data, self)
-        self._mse, self._bit_fail = self._trainer_for_training().epoch(self._net, data.inputs, data.outputs)
-        return self._mse
+        _check_data(data, self, what="training")
+        net = self._net
+        with net.writing():  # runs wait for the epoch; another thread's epoch comes before or after
+            self._mse, self._bit_fail = self._trainer_for_training().epoch(net, data.inputs, data.outputs)
+            return self._mse
 
     def train(
         self,
@@ -902,7 +927,9 @@ class Network:
         """
         x, _ = as_matrix(np.asarray(inputs).reshape(1, -1), self.num_input, "inputs")
         y, _ = as_matrix(np.asarray(desired).reshape(1, -1), self.num_output, "desired")
-        self._mse, self._bit_fail = self._trainer_for_training().sample(self._net, x[0], y[0])
+        net = self._net
+        with net.writing():
+            self._mse, self._bit_fail = self._trainer_for_training().sample(net, x[0], y[0])
 
     def test(self, data: TrainingData) -> float:
         """MSE of the network on data, without training (``fann_test_data``).
@@ -932,7 +959,7 @@ class Network:
         >>> net.test(kf.TrainingData([[2.0]], [1.0]))  # output 0.5 * 2, as desired
         0.0
         """
-        _check_data(data, self)
+        _check_data(data, self, what="testing")
         self._mse, self._bit_fail = self._net.test(data.inputs, data.outputs)
         if self._trainer is not None:
             self._trainer.reset_mse()  # later train_sample errors count from here
@@ -1026,7 +1053,7 @@ class Network:
         >>> net.layers[1:-1] == (1,) * history.neurons, history.mse < history.steps[0].mse
         (True, True)
         """
-        _check_data(data, self)
+        _check_data(data, self, what="cascade training")
         if isinstance(max_neurons, bool) or not isinstance(max_neurons, (int, np.integer)) or max_neurons < 1:
             raise ConfigError(f"max_neurons must be a positive integer, got {max_neurons!r}")
         if isinstance(neurons_between_reports, bool) or not isinstance(neurons_between_reports, (int, np.integer)) \
@@ -1048,10 +1075,14 @@ class Network:
                 stopped[0] = True
             return stopped[0]
 
-        grown, final = _core.cascade_train(self._net, data.inputs, data.outputs, int(max_neurons),
+        # The core grows a copy of the network; runs (and the callback) use this one meanwhile,
+        # and the grown one replaces it whole, once no run holds it.
+        old = self._net
+        grown, final = _core.cascade_train(old, data.inputs, data.outputs, int(max_neurons),
                                            int(neurons_between_reports), float(desired_error), stream, report)
-        self._attach(grown)
-        self._mse, self._bit_fail = float(final[2]), int(final[3])
+        with old.writing():
+            self._trainer, self._mse, self._bit_fail = None, float(final[2]), int(final[3])
+            self._net = grown  # last: a reader that takes the new network's lock sees the rest
         return CascadeHistory(tuple(steps), int(final[0]), int(final[1]), float(final[2]), int(final[3]), stopped[0])
 
     def cascade_train_on_file(
@@ -1138,7 +1169,7 @@ class Network:
         >>> net.has_scaling, net.scale_input([[0.0], [10.0]]).ravel().tolist()
         (True, [-1.0, 1.0])
         """
-        _check_data(data, self)
+        _check_data(data, self, what="computing scaling parameters")
         if input_range is None and output_range is None:
             raise ConfigError("give input_range, output_range or both")
         which = 2 if input_range is not None and output_range is not None else (0 if output_range is None else 1)
@@ -1185,10 +1216,11 @@ class Network:
         >>> net.scaling_parameters()[:2].tolist()  # the input's mean and deviation
         [1.0, 1.0]
         """
-        if not self._net.has_scaling:
-            return None
         values = np.empty(4 * (self.num_input + self.num_output), dtype=np.float32)
-        self._net.read_scaling(values)
+        with self._net.reading():
+            if not self._net.has_scaling:
+                return None
+            self._net.read_scaling(values)
         return values
 
     def _scaled(self, values: Any, op: int, columns: int, name: str) -> np.ndarray:
@@ -1589,7 +1621,8 @@ class Network:
         >>> np.array_equal(twin.weights, net.weights)
         False
         """
-        clone = Network._wrap(self._net.copy())
+        with self._net.reading():
+            clone = Network._wrap(self._net.copy())
         clone._rng = np.random.default_rng(self._next_seed())
         return clone
 
@@ -1626,8 +1659,9 @@ class Network:
 
     def __copy__(self) -> Network:
         clone = type(self).__new__(type(self))
-        clone._restore(self._net.copy(), self._rng.bit_generator.state, self._mse, self._bit_fail,
-                       self._training_state())
+        with self._net.reading():  # the network and its training state of one moment
+            parts = self._net.copy(), self._rng.bit_generator.state, self._mse, self._bit_fail, self._training_state()
+        clone._restore(*parts)
         return clone
 
     def __deepcopy__(self, memo: dict) -> Network:
@@ -1635,11 +1669,13 @@ class Network:
 
     def __getstate__(self) -> dict:
         # The description, not the .net text: that rounds the connection rate to six decimals.
-        functions, steepnesses = self._net.get_cascade()
-        return {"topology": self.topology, "weights": self.weights, "scaling": self.scaling_parameters(),
-                "params": self.training_parameters(), "cascade": (functions, steepnesses),
-                "rng": self._rng.bit_generator.state, "mse": self._mse, "bit_fail": self._bit_fail,
-                "training": self._training_state()}
+        # Read while no change runs (a training epoch in another thread waits): one moment.
+        with self._net.reading():
+            functions, steepnesses = self._net.get_cascade()
+            return {"topology": self.topology, "weights": self.weights, "scaling": self.scaling_parameters(),
+                    "params": self.training_parameters(), "cascade": (functions, steepnesses),
+                    "rng": self._rng.bit_generator.state, "mse": self._mse, "bit_fail": self._bit_fail,
+                    "training": self._training_state()}
 
     def __setstate__(self, state: dict) -> None:
         scaling = None if state["scaling"] is None else aligned(state["scaling"], np.float32)
@@ -1652,9 +1688,32 @@ class Network:
         self._restore(net, state["rng"], state["mse"], state["bit_fail"], state["training"])
 
 
-def _check_data(data: Any, net: Network | None = None) -> None:
+_MAX_NEURONS = _core.CONSTANTS["KF_MAX_NEURONS"]
+_MAX_CONNECTIONS = _core.CONSTANTS["KF_MAX_CONNECTIONS"]
+
+
+def _check_limits(sizes: list[int], shortcut: bool, connection_rate: float) -> None:
+    """LimitError naming the limit for layer sizes beyond the core's: neurons (bias neurons
+    included) and, for a fully connected network, connections."""
+    neurons = sum(int(s) for s in sizes) + (1 if shortcut else len(sizes))  # a bias neuron per layer
+    if neurons > _MAX_NEURONS:
+        raise LimitError(f"layers {[int(s) for s in sizes]} make {neurons} neurons with the bias neurons; "
+                         f"a network holds at most {_MAX_NEURONS} (2**24)")
+    if connection_rate >= 1:
+        connections, before = 0, 0
+        for prev, size in zip(sizes, sizes[1:]):
+            before = before + int(prev) if shortcut else int(prev)
+            connections += (before + 1) * int(size)
+        if connections > _MAX_CONNECTIONS:
+            raise LimitError(f"layers {[int(s) for s in sizes]} make {connections} connections; a network "
+                             f"holds at most {_MAX_CONNECTIONS} (2**28)")
+
+
+def _check_data(data: Any, net: Network | None = None, *, what: str = "") -> None:
     if not isinstance(data, TrainingData):
         raise ConfigError(f"expected TrainingData, got {type(data).__name__}")
+    if what and len(data) == 0:
+        raise ShapeError(f"the data holds no pairs: {what} needs at least one")
     if net is not None and (data.num_input, data.num_output) != (net.num_input, net.num_output):
         raise ShapeError(
             f"the network has {net.num_input} inputs and {net.num_output} outputs, the data "

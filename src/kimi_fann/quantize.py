@@ -25,6 +25,7 @@ from .errors import ConfigError
 __all__ = ["quantize", "QuantizationReport"]
 
 _INT32_MAX = 2**31 - 1
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _FRAC_BITS = _core.CONSTANTS["KF_QTABLE_FRAC_BITS"]
 # |input zero point| beyond which x * inv loses more than 1/32 step in float32 (C allows 2^24)
 _MAX_INPUT_ZERO = 2**18
@@ -149,14 +150,44 @@ def _weight_scales(layer: _Layer, w_real: np.ndarray, a: np.ndarray, pre: np.nda
     return best_scale
 
 
+def _check_span(lo: np.ndarray, hi: np.ndarray) -> None:
+    """Refuse calibration features whose range the quantized input step cannot represent: a
+    span beyond float32's largest value (the step and the input's offset from the bottom of the
+    range are float32 in the core).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _check_span(np.array([-3e38, 0.0]), np.array([3e38, 1.0]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kimi_fann.errors.ConfigError: calibration input 0 spans [-3e+38, 3e+38], wider than float32 can hold (3.4e+38): ...
+    """
+    span = hi - lo
+    bad = np.flatnonzero(~(span <= _FLOAT32_MAX))
+    if bad.size:
+        j = int(bad[0])
+        raise ConfigError(f"calibration input {j} spans [{lo[j]:.3g}, {hi[j]:.3g}], wider than float32 can hold "
+                          f"({_FLOAT32_MAX:.3g}): the quantized input step would overflow; scale the inputs "
+                          "(Network.set_scaling) or calibrate on the range the network will see")
+
+
 def _requant_params(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(multiplier, shift) with m ~= multiplier / 2^shift, multiplier < 2^31, shift in 1..62."""
+    if not np.all(np.isfinite(m)):
+        raise ConfigError("a requantization factor is not finite: the calibration range is beyond what the "
+                          "quantized network can represent; scale the inputs or calibrate on a narrower range")
     mult = np.zeros(m.shape, dtype=np.int64)
     shift = np.ones(m.shape, dtype=np.int64)
     nz = m > 0
     exponent = np.floor(np.log2(m[nz]))
     s = np.clip(30 - exponent, 1, 62).astype(np.int64)
-    v = np.rint(m[nz] * np.exp2(s)).astype(np.int64)
+    scaled = np.rint(m[nz] * np.exp2(s))
+    if np.any(scaled > 2.0 * _INT32_MAX):  # beyond even a shift of 0: refused before the cast
+        raise ConfigError("a requantization factor is too large to represent: the calibration range is beyond "
+                          "what the quantized network can represent; scale the inputs or calibrate on a "
+                          "narrower range")
+    v = scaled.astype(np.int64)
     over = v > _INT32_MAX
     v[over] //= 2
     s[over] -= 1
@@ -285,6 +316,7 @@ def quantize(
     # calibration set saturates to that constant: its weights move into the bias (training
     # leaves such weights at any size, which would swamp the others).
     lo, hi = x.min(axis=0).astype(np.float64), x.max(axis=0).astype(np.float64)
+    _check_span(lo, hi)
     flat = hi <= lo
     n_features = x.shape[1]
     for reader in layers if topology.shortcut else layers[:1]:

@@ -29,6 +29,9 @@ class Router:
     ``bias`` and the weights are the softmax of the chosen scores (without the bias). Ties go to
     the lower expert index.
 
+    Threads: routing from many threads at once is safe; assigning ``bias`` or ``update_bias``
+    waits for the routes in progress, and routes started meanwhile wait for it.
+
     Parameters
     ----------
     gates : array_like, shape (n_experts, dim)
@@ -170,15 +173,17 @@ class Router:
     @bias.setter
     def bias(self, value: Any) -> None:
         b = None if value is None else self._check_bias(value, self.n_experts)
-        self._router.set_bias(b)
-        self._bias = b
+        with self._router.writing():  # routes in progress finish first; later ones see the new bias
+            self._router.set_bias(b)
+            self._bias = b
 
     # ---- copies and pickles ----
 
     def __getstate__(self) -> dict[str, Any]:
         # What a .kfn file stores of a router; the integer gates follow from the float ones.
-        return {"gates": self._gates, "bias": self._bias, "top_k": self.top_k, "scoring": self._scoring,
-                "scaling": self._scaling, "gate_bits": self._gate_bits}
+        with self._router.reading():  # the bias of one moment
+            return {"gates": self._gates, "bias": self._bias, "top_k": self.top_k, "scoring": self._scoring,
+                    "scaling": self._scaling, "gate_bits": self._gate_bits}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         Router.__init__(self, state["gates"], state["bias"], top_k=state["top_k"], scoring=state["scoring"],
@@ -217,7 +222,8 @@ class Router:
         ShapeError
             If the inputs do not have ``dim`` columns.
         NumericError
-            If an input is NaN or infinite.
+            If an input is NaN or infinite, or an output is (a sum overflowing float32);
+            the message and the ``row`` attribute name the row.
 
         Examples
         --------
@@ -286,8 +292,10 @@ class Router:
             raise ShapeError(f"load needs {self.n_experts} counts, got shape {counts.shape}")
         if not np.isfinite(rate) or rate < 0:
             raise ConfigError(f"rate must be a finite non-negative number, got {rate!r}")
-        current = np.zeros(self.n_experts, dtype=np.float32) if self._bias is None else self._bias
-        self.bias = current + np.float32(rate) * np.sign(counts.mean() - counts).astype(np.float32)
+        step = np.float32(rate) * np.sign(counts.mean() - counts).astype(np.float32)
+        with self._router.writing():  # read and write as one change: concurrent updates all count
+            current = np.zeros(self.n_experts, dtype=np.float32) if self._bias is None else self._bias
+            self.bias = current + step
 
 
 def _quantize_gates(gates: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:

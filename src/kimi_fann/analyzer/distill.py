@@ -403,14 +403,17 @@ def _student_layers(dim: int, n_out: int, n_experts: int, hidden: int | Sequence
             raise ConfigError(f"hidden must be a positive integer or a sequence of them, got {hidden!r}")
         return [dim, *map(int, sizes), n_out]
     if teacher_params is None:
-        raise ConfigError("the teacher's parameters cannot be counted: give hidden= or teacher_parameters=")
+        raise ConfigError("the teacher's parameters cannot be counted: give the students' hidden sizes "
+                          "(hidden=, --hidden on the command line) or the teacher's parameter count "
+                          "(teacher_parameters=)")
     router = n_experts * (dim + 1) if n_experts > 1 else 0
     budget = teacher_params / size_ratio - router
     per_unit = n_experts * (dim + 1 + n_out)  # one hidden neuron in every expert
     width = int((budget - n_experts * n_out) // per_unit)
     if width < 2:
         raise ConfigError(f"a student within 1/{size_ratio:g} of the teacher's {teacher_params} parameters "
-                          f"leaves no room for {n_experts} expert(s) of input {dim}; give hidden=")
+                          f"leaves no room for {n_experts} expert(s) of input {dim}; give the hidden sizes "
+                          f"(hidden=, --hidden) or a smaller size ratio (size_ratio=, --size-ratio)")
     return [dim, min(width, _MAX_HIDDEN), n_out]
 
 
@@ -511,9 +514,10 @@ def _report(t: Teacher, targets: _Targets, teacher_params: int | None, float_mod
         fixed_agreement = _agreement(fixed_out, teacher_out, targets.task)
         float_fixed = _agreement(fixed_out, float_out, targets.task)
         fixed_max = float(np.abs(fixed_out - teacher_out).max())
-    teacher_acc = student_acc = None
+    teacher_acc = student_acc = float_acc = None
     if y_test is not None and targets.task == "classification":
         teacher_acc = float(np.mean(teacher_out.argmax(axis=1) == y_test))
+        float_acc = float(np.mean(float_out.argmax(axis=1) == y_test))
         final = model.run(x_test)
         student_acc = float(np.mean(final.argmax(axis=1) == y_test))
     student_params = _parameters(float_model)
@@ -544,6 +548,7 @@ def _report(t: Teacher, targets: _Targets, teacher_params: int | None, float_mod
         fixed_max_abs_error=fixed_max,
         teacher_accuracy=teacher_acc,
         student_accuracy=student_acc,
+        float_accuracy=float_acc,
         float_bytes=4 * student_params,
         stored_bytes=len(kfn.dumps(model, compress="deflate")),
         latency_us=timing.timings[0].p50_us,

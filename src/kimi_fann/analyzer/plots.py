@@ -120,14 +120,14 @@ def _draw_load(fig: Any, report: Any) -> None:
     ax = fig.add_subplot(1, 1, 1)
     ax.bar(range(len(load)), load, color="tab:green")
     mean = sum(load) / len(load) if load else 0.0
-    ax.axhline(mean, color="black", linestyle="--", linewidth=1, label=f"mean {mean:.1f}")
+    ax.axhline(mean, color="black", linestyle="--", linewidth=1, label=f"mean {mean:,.0f}")
     ax.set_xticks(range(len(load)), names, rotation=45 if len(load) > 6 else 0, ha="right" if len(load) > 6 else "center",
                   fontsize=8)
     ax.set_ylabel("selections")
     title = "Router load per expert"
     router = getattr(report, "router", None)
-    if router is not None and router.entropy is not None:
-        title += f" (entropy {router.entropy:.2f}, max/mean {router.max_mean_ratio:.2f})"
+    if router is not None and router.entropy is not None:  # a second line: the figure may be narrow
+        title += f"\n(entropy {router.entropy:.2f}, max/mean {router.max_mean_ratio:.2f})"
     ax.set_title(title)
     ax.legend(fontsize=8)
 

@@ -529,7 +529,7 @@ class DistillationReport(_Report):
         Float student's outputs against the teacher's.
     fixed_max_abs_error : float or None
     teacher_accuracy, student_accuracy : float or None
-        When labels are known.
+        When labels are known: the teacher's and the final (quantized) student's accuracy.
     float_bytes, stored_bytes : int
         Student parameters as float32; its ``.kfn`` size.
     latency_us : float
@@ -540,6 +540,8 @@ class DistillationReport(_Report):
         Held-out selections per expert (mixtures).
     history : list of DistillationEpoch
     analysis : AnalysisReport or None
+    float_accuracy : float or None
+        The float student's accuracy, when labels are known.
 
     Examples
     --------
@@ -579,6 +581,7 @@ class DistillationReport(_Report):
     router_load: list[int] | None
     history: list[DistillationEpoch]
     analysis: AnalysisReport | None = None
+    float_accuracy: float | None = None
     kimi_fann_version: str = __version__
 
 

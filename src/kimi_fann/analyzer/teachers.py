@@ -146,6 +146,27 @@ def _kimi_fann_teacher(model: Network | MixtureOfExperts, task: str | None) -> T
 
 # ---- scikit-learn ----
 
+def onnx_parameters(proto: Any) -> int:
+    """Learned numbers in an ONNX model: its initializers, and in tree ensembles (which keep
+    theirs in node attributes) the split feature and threshold of every inner node plus the
+    values in the leaves, as :func:`_sklearn_parameters` counts the trees they came from."""
+    total = sum(int(np.prod(t.dims)) for t in proto.graph.initializer)
+    for node in proto.graph.node:
+        if not node.op_type.startswith("TreeEnsemble"):
+            continue
+        attributes = {a.name: a for a in node.attribute}
+        if "nodes_modes" in attributes:  # ai.onnx.ml opset 1-3: one string per node
+            total += 2 * sum(mode != b"LEAF" for mode in attributes["nodes_modes"].strings)
+            for name in ("target_weights", "class_weights"):
+                if name in attributes:
+                    total += len(attributes[name].floats)
+        else:  # opset 5: splits and leaf weights as tensors
+            for name in ("nodes_splits", "leaf_weights"):
+                if name in attributes:
+                    total += int(np.prod(attributes[name].t.dims)) * (2 if name == "nodes_splits" else 1)
+    return int(total)
+
+
 def _sklearn_parameters(est: Any) -> int | None:
     """Learned numbers in a fitted estimator: weights and biases of linear models and MLPs,
     split features and thresholds of inner tree nodes plus the values in leaves."""
@@ -247,7 +268,7 @@ def _onnx_teacher(model: str | os.PathLike | bytes, task: str | None) -> Teacher
         import onnx
 
         proto = onnx.load_from_string(model) if isinstance(model, bytes) else onnx.load(source)
-        parameters = int(sum(int(np.prod(t.dims)) for t in proto.graph.initializer))
+        parameters = onnx_parameters(proto)
     except ImportError:
         pass
     return Teacher(_checked(run), "onnx " + (os.path.basename(source) if isinstance(source, str) else "model"),

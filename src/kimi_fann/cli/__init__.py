@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -46,13 +47,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     try:
-        result = args.run(args)
-    except (KimiFannError, OSError, MemoryError, ImportError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"kimi-fann {args.command}: error: {reason}", file=sys.stderr)
+        try:
+            result = args.run(args)
+        except (KimiFannError, OSError, MemoryError, ImportError) as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            print(f"kimi-fann {args.command}: error: {_reason(exc)}", file=sys.stderr)
+            return 1
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            args.show(result)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped (kimi-fann run ... | head -1): no traceback, and none at exit when
+        # Python flushes stdout again (the documented recipe: point it at /dev/null).
+        try:
+            stdout = sys.stdout.fileno()
+        except (AttributeError, ValueError):  # not a file (a test's capture): nothing to flush at exit
+            return 1
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout)
+        os.close(devnull)
         return 1
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        args.show(result)
     return 0
+
+
+def _reason(exc: BaseException) -> str:
+    """One line: an OSError as "FILE: reason" (not "[Errno 2] ..."), others as their message.
+
+    Examples
+    --------
+    >>> _reason(FileNotFoundError(2, "No such file or directory", "x.net"))
+    'x.net: no such file or directory'
+    >>> _reason(PermissionError(13, "Permission denied", "out/model.kfn"))
+    'out/model.kfn: permission denied'
+    """
+    if isinstance(exc, OSError) and exc.strerror and not isinstance(exc, KimiFannError):
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        return f"{where}{exc.strerror[:1].lower()}{exc.strerror[1:]}"
+    return " ".join(str(exc).split()) or type(exc).__name__

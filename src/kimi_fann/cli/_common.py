@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,10 +53,14 @@ def load_inputs(path: str | os.PathLike, columns: int | None = None) -> tuple[np
         if not (np.issubdtype(inputs.dtype, np.number) or inputs.dtype == np.bool_):
             raise FormatError(f"{p}: not a numeric .npy array (dtype {inputs.dtype})")
     elif p.suffix in (".csv", ".txt"):
-        try:
-            inputs = np.loadtxt(p, delimiter="," if p.suffix == ".csv" else None, ndmin=2, dtype=np.float64)
-        except ValueError as exc:
-            raise FormatError(f"{p}: not a table of numbers ({exc})") from exc
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": refused below
+            try:
+                inputs = np.loadtxt(p, delimiter="," if p.suffix == ".csv" else None, ndmin=2, dtype=np.float64)
+            except ValueError as exc:
+                raise FormatError(f"{p}: not a table of numbers ({exc})") from exc
+        if inputs.size == 0:
+            raise FormatError(f"{p}: holds no rows of numbers")
     else:
         raise ConfigError(f"{p}: expected inputs as .data, .npy or .csv")
     inputs = np.asarray(inputs)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ConfigError
 from ._common import Progress, add_json_flag, load_inputs, load_model, save_model, table
 
 _PRECISIONS = ("q8", "q16", "float")
@@ -53,13 +54,20 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _teacher(path: str) -> Any:
-    if Path(path).suffix == ".onnx":
+    suffix = Path(path).suffix
+    if suffix == ".onnx":
         return path
+    if suffix not in (".net", ".kfn"):
+        raise ConfigError(f"{path}: a teacher on the command line is an ONNX file (.onnx), a FANN .net or a .kfn; "
+                          "export a scikit-learn model with skl2onnx (skl2onnx.to_onnx(model, X[:1])) or a torch "
+                          "module with torch.onnx.export, or give the model itself to "
+                          "kimi_fann.analyzer.distill in Python")
     return load_model(path)
 
 
 def _run(teacher: Any, x: np.ndarray, labels: np.ndarray | None, args: argparse.Namespace,
-         folder: Path | None, output: str | None, report_path: str | None, plots: str | None) -> dict:
+         folder: Path | None, output: str | None, report_path: str | None, plots: str | None,
+         domains: list[str] | None = None) -> dict:
     from ..analyzer import distill, profile
 
     start = time.perf_counter()
@@ -67,7 +75,8 @@ def _run(teacher: Any, x: np.ndarray, labels: np.ndarray | None, args: argparse.
         model, report = distill(teacher, x, y=labels, n_experts=args.experts, top_k=args.top_k,
                                 hidden=args.hidden, size_ratio=args.size_ratio, temperature=args.temperature,
                                 augment=args.augment, precision=args.precision, max_epochs=args.epochs,
-                                progress=lambda done, total: bar.advance_to(done), seed=args.seed)
+                                progress=lambda done, total: bar.advance_to(done), seed=args.seed,
+                                domains=domains)
     seconds = time.perf_counter() - start
     written: list[str] = []
     timing = None
@@ -93,6 +102,7 @@ def _run(teacher: Any, x: np.ndarray, labels: np.ndarray | None, args: argparse.
             if r is not None:
                 written.extend(str(p) for p in plot(r, target / f"{stem}.png"))
     result = report.to_dict()
+    result["weight_bytes"] = _weight_bytes(result)
     result.pop("analysis", None)
     result.pop("history", None)
     result["seconds"] = seconds
@@ -114,6 +124,8 @@ def demo(args: argparse.Namespace) -> dict:
     x = np.concatenate([train.inputs, test.inputs])
     labels = np.concatenate([train.outputs, test.outputs]).argmax(axis=1)
     folder = Path(args.out)
+    if folder.exists() and not folder.is_dir():  # before the distillation, not after it
+        raise ConfigError(f"{folder}: exists and is not a folder; --out takes a folder to write into")
     plots = None
     if not args.no_plots:
         try:
@@ -121,7 +133,10 @@ def demo(args: argparse.Namespace) -> dict:
             plots = str(folder)
         except ImportError:
             plots = None
-    result = _run(datasets.teacher(), x, labels, args, folder, None, None, plots)
+    # Generic names: the experts are clusters of the teacher's outputs, not subjects (the
+    # mixture's default names for six experts are Kimi-K2-style domains, which thyroid data has not).
+    names = [f"cluster_{i + 1}" for i in range(args.experts)] if args.experts > 1 else None
+    result = _run(datasets.teacher(), x, labels, args, folder, None, None, plots, names)
     result["dataset"] = "thyroid"
     result["folder"] = str(folder)
     if plots is None and not args.no_plots:
@@ -129,22 +144,54 @@ def demo(args: argparse.Namespace) -> dict:
     return result
 
 
+def _percent(value: float | None) -> str | None:
+    return None if value is None else f"{100 * value:.2f}%"
+
+
+def _weight_bytes(result: dict) -> int | None:
+    """Bytes of the quantized student's weights as they are stored in memory (codes and per-neuron
+    scales of every layer, and the router's gates), from the report's analysis: the figure to
+    set beside the float32 weights (its activation tables and the file's header apart)."""
+    analysis = result.get("analysis") or {}
+    parts = [analysis] if analysis.get("layers") else []
+    parts += list(analysis.get("experts") or []) + ([analysis["shared_expert"]] if analysis.get("shared_expert") else [])
+    if not parts:
+        return None
+    router = analysis.get("router") or {}
+    return sum(layer["stored_bytes"] for part in parts for layer in part["layers"]) + router.get("stored_bytes", 0)
+
+
 def show(result: dict) -> None:
     ratio = result.get("parameter_ratio")
-    print(f"distilled {result['teacher']} ({result['teacher_parameters']} parameters) into "
-          f"{result['n_experts']} expert(s) of {result['student_parameters']} parameters in total"
-          + (f" (1/{ratio:.1f})" if ratio else "") + f", {result['precision']}, in {result['seconds']:.1f} s")
-    rows = [("agreement with the teacher (top-1)", result["agreement"], result.get("fixed_agreement")),
-            ("max |output - teacher|", result["max_abs_error"], result.get("fixed_max_abs_error"))]
+    precision = result["precision"]
+    print(f"distilled {result['teacher']} ({result['teacher_parameters']:,} parameters) into "
+          f"{result['n_experts']} expert(s) of {result['student_parameters']:,} parameters in total"
+          + (f" (1/{ratio:.1f} of the teacher)" if ratio and ratio >= 1 else "")
+          + f", {precision}, in {result['seconds']:.1f} s")
+    if ratio and ratio < 1:
+        print(f"warning: the student is {1 / ratio:.1f}x larger than the teacher; give smaller --hidden sizes "
+              "(or leave --hidden out: --size-ratio then sizes the student)")
+    fixed_error = result.get("fixed_max_abs_error")
+    rows = [("agreement with the teacher", _percent(result["agreement"]), _percent(result.get("fixed_agreement"))),
+            ("largest |output - teacher|", f"{result['max_abs_error']:.3f}",
+             None if fixed_error is None else f"{fixed_error:.3f}")]
     if result.get("student_accuracy") is not None:
-        rows.append(("accuracy (teacher " + f"{result['teacher_accuracy']:.4f})", None, result["student_accuracy"]))
-    print(table(rows, ("on " + str(result["held_out"]) + " held-out inputs", "float", result["precision"])))
+        rows.append((f"accuracy (the teacher's: {_percent(result['teacher_accuracy'])})",
+                     _percent(result.get("float_accuracy")), _percent(result["student_accuracy"])))
+    print(table(rows, (f"on {result['held_out']:,} held-out inputs", "float", precision)))
+    print("  agreement: inputs whose top output (class) is the teacher's; |output - teacher|: the gap between\n"
+          "  a student's output and the teacher's, over every output of every input (one input the student\n"
+          "  gets wrong suffices to make the largest gap large); accuracy: inputs whose label it predicts")
     if result.get("float_fixed_agreement") is not None:
-        print(f"float and {result['precision']} students agree on {100 * result['float_fixed_agreement']:.2f}%")
-    print(f"size: {result['stored_bytes']} bytes stored ({result['float_bytes']} as float32); "
-          f"latency {result['latency_us']:.1f} us per input, {result['throughput']:.0f} inputs/s in batches")
+        print(f"the float and {precision} students agree on {_percent(result['float_fixed_agreement'])} of the inputs")
+    weights = result.get("weight_bytes")
+    print(f"weights: {result['float_bytes']:,} bytes as float32"
+          + (f", {weights:,} bytes as {precision} (scales and router gates included)" if weights else ""))
+    print(f"model file: {result['stored_bytes']:,} bytes (.kfn, compressed; activation tables included)")
+    print(f"latency: {result['latency_us']:.1f} us for one input; {result['throughput']:,.0f} inputs/s in batches")
     if result.get("router_load"):
-        print("router load: " + ", ".join(f"{d} {n}" for d, n in zip(result["domains"], result["router_load"])))
+        print(f"router load (selections; each input goes to {result.get('top_k', 1)} expert(s)): "
+              + ", ".join(f"{d} {n:,}" for d, n in zip(result["domains"], result["router_load"])))
     if result.get("note"):
         print(result["note"])
     for path in result.get("written", []):

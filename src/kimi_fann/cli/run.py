@@ -91,6 +91,8 @@ def show_route(result: dict) -> None:
     print(f"{result['model']}: {result['rows']} rows routed")
     for e, w in list(zip(result.get("experts", []), result.get("weights", [])))[:_SHOWN_ROWS]:
         print("  " + ", ".join(f"{i}:{v:.3f}" for i, v in zip(e, w)))
+    if "experts" in result and result["rows"] > _SHOWN_ROWS:
+        print(f"  ... {result['rows'] - _SHOWN_ROWS} more rows (use --output or --json for all)")
     total = max(sum(result["load"].values()), 1)
     print("load per expert:")
     for name, count in result["load"].items():
