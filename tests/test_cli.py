@@ -146,6 +146,24 @@ def test_quantize_explains_weights_that_8_bits_cannot_hold(tmp_path) -> None:
                   "--weight-bits", "16", "-o", str(tmp_path / "q16.kfn"))
     assert q16["max_abs_error"] < 0.01 and "hint" not in q16
 
+def test_convert_with_bounded_lossy_compression(files, tmp_path) -> None:
+    """--compress q8 measures the compressed model on --calibration inputs and reports the share
+    of rows whose prediction changed; a --max-error the compression cannot meet writes nothing."""
+    x = np.load(files["npy"])
+    result = as_json("convert", str(files["net"]), str(tmp_path / "q8.kfn"), "--compress", "q8",
+                     "--calibration", str(files["npy"]), "--max-error", "0.05")
+    assert result["calibration"] == "20 given rows" and result["max_error"] == 0.05
+    assert 0 <= result["changed"] <= 0.05 and 0 <= result["exact_fraction"] <= 0.5
+    original, loaded = kf.Network.load(files["net"]), kf.load(tmp_path / "q8.kfn")
+    assert (loaded.run(x).argmax(axis=1) != original.run(x).argmax(axis=1)).mean() <= 0.05
+    text = kimi_fann("convert", str(files["net"]), str(tmp_path / "q8b.kfn"), "--compress", "q8").stdout
+    assert "rows changed their prediction (limit 1.00%)" in text and "sampled rows" in text
+    refused = kimi_fann("convert", str(files["net"]), str(tmp_path / "q4.kfn"), "--compress", "q4",
+                        "--calibration", str(files["npy"]), "--max-error", "-1", check=False)
+    assert refused.returncode == 1 and not (tmp_path / "q4.kfn").exists()
+    assert "max_error" in refused.stderr
+
+
 def test_convert_between_formats(files, tmp_path) -> None:
     net = kf.Network.load(files["net"])
     x = np.load(files["npy"])

@@ -106,6 +106,8 @@ def test_quantize_and_convert_refusals(models, capsys, tmp_path) -> None:
         "--fann writes a FANN_FIX_2.0 .net file"
     assert fails(capsys, "convert", models["net.net"], tmp_path / "n.net", "--compress", "q8") == \
         "--compress applies to .kfn output only"
+    assert fails(capsys, "convert", models["net.net"], tmp_path / "d.kfn", "--compress", "deflate",
+                 "--max-error", "0.1") == "--calibration and --max-error apply to --compress q8 or q4"
     assert fails(capsys, "convert", models["q8.kfn"], tmp_path / "q.net") == \
         f"{tmp_path / 'q.net'}: a FANN .net holds a float or FANN fixed-point network; use .kfn for FixedNetwork (q8)"
     assert fails(capsys, "convert", models["router.kfn"], tmp_path / "r.onnx") == \

@@ -88,14 +88,16 @@ def write_array(path: str | os.PathLike, values: np.ndarray) -> None:
     write_atomic(p, buffer.getvalue())
 
 
-def save_model(path: str | os.PathLike, model: Any, *, compress: str | None = "deflate") -> None:
+def save_model(path: str | os.PathLike, model: Any, *, compress: str | None = "deflate", calibration: Any = None,
+               max_error: float | None = None) -> Any:
     """Write a model as .kfn (any kind; lossless deflate unless told otherwise), FANN .net (a
-    float or FANN fixed network) or .onnx."""
+    float or FANN fixed network) or .onnx. Returns the CompressionReport of a lossy .kfn (q8/q4,
+    measured on ``calibration`` within ``max_error``), else None."""
     from .. import kfn
 
     p = Path(path)
     if p.suffix == ".kfn":
-        kfn.save(p, model, compress=compress)
+        return kfn.save(p, model, compress=compress, calibration=calibration, max_error=max_error)
     elif p.suffix == ".net":
         if not isinstance(model, (Network, FannFixedNetwork)):
             kind = f"FixedNetwork ({model.format})" if isinstance(model, FixedNetwork) else type(model).__name__
@@ -109,6 +111,7 @@ def save_model(path: str | os.PathLike, model: Any, *, compress: str | None = "d
         to_onnx(model, p)
     else:
         raise ConfigError(f"{p}: expected a .kfn, .net or .onnx output path")
+    return None
 
 
 def describe(model: Any) -> str:

@@ -29,6 +29,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     c.add_argument("source", help="the model to read")
     c.add_argument("target", help="the file to write (.net, .kfn or .onnx)")
     c.add_argument("--compress", choices=("deflate", "q8", "q4"), help=".kfn only: lossless deflate, or 8/4-bit weights")
+    c.add_argument("--calibration", metavar="INPUTS",
+                   help="with --compress q8/q4: inputs (.data, .npy or .csv) on which the compressed model must "
+                        "decide as the original does (default: rows the model makes)")
+    c.add_argument("--max-error", type=float, metavar="SHARE",
+                   help="with --compress q8/q4: the share of calibration rows whose prediction may change "
+                        "(default 0.01 for q8, 0.02 for q4); above it nothing is written")
     c.add_argument("--activations", nargs="+", metavar="NAME",
                    help=".safetensors only: activation per layer, or hidden then output")
     add_json_flag(c)
@@ -81,9 +87,21 @@ def convert(args: argparse.Namespace) -> dict:
         model = load_model(source)
     if args.compress and Path(args.target).suffix != ".kfn":
         raise ConfigError("--compress applies to .kfn output only")
-    save_model(args.target, model, compress=args.compress)
-    return {"model": describe(model), "source": args.source, "output": args.target,
-            "bytes": Path(args.target).stat().st_size}
+    lossy = args.compress in ("q8", "q4")
+    if (args.calibration is not None or args.max_error is not None) and not lossy:
+        raise ConfigError("--calibration and --max-error apply to --compress q8 or q4")
+    bound = {}
+    if lossy:
+        width = getattr(model, "num_input", None) or getattr(model, "dim", None)  # a router has dim
+        bound = {"calibration": None if args.calibration is None else load_inputs(args.calibration, width)[0],
+                 "max_error": args.max_error}
+    report = save_model(args.target, model, compress=args.compress, **bound)
+    result = {"model": describe(model), "source": args.source, "output": args.target,
+              "bytes": Path(args.target).stat().st_size}
+    if report is not None:
+        result.update(changed=report.changed, max_error=report.max_error, exact_fraction=report.exact_fraction,
+                      calibration=f"{report.rows} {report.calibration} rows")
+    return result
 
 
 def show(result: dict) -> None:
@@ -96,5 +114,8 @@ def show(result: dict) -> None:
               f"max {result['max_abs_error']:.3g}, mean {result['mean_abs_error']:.3g}")
     if "hint" in result:
         print(f"note: {result['hint']}")
+    if "changed" in result:
+        print(f"{100 * result['changed']:.2f}% of {result['calibration']} changed their prediction "
+              f"(limit {100 * result['max_error']:.2f}%); {100 * result['exact_fraction']:.1f}% of the weights kept exactly")
     if "decimal_point" in result:
         print(f"FANN fixed point, decimal point {result['decimal_point']}")
