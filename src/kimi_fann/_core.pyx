@@ -449,18 +449,28 @@ cdef kf_status with_scratch(const void *model, scratch_fn size, run_fn run, cons
     return st
 
 
+cdef inline uint32_t magnitude_bits(const float *v) noexcept nogil:
+    """A float's bits without its sign: at or above infinity's (0x7f800000) for NaN and
+    infinity, below for every finite value."""
+    cdef uint32_t bits
+    memcpy(&bits, v, sizeof(bits))
+    return bits & 0x7fffffffu
+
+
 cdef Py_ssize_t first_bad_row(const float *v, uint64_t rows, uint32_t cols) noexcept nogil:
-    """The first row of a rows x cols float array holding NaN or infinity, or -1. One pass
-    multiplies every value by 0 into a sum (NaN for NaN and infinity, else 0); only a batch that
-    fails is searched row by row."""
+    """The first row of a rows x cols float array holding NaN or infinity, or -1. One pass takes
+    the largest magnitude bits (an integer maximum, which the compiler vectorizes; a float sum
+    would be one long chain of dependent additions); only a batch that fails is searched row by
+    row."""
     cdef uint64_t i, total = rows * cols
-    cdef float acc = 0
+    cdef uint32_t top = 0, m
     for i in range(total):
-        acc += v[i] * 0.0
-    if acc == 0:
+        m = magnitude_bits(v + i)
+        top = m if m > top else top
+    if top < 0x7f800000u:
         return -1
     for i in range(total):
-        if not (v[i] * 0.0 == 0):
+        if magnitude_bits(v + i) >= 0x7f800000u:
             return <Py_ssize_t>(i // cols)
     return -1
 
