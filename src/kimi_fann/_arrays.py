@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ._core import first_nonfinite_row
 from .errors import ConfigError, NumericError, ShapeError
 
 
@@ -53,14 +54,24 @@ def check_finite(matrix: np.ndarray, name: str, original: np.ndarray | None = No
     ...
     kimi_fann.errors.NumericError: inputs: row 0, column 1 holds 1e+300, beyond float32's range (+-3.4e+38)
     """
-    finite = np.isfinite(matrix)
-    if not finite.all():
-        bad = tuple(int(i) for i in np.argwhere(~finite)[0])
+    bad = first_nonfinite(matrix)
+    if bad is not None:
         where = f"row {bad[0]}, column {bad[1]}" if len(bad) == 2 else f"index {bad}"
         if original is not None and original.shape == matrix.shape and np.isfinite(original[bad]):
             raise NumericError(f"{name}: {where} holds {float(original[bad]):.3g}, beyond float32's range "
                                f"(+-{float(np.finfo(np.float32).max):.2g})")
         raise NumericError(f"{name}: {where} holds {matrix[bad]}, not a finite number")
+
+
+def first_nonfinite(matrix: np.ndarray) -> tuple[int, ...] | None:
+    """The index of the first NaN or infinity of an array, or None. A C-contiguous float32
+    matrix (every array a model runs) is checked by one integer pass in the binding, without
+    numpy's full-size mask."""
+    if matrix.ndim == 2 and matrix.dtype == np.float32 and matrix.flags.c_contiguous:
+        row = first_nonfinite_row(matrix)
+        return None if row < 0 else (row, int(np.argmax(~np.isfinite(matrix[row]))))
+    finite = np.isfinite(matrix)
+    return None if finite.all() else tuple(int(i) for i in np.argwhere(~finite)[0])
 
 
 def as_seed(seed: Any) -> int:

@@ -458,21 +458,42 @@ cdef inline uint32_t magnitude_bits(const float *v) noexcept nogil:
 
 
 cdef Py_ssize_t first_bad_row(const float *v, uint64_t rows, uint32_t cols) noexcept nogil:
-    """The first row of a rows x cols float array holding NaN or infinity, or -1. One pass takes
-    the largest magnitude bits (an integer maximum, which the compiler vectorizes; a float sum
-    would be one long chain of dependent additions); only a batch that fails is searched row by
-    row."""
+    """The first row of a rows x cols float array holding NaN or infinity, or -1. Adding
+    0x00800000 to a value's magnitude bits carries into the top bit exactly when they are at or
+    above infinity's, so one pass ORs those sums together: integer adds and ORs, which the
+    compiler vectorizes on any instruction set (a float sum would be one chain of dependent
+    additions). Only a batch that fails is searched row by row."""
     cdef uint64_t i, total = rows * cols
-    cdef uint32_t top = 0, m
+    cdef uint32_t carries = 0
     for i in range(total):
-        m = magnitude_bits(v + i)
-        top = m if m > top else top
-    if top < 0x7f800000u:
+        carries |= magnitude_bits(v + i) + 0x00800000u
+    if not (carries & 0x80000000u):
         return -1
     for i in range(total):
         if magnitude_bits(v + i) >= 0x7f800000u:
             return <Py_ssize_t>(i // cols)
     return -1
+
+
+def first_nonfinite_row(const float[:, ::1] values):
+    """The first row of a float32 matrix holding NaN or infinity, or -1: the binding's own check
+    of inputs and outputs (an integer pass over the values' bits, with the GIL released for
+    large arrays), for the checks made in Python.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kimi_fann._core import first_nonfinite_row
+    >>> x = np.zeros((3, 2), np.float32)
+    >>> first_nonfinite_row(x)
+    -1
+    >>> x[2, 1] = np.nan
+    >>> first_nonfinite_row(x)
+    2
+    """
+    if values.shape[0] == 0 or values.shape[1] == 0:
+        return -1
+    return bad_row(&values[0, 0], values.shape[0], values.shape[1])
 
 
 cdef Py_ssize_t bad_row(const float *v, uint64_t rows, uint32_t cols) noexcept:
