@@ -56,6 +56,29 @@ def test_a_nan_input_names_its_row_on_the_fast_path() -> None:
         q.run(x)
 
 
+@pytest.mark.parametrize("model", ["network", "q8", "router", "mixture"])
+def test_a_nan_input_of_a_split_batch_names_its_row_in_the_whole_batch(model: str) -> None:
+    """A float32 batch split across threads is not checked in Python first (the core checks
+    every chunk): the row is still counted from the start of the whole batch."""
+    rng = np.random.default_rng(2)
+    net = kf.Network([4, 3, 2], seed=1)
+    models = {"network": (net, "cannot run the network"),
+              "q8": (net.quantize(rng.normal(size=(50, 4))), "cannot run the quantized network"),
+              "router": (kf.Router(rng.normal(size=(3, 4)), top_k=2), "cannot route"),
+              "mixture": (kf.MixtureOfExperts(kf.Router(rng.normal(size=(3, 4)), top_k=2),
+                                              [kf.Network([4, 3, 2], seed=s) for s in range(3)]), "cannot run the mixture")}
+    subject, what = models[model]
+    run = subject.route if model == "router" else subject.run
+    x = np.zeros((4096, 4), np.float32)
+    x[3001, 1] = np.nan
+    for threads in (1, 2):
+        with pytest.raises(NumericError, match=f"{what}: row 3001: the input holds NaN or infinity") as info:
+            run(x, threads=threads)
+        assert info.value.row == 3001
+    x[3001, 1] = 0.0
+    run(x, threads=2)  # the same batch without it runs
+
+
 def test_a_router_whose_scores_overflow_names_the_row() -> None:
     x = _batch(1234, rows=2000)
     for scoring in ("sigmoid", "softmax"):

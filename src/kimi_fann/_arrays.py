@@ -11,12 +11,16 @@ from ._core import first_nonfinite_row
 from .errors import ConfigError, NumericError, ShapeError
 
 
-def as_matrix(values: Any, columns: int | None, name: str) -> tuple[np.ndarray, bool]:
+def as_matrix(values: Any, columns: int | None, name: str, *, core_checks: bool = False) -> tuple[np.ndarray, bool]:
     """Return (float32 C-contiguous, aligned 2-D array, was_1d) for a real-valued array-like.
 
     A 1-D input is one row. ``columns`` (when given) is the required row length. Raises
     ShapeError for other shapes, ConfigError-like TypeErrors for non-numeric dtypes, and
-    NumericError for NaN or infinity (naming the first bad position).
+    NumericError for NaN or infinity (naming the first bad position). ``core_checks``: the
+    caller runs the matrix through a C entry point that refuses NaN and infinity itself (with
+    the row, in every chunk of a split batch), so a float32 array used as it is is not checked
+    here too; a converted one still is, as only the original values tell a value beyond
+    float32's range from an infinity.
     """
     array = np.asarray(values)
     if array.dtype.kind not in "fiub":
@@ -30,7 +34,8 @@ def as_matrix(values: Any, columns: int | None, name: str) -> tuple[np.ndarray, 
         raise ShapeError(f"{name} must have {columns} values per row, got shape {np.shape(values)}")
     with np.errstate(over="ignore", invalid="ignore"):  # reported below as NumericError
         matrix = aligned(array, np.float32)
-    check_finite(matrix, name, array)
+    if not (core_checks and matrix is array):
+        check_finite(matrix, name, array)
     return matrix, was_1d
 
 

@@ -678,7 +678,7 @@ class QuantizedNetwork(FixedNetwork):
         fast = self._net.run_fast(inputs, threads, simd)  # a float32 buffer straight into C
         if fast is not None:
             return fast
-        x, single = as_matrix(inputs, self.num_input, "inputs")
+        x, single = as_matrix(inputs, self.num_input, "inputs", core_checks=True)
         y = np.empty((x.shape[0], self.num_output), dtype=np.float32)
         path = path_number(simd)
         run_split(lambda xs, ys: self._net.run(xs, ys, path), x, y, resolve(threads, x.shape[0]))

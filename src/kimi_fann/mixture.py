@@ -170,7 +170,7 @@ class MixtureOfExperts:
             fast = self._moe.run_fast(inputs, threads, simd)  # a float32 buffer straight into C
             if fast is not None:
                 return fast
-        x, single = as_matrix(inputs, self.num_input, "inputs")
+        x, single = as_matrix(inputs, self.num_input, "inputs", core_checks=True)
         n, k = x.shape[0], self._router.top_k
         y = np.empty((n, self.num_output), dtype=np.float32)
         routes = Pair(np.empty((n, k), dtype=np.uint32), np.empty((n, k), dtype=np.float32)) if return_routes else None

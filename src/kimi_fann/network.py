@@ -735,7 +735,7 @@ class Network:
         fast = self._net.run_fast(inputs, threads)  # a float32 buffer straight into C
         if fast is not None:
             return fast
-        x, single = as_matrix(inputs, self.num_input, "inputs")
+        x, single = as_matrix(inputs, self.num_input, "inputs", core_checks=True)
         y = np.empty((x.shape[0], self.num_output), dtype=np.float32)
         run_split(self._net.run, x, y, resolve(threads, x.shape[0]))
         return y[0] if single else y

@@ -237,7 +237,7 @@ class Router:
             fast = self._router.route_fast(inputs, threads, simd)  # a float32 buffer straight into C
             if fast is not None:
                 return fast
-        x, single = as_matrix(inputs, self.dim, "inputs")
+        x, single = as_matrix(inputs, self.dim, "inputs", core_checks=True)
         n, k = x.shape[0], self.top_k
         out = Pair(np.empty((n, k), dtype=np.uint32), np.empty((n, k), dtype=np.float32))
         total = np.zeros(self.n_experts, dtype=np.uint64) if return_load else None
