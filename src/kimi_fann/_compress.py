@@ -131,7 +131,8 @@ class CompressionReport:
     max_error : float
         The limit ``changed`` had to stay within.
     max_abs_deviation, mean_abs_deviation : float
-        Largest and mean |output after - output before| over the rows and outputs.
+        Largest and mean absolute difference between the outputs after and before, over the
+        rows and outputs.
 
     Examples
     --------
@@ -181,7 +182,7 @@ def sample_inputs(model: Any, rows: int = 1024) -> np.ndarray:
 
 
 def measure(before: np.ndarray, after: np.ndarray, is_router: bool) -> tuple[float, float, float]:
-    """(share of rows whose prediction changed, max and mean |after - before|)."""
+    """(share of rows whose prediction changed, max and mean absolute change of the outputs)."""
     if not len(before):
         return 0.0, 0.0, 0.0
     diff = np.abs(after - before)

@@ -449,8 +449,9 @@ def save(path: PathLike, model: Any, *, compress: str | None = None, prune: floa
         With q8/q4: the fraction of smallest weights set to zero first, in [0, 1).
     group : int
         Values per scale with q8/q4 (1 to 65536).
-    calibration : array_like, shape (n, num_input), optional
-        With q8/q4: inputs like the model's real ones (held-out data is best). Without them the
+    calibration : array_like, optional
+        With q8/q4: rows of inputs (one value per model input) like the model's real ones
+        (held-out data is best). Without them the
         model makes 1024 rows: from its input scaling when it has one, else uniform in [-1, 1].
     max_error : float, optional
         With q8/q4: the largest share of calibration rows whose prediction may change (the
