@@ -87,6 +87,8 @@ python3 -m venv "$out/venv"
 mkdir -p "$out/tests-run"
 cp -r tests "$out/tests-run/tests"
 cp -r tests_pyodide examples "$out/tests-run/"  # golden vectors' reader; the guides' scripts
+mkdir -p "$out/tests-run/docs"  # the README's and the quick start's snippets, which tests run
+cp README.md "$out/tests-run/" && cp docs/quickstart.md "$out/tests-run/docs/"
 cp pyproject.toml "$out/tests-run/"  # the pytest options only: there is no src/ beside it
 cd "$out/tests-run"
 "$out/venv/bin/python" - <<'PY'
