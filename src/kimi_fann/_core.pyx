@@ -861,18 +861,18 @@ cdef class Net:
     """Owner of one C network (kf_net). Runs take its guard shared, changes exclusively
     (see Guard): a run never sees half of a change."""
 
-    def __cinit__(self):
-        self.guard = Guard()
-        self.guards = (self.guard,)
-
     def __dealloc__(self):
         kf_net_free(self.ptr)
         self.ptr = NULL
 
     @staticmethod
     cdef Net wrap(kf_net *ptr):
+        """Every Net is made here (no __cinit__: Cython's argument-less one offsets a null
+        argument pointer, which UBSan reports)."""
         cdef Net net = Net.__new__(Net)
         net.ptr = ptr
+        net.guard = Guard()
+        net.guards = (net.guard,)
         return net
 
     @staticmethod
