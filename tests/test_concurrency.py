@@ -4,6 +4,7 @@ any point leaves the previous file intact."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 import time
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 import kimi_fann as kf
-from kimi_fann import _io, _threads, kfn
+from kimi_fann import _core, _io, kfn
 from kimi_fann.errors import FileError
 
 RNG = np.random.default_rng(7)
@@ -77,55 +78,85 @@ def test_one_large_batch_split_across_threads_equals_serial() -> None:
             assert _same(_call(model, big, threads=threads), one), (name, threads)
 
 
+def test_every_split_run_equals_serial() -> None:
+    """The runs that return more than outputs, and the integer runs, split by rows too."""
+    big = RNG.normal(size=(5000, 8)).astype(np.float32)
+    router, mixture = MODELS["router"], MODELS["mixture"]
+    q8, fixed = MODELS["q8"], MODELS["fann_fixed"]
+    raw_q8 = RNG.integers(0, 256, size=(5000, 8)).astype(np.int32)
+    raw_fixed = RNG.integers(-3000, 3000, size=(5000, 8)).astype(np.int32)
+    calls = {
+        "router load": lambda t: router.route(big, return_load=True, threads=t),
+        "mixture routes": lambda t: mixture.run(big, return_routes=True, threads=t),
+        "q8 raw": lambda t: (q8.run_raw(raw_q8, threads=t),),
+        "fann fixed raw": lambda t: (fixed.run_raw(raw_fixed, threads=t),),
+    }
+    for name, call in calls.items():
+        one = call(1)
+        for threads in (2, 3, 8):
+            assert _same(call(threads), one), (name, threads)
+    load = router.route(big, return_load=True, threads=3)[2]
+    assert load.sum() == 5000 * router.top_k
+
+
 @pytest.mark.parametrize("bad_rows", [[0], [2600], [4999], [4999, 1200, 3000]])
-def test_a_failing_chunk_raises_after_every_chunk_has_finished(bad_rows: list[int]) -> None:
-    # threads=3: the calling thread and two pool workers share the chunks; every chunk runs,
-    # then the error of the first failing chunk (in row order) is raised
-    x = np.arange(5000, dtype=np.float32)
-    y = np.zeros_like(x)
-
-    def run(xs: np.ndarray, ys: np.ndarray) -> None:
-        ys[:] = xs + 1
-        for bad in bad_rows:
-            if xs[0] <= bad <= xs[-1]:
-                raise kf.errors.NumericError(f"row {bad}")
-
-    with pytest.raises(kf.errors.NumericError, match=f"row {min(bad_rows)}$"):
-        _threads.run_split(run, x, y, 3)
-    np.testing.assert_array_equal(y, x + 1)
+@pytest.mark.parametrize("threads", [2, 3, 7])
+def test_a_failing_chunk_names_the_first_bad_row_of_the_batch(bad_rows: list[int], threads: int) -> None:
+    x = RNG.normal(size=(5000, 8)).astype(np.float32)
+    x[bad_rows, 3] = np.nan
+    for name in ("network", "q8", "router", "mixture"):
+        with pytest.raises(kf.errors.NumericError, match=f"row {min(bad_rows)}: the input holds NaN") as info:
+            _call(MODELS[name], x, threads=threads)
+        assert info.value.row == min(bad_rows), name
 
 
-def test_more_threads_than_rows_runs_no_empty_chunk() -> None:
-    x = np.arange(3, dtype=np.float32)
-    y = np.zeros_like(x)
-    sizes: list[int] = []
-
-    def run(xs: np.ndarray, ys: np.ndarray) -> None:
-        sizes.append(len(xs))
-        ys[:] = xs - 1
-
-    _threads.run_split(run, x, y, 7)
-    np.testing.assert_array_equal(y, x - 1)
-    assert sorted(sizes) == [1, 1, 1]
+def test_more_threads_than_rows_equals_serial() -> None:
+    x = X[:3]
+    for name, model in MODELS.items():
+        assert _same(_call(model, x, threads=7), _call(model, x, threads=1)), name
 
 
-def test_a_slow_thread_takes_fewer_chunks() -> None:
-    # The pool worker is made slow: the calling thread, finishing its chunks at once, takes the
-    # rest of the batch instead of waiting for an even share to be done.
-    x = np.arange(5000, dtype=np.float32)
-    y = np.zeros_like(x)
-    caller = threading.get_ident()
-    ran: list[bool] = []
+def _wait_for(condition: object, seconds: float = 10.0) -> bool:
+    end = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.001)
+    return True
 
-    def run(xs: np.ndarray, ys: np.ndarray) -> None:
-        ran.append(threading.get_ident() == caller)
-        if not ran[-1]:
-            time.sleep(0.2)
-        ys[:] = xs * 2
 
-    _threads.run_split(run, x, y, 2)
-    np.testing.assert_array_equal(y, x * 2)
-    assert len(ran) == _threads.CHUNKS_PER_THREAD * 2 and sum(ran) >= len(ran) - 2, ran
+def test_helpers_park_when_idle_and_serve_again() -> None:
+    pool = _core.shared_pool()
+    big = RNG.normal(size=(5000, 8)).astype(np.float32)
+    net = MODELS["network"]
+    one = net.run(big, threads=1)
+    assert np.array_equal(net.run(big, threads=4), one)
+    assert pool.helpers() == min(3, (os.cpu_count() or 1) - 1)  # never more than the other cores
+    assert _wait_for(lambda: pool.parked() == pool.helpers())  # after a millisecond without work
+    for _ in range(3):  # woken for each batch
+        assert np.array_equal(net.run(big, threads=2), one)
+        assert _wait_for(lambda: pool.parked() == pool.helpers())
+
+
+def _run_split_in_child(queue: object) -> None:
+    net = kf.Network([8, 16, 4], seed=1)
+    queue.put(net.run(np.ones((5000, 8), np.float32), threads=2))  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork here")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_split_batches_in_a_forked_child() -> None:
+    """A child forked after the helpers started has none of them: it starts its own."""
+    net = MODELS["network"]
+    big = np.ones((5000, 8), np.float32)
+    expected = net.run(big, threads=2)  # the parent's helpers exist now
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_run_split_in_child, args=(queue,))
+    child.start()
+    got = queue.get(timeout=60)
+    child.join(60)
+    assert child.exitcode == 0 and np.array_equal(got, expected)
 
 
 def test_training_one_network_while_others_run() -> None:

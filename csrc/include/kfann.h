@@ -726,6 +726,38 @@ uint64_t kf_moe_scratch_bytes(const kf_moe *moe, uint64_t n);
 kf_status kf_moe_run(const kf_moe *moe, kf_simd path, const float *x, uint64_t n, float *y, uint32_t *experts,
                      float *weights, void *scratch, uint64_t scratch_bytes);
 
+/* ---------------------------------------------------------------------------------------------
+ * Thread pool: the tasks of one job (chunks of a batch) on the calling thread and on helpers
+ *
+ * The core starts no thread. A binding creates a pool and runs helper threads of its own that
+ * call kf_pool_serve; kf_pool_run then spreads a job's tasks over the caller and up to `helpers`
+ * of them (each task runs exactly once, on some thread; a job never waits for a helper to come).
+ * Helpers spin between jobs for idle_ns, then park: kf_pool_serve returns 1, and the binding
+ * makes the helper wait until it has a job for it, calls kf_pool_unpark and serves again.
+ * One job at a time: a job submitted while another runs runs on its caller's thread alone.
+ * ------------------------------------------------------------------------------------------- */
+
+#define KF_POOL_MAX_TASKS ((1u << 24) - 1u)
+
+typedef struct kf_pool kf_pool; /* opaque */
+/* One task of a job: its status goes to the job's statuses[task]. */
+typedef kf_status (*kf_task_fn)(void *ctx, uint32_t task);
+
+kf_status kf_pool_create(kf_pool **out);
+/* After kf_pool_stop, once every helper has returned from kf_pool_serve. */
+void kf_pool_free(kf_pool *pool);
+/* Runs task(ctx, i) for i in 0..n-1 and returns when all have finished; statuses has n entries.
+ * A NULL pool or no helpers runs the tasks in order on this thread. */
+kf_status kf_pool_run(kf_pool *pool, uint32_t n, uint32_t helpers, kf_task_fn task, void *ctx, kf_status *statuses);
+/* A helper thread's loop: returns 1 after idle_ns without a job (parked), 0 once stopped. */
+int kf_pool_serve(kf_pool *pool, uint64_t idle_ns);
+/* A parked helper about to serve again. */
+void kf_pool_unpark(kf_pool *pool);
+/* Helpers parked now (a binding wakes them before submitting). */
+uint32_t kf_pool_parked(kf_pool *pool);
+/* Makes every kf_pool_serve return 0. */
+void kf_pool_stop(kf_pool *pool);
+
 #ifdef __cplusplus
 }
 #endif

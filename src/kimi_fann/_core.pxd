@@ -318,6 +318,7 @@ cdef class FixNet:
 
     @staticmethod
     cdef FixNet wrap(kf_fixnet *ptr)
+    cdef int runnable(self, Py_ssize_t rows_x, Py_ssize_t cols_x, Py_ssize_t rows_y, Py_ssize_t cols_y) except -1
 
 
 cdef class Trainer:
@@ -361,3 +362,17 @@ cdef extern from "kfann.h" nogil:
 
 cdef class Random:
     cdef kf_random state
+
+
+cdef extern from "kfann.h" nogil:
+    ctypedef struct kf_pool:
+        pass
+    ctypedef kf_status (*kf_task_fn)(void *ctx, uint32_t task) noexcept nogil
+    kf_status kf_pool_create(kf_pool **out)
+    void kf_pool_free(kf_pool *pool)
+    kf_status kf_pool_run(kf_pool *pool, uint32_t n, uint32_t helpers, kf_task_fn task, void *ctx,
+                          kf_status *statuses)
+    int kf_pool_serve(kf_pool *pool, uint64_t idle_ns)
+    void kf_pool_unpark(kf_pool *pool)
+    uint32_t kf_pool_parked(kf_pool *pool)
+    void kf_pool_stop(kf_pool *pool)

@@ -5,7 +5,8 @@ Arrays travel through the buffer protocol (typed memoryviews): float32, C-contig
 checked here before the GIL is released around the C call; the C core checks them again and
 its status codes become the exceptions below (re-exported by :mod:`kimi_fann.errors`), through
 one table. Three helpers carry what every call repeats: ``run_checked`` (allocate the scratch a
-model asks for, release the GIL, run, free, check), ``fast`` (the fast path of run and route:
+model asks for, release the GIL, run, free, check; large batches in chunks on the helper
+threads of ``Pool``), ``fast`` (the fast path of run and route:
 a float32 buffer straight into C) and ``path_number`` (a SIMD path name into its number). The
 core's constants (status codes, limits, SIMD path names) are read from the C library, never
 retyped.
@@ -14,7 +15,7 @@ retyped.
 from libc.stdint cimport uint8_t, int16_t, uint32_t, uint64_t, int32_t, uintptr_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
-from libc.math cimport isfinite
+from libc.math cimport isfinite, rint
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS, PyBUF_FORMAT
 from cpython.pythread cimport PyThread_get_thread_ident
 cimport cython
@@ -430,6 +431,10 @@ cdef struct call:
     void *y3              # the router's load; the mixture's weights
     const kf_data *data   # kf_net_test's pairs
     kf_epoch_stats *stats
+    # Bytes per row of x, y, y2 and y3 (0: not split by rows), and of y3 per chunk (the
+    # router's load: one array of counters per chunk of a split batch, added up after).
+    uint32_t x_row, y_row, y2_row, y3_row
+    uint64_t y3_chunk
 
 ctypedef uint64_t (*scratch_fn)(const void *model, uint64_t n) noexcept nogil
 ctypedef kf_status (*run_fn)(const void *model, const call *c, void *scratch, uint64_t bytes) noexcept nogil
@@ -548,10 +553,14 @@ cdef int check_run(kf_status st, const void *model, scratch_fn size, run_fn run,
     return 0
 
 
-cdef int run_checked(const void *model, scratch_fn size, run_fn run, call *c, str what, tuple guards) except -1:
+cdef int run_checked(const void *model, scratch_fn size, run_fn run, call *c, str what, tuple guards,
+                     uint32_t threads=1) except -1:
     """Take the model's guards shared, allocate the scratch, release the GIL, run, free, release
-    the guards, check the status and the float outputs: every run of the binding."""
+    the guards, check the status and the float outputs: every run of the binding. With more than
+    one thread, the rows go in chunks to the helper pool (see run_chunks)."""
     cdef kf_status st
+    if threads > 1 and c.n > 1:
+        return run_chunks(model, size, run, c, what, guards, threads)
     read_all(guards)
     with nogil:
         st = with_scratch(model, size, run, c)
@@ -559,6 +568,208 @@ cdef int run_checked(const void *model, scratch_fn size, run_fn run, call *c, st
         return check_run(st, model, size, run, c, what)
     finally:
         release_all(guards)
+
+
+# ---- large batches on several threads: chunks of rows on the caller and the helper pool ----
+
+cdef enum:
+    # A split batch goes in up to this many chunks per thread, of at least MIN_ROWS_PER_CHUNK
+    # rows: enough for a faster core to take over a slower one's share, few enough that the
+    # hand-offs (a microsecond each with spinning helpers) stay small beside the chunks.
+    CHUNKS_PER_THREAD = 4
+    MIN_ROWS_PER_CHUNK = 256
+    # How long a helper spins for the next batch before it parks: waking a parked helper costs
+    # tens of microseconds on a VM; spinning costs its core's time meanwhile.
+    HELPER_IDLE_NS = 1000000
+
+
+cdef uint32_t chunk_count(uint64_t rows, uint32_t threads) noexcept nogil:
+    """The chunks of a batch of rows split for this many threads (each chunk at least one row)."""
+    cdef uint64_t pieces = rows // MIN_ROWS_PER_CHUNK
+    if pieces > <uint64_t>threads * CHUNKS_PER_THREAD:
+        pieces = <uint64_t>threads * CHUNKS_PER_THREAD
+    if pieces < threads:
+        pieces = threads
+    return <uint32_t>(pieces if pieces < rows else rows)
+
+
+cdef struct split:
+    const void *model
+    scratch_fn size
+    run_fn run
+    const call *whole
+    uint32_t chunks
+
+
+cdef call chunk_of(const split *s, uint32_t i) noexcept nogil:
+    """The call of chunk i: rows whole.n * i // chunks up to the next chunk's first."""
+    cdef call c = s.whole[0]
+    cdef uint64_t a = c.n * i // s.chunks
+    c.n = c.n * (i + 1) // s.chunks - a
+    c.x = <const char *>c.x + a * c.x_row
+    if c.y != NULL:
+        c.y = <char *>c.y + a * c.y_row
+    if c.y2 != NULL:
+        c.y2 = <char *>c.y2 + a * c.y2_row
+    if c.y3 != NULL:
+        c.y3 = <char *>c.y3 + a * c.y3_row + i * c.y3_chunk
+    if c.fx != NULL:
+        c.fx = c.fx + a * c.fx_cols
+    if c.fy != NULL:
+        c.fy = c.fy + a * c.fy_cols
+    return c
+
+
+cdef kf_status run_chunk(void *ctx, uint32_t i) noexcept nogil:
+    cdef const split *s = <const split *>ctx
+    cdef call c = chunk_of(s, i)
+    return with_scratch(s.model, s.size, s.run, &c)
+
+
+cdef int run_chunks(const void *model, scratch_fn size, run_fn run, call *c, str what, tuple guards,
+                    uint32_t threads) except -1:
+    """run_checked over chunks of rows shared by the calling thread and up to threads - 1
+    helpers: each takes the next chunk when it has finished one, so a core that runs slower
+    (busy with other work, or an efficiency core) takes fewer. Every chunk runs; then the
+    first failing chunk's error is raised, its row numbered in the whole batch."""
+    cdef split s
+    cdef call failed
+    cdef uint32_t i
+    cdef kf_status st = KF_OK
+    cdef kf_status *statuses
+    cdef kf_pool *pool = helper_pool(threads - 1)
+    s.model, s.size, s.run, s.whole = model, size, run, c
+    s.chunks = chunk_count(c.n, threads)
+    statuses = <kf_status *>malloc(s.chunks * sizeof(kf_status))
+    if statuses == NULL:
+        raise MemoryError()
+    try:
+        read_all(guards)
+        try:
+            with nogil:
+                st = kf_pool_run(pool, s.chunks, threads - 1, run_chunk, &s, statuses)
+            check(st, what)
+            for i in range(s.chunks):
+                if statuses[i] != KF_OK:
+                    failed = chunk_of(&s, i)
+                    try:
+                        return check_run(statuses[i], model, size, run, &failed, what)
+                    except NumericError as error:
+                        raise error.with_row_offset(c.n * i // s.chunks) from None
+            return check_run(KF_OK, model, size, run, c, what)  # the outputs, all at once
+        finally:
+            release_all(guards)
+    finally:
+        free(statuses)
+
+
+cdef class Pool:
+    """The helper threads of split batches (kf_pool): started when a batch first asks for them,
+    at most one fewer than the cores; between batches they spin for HELPER_IDLE_NS, then wait
+    on an event that the next batch sets."""
+    cdef kf_pool *ptr
+    cdef list threads
+    cdef list events
+    cdef object lock
+
+    def __cinit__(self):
+        check(kf_pool_create(&self.ptr), "cannot create the thread pool")
+        self.threads = []
+        self.events = []
+        import threading
+        self.lock = threading.Lock()
+
+    def __dealloc__(self):
+        if not self.threads:  # helpers still serving keep the pool (only at exit, after a timeout)
+            kf_pool_free(self.ptr)
+
+    cdef kf_pool *ready(self, uint32_t helpers) except? NULL:
+        """The pool with at least min(helpers, cores - 1) helper threads, parked ones woken."""
+        cdef Py_ssize_t i, want = min(<Py_ssize_t>helpers, CORES - 1)
+        if len(self.threads) < want:
+            import threading
+            with self.lock:
+                while len(self.threads) < want:
+                    event = threading.Event()
+                    thread = threading.Thread(target=self.serve, args=(event,), daemon=True,
+                                              name=f"kimi-fann-{len(self.threads) + 1}")
+                    thread.start()
+                    self.threads.append(thread)
+                    self.events.append(event)
+        if kf_pool_parked(self.ptr):
+            for i in range(len(self.events)):
+                self.events[i].set()
+        return self.ptr
+
+    def serve(self, event):
+        """A helper thread's loop: serve batches; when parked, wait for the event."""
+        cdef int r
+        while True:
+            with nogil:
+                r = kf_pool_serve(self.ptr, HELPER_IDLE_NS)
+            if r == 0:
+                return
+            event.wait()
+            event.clear()
+            kf_pool_unpark(self.ptr)
+
+    def close(self, float timeout=1.0):
+        """Stop the helpers and wait for them (at exit)."""
+        kf_pool_stop(self.ptr)
+        for event in self.events:
+            event.set()
+        for thread in self.threads:
+            thread.join(timeout)
+        if not any(thread.is_alive() for thread in self.threads):
+            self.threads = []
+
+    def helpers(self):
+        """The helper threads started so far."""
+        return len(self.threads)
+
+    def parked(self):
+        """The helpers that stopped spinning and wait for the next batch."""
+        return kf_pool_parked(self.ptr)
+
+
+cdef object _pool = None
+cdef Py_ssize_t CORES = 1
+
+
+cdef kf_pool *helper_pool(uint32_t helpers) except? NULL:
+    global _pool
+    if _pool is None:
+        _pool = Pool()
+    return (<Pool>_pool).ready(helpers)
+
+
+def shared_pool():
+    """The process's helper pool (created on first use)."""
+    helper_pool(0)
+    return _pool
+
+
+def _forget_pool():
+    """In a forked child: the parent's helpers do not exist here; the next batch starts new ones."""
+    global _pool
+    _pool = None
+
+
+def _close_pool():
+    if _pool is not None:
+        _pool.close()
+
+
+def _init_threads():
+    global CORES
+    import atexit, os
+    CORES = os.cpu_count() or 1
+    atexit.register(_close_pool)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_forget_pool)
+
+
+_init_threads()
 
 
 # The C entry points in the shape with_scratch takes.
@@ -578,6 +789,44 @@ cdef uint64_t fixnet_scratch(const void *m, uint64_t n) noexcept nogil:
 cdef kf_status fixnet_run(const void *m, const call *c, void *s, uint64_t b) noexcept nogil:
     return kf_fixnet_run(<const kf_fixnet *>m, <const int32_t *>c.x, c.n, <int32_t *>c.y, <int32_t *>s,
                          b // sizeof(int32_t))
+
+#: Rows of a FANN fixed-point network scaled from and to floats at a time (run_scaled).
+cdef enum:
+    SCALED_BLOCK = 256
+
+cdef uint64_t fixnet_scaled_scratch(const void *m, uint64_t n) noexcept nogil:
+    cdef const kf_fixnet *net = <const kf_fixnet *>m
+    cdef uint64_t block = SCALED_BLOCK * (<uint64_t>kf_fixnet_num_input(net) + kf_fixnet_num_output(net))
+    return (kf_fixnet_scratch_ints(net) + block) * sizeof(int32_t)
+
+cdef kf_status fixnet_run_scaled(const void *m, const call *c, void *s, uint64_t b) noexcept nogil:
+    cdef const kf_fixnet *net = <const kf_fixnet *>m
+    cdef uint32_t n_in = kf_fixnet_num_input(net), n_out = kf_fixnet_num_output(net)
+    cdef int32_t *ints = <int32_t *>s
+    cdef int32_t *outs = ints + SCALED_BLOCK * <uint64_t>n_in
+    cdef int32_t *scratch = outs + SCALED_BLOCK * <uint64_t>n_out
+    cdef double multiplier = kf_fixnet_multiplier(net), v
+    cdef float over = <float>multiplier
+    cdef const float *x = <const float *>c.x
+    cdef float *y = <float *>c.y
+    cdef uint64_t start, rows, i
+    cdef kf_status st
+    start = 0
+    while start < c.n:
+        rows = min(<uint64_t>SCALED_BLOCK, c.n - start)
+        for i in range(rows * n_in):
+            v = <double>x[start * n_in + i] * multiplier
+            if v != v:
+                return KF_E_NUMERIC
+            v = rint(v)
+            ints[i] = -2147483648 if v <= -2147483648.0 else (2147483647 if v >= 2147483647.0 else <int32_t>v)
+        st = kf_fixnet_run(net, ints, rows, outs, scratch, kf_fixnet_scratch_ints(net))
+        if st != KF_OK:
+            return st
+        for i in range(rows * n_out):
+            y[start * n_out + i] = <float>outs[i] / over
+        start += rows
+    return KF_OK
 
 cdef uint64_t qnet_scratch(const void *m, uint64_t n) noexcept nogil:
     return kf_qnet_scratch_bytes(<const kf_qnet *>m, n)
@@ -603,6 +852,21 @@ cdef kf_status moe_run(const void *m, const call *c, void *s, uint64_t b) noexce
                       <float *>c.y3, s, b)
 
 
+cdef call float_call(int path, const float[:, ::1] X, float[:, ::1] Y) noexcept:
+    """The call of a run from float rows into float rows (both non-empty), split by rows."""
+    cdef call c = call_of(path, &X[0, 0], X.shape[0], &Y[0, 0])
+    c.fx, c.fx_cols, c.fy, c.fy_cols = &X[0, 0], X.shape[1], &Y[0, 0], Y.shape[1]
+    c.x_row, c.y_row = X.shape[1] * sizeof(float), Y.shape[1] * sizeof(float)
+    return c
+
+
+cdef call int_call(int path, const int32_t[:, ::1] X, int32_t[:, ::1] Y) noexcept:
+    """The call of a run from int32 rows into int32 rows (both non-empty), split by rows."""
+    cdef call c = call_of(path, &X[0, 0], X.shape[0], &Y[0, 0])
+    c.x_row, c.y_row = X.shape[1] * sizeof(int32_t), Y.shape[1] * sizeof(int32_t)
+    return c
+
+
 cdef call call_of(int path, const void *x, uint64_t n, void *y) noexcept:
     cdef call c
     c.path = <kf_simd>path
@@ -617,6 +881,8 @@ cdef call call_of(int path, const void *x, uint64_t n, void *y) noexcept:
     c.y3 = NULL
     c.data = NULL
     c.stats = NULL
+    c.x_row = c.y_row = c.y2_row = c.y3_row = 0
+    c.y3_chunk = 0
     return c
 
 
@@ -1108,15 +1374,14 @@ cdef class Net:
         return fast(x, threads, simd, kf_net_num_input(self.ptr), kf_net_num_output(self.ptr), False,
                     self.ptr, net_scratch, net_run, "cannot run the network", self.guards)
 
-    def run(self, const float[:, ::1] X, float[:, ::1] Y):
+    def run(self, const float[:, ::1] X, float[:, ::1] Y, uint32_t threads=1):
         cdef call c
         check_rows(X.shape[0], X.shape[1], Y.shape[0], Y.shape[1], kf_net_num_input(self.ptr),
                    kf_net_num_output(self.ptr))
         if X.shape[0] == 0:
             return
-        c = call_of(0, &X[0, 0], X.shape[0], &Y[0, 0])
-        c.fx, c.fx_cols, c.fy, c.fy_cols = &X[0, 0], X.shape[1], &Y[0, 0], Y.shape[1]
-        run_checked(self.ptr, net_scratch, net_run, &c, "cannot run the network", self.guards)
+        c = float_call(0, X, Y)
+        run_checked(self.ptr, net_scratch, net_run, &c, "cannot run the network", self.guards, threads)
 
     def test(self, const float[:, ::1] X, const float[:, ::1] Y):
         cdef kf_epoch_stats stats
@@ -1246,20 +1511,36 @@ cdef class FixNet:
         check(kf_fixnet_get_weights(self.ptr, &out[0] if out.shape[0] else NULL, out.shape[0]),
               f"expected room for {kf_fixnet_total_connections(self.ptr)} weights, got {out.shape[0]}")
 
-    def run(self, const int32_t[:, ::1] X, int32_t[:, ::1] Y):
+    def run(self, const int32_t[:, ::1] X, int32_t[:, ::1] Y, uint32_t threads=1):
+        """Integers in and out (values times the multiplier)."""
         cdef call c
-        cdef kf_diag diag
-        cdef kf_status st
-        check_rows(X.shape[0], X.shape[1], Y.shape[0], Y.shape[1], kf_fixnet_num_input(self.ptr),
-                   kf_fixnet_num_output(self.ptr))
+        self.runnable(X.shape[0], X.shape[1], Y.shape[0], Y.shape[1])
         if X.shape[0] == 0:
             return
-        c = call_of(0, &X[0, 0], X.shape[0], &Y[0, 0])
-        with nogil:
-            st = with_scratch(self.ptr, fixnet_scratch, fixnet_run, &c)
-        if st == KF_E_UNSUPPORTED:  # the core says which neuron and why
-            check_diag(kf_fixnet_check(self.ptr, &diag), &diag, "cannot run the fixed-point network")
-        check(st, "cannot run the fixed-point network")
+        c = int_call(0, X, Y)
+        run_checked(self.ptr, fixnet_scratch, fixnet_run, &c, "cannot run the fixed-point network", (), threads)
+
+    def run_scaled(self, const float[:, ::1] X, float[:, ::1] Y, uint32_t threads=1):
+        """Floats in and out as libfixedfann's callers scale them: each input times the multiplier
+        in double, rounded half to even and saturated to int32; each output over the multiplier
+        in float32. The rows go through in blocks (the memory of a block of integers, not of the
+        batch)."""
+        cdef call c
+        self.runnable(X.shape[0], X.shape[1], Y.shape[0], Y.shape[1])
+        if X.shape[0] == 0:
+            return
+        c = float_call(0, X, Y)
+        c.fy = NULL  # outputs of integers over the multiplier: finite
+        run_checked(self.ptr, fixnet_scaled_scratch, fixnet_run_scaled, &c, "cannot run the fixed-point network", (),
+                    threads)
+
+    cdef int runnable(self, Py_ssize_t rows_x, Py_ssize_t cols_x, Py_ssize_t rows_y, Py_ssize_t cols_y) except -1:
+        """Check the shapes, and that libfixedfann computes every activation (the core says which
+        neuron and why not)."""
+        cdef kf_diag diag
+        check_rows(rows_x, cols_x, rows_y, cols_y, kf_fixnet_num_input(self.ptr), kf_fixnet_num_output(self.ptr))
+        check_diag(kf_fixnet_check(self.ptr, &diag), &diag, "cannot run the fixed-point network")
+        return 0
 
 
 # ---- native fixed point (Q8 / Q16) ----
@@ -1346,24 +1627,23 @@ cdef class QNet:
         return fast(x, threads, simd, kf_qnet_num_input(self.ptr), kf_qnet_num_output(self.ptr), False,
                     self.ptr, qnet_scratch, qnet_run, "cannot run the quantized network", ())
 
-    def run(self, const float[:, ::1] X, float[:, ::1] Y, int path=0):
+    def run(self, const float[:, ::1] X, float[:, ::1] Y, int path=0, uint32_t threads=1):
         cdef call c
         check_rows(X.shape[0], X.shape[1], Y.shape[0], Y.shape[1], kf_qnet_num_input(self.ptr),
                    kf_qnet_num_output(self.ptr))
         if X.shape[0] == 0:
             return
-        c = call_of(path, &X[0, 0], X.shape[0], &Y[0, 0])
-        c.fx, c.fx_cols, c.fy, c.fy_cols = &X[0, 0], X.shape[1], &Y[0, 0], Y.shape[1]
-        run_checked(self.ptr, qnet_scratch, qnet_run, &c, "cannot run the quantized network", ())
+        c = float_call(path, X, Y)
+        run_checked(self.ptr, qnet_scratch, qnet_run, &c, "cannot run the quantized network", (), threads)
 
-    def run_raw(self, const int32_t[:, ::1] X, int32_t[:, ::1] Y, int path=0):
+    def run_raw(self, const int32_t[:, ::1] X, int32_t[:, ::1] Y, int path=0, uint32_t threads=1):
         cdef call c
         check_rows(X.shape[0], X.shape[1], Y.shape[0], Y.shape[1], kf_qnet_num_input(self.ptr),
                    kf_qnet_num_output(self.ptr))
         if X.shape[0] == 0:
             return
-        c = call_of(path, &X[0, 0], X.shape[0], &Y[0, 0])
-        run_checked(self.ptr, qnet_scratch, qnet_run_raw, &c, "cannot run the quantized network", ())
+        c = int_call(path, X, Y)
+        run_checked(self.ptr, qnet_scratch, qnet_run_raw, &c, "cannot run the quantized network", (), threads)
 
 
 # ---- router and mixture ----
@@ -1453,9 +1733,14 @@ cdef class Router:
         return fast(x, threads, simd, kf_router_dim(self.ptr), kf_router_top_k(self.ptr), True,
                     self.ptr, router_scratch, router_route, "cannot route", self.guards)
 
-    def route(self, const float[:, ::1] X, uint32_t[:, ::1] experts, float[:, ::1] weights, object load, int path=0):
+    def route(self, const float[:, ::1] X, uint32_t[:, ::1] experts, float[:, ::1] weights, object load, int path=0,
+              uint32_t threads=1):
+        """Route X into experts and weights; load, when given, gets each expert's count added.
+        A split batch counts per chunk, then adds the chunks' counts."""
         cdef uint64_t[::1] counts
-        cdef uint32_t k = kf_router_top_k(self.ptr)
+        cdef uint64_t[:, ::1] per_chunk
+        cdef uint32_t k = kf_router_top_k(self.ptr), e = kf_router_n_experts(self.ptr)
+        cdef uint32_t chunks = 1
         cdef call c
         if X.shape[1] != kf_router_dim(self.ptr) or experts.shape[0] != X.shape[0] or weights.shape[0] != X.shape[0] \
                 or experts.shape[1] != k or weights.shape[1] != k:
@@ -1463,16 +1748,24 @@ cdef class Router:
         c = call_of(path, NULL, X.shape[0], NULL)
         if load is not None:
             counts = load
-            if counts.shape[0] != kf_router_n_experts(self.ptr):
+            if counts.shape[0] != e:
                 raise ShapeError("load needs one counter per expert")
             c.y3 = &counts[0]
         if X.shape[0] == 0:
             return
-        c.x = &X[0, 0]
-        c.y = &experts[0, 0]
-        c.y2 = &weights[0, 0]
+        if c.y3 != NULL and threads > 1:
+            chunks = chunk_count(X.shape[0], threads)
+            import numpy
+            chunk_load = numpy.zeros((chunks, e), numpy.uint64)
+            per_chunk = chunk_load
+            c.y3, c.y3_chunk = &per_chunk[0, 0], e * sizeof(uint64_t)
+        c.x, c.x_row = &X[0, 0], X.shape[1] * sizeof(float)
+        c.y, c.y_row = &experts[0, 0], k * sizeof(uint32_t)
+        c.y2, c.y2_row = &weights[0, 0], k * sizeof(float)
         c.fx, c.fx_cols, c.fy, c.fy_cols = &X[0, 0], X.shape[1], &weights[0, 0], k
-        run_checked(self.ptr, router_scratch, router_route, &c, "cannot route", self.guards)
+        run_checked(self.ptr, router_scratch, router_route, &c, "cannot route", self.guards, threads)
+        if chunks > 1:
+            load += chunk_load.sum(axis=0, dtype=numpy.uint64)
 
 
 cdef int expert_of(object model, kf_expert *out) except -1:
@@ -1532,7 +1825,9 @@ cdef class MoE:
         return fast(x, threads, simd, kf_router_dim((<Router>self.keep[0]).ptr), kf_moe_num_output(self.ptr), False,
                     self.ptr, moe_scratch, moe_run, "cannot run the mixture", self.guards)
 
-    def run(self, const float[:, ::1] X, float[:, ::1] Y, object experts, object weights, int path=0):
+    def run(self, const float[:, ::1] X, float[:, ::1] Y, object experts, object weights, int path=0,
+            uint32_t threads=1):
+        cdef uint32_t k
         cdef uint32_t[:, ::1] ex
         cdef float[:, ::1] w
         cdef call c
@@ -1540,13 +1835,15 @@ cdef class MoE:
                    kf_moe_num_output(self.ptr))
         if X.shape[0] == 0:
             return
-        c = call_of(path, &X[0, 0], X.shape[0], &Y[0, 0])
-        c.fx, c.fx_cols, c.fy, c.fy_cols = &X[0, 0], X.shape[1], &Y[0, 0], Y.shape[1]
+        c = float_call(path, X, Y)
         if experts is not None:
             ex, w = experts, weights
-            c.y2 = &ex[0, 0]
-            c.y3 = &w[0, 0]
-        run_checked(self.ptr, moe_scratch, moe_run, &c, "cannot run the mixture", self.guards)
+            k = kf_router_top_k((<Router>self.keep[0]).ptr)
+            if ex.shape[0] != X.shape[0] or w.shape[0] != X.shape[0] or ex.shape[1] != k or w.shape[1] != k:
+                raise ShapeError(f"expected experts and weights of shape ({X.shape[0]}, {k})")
+            c.y2, c.y2_row = &ex[0, 0], ex.shape[1] * sizeof(uint32_t)
+            c.y3, c.y3_row = &w[0, 0], w.shape[1] * sizeof(float)
+        run_checked(self.ptr, moe_scratch, moe_run, &c, "cannot run the mixture", self.guards, threads)
 
 
 # ---- training ----

@@ -15,7 +15,7 @@ import numpy as np
 from . import _core
 from ._arrays import aligned, as_matrix
 from ._io import PathLike, is_container, read_bytes, save_container, write_atomic
-from ._threads import resolve, run_split
+from ._threads import resolve
 from .descriptions import ACTIVATIONS, QuantizationReport, QuantizedSpec, Topology
 from .errors import ConfigError, ShapeError
 from .simd import path_number
@@ -41,9 +41,6 @@ def _raw_inputs(inputs: Any, columns: int, lo: int, hi: int, what: str) -> tuple
         raise ShapeError(f"{what} inputs must lie in [{lo}, {hi}]")
     return aligned(matrix, np.int32), single
 
-
-#: Rows of a FANN fixed-point batch converted to integers at a time by FannFixedNetwork.run.
-_FIXED_BLOCK_ROWS = 256
 
 
 class FixedNetwork(abc.ABC):
@@ -420,7 +417,7 @@ class FannFixedNetwork(FixedNetwork):
         """
         x, single = _raw_inputs(inputs, self.num_input, -(2**31), 2**31 - 1, "fann")
         y = np.empty((x.shape[0], self.num_output), dtype=np.int32)
-        run_split(self._net.run, x, y, resolve(threads, x.shape[0]))
+        self._net.run(x, y, resolve(threads, x.shape[0]))
         return y[0] if single else y
 
     def run(self, inputs: Any, *, threads: int | None = None, simd: str | None = None) -> np.ndarray:
@@ -456,25 +453,9 @@ class FannFixedNetwork(FixedNetwork):
         """
         x, single = as_matrix(inputs, self.num_input, "inputs")
         y = np.empty((x.shape[0], self.num_output), dtype=np.float32)
-        multiplier = float(self.multiplier)
-        core = self._net
-
-        def work(xs: np.ndarray, ys: np.ndarray) -> None:
-            # Block by block: the integer inputs and outputs of one block at a time, so that a
-            # batch takes about the memory of its outputs (not float64 copies of its inputs).
-            for start in range(0, len(xs), _FIXED_BLOCK_ROWS):
-                block = xs[start:start + _FIXED_BLOCK_ROWS]
-                scaled = block.astype(np.float64)
-                scaled *= multiplier
-                np.rint(scaled, out=scaled)
-                np.clip(scaled, -(2**31), 2**31 - 1, out=scaled)
-                out = np.empty((len(block), ys.shape[1]), dtype=np.int32)
-                core.run(scaled.astype(np.int32), out)
-                part = ys[start:start + len(block)]
-                part[...] = out
-                part /= np.float32(multiplier)
-
-        run_split(work, x, y, resolve(threads, x.shape[0]))
+        # Each input times the multiplier in double, rounded half to even, saturated to int32;
+        # each output over the multiplier: as libfixedfann's callers scale them.
+        self._net.run_scaled(x, y, resolve(threads, x.shape[0]))
         return y[0] if single else y
 
 
@@ -639,7 +620,7 @@ class QuantizedNetwork(FixedNetwork):
         x, single = _raw_inputs(inputs, self.num_input, *self._spec.input_range, self.format)
         y = np.empty((x.shape[0], self.num_output), dtype=np.int32)
         path = path_number(simd)
-        run_split(lambda xs, ys: self._net.run_raw(xs, ys, path), x, y, resolve(threads, x.shape[0]))
+        self._net.run_raw(x, y, path, resolve(threads, x.shape[0]))
         return y[0] if single else y
 
     def run(self, inputs: Any, *, threads: int | None = None, simd: str | None = None) -> np.ndarray:
@@ -681,5 +662,5 @@ class QuantizedNetwork(FixedNetwork):
         x, single = as_matrix(inputs, self.num_input, "inputs", core_checks=True)
         y = np.empty((x.shape[0], self.num_output), dtype=np.float32)
         path = path_number(simd)
-        run_split(lambda xs, ys: self._net.run(xs, ys, path), x, y, resolve(threads, x.shape[0]))
+        self._net.run(x, y, path, resolve(threads, x.shape[0]))
         return y[0] if single else y

@@ -10,7 +10,7 @@ import numpy as np
 from . import _core
 from ._arrays import as_matrix, as_seed
 from ._cluster import check_client, compute, grouped_by_expert, is_dask_collection, rows_of, run_tasks, sample_rows
-from ._threads import Pair, resolve, run_split
+from ._threads import resolve
 from .data import TrainingData
 from .errors import ConfigError, ShapeError
 from .fixed import QuantizedNetwork
@@ -173,20 +173,14 @@ class MixtureOfExperts:
         x, single = as_matrix(inputs, self.num_input, "inputs", core_checks=True)
         n, k = x.shape[0], self._router.top_k
         y = np.empty((n, self.num_output), dtype=np.float32)
-        routes = Pair(np.empty((n, k), dtype=np.uint32), np.empty((n, k), dtype=np.float32)) if return_routes else None
-        path = path_number(simd)
-
-        def work(xs: np.ndarray, part: Any) -> None:
-            ys, r = (part.a, part.b) if routes is not None else (part, None)
-            self._moe.run(xs, ys, None if r is None else r.a, None if r is None else r.b, path)
-
-        target = Pair(y, routes) if routes is not None else y
-        run_split(work, x, target, resolve(threads, n))
-        if routes is None:
+        experts = np.empty((n, k), dtype=np.uint32) if return_routes else None
+        weights = np.empty((n, k), dtype=np.float32) if return_routes else None
+        self._moe.run(x, y, experts, weights, path_number(simd), resolve(threads, n))
+        if experts is None:
             return y[0] if single else y
         if single:
-            return y[0], routes.a[0], routes.b[0]
-        return y, routes.a, routes.b
+            return y[0], experts[0], weights[0]
+        return y, experts, weights
 
     # ---- building one from data ----
 

@@ -11,7 +11,7 @@ import numpy as np
 from . import _core
 from ._arrays import aligned, as_matrix, as_seed
 from ._io import PathLike, is_container, read_bytes, save_container, write_atomic
-from ._threads import resolve, run_split
+from ._threads import resolve
 from .cascade import CascadeHistory, CascadeStep, FannRandom
 from .data import TrainingData
 from .descriptions import ACTIVATIONS, Topology
@@ -737,7 +737,7 @@ class Network:
             return fast
         x, single = as_matrix(inputs, self.num_input, "inputs", core_checks=True)
         y = np.empty((x.shape[0], self.num_output), dtype=np.float32)
-        run_split(self._net.run, x, y, resolve(threads, x.shape[0]))
+        self._net.run(x, y, resolve(threads, x.shape[0]))
         return y[0] if single else y
 
     # ---- training ----

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
 
 from . import _core
 from ._arrays import as_matrix
-from ._threads import Pair, resolve, run_split
+from ._threads import resolve
 from .errors import ConfigError, ShapeError
 from .simd import path_number
 
@@ -239,20 +238,10 @@ class Router:
                 return fast
         x, single = as_matrix(inputs, self.dim, "inputs", core_checks=True)
         n, k = x.shape[0], self.top_k
-        out = Pair(np.empty((n, k), dtype=np.uint32), np.empty((n, k), dtype=np.float32))
+        experts, weights = np.empty((n, k), dtype=np.uint32), np.empty((n, k), dtype=np.float32)
         total = np.zeros(self.n_experts, dtype=np.uint64) if return_load else None
-        lock = threading.Lock()
-        path = path_number(simd)
-
-        def work(xs: np.ndarray, part: Pair) -> None:
-            local = None if total is None else np.zeros_like(total)
-            self._router.route(xs, part.a, part.b, local, path)
-            if local is not None:
-                with lock:
-                    total[:] += local
-
-        run_split(work, x, out, resolve(threads, n))
-        result: tuple[np.ndarray, ...] = (out.a[0], out.b[0]) if single else (out.a, out.b)
+        self._router.route(x, experts, weights, total, path_number(simd), resolve(threads, n))
+        result: tuple[np.ndarray, ...] = (experts[0], weights[0]) if single else (experts, weights)
         if total is not None:
             result += (total.astype(np.int64),)
         return result
