@@ -22,6 +22,7 @@ static void net_layout(kf_arena *a, void *obj, const void *ctx)
     KF_CARVE(a, net, con_src, c->connections);
     KF_CARVE(a, net, weights, c->connections);
     KF_CARVE(a, net, weights_packed, c->connections);
+    KF_CARVE(a, net, dense_run, c->neurons);
     KF_CARVE(a, net, activation, c->neurons);
     KF_CARVE(a, net, steepness, c->neurons);
     KF_CARVE(a, net, contiguous, c->neurons);
@@ -96,6 +97,7 @@ kf_status kf_net_copy(const kf_net *net, kf_net **out)
     memcpy(copy->con_src, net->con_src, (uint64_t)C * sizeof(uint32_t));
     memcpy(copy->weights, net->weights, (uint64_t)C * sizeof(float));
     memcpy(copy->weights_packed, net->weights_packed, (uint64_t)C * sizeof(float));
+    memcpy(copy->dense_run, net->dense_run, (uint64_t)N * sizeof(uint32_t));
     copy->packed_current = net->packed_current;
     memcpy(copy->activation, net->activation, N);
     memcpy(copy->steepness, net->steepness, (uint64_t)N * sizeof(float));

@@ -36,6 +36,10 @@ struct kf_net {
      * vector load holds the block's i-th weights. The forward pass reads them while
      * packed_current is 1: every function that changes weights refreshes them (kf_net_pack). */
     float *weights_packed;            /* [total_connections] */
+    /* kf_dense_run at every neuron where a step of the forward pass starts (kf_net_pack finds
+     * them with the blocks), so that a sample's pass does not scan the layer for them; read,
+     * like weights_packed, while packed_current is 1. */
+    uint32_t *dense_run;              /* [total_neurons] */
     uint32_t packed_current;
 };
 

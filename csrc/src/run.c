@@ -35,7 +35,7 @@ static uint32_t block_at(const kf_net *net, uint32_t j, uint32_t end, uint32_t r
     uint32_t m;
     if (!net->contiguous[j] || net->con_start[j + 1] == net->con_start[j])
         return 1;
-    m = kf_dense_run(net, j, end);
+    m = net->packed_current ? net->dense_run[j] : kf_dense_run(net, j, end);
     return m >= rows ? rows : m >= 8 ? 8 : m >= 4 ? 4 : 1;
 }
 
@@ -53,9 +53,21 @@ void kf_net_pack(kf_net *net)
     rows = kf_net_kernels(net)->packed_rows;
     for (l = 1; l < net->num_layers; l++) {
         const uint32_t end = net->layer_start[l + 1];
+        uint32_t run = 0; /* neurons left in the dense run the last step was part of */
         for (j = net->layer_start[l]; j < end;) {
             const uint32_t k0 = net->con_start[j], n = net->con_start[j + 1] - k0;
-            const uint32_t m = n == 0 ? 1 : block_at(net, j, end, rows);
+            uint32_t m = 1;
+            if (n == 0 || !net->contiguous[j]) {
+                net->dense_run[j] = 1;
+                run = 0;
+            } else {
+                /* the run from a later neuron of a run is the rest of it: one scan per run */
+                if (run == 0)
+                    run = kf_dense_run(net, j, end);
+                net->dense_run[j] = run;
+                m = run >= rows ? rows : run >= 8 ? 8 : run >= 4 ? 4 : 1; /* as block_at */
+                run -= m;
+            }
             if (m == rows)
                 for (i = 0; i < n; i++)
                     for (q = 0; q < rows; q++)
@@ -110,7 +122,7 @@ void kf_forward(const kf_net *net, const float *input, float *values, float *sum
                 ; /* a bias neuron: set with the activations */
             else if (count == rows && net->packed_current) {
                 /* every whole packed block of the dense run at once */
-                const uint32_t blocks = kf_dense_run(net, j, end) / rows;
+                const uint32_t blocks = net->dense_run[j] / rows;
                 kern->dot_packed_fann(net->weights_packed + k0, values + net->con_src[k0], n, blocks, raw);
                 count = blocks * rows;
             }
