@@ -25,6 +25,9 @@ typedef struct kf_test_case {
     kf_test_fn fn;
 } kf_test_case;
 
+/* Runs the cases of the NULL-terminated list of suites (test_runner.c); returns main's status. */
+int kf_test_main(const kf_test_case *const *suites, int argc, char **argv);
+
 /* Defined by each test file: a NULL-terminated list. */
 extern const kf_test_case kf_core_tests[];
 extern const kf_test_case kf_io_tests[];

@@ -1,35 +1,10 @@
-/* Runs every test case and prints "N passed, N failed". */
-#include <string.h>
-
+/* kfann_tests: the core's behaviour (test_core.c, test_io.c, test_qnet.c, test_cascade.c) and
+ * its kernels on every path (test_kernels.c). A test name as the argument runs that test alone. */
 #include "test.h"
-
-int kf_test_failures = 0;
-
-static void run_all(const kf_test_case *cases, int *passed, int *failed, const char *only)
-{
-    for (; cases->name != NULL; cases++) {
-        int before = kf_test_failures;
-        if (only != NULL && strcmp(only, cases->name) != 0)
-            continue;
-        cases->fn();
-        if (kf_test_failures == before) {
-            (*passed)++;
-        } else {
-            (*failed)++;
-            fprintf(stderr, "FAILED %s\n", cases->name);
-        }
-    }
-}
 
 int main(int argc, char **argv)
 {
-    int passed = 0, failed = 0;
-    const char *only = argc > 1 ? argv[1] : NULL;
-    run_all(kf_core_tests, &passed, &failed, only);
-    run_all(kf_io_tests, &passed, &failed, only);
-    run_all(kf_qnet_tests, &passed, &failed, only);
-    run_all(kf_cascade_tests, &passed, &failed, only);
-    run_all(kf_kernel_tests, &passed, &failed, only);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    const kf_test_case *const suites[] = {kf_core_tests,    kf_io_tests,     kf_qnet_tests,
+                                          kf_cascade_tests, kf_kernel_tests, NULL};
+    return kf_test_main(suites, argc, argv);
 }

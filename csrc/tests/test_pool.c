@@ -7,8 +7,6 @@
 
 #include "test.h"
 
-int kf_test_failures = 0;
-
 #define MAX_TASKS 300
 
 typedef struct job {
@@ -180,15 +178,16 @@ static void test_concurrent_submitters(void)
     kf_pool_free(pool);
 }
 
-int main(void)
+static const kf_test_case kf_pool_tests[] = {
+    {"pool_without_helpers", test_without_helpers},
+    {"pool_helpers_share_jobs", test_helpers_share_jobs},
+    {"pool_helpers_park_and_return", test_helpers_park_and_return},
+    {"pool_concurrent_submitters", test_concurrent_submitters},
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
 {
-    test_without_helpers();
-    test_helpers_share_jobs();
-    test_helpers_park_and_return();
-    test_concurrent_submitters();
-    if (kf_test_failures)
-        fprintf(stderr, "pool tests: %d checks failed\n", kf_test_failures);
-    else
-        printf("pool tests: passed\n");
-    return kf_test_failures != 0;
+    const kf_test_case *const suites[] = {kf_pool_tests, NULL};
+    return kf_test_main(suites, argc, argv);
 }

@@ -37,7 +37,7 @@ echo "sanitize: valgrind: no leaks or memory errors in the C tests"
 # The thread pool's helpers and submitters under ThreadSanitizer (no data race, no lost task).
 mkdir -p build/sanitize-thread
 gcc -std=c11 -O1 -g -fsanitize=thread -Wall -Wextra -Werror -Icsrc/include -Icsrc/src \
-  csrc/src/pool.c csrc/tests/test_pool.c -o build/sanitize-thread/kfann_pool_tests -lpthread
+  csrc/src/pool.c csrc/tests/test_pool.c csrc/tests/test_runner.c -o build/sanitize-thread/kfann_pool_tests -lpthread
 TSAN_OPTIONS=halt_on_error=1 build/sanitize-thread/kfann_pool_tests
 echo "sanitize: ThreadSanitizer: no data race in the thread pool"
 
