@@ -671,9 +671,11 @@ cdef class Pool:
     cdef list threads
     cdef list events
     cdef object lock
+    cdef Py_ssize_t most  # helpers it may start: the other cores
 
     def __cinit__(self):
         check(kf_pool_create(&self.ptr), "cannot create the thread pool")
+        self.most = CORES - 1
         self.threads = []
         self.events = []
         import threading
@@ -685,7 +687,7 @@ cdef class Pool:
 
     cdef kf_pool *ready(self, uint32_t helpers) except? NULL:
         """The pool with at least min(helpers, cores - 1) helper threads, parked ones woken."""
-        cdef Py_ssize_t i, want = min(<Py_ssize_t>helpers, CORES - 1)
+        cdef Py_ssize_t i, want = min(<Py_ssize_t>helpers, self.most)
         if len(self.threads) < want:
             import threading
             with self.lock:
@@ -693,7 +695,11 @@ cdef class Pool:
                     event = threading.Event()
                     thread = threading.Thread(target=self.serve, args=(event,), daemon=True,
                                               name=f"kimi-fann-{len(self.threads) + 1}")
-                    thread.start()
+                    try:
+                        thread.start()
+                    except RuntimeError:  # no threads here (WebAssembly): the caller runs every chunk
+                        self.most = len(self.threads)
+                        break
                     self.threads.append(thread)
                     self.events.append(event)
         if kf_pool_parked(self.ptr):
