@@ -97,6 +97,10 @@ def test_every_split_run_equals_serial() -> None:
             assert _same(call(threads), one), (name, threads)
     load = router.route(big, return_load=True, threads=3)[2]
     assert load.sum() == 5000 * router.top_k
+    counts = np.zeros(router.n_experts, np.uint64)  # one row asked for three threads: not split
+    router._router.route(big[:1], np.empty((1, router.top_k), np.uint32), np.empty((1, router.top_k), np.float32),
+                         counts, 0, 3)
+    assert counts.sum() == router.top_k
 
 
 @pytest.mark.parametrize("bad_rows", [[0], [2600], [4999], [4999, 1200, 3000]])

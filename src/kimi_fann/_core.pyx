@@ -742,17 +742,16 @@ cdef object _pool = None
 cdef Py_ssize_t CORES = 1
 
 
-cdef kf_pool *helper_pool(uint32_t helpers) except? NULL:
+def shared_pool():
+    """The process's helper pool (created on first use)."""
     global _pool
     if _pool is None:
         _pool = Pool()
-    return (<Pool>_pool).ready(helpers)
-
-
-def shared_pool():
-    """The process's helper pool (created on first use)."""
-    helper_pool(0)
     return _pool
+
+
+cdef kf_pool *helper_pool(uint32_t helpers) except? NULL:
+    return (<Pool>shared_pool()).ready(helpers)
 
 
 def _forget_pool():
@@ -1746,8 +1745,8 @@ cdef class Router:
         cdef uint64_t[::1] counts
         cdef uint64_t[:, ::1] per_chunk
         cdef uint32_t k = kf_router_top_k(self.ptr), e = kf_router_n_experts(self.ptr)
-        cdef uint32_t chunks = 1
         cdef call c
+        chunk_load = None
         if X.shape[1] != kf_router_dim(self.ptr) or experts.shape[0] != X.shape[0] or weights.shape[0] != X.shape[0] \
                 or experts.shape[1] != k or weights.shape[1] != k:
             raise ShapeError(f"expected inputs (n, {kf_router_dim(self.ptr)}) and outputs (n, {k})")
@@ -1759,10 +1758,9 @@ cdef class Router:
             c.y3 = &counts[0]
         if X.shape[0] == 0:
             return
-        if c.y3 != NULL and threads > 1:
-            chunks = chunk_count(X.shape[0], threads)
+        if c.y3 != NULL and threads > 1 and X.shape[0] > 1:  # split by run_checked
             import numpy
-            chunk_load = numpy.zeros((chunks, e), numpy.uint64)
+            chunk_load = numpy.zeros((chunk_count(X.shape[0], threads), e), numpy.uint64)
             per_chunk = chunk_load
             c.y3, c.y3_chunk = &per_chunk[0, 0], e * sizeof(uint64_t)
         c.x, c.x_row = &X[0, 0], X.shape[1] * sizeof(float)
@@ -1770,7 +1768,7 @@ cdef class Router:
         c.y2, c.y2_row = &weights[0, 0], k * sizeof(float)
         c.fx, c.fx_cols, c.fy, c.fy_cols = &X[0, 0], X.shape[1], &weights[0, 0], k
         run_checked(self.ptr, router_scratch, router_route, &c, "cannot route", self.guards, threads)
-        if chunks > 1:
+        if chunk_load is not None:
             load += chunk_load.sum(axis=0, dtype=numpy.uint64)
 
 

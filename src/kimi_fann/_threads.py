@@ -11,8 +11,8 @@ import numpy as np
 from ._core import FAST_ROWS
 from .errors import ConfigError
 
-#: Batches smaller than this run on one thread by default (a thread hand-off costs about the
-#: time of a few hundred small-network samples): half of FAST_ROWS, the most rows that a call
+#: Batches smaller than this run on one thread by default (waking a parked helper costs about
+#: the time of a few hundred small-network samples): half of FAST_ROWS, the most rows that a call
 #: leaving threads to the library (None) runs straight on its thread in the binding's fast path.
 MIN_ROWS_PER_THREAD = FAST_ROWS // 2
 

@@ -42,7 +42,6 @@ def _raw_inputs(inputs: Any, columns: int, lo: int, hi: int, what: str) -> tuple
     return aligned(matrix, np.int32), single
 
 
-
 class FixedNetwork(abc.ABC):
     """A network run in integer arithmetic: one of two kinds.
 
