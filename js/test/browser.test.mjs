@@ -57,7 +57,7 @@ test("golden .kfn files run in headless Chromium as in Python", { timeout: 120_0
   const profile = mkdtempSync(path.join(tmpdir(), "kfann-chromium-"));
   const page = `http://127.0.0.1:${server.address().port}/js/test/browser/index.html`;
   const browser = spawn(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--no-first-run", `--user-data-dir=${profile}`, "--remote-debugging-port=0", page], { stdio: "ignore" });
+    "--no-first-run", `--user-data-dir=${profile}`, "--remote-debugging-port=0", page], { stdio: "ignore", detached: true });
   try {
     let timer;
     const timeout = new Promise((_, reject) => {
@@ -69,10 +69,13 @@ test("golden .kfn files run in headless Chromium as in Python", { timeout: 120_0
     assert.equal(report.simd, "wasm");
     assert.ok(report.checked >= 30);
   } finally {
-    const exited = new Promise((r) => browser.once("exit", r));
-    browser.kill();
+    // Chromium's helper processes outlive the main one and may still write to the profile:
+    // stop the whole process group, then retry the removal while their last writes land.
+    const exited = browser.exitCode === null && browser.signalCode === null
+      ? new Promise((r) => browser.once("exit", r)) : Promise.resolve();
+    try { process.kill(-browser.pid, "SIGTERM"); } catch { browser.kill(); }
     await exited;
     server.close();
-    rmSync(profile, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 });
