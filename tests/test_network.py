@@ -294,6 +294,38 @@ def test_training_checks_its_inputs(xor: kf.TrainingData) -> None:
         kf.Network([2, 2, 1]).train_epoch(bad)
 
 
+@pytest.mark.parametrize("algorithm", ["batch", "rprop", "quickprop", "sarprop"])
+@pytest.mark.parametrize("trained_before", [False, True])
+def test_a_non_finite_pair_late_in_the_data_changes_nothing(algorithm: str, trained_before: bool) -> None:
+    """The batch algorithms check each panel of pairs as they reach it: a NaN in the last pair
+    stops the epoch after most slopes are summed, and the network and its training history must
+    be as before (the next epoch as if the failed one never ran)."""
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-1, 1, (300, 4)).astype(np.float32)
+    good = kf.TrainingData(x, (x[:, :2] > 0).astype(np.float32))
+    bad = good.copy()
+    bad.outputs[-1, 1] = np.nan
+    net = kf.Network([4, 5, 2], seed=3)
+    net.training_algorithm = algorithm
+    if trained_before:
+        net.train_epoch(good)
+    twin = copy.copy(net)
+    with pytest.raises(errors.NumericError):
+        net.train_epoch(bad)
+    np.testing.assert_array_equal(net.weights, twin.weights)
+    state, twin_state = net._training_state(), twin._training_state()
+    if twin_state is None:  # the failed epoch made the trainer: it must still be a fresh one
+        assert state["cleared"] == 0 and state["num_mse"] == 0 and not state["slopes"].any()
+    else:
+        for key, value in twin_state.items():
+            np.testing.assert_array_equal(state[key], value, err_msg=key)
+    # the first epoch clears the history with the parameters of the epoch that succeeds
+    net.rprop_delta_zero = twin.rprop_delta_zero = 0.25
+    for _ in range(2):
+        assert net.train_epoch(good) == twin.train_epoch(good)
+    np.testing.assert_array_equal(net.weights, twin.weights)
+
+
 def test_train_sample_is_one_incremental_step(xor: kf.TrainingData) -> None:
     a = kf.Network([2, 3, 1], seed=5)
     b = a.copy()

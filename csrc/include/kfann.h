@@ -731,13 +731,14 @@ kf_status kf_moe_run(const kf_moe *moe, kf_simd path, const float *x, uint64_t n
  *
  * The core starts no thread. A binding creates a pool and runs helper threads of its own that
  * call kf_pool_serve; kf_pool_run then spreads a job's tasks over the caller and up to `helpers`
- * of them (each task runs exactly once, on some thread; a job never waits for a helper to come).
+ * of them (each task runs exactly once, on some thread; a job never waits for a helper to come):
+ * the caller takes tasks 0, 1, ... in turn and the helpers n - 1, n - 2, ..., until they meet.
  * Helpers spin between jobs for idle_ns, then park: kf_pool_serve returns 1, and the binding
  * makes the helper wait until it has a job for it, calls kf_pool_unpark and serves again.
  * One job at a time: a job submitted while another runs runs on its caller's thread alone.
  * ------------------------------------------------------------------------------------------- */
 
-#define KF_POOL_MAX_TASKS ((1u << 24) - 1u)
+#define KF_POOL_MAX_TASKS 65535u
 
 typedef struct kf_pool kf_pool; /* opaque */
 /* One task of a job: its status goes to the job's statuses[task]. */

@@ -5,9 +5,13 @@
  * kf_pool_serve. A job is published in one 64-bit word, so that a helper can never take a task
  * of a job other than the one it read:
  *
- *     generation (32 bits) | seats left for helpers (8 bits) | tasks not yet taken (24 bits)
+ *     generation (24 bits) | seats left for helpers (8) | tasks not yet taken (16) | taken by helpers (16)
  *
- * Taking a seat or a task is a compare-and-swap on that word. The job's other fields are
+ * Taking a seat or a task is a compare-and-swap on that word. The submitter takes tasks from the
+ * front (0, 1, ...) and helpers from the back (n - 1, n - 2, ...): a batch split the same way
+ * call after call gives each thread the same rows each time, which its core still holds in its
+ * cache when a caller runs the same inputs again, and the two ends meet wherever the threads'
+ * speeds put them. The job's other fields are
  * written before the word is published (release) and stay valid while any task is taken and
  * not done: the submitter returns only once `done` counts every task, and reads them again
  * only after a task is taken. Helpers spin between jobs (a wake-up through the kernel costs tens
@@ -25,14 +29,16 @@
 #include <immintrin.h>
 #endif
 
-#define TASK_BITS 24
-#define SEAT_SHIFT TASK_BITS
-#define GEN_SHIFT 32
+#define TASK_BITS 16
+#define LEFT_SHIFT TASK_BITS
+#define SEAT_SHIFT (2 * TASK_BITS)
+#define GEN_SHIFT 40
 #define TASK_MASK ((UINT64_C(1) << TASK_BITS) - 1)
 #define SEAT_MASK UINT64_C(0xff)
+#define GEN_MASK UINT64_C(0xffffff)
 
 struct kf_pool {
-    _Atomic uint64_t state;  /* generation | seats | tasks left, as above */
+    _Atomic uint64_t state;  /* generation | seats | tasks left | taken from the back, as above */
     _Atomic uint32_t done;   /* tasks of the current job finished */
     _Atomic uint32_t parked; /* helpers that stopped spinning and wait for the binding */
     _Atomic int busy;        /* a submitter owns the job fields */
@@ -68,17 +74,21 @@ static uint64_t now_ns(void)
 
 static uint32_t generation_of(uint64_t state) { return (uint32_t)(state >> GEN_SHIFT); }
 static uint32_t seats_of(uint64_t state) { return (uint32_t)((state >> SEAT_SHIFT) & SEAT_MASK); }
-static uint32_t left_of(uint64_t state) { return (uint32_t)(state & TASK_MASK); }
+static uint32_t left_of(uint64_t state) { return (uint32_t)((state >> LEFT_SHIFT) & TASK_MASK); }
+static uint32_t back_of(uint64_t state) { return (uint32_t)(state & TASK_MASK); }
 
-/* Take and run tasks of job `generation` until none is left. */
-static void work_on(kf_pool *pool, uint32_t generation)
+/* Take and run tasks of job `generation` until none is left: from the front for the submitter,
+ * from the back for a helper. */
+static void work_on(kf_pool *pool, uint32_t generation, int from_back)
 {
+    const uint64_t claim = ((uint64_t)1 << LEFT_SHIFT) - (from_back ? 1 : 0); /* one fewer left, one more at the back */
     uint64_t state = atomic_load_explicit(&pool->state, memory_order_acquire);
     while (generation_of(state) == generation && left_of(state) > 0) {
-        if (!atomic_compare_exchange_weak_explicit(&pool->state, &state, state - 1, memory_order_acq_rel,
+        if (!atomic_compare_exchange_weak_explicit(&pool->state, &state, state - claim, memory_order_acq_rel,
                                                    memory_order_acquire))
             continue; /* state now holds the current word */
-        uint32_t index = pool->n - left_of(state);
+        /* the fields are this job's once a task of it is taken */
+        uint32_t index = from_back ? pool->n - 1 - back_of(state) : pool->n - left_of(state) - back_of(state);
         pool->statuses[index] = pool->task(pool->ctx, index);
         atomic_fetch_add_explicit(&pool->done, 1, memory_order_release);
         state = atomic_load_explicit(&pool->state, memory_order_acquire);
@@ -142,11 +152,11 @@ kf_status kf_pool_run(kf_pool *pool, uint32_t n, uint32_t helpers, kf_task_fn ta
     pool->ctx = ctx;
     pool->statuses = statuses;
     atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
-    uint32_t generation = ++pool->generation;
+    uint32_t generation = pool->generation = (uint32_t)((pool->generation + 1) & GEN_MASK);
     atomic_store_explicit(&pool->state,
-                          (uint64_t)generation << GEN_SHIFT | (uint64_t)helpers << SEAT_SHIFT | n,
+                          (uint64_t)generation << GEN_SHIFT | (uint64_t)helpers << SEAT_SHIFT | (uint64_t)n << LEFT_SHIFT,
                           memory_order_release);
-    work_on(pool, generation);
+    work_on(pool, generation, 0);
     while (atomic_load_explicit(&pool->done, memory_order_acquire) != n)
         cpu_relax(); /* a helper finishing its last task */
     atomic_store_explicit(&pool->busy, 0, memory_order_release);
@@ -157,7 +167,7 @@ int kf_pool_serve(kf_pool *pool, uint64_t idle_ns)
 {
     if (!pool)
         return 0;
-    uint32_t seen = generation_of(atomic_load_explicit(&pool->state, memory_order_acquire)) - 1;
+    uint32_t seen = (generation_of(atomic_load_explicit(&pool->state, memory_order_acquire)) - 1) & GEN_MASK;
     uint64_t idle_since = now_ns();
     for (uint32_t spins = 0;; spins++) {
         uint64_t state = atomic_load_explicit(&pool->state, memory_order_acquire);
@@ -165,7 +175,7 @@ int kf_pool_serve(kf_pool *pool, uint64_t idle_ns)
             if (atomic_compare_exchange_weak_explicit(&pool->state, &state, state - ((uint64_t)1 << SEAT_SHIFT),
                                                       memory_order_acq_rel, memory_order_acquire)) {
                 seen = generation_of(state);
-                work_on(pool, seen);
+                work_on(pool, seen, 1);
                 idle_since = now_ns();
             }
             continue;

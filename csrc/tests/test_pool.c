@@ -1,5 +1,6 @@
 /* kf_pool with real helper threads: every task of every job runs exactly once, statuses land
- * where they belong, helpers park and come back, concurrent submitters do not mix their jobs. */
+ * where they belong, the submitter's tasks come first and the helpers' last, helpers park and
+ * come back, concurrent submitters do not mix their jobs. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -11,8 +12,11 @@
 
 typedef struct job {
     uint32_t id;
+    pthread_t submitter;
     _Atomic uint32_t runs[MAX_TASKS]; /* how often each task ran */
     uint32_t seen_id[MAX_TASKS];      /* the job each task saw */
+    int by_helper[MAX_TASKS];         /* run on a thread other than the submitter's */
+    uint32_t helped;                  /* jobs in which a helper ran a task */
 } job;
 
 static kf_status count_task(void *ctx, uint32_t task)
@@ -20,6 +24,7 @@ static kf_status count_task(void *ctx, uint32_t task)
     job *j = ctx;
     atomic_fetch_add(&j->runs[task], 1);
     j->seen_id[task] = j->id;
+    j->by_helper[task] = !pthread_equal(pthread_self(), j->submitter);
     return task % 7 == 3 ? KF_E_NUMERIC : KF_OK; /* a status per task, to see where it lands */
 }
 
@@ -50,6 +55,7 @@ static int check_job(kf_pool *pool, job *j, uint32_t n, uint32_t helpers)
 {
     kf_status statuses[MAX_TASKS];
     memset(j->runs, 0, sizeof j->runs);
+    j->submitter = pthread_self();
     for (uint32_t i = 0; i < n; i++)
         statuses[i] = KF_E_ARG;
     if (kf_pool_run(pool, n, helpers, count_task, j, statuses) != KF_OK)
@@ -58,6 +64,11 @@ static int check_job(kf_pool *pool, job *j, uint32_t n, uint32_t helpers)
         if (atomic_load(&j->runs[i]) != 1 || j->seen_id[i] != j->id ||
             statuses[i] != (i % 7 == 3 ? KF_E_NUMERIC : KF_OK))
             return 0;
+    /* the submitter took tasks from the front, the helpers from the back */
+    for (uint32_t i = 1; i < n; i++)
+        if (j->by_helper[i - 1] && !j->by_helper[i])
+            return 0;
+    j->helped += n > 0 && j->by_helper[n - 1];
     for (uint32_t i = n; i < MAX_TASKS; i++)
         if (atomic_load(&j->runs[i]) != 0)
             return 0;
@@ -104,6 +115,7 @@ static void test_helpers_share_jobs(void)
         good = check_job(pool, &j, 1 + (uint32_t)rand() % MAX_TASKS, (uint32_t)rand() % 4);
     }
     CHECK(good);
+    CHECK(j.helped > 1000); /* the helpers did serve: the order checks above saw them */
     kf_pool_stop(pool);
     atomic_store(&h.stop, 1);
     for (int t = 0; t < HELPERS; t++)

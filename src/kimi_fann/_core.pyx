@@ -574,10 +574,11 @@ cdef int run_checked(const void *model, scratch_fn size, run_fn run, call *c, st
 
 cdef enum:
     # A split batch goes in up to this many chunks per thread, of at least MIN_ROWS_PER_CHUNK
-    # rows: enough for a faster core to take over a slower one's share, few enough that the
-    # hand-offs (a microsecond each with spinning helpers) stay small beside the chunks.
-    CHUNKS_PER_THREAD = 4
-    MIN_ROWS_PER_CHUNK = 256
+    # rows: enough for a faster core to take over a slower one's share and for the threads to
+    # finish close together, few enough that the hand-offs (a microsecond each with spinning
+    # helpers) stay small beside the chunks.
+    CHUNKS_PER_THREAD = 8
+    MIN_ROWS_PER_CHUNK = 128
     # How long a helper spins for the next batch before it parks: waking a parked helper costs
     # tens of microseconds on a VM; spinning costs its core's time meanwhile.
     HELPER_IDLE_NS = 1000000
@@ -629,9 +630,10 @@ cdef kf_status run_chunk(void *ctx, uint32_t i) noexcept nogil:
 cdef int run_chunks(const void *model, scratch_fn size, run_fn run, call *c, str what, tuple guards,
                     uint32_t threads) except -1:
     """run_checked over chunks of rows shared by the calling thread and up to threads - 1
-    helpers: each takes the next chunk when it has finished one, so a core that runs slower
-    (busy with other work, or an efficiency core) takes fewer. Every chunk runs; then the
-    first failing chunk's error is raised, its row numbered in the whole batch."""
+    helpers: each takes the next chunk when it has finished one (the caller from the front,
+    the helpers from the back: kf_pool_run), so a core that runs slower (busy with other work,
+    or an efficiency core) takes fewer. Every chunk runs; then the first failing chunk's error
+    is raised, its row numbered in the whole batch."""
     cdef split s
     cdef call failed
     cdef uint32_t i
