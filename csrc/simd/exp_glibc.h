@@ -26,6 +26,9 @@
 /* Bounds of the modelled range, |x| in [KF_EXP_MIN_ABS, KF_EXP_MAX_ABS). */
 #define KF_EXP_MIN_ABS 0x1p-54
 #define KF_EXP_MAX_ABS 512.0
+/* Where the exp-based activations saturate (fann_avx512.c): clamping their arguments to
+ * [-KF_EXP_ACT_CLAMP, KF_EXP_ACT_CLAMP] changes no result (any |x| above 104 would do). */
+#define KF_EXP_ACT_CLAMP 256.0
 
 extern const uint64_t kf_exp_table[2 * KF_EXP_N];
 

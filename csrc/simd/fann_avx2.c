@@ -60,19 +60,15 @@ void kf_fann_sums_avx2(const float *w, uint32_t n, uint32_t m, const float *v, u
         sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 1);
 }
 
-/* glibc's exp (exp_glibc.h) in four lanes, exact for 2^-54 <= |x| < 512; the lanes of *outside
- * (all bits set) are outside that range and their results meaningless. */
-KF_INLINE __m256d exp_lanes(__m256d x, const int fused, __m256d *outside)
+/* glibc's exp (exp_glibc.h) in four lanes, exact for 2^-54 <= |x| < 512 (and 1, libm's result,
+ * for |x| < 2^-54); meaningless elsewhere. */
+KF_INLINE __m256d exp_core(__m256d x, const int fused)
 {
     const __m256d shift = _mm256_set1_pd(KF_EXP_SHIFT), inv = _mm256_set1_pd(KF_EXP_INV_LN2_N);
     const __m256d hi = _mm256_set1_pd(KF_EXP_NEG_LN2_HI_N), lo = _mm256_set1_pd(KF_EXP_NEG_LN2_LO_N);
-    const __m256d ax = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
     const long long *table = (const long long *)kf_exp_table;
     __m256d kd, r, r2, tail, scale, tmp;
     __m256i ki, idx;
-    *outside = _mm256_andnot_pd(_mm256_and_pd(_mm256_cmp_pd(ax, _mm256_set1_pd(KF_EXP_MIN_ABS), _CMP_GE_OQ),
-                                              _mm256_cmp_pd(ax, _mm256_set1_pd(KF_EXP_MAX_ABS), _CMP_LT_OQ)),
-                                _mm256_castsi256_pd(_mm256_set1_epi64x(-1)));
     kd = fused ? _mm256_fmadd_pd(x, inv, shift) : _mm256_add_pd(_mm256_mul_pd(x, inv), shift);
     ki = _mm256_castpd_si256(kd);
     kd = _mm256_sub_pd(kd, shift);
@@ -99,6 +95,17 @@ KF_INLINE __m256d exp_lanes(__m256d x, const int fused, __m256d *outside)
     return _mm256_add_pd(scale, _mm256_mul_pd(scale, tmp));
 }
 
+/* exp_core where it is exact: the lanes of *outside (all bits set) are elsewhere and their
+ * results meaningless. */
+KF_INLINE __m256d exp_lanes(__m256d x, const int fused, __m256d *outside)
+{
+    const __m256d ax = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
+    *outside = _mm256_andnot_pd(_mm256_and_pd(_mm256_cmp_pd(ax, _mm256_set1_pd(KF_EXP_MIN_ABS), _CMP_GE_OQ),
+                                              _mm256_cmp_pd(ax, _mm256_set1_pd(KF_EXP_MAX_ABS), _CMP_LT_OQ)),
+                                _mm256_castsi256_pd(_mm256_set1_epi64x(-1)));
+    return exp_core(x, fused);
+}
+
 void kf_exp_model_avx2(const double *x, double *y, uint32_t n, kf_exp_kind kind)
 {
     uint32_t i = 0, lane;
@@ -116,20 +123,14 @@ void kf_exp_model_avx2(const double *x, double *y, uint32_t n, kf_exp_kind kind)
         y[i] = kf_exp_model(x[i], kind);
 }
 
-/* An exp-based activation (activation.c) of four float arguments, in double. */
-/* The exp of an activation, closed forms outside the model's range (see fann_avx512.c): 1 for
- * |x| < 2^-54, 0 or +inf for |x| >= 512; only NaN is left to libm. */
+/* An exp-based activation (activation.c) of four float arguments, in double: the arguments
+ * clamped to where the activations saturate, so that every lane is inside exp_core's exact
+ * range (see fann_avx512.c); only NaN is left to libm. */
 KF_INLINE __m256d exp_for_activation(__m256d x, const int fused, __m256d *outside)
 {
-    const __m256d ax = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
-    const __m256d tiny = _mm256_cmp_pd(ax, _mm256_set1_pd(KF_EXP_MIN_ABS), _CMP_LT_OQ);
-    const __m256d huge = _mm256_cmp_pd(ax, _mm256_set1_pd(KF_EXP_MAX_ABS), _CMP_GE_OQ);
-    const __m256d above = _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_GT_OQ);
-    __m256d e = exp_lanes(x, fused, outside);
-    e = _mm256_blendv_pd(e, _mm256_set1_pd(1.0), tiny);
-    e = _mm256_blendv_pd(e, _mm256_blendv_pd(_mm256_setzero_pd(), _mm256_set1_pd(INFINITY), above), huge);
-    *outside = _mm256_andnot_pd(_mm256_or_pd(tiny, huge), *outside);
-    return e;
+    const __m256d top = _mm256_set1_pd(KF_EXP_ACT_CLAMP), bottom = _mm256_set1_pd(-KF_EXP_ACT_CLAMP);
+    *outside = _mm256_cmp_pd(x, x, _CMP_UNORD_Q);
+    return exp_core(_mm256_max_pd(_mm256_min_pd(x, top), bottom), fused);
 }
 
 KF_INLINE __m128 exp_activation_half(const kf_activation a, __m128 arg, const int fused, __m256d *outside)
@@ -285,7 +286,9 @@ KF_INLINE void activate_row(const kf_activation a, const int fused, float steepn
             out = value_tail;
         }
         x = _mm256_mul_ps(steep, _mm256_loadu_ps(in));
-        if (steepness != 0.0f) { /* kf_steep_sum: above max_sum, else below -max_sum */
+        if (steepness > 0.0f) { /* kf_steep_sum; NaN stays (vminps, vmaxps return their second operand) */
+            x = _mm256_max_ps(bottom, _mm256_min_ps(top, x));
+        } else if (steepness != 0.0f) { /* above max_sum (< 0), else below -max_sum */
             const __m256 above = _mm256_cmp_ps(x, top, _CMP_GT_OQ);
             const __m256 below = _mm256_andnot_ps(above, _mm256_cmp_ps(x, bottom, _CMP_LT_OQ));
             x = _mm256_blendv_ps(_mm256_blendv_ps(x, bottom, below), top, above);

@@ -129,18 +129,15 @@ static inline __m256 upper(__m512 x)
     return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1));
 }
 
-/* glibc's exp (exp_glibc.h) in eight lanes, exact for 2^-54 <= |x| < 512; *outside gets the
- * other lanes, whose results are meaningless. */
-KF_INLINE __m512d exp_lanes(__m512d x, const int fused, __mmask8 *outside)
+/* glibc's exp (exp_glibc.h) in eight lanes, exact for 2^-54 <= |x| < 512 (and 1, libm's
+ * result, for |x| < 2^-54); meaningless elsewhere. */
+KF_INLINE __m512d exp_core(__m512d x, const int fused)
 {
     const __m512d shift = _mm512_set1_pd(KF_EXP_SHIFT), inv = _mm512_set1_pd(KF_EXP_INV_LN2_N);
     const __m512d hi = _mm512_set1_pd(KF_EXP_NEG_LN2_HI_N), lo = _mm512_set1_pd(KF_EXP_NEG_LN2_LO_N);
-    const __m512d ax = _mm512_abs_pd(x);
     const long long *table = (const long long *)kf_exp_table;
     __m512d kd, r, r2, tail, scale, tmp;
     __m512i ki, idx;
-    *outside = (__mmask8)~(_mm512_cmp_pd_mask(ax, _mm512_set1_pd(KF_EXP_MIN_ABS), _CMP_GE_OQ)
-                           & _mm512_cmp_pd_mask(ax, _mm512_set1_pd(KF_EXP_MAX_ABS), _CMP_LT_OQ));
     kd = fused ? _mm512_fmadd_pd(x, inv, shift) : _mm512_add_pd(_mm512_mul_pd(x, inv), shift);
     ki = _mm512_castpd_si512(kd);
     kd = _mm512_sub_pd(kd, shift);
@@ -167,6 +164,15 @@ KF_INLINE __m512d exp_lanes(__m512d x, const int fused, __mmask8 *outside)
     return _mm512_add_pd(scale, _mm512_mul_pd(scale, tmp));
 }
 
+/* exp_core where it is exact: *outside gets the other lanes, whose results are meaningless. */
+KF_INLINE __m512d exp_lanes(__m512d x, const int fused, __mmask8 *outside)
+{
+    const __m512d ax = _mm512_abs_pd(x);
+    *outside = (__mmask8)~(_mm512_cmp_pd_mask(ax, _mm512_set1_pd(KF_EXP_MIN_ABS), _CMP_GE_OQ)
+                           & _mm512_cmp_pd_mask(ax, _mm512_set1_pd(KF_EXP_MAX_ABS), _CMP_LT_OQ));
+    return exp_core(x, fused);
+}
+
 void kf_exp_model_avx512(const double *x, double *y, uint32_t n, kf_exp_kind kind)
 {
     uint32_t i = 0, lane;
@@ -183,22 +189,16 @@ void kf_exp_model_avx512(const double *x, double *y, uint32_t n, kf_exp_kind kin
 }
 
 /* An exp-based activation (activation.c) of eight float arguments, in double. */
-/* Outside the model's range the activations need no exp to the bit: for |x| < 2^-54 libm's
- * exp(x) is 1 + x, which rounds to 1; for |x| >= 512 it is below 2^-738 or above 2^738, so that
- * 1 + e rounds to 1 and 1 / (1 + e) (float) to +0, and (float) e or e * 2 - 1 to +0 or -1, the
- * same results as from e = 0 or e = +inf. Only NaN is left to libm. */
+/* The activations need no exp to the bit outside [-KF_EXP_ACT_CLAMP, KF_EXP_ACT_CLAMP]: there
+ * exp(x) is below 2^-369 or above 2^369, so that 1 + e rounds to 1 and 1 / (1 + e) (float) to +0,
+ * and (float) e or e * 2 - 1 to +0 or -1, whatever e is beyond. Clamping the arguments there
+ * keeps every lane inside exp_core's exact range (which gives libm's 1 for |x| < 2^-54 as well);
+ * only NaN is left to libm. */
 KF_INLINE __m512d exp_for_activation(__m512d x, const int fused, __mmask8 *outside)
 {
-    const __m512d ax = _mm512_abs_pd(x);
-    const __mmask8 tiny = _mm512_cmp_pd_mask(ax, _mm512_set1_pd(KF_EXP_MIN_ABS), _CMP_LT_OQ);
-    const __mmask8 huge = _mm512_cmp_pd_mask(ax, _mm512_set1_pd(KF_EXP_MAX_ABS), _CMP_GE_OQ);
-    const __mmask8 above = _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_GT_OQ);
-    __m512d e = exp_lanes(x, fused, outside);
-    e = _mm512_mask_blend_pd(tiny, e, _mm512_set1_pd(1.0));
-    e = _mm512_mask_blend_pd((__mmask8)(huge & ~above), e, _mm512_setzero_pd());
-    e = _mm512_mask_blend_pd((__mmask8)(huge & above), e, _mm512_set1_pd(INFINITY));
-    *outside = (__mmask8)(*outside & ~(tiny | huge));
-    return e;
+    const __m512d top = _mm512_set1_pd(KF_EXP_ACT_CLAMP), bottom = _mm512_set1_pd(-KF_EXP_ACT_CLAMP);
+    *outside = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
+    return exp_core(_mm512_max_pd(_mm512_min_pd(x, top), bottom), fused);
 }
 
 KF_INLINE __m256 exp_activation_half(const kf_activation a, __m256 arg, const int fused, __mmask8 *outside)
@@ -340,7 +340,9 @@ KF_INLINE void activate_row(const kf_activation a, const int fused, float steepn
             out = value_tail;
         }
         x = _mm512_mul_ps(steep, _mm512_loadu_ps(in));
-        if (steepness != 0.0f) { /* kf_steep_sum: above max_sum, else below -max_sum */
+        if (steepness > 0.0f) { /* kf_steep_sum; NaN stays (vminps, vmaxps return their second operand) */
+            x = _mm512_max_ps(bottom, _mm512_min_ps(top, x));
+        } else if (steepness != 0.0f) { /* above max_sum (< 0), else below -max_sum */
             const __mmask16 above = _mm512_cmp_ps_mask(x, top, _CMP_GT_OQ);
             const __mmask16 below = _mm512_cmp_ps_mask(x, bottom, _CMP_LT_OQ);
             x = _mm512_mask_blend_ps(above, _mm512_mask_blend_ps((__mmask16)(below & ~above), x, bottom), top);

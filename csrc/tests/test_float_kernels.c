@@ -32,7 +32,8 @@ static int same(float a, float b)
 }
 
 /* Values a run of checks must meet whatever the stride: zeros, the exp model's range bounds
- * (as arguments of exp(-2x) and exp(-x * x)), FANN's sum bound, the float extremes, NaN, inf. */
+ * and the activations' clamp (KF_EXP_ACT_CLAMP, as arguments of exp(-2x) and exp(-x * x)),
+ * FANN's sum bound, the float extremes, NaN, inf. */
 static const float edges[] = {0.0f,      -0.0f,        0x1p-56f,     -0x1p-56f,  0x1p-55f,   -0x1p-55f,
                               0x1p-54f,  -0x1p-54f,    0x1.fffffep-55f, 256.0f,  -256.0f,    0x1.fffffep+7f,
                               -0x1.fffffep+7f, 22.627417f, -22.627417f, 150.0f, -150.0f,   300.0f,
@@ -40,7 +41,9 @@ static const float edges[] = {0.0f,      -0.0f,        0x1p-56f,     -0x1p-56f, 
                               -FLT_MAX,  INFINITY,     -INFINITY,    NAN,        -NAN,       1.0f,
                               -1.0f,     0.5f,         -0.5f,        709.0f,     -745.0f,    87.0f,
                               -87.0f,    44.0f,        -44.0f,       2.6466527f, -2.6466525f, 0.54930615f,
-                              -0.54930615f};
+                              -0.54930615f, 128.0f,    -128.0f,    0x1.000002p+7f, -0x1.000002p+7f,
+                              0x1.fffffep+6f, -0x1.fffffep+6f, 16.0f, -16.0f, 0x1.000002p+4f, -0x1.000002p+4f,
+                              52.0f,     -52.0f};
 
 static long failures;
 static uint64_t panels; /* panels checked so far: picks the length of each partial run */
@@ -135,7 +138,7 @@ static void check_panel(const kf_kernels *k, const char *name, kf_activation a, 
 
 static void check_activations(uint64_t stride, kf_exp_kind kind)
 {
-    static const float steepness[] = {1.0f, 0.5f, 0.0f, -0.75f, 1e-30f};
+    static const float steepness[] = {1.0f, 0.5f, 0.0f, -0.75f, 1e-30f, 3.5f, 1e30f, INFINITY, -INFINITY};
     int p, a;
     size_t t, e;
     for (p = KF_SIMD_SCALAR + 1; p < KF_SIMD_COUNT_; p++) {
