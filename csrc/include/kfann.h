@@ -297,7 +297,9 @@ kf_status kf_net_set_weights(kf_net *net, const float *weights, uint64_t count);
 
 /* Floats of scratch that kf_net_run needs. */
 uint64_t kf_net_scratch_floats(const kf_net *net);
-/* Run n samples: in is n x num_input, out is n x num_output. */
+/* Run n samples: in is n x num_input, out is n x num_output. KF_E_NUMERIC for a NaN or infinite
+ * input (the inputs are checked as the samples are reached: rows of out before it may be
+ * written). */
 kf_status kf_net_run(const kf_net *net, const float *in, uint64_t n, float *out, float *scratch,
                      uint64_t scratch_floats);
 

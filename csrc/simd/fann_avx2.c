@@ -312,16 +312,23 @@ KF_INLINE void activate_row(const kf_activation a, const int fused, float steepn
     }
 }
 
-/* Eight by eight blocks transposed in registers, the edges by the scalar loop. */
-void kf_transpose_avx2(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd)
+/* Eight by eight blocks transposed in registers, the edges by the scalar loop. A value's
+ * exponent bits plus 0x00800000 carry into its top bit exactly when they are all ones (NaN,
+ * infinity): those sums ORed together flag a block with one. */
+int kf_transpose_avx2(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd)
 {
     const uint32_t rows8 = rows & ~7u, cols8 = cols & ~7u;
+    const __m256i exponent = _mm256_set1_epi32(0x7f800000), carry = _mm256_set1_epi32(0x00800000);
+    __m256i flags = _mm256_setzero_si256();
     uint32_t r, c, k;
+    int finite;
     for (r = 0; r < rows8; r += 8)
         for (c = 0; c < cols8; c += 8) {
             __m256 a[8], b[8];
-            for (k = 0; k < 8; k++)
+            for (k = 0; k < 8; k++) {
                 a[k] = _mm256_loadu_ps(src + (r + k) * lds + c);
+                flags = _mm256_or_si256(flags, _mm256_add_epi32(_mm256_and_si256(_mm256_castps_si256(a[k]), exponent), carry));
+            }
             for (k = 0; k < 8; k += 2) { /* pairs of rows interleaved */
                 b[k] = _mm256_unpacklo_ps(a[k], a[k + 1]);
                 b[k + 1] = _mm256_unpackhi_ps(a[k], a[k + 1]);
@@ -339,10 +346,12 @@ void kf_transpose_avx2(const float *src, size_t lds, uint32_t rows, uint32_t col
             for (k = 0; k < 8; k++)
                 _mm256_storeu_ps(dst + (c + k) * ldd + r, b[k]);
         }
+    finite = _mm256_movemask_ps(_mm256_castsi256_ps(flags)) == 0;
     if (cols8 < cols)
-        kf_transpose_scalar(src + cols8, lds, rows8, cols - cols8, dst + cols8 * ldd, ldd);
+        finite &= kf_transpose_scalar(src + cols8, lds, rows8, cols - cols8, dst + cols8 * ldd, ldd);
     if (rows8 < rows)
-        kf_transpose_scalar(src + rows8 * lds, lds, rows - rows8, cols, dst + rows8, ldd);
+        finite &= kf_transpose_scalar(src + rows8 * lds, lds, rows - rows8, cols, dst + rows8, ldd);
+    return finite;
 }
 
 /* ---- training (kernels.h): backpropagation, slope sums and derivatives ---- */

@@ -3,6 +3,8 @@
  * training passes (backpropagation, slopes, derivatives) in libfann's order. */
 #include "kernels.h"
 
+#include <string.h>
+
 #define LANES 8 /* samples summed side by side (independent sums: compilers may vectorise) */
 
 void kf_fann_sums_scalar(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out)
@@ -82,12 +84,18 @@ void kf_fann_derive_scalar(kf_activation activation, float steepness, const floa
         err[s] *= kf_activation_derived(activation, steepness, value[s], sum[s]);
 }
 
-void kf_transpose_scalar(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd)
+/* The finiteness test is kf_all_finite's: exponent bits all ones for NaN and infinity only. */
+int kf_transpose_scalar(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd)
 {
-    uint32_t r, c;
+    uint32_t r, c, bad = 0;
     for (r = 0; r < rows; r++)
-        for (c = 0; c < cols; c++)
+        for (c = 0; c < cols; c++) {
+            uint32_t bits;
+            memcpy(&bits, src + r * lds + c, sizeof bits);
+            bad |= (bits & 0x7f800000u) == 0x7f800000u;
             dst[c * ldd + r] = src[r * lds + c];
+        }
+    return !bad;
 }
 
 void kf_fann_error_tanh_scalar(float *d, uint32_t count)

@@ -164,8 +164,9 @@ typedef void (*kf_fann_derive_fn)(kf_activation activation, float steepness, con
  * in place: d[s] = kf_error_tanh(d[s]), the same bits (libm's log). */
 typedef void (*kf_fann_error_tanh_fn)(float *d, uint32_t count);
 /* dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols (no overlap): between row-major
- * samples and a panel's rows. */
-typedef void (*kf_transpose_fn)(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
+ * samples and a panel's rows. Returns 1 when every value copied is finite, 0 otherwise: a
+ * caller that must refuse NaN and infinity checks its data here, where it is read anyway. */
+typedef int (*kf_transpose_fn)(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
 /* y[i] = kf_exp_model(x[i], kind) for i < n, the same bits (kind FUSED or UNFUSED): the exp
  * inside the path's activations, on its own so that tests can hold it against libm. */
 typedef void (*kf_exp_model_fn)(const double *x, double *y, uint32_t n, kf_exp_kind kind);
@@ -303,8 +304,8 @@ void kf_fann_slopes_wasm(const float *e, const float *vt, size_t ldv, uint32_t n
 void kf_fann_error_tanh_scalar(float *d, uint32_t count);
 void kf_fann_error_tanh_avx2(float *d, uint32_t count);
 void kf_fann_error_tanh_avx512(float *d, uint32_t count);
-void kf_transpose_scalar(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
-void kf_transpose_avx2(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
+int kf_transpose_scalar(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
+int kf_transpose_avx2(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd);
 void kf_fann_backprop_avx512(const float *w, uint32_t n, uint32_t m, const float *e, uint32_t count, float *err);
 void kf_fann_slopes_avx512(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
                            float *slopes);

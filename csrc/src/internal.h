@@ -122,9 +122,10 @@ uint32_t kf_dense_run(const kf_net *net, uint32_t j, uint32_t end);
 /* Up to KF_PANEL samples through the network side by side: values[j * KF_PANEL + s] is neuron
  * j's value for sample s < count (a multiple of KF_PANEL_STEP; samples from nb on are zero
  * inputs whose results nobody reads), sums (when not NULL) the same for its steepened sum, as
- * kf_forward gives them. Dense blocks of neurons go to the path's panel kernels. */
-void kf_forward_panel(const kf_net *net, const float *input, uint32_t nb, uint32_t count, float *values,
-                      float *sums);
+ * kf_forward gives them. Dense blocks of neurons go to the path's panel kernels. Returns 1 when
+ * the nb samples' inputs are all finite; otherwise 0, and the values are meaningless. */
+int kf_forward_panel(const kf_net *net, const float *input, uint32_t nb, uint32_t count, float *values,
+                     float *sums);
 /* The kernel table of a path, or NULL when it is not built. */
 const struct kf_kernels *kf_kernels_for(kf_simd path);
 /* The paths this build and CPU run, bit p for kf_simd p. Models take it once, when created:

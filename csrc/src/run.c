@@ -172,12 +172,13 @@ uint32_t kf_dense_run(const kf_net *net, uint32_t j, uint32_t end)
     return m;
 }
 
-void kf_forward_panel(const kf_net *net, const float *input, uint32_t nb, uint32_t count, float *values, float *sums)
+int kf_forward_panel(const kf_net *net, const float *input, uint32_t nb, uint32_t count, float *values, float *sums)
 {
     const kf_kernels *kern = kf_net_kernels(net);
     const uint32_t L = net->num_layers, n_in = net->num_input;
     uint32_t l, j, s, i, q;
-    kern->transpose(input, n_in, nb, n_in, values, KF_PANEL);
+    if (!kern->transpose(input, n_in, nb, n_in, values, KF_PANEL))
+        return 0; /* the inputs are checked as they are read, not in a pass of their own */
     for (i = 0; i < n_in; i++)
         for (s = nb; s < count; s++)
             values[(size_t)i * KF_PANEL + s] = 0.0f;
@@ -207,6 +208,7 @@ void kf_forward_panel(const kf_net *net, const float *input, uint32_t nb, uint32
                                     values + (size_t)j * KF_PANEL, count);
         }
     }
+    return 1;
 }
 
 uint64_t kf_net_scratch_floats(const kf_net *net)
@@ -223,8 +225,6 @@ kf_status kf_net_run(const kf_net *net, const float *in, uint64_t n, float *out,
         return KF_E_ARG;
     if (scratch_floats < kf_net_scratch_floats(net))
         return KF_E_SHAPE;
-    if (!kf_all_finite(in, n * n_in))
-        return KF_E_NUMERIC;
     {
         const kf_kernels *kern = kf_net_kernels(net);
         const uint32_t last = net->layer_start[net->num_layers - 1];
@@ -238,10 +238,13 @@ kf_status kf_net_run(const kf_net *net, const float *in, uint64_t n, float *out,
             const uint32_t panel = count < nb ? count : nb;
             uint32_t b;
             if (panel > 0) {
-                kf_forward_panel(net, in + s * n_in, panel, count, scratch, NULL);
+                if (!kf_forward_panel(net, in + s * n_in, panel, count, scratch, NULL))
+                    return KF_E_NUMERIC;
                 kern->transpose(scratch + (size_t)last * KF_PANEL, KF_PANEL, n_out, panel, out + s * n_out, n_out);
             }
             for (b = panel; b < nb; b++) {
+                if (!kf_all_finite(in + (s + b) * n_in, n_in))
+                    return KF_E_NUMERIC;
                 kf_forward(net, in + (s + b) * n_in, scratch, NULL);
                 memcpy(out + (s + b) * n_out, scratch + last, (size_t)n_out * sizeof(float));
             }

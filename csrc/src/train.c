@@ -171,8 +171,10 @@ static void backpropagate(const kf_net *net, kf_trainer *t)
 /* The batch algorithms' slopes of one panel of nb samples (count rounded up to KF_PANEL_STEP):
  * forward pass, output errors, backpropagation and slope sums as fann_train_epoch_batch runs
  * them sample by sample, here for the panel's samples side by side -- every error's sum over the
- * neurons in their order, every slope's over the samples in theirs, so libfann's bits. */
-static void panel_slopes(const kf_net *net, kf_trainer *t, const float *input, const float *desired, uint32_t nb,
+ * neurons in their order, every slope's over the samples in theirs, so libfann's bits. Returns 0,
+ * before any slope or error sum changes, when a pair holds NaN or infinity (found as the
+ * transposes read the pairs). */
+static int panel_slopes(const kf_net *net, kf_trainer *t, const float *input, const float *desired, uint32_t nb,
                          uint32_t count)
 {
     const kf_kernels *kern = kf_net_kernels(net);
@@ -181,11 +183,13 @@ static void panel_slopes(const kf_net *net, kf_trainer *t, const float *input, c
     float *values = t->panel_values, *sums = t->panel_sums, *errors = t->panel_errors, *by_sample = t->panel_by_sample;
     float mse = t->mse_sum;
     uint32_t l, j, s, o, k, bit_fail = t->bit_fail;
-    kf_forward_panel(net, input, nb, count, values, sums);
+    if (!kf_forward_panel(net, input, nb, count, values, sums))
+        return 0;
     memset(errors, 0, (size_t)N * KF_PANEL * sizeof(float));
     /* fann_compute_MSE: desired - value, halved for symmetric outputs, an output's row at a
      * time; then the squares into the MSE, a float, in the samples' order */
-    kern->transpose(desired, n_out, nb, n_out, errors + (size_t)first * KF_PANEL, KF_PANEL);
+    if (!kern->transpose(desired, n_out, nb, n_out, errors + (size_t)first * KF_PANEL, KF_PANEL))
+        return 0;
     for (o = 0; o < n_out; o++) {
         float *d = errors + (size_t)(first + o) * KF_PANEL;
         const float *v = values + (size_t)(first + o) * KF_PANEL;
@@ -259,6 +263,7 @@ static void panel_slopes(const kf_net *net, kf_trainer *t, const float *input, c
             }
             j += m;
         }
+    return 1;
 }
 
 /* fann_update_weights: incremental step with momentum. */
@@ -316,19 +321,23 @@ static float trainer_uniform(void *trainer)
     return (float)(kf_rng_u32(&((kf_trainer *)trainer)->rng) >> 8) * (1.0f / 16777215.0f);
 }
 
-/* fann_clear_train_arrays, run once before the first RPROP, Quickprop or SARPROP epoch. */
+/* fann_clear_train_arrays, run once in the first RPROP, Quickprop or SARPROP epoch. FANN runs it
+ * before the epoch's slopes are summed; it zeroes the slopes, which are zero between epochs
+ * anyway, so here it runs after them, before the first update, and leaves the slopes alone:
+ * an epoch stopped by a non-finite pair has then changed nothing. */
 static void clear_train_arrays(const kf_net *net, kf_trainer *t)
 {
     const size_t C = t->total_connections;
     uint32_t k;
-    memset(t->slopes, 0, C * sizeof(float));
     memset(t->prev_slopes, 0, C * sizeof(float));
     for (k = 0; k < C; k++)
         t->prev_steps[k] = net->params.training_algorithm == KF_TRAIN_RPROP ? net->params.rprop_delta_zero : 0.0f;
     t->cleared = 1;
 }
 
-static kf_status check_training(const kf_net *net, const kf_trainer *t, const kf_data *data)
+/* The network, trainer and data fit together, and the data's values are finite -- those last
+ * only when values_now: the batch algorithms check each panel's pairs as they read them. */
+static kf_status check_training(const kf_net *net, const kf_trainer *t, const kf_data *data, int values_now)
 {
     uint64_t n_in, n_out;
     uint32_t j;
@@ -345,6 +354,8 @@ static kf_status check_training(const kf_net *net, const kf_trainer *t, const kf
         if (net->con_start[j + 1] > net->con_start[j] && (a == KF_THRESHOLD || a == KF_THRESHOLD_SYMMETRIC))
             return KF_E_UNSUPPORTED; /* no derivative to descend */
     }
+    if (!values_now)
+        return KF_OK;
     n_in = (uint64_t)data->num_data * data->num_input;
     n_out = (uint64_t)data->num_data * data->num_output;
     return kf_all_finite(data->input, n_in) && kf_all_finite(data->output, n_out) ? KF_OK : KF_E_NUMERIC;
@@ -360,13 +371,13 @@ static void forward_backward(const kf_net *net, kf_trainer *t, const float *inpu
 
 kf_status kf_train_epoch(kf_net *net, kf_trainer *t, const kf_data *data, kf_epoch_stats *stats)
 {
-    const kf_status st = check_training(net, t, data);
     const uint32_t algorithm = net ? net->params.training_algorithm : 0;
+    const kf_status st = check_training(net, t, data, algorithm == KF_TRAIN_INCREMENTAL);
+    const float mse_before = t ? t->mse_sum : 0.0f;
+    const uint32_t num_mse_before = t ? t->num_mse : 0, bit_fail_before = t ? t->bit_fail : 0;
     uint32_t i;
     if (st != KF_OK)
         return st;
-    if (!t->cleared && (algorithm == KF_TRAIN_RPROP || algorithm == KF_TRAIN_QUICKPROP || algorithm == KF_TRAIN_SARPROP))
-        clear_train_arrays(net, t);
     t->mse_sum = 0;
     t->num_mse = 0;
     t->bit_fail = 0;
@@ -380,13 +391,22 @@ kf_status kf_train_epoch(kf_net *net, kf_trainer *t, const kf_data *data, kf_epo
     } else {
         for (i = 0; i < data->num_data; i += KF_PANEL) {
             const uint32_t nb = data->num_data - i < KF_PANEL ? data->num_data - i : KF_PANEL;
-            panel_slopes(net, t, data->input + (uint64_t)i * data->num_input,
-                         data->output + (uint64_t)i * data->num_output, nb,
-                         (nb + KF_PANEL_STEP - 1) / KF_PANEL_STEP * KF_PANEL_STEP);
+            if (!panel_slopes(net, t, data->input + (uint64_t)i * data->num_input,
+                              data->output + (uint64_t)i * data->num_output, nb,
+                              (nb + KF_PANEL_STEP - 1) / KF_PANEL_STEP * KF_PANEL_STEP)) {
+                /* the network is untouched: the trainer goes back as it was (slopes zero) */
+                memset(t->slopes, 0, t->total_connections * sizeof(float));
+                t->mse_sum = mse_before;
+                t->num_mse = num_mse_before;
+                t->bit_fail = bit_fail_before;
+                return KF_E_NUMERIC;
+            }
         }
     }
     stats->mse = t->num_mse ? t->mse_sum / (float)t->num_mse : 0.0f; /* fann_get_MSE */
     stats->bit_fail = t->bit_fail;
+    if (!t->cleared && (algorithm == KF_TRAIN_RPROP || algorithm == KF_TRAIN_QUICKPROP || algorithm == KF_TRAIN_SARPROP))
+        clear_train_arrays(net, t);
     switch (algorithm) {
     case KF_TRAIN_BATCH: update_weights_batch(net, t, data->num_data); break;
     case KF_TRAIN_RPROP: kf_update_rprop(&net->params, all_connections(net, t)); break;
@@ -415,7 +435,7 @@ kf_status kf_train_sample(kf_net *net, kf_trainer *t, const float *input, const 
     one.num_output = net->num_output;
     one.input = (float *)(uintptr_t)input;
     one.output = (float *)(uintptr_t)desired;
-    st = check_training(net, t, &one);
+    st = check_training(net, t, &one, 1);
     if (st != KF_OK)
         return st;
     forward_backward(net, t, input, desired);

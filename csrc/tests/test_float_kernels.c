@@ -272,8 +272,22 @@ static void check_panel_kernels(void)
                 fprintf(stderr, "%s derive %s: %u values\n", name, kf_activation_name(act), nb);
             memset(a, 0, sizeof a);
             memset(b, 0, sizeof b);
-            kf_transpose_scalar(v + 5, N, m, n, a, S);
-            k->transpose(v + 5, N, m, n, b, S);
+            { /* the finite flag: a NaN or infinity inside the m x n block, or one just before it */
+                const int mode = trial % 4;
+                const uint32_t r = (uint32_t)(trial * 5) % m, c = (uint32_t)(trial * 3) % n;
+                int want_finite = 1, flag_scalar, flag_path;
+                if (mode == 1 || mode == 2) {
+                    v[5 + r * N + c] = mode == 1 ? NAN : -INFINITY;
+                    want_finite = 0;
+                } else if (mode == 3) {
+                    v[4] = NAN; /* just before the block, not copied */
+                }
+                flag_scalar = kf_transpose_scalar(v + 5, N, m, n, a, S);
+                flag_path = k->transpose(v + 5, N, m, n, b, S);
+                if ((flag_scalar != want_finite || flag_path != want_finite) && failures++ < 10)
+                    fprintf(stderr, "%s transpose %u x %u: finite %d and %d, want %d\n", name, m, n, flag_scalar,
+                            flag_path, want_finite);
+            }
             if (!same_array(a, b, sizeof a / sizeof a[0]) && failures++ < 10)
                 fprintf(stderr, "%s transpose: %u x %u\n", name, m, n);
         }
