@@ -391,6 +391,11 @@ kf_status kf_train_epoch(kf_net *net, kf_trainer *t, const kf_data *data, kf_epo
     } else {
         for (i = 0; i < data->num_data; i += KF_PANEL) {
             const uint32_t nb = data->num_data - i < KF_PANEL ? data->num_data - i : KF_PANEL;
+            if (i + nb < data->num_data) { /* the next panel's pairs come from memory while this one runs */
+                const size_t next = data->num_data - (i + nb) < KF_PANEL ? data->num_data - (i + nb) : KF_PANEL;
+                kf_prefetch(data->input + (uint64_t)(i + nb) * data->num_input, next * data->num_input * sizeof(float));
+                kf_prefetch(data->output + (uint64_t)(i + nb) * data->num_output, next * data->num_output * sizeof(float));
+            }
             if (!panel_slopes(net, t, data->input + (uint64_t)i * data->num_input,
                               data->output + (uint64_t)i * data->num_output, nb,
                               (nb + KF_PANEL_STEP - 1) / KF_PANEL_STEP * KF_PANEL_STEP)) {
