@@ -425,14 +425,60 @@ KF_INLINE void slopes_tile(const float *e, const float *vt, size_t ldv, uint32_t
             _mm512_mask_storeu_ps(slopes + (size_t)q * n + h * W, h ? hi : lo, acc[q][h]);
 }
 
+/* The last few sources (at most FEW_SOURCES, such as a layer's bias), sixteen neurons to a
+ * register instead of sixteen sources: the errors of up to GROUPS x 16 neurons transposed once,
+ * then per sample one multiply and one add per source and register, where a register of sources
+ * would take sixteen of each for the one or two sources it holds. The groups' sums are
+ * independent chains, run side by side; the slopes are gathered and scattered with stride n. */
+#define FEW_SOURCES 8
+#define GROUPS 4
+static void slopes_few_sources(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t first, uint32_t m,
+                               uint32_t count, float *slopes)
+{
+    float et[KF_PANEL * GROUPS * W]; /* et[s * GROUPS * W + q]: neuron q0 + q's error for sample s */
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i rows = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)n));
+    uint32_t q0, i, s;
+    int g;
+    for (q0 = 0; q0 < m; q0 += GROUPS * W) {
+        const uint32_t nq = m - q0 < GROUPS * W ? m - q0 : GROUPS * W, groups = (nq + W - 1) / W;
+        __mmask16 k[GROUPS];
+        for (g = 0; g < GROUPS; g++) {
+            const uint32_t have = nq > (uint32_t)g * W ? nq - (uint32_t)g * W : 0;
+            k[g] = have >= W ? (__mmask16)0xffff : (__mmask16)((1u << have) - 1);
+        }
+        if (nq % W)
+            memset(et, 0, sizeof et); /* the lanes of absent neurons: read, never stored */
+        kf_transpose_avx2(e + (size_t)q0 * KF_PANEL, KF_PANEL, nq, count, et, GROUPS * W);
+        for (i = first; i < n; i++) {
+            float *base = slopes + (size_t)q0 * n + i;
+            __m512 acc[GROUPS];
+            for (g = 0; g < (int)groups; g++)
+                acc[g] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k[g], rows, base + (size_t)g * W * n, 4);
+            for (s = 0; s < count; s++) {
+                const __m512 v = _mm512_set1_ps(vt[s * ldv + i]);
+                for (g = 0; g < (int)groups; g++)
+                    acc[g] = _mm512_add_ps(acc[g], _mm512_mul_ps(_mm512_loadu_ps(et + ((size_t)s * GROUPS + g) * W), v));
+            }
+            for (g = 0; g < (int)groups; g++)
+                _mm512_mask_i32scatter_ps(base + (size_t)g * W * n, k[g], rows, acc[g], 4);
+        }
+    }
+}
+
 /* Sources 32 at a time by eight neurons; a last run of at most sixteen sources by sixteen
- * neurons, so that a source count just past a multiple of 32 costs half a pass, not a whole. */
+ * neurons, so that a source count just past a multiple of 32 costs half a pass, not a whole,
+ * and a last run of a few sources by slopes_few_sources. */
 void kf_fann_slopes_avx512(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
                            float *slopes)
 {
     uint32_t i, q;
     for (i = 0; i < n; i += 2 * W) {
         const uint32_t left = n - i;
+        if (left <= FEW_SOURCES && m > 1 && (size_t)n * W < (size_t)INT32_MAX) {
+            slopes_few_sources(e, vt, ldv, n, i, m, count, slopes);
+            return;
+        }
         const __mmask16 lo = left >= W ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
         const __mmask16 hi = left >= 2 * W ? (__mmask16)0xffff : left > W ? (__mmask16)((1u << (left - W)) - 1) : 0;
         const float *v = vt + i;
