@@ -139,6 +139,35 @@ static inline simde__m512i kf_shim_i64gather_epi64(simde__m512i idx, const void 
     return simde__m512i_from_private(r);
 }
 
+/* Masked gather and scatter of floats: only the selected elements are read or written (the
+ * others of the gather come from src). */
+static inline simde__m512 kf_shim_mask_i32gather_ps(simde__m512 src, simde__mmask16 k, simde__m512i idx,
+                                                    const void *base, int scale)
+{
+    const simde__m512i_private i_ = simde__m512i_to_private(idx);
+    simde__m512_private r = simde__m512_to_private(src);
+    int i;
+    for (i = 0; i < 16; i++)
+        if (k >> i & 1) {
+            float v;
+            memcpy(&v, (const char *)base + (int64_t)i_.i32[i] * scale, 4);
+            r.f32[i] = v;
+        }
+    return simde__m512_from_private(r);
+}
+
+static inline void kf_shim_mask_i32scatter_ps(void *base, simde__mmask16 k, simde__m512i idx, simde__m512 a, int scale)
+{
+    const simde__m512i_private i_ = simde__m512i_to_private(idx);
+    const simde__m512_private a_ = simde__m512_to_private(a);
+    int i;
+    for (i = 0; i < 16; i++)
+        if (k >> i & 1) {
+            const float v = a_.f32[i];
+            memcpy((char *)base + (int64_t)i_.i32[i] * scale, &v, 4);
+        }
+}
+
 /* Narrowing stores (truncation) of the selected elements. */
 static inline void kf_shim_mask_cvtepi32_storeu(void *p, simde__mmask16 k, simde__m512i a, int bytes)
 {
@@ -345,6 +374,10 @@ static inline simde__m256i kf_shim_cvtpd_epi32(simde__m512d a)
 #define _mm512_i64gather_epi32(idx, base, scale) kf_shim_i64gather_epi32(idx, base, scale)
 #undef _mm512_i64gather_epi64
 #define _mm512_i64gather_epi64(idx, base, scale) kf_shim_i64gather_epi64(idx, base, scale)
+#undef _mm512_mask_i32gather_ps
+#define _mm512_mask_i32gather_ps(src, k, idx, base, scale) kf_shim_mask_i32gather_ps(src, k, idx, base, scale)
+#undef _mm512_mask_i32scatter_ps
+#define _mm512_mask_i32scatter_ps(base, k, idx, a, scale) kf_shim_mask_i32scatter_ps(base, k, idx, a, scale)
 #undef _mm512_mask_cvtepi32_storeu_epi8
 #define _mm512_mask_cvtepi32_storeu_epi8(p, k, a) kf_shim_mask_cvtepi32_storeu(p, k, a, 1)
 #undef _mm512_mask_cvtepi32_storeu_epi16
