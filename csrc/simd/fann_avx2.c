@@ -427,12 +427,58 @@ KF_INLINE void slopes_tile(const float *e, const float *vt, size_t ldv, uint32_t
     }
 }
 
+/* The last few sources (at most FEW_SOURCES, such as a layer's bias), eight neurons to a
+ * register instead of eight sources (as fann_avx512.c): the errors of up to GROUPS x 8 neurons
+ * transposed once, the groups' sums side by side, the slopes gathered and stored back lane by
+ * lane (stride n). */
+#define FEW_SOURCES 2
+#define GROUPS 4
+static void slopes_few_sources(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t first, uint32_t m,
+                               uint32_t count, float *slopes)
+{
+    float et[KF_PANEL * GROUPS * W], out[W]; /* et[s * GROUPS * W + q]: neuron q0 + q's error for sample s */
+    const __m256i rows = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)n));
+    uint32_t q0, i, s, l;
+    int g;
+    for (q0 = 0; q0 < m; q0 += GROUPS * W) {
+        const uint32_t nq = m - q0 < GROUPS * W ? m - q0 : GROUPS * W, groups = (nq + W - 1) / W;
+        __m256i k[GROUPS];
+        for (g = 0; g < GROUPS; g++)
+            k[g] = first_lanes(nq > (uint32_t)g * W ? nq - (uint32_t)g * W : 0);
+        if (nq % W)
+            memset(et, 0, sizeof et); /* the lanes of absent neurons: read, never stored */
+        kf_transpose_avx2(e + (size_t)q0 * KF_PANEL, KF_PANEL, nq, count, et, GROUPS * W);
+        for (i = first; i < n; i++) {
+            float *base = slopes + (size_t)q0 * n + i;
+            __m256 acc[GROUPS];
+            for (g = 0; g < (int)groups; g++)
+                acc[g] = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base + (size_t)g * W * n, rows,
+                                                  _mm256_castsi256_ps(k[g]), 4);
+            for (s = 0; s < count; s++) {
+                const __m256 v = _mm256_broadcast_ss(vt + s * ldv + i);
+                for (g = 0; g < (int)groups; g++)
+                    acc[g] = _mm256_add_ps(acc[g], _mm256_mul_ps(_mm256_loadu_ps(et + ((size_t)s * GROUPS + g) * W), v));
+            }
+            for (g = 0; g < (int)groups; g++) {
+                const uint32_t have = nq - (uint32_t)g * W < W ? nq - (uint32_t)g * W : W;
+                _mm256_storeu_ps(out, acc[g]);
+                for (l = 0; l < have; l++)
+                    base[((size_t)g * W + l) * n] = out[l];
+            }
+        }
+    }
+}
+
 void kf_fann_slopes_avx2(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
                          float *slopes)
 {
     uint32_t i, q;
     for (i = 0; i < n; i += 2 * W) {
         const __m256i lo = first_lanes(n - i), hi = first_lanes(n - i > W ? n - i - W : 0);
+        if (n - i <= FEW_SOURCES && m >= 2 * W && (size_t)n * W < (size_t)INT32_MAX) {
+            slopes_few_sources(e, vt, ldv, n, i, m, count, slopes);
+            return;
+        }
         for (q = 0; q + 4 <= m; q += 4)
             slopes_tile(e + (size_t)q * KF_PANEL, vt + i, ldv, n, count, slopes + (size_t)q * n + i, lo, hi, 4);
         for (; q < m; q++)
