@@ -168,6 +168,70 @@ def test_rows_of_tiny_values_quantize_like_the_model(gate_bits: int) -> None:
         np.testing.assert_array_equal(router.route(x, simd=path)[0], want, err_msg=path)
 
 
+def _exact_float_router_case(rng: np.random.Generator, n_experts: int, dim: int, kind: str):
+    """Gates k / 2^10 (|k| <= 127) and inputs j / 2^4 (|j| <= 15): products of at most eleven
+    bits on one scale, sums below 2^24, so every float score is exact and equals the float64 one."""
+    if kind == "spread":
+        g = rng.integers(-63, 64, size=(n_experts, dim))
+        g[200:212] = g[:12]  # equal rows: exact ties, to the lower index
+        x = rng.integers(-15, 16, size=(256, dim))
+    elif kind == "exact inputs":  # inputs +-15: exact in int8, so only the gates' int8 error counts
+        g = rng.integers(-32, 33, size=(n_experts, dim))
+        g[:, 0] = 32
+        x = 15 * rng.choice([-1, 1], size=(256, dim))
+    elif kind == "exact gates":  # steps of one: the gates' int8 copy is exact, the inputs' is not
+        g = rng.integers(-127, 128, size=(n_experts, dim))
+        g[:, 0] = 127
+        x = rng.integers(-15, 16, size=(256, dim))
+    else:  # near-equal rows: the screen's bounds overlap and every expert is scored
+        g = np.clip(rng.integers(-40, 41, size=dim) + rng.integers(-2, 3, size=(n_experts, dim)), -63, 63)
+        x = rng.integers(-15, 16, size=(256, dim))
+    return (g / 1024).astype(np.float32), (x / 16).astype(np.float32)
+
+
+@pytest.mark.parametrize("scoring", ["softmax", "sigmoid"])
+@pytest.mark.parametrize("biased", [False, True])
+@pytest.mark.parametrize("kind", ["spread", "exact inputs", "exact gates", "near-equal"])
+def test_screened_float_routers_choose_as_scoring_every_expert(scoring: str, biased: bool, kind: str) -> None:
+    # 384 float experts, top 8: the router screens them through an int8 copy of the gates whose
+    # scores are off by up to a few tenths here, and scores in float only those that can be
+    # chosen. The choices must be those of every exact float score (ties to the lower index).
+    rng = np.random.default_rng([len(scoring), biased, len(kind), 1])
+    gates, x = _exact_float_router_case(rng, 384, 768, kind)
+    bias = (rng.normal(scale=0.3, size=384) * 64).round().astype(np.float32) / 64 if biased else None
+    router = kf.Router(gates, bias, top_k=8, scoring=scoring)
+    scores = x.astype(np.float64) @ gates.astype(np.float64).T
+    assert np.array_equal(scores.astype(np.float32), scores)
+    s32 = scores.astype(np.float32)
+    if scoring == "softmax":
+        value = s32 if bias is None else s32 + bias
+    elif bias is None:
+        value = s32
+    else:  # the engine's float sigmoid may differ from numpy's in the last bit: only clear rows
+        value = (1 / (1 + np.exp(-scores)) + bias).astype(np.float32)
+    want = np.argsort(-value, axis=1, kind="stable")[:, :8]
+    ordered = -np.sort(-value.astype(np.float64), axis=1)
+    clear = (ordered[:, 7] - ordered[:, 8] > 1e-5) if (scoring, biased) == ("sigmoid", True) else np.ones(len(x), bool)
+    _, want_weights = routeref.select(s32, 8, scoring, bias, 1.0)
+    for path in PATHS:
+        experts, weights = router.route(x, simd=path)
+        np.testing.assert_array_equal(experts[clear], want[clear], err_msg=path)
+        if scoring == "softmax" or not biased:
+            np.testing.assert_allclose(weights, want_weights, rtol=1e-6, err_msg=path)
+        one = router.route(x[0], simd=path)
+        np.testing.assert_array_equal(one[0], experts[0])
+
+
+def test_screened_router_still_refuses_scores_beyond_float() -> None:
+    gates = np.full((384, 16), 2.0, np.float32)
+    gates[5] = 3.0
+    router = kf.Router(gates, top_k=8, scoring="softmax")
+    np.testing.assert_array_equal(router.route(np.full(16, 1e30, np.float32))[0], [5, 0, 1, 2, 3, 4, 6, 7])
+    for path in PATHS:
+        with pytest.raises(errors.NumericError):
+            router.route(np.full(16, 3e37, np.float32), simd=path)
+
+
 def test_load_counts_and_threads() -> None:
     rng = np.random.default_rng(3)
     router = kf.Router(rng.normal(size=(16, 8)), top_k=4, scoring="softmax")

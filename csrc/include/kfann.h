@@ -684,6 +684,8 @@ typedef struct kf_router_desc {
     float scaling;             /* factor on the selected weights (sigmoid scoring), 1 for none */
 } kf_router_desc;
 
+/* A float router of at least 96 experts and 8 x top_k also keeps an int8 copy of its gates that
+ * screens the experts (router.c): the choices and weights are those of scoring every expert. */
 typedef struct kf_router kf_router; /* opaque */
 
 kf_status kf_router_create(const kf_router_desc *desc, kf_router **out, kf_diag *diag);

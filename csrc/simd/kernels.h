@@ -105,13 +105,13 @@ typedef uint32_t (*kf_quantize_dynamic_fn)(const float *x, uint32_t n, int32_t q
  * their order, so every path makes the same choices. */
 typedef void (*kf_top_k_fn)(const float *v, uint32_t n, uint32_t k, uint32_t *idx);
 
-/* Router scores with float gates for nb samples: scores[s * n_experts + e] = sum_i x[s * dim + i]
- * * gates[e * dim + i], accumulated in eight partial sums with fused multiply-adds (element i
+/* Router scores with float gates for nb samples: scores[s * n_rows + e] = sum_i x[s * dim + i]
+ * * gates[row * dim + i] for row = rows[e] (or e when rows is NULL), accumulated in eight partial sums with fused multiply-adds (element i
  * into sum i % 8: s = fma(x, g, s); a partial last block leaves the other sums as they are),
  * combined as ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)). A fused multiply-add rounds
  * once, exactly as C's fmaf does: every path gives the same bits. */
-typedef void (*kf_gate_scores_fn)(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
-                                  float *scores);
+typedef void (*kf_gate_scores_fn)(const float *x, size_t nb, uint32_t dim, const float *gates, const uint32_t *rows,
+                                  uint32_t n_rows, float *scores);
 
 /* The float forward pass's sums, in fann_run's order (libfann's bits): a neuron over sources
  * v[0..n) adds its n % 4 leading terms last to first, then groups of four, each group added left
@@ -271,8 +271,8 @@ uint32_t kf_quantize_dynamic_scalar(const float *x, uint32_t n, int32_t qmax, in
                                     void *out, uint32_t out_bits);
 void kf_top_k_scalar(const float *v, uint32_t n, uint32_t k, uint32_t *idx);
 uint64_t kf_peak_scalar(uint32_t kind, uint64_t rounds, uint32_t *sink);
-void kf_gate_scores_scalar(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
-                           float *scores);
+void kf_gate_scores_scalar(const float *x, size_t nb, uint32_t dim, const float *gates, const uint32_t *rows,
+                           uint32_t n_rows, float *scores);
 float kf_dot_fann_scalar(const float *w, const float *v, uint32_t n);
 /* Four rows (row q at w + q * n), as kf_dot8_fann_fn does eight. */
 void kf_dot4_fann_scalar(const float *w, const float *v, uint32_t n, float out[4]);
@@ -341,8 +341,8 @@ uint64_t kf_peak_avx512(uint32_t kind, uint64_t rounds, uint32_t *sink);
 int kf_quantize_avx512(const float *x, size_t nb, const kf_qinput *q, void *out, size_t out_stride,
                        uint32_t out_bits);
 /* The AVX2 gate scores, shared by the AVX-512 table. */
-void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
-                         float *scores);
+void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *gates, const uint32_t *rows,
+                         uint32_t n_rows, float *scores);
 
 extern const kf_kernels kf_kernels_scalar;
 extern const kf_kernels kf_kernels_avx2;

@@ -392,8 +392,13 @@ static inline float reduce8(__m256 v)
     return _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps(pairs, pairs, 1)));
 }
 
-void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
-                         float *scores)
+static inline uint32_t row_of(const uint32_t *rows, uint32_t e)
+{
+    return rows ? rows[e] : e;
+}
+
+void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *gates, const uint32_t *rows,
+                         uint32_t n_rows, float *scores)
 {
     const uint32_t full = dim / 8 * 8, rest = dim - full;
     /* The partial last block reads zeros beyond dim: fma(0, 0, s) = s leaves those sums alone. */
@@ -402,8 +407,8 @@ void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *g
     /* Experts in chunks that stay in cache across all nb samples; within a chunk two samples
      * by four experts at a time, each gate block loaded once for two samples. */
     const uint32_t chunk = (uint32_t)(96 * 1024 / (4 * (size_t)dim)) / 4 * 4 + 4;
-    for (e0 = 0; e0 < n_experts; e0 += chunk) {
-    const uint32_t e1 = n_experts - e0 < chunk ? n_experts : e0 + chunk;
+    for (e0 = 0; e0 < n_rows; e0 += chunk) {
+    const uint32_t e1 = n_rows - e0 < chunk ? n_rows : e0 + chunk;
     size_t s = 0;
     for (; s + 2 <= nb; s += 2) {
         const float *x0 = x + s * dim, *x1 = x0 + dim;
@@ -413,7 +418,7 @@ void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *g
             const float *g[4];
             for (q = 0; q < 4; q++) {
                 a[q] = b[q] = _mm256_setzero_ps();
-                g[q] = gates + (size_t)(e + (q < count ? q : 0)) * dim;
+                g[q] = gates + (size_t)row_of(rows, e + (q < count ? q : 0)) * dim;
             }
             for (i = 0; i < full; i += 8) {
                 const __m256 v0 = _mm256_loadu_ps(x0 + i), v1 = _mm256_loadu_ps(x1 + i);
@@ -432,8 +437,8 @@ void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *g
                 }
             }
             for (q = 0; q < count; q++) {
-                scores[s * n_experts + e + q] = reduce8(a[q]);
-                scores[(s + 1) * n_experts + e + q] = reduce8(b[q]);
+                scores[s * n_rows + e + q] = reduce8(a[q]);
+                scores[(s + 1) * n_rows + e + q] = reduce8(b[q]);
             }
         }
     }
@@ -445,7 +450,7 @@ void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *g
             const float *g[4];
             for (q = 0; q < 4; q++) {
                 a[q] = _mm256_setzero_ps();
-                g[q] = gates + (size_t)(e + (q < count ? q : 0)) * dim;
+                g[q] = gates + (size_t)row_of(rows, e + (q < count ? q : 0)) * dim;
             }
             for (i = 0; i < full; i += 8) {
                 const __m256 v0 = _mm256_loadu_ps(x0 + i);
@@ -458,7 +463,7 @@ void kf_gate_scores_avx2(const float *x, size_t nb, uint32_t dim, const float *g
                     a[q] = _mm256_fmadd_ps(v0, _mm256_maskload_ps(g[q] + full, mask), a[q]);
             }
             for (q = 0; q < count; q++)
-                scores[s * n_experts + e + q] = reduce8(a[q]);
+                scores[s * n_rows + e + q] = reduce8(a[q]);
         }
     }
     }

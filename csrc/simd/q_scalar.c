@@ -194,18 +194,18 @@ static inline float exact_fma(float x, float y, float s)
 #endif
 }
 
-void kf_gate_scores_scalar(const float *x, size_t nb, uint32_t dim, const float *gates, uint32_t n_experts,
-                           float *scores)
+void kf_gate_scores_scalar(const float *x, size_t nb, uint32_t dim, const float *gates, const uint32_t *rows,
+                           uint32_t n_rows, float *scores)
 {
     size_t s;
     uint32_t e, i;
     for (s = 0; s < nb; s++)
-        for (e = 0; e < n_experts; e++) {
-            const float *g = gates + (size_t)e * dim, *xs = x + s * dim;
+        for (e = 0; e < n_rows; e++) {
+            const float *g = gates + (size_t)(rows ? rows[e] : e) * dim, *xs = x + s * dim;
             float sum[8] = {0};
             for (i = 0; i < dim; i++)
                 sum[i % 8] = exact_fma(xs[i], g[i], sum[i % 8]);
-            scores[s * n_experts + e] = ((sum[0] + sum[4]) + (sum[2] + sum[6])) + ((sum[1] + sum[5]) + (sum[3] + sum[7]));
+            scores[s * n_rows + e] = ((sum[0] + sum[4]) + (sum[2] + sum[6])) + ((sum[1] + sum[5]) + (sum[3] + sum[7]));
         }
 }
 

@@ -154,6 +154,8 @@ const struct kf_kernels *kf_kernels_run(kf_simd path, kf_simd chosen, uint32_t m
 /* Row-major int16 weights (int8 values when activation_bits is 8) into the kernels' packed
  * layout (simd/kernels.h): n_out padded to 16 rows, n_in to 4 columns, zeros in the padding. */
 void kf_pack_weights(const int16_t *weights, uint32_t n_out, uint32_t n_in, void *packed, uint32_t activation_bits);
+/* Where weight (j, i) of an n_in-input layer lies in that layout. */
+size_t kf_packed_index(uint32_t j, uint32_t i, uint32_t n_in, uint32_t activation_bits);
 
 /* ---- text output ---- */
 

@@ -142,16 +142,21 @@ static kf_status check_layer(const kf_qnet_desc *d, uint32_t l, kf_diag *diag)
     return KF_OK;
 }
 
-void kf_pack_weights(const int16_t *weights, uint32_t n_out, uint32_t n_in, void *packed, uint32_t activation_bits)
+size_t kf_packed_index(uint32_t j, uint32_t i, uint32_t n_in, uint32_t activation_bits)
 {
     const uint32_t cols = activation_bits == 8 ? KF_COLS8 : KF_COLS16;
+    const uint32_t groups = (n_in + KF_COLS8 - 1) / KF_COLS8 * KF_COLS8 / cols;
+    return (((size_t)(j / KF_ROWS) * groups + i / cols) * KF_ROWS + j % KF_ROWS) * cols + i % cols;
+}
+
+void kf_pack_weights(const int16_t *weights, uint32_t n_out, uint32_t n_in, void *packed, uint32_t activation_bits)
+{
     const uint32_t n_in_pad = (n_in + KF_COLS8 - 1) / KF_COLS8 * KF_COLS8, n_out_pad = (n_out + KF_ROWS - 1) / KF_ROWS * KF_ROWS;
-    const uint32_t groups = n_in_pad / cols;
     uint32_t j, i;
     memset(packed, 0, (size_t)n_in_pad * n_out_pad * (activation_bits == 8 ? 1 : 2));
     for (j = 0; j < n_out; j++)
         for (i = 0; i < n_in; i++) {
-            const size_t at = (((size_t)(j / KF_ROWS) * groups + i / cols) * KF_ROWS + j % KF_ROWS) * cols + i % cols;
+            const size_t at = kf_packed_index(j, i, n_in, activation_bits);
             const int16_t w = weights[(size_t)j * n_in + i];
             if (activation_bits == 8)
                 ((int8_t *)packed)[at] = (int8_t)w;

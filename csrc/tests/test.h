@@ -3,6 +3,7 @@
 #define KF_TEST_H
 
 #include <stdio.h>
+#include <string.h>
 
 #include "kfann.h"
 
@@ -17,6 +18,21 @@ extern int kf_test_failures;
     } while (0)
 
 #define CHECK_OK(expr) CHECK((expr) == KF_OK)
+
+/* A float router's description: softmax scoring, no bias, scaling 1. */
+static inline kf_router_desc kf_test_float_router(const float *gates, uint32_t n_experts, uint32_t dim, uint32_t top_k)
+{
+    kf_router_desc d;
+    memset(&d, 0, sizeof d);
+    d.n_experts = n_experts;
+    d.dim = dim;
+    d.top_k = top_k;
+    d.scoring = KF_SCORING_SOFTMAX;
+    d.gate_bits = 32;
+    d.gates = gates;
+    d.scaling = 1.0f;
+    return d;
+}
 
 typedef void (*kf_test_fn)(void);
 
@@ -34,5 +50,6 @@ extern const kf_test_case kf_io_tests[];
 extern const kf_test_case kf_qnet_tests[];
 extern const kf_test_case kf_cascade_tests[];
 extern const kf_test_case kf_kernel_tests[];
+extern const kf_test_case kf_router_tests[];
 
 #endif

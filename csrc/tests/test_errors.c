@@ -47,20 +47,6 @@ static char *replaced(const char *text, const char *from, const char *to)
 
 /* ---- router ---- */
 
-static kf_router_desc float_router(const float *gates, uint32_t n_experts, uint32_t dim, uint32_t top_k)
-{
-    kf_router_desc d;
-    memset(&d, 0, sizeof d);
-    d.n_experts = n_experts;
-    d.dim = dim;
-    d.top_k = top_k;
-    d.scoring = KF_SCORING_SOFTMAX;
-    d.gate_bits = 32;
-    d.gates = gates;
-    d.scaling = 1.0f;
-    return d;
-}
-
 static void expect_router_refused(const kf_router_desc *d, kf_status want, const char *text, int line)
 {
     kf_router *r = NULL;
@@ -76,7 +62,7 @@ static void test_router_descriptions(void)
     float gates[4 * 3] = {1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1};
     float bias[4] = {0, 0, 0, 0}, scale[4] = {0.5f, 0.5f, 0.5f, 0.5f};
     int16_t q[4 * 3] = {1, -2, 3, 4, 5, -6, 7, 8, 9, 10, 11, 12};
-    kf_router_desc d = float_router(gates, 4, 3, 2);
+    kf_router_desc d = kf_test_float_router(gates, 4, 3, 2);
     kf_router *r = NULL;
     kf_diag diag;
     CHECK(kf_router_create(NULL, &r, &diag) == KF_E_ARG && r == NULL);
@@ -88,13 +74,13 @@ static void test_router_descriptions(void)
     d.n_experts = KF_MAX_EXPERTS;
     d.dim = 1u << 13; /* 2^16 x 2^13 gates: more than KF_MAX_CONNECTIONS, refused before any allocation */
     expect_router_refused(&d, KF_E_LIMIT, "experts and 1 to", __LINE__);
-    d = float_router(gates, 4, 0, 2);
+    d = kf_test_float_router(gates, 4, 0, 2);
     expect_router_refused(&d, KF_E_LIMIT, "1 to 16777216 inputs", __LINE__);
-    d = float_router(gates, 4, 3, 0);
+    d = kf_test_float_router(gates, 4, 3, 0);
     expect_router_refused(&d, KF_E_ARG, "top_k=0: expected 1 to min(64, n_experts=4)", __LINE__);
     d.top_k = 5;
     expect_router_refused(&d, KF_E_ARG, "top_k=5: expected 1 to min(64, n_experts=4)", __LINE__);
-    d = float_router(gates, 4, 3, 2);
+    d = kf_test_float_router(gates, 4, 3, 2);
     d.scoring = 2;
     expect_router_refused(&d, KF_E_ARG, "scoring must be softmax or sigmoid and scaling a positive number", __LINE__);
     d.scoring = KF_SCORING_SIGMOID;
@@ -102,15 +88,15 @@ static void test_router_descriptions(void)
     expect_router_refused(&d, KF_E_ARG, "scaling a positive number", __LINE__);
     d.scaling = INFINITY;
     expect_router_refused(&d, KF_E_ARG, "scaling a positive number", __LINE__);
-    d = float_router(gates, 4, 3, 2);
+    d = kf_test_float_router(gates, 4, 3, 2);
     d.gate_bits = 4;
     expect_router_refused(&d, KF_E_ARG, "gate_bits=4: expected 32, 16 or 8", __LINE__);
-    d = float_router(NULL, 4, 3, 2);
+    d = kf_test_float_router(NULL, 4, 3, 2);
     expect_router_refused(&d, KF_E_ARG, "the gate matrix is missing", __LINE__);
     d.gate_bits = 8;
     d.gates_q = q; /* quantized gates need their scales too */
     expect_router_refused(&d, KF_E_ARG, "the gate matrix is missing", __LINE__);
-    d = float_router(gates, 4, 3, 2);
+    d = kf_test_float_router(gates, 4, 3, 2);
     d.bias = bias;
     bias[2] = INFINITY;
     expect_router_refused(&d, KF_E_NUMERIC, "bias[2] is not finite", __LINE__);
@@ -118,7 +104,7 @@ static void test_router_descriptions(void)
     gates[5] = NAN;
     expect_router_refused(&d, KF_E_NUMERIC, "gate weight 5 is not finite", __LINE__);
     gates[5] = 0.0f;
-    d = float_router(NULL, 4, 3, 2);
+    d = kf_test_float_router(NULL, 4, 3, 2);
     d.gate_bits = 8;
     d.gates_q = q;
     d.gate_scale = scale;
@@ -162,7 +148,7 @@ static void test_routing_refusals(void)
     const float huge[3 * 2] = {FLT_MAX, FLT_MAX, 1, 1, 0, 0};
     float x[2] = {1.0f, 2.0f}, weights[2], bias[3] = {0, 0, 0};
     uint32_t experts[2];
-    kf_router_desc d = float_router(gates, 3, 2, 2);
+    kf_router_desc d = kf_test_float_router(gates, 3, 2, 2);
     kf_router *r = NULL, *over = NULL;
     kf_diag diag;
     uint64_t bytes;
@@ -192,7 +178,7 @@ static void test_routing_refusals(void)
     CHECK(experts[0] == 2 && experts[1] == 1); /* scores 3, 2, 1: the NaN bias never landed */
     kf_router_free(r);
     /* Finite gates and inputs whose score overflows float: refused, not routed on infinities. */
-    d = float_router(huge, 3, 2, 1);
+    d = kf_test_float_router(huge, 3, 2, 1);
     CHECK_OK(kf_router_create(&d, &over, &diag));
     if (over != NULL)
         CHECK(kf_router_route(over, KF_SIMD_AUTO, x, 1, experts, weights, NULL, scratch, bytes) == KF_E_NUMERIC);
@@ -379,7 +365,7 @@ static void test_mixture_refusals(void)
 {
     const float gates[2 * 3] = {1, 0, 0, 0, 1, 0};
     const uint32_t sizes3[2] = {3, 2}, sizes4[2] = {4, 2};
-    kf_router_desc d = float_router(gates, 2, 3, 1);
+    kf_router_desc d = kf_test_float_router(gates, 2, 3, 1);
     kf_router *r = NULL;
     kf_net *a = NULL, *wide = NULL;
     kf_expert experts[2];

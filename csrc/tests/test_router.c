@@ -1,0 +1,146 @@
+/* The router's choices on every path against a reference that scores every expert, for routers
+ * large enough to screen their experts through an int8 copy of the float gates. The gates and
+ * inputs are dyadic (k / 2^10 with |k| <= 127, j / 2^4 with |j| <= 15): every float score is
+ * exact, so the reference's double scores are the engine's own. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+
+#define N_EXPERTS 160
+#define DIM 72
+#define TOP_K 4
+#define SAMPLES 128
+
+typedef struct rng {
+    uint64_t state;
+} rng;
+
+static int32_t between(rng *g, int32_t lo, int32_t hi)
+{
+    g->state ^= g->state << 13;
+    g->state ^= g->state >> 7;
+    g->state ^= g->state << 17;
+    return lo + (int32_t)((g->state >> 11) % (uint64_t)(hi - lo + 1));
+}
+
+/* The top k of value by a stable selection: larger first, ties to the lower index. */
+static void reference_top_k(const double *value, uint32_t *chosen)
+{
+    uint32_t i, e, j;
+    for (i = 0; i < TOP_K; i++) {
+        uint32_t best = N_EXPERTS;
+        for (e = 0; e < N_EXPERTS; e++) {
+            int taken = 0;
+            for (j = 0; j < i; j++)
+                taken |= chosen[j] == e;
+            if (!taken && (best == N_EXPERTS || value[e] > value[best]))
+                best = e;
+        }
+        chosen[i] = best;
+    }
+}
+
+/* kind 0: spread rows with equal pairs (ties); 1: inputs exact in int8, so the gates' int8
+ * error alone counts; 2: near-equal rows (the screen leaves too many and all are scored). */
+static void make_case(rng *g, int kind, float *gates, float *x)
+{
+    uint32_t e, i;
+    int32_t base[DIM];
+    for (i = 0; i < DIM; i++)
+        base[i] = between(g, -100, 100);
+    for (e = 0; e < N_EXPERTS; e++)
+        for (i = 0; i < DIM; i++) {
+            const int32_t span = kind == 1 ? 63 : 127;
+            int32_t k = kind == 2 ? base[i] + between(g, -3, 3) : between(g, -span, span);
+            if (kind == 0 && e >= 100 && e < 110)
+                k = (int32_t)(gates[(size_t)(e - 100) * DIM + i] * 1024.0f);
+            if (kind == 1 && i == 0)
+                k = 63; /* steps of 63 / 127: most gates are off by up to half a step */
+            gates[(size_t)e * DIM + i] = (float)k / 1024.0f;
+        }
+    for (i = 0; i < SAMPLES * DIM; i++)
+        x[i] = (float)(kind == 1 ? 15 * (between(g, 0, 1) * 2 - 1) : between(g, -15, 15)) / 16.0f;
+}
+
+static void test_screened_choices_are_those_of_every_score(void)
+{
+    rng g = {0x9e3779b97f4a7c15ull};
+    float *gates = malloc(sizeof(float) * N_EXPERTS * DIM), *x = malloc(sizeof(float) * SAMPLES * DIM);
+    float bias[N_EXPERTS], weights[SAMPLES * TOP_K];
+    uint32_t experts[SAMPLES * TOP_K], want[TOP_K];
+    double value[N_EXPERTS];
+    int kind, biased, path;
+    for (kind = 0; kind < 3; kind++)
+        for (biased = 0; biased < 2; biased++) {
+            kf_router_desc d = kf_test_float_router(gates, N_EXPERTS, DIM, TOP_K);
+            kf_router *r = NULL;
+            uint64_t bytes;
+            void *scratch;
+            uint32_t s, e, i;
+            make_case(&g, kind, gates, x);
+            for (e = 0; e < N_EXPERTS; e++)
+                bias[e] = (float)between(&g, -20, 20) / 64.0f; /* s + b stays exact in float */
+            d.bias = biased ? bias : NULL;
+            CHECK_OK(kf_router_create(&d, &r, NULL));
+            bytes = kf_router_scratch_bytes(r, SAMPLES);
+            scratch = malloc((size_t)bytes);
+            for (path = KF_SIMD_SCALAR; path < KF_SIMD_COUNT_; path++) {
+                int wrong = 0;
+                if (!kf_simd_supported((kf_simd)path))
+                    continue;
+                CHECK_OK(kf_router_route(r, (kf_simd)path, x, SAMPLES, experts, weights, NULL, scratch, bytes));
+                for (s = 0; s < SAMPLES; s++) {
+                    for (e = 0; e < N_EXPERTS; e++) {
+                        double score = 0;
+                        for (i = 0; i < DIM; i++)
+                            score += (double)x[s * DIM + i] * gates[(size_t)e * DIM + i];
+                        value[e] = score + (biased ? bias[e] : 0.0);
+                    }
+                    reference_top_k(value, want);
+                    wrong += memcmp(want, experts + s * TOP_K, sizeof want) != 0;
+                }
+                CHECK(wrong == 0);
+                if (wrong)
+                    fprintf(stderr, "  kind %d, bias %d, path %s: %d of %d samples\n", kind, biased,
+                            kf_simd_name((kf_simd)path), wrong, SAMPLES);
+            }
+            free(scratch);
+            kf_router_free(r);
+        }
+    free(gates);
+    free(x);
+}
+
+/* Inputs whose scores leave float's range: the screen's bounds do too, every expert is scored
+ * and the overflow refused, as without a screen. */
+static void test_screened_router_refuses_scores_beyond_float(void)
+{
+    float *gates = malloc(sizeof(float) * N_EXPERTS * DIM), x[DIM], weights[TOP_K];
+    uint32_t experts[TOP_K], i;
+    kf_router_desc d;
+    kf_router *r = NULL;
+    uint64_t bytes;
+    void *scratch;
+    int path;
+    for (i = 0; i < N_EXPERTS * DIM; i++)
+        gates[i] = 2.0f;
+    for (i = 0; i < DIM; i++)
+        x[i] = 3e37f;
+    d = kf_test_float_router(gates, N_EXPERTS, DIM, TOP_K);
+    CHECK_OK(kf_router_create(&d, &r, NULL));
+    bytes = kf_router_scratch_bytes(r, 1);
+    scratch = malloc((size_t)bytes);
+    for (path = KF_SIMD_SCALAR; path < KF_SIMD_COUNT_; path++)
+        if (kf_simd_supported((kf_simd)path))
+            CHECK(kf_router_route(r, (kf_simd)path, x, 1, experts, weights, NULL, scratch, bytes) == KF_E_NUMERIC);
+    free(scratch);
+    kf_router_free(r);
+    free(gates);
+}
+
+const kf_test_case kf_router_tests[] = {
+    {"screened_choices_are_those_of_every_score", test_screened_choices_are_those_of_every_score},
+    {"screened_router_refuses_scores_beyond_float", test_screened_router_refuses_scores_beyond_float},
+    {NULL, NULL},
+};
