@@ -198,7 +198,7 @@ def test_screened_float_routers_choose_as_scoring_every_expert(scoring: str, bia
     # chosen. The choices must be those of every exact float score (ties to the lower index).
     rng = np.random.default_rng([len(scoring), biased, len(kind), 1])
     gates, x = _exact_float_router_case(rng, 384, 768, kind)
-    bias = (rng.normal(scale=0.3, size=384) * 64).round().astype(np.float32) / 64 if biased else None
+    bias = (rng.normal(loc=-2.0, scale=0.1, size=384) * 64).round().astype(np.float32) / 64 if biased else None
     router = kf.Router(gates, bias, top_k=8, scoring=scoring)
     scores = x.astype(np.float64) @ gates.astype(np.float64).T
     assert np.array_equal(scores.astype(np.float32), scores)

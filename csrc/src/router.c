@@ -254,7 +254,7 @@ typedef struct route_scratch {
     int32_t *acc;
     unsigned char *xq;
     float *lo, *hi, *cand_scores, *cand_sel, *cand_bias, *x_residual;
-    uint32_t *cand;
+    uint32_t *cand, *rest;
 } route_scratch;
 
 typedef struct route_sizes {
@@ -278,6 +278,7 @@ static void route_layout(kf_arena *a, void *obj, const void *ctx)
     KF_CARVE(a, s, cand_sel, one);
     KF_CARVE(a, s, cand_bias, one);
     KF_CARVE(a, s, cand, one);
+    KF_CARVE(a, s, rest, one);
     KF_CARVE(a, s, x_residual, z->r->screened ? 2 * (uint64_t)z->r->dim : 0);
 }
 
@@ -342,6 +343,18 @@ static void select_sample(const kf_router *r, const kf_kernels *kern, uint32_t n
     }
 }
 
+/* The value an expert of float score `score` is chosen by: as select_sample computes it. */
+static float selection_value(const kf_router *r, float score, uint32_t e)
+{
+    if (!r->has_bias)
+        return score;
+    if (r->scoring == KF_SCORING_SIGMOID) {
+        const float squashed = 1.0f / (1.0f + expf(-score));
+        return squashed + r->bias[e];
+    }
+    return score + r->bias[e];
+}
+
 /* Upper bounds on ||x|| and ||x - x8|| from the kernels' float sums of squares, x and the
  * residual side by side in both (two samples by two rows in one call): each term rounds at
  * most m = ceil(dim / 8) + 3 times (relative error gamma_m, u = 2^-24) and underflow adds at
@@ -358,9 +371,10 @@ static void norms_above(const kf_kernels *kern, float *both, uint32_t dim, doubl
 }
 
 /* The experts of one sample that can be among the top k of a screened router, in cand
- * (ascending), from the int8 copy's accumulators (acc, zero point 128) and the input's int8
- * values xq on step x_scale. Returns their count, or 0 when all must be scored: the bounds
- * leave float's range, or more than half the experts remain.
+ * (ascending) with their float scores in cand_scores, from the int8 copy's accumulators (acc,
+ * zero point 128) and the input's int8 values xq on step x_scale. Returns their count, or 0
+ * when all must be scored: the bounds leave float's range, or more than half the experts
+ * remain.
  *
  * Why it holds. With g8 and x8 the int8 values times their steps, the float score f of g . x
  * differs from a8 = g8 . x8 by at most
@@ -372,10 +386,11 @@ static void norms_above(const kf_kernels *kern, float *both, uint32_t dim, doubl
  * 2^-19 when the router was made, and the bound by 2^-20 of the score and 2^-100: more than
  * every float rounding of this computation. A selection value of bounded score is bounded in
  * turn: plus the bias, or the sigmoid (1/4-Lipschitz, computed within 2^-21) plus the bias,
- * widened by those operations' rounding. If an expert of the true top k had an upper bound
- * below L, the k-th largest lower bound, k others would lie strictly above it: so every expert
- * of the top k has an upper bound of at least L, and the choices made among those (ties to the
- * lower index, in the same order) are the choices made among all. */
+ * widened by those operations' rounding. Let L be the least selection value of k experts
+ * (those of the k largest lower bounds, scored in float). If an expert of the true top k had
+ * an upper bound below L, those k would lie strictly above it: so every expert of the top k has
+ * an upper bound of at least L, and the choices made among those (ties to the lower index, in
+ * the same order) are the choices made among all. */
 static uint32_t screen_sample(const kf_router *r, const kf_kernels *kern, const float *x, const unsigned char *xq,
                               float x_scale, const int32_t *acc, const route_scratch *rs)
 {
@@ -388,7 +403,7 @@ static uint32_t screen_sample(const kf_router *r, const kf_kernels *kern, const 
     double nx, dx;
     float fx, fd, least;
     int inside = 1;
-    uint32_t e, i, count = 0;
+    uint32_t e, i, count = 0, rest = 0;
     memcpy(both, x, sizeof(float) * r->dim);
     for (i = 0; i < r->dim; i++)
         both[r->dim + i] = x[i] - (float)((int32_t)xq[i] - 128) * x_scale;
@@ -418,15 +433,34 @@ static uint32_t screen_sample(const kf_router *r, const kf_kernels *kern, const 
             lo[e] = lo[e] + b - 0x1p-20f * (fabsf(lo[e]) + fabsf(b));
             hi[e] = hi[e] + b + 0x1p-20f * (fabsf(hi[e]) + fabsf(b));
         }
+    /* The k largest lower bounds, scored in float first: the least of their selection values is
+     * a threshold that k experts reach, and it lies near the k-th score rather than a whole
+     * bound below it. Their scores wait in lo, their upper bounds marked infinite. */
     kern->top_k(lo, n, k, rs->cand);
-    least = lo[rs->cand[0]];
-    for (i = 1; i < k; i++)
-        least = lo[rs->cand[i]] < least ? lo[rs->cand[i]] : least;
+    kern->gate_scores(x, 1, r->dim, r->gates, rs->cand, k, rs->cand_bias);
+    least = INFINITY;
+    for (i = 0; i < k; i++) {
+        const float value = selection_value(r, rs->cand_bias[i], rs->cand[i]);
+        least = value < least ? value : least;
+        lo[rs->cand[i]] = rs->cand_bias[i];
+        hi[rs->cand[i]] = INFINITY;
+    }
     for (e = 0; e < n; e++) { /* without a branch: which experts pass is close to random */
         rs->cand[count] = e;
         count += hi[e] >= least;
     }
-    return count > n / 2 ? 0 : count;
+    if (count > n / 2)
+        return 0;
+    for (i = 0; i < count; i++) { /* the others, scored now */
+        rs->rest[rest] = rs->cand[i];
+        rest += hi[rs->cand[i]] != INFINITY;
+    }
+    kern->gate_scores(x, 1, r->dim, r->gates, rs->rest, rest, rs->cand_sel);
+    for (i = 0, rest = 0; i < count; i++) {
+        e = rs->cand[i];
+        rs->cand_scores[i] = hi[e] == INFINITY ? lo[e] : rs->cand_sel[rest++];
+    }
+    return count;
 }
 
 /* Each sample of a block quantized on its own range: 8 bits as 0..255 around 128, 16 bits
@@ -528,7 +562,6 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
                 st = choose(r, kern, r->n_experts, NULL, sc, sel, NULL, eb + s * r->top_k, wb + s * r->top_k, load);
             } else if (r->screened
                        && (count = screen_sample(r, kern, xs, rs.xq + s * r->dim_pad, rs.x_scale[s], acc, &rs)) > 0) {
-                kern->gate_scores(xs, 1, r->dim, r->gates, rs.cand, count, rs.cand_scores);
                 st = choose(r, kern, count, rs.cand, rs.cand_scores, rs.cand_sel, rs.cand_bias, eb + s * r->top_k,
                             wb + s * r->top_k, load);
             } else {

@@ -1,7 +1,8 @@
 /* The router's choices on every path against a reference that scores every expert, for routers
  * large enough to screen their experts through an int8 copy of the float gates. The gates and
- * inputs are dyadic (k / 2^10 with |k| <= 127, j / 2^4 with |j| <= 15): every float score is
- * exact, so the reference's double scores are the engine's own. */
+ * inputs are dyadic (k / 2^10 with |k| <= 127, j / 2^4 with |j| <= 15), and so are the biases
+ * (about -2, so that a threshold that forgot them would be far off): every float score and
+ * selection value is exact, so the reference's double values are the engine's own. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +11,7 @@
 #define N_EXPERTS 160
 #define DIM 72
 #define TOP_K 4
-#define SAMPLES 128
+#define SAMPLES 512
 
 typedef struct rng {
     uint64_t state;
@@ -42,7 +43,8 @@ static void reference_top_k(const double *value, uint32_t *chosen)
 }
 
 /* kind 0: spread rows with equal pairs (ties); 1: inputs exact in int8, so the gates' int8
- * error alone counts; 2: near-equal rows (the screen leaves too many and all are scored). */
+ * error alone counts; 2: near-equal rows (the screen leaves too many and all are scored);
+ * 3: gates exact in int8 (steps of one), so the inputs' int8 error alone counts. */
 static void make_case(rng *g, int kind, float *gates, float *x)
 {
     uint32_t e, i;
@@ -55,8 +57,8 @@ static void make_case(rng *g, int kind, float *gates, float *x)
             int32_t k = kind == 2 ? base[i] + between(g, -3, 3) : between(g, -span, span);
             if (kind == 0 && e >= 100 && e < 110)
                 k = (int32_t)(gates[(size_t)(e - 100) * DIM + i] * 1024.0f);
-            if (kind == 1 && i == 0)
-                k = 63; /* steps of 63 / 127: most gates are off by up to half a step */
+            if ((kind == 1 || kind == 3) && i == 0)
+                k = span; /* steps of 63 / 127 (most gates off by up to half a step), or of one */
             gates[(size_t)e * DIM + i] = (float)k / 1024.0f;
         }
     for (i = 0; i < SAMPLES * DIM; i++)
@@ -65,13 +67,13 @@ static void make_case(rng *g, int kind, float *gates, float *x)
 
 static void test_screened_choices_are_those_of_every_score(void)
 {
-    rng g = {0x9e3779b97f4a7c15ull};
+    rng g = {0x9e3779b97f4a7c15ull}, b = {0x2545f4914f6cdd1dull}; /* cases, biases */
     float *gates = malloc(sizeof(float) * N_EXPERTS * DIM), *x = malloc(sizeof(float) * SAMPLES * DIM);
     float bias[N_EXPERTS], weights[SAMPLES * TOP_K];
     uint32_t experts[SAMPLES * TOP_K], want[TOP_K];
     double value[N_EXPERTS];
     int kind, biased, path;
-    for (kind = 0; kind < 3; kind++)
+    for (kind = 0; kind < 4; kind++)
         for (biased = 0; biased < 2; biased++) {
             kf_router_desc d = kf_test_float_router(gates, N_EXPERTS, DIM, TOP_K);
             kf_router *r = NULL;
@@ -80,7 +82,7 @@ static void test_screened_choices_are_those_of_every_score(void)
             uint32_t s, e, i;
             make_case(&g, kind, gates, x);
             for (e = 0; e < N_EXPERTS; e++)
-                bias[e] = (float)between(&g, -20, 20) / 64.0f; /* s + b stays exact in float */
+                bias[e] = (float)between(&b, -140, -116) / 64.0f; /* about -2; s + b exact in float */
             d.bias = biased ? bias : NULL;
             CHECK_OK(kf_router_create(&d, &r, NULL));
             bytes = kf_router_scratch_bytes(r, SAMPLES);

@@ -44,7 +44,10 @@ class Router:
         Factor on the sigmoid weights (DeepSeek-V3's routed scaling factor).
     gate_bits : {32, 16, 8}
         32 keeps float gates; 16 and 8 quantize each gate row with its own scale, and each input
-        with its own, so that scoring runs in exact integer arithmetic.
+        with its own, so that scoring runs in exact integer arithmetic. Float gates of 96 or more
+        experts (and at least 8 * top_k) also keep an int8 copy (a quarter of their memory) that
+        screens the experts: only those that can be chosen are scored in float, with the same
+        choices and weights as scoring all (see the routing guide).
     scoring : {"sigmoid", "softmax"}
         How scores become choices and weights (see above).
 
