@@ -56,7 +56,7 @@ def test_route(benchmark, engine: str, n_experts: int, batch: int) -> None:
     arg = x[0] if batch == 1 else x
     benchmark.group = f"route {n_experts} experts b{batch}"
     benchmark.extra_info["engine"] = engine
-    benchmark.extra_info["macs"] = batch * n_experts * DIM  # the gate products
+    benchmark.extra_info["macs"] = batch * n_experts * DIM  # every gate product (a screened router skips most)
     benchmark.extra_info["kind"] = "int8" if engine == "kimi_fann_int8" else "float"
     benchmark(run, arg)
 
