@@ -60,13 +60,21 @@ def fully_connected(sizes: list[int], weights: int, prefix: str = "") -> list[tu
             raw(prefix + "steepness", np.ones(min(neurons, 4), "<f4"))]
 
 
+def header_of(blob: bytes) -> tuple[int, dict[str, Any]]:
+    """The flags and the JSON header of a .kfn file, inflated when flag bit 0 says so."""
+    _, _, _, flags, length, _ = PREFIX.unpack_from(blob)
+    text = blob[PREFIX.size : PREFIX.size + length]
+    return flags, json.loads(zlib.decompress(text) if flags & 1 else text)
+
+
 def rewrite(blob: bytes, change: Any) -> bytes:
-    """A file of kfn.dumps (header not deflated) with its JSON header changed by change(header),
-    CRC recomputed and the body moved to the new start."""
+    """A file of kfn.dumps with its JSON header changed by change(header), stored as before
+    (deflated or not), CRC recomputed and the body moved to the new start."""
     magic, major, minor, flags, length, _ = PREFIX.unpack_from(blob)
-    header = json.loads(blob[PREFIX.size : PREFIX.size + length])
+    header = header_of(blob)[1]
     change(header)
     text = json.dumps(header).encode()
+    text = zlib.compress(text, 9) if flags & 1 else text
     old_start = -(-(PREFIX.size + length) // 64) * 64
     new_start = -(-(PREFIX.size + len(text)) // 64) * 64
     return (PREFIX.pack(magic, major, minor, flags, len(text), zlib.crc32(text)) + text

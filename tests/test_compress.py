@@ -112,7 +112,8 @@ def test_mixture_fit_model_keeps_its_accuracy(tmp_path) -> None:
         assert report is not None and report.changed <= budget
         back = kf.load(tmp_path / "moe.kfn")
         assert _accuracy(back, test.inputs, y) >= before - budget
-        assert (tmp_path / "moe.kfn").stat().st_size * 2 < len(kfn.dumps(moe))
+        # a fifth smaller than the lossless file at least (headers are deflated in both)
+        assert (tmp_path / "moe.kfn").stat().st_size < 0.8 * len(kfn.dumps(moe, compress="deflate"))
 
 
 def _thyroid() -> tuple[kf.TrainingData, kf.TrainingData]:

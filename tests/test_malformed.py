@@ -12,13 +12,13 @@ Documented results checked here:
 
 from __future__ import annotations
 
-import json
 import re
 import struct
 import zlib
 
 import numpy as np
 import pytest
+from kfnforge import rewrite
 
 import kimi_fann as kf
 from kimi_fann import kfn
@@ -321,18 +321,6 @@ def test_zero_pair_data_is_an_empty_set() -> None:
 _PREFIX = struct.Struct("<4sHHIII")
 
 
-def _rewrite_header(blob: bytes, change) -> bytes:  # type: ignore[no-untyped-def]
-    """The file with its JSON header changed (CRC recomputed, body moved to the new start)."""
-    magic, major, minor, flags, length, _ = _PREFIX.unpack_from(blob)
-    header = json.loads(blob[_PREFIX.size : _PREFIX.size + length])
-    change(header)
-    text = json.dumps(header).encode()
-    old_start = -(-(_PREFIX.size + length) // 64) * 64
-    new_start = -(-(_PREFIX.size + len(text)) // 64) * 64
-    prefix = _PREFIX.pack(magic, major, minor, flags, len(text), zlib.crc32(text))
-    return prefix + text + b"\0" * (new_start - _PREFIX.size - len(text)) + blob[old_start:]
-
-
 def _section(name: str, **fields: object):  # type: ignore[no-untyped-def]
     def change(header: dict) -> None:
         for entry in header["sections"]:
@@ -368,23 +356,23 @@ KFN_CASES = {
     "header longer than file": lambda b: b[:12] + struct.pack("<I", 0xFFFFFFF0) + b[16:],
     "unknown flag": lambda b: b[:8] + struct.pack("<I", 0x80) + b[12:],
     "header crc": lambda b: b[:16] + struct.pack("<I", 0) + b[20:],
-    "huge shape": lambda b: _rewrite_header(b, _section("weights", shape=[2**31, 2**31])),
-    "negative shape": lambda b: _rewrite_header(b, _section("weights", shape=[-1])),
-    "shape of bools": lambda b: _rewrite_header(b, _section("weights", shape=[True])),
-    "deep shape": lambda b: _rewrite_header(b, _section("weights", shape=[1] * 20)),
-    "wrong dtype": lambda b: _rewrite_header(b, _section("weights", dtype="<f8")),
-    "object dtype": lambda b: _rewrite_header(b, _section("weights", dtype="|O")),
-    "offset past end": lambda b: _rewrite_header(b, _section("weights", offset=2**40)),
-    "misaligned offset": lambda b: _rewrite_header(b, _section("weights", offset=3)),
-    "negative length": lambda b: _rewrite_header(b, _section("weights", length=-4)),
-    "string length": lambda b: _rewrite_header(b, _section("weights", length="52")),
-    "wrong count": lambda b: _rewrite_header(b, _section("weights", shape=[3])),
-    "unknown encoding": lambda b: _rewrite_header(b, _section("weights", encoding="lz4")),
-    "missing section": lambda b: _rewrite_header(b, lambda h: h["sections"].pop()),
-    "repeated section": lambda b: _rewrite_header(b, lambda h: h["sections"].append(dict(h["sections"][0]))),
-    "sections not a list": lambda b: _rewrite_header(b, lambda h: h.update(sections={})),
-    "unknown model type": lambda b: _rewrite_header(b, lambda h: h["model"].update(type="transformer")),
-    "model not a dict": lambda b: _rewrite_header(b, lambda h: h.update(model=[])),
+    "huge shape": lambda b: rewrite(b, _section("weights", shape=[2**31, 2**31])),
+    "negative shape": lambda b: rewrite(b, _section("weights", shape=[-1])),
+    "shape of bools": lambda b: rewrite(b, _section("weights", shape=[True])),
+    "deep shape": lambda b: rewrite(b, _section("weights", shape=[1] * 20)),
+    "wrong dtype": lambda b: rewrite(b, _section("weights", dtype="<f8")),
+    "object dtype": lambda b: rewrite(b, _section("weights", dtype="|O")),
+    "offset past end": lambda b: rewrite(b, _section("weights", offset=2**40)),
+    "misaligned offset": lambda b: rewrite(b, _section("weights", offset=3)),
+    "negative length": lambda b: rewrite(b, _section("weights", length=-4)),
+    "string length": lambda b: rewrite(b, _section("weights", length="52")),
+    "wrong count": lambda b: rewrite(b, _section("weights", shape=[3])),
+    "unknown encoding": lambda b: rewrite(b, _section("weights", encoding="lz4")),
+    "missing section": lambda b: rewrite(b, lambda h: h["sections"].pop()),
+    "repeated section": lambda b: rewrite(b, lambda h: h["sections"].append(dict(h["sections"][0]))),
+    "sections not a list": lambda b: rewrite(b, lambda h: h.update(sections={})),
+    "unknown model type": lambda b: rewrite(b, lambda h: h["model"].update(type="transformer")),
+    "model not a dict": lambda b: rewrite(b, lambda h: h.update(model=[])),
 }
 
 
@@ -417,7 +405,7 @@ def test_kfn_with_every_section_zeroed_raises_or_loads(name: str) -> None:
     start = -(-(_PREFIX.size + length) // 64) * 64
     zeroed = blob[:start] + b"\0" * (len(blob) - start)
     try:
-        model = kfn.loads(_rewrite_header(zeroed, zero_all))
+        model = kfn.loads(rewrite(zeroed, zero_all))
     except KimiFannError:
         return
     _first(_call_model(model))

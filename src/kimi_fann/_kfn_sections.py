@@ -95,9 +95,9 @@ class SectionWriter:
             "model": meta,
             "sections": table,
         }, separators=(",", ":")).encode()
-        flags = 0
-        if self.compress is not None:
-            header, flags = zlib.compress(header, 9), DEFLATED_HEADER
+        flags, deflated = 0, zlib.compress(header, 9)
+        if self.compress is not None or len(deflated) < len(header):  # raw files too: a third of the size
+            header, flags = deflated, DEFLATED_HEADER
         start = align(PREFIX.size + len(header))
         out = bytearray(start + offset)
         out[: PREFIX.size] = PREFIX.pack(MAGIC, *VERSION, flags, len(header), zlib.crc32(header))

@@ -2,7 +2,7 @@
 
 Layout: ``KFN\\0``, version (major, minor: two little-endian uint16), flags, the header's
 length and CRC-32 (three uint32), the header (UTF-8 JSON: model kind and description, creation
-info, and a table of sections; deflated when flag bit 0 is set, as in compressed files), padding
+info, and a table of sections; deflated, and flag bit 0 set, whenever that is smaller), padding
 to 64 bytes, then the sections. Each section is one array at ``offset`` bytes after the header
 block (64-byte aligned when raw), protected by its own CRC-32, and stored
 
@@ -152,7 +152,7 @@ def _fixed_to(w: _Writer, p: str, fixed: FixedNetwork) -> dict[str, Any]:
     assert isinstance(fixed, QuantizedNetwork)
     spec = fixed.spec
     w.array(p + "input_inv_scale", spec.input_inv_scale)
-    w.array(p + "input_zero", spec.input_zero)
+    w.array(p + "input_zero", _narrowest(spec.input_zero))  # readers widen it to int32
     layers = []
     for i, layer in enumerate(spec.layers):
         w.array(f"{p}layer{i}.weights", layer.weights.astype(np.int8) if spec.weight_bits == 8 else layer.weights)
