@@ -222,7 +222,9 @@ def test_screened_float_routers_choose_as_scoring_every_expert(scoring: str, bia
         np.testing.assert_array_equal(one[0], experts[0])
 
 
-def test_screened_router_still_refuses_scores_beyond_float() -> None:
+def test_screened_router_at_the_ends_of_float() -> None:
+    # Scores beyond float: the screen's bounds are too, every expert is scored, the overflow
+    # refused. Inputs of about 2^-110: the int8 step is below 2^-100 and every expert is scored.
     gates = np.full((384, 16), 2.0, np.float32)
     gates[5] = 3.0
     router = kf.Router(gates, top_k=8, scoring="softmax")
@@ -230,6 +232,13 @@ def test_screened_router_still_refuses_scores_beyond_float() -> None:
     for path in PATHS:
         with pytest.raises(errors.NumericError):
             router.route(np.full(16, 3e37, np.float32), simd=path)
+    rng = np.random.default_rng(11)
+    gates, _ = _exact_float_router_case(rng, 384, 64, "spread")
+    x = (rng.integers(-15, 16, size=(20, 64)) * 2.0**-110).astype(np.float32)
+    want = np.argsort(-(x.astype(np.float64) @ gates.astype(np.float64).T), axis=1, kind="stable")[:, :8]
+    router = kf.Router(gates, top_k=8, scoring="softmax")
+    for path in PATHS:
+        np.testing.assert_array_equal(router.route(x, simd=path)[0], want, err_msg=path)
 
 
 def test_load_counts_and_threads() -> None:
