@@ -74,8 +74,28 @@ def test_one_large_batch_split_across_threads_equals_serial() -> None:
     big = RNG.normal(size=(5000, 8)).astype(np.float32)
     for name, model in MODELS.items():
         one = _call(model, big, threads=1)
-        for threads in (2, 4, 7):
+        for threads in (2, 4, 7, np.int64(3), None):  # float32 rows go straight into C, split there too
             assert _same(_call(model, big, threads=threads), one), (name, threads)
+            assert _same(_call(model, big.astype(np.float64), threads=threads), one), (name, threads)
+
+
+@pytest.mark.parametrize("threads", [0, -2, True, 1.5, "2", np.float32(2)])
+def test_a_thread_count_that_is_not_a_positive_integer_is_refused(threads: object) -> None:
+    for name, model in MODELS.items():
+        for x in (X, X.astype(np.float64), X[0]):
+            with pytest.raises(kf.errors.ConfigError, match="threads must be a positive integer or None"):
+                _call(model, x, threads=threads)
+    with pytest.raises(kf.errors.ConfigError, match="threads must be a positive integer or None"):
+        kf.analyzer.profile(MODELS["network"], batch_sizes=[1], repeats=1, threads=threads)
+
+
+def test_threads_left_to_the_library_split_only_large_batches() -> None:
+    cores = os.cpu_count() or 1
+    assert _core.resolve_threads(None, _core.FAST_ROWS) == 1
+    assert _core.resolve_threads(None, _core.FAST_ROWS + 1) == min(cores, 2)
+    assert _core.resolve_threads(None, 100 * _core.FAST_ROWS) == min(cores, 200)
+    assert _core.resolve_threads(9, 4) == 4 and _core.resolve_threads(np.uint8(3), 50) == 3
+    assert _core.resolve_threads(2**70, 2**40) == 2**32 - 1
 
 
 def test_every_split_run_equals_serial() -> None:

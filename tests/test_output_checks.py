@@ -36,6 +36,18 @@ def test_a_float_network_whose_output_is_nan_raises_naming_the_row(threads: int 
     assert info.value.row == 2500
 
 
+@pytest.mark.parametrize("threads", [2, 3, 7])
+def test_the_first_overflowing_row_of_a_split_batch_is_named(threads: int) -> None:
+    """Each chunk of a split batch checks its own outputs, on the thread that wrote them."""
+    net = _overflowing_net()
+    x = _batch(2999)
+    x[[1700, 400]] = 3e38
+    for dtype in (np.float32, np.float64):
+        with pytest.raises(NumericError, match="cannot run the network: row 400: the output is NaN") as info:
+            net.run(x.astype(dtype), threads=threads)
+        assert info.value.row == 400
+
+
 def test_one_sample_and_the_issue_repro() -> None:
     net = _overflowing_net()
     with pytest.raises(NumericError, match="row 0: the output is NaN"):

@@ -154,8 +154,8 @@ cdef dict read_constants():
 CONSTANTS = read_constants()
 STATUS_COUNT = KF_STATUS_COUNT_
 ACTIVATION_COUNT = KF_ACTIVATION_COUNT_
-#: The most rows a call that leaves threads to the library (None) runs straight on its thread:
-#: below two MIN_ROWS_PER_THREAD of kimi_fann._threads a batch is not split anyway.
+#: The most rows a call that leaves threads to the library (None) runs on one thread; a larger
+#: batch is split between the cores, FAST_ROWS / 2 rows or more each (thread_count).
 FAST_ROWS = 1024
 
 
@@ -600,6 +600,7 @@ cdef struct split:
     run_fn run
     const call *whole
     uint32_t chunks
+    uint8_t *bad_outputs  # per chunk: its float outputs hold NaN or infinity
 
 
 cdef call chunk_of(const split *s, uint32_t i) noexcept nogil:
@@ -622,9 +623,13 @@ cdef call chunk_of(const split *s, uint32_t i) noexcept nogil:
 
 
 cdef kf_status run_chunk(void *ctx, uint32_t i) noexcept nogil:
+    """Run chunk i and check its float outputs on the thread that wrote them, while they are
+    still in its cache (a check of the whole batch after the split would run on one thread)."""
     cdef const split *s = <const split *>ctx
     cdef call c = chunk_of(s, i)
-    return with_scratch(s.model, s.size, s.run, &c)
+    cdef kf_status st = with_scratch(s.model, s.size, s.run, &c)
+    s.bad_outputs[i] = st == KF_OK and c.fy != NULL and c.n > 0 and first_bad_row(c.fy, c.n, c.fy_cols) >= 0
+    return st
 
 
 cdef int run_chunks(const void *model, scratch_fn size, run_fn run, call *c, str what, tuple guards,
@@ -642,9 +647,10 @@ cdef int run_chunks(const void *model, scratch_fn size, run_fn run, call *c, str
     cdef kf_pool *pool = helper_pool(threads - 1)
     s.model, s.size, s.run, s.whole = model, size, run, c
     s.chunks = chunk_count(c.n, threads)
-    statuses = <kf_status *>malloc(s.chunks * sizeof(kf_status))
+    statuses = <kf_status *>malloc(s.chunks * (sizeof(kf_status) + 1))
     if statuses == NULL:
         raise MemoryError()
+    s.bad_outputs = <uint8_t *>(statuses + s.chunks)
     try:
         read_all(guards)
         try:
@@ -652,13 +658,13 @@ cdef int run_chunks(const void *model, scratch_fn size, run_fn run, call *c, str
                 st = kf_pool_run(pool, s.chunks, threads - 1, run_chunk, &s, statuses)
             check(st, what)
             for i in range(s.chunks):
-                if statuses[i] != KF_OK:
+                if statuses[i] != KF_OK or s.bad_outputs[i]:
                     failed = chunk_of(&s, i)
                     try:
-                        return check_run(statuses[i], model, size, run, &failed, what)
+                        check_run(statuses[i], model, size, run, &failed, what)
                     except NumericError as error:
                         raise error.with_row_offset(c.n * i // s.chunks) from None
-            return check_run(KF_OK, model, size, run, c, what)  # the outputs, all at once
+            return 0
         finally:
             release_all(guards)
     finally:
@@ -1003,35 +1009,48 @@ cdef bint is_float32(Py_buffer *view) noexcept:
         and (<uintptr_t>view.buf) % sizeof(float) == 0
 
 
-cdef Py_ssize_t fast_rows(object threads) except -3:
-    """The rows the fast path may take for a threads argument: FAST_ROWS when it is left to the
-    library (None), no limit (-1) for exactly one thread, -2 when the call is not for it."""
+cdef Py_ssize_t thread_count(object threads, Py_ssize_t rows) except -3:
+    """The threads for a batch of rows: for None, one up to FAST_ROWS rows (waking a parked
+    helper costs about the time of a few hundred small-network samples), then every core with at
+    least FAST_ROWS / 2 rows each; else the number given (an integer, not a bool), at most one
+    per row. -1 for any other argument."""
     if threads is None:
-        return FAST_ROWS
-    if type(threads) is int:  # the common explicit value, first and cheap
-        return -1 if threads == 1 else -2
-    if isinstance(threads, bool):
-        return -2
-    try:
-        return -1 if threads.__index__() == 1 else -2  # numpy integers
-    except (AttributeError, TypeError):
-        return -2
+        return 1 if rows <= FAST_ROWS else min(CORES, rows // (FAST_ROWS // 2))
+    if type(threads) is not int:
+        if isinstance(threads, bool) or not hasattr(type(threads), "__index__"):
+            return -1
+        threads = threads.__index__()  # numpy integers
+    if threads < 1:
+        return -1
+    return min(threads, max(rows, 1), 0xffffffff)
+
+
+def resolve_threads(object threads, Py_ssize_t rows):
+    """The number of threads for a batch of rows (see thread_count), or ConfigError.
+
+    Examples
+    --------
+    >>> from kimi_fann._core import resolve_threads
+    >>> resolve_threads(None, 100), resolve_threads(8, 3)
+    (1, 3)
+    """
+    cdef Py_ssize_t t = thread_count(threads, rows)
+    if t < 0:
+        raise ConfigError(f"threads must be a positive integer or None, got {threads!r}")
+    return t
 
 
 cdef object fast(object x, object threads, object simd, uint32_t n_in, uint32_t n_out, bint routes,
                  const void *model, scratch_fn size, run_fn run, str what, tuple guards):
-    """Outputs for a C-contiguous float32 buffer of shape (n_in,) or (n, n_in), run on this
-    thread, as new numpy arrays (the router's: experts and weights); None when the call is not
-    for the fast path (more than one thread, more than FAST_ROWS rows with threads left to the
-    library, another dtype or layout, misaligned values): the caller then converts the input and
-    splits the batch."""
+    """Outputs for a C-contiguous float32 buffer of shape (n_in,) or (n, n_in), as new numpy
+    arrays (the router's: experts and weights), the rows split between threads as run_checked
+    does; None when the call is not for the fast path (another dtype or layout, misaligned
+    values, an invalid threads argument, the router on more than one thread): the caller then
+    converts and checks the arguments."""
     cdef Py_buffer view, ov, ov2
-    cdef Py_ssize_t n, rows = fast_rows(threads)
+    cdef Py_ssize_t n, threads_n
     cdef int path
     cdef call c
-    cdef kf_status st
-    if rows == -2:
-        return None
     path = 0 if simd is None else path_of(simd)
     try:
         PyObject_GetBuffer(x, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
@@ -1041,7 +1060,8 @@ cdef object fast(object x, object threads, object simd, uint32_t n_in, uint32_t 
         if not is_float32(&view) or view.ndim < 1 or view.ndim > 2 or view.shape[view.ndim - 1] != n_in:
             return None
         n = view.shape[0] if view.ndim == 2 else 1
-        if rows >= 0 and n > rows:
+        threads_n = thread_count(threads, n)
+        if threads_n < 0 or (routes and threads_n > 1):
             return None
         out = new_array(n, n_out, view.ndim == 2, uint32_type() if routes else None)
         out2 = new_array(n, n_out, view.ndim == 2) if routes else None
@@ -1049,6 +1069,7 @@ cdef object fast(object x, object threads, object simd, uint32_t n_in, uint32_t 
             return (out, out2) if routes else out
         c = call_of(path, view.buf, n, NULL)
         c.fx, c.fx_cols = <const float *>view.buf, n_in
+        c.x_row, c.y_row = n_in * sizeof(float), n_out * sizeof(float)
         PyObject_GetBuffer(out, &ov, PyBUF_C_CONTIGUOUS)
         c.y = ov.buf
         c.fy, c.fy_cols = <const float *>ov.buf, n_out
@@ -1056,13 +1077,9 @@ cdef object fast(object x, object threads, object simd, uint32_t n_in, uint32_t 
             PyObject_GetBuffer(out2, &ov2, PyBUF_C_CONTIGUOUS)
             c.y2 = ov2.buf
             c.fy = <const float *>ov2.buf  # the weights (the experts are integers)
-        read_all(guards)
         try:
-            with nogil:
-                st = with_scratch(model, size, run, &c)
-            check_run(st, model, size, run, &c, what)  # may run rows again: under the guards
+            run_checked(model, size, run, &c, what, guards, <uint32_t>threads_n)
         finally:
-            release_all(guards)
             PyBuffer_Release(&ov)
             if routes:
                 PyBuffer_Release(&ov2)

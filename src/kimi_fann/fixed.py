@@ -14,8 +14,8 @@ import numpy as np
 
 from . import _core
 from ._arrays import aligned, as_matrix
+from ._core import resolve_threads as resolve
 from ._io import PathLike, is_container, read_bytes, save_container, write_atomic
-from ._threads import resolve
 from .descriptions import ACTIVATIONS, QuantizationReport, QuantizedSpec, Topology
 from .errors import ConfigError, ShapeError
 from .simd import path_number

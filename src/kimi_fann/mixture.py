@@ -10,7 +10,7 @@ import numpy as np
 from . import _core
 from ._arrays import as_matrix, as_seed
 from ._cluster import check_client, compute, grouped_by_expert, is_dask_collection, rows_of, run_tasks, sample_rows
-from ._threads import resolve
+from ._core import resolve_threads as resolve
 from .data import TrainingData
 from .errors import ConfigError, ShapeError
 from .fixed import QuantizedNetwork

@@ -10,8 +10,8 @@ import numpy as np
 
 from . import _core
 from ._arrays import aligned, as_matrix, as_seed
+from ._core import resolve_threads as resolve
 from ._io import PathLike, is_container, read_bytes, save_container, write_atomic
-from ._threads import resolve
 from .cascade import CascadeHistory, CascadeStep, FannRandom
 from .data import TrainingData
 from .descriptions import ACTIVATIONS, Topology

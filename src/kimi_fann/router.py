@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import as_matrix
-from ._threads import resolve
+from ._core import resolve_threads as resolve
 from .errors import ConfigError, ShapeError
 from .simd import path_number
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import kfn
 from .._arrays import as_seed
+from .._core import resolve_threads
 from ..errors import ConfigError
 from ..fixed import FixedNetwork, QuantizedNetwork
 from ..mixture import MixtureOfExperts
@@ -142,8 +143,7 @@ def profile(
     for value, name in ((repeats, "repeats"), (warmup, "warmup")):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (1 if name == "repeats" else 0):
             raise ConfigError(f"{name} must be an integer >= {1 if name == 'repeats' else 0}, got {value!r}")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1):
-        raise ConfigError(f"threads must be a positive integer or None, got {threads!r}")
+    resolve_threads(threads, 1)  # the models' own check of the argument
     path_number(simd)  # unknown names raise ConfigError here
     rng = np.random.default_rng(as_seed(seed))
     lo, hi = _input_range(model)
