@@ -288,6 +288,8 @@ static int quantize(const float *x, size_t nb, const kf_qinput *q, void *out, si
         char *os = (char *)out + s * out_stride * elem;
         for (i = 0; i < full; i += 8) {
             const __m256 xv = _mm256_loadu_ps(xs + i);
+            if (i % 16 == 0) /* one a cache line */
+                _mm_prefetch((const char *)((uintptr_t)(xs + i) + KF_PREFETCH_BYTES), _MM_HINT_T0);
             /* the same float operations as the scalar version: multiply, add, clamp, floor */
             __m256 v = _mm256_add_ps(_mm256_mul_ps(xv, _mm256_loadu_ps(q->inv + i)), half);
             bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(xv), exponent), exponent));

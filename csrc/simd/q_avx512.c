@@ -322,8 +322,10 @@ int kf_quantize_avx512(const float *x, size_t nb, const kf_qinput *q, void *out,
     for (s = 0; s < nb; s++) {
         const float *xs = x + s * n;
         char *os = (char *)out + s * out_stride * elem;
-        for (i = 0; i < full; i += 16)
+        for (i = 0; i < full; i += 16) {
+            _mm_prefetch((const char *)((uintptr_t)(xs + i) + KF_PREFETCH_BYTES), _MM_HINT_T0);
             bad |= quantize16(xs + i, inv + i, lo_f + i, hi_f + i, zero + i, 0xffff, os + i * elem, out_bits);
+        }
         if (tail)
             bad |= quantize16(xs + full, inv + full, lo_f + full, hi_f + full, zero + full, tail, os + full * elem, out_bits);
     }
