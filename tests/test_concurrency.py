@@ -81,7 +81,7 @@ def test_one_large_batch_split_across_threads_equals_serial() -> None:
 
 @pytest.mark.parametrize("threads", [0, -2, True, 1.5, "2", np.float32(2)])
 def test_a_thread_count_that_is_not_a_positive_integer_is_refused(threads: object) -> None:
-    for name, model in MODELS.items():
+    for model in MODELS.values():
         for x in (X, X.astype(np.float64), X[0]):
             with pytest.raises(kf.errors.ConfigError, match="threads must be a positive integer or None"):
                 _call(model, x, threads=threads)
