@@ -210,6 +210,24 @@ static inline void store_narrow16(__m512i v, void *out, uint32_t out_bits, __mma
         _mm512_mask_cvtepi32_storeu_epi16(out, mask, v);
 }
 
+/* Sixteen outputs' direct table indices as direct_index gives them, for outputs whose shifts
+ * are all 33 or more, in 32-bit lanes: with P = sum * mult = hi 2^32 + lo (hi the high half,
+ * floor(P / 2^32), 0 <= lo < 2^32), (P + 2^(shift-1)) >> shift = (hi + 2^(shift-33)) >>
+ * (shift-32) exactly, as hi + 2^(shift-33) is an integer and lo / 2^32 < 1 cannot carry it past
+ * a multiple of 2^(shift-32). |P| < 2^62, so hi and the sum stay within int32; round holds
+ * 2^(shift-33) and sh32 shift - 32 per output; the index is clamped to [t0, t0 + last] (top: at
+ * most INT32_MAX) before t0 is taken off, so that no lane overflows. Half the vector work of
+ * direct_index: no 64-bit shifts or clamps, and one shuffle to bring the high halves together. */
+static inline __m512i direct_index32(__m512i sum, __m512i mult, __m512i mult_odd, __m512i round, __m512i sh32,
+                                     __m512i t0, __m512i top)
+{
+    const __m512i even = _mm512_mul_epi32(sum, mult), odd = _mm512_mul_epi32(_mm512_shuffle_epi32(sum, SWAP_PAIRS), mult_odd);
+    /* the odd elements' high halves are in place; the even ones' move down from the odd dwords */
+    const __m512i hi = _mm512_mask_shuffle_epi32(odd, (__mmask16)0x5555, even, SWAP_PAIRS);
+    const __m512i t = _mm512_srav_epi32(_mm512_add_epi32(hi, round), sh32);
+    return _mm512_sub_epi32(_mm512_min_epi32(_mm512_max_epi32(t, t0), top), t0);
+}
+
 void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
                                const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
 {
@@ -218,23 +236,43 @@ void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb,
     const uint8_t *shift = rq->shift, *bytes = table->bytes;
     const uint32_t n = rq->n;
     const size_t elem = out_bits / 8;
-    const __m512i c = _mm512_set1_epi64(1 - 2 * (int64_t)table->t0), top = _mm512_set1_epi64(2 * (int64_t)table->last + 1);
+    const int64_t t0 = table->t0, top = t0 + (int64_t)table->last;
+    const __m512i c = _mm512_set1_epi64(1 - 2 * t0), top2 = _mm512_set1_epi64(2 * (int64_t)table->last + 1);
+    const __m512i t0_32 = _mm512_set1_epi32((int32_t)t0), top_32 = _mm512_set1_epi32(top > INT32_MAX ? INT32_MAX : (int32_t)top);
     const __m512i one = _mm512_set1_epi64(1), spread_even = shift_spread(0), spread_odd = shift_spread(1);
     const __m512i interleave = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
     uint32_t j;
     for (j = 0; j < n; j += 16) { /* sixteen outputs of every sample */
-        const __mmask16 m = lanes(n - j);
-        const __m512i sh = _mm512_broadcast_i32x4(_mm_maskz_loadu_epi8(m, shift + j));
-        const __m512i sh_even = _mm512_sub_epi64(_mm512_shuffle_epi8(sh, spread_even), one);
-        const __m512i sh_odd = _mm512_sub_epi64(_mm512_shuffle_epi8(sh, spread_odd), one);
+        const uint32_t count = n - j < 16 ? n - j : 16;
+        const __mmask16 m = lanes(count);
         const __m512i b = _mm512_maskz_loadu_epi32(m, bias + j), mu = _mm512_maskz_loadu_epi32(m, mult + j);
         const __m512i mu_odd = _mm512_shuffle_epi32(mu, SWAP_PAIRS);
         const int32_t *a = acc + j;
         char *o = (char *)out + j * elem;
+        int32_t round[16] = {0}, sh32[16] = {0};
+        uint32_t lane, wide = 1;
         size_t s;
+        for (lane = 0; lane < count; lane++) {
+            wide &= shift[j + lane] >= 33;
+            round[lane] = wide ? (int32_t)1 << (shift[j + lane] - 33) : 0;
+            sh32[lane] = wide ? shift[j + lane] - 32 : 0;
+        }
+        if (wide) {
+            const __m512i rv = _mm512_loadu_si512((const void *)round), sv = _mm512_loadu_si512((const void *)sh32);
+            for (s = 0; s < nb; s++) {
+                const __m512i sum = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, a + s * acc_stride), b);
+                const __m512i idx = direct_index32(sum, mu, mu_odd, rv, sv, t0_32, top_32);
+                const __m512i v = out_bits == 8 ? _mm512_i32gather_epi32(idx, bytes, 1) : _mm512_i32gather_epi32(idx, knots, 4);
+                store_narrow16(v, o + s * out_stride * elem, out_bits, m);
+            }
+            continue;
+        }
+        const __m512i sh = _mm512_broadcast_i32x4(_mm_maskz_loadu_epi8(m, shift + j));
+        const __m512i sh_even = _mm512_sub_epi64(_mm512_shuffle_epi8(sh, spread_even), one);
+        const __m512i sh_odd = _mm512_sub_epi64(_mm512_shuffle_epi8(sh, spread_odd), one);
         for (s = 0; s < nb; s++) {
             const __m512i sum = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, a + s * acc_stride), b);
-            const __m512i idx = direct_index(sum, mu, mu_odd, sh_even, sh_odd, c, top, interleave);
+            const __m512i idx = direct_index(sum, mu, mu_odd, sh_even, sh_odd, c, top2, interleave);
             /* lanes beyond n hold indices within [0, last] too: the gather reads the table only.
              * uint8 outputs: four bytes from each index of the padded byte table, of which the
              * narrowing store (vpmovdb truncates) keeps the first */

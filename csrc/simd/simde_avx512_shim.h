@@ -206,6 +206,28 @@ static inline simde__m512i kf_shim_shuffle_epi32(simde__m512i a, int imm)
     return simde__m512i_from_private(r);
 }
 
+/* The shuffle of kf_shim_shuffle_epi32 in the lanes of k, src's dwords elsewhere. */
+static inline simde__m512i kf_shim_mask_shuffle_epi32(simde__m512i src, simde__mmask16 k, simde__m512i a, int imm)
+{
+    const simde__m512i_private s_ = simde__m512i_to_private(src), t_ = simde__m512i_to_private(kf_shim_shuffle_epi32(a, imm));
+    simde__m512i_private r;
+    int i;
+    for (i = 0; i < 16; i++)
+        r.i32[i] = k >> i & 1 ? t_.i32[i] : s_.i32[i];
+    return simde__m512i_from_private(r);
+}
+
+/* Arithmetic right shifts of int32 lanes; counts above 31 fill with the sign. */
+static inline simde__m512i kf_shim_srav_epi32(simde__m512i a, simde__m512i count)
+{
+    const simde__m512i_private a_ = simde__m512i_to_private(a), c_ = simde__m512i_to_private(count);
+    simde__m512i_private r;
+    int i;
+    for (i = 0; i < 16; i++)
+        r.i32[i] = (uint32_t)c_.i32[i] > 31 ? (a_.i32[i] < 0 ? -1 : 0) : a_.i32[i] >> c_.i32[i];
+    return simde__m512i_from_private(r);
+}
+
 /* Arithmetic right shifts of int64 lanes; counts above 63 fill with the sign. */
 static inline int64_t kf_shim_sra64(int64_t v, uint64_t count)
 {
@@ -388,6 +410,10 @@ static inline simde__m256i kf_shim_cvtpd_epi32(simde__m512d a)
 #define _mm512_mask_cvtepi64_storeu_epi16(p, k, a) kf_shim_mask_cvtepi64_storeu(p, k, a, 2)
 #undef _mm512_shuffle_epi32
 #define _mm512_shuffle_epi32(a, imm) kf_shim_shuffle_epi32(a, (int)(imm))
+#undef _mm512_mask_shuffle_epi32
+#define _mm512_mask_shuffle_epi32(src, k, a, imm) kf_shim_mask_shuffle_epi32(src, k, a, (int)(imm))
+#undef _mm512_srav_epi32
+#define _mm512_srav_epi32(a, count) kf_shim_srav_epi32(a, count)
 #undef _mm512_srav_epi64
 #define _mm512_srav_epi64(a, count) kf_shim_srav_epi64(a, count)
 #undef _mm512_srai_epi64
