@@ -243,22 +243,17 @@ void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb,
     const __m512i interleave = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
     uint32_t j;
     for (j = 0; j < n; j += 16) { /* sixteen outputs of every sample */
-        const uint32_t count = n - j < 16 ? n - j : 16;
-        const __mmask16 m = lanes(count);
+        const __mmask16 m = lanes(n - j);
         const __m512i b = _mm512_maskz_loadu_epi32(m, bias + j), mu = _mm512_maskz_loadu_epi32(m, mult + j);
         const __m512i mu_odd = _mm512_shuffle_epi32(mu, SWAP_PAIRS);
         const int32_t *a = acc + j;
         char *o = (char *)out + j * elem;
-        int32_t round[16] = {0}, sh32[16] = {0};
-        uint32_t lane, wide = 1;
+        /* shifts of 33 or more in every lane: 2^(shift-33) and shift-32 (masked lanes: shift 33) */
+        const __m512i shift32 = _mm512_mask_blend_epi32(m, _mm512_set1_epi32(33), _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, shift + j)));
         size_t s;
-        for (lane = 0; lane < count; lane++) {
-            wide &= shift[j + lane] >= 33;
-            round[lane] = wide ? (int32_t)1 << (shift[j + lane] - 33) : 0;
-            sh32[lane] = wide ? shift[j + lane] - 32 : 0;
-        }
-        if (wide) {
-            const __m512i rv = _mm512_loadu_si512((const void *)round), sv = _mm512_loadu_si512((const void *)sh32);
+        if (_mm512_cmplt_epi32_mask(shift32, _mm512_set1_epi32(33)) == 0) {
+            const __m512i rv = _mm512_sllv_epi32(_mm512_set1_epi32(1), _mm512_sub_epi32(shift32, _mm512_set1_epi32(33)));
+            const __m512i sv = _mm512_sub_epi32(shift32, _mm512_set1_epi32(32));
             for (s = 0; s < nb; s++) {
                 const __m512i sum = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, a + s * acc_stride), b);
                 const __m512i idx = direct_index32(sum, mu, mu_odd, rv, sv, t0_32, top_32);

@@ -82,6 +82,27 @@ static inline simde__m512i kf_shim_cvtepu8_epi64(simde__m128i a)
     return simde__m512i_from_private(r);
 }
 
+static inline simde__m512i kf_shim_cvtepu8_epi32(simde__m128i a)
+{
+    const simde__m128i_private a_ = simde__m128i_to_private(a);
+    simde__m512i_private r;
+    int i;
+    for (i = 0; i < 16; i++)
+        r.i32[i] = a_.u8[i];
+    return simde__m512i_from_private(r);
+}
+
+/* Bit i: int32 lane i of a below that of b. */
+static inline simde__mmask16 kf_shim_cmplt_epi32_mask(simde__m512i a, simde__m512i b)
+{
+    const simde__m512i_private a_ = simde__m512i_to_private(a), b_ = simde__m512i_to_private(b);
+    unsigned r = 0;
+    int i;
+    for (i = 0; i < 16; i++)
+        r |= (unsigned)(a_.i32[i] < b_.i32[i]) << i;
+    return (simde__mmask16)r;
+}
+
 /* floor, then int32; out of range and NaN give INT32_MIN as the instruction does. */
 static inline simde__m512i kf_shim_cvt_floor_ps_epi32(simde__m512 a)
 {
@@ -388,6 +409,10 @@ static inline simde__m256i kf_shim_cvtpd_epi32(simde__m512d a)
 #define _mm512_cvtepi32_epi64(a) kf_shim_cvtepi32_epi64(a)
 #undef _mm512_cvtepu8_epi64
 #define _mm512_cvtepu8_epi64(a) kf_shim_cvtepu8_epi64(a)
+#undef _mm512_cvtepu8_epi32
+#define _mm512_cvtepu8_epi32(a) kf_shim_cvtepu8_epi32(a)
+#undef _mm512_cmplt_epi32_mask
+#define _mm512_cmplt_epi32_mask(a, b) kf_shim_cmplt_epi32_mask(a, b)
 #undef _mm512_cvt_roundps_epi32
 #define _mm512_cvt_roundps_epi32(a, r) ((void)(r), kf_shim_cvt_floor_ps_epi32(a)) /* floor only */
 #undef _mm512_i32gather_epi32
