@@ -16,6 +16,9 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h> /* _BitScanForward */
+#endif
 
 #define KF_ROWS 16
 #define KF_COLS8 4
@@ -104,12 +107,13 @@ typedef int (*kf_quantize_fn)(const float *x, size_t nb, const kf_qinput *q, voi
 typedef uint32_t (*kf_quantize_dynamic_fn)(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo,
                                            int32_t hi, void *out, uint32_t out_bits);
 
-/* The k largest of the finite values v[0 .. n) (k <= KF_MAX_TOP_K): their indices into idx in
- * descending order of value, ties to the lower index. No sort: each value either beats the
+/* The k largest of the finite values v[0 .. n) (1 <= k <= KF_MAX_TOP_K): their indices into idx
+ * in descending order of value, ties to the lower index. No sort: each value either beats the
  * current k-th or is skipped (kf_top_k_offer). SIMD versions skip values that cannot be among
- * the k largest (below a lower bound of the k-th from lane maxima, or not above the current
- * k-th) eight at a time, and offer the rest in order: the offered values hold the k largest in
- * their order, so every path makes the same choices. */
+ * the k largest a vector at a time: those below a lower bound of the k-th (the k-th largest of
+ * the maxima of disjoint groups of v: k elements reach it), or, once k are held, not above the
+ * current k-th. The rest are offered in order: the offered values hold the k largest in their
+ * order, so every path makes the same choices. */
 typedef void (*kf_top_k_fn)(const float *v, uint32_t n, uint32_t k, uint32_t *idx);
 
 /* Router scores with float gates for nb samples: scores[s * n_rows + e] = sum_i x[s * dim + i]
@@ -260,6 +264,18 @@ static inline void kf_top_k_offer(float *best, uint32_t *idx, uint32_t *count, u
     idx[at] = e;
 }
 
+/* The index of the lowest set bit of a nonzero mask. */
+static inline uint32_t kf_lowest_bit(uint32_t mask)
+{
+#if defined(_MSC_VER) && !defined(__clang__)
+    unsigned long i;
+    _BitScanForward(&i, mask);
+    return (uint32_t)i;
+#else
+    return (uint32_t)__builtin_ctz(mask);
+#endif
+}
+
 /* The scalar versions, which the other paths also use for their last few elements. */
 void kf_epilogue_direct_scalar(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
                                const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);
@@ -345,6 +361,9 @@ void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb,
 void kf_epilogue_table_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
                               const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);
 uint64_t kf_peak_avx512(uint32_t kind, uint64_t rounds, uint32_t *sink);
+uint32_t kf_quantize_dynamic_avx512(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
+                                    void *out, uint32_t out_bits);
+void kf_top_k_avx512(const float *v, uint32_t n, uint32_t k, uint32_t *idx);
 int kf_quantize_avx512(const float *x, size_t nb, const kf_qinput *q, void *out, size_t out_stride,
                        uint32_t out_bits);
 /* The AVX2 gate scores, shared by the AVX-512 table. */

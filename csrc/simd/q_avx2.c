@@ -340,46 +340,84 @@ uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int3
     return top;
 }
 
-/* A lower bound of the k-th largest of v[0 .. full) (full a multiple of 8): the smallest of the
- * lane maxima over ceil(k / 8) interleaved streams of vectors. Each lane maximum is a different
- * element, so at least k elements reach the bound and none below it can be among the k largest.
- * -infinity when there are fewer vectors than streams. */
+/* The streams of top_k_bound for the k largest. */
+static inline uint32_t bound_streams(uint32_t k)
+{
+    return k <= 16 ? 2 : (k + 7) / 8;
+}
+
+/* A lower bound of the k-th largest of v[0 .. full) (full a multiple of 8, at least 16 x
+ * streams): the k-th largest of 8 x streams lane maxima, streams = max(2, ceil(k / 8)) (two at
+ * least: sixteen maxima bound the k-th closely enough to skip most vectors). The vectors of v go
+ * round 2 x streams accumulators (two a stream, so that no maximum waits on the one before);
+ * lane j of stream s gathers lane j of its two. Each maximum is a different element, so k
+ * elements reach the bound. The k-th largest of the maxima is the least of those that fewer than
+ * k maxima exceed: counted for all lanes at once, a maximum at a time. */
 static float top_k_bound(const float *v, uint32_t full, uint32_t k)
 {
-    const uint32_t streams = (k + 7) / 8;
-    __m256 m[KF_MAX_TOP_K / 8], low;
-    __m128 h;
-    uint32_t e, s;
-    if (k == 0 || k > KF_MAX_TOP_K || full < 8 * streams)
-        return -INFINITY;
-    m[0] = _mm256_loadu_ps(v);
-    for (s = 1; s < streams; s++)
-        m[s] = _mm256_loadu_ps(v + 8 * s);
-    for (e = 8 * streams, s = 0; e < full; e += 8, s = s + 1 == streams ? 0 : s + 1)
-        m[s] = _mm256_max_ps(m[s], _mm256_loadu_ps(v + e));
-    for (low = m[0], s = 1; s < streams; s++)
-        low = _mm256_min_ps(low, m[s]);
-    h = _mm_min_ps(_mm256_castps256_ps128(low), _mm256_extractf128_ps(low, 1));
-    h = _mm_min_ps(h, _mm_movehl_ps(h, h));
-    return _mm_cvtss_f32(_mm_min_ss(h, _mm_shuffle_ps(h, h, 1)));
+    const uint32_t streams = bound_streams(k), n_acc = 2 * streams, n_max = 8 * streams;
+    const __m256i k_v = _mm256_set1_epi32((int32_t)k);
+    __m256 acc[2 * KF_MAX_TOP_K / 8], low = _mm256_set1_ps(INFINITY);
+    float maxima[KF_MAX_TOP_K], lows[8], bound = INFINITY;
+    uint32_t e, s, i;
+    if (streams == 2) { /* k <= 16: the same rounds, the accumulators named to stay in registers */
+        __m256 a0 = _mm256_loadu_ps(v), a1 = _mm256_loadu_ps(v + 8), a2 = _mm256_loadu_ps(v + 16);
+        __m256 a3 = _mm256_loadu_ps(v + 24);
+        for (e = 32; e + 32 <= full; e += 32) {
+            a0 = _mm256_max_ps(a0, _mm256_loadu_ps(v + e));
+            a1 = _mm256_max_ps(a1, _mm256_loadu_ps(v + e + 8));
+            a2 = _mm256_max_ps(a2, _mm256_loadu_ps(v + e + 16));
+            a3 = _mm256_max_ps(a3, _mm256_loadu_ps(v + e + 24));
+        }
+        if (e < full)
+            a0 = _mm256_max_ps(a0, _mm256_loadu_ps(v + e));
+        if (e + 8 < full)
+            a1 = _mm256_max_ps(a1, _mm256_loadu_ps(v + e + 8));
+        if (e + 16 < full)
+            a2 = _mm256_max_ps(a2, _mm256_loadu_ps(v + e + 16));
+        _mm256_storeu_ps(maxima, _mm256_max_ps(a0, a2));
+        _mm256_storeu_ps(maxima + 8, _mm256_max_ps(a1, a3));
+    } else {
+        for (s = 0; s < n_acc; s++)
+            acc[s] = _mm256_loadu_ps(v + 8 * s);
+        for (e = 8 * n_acc, s = 0; e < full; e += 8, s = s + 1 == n_acc ? 0 : s + 1)
+            acc[s] = _mm256_max_ps(acc[s], _mm256_loadu_ps(v + e));
+        for (s = 0; s < streams; s++)
+            _mm256_storeu_ps(maxima + 8 * s, _mm256_max_ps(acc[s], acc[s + streams]));
+    }
+    for (s = 0; s < streams; s++) {
+        const __m256 m = _mm256_loadu_ps(maxima + 8 * s);
+        __m256i above = _mm256_setzero_si256();
+        for (i = 0; i < n_max; i++) /* a true comparison is -1 */
+            above = _mm256_sub_epi32(above, _mm256_castps_si256(_mm256_cmp_ps(_mm256_set1_ps(maxima[i]), m, _CMP_GT_OQ)));
+        low = _mm256_blendv_ps(low, _mm256_min_ps(low, m), _mm256_castsi256_ps(_mm256_cmpgt_epi32(k_v, above)));
+    }
+    _mm256_storeu_ps(lows, low);
+    for (i = 0; i < 8; i++)
+        bound = lows[i] < bound ? lows[i] : bound;
+    return bound;
 }
 
 void kf_top_k_avx2(const float *v, uint32_t n, uint32_t k, uint32_t *idx)
 {
     const uint32_t full = n / 8 * 8;
-    const float bound = top_k_bound(v, full, k);
-    float best[KF_MAX_TOP_K];
+    float best[KF_MAX_TOP_K], bound;
     uint32_t count = 0, e;
+    if (n < 16 * bound_streams(k)) { /* too few for the bound's accumulators */
+        kf_top_k_scalar(v, n, k, idx);
+        return;
+    }
+    bound = top_k_bound(v, full, k);
     for (e = 0; e < full; e += 8) {
         /* Until k values are held, those below the bound are skipped; then those not above the
-         * k-th at the block's start (it only rises). The rest are offered in order. */
+         * k-th at the vector's start (it only rises). The rest are offered in order. */
         const __m256 x = _mm256_loadu_ps(v + e);
-        unsigned mask = (unsigned)_mm256_movemask_ps(count < k ? _mm256_cmp_ps(x, _mm256_set1_ps(bound), _CMP_GE_OQ)
+        uint32_t pass = (uint32_t)_mm256_movemask_ps(count < k ? _mm256_cmp_ps(x, _mm256_set1_ps(bound), _CMP_GE_OQ)
                                                                : _mm256_cmp_ps(x, _mm256_set1_ps(best[k - 1]), _CMP_GT_OQ));
-        uint32_t j;
-        for (j = 0; mask; j++, mask >>= 1)
-            if (mask & 1)
-                kf_top_k_offer(best, idx, &count, k, v[e + j], e + j);
+        for (; pass; pass &= pass - 1) {
+            const uint32_t j = e + kf_lowest_bit(pass);
+            kf_top_k_offer(best, idx, &count, k, v[j], j);
+        }
     }
     for (; e < n; e++)
         if (v[e] >= bound)

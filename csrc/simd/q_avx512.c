@@ -10,8 +10,8 @@
  * of the 32 registers. Edge tiles (fewer row blocks or samples) are the same code with smaller
  * constants.
  *
- * Also the requantization epilogues, the input quantizer and the peak loops, sixteen lanes at a
- * time with masked tails; the float kernels come from the AVX2 table. */
+ * Also the requantization epilogues, the input quantizers, the router's top k and the peak
+ * loops, sixteen lanes at a time with masked tails; the float kernels come from the AVX2 table. */
 #include "kernels.h"
 
 #include "kfann.h"
@@ -365,6 +365,108 @@ int kf_quantize_avx512(const float *x, size_t nb, const kf_qinput *q, void *out,
     return bad != 0;
 }
 
+/* The router's dynamic quantizer (kf_quantize_dynamic_fn): the largest |x| as an unsigned
+ * maximum of bit patterns, then the scalar version's float operations with one step and zero
+ * point, sixteen inputs at a time. */
+uint32_t kf_quantize_dynamic_avx512(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
+                                    void *out, uint32_t out_bits)
+{
+    const __m512i magnitude = _mm512_set1_epi32(0x7fffffff);
+    const size_t elem = out_bits / 8;
+    __m512i m0 = _mm512_setzero_si512(), m1 = m0;
+    float lane_max[16];
+    uint32_t top, i;
+    for (i = 0; i + 32 <= n; i += 32) {
+        m0 = _mm512_max_epu32(m0, _mm512_and_si512(_mm512_loadu_si512((const void *)(x + i)), magnitude));
+        m1 = _mm512_max_epu32(m1, _mm512_and_si512(_mm512_loadu_si512((const void *)(x + i + 16)), magnitude));
+    }
+    for (; i < n; i += 16)
+        m0 = _mm512_max_epu32(m0, _mm512_and_si512(_mm512_maskz_loadu_epi32(lanes(n - i), x + i), magnitude));
+    _mm512_storeu_si512((void *)lane_max, _mm512_max_epu32(m0, m1));
+    top = kf_abs_max_bits_scalar(lane_max, 16, 0);
+    if (top < 0x7f800000u) {
+        const __m512 step = _mm512_set1_ps(kf_dynamic_step(top, qmax)), half = _mm512_set1_ps(0.5f);
+        const __m512 lo_f = _mm512_set1_ps((float)(lo - zero)), hi_f = _mm512_set1_ps((float)(hi - zero));
+        const __m512i z = _mm512_set1_epi32(zero);
+        for (i = 0; i < n; i += 16) {
+            const __mmask16 m = lanes(n - i);
+            __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), step), half);
+            v = _mm512_min_ps(_mm512_max_ps(v, lo_f), hi_f);
+            store_narrow16(_mm512_add_epi32(_mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC), z),
+                           (char *)out + i * elem, out_bits, m);
+        }
+    }
+    return top;
+}
+
+/* ---- Top k ---- */
+
+/* A lower bound of the k-th largest of v[0 .. full) (full a multiple of 16, at least 32 x
+ * streams): the k-th largest of 16 x streams lane maxima, streams = ceil(k / 16). The vectors
+ * of v go round 2 x streams accumulators (two a stream, so that no maximum waits on the one
+ * before); lane j of stream s gathers lane j of its two. Each maximum is a different element, so
+ * k elements reach the bound. The k-th largest of the maxima is the least of those that fewer
+ * than k maxima exceed: counted for all lanes at once, a maximum at a time. */
+static float top_k_bound(const float *v, uint32_t full, uint32_t k)
+{
+    const uint32_t streams = (k + 15) / 16, n_acc = 2 * streams, n_max = 16 * streams;
+    const __m512i one = _mm512_set1_epi32(1), k_v = _mm512_set1_epi32((int32_t)k);
+    __m512 acc[2 * KF_MAX_TOP_K / 16], low = _mm512_set1_ps(INFINITY);
+    float maxima[KF_MAX_TOP_K], lows[16], bound = INFINITY;
+    uint32_t e, s, i;
+    if (streams == 1) { /* k <= 16: the same rounds, the accumulators named to stay in registers */
+        __m512 a0 = _mm512_loadu_ps(v), a1 = _mm512_loadu_ps(v + 16);
+        for (e = 32; e + 32 <= full; e += 32) {
+            a0 = _mm512_max_ps(a0, _mm512_loadu_ps(v + e));
+            a1 = _mm512_max_ps(a1, _mm512_loadu_ps(v + e + 16));
+        }
+        if (e < full)
+            a0 = _mm512_max_ps(a0, _mm512_loadu_ps(v + e));
+        _mm512_storeu_ps(maxima, _mm512_max_ps(a0, a1));
+    } else {
+        for (s = 0; s < n_acc; s++)
+            acc[s] = _mm512_loadu_ps(v + 16 * s);
+        for (e = 16 * n_acc, s = 0; e < full; e += 16, s = s + 1 == n_acc ? 0 : s + 1)
+            acc[s] = _mm512_max_ps(acc[s], _mm512_loadu_ps(v + e));
+        for (s = 0; s < streams; s++)
+            _mm512_storeu_ps(maxima + 16 * s, _mm512_max_ps(acc[s], acc[s + streams]));
+    }
+    for (s = 0; s < streams; s++) {
+        const __m512 m = _mm512_loadu_ps(maxima + 16 * s);
+        __m512i above = _mm512_setzero_si512();
+        for (i = 0; i < n_max; i++)
+            above = _mm512_mask_add_epi32(above, _mm512_cmp_ps_mask(_mm512_set1_ps(maxima[i]), m, _CMP_GT_OQ), above, one);
+        low = _mm512_mask_min_ps(low, _mm512_cmplt_epi32_mask(above, k_v), low, m);
+    }
+    _mm512_storeu_ps(lows, low);
+    for (i = 0; i < 16; i++)
+        bound = lows[i] < bound ? lows[i] : bound;
+    return bound;
+}
+
+void kf_top_k_avx512(const float *v, uint32_t n, uint32_t k, uint32_t *idx)
+{
+    float best[KF_MAX_TOP_K], bound;
+    uint32_t count = 0, e;
+    if (n < 32 * ((k + 15) / 16)) { /* too few for the bound's accumulators */
+        kf_top_k_scalar(v, n, k, idx);
+        return;
+    }
+    bound = top_k_bound(v, n / 16 * 16, k);
+    for (e = 0; e < n; e += 16) {
+        /* Until k values are held, those below the bound are skipped; then those not above the
+         * k-th at the vector's start (it only rises). The rest are offered in order. */
+        const __mmask16 in = lanes(n - e);
+        const __m512 x = _mm512_maskz_loadu_ps(in, v + e);
+        uint32_t pass = in & (count < k ? _mm512_cmp_ps_mask(x, _mm512_set1_ps(bound), _CMP_GE_OQ)
+                                        : _mm512_cmp_ps_mask(x, _mm512_set1_ps(best[k - 1]), _CMP_GT_OQ));
+        for (; pass; pass &= pass - 1) {
+            const uint32_t j = e + kf_lowest_bit(pass);
+            kf_top_k_offer(best, idx, &count, k, v[j], j);
+        }
+    }
+}
+
 /* AVX-512 peaks: sixteen chains of vpdpbusd (64 uint8 x int8 multiply-accumulates) or vpdpwssd
  * (32 int16 x int16), or of a multiply then an add on sixteen floats (the float kernels' FANN
  * arithmetic, never fused). One function per instruction: each loop's sums stay in registers. */
@@ -438,8 +540,8 @@ const kf_kernels kf_kernels_avx512 = {
     .dot8_fann = kf_dot8_fann_avx2,
     .dot_packed_fann = kf_dot16_packed_fann_avx512,
     .packed_rows = 16,
-    .quantize_dynamic = kf_quantize_dynamic_avx2,
-    .top_k = kf_top_k_avx2,
+    .quantize_dynamic = kf_quantize_dynamic_avx512,
+    .top_k = kf_top_k_avx512,
     .fann_sums = kf_fann_sums_avx512,
     .fann_activate = kf_fann_activate_avx512,
     .exp_model = kf_exp_model_avx512,

@@ -491,9 +491,8 @@ static kf_status choose(const kf_router *r, const kf_kernels *kern, uint32_t n, 
 {
     const float *bias = r->has_bias ? r->bias : NULL;
     uint32_t e, i;
-    for (e = 0; e < n; e++)
-        if (!isfinite(scores[e]))
-            return KF_E_NUMERIC; /* finite inputs, but a score overflowed float */
+    if (!kf_all_finite(scores, n))
+        return KF_E_NUMERIC; /* finite inputs, but a score overflowed float */
     if (rows && bias) {
         for (e = 0; e < n; e++)
             bias_of_rows[e] = bias[rows[e]];

@@ -269,6 +269,106 @@ static void test_quantize_finds_non_finite_inputs(void)
     }
 }
 
+/* The router's dynamic quantizer on every path against the scalar one: n = 1 .. 100 inputs, 8
+ * and 16 bits, rows of wide values, of zeros, of subnormals (the step is then clamped to
+ * FLT_MAX) and with an infinity or a NaN somewhere (the bit pattern returned, nothing written);
+ * a guard after the outputs. */
+static void test_quantize_dynamic_agrees(void)
+{
+    enum { N = 100, GUARD_BYTES = 40 };
+    const uint32_t specials[3] = {0x7f800000u, 0xff800000u, 0x7fc00123u};
+    float x[N];
+    unsigned char want[2 * N + GUARD_BYTES], got[2 * N + GUARD_BYTES];
+    uint32_t n, kind, bits, i;
+    int path;
+    for (n = 1; n <= N; n++)
+        for (kind = 0; kind < 4; kind++) {
+            for (i = 0; i < n; i++)
+                x[i] = kind == 1 ? 0.0f
+                       : kind == 2 ? (float)between(-1000, 1000) * 1e-42f
+                                   : (float)between(-100000, 100000) / (float)between(1, 1000);
+            if (kind == 3)
+                memcpy(&x[next() % n], &specials[next() % 3], sizeof x[0]);
+            for (bits = 8; bits <= 16; bits += 8) {
+                const int32_t qmax = bits == 8 ? 127 : 32767, z = bits == 8 ? 128 : 0;
+                const int32_t lo = bits == 8 ? 0 : -32767, hi = bits == 8 ? 255 : 32767;
+                uint32_t top_want;
+                memset(want, 0xa5, sizeof want);
+                top_want = kf_kernels_scalar.quantize_dynamic(x, n, qmax, z, lo, hi, want, bits);
+                CHECK((top_want >= 0x7f800000u) == (kind == 3));
+                for (path = KF_SIMD_SCALAR + 1; path < KF_SIMD_COUNT_; path++) {
+                    const kf_kernels *k = kf_kernels_for((kf_simd)path);
+                    if (!kf_simd_supported((kf_simd)path) || k == NULL)
+                        continue;
+                    memset(got, 0xa5, sizeof got);
+                    if (k->quantize_dynamic(x, n, qmax, z, lo, hi, got, bits) != top_want
+                        || memcmp(want, got, sizeof want) != 0) {
+                        kf_test_failures++;
+                        fprintf(stderr, "quantize_dynamic on path %s differs (bits %u, n %u, kind %u)\n",
+                                kf_simd_name((kf_simd)path), bits, n, kind);
+                        return;
+                    }
+                }
+            }
+        }
+}
+
+/* The k largest by a stable selection, larger first and ties to the lower index. */
+static void reference_top_k(const float *v, uint32_t n, uint32_t k, uint32_t *idx)
+{
+    uint32_t i, e, j;
+    for (i = 0; i < k; i++) {
+        uint32_t best = n;
+        for (e = 0; e < n; e++) {
+            int taken = 0;
+            for (j = 0; j < i; j++)
+                taken |= idx[j] == e;
+            if (!taken && (best == n || v[e] > v[best]))
+                best = e;
+        }
+        idx[i] = best;
+    }
+}
+
+/* The top k on every path against a stable selection: n = 1 .. 160 and some larger, k = 1 .. 64
+ * (those of each SIMD bound's stream counts among them), rows with many ties, wide values,
+ * ascending and descending runs (every value beats the k-th, or none after the first k) and all
+ * equal; the entries after the k-th are left alone. */
+static void test_top_k_agrees(void)
+{
+    enum { N = 1031, K = KF_MAX_TOP_K };
+    static const uint32_t ks[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 48, 63, 64};
+    static float v[N];
+    uint32_t want[K + 1], got[K + 1], n, kind, ki, i;
+    int path;
+    for (n = 1; n <= N; n = n < 160 ? n + 1 : n * 2 + 7)
+        for (kind = 0; kind < 5; kind++) {
+            for (i = 0; i < n; i++)
+                v[i] = kind == 0 ? (float)between(-4, 4)
+                       : kind == 1 ? (float)between(-100000, 100000) / (float)between(1, 1000)
+                       : kind == 2 ? (float)i - 50.0f
+                       : kind == 3 ? 50.0f - (float)i
+                                   : -0.5f;
+            for (ki = 0; ki < sizeof ks / sizeof ks[0] && ks[ki] <= n; ki++) {
+                const uint32_t k = ks[ki];
+                reference_top_k(v, n, k, want);
+                for (path = KF_SIMD_SCALAR; path < KF_SIMD_COUNT_; path++) {
+                    const kf_kernels *kern = kf_kernels_for((kf_simd)path);
+                    if (!kf_simd_supported((kf_simd)path) || kern == NULL)
+                        continue;
+                    memset(got, 0x5a, sizeof got); /* GUARD in every entry */
+                    kern->top_k(v, n, k, got);
+                    if (memcmp(want, got, sizeof(uint32_t) * k) != 0 || got[k] != GUARD) {
+                        kf_test_failures++;
+                        fprintf(stderr, "top_k on path %s differs (n %u, k %u, kind %u)\n",
+                                kf_simd_name((kf_simd)path), n, k, kind);
+                        return;
+                    }
+                }
+            }
+        }
+}
+
 /* A path that is wrong in one value: the last sample's last real output, plus one. */
 static void q8_off_by_one(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
                           uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
@@ -316,6 +416,8 @@ const kf_test_case kf_kernel_tests[] = {
     {"matmul_paths_agree", test_matmul_paths_agree},
     {"epilogues_and_quantize_agree", test_epilogues_and_quantize_agree},
     {"quantize_finds_non_finite_inputs", test_quantize_finds_non_finite_inputs},
+    {"quantize_dynamic_agrees", test_quantize_dynamic_agrees},
+    {"top_k_agrees", test_top_k_agrees},
     {"a_wrong_kernel_is_caught", test_a_wrong_kernel_is_caught},
     {NULL, NULL},
 };
