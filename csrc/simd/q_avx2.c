@@ -159,6 +159,23 @@ static inline void store_narrow(__m256i v, void *out, uint32_t out_bits)
     }
 }
 
+/* Eight outputs' direct table indices as requant_half gives them, for outputs whose shifts are
+ * all 33 or more, in 32-bit lanes (the AVX-512 epilogue's direct_index32): with P = sum * mult =
+ * hi 2^32 + lo, (P + 2^(shift-1)) >> shift = (hi + 2^(shift-33)) >> (shift-32) exactly, as lo /
+ * 2^32 < 1 cannot carry hi + 2^(shift-33), an integer, past a multiple of 2^(shift-32). |P| <
+ * 2^62 keeps hi within int32; the index is clamped to [t0, top] (top = min(t0 + last,
+ * INT32_MAX)) before t0 is taken off, so that no lane overflows. */
+static inline __m256i direct_index32(__m256i sum, __m256i mult, __m256i sh, __m256i t0, __m256i top)
+{
+    const __m256i even = _mm256_mul_epi32(sum, mult);
+    const __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(sum, 32), _mm256_srli_epi64(mult, 32));
+    /* high halves: the even products' moved down from their odd dwords, the odd ones' in place */
+    const __m256i hi = _mm256_blend_epi32(_mm256_shuffle_epi32(even, 0xb1), odd, 0xaa);
+    const __m256i round = _mm256_sllv_epi32(_mm256_set1_epi32(1), _mm256_sub_epi32(sh, _mm256_set1_epi32(33)));
+    const __m256i t = _mm256_srav_epi32(_mm256_add_epi32(hi, round), _mm256_sub_epi32(sh, _mm256_set1_epi32(32)));
+    return _mm256_sub_epi32(_mm256_min_epi32(_mm256_max_epi32(t, t0), top), t0);
+}
+
 static void direct_row(const int32_t *acc, const kf_qrequant *rq, const kf_qtable *tab, void *out, uint32_t out_bits)
 {
     const int32_t *bias = rq->bias, *mult = rq->mult, *table = tab->knots, t0 = tab->t0;
@@ -166,7 +183,9 @@ static void direct_row(const int32_t *acc, const kf_qrequant *rq, const kf_qtabl
     const __m256i byte = _mm256_set1_epi32(0xff);
     const uint32_t n = rq->n, last = tab->last;
     kf_qrequant tail;
+    const int64_t top = (int64_t)t0 + last;
     const __m256i low = _mm256_set1_epi64x(0xffffffff), t0v = _mm256_set1_epi64x(t0), lastv = _mm256_set1_epi64x(last);
+    const __m256i t0_32 = _mm256_set1_epi32(t0), top_32 = _mm256_set1_epi32(top > INT32_MAX ? INT32_MAX : (int32_t)top);
     const size_t elem = out_bits / 8;
     uint32_t j;
     for (j = 0; j + 8 <= n; j += 8) {
@@ -174,11 +193,16 @@ static void direct_row(const int32_t *acc, const kf_qrequant *rq, const kf_qtabl
                                              _mm256_loadu_si256((const __m256i *)(bias + j)));
         const __m256i m = _mm256_loadu_si256((const __m256i *)(mult + j));
         const __m256i sh = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(shift + j)));
-        const __m256i even = requant_half(sum, m, _mm256_and_si256(sh, low), t0v, lastv);
-        const __m256i odd = requant_half(_mm256_srli_epi64(sum, 32), _mm256_srli_epi64(m, 32), _mm256_srli_epi64(sh, 32),
-                                         t0v, lastv);
-        /* both halves are within [0, last] < 2^31: interleave them back into element order */
-        const __m256i idx = _mm256_or_si256(even, _mm256_slli_epi64(odd, 32));
+        __m256i idx;
+        if (_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(33), sh))) == 0) {
+            idx = direct_index32(sum, m, sh, t0_32, top_32);
+        } else {
+            const __m256i even = requant_half(sum, m, _mm256_and_si256(sh, low), t0v, lastv);
+            const __m256i odd = requant_half(_mm256_srli_epi64(sum, 32), _mm256_srli_epi64(m, 32), _mm256_srli_epi64(sh, 32),
+                                             t0v, lastv);
+            /* both halves are within [0, last] < 2^31: interleave them back into element order */
+            idx = _mm256_or_si256(even, _mm256_slli_epi64(odd, 32));
+        }
         /* uint8 outputs: four bytes from each index of the padded byte table, the first kept */
         const __m256i v = out_bits == 8 ? _mm256_and_si256(_mm256_i32gather_epi32((const int *)bytes, idx, 1), byte)
                                         : _mm256_i32gather_epi32((const int *)table, idx, 4);
@@ -581,7 +605,9 @@ void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, uint32
 
 /* AVX2 peaks: twelve chains of vpmaddwd plus vpaddd (sixteen int16 multiply-accumulates, the
  * integer kernels' arithmetic, for Q8 and Q16 alike) or of a multiply then an add (eight float:
- * the float kernels keep FANN's rounding of each product, so they never fuse the two). */
+ * the float kernels keep FANN's rounding of each product, so they never fuse the two). Each
+ * chain's multiply reads its own sum: with constant operands a compiler computes the product
+ * once, before the loop, and the loop times the adds alone. */
 #define CHAINS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 
 uint64_t kf_peak_avx2(uint32_t kind, uint64_t rounds, uint32_t *sink)
@@ -606,10 +632,10 @@ uint64_t kf_peak_avx2(uint32_t kind, uint64_t rounds, uint32_t *sink)
         memcpy(sink, &out[0], sizeof out[0]);
         return rounds * 12 * 8;
     } else {
-        const __m256i a = _mm256_set1_epi16((int16_t)(*sink & 0x7f)), b = _mm256_set1_epi16((int16_t)(*sink >> 8 & 0x7f));
+        const __m256i b = _mm256_set1_epi16((int16_t)(*sink >> 8 & 0x7f));
         __m256i total = _mm256_setzero_si256();
-#define DECLARE(k) __m256i c##k = _mm256_set1_epi32(k);
-#define STEP(k) c##k = _mm256_add_epi32(c##k, _mm256_madd_epi16(a, b));
+#define DECLARE(k) __m256i c##k = _mm256_set1_epi32((int32_t)(*sink & 0x7f) + k);
+#define STEP(k) c##k = _mm256_add_epi32(c##k, _mm256_madd_epi16(c##k, b));
 #define FOLD(k) total = _mm256_xor_si256(total, c##k);
         CHAINS12(DECLARE)
         for (r = 0; r < rounds; r++) {
