@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from kimi_fann import _core
-from kimi_fann.errors import ShapeError, NumericError
+from kimi_fann.errors import NumericError, ShapeError
 
 import golden_core as g
 

@@ -84,6 +84,34 @@ static kf_data *small_data;
 static char *net_text, *fixed_text;
 static size_t net_len, fixed_len;
 
+/* A Q8 network of one layer: n_in (at most 3) inputs of scale 1 and zero points zero, weights
+ * w, one output through a two-knot table. */
+static void one_layer_q8(uint32_t n_in, const int16_t *w, const int32_t *zero, kf_qlayer_desc *layer, kf_qnet_desc *d)
+{
+    static const int32_t bias[1] = {0}, mult[1] = {1 << 30}, knots[2] = {0, 255 * 256};
+    static const uint8_t shift[1] = {31};
+    static const float inv[3] = {1.0f, 1.0f, 1.0f};
+    memset(layer, 0, sizeof *layer);
+    memset(d, 0, sizeof *d);
+    layer->n_in = n_in;
+    layer->n_out = 1;
+    layer->weights = w;
+    layer->bias = bias;
+    layer->multiplier = mult;
+    layer->shift = shift;
+    layer->seg_shift = 8;
+    layer->num_knots = 2;
+    layer->knots = knots;
+    layer->out_hi = 255;
+    d->activation_bits = d->weight_bits = 8;
+    d->num_layers = 1;
+    d->num_input = n_in;
+    d->input_inv_scale = inv;
+    d->input_zero = zero;
+    d->output_scale = 1.0f;
+    d->layers = layer;
+}
+
 /* A 2-3-1 network with scaling parameters, a 10-20-5 one (its text outgrows the writer's first
  * 4096 bytes twice), their texts, and a Q8 network and a router of two experts over 2 inputs. */
 static int make_fixtures(void)
@@ -91,33 +119,13 @@ static int make_fixtures(void)
     const uint32_t small[3] = {2, 3, 1}, big[3] = {10, 20, 5};
     static const float gates[2 * 2] = {1, 0, 0, 1};
     static const int16_t w[2] = {1, -1};
-    static const int32_t bias[1] = {0}, mult[1] = {1 << 30}, knots[2] = {0, 255 * 256}, zero[2] = {128, 128};
-    static const uint8_t shift[1] = {31};
-    static const float inv[2] = {1.0f, 1.0f};
+    static const int32_t zero[2] = {128, 128};
     kf_qlayer_desc layer;
     kf_qnet_desc qd;
     kf_router_desc rd;
-    memset(&layer, 0, sizeof layer);
-    memset(&qd, 0, sizeof qd);
-    memset(&rd, 0, sizeof rd);
-    layer.n_in = 2;
-    layer.n_out = 1;
-    layer.weights = w;
-    layer.bias = bias;
-    layer.multiplier = mult;
-    layer.shift = shift;
-    layer.seg_shift = 8;
-    layer.num_knots = 2;
-    layer.knots = knots;
-    layer.out_hi = 255;
-    qd.activation_bits = qd.weight_bits = 8;
-    qd.num_layers = 1;
-    qd.num_input = 2;
-    qd.input_inv_scale = inv;
-    qd.input_zero = zero;
-    qd.output_scale = 1.0f;
+    one_layer_q8(2, w, zero, &layer, &qd);
     qd.output_zero = 128;
-    qd.layers = &layer;
+    memset(&rd, 0, sizeof rd);
     rd.n_experts = 2;
     rd.dim = 2;
     rd.top_k = 1;
@@ -296,32 +304,12 @@ static kf_status format_data(void)
 static kf_status create_qnet(void)
 {
     static const int16_t w[3] = {1, 2, 3};
-    static const int32_t bias[1] = {0}, mult[1] = {1 << 30}, knots[2] = {0, 255 * 256}, zero[3] = {0, 0, 0};
-    static const uint8_t shift[1] = {31};
-    static const float inv[3] = {1.0f, 1.0f, 1.0f};
+    static const int32_t zero[3] = {0, 0, 0};
     kf_qlayer_desc layer;
     kf_qnet_desc d;
     kf_qnet *net = NULL;
     kf_status st;
-    memset(&layer, 0, sizeof layer);
-    memset(&d, 0, sizeof d);
-    layer.n_in = 3;
-    layer.n_out = 1;
-    layer.weights = w;
-    layer.bias = bias;
-    layer.multiplier = mult;
-    layer.shift = shift;
-    layer.seg_shift = 8;
-    layer.num_knots = 2;
-    layer.knots = knots;
-    layer.out_hi = 255;
-    d.activation_bits = d.weight_bits = 8;
-    d.num_layers = 1;
-    d.num_input = 3;
-    d.input_inv_scale = inv;
-    d.input_zero = zero;
-    d.output_scale = 1.0f;
-    d.layers = &layer;
+    one_layer_q8(3, w, zero, &layer, &d);
     st = kf_qnet_create(&d, &net, NULL);
     CHECK((st == KF_OK) == (net != NULL));
     kf_qnet_free(net);
