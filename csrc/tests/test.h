@@ -34,6 +34,24 @@ static inline kf_router_desc kf_test_float_router(const float *gates, uint32_t n
     return d;
 }
 
+/* The k largest of value[0 .. n) by a stable selection, larger first and ties to the lower
+ * index: the reference the kernels' and the router's choices are held against. */
+static inline void kf_test_top_k(const double *value, uint32_t n, uint32_t k, uint32_t *chosen)
+{
+    uint32_t i, e, j;
+    for (i = 0; i < k; i++) {
+        uint32_t best = n;
+        for (e = 0; e < n; e++) {
+            int taken = 0;
+            for (j = 0; j < i; j++)
+                taken |= chosen[j] == e;
+            if (!taken && (best == n || value[e] > value[best]))
+                best = e;
+        }
+        chosen[i] = best;
+    }
+}
+
 typedef void (*kf_test_fn)(void);
 
 typedef struct kf_test_case {

@@ -313,23 +313,6 @@ static void test_quantize_dynamic_agrees(void)
         }
 }
 
-/* The k largest by a stable selection, larger first and ties to the lower index. */
-static void reference_top_k(const float *v, uint32_t n, uint32_t k, uint32_t *idx)
-{
-    uint32_t i, e, j;
-    for (i = 0; i < k; i++) {
-        uint32_t best = n;
-        for (e = 0; e < n; e++) {
-            int taken = 0;
-            for (j = 0; j < i; j++)
-                taken |= idx[j] == e;
-            if (!taken && (best == n || v[e] > v[best]))
-                best = e;
-        }
-        idx[i] = best;
-    }
-}
-
 /* The top k on every path against a stable selection: n = 1 .. 160 and some larger, k = 1 .. 64
  * (those of each SIMD bound's stream counts among them), rows with many ties, wide values,
  * ascending and descending runs (every value beats the k-th, or none after the first k) and all
@@ -339,6 +322,7 @@ static void test_top_k_agrees(void)
     enum { N = 1031, K = KF_MAX_TOP_K };
     static const uint32_t ks[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 48, 63, 64};
     static float v[N];
+    static double exact[N];
     uint32_t want[K + 1], got[K + 1], n, kind, ki, i;
     int path;
     for (n = 1; n <= N; n = n < 160 ? n + 1 : n * 2 + 7)
@@ -349,9 +333,11 @@ static void test_top_k_agrees(void)
                        : kind == 2 ? (float)i - 50.0f
                        : kind == 3 ? 50.0f - (float)i
                                    : -0.5f;
+            for (i = 0; i < n; i++)
+                exact[i] = v[i];
             for (ki = 0; ki < sizeof ks / sizeof ks[0] && ks[ki] <= n; ki++) {
                 const uint32_t k = ks[ki];
-                reference_top_k(v, n, k, want);
+                kf_test_top_k(exact, n, k, want);
                 for (path = KF_SIMD_SCALAR; path < KF_SIMD_COUNT_; path++) {
                     const kf_kernels *kern = kf_kernels_for((kf_simd)path);
                     if (!kf_simd_supported((kf_simd)path) || kern == NULL)

@@ -25,23 +25,6 @@ static int32_t between(rng *g, int32_t lo, int32_t hi)
     return lo + (int32_t)((g->state >> 11) % (uint64_t)(hi - lo + 1));
 }
 
-/* The top k of value by a stable selection: larger first, ties to the lower index. */
-static void reference_top_k(const double *value, uint32_t *chosen)
-{
-    uint32_t i, e, j;
-    for (i = 0; i < TOP_K; i++) {
-        uint32_t best = N_EXPERTS;
-        for (e = 0; e < N_EXPERTS; e++) {
-            int taken = 0;
-            for (j = 0; j < i; j++)
-                taken |= chosen[j] == e;
-            if (!taken && (best == N_EXPERTS || value[e] > value[best]))
-                best = e;
-        }
-        chosen[i] = best;
-    }
-}
-
 /* kind 0: spread rows with equal pairs (ties); 1: inputs exact in int8, so the gates' int8
  * error alone counts; 2: near-equal rows (the screen leaves too many and all are scored);
  * 3: gates exact in int8 (steps of one), so the inputs' int8 error alone counts. */
@@ -99,7 +82,7 @@ static void test_screened_choices_are_those_of_every_score(void)
                             score += (double)x[s * DIM + i] * gates[(size_t)e * DIM + i];
                         value[e] = score + (biased ? bias[e] : 0.0);
                     }
-                    reference_top_k(value, want);
+                    kf_test_top_k(value, N_EXPERTS, TOP_K, want);
                     wrong += memcmp(want, experts + s * TOP_K, sizeof want) != 0;
                 }
                 CHECK(wrong == 0);
