@@ -579,27 +579,32 @@ static inline __m256 packed_group(__m256 sum, const float *w0, const float *v)
     return _mm256_add_ps(sum, g);
 }
 
-/* Blocks two at a time: two independent sums in flight hide the additions' latency. */
+/* Blocks four at a time: independent sums in flight hide the additions' latency (two left C
+ * 768-256-64 at batch 1 6% slower; six spill registers). Past the last block the first of the
+ * four is repeated, and only the real ones are stored. */
+#define PACKED_BLOCKS 4
 void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out)
 {
     const size_t block = (size_t)8 * n;
-    uint32_t b, i;
-    for (b = 0; b < blocks; b += 2) {
-        const int pair = b + 1 < blocks;
-        const float *wa = w + b * block, *wb = pair ? wa + block : wa;
-        __m256 sa = _mm256_setzero_ps(), sb = _mm256_setzero_ps();
+    uint32_t b, i, k;
+    for (b = 0; b < blocks; b += PACKED_BLOCKS) {
+        const uint32_t real = blocks - b < PACKED_BLOCKS ? blocks - b : PACKED_BLOCKS;
+        const float *wk[PACKED_BLOCKS];
+        __m256 s[PACKED_BLOCKS];
+        for (k = 0; k < PACKED_BLOCKS; k++) {
+            wk[k] = w + (b + (k < real ? k : 0)) * block;
+            s[k] = _mm256_setzero_ps();
+        }
         for (i = n & 3u; i-- > 0;) { /* the leading terms, last to first */
             const __m256 vi = _mm256_broadcast_ss(v + i);
-            sa = _mm256_add_ps(sa, _mm256_mul_ps(_mm256_loadu_ps(wa + (size_t)i * 8), vi));
-            sb = _mm256_add_ps(sb, _mm256_mul_ps(_mm256_loadu_ps(wb + (size_t)i * 8), vi));
+            for (k = 0; k < PACKED_BLOCKS; k++)
+                s[k] = _mm256_add_ps(s[k], _mm256_mul_ps(_mm256_loadu_ps(wk[k] + (size_t)i * 8), vi));
         }
-        for (i = n & 3u; i < n; i += 4) {
-            sa = packed_group(sa, wa + (size_t)i * 8, v + i);
-            sb = packed_group(sb, wb + (size_t)i * 8, v + i);
-        }
-        _mm256_storeu_ps(out + (size_t)b * 8, sa);
-        if (pair)
-            _mm256_storeu_ps(out + (size_t)b * 8 + 8, sb);
+        for (i = n & 3u; i < n; i += 4)
+            for (k = 0; k < PACKED_BLOCKS; k++)
+                s[k] = packed_group(s[k], wk[k] + (size_t)i * 8, v + i);
+        for (k = 0; k < real; k++)
+            _mm256_storeu_ps(out + (size_t)(b + k) * 8, s[k]);
     }
 }
 
