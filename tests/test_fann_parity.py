@@ -67,9 +67,9 @@ def test_outputs_match_libfann(tmp_path, structure: str, activation: str) -> Non
 @pytest.mark.parametrize("structure", STRUCTURES)
 def test_batches_match_libfann_bit_for_bit(tmp_path, monkeypatch, structure: str, path: str) -> None:
     """Batches of every size run a panel of samples side by side through dense blocks of neurons
-    (blocks of eight, four and one, edge panels padded; at batch 1, up to seven packed blocks) with libfann's bits on every SIMD path and
-    for every FANN activation, including sums large enough that exp leaves the range the vector
-    kernels compute (those lanes go to libm)."""
+    (blocks of eight, four and one, edge panels padded; at batch 1, up to seven packed blocks)
+    with libfann's bits on every SIMD path and for every FANN activation, including sums large
+    enough that exp leaves the range the vector kernels compute (those lanes go to libm)."""
     monkeypatch.setenv("KIMI_FANN_SIMD", path)  # the path is chosen when a network is made
     rng = np.random.default_rng(STRUCTURES.index(structure))
     for code, activation in enumerate(FANN_ACTIVATIONS):
