@@ -9,6 +9,12 @@
 #include <math.h>
 #include <string.h>
 
+#if defined(_MSC_VER) && !defined(__clang__)
+#define KF_ALWAYS_INLINE static __forceinline
+#else
+#define KF_ALWAYS_INLINE static inline __attribute__((always_inline))
+#endif
+
 /* Rows 0-3 and 4-7 summed in halves ([r0a r0b r1a r1b | r2a r2b r3a r3b]) into [r0 .. r7]. */
 static inline __m256i combine_halves(__m256i a, __m256i b)
 {
@@ -96,39 +102,49 @@ static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t
     }
 }
 
+/* One row block's 16 sums (lo: rows 0-7, hi: 8-15) for count samples (at most 4) from x on.
+ * Inlined with count 4, the loop over samples unrolls and the eight sums stay in registers
+ * (with count unknown, gcc kept three samples' sums on the stack: a store and a load a group). */
+KF_ALWAYS_INLINE void q16_block(const int16_t *wr, uint32_t groups, const int16_t *x, size_t x_stride, size_t count,
+                                int32_t *out, size_t acc_stride)
+{
+    __m256i lo[4], hi[4];
+    uint32_t g;
+    size_t k;
+    for (k = 0; k < 4; k++)
+        lo[k] = hi[k] = _mm256_setzero_si256();
+    for (g = 0; g < groups; g++) {
+        const int16_t *block = wr + (size_t)g * KF_ROWS * KF_COLS16;
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)block);
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(block + 16));
+        for (k = 0; k < count; k++) {
+            int32_t pair;
+            __m256i v;
+            memcpy(&pair, x + k * x_stride + (size_t)g * KF_COLS16, sizeof pair);
+            v = _mm256_set1_epi32(pair);
+            lo[k] = _mm256_add_epi32(lo[k], _mm256_madd_epi16(w0, v));
+            hi[k] = _mm256_add_epi32(hi[k], _mm256_madd_epi16(w1, v));
+        }
+    }
+    for (k = 0; k < count; k++) {
+        _mm256_storeu_si256((__m256i *)(out + k * acc_stride), lo[k]);
+        _mm256_storeu_si256((__m256i *)(out + k * acc_stride + 8), hi[k]);
+    }
+}
+
 static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out_pad,
                        uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
     const uint32_t groups = n_in_pad / KF_COLS16;
-    uint32_t rb, g;
+    uint32_t rb;
     size_t s;
     for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
         const int16_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS16;
-        for (s = 0; s < nb; s += 4) {
-            const size_t count = nb - s < 4 ? nb - s : 4;
-            __m256i lo[4], hi[4];
-            size_t k;
-            for (k = 0; k < 4; k++)
-                lo[k] = hi[k] = _mm256_setzero_si256();
-            for (g = 0; g < groups; g++) {
-                const int16_t *block = wr + (size_t)g * KF_ROWS * KF_COLS16;
-                const __m256i w0 = _mm256_loadu_si256((const __m256i *)block);
-                const __m256i w1 = _mm256_loadu_si256((const __m256i *)(block + 16));
-                for (k = 0; k < count; k++) {
-                    int32_t pair;
-                    __m256i v;
-                    memcpy(&pair, x + (s + k) * x_stride + (size_t)g * KF_COLS16, sizeof pair);
-                    v = _mm256_set1_epi32(pair);
-                    lo[k] = _mm256_add_epi32(lo[k], _mm256_madd_epi16(w0, v));
-                    hi[k] = _mm256_add_epi32(hi[k], _mm256_madd_epi16(w1, v));
-                }
-            }
-            for (k = 0; k < count; k++) {
-                int32_t *out = acc + (s + k) * acc_stride + (size_t)rb * KF_ROWS;
-                _mm256_storeu_si256((__m256i *)out, lo[k]);
-                _mm256_storeu_si256((__m256i *)(out + 8), hi[k]);
-            }
-        }
+        int32_t *out = acc + (size_t)rb * KF_ROWS;
+        for (s = 0; s + 4 <= nb; s += 4)
+            q16_block(wr, groups, x + s * x_stride, x_stride, 4, out + s * acc_stride, acc_stride);
+        if (s < nb)
+            q16_block(wr, groups, x + s * x_stride, x_stride, nb - s, out + s * acc_stride, acc_stride);
     }
 }
 
