@@ -283,6 +283,33 @@ static inline __m256i table_quarter(const int32_t *acc, const int32_t *bias, con
     return min64(max64(v, _mm256_set1_epi64x(t->out_lo)), _mm256_set1_epi64x(t->out_hi));
 }
 
+/* Eight outputs of kf_epilogue_table_fn whose shifts are all 33 or more (seg_shift at most 30):
+ * rel = clamp(t - t0, 0, last << seg_shift) from direct_index32 with top = min(t0 + (last <<
+ * seg_shift), INT32_MAX), an unsigned 32-bit value (t and t0 are int32, so t - t0 < 2^32), then
+ * table_quarter's interpolation, its products and rounding shift in 64-bit halves (|a| (2^k - f)
+ * + |b| f < 2^(31+k)); the shifted value lies within int32, so the clamp runs in 32-bit lanes. */
+static inline __m256i table_eight32(__m256i sum, __m256i mult, __m256i sh, const kf_qtable *t, __m256i t0, __m256i top)
+{
+    const __m256i one = _mm256_set1_epi32(1), k = _mm256_set1_epi32((int32_t)t->seg_shift);
+    const __m256i step = _mm256_sllv_epi32(one, k), bits = _mm256_set1_epi64x(t->seg_shift + KF_QTABLE_FRAC_BITS);
+    const __m256i round = _mm256_sllv_epi64(_mm256_set1_epi64x(1), _mm256_sub_epi64(bits, _mm256_set1_epi64x(1)));
+    const __m256i rel = direct_index32(sum, mult, sh, t0, top);
+    const __m256i i = _mm256_srlv_epi32(rel, k), f = _mm256_and_si256(rel, _mm256_sub_epi32(step, one));
+    const __m256i g = _mm256_sub_epi32(step, f);
+    /* knots[i + 1] counts only where f > 0, i.e. i < last: clamp the index there */
+    const __m256i a = _mm256_i32gather_epi32((const int *)t->knots, i, 4);
+    const __m256i b = _mm256_i32gather_epi32(
+        (const int *)t->knots, _mm256_min_epu32(_mm256_add_epi32(i, one), _mm256_set1_epi32((int32_t)t->last)), 4);
+    __m256i even = _mm256_add_epi64(_mm256_mul_epi32(a, g), _mm256_mul_epi32(b, f));
+    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(g, 32)),
+                                   _mm256_mul_epi32(_mm256_srli_epi64(b, 32), _mm256_srli_epi64(f, 32)));
+    even = sra64(_mm256_add_epi64(even, round), bits);
+    odd = sra64(_mm256_add_epi64(odd, round), bits);
+    return _mm256_min_epi32(_mm256_max_epi32(_mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xaa),
+                                             _mm256_set1_epi32(t->out_lo)),
+                            _mm256_set1_epi32(t->out_hi));
+}
+
 static void table_row(const int32_t *acc, const kf_qrequant *rq, const kf_qtable *table, void *out, uint32_t out_bits)
 {
     const int32_t *bias = rq->bias, *mult = rq->mult;
@@ -290,9 +317,20 @@ static void table_row(const int32_t *acc, const kf_qrequant *rq, const kf_qtable
     const uint32_t n = rq->n;
     kf_qrequant tail;
     const __m256i low = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7); /* the low halves of four lanes first */
+    const int64_t top = (int64_t)table->t0 + ((int64_t)table->last << table->seg_shift);
+    const __m256i t0_32 = _mm256_set1_epi32(table->t0), top_32 = _mm256_set1_epi32(top > INT32_MAX ? INT32_MAX : (int32_t)top);
+    const int narrow = table->seg_shift <= 30;
     const size_t elem = out_bits / 8;
     uint32_t j;
     for (j = 0; j + 8 <= n; j += 8) {
+        const __m256i sh = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(shift + j)));
+        if (narrow && _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(33), sh))) == 0) {
+            const __m256i sum = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + j)),
+                                                 _mm256_loadu_si256((const __m256i *)(bias + j)));
+            store_narrow(table_eight32(sum, _mm256_loadu_si256((const __m256i *)(mult + j)), sh, table, t0_32, top_32),
+                         (char *)out + j * elem, out_bits);
+            continue;
+        }
         const __m256i lo = _mm256_permutevar8x32_epi32(table_quarter(acc + j, bias + j, mult + j, shift + j, table), low);
         const __m256i hi = _mm256_permutevar8x32_epi32(
             table_quarter(acc + j + 4, bias + j + 4, mult + j + 4, shift + j + 4, table), low);
