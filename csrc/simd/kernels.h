@@ -43,6 +43,8 @@ typedef void (*kf_q16_matmul_fn)(const int16_t *x, size_t x_stride, size_t nb, c
  * interpolated one: knots in output units times 2^KF_QTABLE_FRAC_BITS, outputs clamped to
  * [out_lo, out_hi]. */
 typedef struct kf_qtable {
+    /* last + 1 knots, then KF_QKNOTS_PAD more: a SIMD path may read knots[i] and knots[i + 1]
+     * as one 64-bit value at any i <= last (the second weighs nothing at i = last) */
     const int32_t *knots;
     int32_t t0;
     uint32_t seg_shift, last;
@@ -53,6 +55,7 @@ typedef struct kf_qtable {
     const uint8_t *bytes;
 } kf_qtable;
 #define KF_QBYTES_PAD 3
+#define KF_QKNOTS_PAD 1
 /* The largest interpolated Q8 table that kf_qnet_create expands into a direct table of bytes:
  * last << seg_shift at most this (as many entries, plus one, as the largest direct table). */
 #define KF_QEXPAND_MAX 65536u

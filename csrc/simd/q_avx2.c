@@ -257,6 +257,22 @@ static inline __m256i max64(__m256i a, __m256i b)
     return _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi64(b, a));
 }
 
+/* knots[i] and knots[i + 1] of four outputs, one pair per 64-bit lane (half the loads of two
+ * gathers of 32-bit values); at i = last the second is the table's padding (kernels.h), which the
+ * interpolation weighs by f = 0. */
+static inline __m256i knot_pairs(__m128i i, const int32_t *knots)
+{
+    return _mm256_i32gather_epi64((const long long *)knots, i, 4);
+}
+
+/* The interpolation of kf_qtable_value over four pairs of knots: (a (2^k - f) + b f + round) >>
+ * bits in 64-bit lanes, g = 2^k - f and f in the low halves (vpmuldq reads those, signed). */
+static inline __m256i interpolate(__m256i pairs, __m256i g, __m256i f, __m256i round, __m256i bits)
+{
+    const __m256i v = _mm256_add_epi64(_mm256_mul_epi32(pairs, g), _mm256_mul_epi32(_mm256_srli_epi64(pairs, 32), f));
+    return sra64(_mm256_add_epi64(v, round), bits);
+}
+
 /* Four outputs of kf_epilogue_table_fn, one per 64-bit lane. */
 static inline __m256i table_quarter(const int32_t *acc, const int32_t *bias, const int32_t *mult, const uint8_t *shift,
                                     const kf_qtable *t)
@@ -266,7 +282,7 @@ static inline __m256i table_quarter(const int32_t *acc, const int32_t *bias, con
     const __m256i bits = _mm256_set1_epi64x(t->seg_shift + KF_QTABLE_FRAC_BITS);
     const __m128i sum = _mm_add_epi32(_mm_loadu_si128((const __m128i *)acc), _mm_loadu_si128((const __m128i *)bias));
     int32_t shifts;
-    __m256i sh, v, rel, i, f, a, b;
+    __m256i sh, v, rel, i, f;
     memcpy(&shifts, shift, sizeof shifts);
     sh = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(shifts));
     v = _mm256_mul_epi32(_mm256_cvtepi32_epi64(sum), _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)mult)));
@@ -274,19 +290,17 @@ static inline __m256i table_quarter(const int32_t *acc, const int32_t *bias, con
     rel = min64(max64(_mm256_sub_epi64(v, _mm256_set1_epi64x(t->t0)), _mm256_setzero_si256()), span);
     i = _mm256_srlv_epi64(rel, k);
     f = _mm256_and_si256(rel, _mm256_sub_epi64(step, one));
-    /* knots[i + 1] counts only where f > 0, i.e. i < last: clamp the index there */
-    a = _mm256_cvtepi32_epi64(_mm256_i64gather_epi32((const int *)t->knots, i, 4));
-    b = _mm256_cvtepi32_epi64(_mm256_i64gather_epi32(
-        (const int *)t->knots, min64(_mm256_add_epi64(i, one), _mm256_set1_epi64x(t->last)), 4));
-    v = _mm256_add_epi64(_mm256_mul_epi32(a, _mm256_sub_epi64(step, f)), _mm256_mul_epi32(b, f));
-    v = sra64(_mm256_add_epi64(v, _mm256_sllv_epi64(one, _mm256_sub_epi64(bits, one))), bits);
+    /* the four indices (below 2^17) from the low halves of the 64-bit lanes */
+    i = _mm256_permutevar8x32_epi32(i, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
+    v = interpolate(knot_pairs(_mm256_castsi256_si128(i), t->knots), _mm256_sub_epi64(step, f), f,
+                    _mm256_sllv_epi64(one, _mm256_sub_epi64(bits, one)), bits);
     return min64(max64(v, _mm256_set1_epi64x(t->out_lo)), _mm256_set1_epi64x(t->out_hi));
 }
 
 /* Eight outputs of kf_epilogue_table_fn whose shifts are all 33 or more (seg_shift at most 30):
  * rel = clamp(t - t0, 0, last << seg_shift) from direct_index32 with top = min(t0 + (last <<
  * seg_shift), INT32_MAX), an unsigned 32-bit value (t and t0 are int32, so t - t0 < 2^32), then
- * table_quarter's interpolation, its products and rounding shift in 64-bit halves (|a| (2^k - f)
+ * table_quarter's interpolation, its products and rounding shift in 64-bit lanes (|a| (2^k - f)
  * + |b| f < 2^(31+k)); the shifted value lies within int32, so the clamp runs in 32-bit lanes. */
 static inline __m256i table_eight32(__m256i sum, __m256i mult, __m256i sh, const kf_qtable *t, __m256i t0, __m256i top)
 {
@@ -295,19 +309,17 @@ static inline __m256i table_eight32(__m256i sum, __m256i mult, __m256i sh, const
     const __m256i round = _mm256_sllv_epi64(_mm256_set1_epi64x(1), _mm256_sub_epi64(bits, _mm256_set1_epi64x(1)));
     const __m256i rel = direct_index32(sum, mult, sh, t0, top);
     const __m256i i = _mm256_srlv_epi32(rel, k), f = _mm256_and_si256(rel, _mm256_sub_epi32(step, one));
-    const __m256i g = _mm256_sub_epi32(step, f);
-    /* knots[i + 1] counts only where f > 0, i.e. i < last: clamp the index there */
-    const __m256i a = _mm256_i32gather_epi32((const int *)t->knots, i, 4);
-    const __m256i b = _mm256_i32gather_epi32(
-        (const int *)t->knots, _mm256_min_epu32(_mm256_add_epi32(i, one), _mm256_set1_epi32((int32_t)t->last)), 4);
-    __m256i even = _mm256_add_epi64(_mm256_mul_epi32(a, g), _mm256_mul_epi32(b, f));
-    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(g, 32)),
-                                   _mm256_mul_epi32(_mm256_srli_epi64(b, 32), _mm256_srli_epi64(f, 32)));
-    even = sra64(_mm256_add_epi64(even, round), bits);
-    odd = sra64(_mm256_add_epi64(odd, round), bits);
-    return _mm256_min_epi32(_mm256_max_epi32(_mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xaa),
-                                             _mm256_set1_epi32(t->out_lo)),
-                            _mm256_set1_epi32(t->out_hi));
+    const __m256i g = _mm256_sub_epi32(step, f); /* g and f below 2^31: sign extension widens them */
+    const __m256i lo = interpolate(knot_pairs(_mm256_castsi256_si128(i), t->knots),
+                                   _mm256_cvtepi32_epi64(_mm256_castsi256_si128(g)),
+                                   _mm256_cvtepi32_epi64(_mm256_castsi256_si128(f)), round, bits);
+    const __m256i hi = interpolate(knot_pairs(_mm256_extracti128_si256(i, 1), t->knots),
+                                   _mm256_cvtepi32_epi64(_mm256_extracti128_si256(g, 1)),
+                                   _mm256_cvtepi32_epi64(_mm256_extracti128_si256(f, 1)), round, bits);
+    /* the low halves of lo's and hi's lanes: outputs 0 1 4 5 | 2 3 6 7, then in order */
+    const __m256i v = _mm256_permute4x64_epi64(
+        _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(lo), _mm256_castsi256_ps(hi), 0x88)), 0xd8);
+    return _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(t->out_lo)), _mm256_set1_epi32(t->out_hi));
 }
 
 static void table_row(const int32_t *acc, const kf_qrequant *rq, const kf_qtable *table, void *out, uint32_t out_bits)

@@ -285,6 +285,22 @@ static inline __m512i requant64(__m512i sum, __m512i mult, __m512i shift1, __m51
     return _mm512_min_epi64(_mm512_max_epi64(t, lo), hi);
 }
 
+/* knots[i] and knots[i + 1] of eight outputs, one pair per 64-bit lane (a gather of eight 64-bit
+ * values: half the loads of two gathers of 32-bit ones). At i = last the pair's second knot is
+ * the table's padding (kernels.h), which the interpolation weighs by f = 0. */
+static inline __m512i knot_pairs(__m256i i, const int32_t *knots)
+{
+    return _mm512_i32gather_epi64(i, (const void *)knots, 4);
+}
+
+/* The interpolation of kf_qtable_value over eight pairs of knots: (a (2^k - f) + b f + round) >>
+ * bits in 64-bit lanes, g = 2^k - f and f in the low halves (vpmuldq reads those, signed). */
+static inline __m512i interpolate(__m512i pairs, __m512i g, __m512i f, __m512i round, __m512i bits)
+{
+    const __m512i v = _mm512_add_epi64(_mm512_mul_epi32(pairs, g), _mm512_mul_epi32(_mm512_srli_epi64(pairs, 32), f));
+    return _mm512_srav_epi64(_mm512_add_epi64(v, round), bits);
+}
+
 /* Eight outputs j .. j + 7 (those in m) of kf_epilogue_table_fn, one per 64-bit lane, for nb
  * samples. */
 static inline void table_column(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
@@ -292,7 +308,7 @@ static inline void table_column(const int32_t *acc, size_t acc_stride, size_t nb
 {
     const __m512i one = _mm512_set1_epi64(1), k = _mm512_set1_epi64(t->seg_shift);
     const __m512i step = _mm512_sllv_epi64(one, k), bits = _mm512_set1_epi64(t->seg_shift + KF_QTABLE_FRAC_BITS);
-    const __m512i round = _mm512_sllv_epi64(one, _mm512_sub_epi64(bits, one)), last = _mm512_set1_epi64(t->last);
+    const __m512i round = _mm512_sllv_epi64(one, _mm512_sub_epi64(bits, one));
     const __m512i c = _mm512_set1_epi64(1 - 2 * (int64_t)t->t0), span = _mm512_set1_epi64((int64_t)t->last << t->seg_shift);
     const __m512i out_lo = _mm512_set1_epi64(t->out_lo), out_hi = _mm512_set1_epi64(t->out_hi);
     const __m256i bias = _mm256_maskz_loadu_epi32(m, rq->bias + j);
@@ -303,16 +319,49 @@ static inline void table_column(const int32_t *acc, size_t acc_stride, size_t nb
         const __m256i sum = _mm256_add_epi32(_mm256_maskz_loadu_epi32(m, acc + s * acc_stride + j), bias);
         const __m512i rel = requant64(_mm512_cvtepi32_epi64(sum), mult, sh1, c, _mm512_setzero_si512(), span);
         const __m512i i = _mm512_srlv_epi64(rel, k), f = _mm512_and_si512(rel, _mm512_sub_epi64(step, one));
-        /* knots[i + 1] counts only where f > 0, i.e. i < last: clamp the index there */
-        const __m512i a = _mm512_cvtepi32_epi64(_mm512_i64gather_epi32(i, t->knots, 4));
-        const __m512i b = _mm512_cvtepi32_epi64(_mm512_i64gather_epi32(_mm512_min_epi64(_mm512_add_epi64(i, one), last), t->knots, 4));
-        __m512i v = _mm512_add_epi64(_mm512_mul_epi32(a, _mm512_sub_epi64(step, f)), _mm512_mul_epi32(b, f));
-        v = _mm512_srav_epi64(_mm512_add_epi64(v, round), bits);
+        __m512i v = interpolate(knot_pairs(_mm512_cvtepi64_epi32(i), t->knots), _mm512_sub_epi64(step, f), f, round, bits);
         v = _mm512_min_epi64(_mm512_max_epi64(v, out_lo), out_hi);
         if (out_bits == 8)
             _mm512_mask_cvtepi64_storeu_epi8((char *)out + s * out_stride + j, m, v);
         else
             _mm512_mask_cvtepi64_storeu_epi16((int16_t *)out + s * out_stride + j, m, v);
+    }
+}
+
+/* Sixteen outputs j .. j + 15 (those in m) of kf_epilogue_table_fn whose shifts are all 33 or
+ * more (seg_shift at most 30), for nb samples: rel = clamp(t - t0, 0, last << seg_shift) from
+ * direct_index32 with top = min(t0 + (last << seg_shift), INT32_MAX), an unsigned 32-bit value
+ * (t and t0 are int32), then the interpolation in 64-bit halves (|a| (2^k - f) + |b| f <
+ * 2^(31+k)), whose shifted value lies within int32, so that it narrows and clamps in 32 bits. */
+static inline void table_column32(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                                  const kf_qtable *t, uint32_t j, __mmask16 m, __m512i shift32, void *out,
+                                  size_t out_stride, uint32_t out_bits)
+{
+    const __m512i k = _mm512_set1_epi32((int32_t)t->seg_shift), step = _mm512_sllv_epi32(_mm512_set1_epi32(1), k);
+    const __m512i low = _mm512_sub_epi32(step, _mm512_set1_epi32(1));
+    const __m512i bits = _mm512_set1_epi64(t->seg_shift + KF_QTABLE_FRAC_BITS);
+    const __m512i round = _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(bits, _mm512_set1_epi64(1)));
+    const int64_t top = (int64_t)t->t0 + ((int64_t)t->last << t->seg_shift);
+    const __m512i t0 = _mm512_set1_epi32(t->t0), top32 = _mm512_set1_epi32(top > INT32_MAX ? INT32_MAX : (int32_t)top);
+    const __m512i out_lo = _mm512_set1_epi32(t->out_lo), out_hi = _mm512_set1_epi32(t->out_hi);
+    const __m512i b = _mm512_maskz_loadu_epi32(m, rq->bias + j), mu = _mm512_maskz_loadu_epi32(m, rq->mult + j);
+    const __m512i mu_odd = _mm512_shuffle_epi32(mu, SWAP_PAIRS);
+    const __m512i rv = _mm512_sllv_epi32(_mm512_set1_epi32(1), _mm512_sub_epi32(shift32, _mm512_set1_epi32(33)));
+    const __m512i sv = _mm512_sub_epi32(shift32, _mm512_set1_epi32(32));
+    const size_t elem = out_bits / 8;
+    size_t s;
+    for (s = 0; s < nb; s++) {
+        const __m512i sum = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, acc + s * acc_stride + j), b);
+        const __m512i rel = direct_index32(sum, mu, mu_odd, rv, sv, t0, top32);
+        const __m512i i = _mm512_srlv_epi32(rel, k), f = _mm512_and_si512(rel, low), g = _mm512_sub_epi32(step, f);
+        const __m256i i_lo = _mm512_castsi512_si256(i), i_hi = _mm512_extracti64x4_epi64(i, 1);
+        const __m512i lo = interpolate(knot_pairs(i_lo, t->knots), _mm512_cvtepi32_epi64(_mm512_castsi512_si256(g)),
+                                       _mm512_cvtepi32_epi64(_mm512_castsi512_si256(f)), round, bits);
+        const __m512i hi = interpolate(knot_pairs(i_hi, t->knots), _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(g, 1)),
+                                       _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(f, 1)), round, bits);
+        const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(lo)), _mm512_cvtepi64_epi32(hi), 1);
+        store_narrow16(_mm512_min_epi32(_mm512_max_epi32(v, out_lo), out_hi), (char *)out + (s * out_stride + j) * elem,
+                       out_bits, m);
     }
 }
 
@@ -322,8 +371,18 @@ void kf_epilogue_table_avx512(const int32_t *acc, size_t acc_stride, size_t nb, 
     const kf_qrequant r = *rq; /* copies: the stores through out could alias the structures */
     const kf_qtable t = *table;
     uint32_t j;
-    for (j = 0; j < r.n; j += 8)
-        table_column(acc, acc_stride, nb, &r, &t, j, (__mmask8)lanes(r.n - j < 8 ? r.n - j : 8), out, out_stride, out_bits);
+    for (j = 0; j < r.n; j += 16) {
+        const __mmask16 m = lanes(r.n - j);
+        /* masked lanes: shift 33, sum 0 (an index within the table, never stored) */
+        const __m512i shift32 = _mm512_mask_blend_epi32(m, _mm512_set1_epi32(33), _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, r.shift + j)));
+        if (t.seg_shift <= 30 && _mm512_cmplt_epi32_mask(shift32, _mm512_set1_epi32(33)) == 0) {
+            table_column32(acc, acc_stride, nb, &r, &t, j, m, shift32, out, out_stride, out_bits);
+            continue;
+        }
+        table_column(acc, acc_stride, nb, &r, &t, j, (__mmask8)m, out, out_stride, out_bits);
+        if (r.n - j > 8)
+            table_column(acc, acc_stride, nb, &r, &t, j + 8, (__mmask8)(m >> 8), out, out_stride, out_bits);
+    }
 }
 
 /* Sixteen inputs of kf_quantize_fn (those in m); returns the lanes holding an infinity or NaN. */

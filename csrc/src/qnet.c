@@ -82,7 +82,7 @@ static void qnet_layout(kf_arena *a, void *obj, const void *ctx)
             q->weights = packed;
         KF_CARVE(a, q, bias, out_pad);
         KF_CARVE(a, q, multiplier, out_pad);
-        KF_CARVE(a, q, knots, s->num_knots);
+        KF_CARVE(a, q, knots, s->num_knots + KF_QKNOTS_PAD);
         KF_CARVE(a, q, shift, out_pad);
         if (bytes_entries(d, s) > 0)
             KF_CARVE(a, q, bytes, bytes_entries(d, s) + KF_QBYTES_PAD);
@@ -261,6 +261,7 @@ kf_status kf_qnet_create(const kf_qnet_desc *d, kf_qnet **out, kf_diag *diag)
             const int32_t v = s->seg_shift ? s->knots[i] : (s->knots[i] + (1 << (KF_QTABLE_FRAC_BITS - 1))) >> KF_QTABLE_FRAC_BITS;
             q->knots[i] = s->seg_shift ? v : (v < s->out_lo ? s->out_lo : (v > s->out_hi ? s->out_hi : v));
         }
+        q->knots[s->num_knots] = q->knots[s->num_knots - 1];
         if (q->bytes != NULL) {
             /* Q8: one byte per requantized value, the interpolation done here once (exactly
              * kf_epilogue_table_fn's outputs), then looked up as a direct table */
