@@ -60,6 +60,22 @@ void kf_fann_sums_avx2(const float *w, uint32_t n, uint32_t m, const float *v, u
         sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 1);
 }
 
+/* The table entries (tail, scale bits: 16 bytes each) of four indices, by four 16-byte loads and
+ * two shuffles: two 64-bit gathers take longer on Zen 4. */
+KF_INLINE void exp_entries(__m256i idx, const long long *table, __m256d *tail, __m256d *scale)
+{
+    uint64_t at[4];
+    __m256i lo, hi;
+    _mm256_storeu_si256((__m256i *)at, idx);
+    __asm__("" : "+m"(at)); /* the indices from memory, not lane extractions */
+#define ENTRY(k) _mm_loadu_si128((const __m128i *)(table + 2 * at[k]))
+    lo = _mm256_inserti128_si256(_mm256_castsi128_si256(ENTRY(0)), ENTRY(2), 1);
+    hi = _mm256_inserti128_si256(_mm256_castsi128_si256(ENTRY(1)), ENTRY(3), 1);
+#undef ENTRY
+    *tail = _mm256_castsi256_pd(_mm256_unpacklo_epi64(lo, hi));
+    *scale = _mm256_castsi256_pd(_mm256_unpackhi_epi64(lo, hi));
+}
+
 /* glibc's exp (exp_glibc.h) in four lanes, exact for 2^-54 <= |x| < 512 (and 1, libm's result,
  * for |x| < 2^-54); meaningless elsewhere. */
 KF_INLINE __m256d exp_core(__m256d x, const int fused)
@@ -74,10 +90,9 @@ KF_INLINE __m256d exp_core(__m256d x, const int fused)
     kd = _mm256_sub_pd(kd, shift);
     r = fused ? _mm256_fmadd_pd(kd, lo, _mm256_fmadd_pd(kd, hi, x))
               : _mm256_add_pd(_mm256_add_pd(x, _mm256_mul_pd(kd, hi)), _mm256_mul_pd(kd, lo));
-    idx = _mm256_slli_epi64(_mm256_and_si256(ki, _mm256_set1_epi64x(KF_EXP_N - 1)), 1);
-    tail = _mm256_castsi256_pd(_mm256_i64gather_epi64(table, idx, 8));
-    scale = _mm256_castsi256_pd(
-        _mm256_add_epi64(_mm256_i64gather_epi64(table + 1, idx, 8), _mm256_slli_epi64(ki, 52 - 7)));
+    idx = _mm256_and_si256(ki, _mm256_set1_epi64x(KF_EXP_N - 1));
+    exp_entries(idx, table, &tail, &scale);
+    scale = _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(scale), _mm256_slli_epi64(ki, 52 - 7)));
     r2 = _mm256_mul_pd(r, r);
     if (fused) {
         tmp = _mm256_fmadd_pd(_mm256_fmadd_pd(r, _mm256_set1_pd(KF_EXP_C3), _mm256_set1_pd(KF_EXP_C2)), r2,
@@ -312,43 +327,53 @@ KF_INLINE void activate_row(const kf_activation a, const int fused, float steepn
     }
 }
 
-/* Eight by eight blocks transposed in registers, the edges by the scalar loop. A value's
- * exponent bits plus 0x00800000 carry into its top bit exactly when they are all ones (NaN,
- * infinity): those sums ORed together flag a block with one. */
+/* The 8 x 8 block at src transposed into dst, only its first `cols` columns read (masked loads:
+ * the others are zeros) and as many rows of dst written. A value's exponent bits plus 0x00800000
+ * carry into its top bit exactly when they are all ones (NaN, infinity): those sums ORed into
+ * *flags mark a block with one. */
+KF_INLINE void transpose_block(const float *src, size_t lds, uint32_t cols, float *dst, size_t ldd, __m256i *flags)
+{
+    const __m256i exponent = _mm256_set1_epi32(0x7f800000), carry = _mm256_set1_epi32(0x00800000);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)cols), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256 a[8], b[8];
+    uint32_t k;
+    for (k = 0; k < 8; k++) {
+        a[k] = cols >= 8 ? _mm256_loadu_ps(src + k * lds) : _mm256_maskload_ps(src + k * lds, mask);
+        *flags = _mm256_or_si256(*flags, _mm256_add_epi32(_mm256_and_si256(_mm256_castps_si256(a[k]), exponent), carry));
+    }
+    for (k = 0; k < 8; k += 2) { /* pairs of rows interleaved */
+        b[k] = _mm256_unpacklo_ps(a[k], a[k + 1]);
+        b[k + 1] = _mm256_unpackhi_ps(a[k], a[k + 1]);
+    }
+    for (k = 0; k < 8; k += 4) { /* then pairs of pairs */
+        a[k] = _mm256_shuffle_ps(b[k], b[k + 2], 0x44);
+        a[k + 1] = _mm256_shuffle_ps(b[k], b[k + 2], 0xee);
+        a[k + 2] = _mm256_shuffle_ps(b[k + 1], b[k + 3], 0x44);
+        a[k + 3] = _mm256_shuffle_ps(b[k + 1], b[k + 3], 0xee);
+    }
+    for (k = 0; k < 4; k++) { /* and the two halves of the eight rows */
+        b[k] = _mm256_permute2f128_ps(a[k], a[k + 4], 0x20);
+        b[k + 4] = _mm256_permute2f128_ps(a[k], a[k + 4], 0x31);
+    }
+    for (k = 0; k < 8 && k < cols; k++)
+        _mm256_storeu_ps(dst + k * ldd, b[k]);
+}
+
+/* Eight by eight blocks transposed in registers (the last columns of each eight rows too, by
+ * masked loads), the last rows by the scalar loop. */
 int kf_transpose_avx2(const float *src, size_t lds, uint32_t rows, uint32_t cols, float *dst, size_t ldd)
 {
-    const uint32_t rows8 = rows & ~7u, cols8 = cols & ~7u;
-    const __m256i exponent = _mm256_set1_epi32(0x7f800000), carry = _mm256_set1_epi32(0x00800000);
+    const uint32_t rows8 = rows & ~7u;
     __m256i flags = _mm256_setzero_si256();
-    uint32_t r, c, k;
+    uint32_t r, c;
     int finite;
-    for (r = 0; r < rows8; r += 8)
-        for (c = 0; c < cols8; c += 8) {
-            __m256 a[8], b[8];
-            for (k = 0; k < 8; k++) {
-                a[k] = _mm256_loadu_ps(src + (r + k) * lds + c);
-                flags = _mm256_or_si256(flags, _mm256_add_epi32(_mm256_and_si256(_mm256_castps_si256(a[k]), exponent), carry));
-            }
-            for (k = 0; k < 8; k += 2) { /* pairs of rows interleaved */
-                b[k] = _mm256_unpacklo_ps(a[k], a[k + 1]);
-                b[k + 1] = _mm256_unpackhi_ps(a[k], a[k + 1]);
-            }
-            for (k = 0; k < 8; k += 4) { /* then pairs of pairs */
-                a[k] = _mm256_shuffle_ps(b[k], b[k + 2], 0x44);
-                a[k + 1] = _mm256_shuffle_ps(b[k], b[k + 2], 0xee);
-                a[k + 2] = _mm256_shuffle_ps(b[k + 1], b[k + 3], 0x44);
-                a[k + 3] = _mm256_shuffle_ps(b[k + 1], b[k + 3], 0xee);
-            }
-            for (k = 0; k < 4; k++) { /* and the two halves of the eight rows */
-                b[k] = _mm256_permute2f128_ps(a[k], a[k + 4], 0x20);
-                b[k + 4] = _mm256_permute2f128_ps(a[k], a[k + 4], 0x31);
-            }
-            for (k = 0; k < 8; k++)
-                _mm256_storeu_ps(dst + (c + k) * ldd + r, b[k]);
-        }
+    for (r = 0; r < rows8; r += 8) {
+        for (c = 0; c + 8 <= cols; c += 8)
+            transpose_block(src + r * lds + c, lds, 8, dst + c * ldd + r, ldd, &flags);
+        if (c < cols)
+            transpose_block(src + r * lds + c, lds, cols - c, dst + c * ldd + r, ldd, &flags);
+    }
     finite = _mm256_movemask_ps(_mm256_castsi256_ps(flags)) == 0;
-    if (cols8 < cols)
-        finite &= kf_transpose_scalar(src + cols8, lds, rows8, cols - cols8, dst + cols8 * ldd, ldd);
     if (rows8 < rows)
         finite &= kf_transpose_scalar(src + rows8 * lds, lds, rows - rows8, cols, dst + rows8, ldd);
     return finite;

@@ -273,7 +273,8 @@ static void check_panel_kernels(void)
             memset(a, 0, sizeof a);
             memset(b, 0, sizeof b);
             { /* rows of at most 21 (v's rows of N, a panel's S); the finite flag: a NaN or
-               * infinity inside the rows x n block, or one just before it */
+               * infinity inside the rows x n block, or ones just before it and just after a row
+               * (read by a load past the block's columns) */
                 const uint32_t rows = 1 + (m - 1) % 21;
                 const int mode = trial % 4;
                 const uint32_t r = (uint32_t)(trial * 5) % rows, c = (uint32_t)(trial * 3) % n;
@@ -283,6 +284,8 @@ static void check_panel_kernels(void)
                     want_finite = 0;
                 } else if (mode == 3) {
                     v[4] = NAN; /* just before the block, not copied */
+                    if (n < N)
+                        v[5 + r * N + n] = NAN;
                 }
                 flag_scalar = kf_transpose_scalar(v + 5, N, rows, n, a, S);
                 flag_path = k->transpose(v + 5, N, rows, n, b, S);
