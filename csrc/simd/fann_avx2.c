@@ -65,10 +65,10 @@ void kf_fann_sums_avx2(const float *w, uint32_t n, uint32_t m, const float *v, u
 KF_INLINE void exp_entries(__m256i idx, const long long *table, __m256d *tail, __m256d *scale)
 {
     uint64_t at[4];
+    const volatile uint64_t *in_memory = at; /* scalar loads, not lane extractions (gcc's choice) */
     __m256i lo, hi;
     _mm256_storeu_si256((__m256i *)at, idx);
-    __asm__("" : "+m"(at)); /* the indices from memory, not lane extractions */
-#define ENTRY(k) _mm_loadu_si128((const __m128i *)(table + 2 * at[k]))
+#define ENTRY(k) _mm_loadu_si128((const __m128i *)(table + 2 * in_memory[k]))
     lo = _mm256_inserti128_si256(_mm256_castsi128_si256(ENTRY(0)), ENTRY(2), 1);
     hi = _mm256_inserti128_si256(_mm256_castsi128_si256(ENTRY(1)), ENTRY(3), 1);
 #undef ENTRY

@@ -134,10 +134,10 @@ static inline __m256 upper(__m512 x)
 KF_INLINE void exp_entries(__m512i idx, const long long *table, __m512d *tail, __m512d *scale)
 {
     uint64_t at[8];
+    const volatile uint64_t *in_memory = at; /* scalar loads, not lane extractions (gcc's choice) */
     __m512i lo, hi;
     _mm512_storeu_si512(at, idx);
-    __asm__("" : "+m"(at)); /* the indices from memory, not lane extractions */
-#define ENTRY(k) _mm_loadu_si128((const __m128i *)(table + 2 * at[k]))
+#define ENTRY(k) _mm_loadu_si128((const __m128i *)(table + 2 * in_memory[k]))
     lo = _mm512_inserti32x4(_mm512_castsi128_si512(ENTRY(0)), ENTRY(1), 1);
     lo = _mm512_inserti32x4(_mm512_inserti32x4(lo, ENTRY(2), 2), ENTRY(3), 3);
     hi = _mm512_inserti32x4(_mm512_castsi128_si512(ENTRY(4)), ENTRY(5), 1);
