@@ -61,7 +61,7 @@ void kf_fann_sums_avx2(const float *w, uint32_t n, uint32_t m, const float *v, u
 }
 
 /* The table entries (tail, scale bits: 16 bytes each) of four indices, by four 16-byte loads and
- * two shuffles: two 64-bit gathers take longer on Zen 4. */
+ * two shuffles, cheaper than two 64-bit gathers on Zen 4. */
 KF_INLINE void exp_entries(__m256i idx, const long long *table, __m256d *tail, __m256d *scale)
 {
     uint64_t at[4];

@@ -285,12 +285,28 @@ static inline __m512i requant64(__m512i sum, __m512i mult, __m512i shift1, __m51
     return _mm512_min_epi64(_mm512_max_epi64(t, lo), hi);
 }
 
-/* knots[i] and knots[i + 1] of eight outputs, one pair per 64-bit lane (a gather of eight 64-bit
- * values: half the loads of two gathers of 32-bit ones). At i = last the pair's second knot is
- * the table's padding (kernels.h), which the interpolation weighs by f = 0. */
+/* Two outputs' knots[i] and knots[i + 1], a pair in each 64-bit lane. */
+static inline __m128i two_pairs(const int32_t *knots, uint32_t a, uint32_t b)
+{
+    int64_t pa, pb;
+    memcpy(&pa, knots + a, sizeof pa);
+    memcpy(&pb, knots + b, sizeof pb);
+    return _mm_set_epi64x(pb, pa);
+}
+
+/* knots[i] and knots[i + 1] of eight outputs, one pair per 64-bit lane, by one 8-byte load each
+ * (cheaper than gathers on Zen 4); at i = last the second is the table's padding (kernels.h),
+ * which the interpolation weighs by f = 0. */
 static inline __m512i knot_pairs(__m256i i, const int32_t *knots)
 {
-    return _mm512_i32gather_epi64(i, (const void *)knots, 4);
+    uint32_t at[8];
+    const volatile uint32_t *in_memory = at; /* scalar loads, not lane extractions */
+    __m512i v;
+    _mm256_storeu_si256((__m256i *)at, i);
+    v = _mm512_castsi128_si512(two_pairs(knots, in_memory[0], in_memory[1]));
+    v = _mm512_inserti32x4(v, two_pairs(knots, in_memory[2], in_memory[3]), 1);
+    v = _mm512_inserti32x4(v, two_pairs(knots, in_memory[4], in_memory[5]), 2);
+    return _mm512_inserti32x4(v, two_pairs(knots, in_memory[6], in_memory[7]), 3);
 }
 
 /* The interpolation of kf_qtable_value over eight pairs of knots: (a (2^k - f) + b f + round) >>
