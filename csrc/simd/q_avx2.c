@@ -180,63 +180,80 @@ static inline void store_narrow(__m256i v, void *out, uint32_t out_bits)
  * hi 2^32 + lo, (P + 2^(shift-1)) >> shift = (hi + 2^(shift-33)) >> (shift-32) exactly, as lo /
  * 2^32 < 1 cannot carry hi + 2^(shift-33), an integer, past a multiple of 2^(shift-32). |P| <
  * 2^62 keeps hi within int32; the index is clamped to [t0, top] (top = min(t0 + last,
- * INT32_MAX)) before t0 is taken off, so that no lane overflows. */
-static inline __m256i direct_index32(__m256i sum, __m256i mult, __m256i sh, __m256i t0, __m256i top)
+ * INT32_MAX)) before t0 is taken off, so that no lane overflows. mult_odd: mult's odd elements
+ * in the low halves of the 64-bit lanes; round and sh32 from shift32_operands. */
+static inline __m256i direct_index32(__m256i sum, __m256i mult, __m256i mult_odd, __m256i round, __m256i sh32,
+                                     __m256i t0, __m256i top)
 {
-    const __m256i even = _mm256_mul_epi32(sum, mult);
-    const __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(sum, 32), _mm256_srli_epi64(mult, 32));
+    const __m256i even = _mm256_mul_epi32(sum, mult), odd = _mm256_mul_epi32(_mm256_srli_epi64(sum, 32), mult_odd);
     /* high halves: the even products' moved down from their odd dwords, the odd ones' in place */
     const __m256i hi = _mm256_blend_epi32(_mm256_shuffle_epi32(even, 0xb1), odd, 0xaa);
-    const __m256i round = _mm256_sllv_epi32(_mm256_set1_epi32(1), _mm256_sub_epi32(sh, _mm256_set1_epi32(33)));
-    const __m256i t = _mm256_srav_epi32(_mm256_add_epi32(hi, round), _mm256_sub_epi32(sh, _mm256_set1_epi32(32)));
+    const __m256i t = _mm256_srav_epi32(_mm256_add_epi32(hi, round), sh32);
     return _mm256_sub_epi32(_mm256_min_epi32(_mm256_max_epi32(t, t0), top), t0);
 }
 
-static void direct_row(const int32_t *acc, const kf_qrequant *rq, const kf_qtable *tab, void *out, uint32_t out_bits)
+/* direct_index32's per-output operands from the shifts: 2^(shift-33) and shift-32. */
+static inline void shift32_operands(__m256i sh, __m256i *round, __m256i *sh32)
 {
-    const int32_t *bias = rq->bias, *mult = rq->mult, *table = tab->knots, t0 = tab->t0;
-    const uint8_t *shift = rq->shift, *bytes = tab->bytes;
-    const __m256i byte = _mm256_set1_epi32(0xff);
-    const uint32_t n = rq->n, last = tab->last;
+    *round = _mm256_sllv_epi32(_mm256_set1_epi32(1), _mm256_sub_epi32(sh, _mm256_set1_epi32(33)));
+    *sh32 = _mm256_sub_epi32(sh, _mm256_set1_epi32(32));
+}
+
+/* Eight outputs' table entries, stored as uint8 (four bytes read at each index of the padded
+ * byte table, the first kept) or int16. */
+static inline void lookup8(__m256i idx, const kf_qtable *tab, void *out, uint32_t out_bits)
+{
+    const __m256i v = out_bits == 8 ? _mm256_and_si256(_mm256_i32gather_epi32((const int *)tab->bytes, idx, 1),
+                                                       _mm256_set1_epi32(0xff))
+                                    : _mm256_i32gather_epi32((const int *)tab->knots, idx, 4);
+    store_narrow(v, out, out_bits);
+}
+
+/* Eight outputs at a time for every sample (their operands loaded once), the last n % 8 by the
+ * scalar loop. */
+static void epilogue_direct(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                            const kf_qtable *tab, void *out, size_t out_stride, uint32_t out_bits)
+{
+    const int32_t *bias = rq->bias, *mult = rq->mult, t0 = tab->t0;
+    const uint8_t *shift = rq->shift;
+    const uint32_t n = rq->n, last = tab->last, full = n / 8 * 8;
     kf_qrequant tail;
     const int64_t top = (int64_t)t0 + last;
     const __m256i low = _mm256_set1_epi64x(0xffffffff), t0v = _mm256_set1_epi64x(t0), lastv = _mm256_set1_epi64x(last);
     const __m256i t0_32 = _mm256_set1_epi32(t0), top_32 = _mm256_set1_epi32(top > INT32_MAX ? INT32_MAX : (int32_t)top);
     const size_t elem = out_bits / 8;
     uint32_t j;
-    for (j = 0; j + 8 <= n; j += 8) {
-        const __m256i sum = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + j)),
-                                             _mm256_loadu_si256((const __m256i *)(bias + j)));
-        const __m256i m = _mm256_loadu_si256((const __m256i *)(mult + j));
+    size_t s;
+    for (j = 0; j < full; j += 8) {
+        const __m256i b = _mm256_loadu_si256((const __m256i *)(bias + j)), m = _mm256_loadu_si256((const __m256i *)(mult + j));
         const __m256i sh = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(shift + j)));
-        __m256i idx;
+        const int32_t *a = acc + j;
+        char *o = (char *)out + j * elem;
         if (_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(33), sh))) == 0) {
-            idx = direct_index32(sum, m, sh, t0_32, top_32);
-        } else {
+            const __m256i m_odd = _mm256_srli_epi64(m, 32);
+            __m256i round, sh32;
+            shift32_operands(sh, &round, &sh32);
+            for (s = 0; s < nb; s++) {
+                const __m256i sum = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(a + s * acc_stride)), b);
+                lookup8(direct_index32(sum, m, m_odd, round, sh32, t0_32, top_32), tab, o + s * out_stride * elem, out_bits);
+            }
+            continue;
+        }
+        for (s = 0; s < nb; s++) {
+            const __m256i sum = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(a + s * acc_stride)), b);
             const __m256i even = requant_half(sum, m, _mm256_and_si256(sh, low), t0v, lastv);
             const __m256i odd = requant_half(_mm256_srli_epi64(sum, 32), _mm256_srli_epi64(m, 32), _mm256_srli_epi64(sh, 32),
                                              t0v, lastv);
             /* both halves are within [0, last] < 2^31: interleave them back into element order */
-            idx = _mm256_or_si256(even, _mm256_slli_epi64(odd, 32));
+            lookup8(_mm256_or_si256(even, _mm256_slli_epi64(odd, 32)), tab, o + s * out_stride * elem, out_bits);
         }
-        /* uint8 outputs: four bytes from each index of the padded byte table, the first kept */
-        const __m256i v = out_bits == 8 ? _mm256_and_si256(_mm256_i32gather_epi32((const int *)bytes, idx, 1), byte)
-                                        : _mm256_i32gather_epi32((const int *)table, idx, 4);
-        store_narrow(v, (char *)out + j * elem, out_bits);
     }
-    tail.bias = bias + j;
-    tail.mult = mult + j;
-    tail.shift = shift + j;
-    tail.n = n - j;
-    kf_epilogue_direct_scalar(acc + j, 0, 1, &tail, tab, (char *)out + j * elem, 0, out_bits);
-}
-
-static void epilogue_direct(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
-                            const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
-{
-    size_t s;
-    for (s = 0; s < nb; s++)
-        direct_row(acc + s * acc_stride, rq, table, (char *)out + s * out_stride * (out_bits / 8), out_bits);
+    tail.bias = bias + full;
+    tail.mult = mult + full;
+    tail.shift = shift + full;
+    tail.n = n - full;
+    if (tail.n > 0)
+        kf_epilogue_direct_scalar(acc + full, acc_stride, nb, &tail, tab, (char *)out + full * elem, out_stride, out_bits);
 }
 
 /* v >> s for signed 64-bit lanes (AVX2 has no arithmetic 64-bit shift): a logical shift of
@@ -298,16 +315,15 @@ static inline __m256i table_quarter(const int32_t *acc, const int32_t *bias, con
 }
 
 /* Eight outputs of kf_epilogue_table_fn whose shifts are all 33 or more (seg_shift at most 30):
- * rel = clamp(t - t0, 0, last << seg_shift) from direct_index32 with top = min(t0 + (last <<
- * seg_shift), INT32_MAX), an unsigned 32-bit value (t and t0 are int32, so t - t0 < 2^32), then
+ * rel = clamp(t - t0, 0, last << seg_shift) (direct_index32 with top = min(t0 + (last <<
+ * seg_shift), INT32_MAX)), an unsigned 32-bit value (t and t0 are int32, so t - t0 < 2^32), then
  * table_quarter's interpolation, its products and rounding shift in 64-bit lanes (|a| (2^k - f)
  * + |b| f < 2^(31+k)); the shifted value lies within int32, so the clamp runs in 32-bit lanes. */
-static inline __m256i table_eight32(__m256i sum, __m256i mult, __m256i sh, const kf_qtable *t, __m256i t0, __m256i top)
+static inline __m256i table_eight32(__m256i rel, const kf_qtable *t)
 {
     const __m256i one = _mm256_set1_epi32(1), k = _mm256_set1_epi32((int32_t)t->seg_shift);
     const __m256i step = _mm256_sllv_epi32(one, k), bits = _mm256_set1_epi64x(t->seg_shift + KF_QTABLE_FRAC_BITS);
     const __m256i round = _mm256_sllv_epi64(_mm256_set1_epi64x(1), _mm256_sub_epi64(bits, _mm256_set1_epi64x(1)));
-    const __m256i rel = direct_index32(sum, mult, sh, t0, top);
     const __m256i i = _mm256_srlv_epi32(rel, k), f = _mm256_and_si256(rel, _mm256_sub_epi32(step, one));
     const __m256i g = _mm256_sub_epi32(step, f); /* g and f below 2^31: sign extension widens them */
     const __m256i lo = interpolate(knot_pairs(_mm256_castsi256_si128(i), t->knots),
@@ -339,7 +355,10 @@ static void table_row(const int32_t *acc, const kf_qrequant *rq, const kf_qtable
         if (narrow && _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(33), sh))) == 0) {
             const __m256i sum = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + j)),
                                                  _mm256_loadu_si256((const __m256i *)(bias + j)));
-            store_narrow(table_eight32(sum, _mm256_loadu_si256((const __m256i *)(mult + j)), sh, table, t0_32, top_32),
+            const __m256i m = _mm256_loadu_si256((const __m256i *)(mult + j));
+            __m256i round, sh32;
+            shift32_operands(sh, &round, &sh32);
+            store_narrow(table_eight32(direct_index32(sum, m, _mm256_srli_epi64(m, 32), round, sh32, t0_32, top_32), table),
                          (char *)out + j * elem, out_bits);
             continue;
         }
