@@ -41,14 +41,57 @@ static inline __m256i x_group(const int16_t *x16)
 
 #define CHUNK 512 /* columns widened to int16 at a time */
 
+/* Eight rows (half a row block: rows 4h .. 4h+7) by four samples over groups g0 .. g1 - 1, added
+ * to (first: stored into) their sums: two widened weight registers serve four samples, so the
+ * widening (a shuffle) costs a quarter of the multiply-adds instead of half. */
+static inline void q8_half_block4(const int8_t *wr, int h, uint32_t g0, uint32_t g1, const int16_t *x16, int32_t *out,
+                                  size_t acc_stride, int first)
+{
+    __m256i a[4][2], wv[2];
+    uint32_t g;
+    int k;
+    for (k = 0; k < 4; k++)
+        a[k][0] = a[k][1] = _mm256_setzero_si256();
+    for (g = g0; g < g1; g++) {
+        const int8_t *block = wr + (size_t)g * KF_ROWS * KF_COLS8 + h * 32;
+        wv[0] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)block));
+        wv[1] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + 16)));
+        for (k = 0; k < 4; k++) {
+            const __m256i v = x_group(x16 + (size_t)k * CHUNK + (g - g0) * KF_COLS8);
+            a[k][0] = _mm256_add_epi32(a[k][0], _mm256_madd_epi16(wv[0], v));
+            a[k][1] = _mm256_add_epi32(a[k][1], _mm256_madd_epi16(wv[1], v));
+        }
+    }
+    for (k = 0; k < 4; k++) {
+        __m256i *p = (__m256i *)(out + k * acc_stride + h * 8);
+        const __m256i sums = combine_halves(a[k][0], a[k][1]);
+        _mm256_storeu_si256(p, first ? sums : _mm256_add_epi32(_mm256_loadu_si256(p), sums));
+    }
+}
+
 static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
                       uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
     const uint32_t groups = n_in_pad / KF_COLS8;
-    int16_t x16[2][CHUNK];
+    int16_t x16[4][CHUNK];
     uint32_t rb, g, c0, i;
-    size_t s;
-    for (s = 0; s < nb; s += 2) {
+    size_t s = 0;
+    for (; s + 4 <= nb; s += 4) /* four samples at a time, in half row blocks */
+        for (c0 = 0; c0 < n_in_pad; c0 += CHUNK) {
+            const uint32_t cols = n_in_pad - c0 < CHUNK ? n_in_pad - c0 : CHUNK;
+            const uint32_t g0 = c0 / KF_COLS8, g1 = g0 + cols / KF_COLS8;
+            size_t k;
+            for (k = 0; k < 4; k++)
+                for (i = 0; i < cols; i++)
+                    x16[k][i] = x[(s + k) * x_stride + c0 + i];
+            for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+                const int8_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS8;
+                int32_t *out = acc + s * acc_stride + (size_t)rb * KF_ROWS;
+                q8_half_block4(wr, 0, g0, g1, x16[0], out, acc_stride, c0 == 0);
+                q8_half_block4(wr, 1, g0, g1, x16[0], out, acc_stride, c0 == 0);
+            }
+        }
+    for (; s < nb; s += 2) {
         const size_t count = nb - s < 2 ? 1 : 2;
         for (c0 = 0; c0 < n_in_pad; c0 += CHUNK) {
             const uint32_t cols = n_in_pad - c0 < CHUNK ? n_in_pad - c0 : CHUNK;
