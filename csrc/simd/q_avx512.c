@@ -228,6 +228,17 @@ static inline __m512i direct_index32(__m512i sum, __m512i mult, __m512i mult_odd
     return _mm512_sub_epi32(_mm512_min_epi32(_mm512_max_epi32(t, t0), top), t0);
 }
 
+/* Sixteen outputs' shifts (33 in the lanes outside m, whose zero sums and multipliers then give
+ * an index within the table, never stored) as direct_index32's operands: *round = 2^(shift-33)
+ * and *sh32 = shift-32. Returns whether every shift is 33 or more (the operands' condition). */
+static inline int shift32_operands(const uint8_t *shift, __mmask16 m, __m512i *round, __m512i *sh32)
+{
+    const __m512i s = _mm512_mask_blend_epi32(m, _mm512_set1_epi32(33), _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, shift)));
+    *round = _mm512_sllv_epi32(_mm512_set1_epi32(1), _mm512_sub_epi32(s, _mm512_set1_epi32(33)));
+    *sh32 = _mm512_sub_epi32(s, _mm512_set1_epi32(32));
+    return _mm512_cmplt_epi32_mask(s, _mm512_set1_epi32(33)) == 0;
+}
+
 void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
                                const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
 {
@@ -248,12 +259,9 @@ void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb,
         const __m512i mu_odd = _mm512_shuffle_epi32(mu, SWAP_PAIRS);
         const int32_t *a = acc + j;
         char *o = (char *)out + j * elem;
-        /* shifts of 33 or more in every lane: 2^(shift-33) and shift-32 (masked lanes: shift 33) */
-        const __m512i shift32 = _mm512_mask_blend_epi32(m, _mm512_set1_epi32(33), _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, shift + j)));
+        __m512i rv, sv;
         size_t s;
-        if (_mm512_cmplt_epi32_mask(shift32, _mm512_set1_epi32(33)) == 0) {
-            const __m512i rv = _mm512_sllv_epi32(_mm512_set1_epi32(1), _mm512_sub_epi32(shift32, _mm512_set1_epi32(33)));
-            const __m512i sv = _mm512_sub_epi32(shift32, _mm512_set1_epi32(32));
+        if (shift32_operands(shift + j, m, &rv, &sv)) {
             for (s = 0; s < nb; s++) {
                 const __m512i sum = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, a + s * acc_stride), b);
                 const __m512i idx = direct_index32(sum, mu, mu_odd, rv, sv, t0_32, top_32);
@@ -350,7 +358,7 @@ static inline void table_column(const int32_t *acc, size_t acc_stride, size_t nb
  * (t and t0 are int32), then the interpolation in 64-bit halves (|a| (2^k - f) + |b| f <
  * 2^(31+k)), whose shifted value lies within int32, so that it narrows and clamps in 32 bits. */
 static inline void table_column32(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
-                                  const kf_qtable *t, uint32_t j, __mmask16 m, __m512i shift32, void *out,
+                                  const kf_qtable *t, uint32_t j, __mmask16 m, __m512i rv, __m512i sv, void *out,
                                   size_t out_stride, uint32_t out_bits)
 {
     const __m512i k = _mm512_set1_epi32((int32_t)t->seg_shift), step = _mm512_sllv_epi32(_mm512_set1_epi32(1), k);
@@ -362,8 +370,6 @@ static inline void table_column32(const int32_t *acc, size_t acc_stride, size_t 
     const __m512i out_lo = _mm512_set1_epi32(t->out_lo), out_hi = _mm512_set1_epi32(t->out_hi);
     const __m512i b = _mm512_maskz_loadu_epi32(m, rq->bias + j), mu = _mm512_maskz_loadu_epi32(m, rq->mult + j);
     const __m512i mu_odd = _mm512_shuffle_epi32(mu, SWAP_PAIRS);
-    const __m512i rv = _mm512_sllv_epi32(_mm512_set1_epi32(1), _mm512_sub_epi32(shift32, _mm512_set1_epi32(33)));
-    const __m512i sv = _mm512_sub_epi32(shift32, _mm512_set1_epi32(32));
     const size_t elem = out_bits / 8;
     size_t s;
     for (s = 0; s < nb; s++) {
@@ -389,10 +395,9 @@ void kf_epilogue_table_avx512(const int32_t *acc, size_t acc_stride, size_t nb, 
     uint32_t j;
     for (j = 0; j < r.n; j += 16) {
         const __mmask16 m = lanes(r.n - j);
-        /* masked lanes: shift 33, sum 0 (an index within the table, never stored) */
-        const __m512i shift32 = _mm512_mask_blend_epi32(m, _mm512_set1_epi32(33), _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, r.shift + j)));
-        if (t.seg_shift <= 30 && _mm512_cmplt_epi32_mask(shift32, _mm512_set1_epi32(33)) == 0) {
-            table_column32(acc, acc_stride, nb, &r, &t, j, m, shift32, out, out_stride, out_bits);
+        __m512i rv, sv;
+        if (shift32_operands(r.shift + j, m, &rv, &sv) && t.seg_shift <= 30) {
+            table_column32(acc, acc_stride, nb, &r, &t, j, m, rv, sv, out, out_stride, out_bits);
             continue;
         }
         table_column(acc, acc_stride, nb, &r, &t, j, (__mmask8)m, out, out_stride, out_bits);

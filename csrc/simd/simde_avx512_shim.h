@@ -134,32 +134,6 @@ static inline simde__m512i kf_shim_i32gather_epi32(simde__m512i idx, const void 
     return simde__m512i_from_private(r);
 }
 
-static inline simde__m512i kf_shim_i32gather_epi64(simde__m256i idx, const void *base, int scale)
-{
-    const simde__m256i_private i_ = simde__m256i_to_private(idx);
-    simde__m512i_private r;
-    int i;
-    for (i = 0; i < 8; i++) {
-        int64_t v;
-        memcpy(&v, (const char *)base + (int64_t)i_.i32[i] * scale, 8);
-        r.i64[i] = v;
-    }
-    return simde__m512i_from_private(r);
-}
-
-static inline simde__m512i kf_shim_i64gather_epi64(simde__m512i idx, const void *base, int scale)
-{
-    const simde__m512i_private i_ = simde__m512i_to_private(idx);
-    simde__m512i_private r;
-    int i;
-    for (i = 0; i < 8; i++) {
-        int64_t v;
-        memcpy(&v, (const char *)base + i_.i64[i] * scale, 8);
-        r.i64[i] = v;
-    }
-    return simde__m512i_from_private(r);
-}
-
 /* Masked gather and scatter of floats: only the selected elements are read or written (the
  * others of the gather come from src). */
 static inline simde__m512 kf_shim_mask_i32gather_ps(simde__m512 src, simde__mmask16 k, simde__m512i idx,
@@ -417,10 +391,6 @@ static inline simde__m256i kf_shim_cvtpd_epi32(simde__m512d a)
 #define _mm512_cvt_roundps_epi32(a, r) ((void)(r), kf_shim_cvt_floor_ps_epi32(a)) /* floor only */
 #undef _mm512_i32gather_epi32
 #define _mm512_i32gather_epi32(idx, base, scale) kf_shim_i32gather_epi32(idx, base, scale)
-#undef _mm512_i32gather_epi64
-#define _mm512_i32gather_epi64(idx, base, scale) kf_shim_i32gather_epi64(idx, base, scale)
-#undef _mm512_i64gather_epi64
-#define _mm512_i64gather_epi64(idx, base, scale) kf_shim_i64gather_epi64(idx, base, scale)
 #undef _mm512_mask_i32gather_ps
 #define _mm512_mask_i32gather_ps(src, k, idx, base, scale) kf_shim_mask_i32gather_ps(src, k, idx, base, scale)
 #undef _mm512_mask_i32scatter_ps
