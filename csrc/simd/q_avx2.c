@@ -252,6 +252,19 @@ static inline void lookup8(__m256i idx, const kf_qtable *tab, void *out, uint32_
     store_narrow(v, out, out_bits);
 }
 
+/* Eight uint8 outputs bytes[at[0]] .. bytes[at[7]] by scalar loads, stored as one 8-byte word
+ * (x86 is little-endian: byte l of the word goes to out[l]): cheaper than a gather on Zen 4 when
+ * the indices were stored KF_KNOTS_AHEAD samples before. */
+static inline void lookup_bytes8(const uint32_t *at, const uint8_t *bytes, char *out)
+{
+    const volatile uint32_t *in_memory = at; /* scalar loads, not lane extractions or a gather */
+    uint64_t word = 0;
+    int l;
+    for (l = 0; l < 8; l++)
+        word |= (uint64_t)bytes[in_memory[l]] << (8 * l);
+    memcpy(out, &word, sizeof word);
+}
+
 /* Eight outputs at a time for every sample (their operands loaded once), the last n % 8 by the
  * scalar loop. */
 static void epilogue_direct(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
@@ -276,6 +289,20 @@ static void epilogue_direct(const int32_t *acc, size_t acc_stride, size_t nb, co
             const __m256i m_odd = _mm256_srli_epi64(m, 32);
             __m256i round, sh32;
             shift32_operands(sh, &round, &sh32);
+            if (out_bits == 8) { /* bytes: scalar lookups */
+                for (s = 0; s < nb; s += KF_KNOTS_AHEAD) {
+                    const size_t count = nb - s < KF_KNOTS_AHEAD ? nb - s : KF_KNOTS_AHEAD;
+                    uint32_t at[KF_KNOTS_AHEAD][8];
+                    size_t u;
+                    for (u = 0; u < count; u++) {
+                        const __m256i sum = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(a + (s + u) * acc_stride)), b);
+                        _mm256_storeu_si256((__m256i *)at[u], direct_index32(sum, m, m_odd, round, sh32, t0_32, top_32));
+                    }
+                    for (u = 0; u < count; u++)
+                        lookup_bytes8(at[u], tab->bytes, o + (s + u) * out_stride);
+                }
+                continue;
+            }
             for (s = 0; s < nb; s++) {
                 const __m256i sum = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(a + s * acc_stride)), b);
                 lookup8(direct_index32(sum, m, m_odd, round, sh32, t0_32, top_32), tab, o + s * out_stride * elem, out_bits);
@@ -325,6 +352,24 @@ static inline __m256i knot_pairs(__m128i i, const int32_t *knots)
     return _mm256_i32gather_epi64((const long long *)knots, i, 4);
 }
 
+/* Two outputs' knot pairs, one per 64-bit lane. */
+static inline __m128i two_pairs(const int32_t *knots, uint32_t a, uint32_t b)
+{
+    int64_t pa, pb;
+    memcpy(&pa, knots + a, sizeof pa);
+    memcpy(&pb, knots + b, sizeof pb);
+    return _mm_set_epi64x(pb, pa);
+}
+
+/* knot_pairs for i = at[0], at[2], at[4], at[6], by one 8-byte load each: cheaper than the
+ * gather on Zen 4 once the indices were stored well before (KF_KNOTS_AHEAD). */
+static inline __m256i knot_pairs_at(const int32_t *knots, const uint32_t *at)
+{
+    const volatile uint32_t *in_memory = at; /* scalar loads, not lane extractions */
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(two_pairs(knots, in_memory[0], in_memory[2])),
+                                   two_pairs(knots, in_memory[4], in_memory[6]), 1);
+}
+
 /* The interpolation of kf_qtable_value over four pairs of knots: (a (2^k - f) + b f + round) >>
  * bits in 64-bit lanes, g = 2^k - f and f in the low halves (vpmuldq reads those, signed). */
 static inline __m256i interpolate(__m256i pairs, __m256i g, __m256i f, __m256i round, __m256i bits)
@@ -357,72 +402,86 @@ static inline __m256i table_quarter(const int32_t *acc, const int32_t *bias, con
     return min64(max64(v, _mm256_set1_epi64x(t->out_lo)), _mm256_set1_epi64x(t->out_hi));
 }
 
-/* Eight outputs of kf_epilogue_table_fn whose shifts are all 33 or more (seg_shift at most 30):
- * rel = clamp(t - t0, 0, last << seg_shift) (direct_index32 with top = min(t0 + (last <<
- * seg_shift), INT32_MAX)), an unsigned 32-bit value (t and t0 are int32, so t - t0 < 2^32), then
- * table_quarter's interpolation, its products and rounding shift in 64-bit lanes (|a| (2^k - f)
- * + |b| f < 2^(31+k)); the shifted value lies within int32, so the clamp runs in 32-bit lanes. */
-static inline __m256i table_eight32(__m256i rel, const kf_qtable *t)
+/* Eight outputs j .. j + 7 of kf_epilogue_table_fn whose shifts sh are all 33 or more (seg_shift
+ * at most 30), for nb samples: rel = clamp(t - t0, 0, last << seg_shift) (direct_index32 with
+ * top = min(t0 + (last << seg_shift), INT32_MAX)), an unsigned 32-bit value (t and t0 are int32,
+ * so t - t0 < 2^32), then table_quarter's interpolation, its products and rounding shift in
+ * 64-bit lanes (|a| (2^k - f) + |b| f < 2^(31+k)) for the even and the odd elements; the shifted
+ * value lies within int32, so the clamp runs in 32-bit lanes. The knot indices of
+ * KF_KNOTS_AHEAD samples are stored before the first of their pairs is loaded. */
+static void table_column32(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq, uint32_t j,
+                           __m256i sh, const kf_qtable *t, char *out, size_t out_stride, uint32_t out_bits)
 {
     const __m256i one = _mm256_set1_epi32(1), k = _mm256_set1_epi32((int32_t)t->seg_shift);
-    const __m256i step = _mm256_sllv_epi32(one, k), bits = _mm256_set1_epi64x(t->seg_shift + KF_QTABLE_FRAC_BITS);
+    const __m256i step = _mm256_sllv_epi32(one, k), low = _mm256_sub_epi32(step, one);
+    const __m256i bits = _mm256_set1_epi64x(t->seg_shift + KF_QTABLE_FRAC_BITS);
     const __m256i round = _mm256_sllv_epi64(_mm256_set1_epi64x(1), _mm256_sub_epi64(bits, _mm256_set1_epi64x(1)));
-    const __m256i i = _mm256_srlv_epi32(rel, k), f = _mm256_and_si256(rel, _mm256_sub_epi32(step, one));
-    const __m256i g = _mm256_sub_epi32(step, f); /* g and f below 2^31: sign extension widens them */
-    const __m256i lo = interpolate(knot_pairs(_mm256_castsi256_si128(i), t->knots),
-                                   _mm256_cvtepi32_epi64(_mm256_castsi256_si128(g)),
-                                   _mm256_cvtepi32_epi64(_mm256_castsi256_si128(f)), round, bits);
-    const __m256i hi = interpolate(knot_pairs(_mm256_extracti128_si256(i, 1), t->knots),
-                                   _mm256_cvtepi32_epi64(_mm256_extracti128_si256(g, 1)),
-                                   _mm256_cvtepi32_epi64(_mm256_extracti128_si256(f, 1)), round, bits);
-    /* the low halves of lo's and hi's lanes: outputs 0 1 4 5 | 2 3 6 7, then in order */
-    const __m256i v = _mm256_permute4x64_epi64(
-        _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(lo), _mm256_castsi256_ps(hi), 0x88)), 0xd8);
-    return _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(t->out_lo)), _mm256_set1_epi32(t->out_hi));
-}
-
-static void table_row(const int32_t *acc, const kf_qrequant *rq, const kf_qtable *table, void *out, uint32_t out_bits)
-{
-    const int32_t *bias = rq->bias, *mult = rq->mult;
-    const uint8_t *shift = rq->shift;
-    const uint32_t n = rq->n;
-    kf_qrequant tail;
-    const __m256i low = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7); /* the low halves of four lanes first */
-    const int64_t top = (int64_t)table->t0 + ((int64_t)table->last << table->seg_shift);
-    const __m256i t0_32 = _mm256_set1_epi32(table->t0), top_32 = _mm256_set1_epi32(top > INT32_MAX ? INT32_MAX : (int32_t)top);
-    const int narrow = table->seg_shift <= 30;
+    const int64_t top = (int64_t)t->t0 + ((int64_t)t->last << t->seg_shift);
+    const __m256i t0 = _mm256_set1_epi32(t->t0), top32 = _mm256_set1_epi32(top > INT32_MAX ? INT32_MAX : (int32_t)top);
+    const __m256i out_lo = _mm256_set1_epi32(t->out_lo), out_hi = _mm256_set1_epi32(t->out_hi);
+    const __m256i b = _mm256_loadu_si256((const __m256i *)(rq->bias + j)), m = _mm256_loadu_si256((const __m256i *)(rq->mult + j));
+    const __m256i m_odd = _mm256_srli_epi64(m, 32);
     const size_t elem = out_bits / 8;
-    uint32_t j;
-    for (j = 0; j + 8 <= n; j += 8) {
-        const __m256i sh = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(shift + j)));
-        if (narrow && _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(33), sh))) == 0) {
-            const __m256i sum = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + j)),
-                                                 _mm256_loadu_si256((const __m256i *)(bias + j)));
-            const __m256i m = _mm256_loadu_si256((const __m256i *)(mult + j));
-            __m256i round, sh32;
-            shift32_operands(sh, &round, &sh32);
-            store_narrow(table_eight32(direct_index32(sum, m, _mm256_srli_epi64(m, 32), round, sh32, t0_32, top_32), table),
-                         (char *)out + j * elem, out_bits);
-            continue;
+    __m256i rv, sv;
+    size_t s0, u;
+    shift32_operands(sh, &rv, &sv);
+    for (s0 = 0; s0 < nb; s0 += KF_KNOTS_AHEAD) {
+        const size_t count = nb - s0 < KF_KNOTS_AHEAD ? nb - s0 : KF_KNOTS_AHEAD;
+        uint32_t at[KF_KNOTS_AHEAD][8];
+        __m256i f[KF_KNOTS_AHEAD];
+        for (u = 0; u < count; u++) {
+            const __m256i sum = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + (s0 + u) * acc_stride + j)), b);
+            const __m256i rel = direct_index32(sum, m, m_odd, rv, sv, t0, top32);
+            _mm256_storeu_si256((__m256i *)at[u], _mm256_srlv_epi32(rel, k));
+            f[u] = _mm256_and_si256(rel, low);
         }
-        const __m256i lo = _mm256_permutevar8x32_epi32(table_quarter(acc + j, bias + j, mult + j, shift + j, table), low);
-        const __m256i hi = _mm256_permutevar8x32_epi32(
-            table_quarter(acc + j + 4, bias + j + 4, mult + j + 4, shift + j + 4, table), low);
-        store_narrow(_mm256_permute2x128_si256(lo, hi, 0x20), (char *)out + j * elem, out_bits);
+        for (u = 0; u < count; u++) {
+            const __m256i g = _mm256_sub_epi32(step, f[u]);
+            /* even elements' pairs against the low halves of g and f, odd ones' against the high */
+            const __m256i even = interpolate(knot_pairs_at(t->knots, at[u]), g, f[u], round, bits);
+            const __m256i odd = interpolate(knot_pairs_at(t->knots, at[u] + 1), _mm256_srli_epi64(g, 32),
+                                            _mm256_srli_epi64(f[u], 32), round, bits);
+            /* each value in the low half of its 64-bit lane: back into element order */
+            const __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xaa);
+            store_narrow(_mm256_min_epi32(_mm256_max_epi32(v, out_lo), out_hi), out + ((s0 + u) * out_stride + j) * elem,
+                         out_bits);
+        }
     }
-    tail.bias = bias + j;
-    tail.mult = mult + j;
-    tail.shift = shift + j;
-    tail.n = n - j;
-    kf_epilogue_table_scalar(acc + j, 0, 1, &tail, table, (char *)out + j * elem, 0, out_bits);
 }
 
+/* Eight outputs at a time for every sample, as epilogue_direct; the last n % 8 by the scalar
+ * loop. */
 static void epilogue_table(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
                            const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits)
 {
+    const kf_qrequant r = *rq; /* copies: the stores through out could alias the structures */
+    const kf_qtable t = *table;
+    const __m256i low = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7); /* the low halves of four lanes first */
+    const uint32_t full = r.n / 8 * 8;
+    const size_t elem = out_bits / 8;
+    kf_qrequant tail;
+    uint32_t j;
     size_t s;
-    for (s = 0; s < nb; s++)
-        table_row(acc + s * acc_stride, rq, table, (char *)out + s * out_stride * (out_bits / 8), out_bits);
+    for (j = 0; j < full; j += 8) {
+        const __m256i sh = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(r.shift + j)));
+        if (t.seg_shift <= 30 && _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(33), sh))) == 0) {
+            table_column32(acc, acc_stride, nb, &r, j, sh, &t, (char *)out, out_stride, out_bits);
+            continue;
+        }
+        for (s = 0; s < nb; s++) {
+            const int32_t *a = acc + s * acc_stride + j;
+            const __m256i lo = _mm256_permutevar8x32_epi32(table_quarter(a, r.bias + j, r.mult + j, r.shift + j, &t), low);
+            const __m256i hi = _mm256_permutevar8x32_epi32(
+                table_quarter(a + 4, r.bias + j + 4, r.mult + j + 4, r.shift + j + 4, &t), low);
+            store_narrow(_mm256_permute2x128_si256(lo, hi, 0x20), (char *)out + (s * out_stride + j) * elem, out_bits);
+        }
+    }
+    tail.bias = r.bias + full;
+    tail.mult = r.mult + full;
+    tail.shift = r.shift + full;
+    tail.n = r.n - full;
+    if (tail.n > 0)
+        kf_epilogue_table_scalar(acc + full, acc_stride, nb, &tail, &t, (char *)out + full * elem, out_stride, out_bits);
 }
 
 static int quantize(const float *x, size_t nb, const kf_qinput *q, void *out, size_t out_stride, uint32_t out_bits)

@@ -155,7 +155,8 @@ static void test_matmul_paths_agree(void)
  * parameters included, with guards between the rows and after the last one. */
 static void test_epilogues_and_quantize_agree(void)
 {
-    enum { N = 70, KNOTS = 1025, ROWS = 3, ACC_STRIDE = N + 5, OUT_STRIDE = N + 3 };
+    /* ROWS: more than two blocks of KF_KNOTS_AHEAD samples (the epilogues that store indices ahead) */
+    enum { N = 70, KNOTS = 1025, ROWS = 2 * KF_KNOTS_AHEAD + 3, ACC_STRIDE = N + 5, OUT_STRIDE = N + 3 };
     int32_t acc[ROWS * ACC_STRIDE], bias[N], mult[N], zero[N], knots[KNOTS + KF_QKNOTS_PAD], table8[KNOTS];
     uint8_t shift[N], bytes8[KNOTS + KF_QBYTES_PAD];
     float x[ROWS * N], inv[N], lo_f[N], hi_f[N];
