@@ -60,14 +60,12 @@ void kf_fann_sums_avx2(const float *w, uint32_t n, uint32_t m, const float *v, u
         sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 1);
 }
 
-/* The table entries (tail, scale bits: 16 bytes each) of four indices, by four 16-byte loads and
- * two shuffles, cheaper than two 64-bit gathers on Zen 4. */
-KF_INLINE void exp_entries(__m256i idx, const long long *table, __m256d *tail, __m256d *scale)
+/* The table entries (tail, scale bits: 16 bytes each) of the four indices at[0..3], by four
+ * 16-byte loads and two shuffles, cheaper than two 64-bit gathers on Zen 4. */
+KF_INLINE void exp_entries(const uint64_t *at, const long long *table, __m256d *tail, __m256d *scale)
 {
-    uint64_t at[4];
     const volatile uint64_t *in_memory = at; /* scalar loads, not lane extractions (gcc's choice) */
     __m256i lo, hi;
-    _mm256_storeu_si256((__m256i *)at, idx);
 #define ENTRY(k) _mm_loadu_si128((const __m128i *)(table + 2 * in_memory[k]))
     lo = _mm256_inserti128_si256(_mm256_castsi128_si256(ENTRY(0)), ENTRY(2), 1);
     hi = _mm256_inserti128_si256(_mm256_castsi128_si256(ENTRY(1)), ENTRY(3), 1);
@@ -76,22 +74,26 @@ KF_INLINE void exp_entries(__m256i idx, const long long *table, __m256d *tail, _
     *scale = _mm256_castsi256_pd(_mm256_unpackhi_epi64(lo, hi));
 }
 
-/* glibc's exp (exp_glibc.h) in four lanes, exact for 2^-54 <= |x| < 512 (and 1, libm's result,
- * for |x| < 2^-54); meaningless elsewhere. */
-KF_INLINE __m256d exp_core(__m256d x, const int fused)
+/* glibc's exp (exp_glibc.h) in four lanes, in two stages (see fann_avx512.c): exp_reduce gives
+ * x = k ln2 / N + r, with k's bits in *ki and k mod N stored at at[0..3]. */
+KF_INLINE __m256d exp_reduce(__m256d x, const int fused, __m256i *ki, uint64_t *at)
 {
     const __m256d shift = _mm256_set1_pd(KF_EXP_SHIFT), inv = _mm256_set1_pd(KF_EXP_INV_LN2_N);
     const __m256d hi = _mm256_set1_pd(KF_EXP_NEG_LN2_HI_N), lo = _mm256_set1_pd(KF_EXP_NEG_LN2_LO_N);
-    const long long *table = (const long long *)kf_exp_table;
-    __m256d kd, r, r2, tail, scale, tmp;
-    __m256i ki, idx;
-    kd = fused ? _mm256_fmadd_pd(x, inv, shift) : _mm256_add_pd(_mm256_mul_pd(x, inv), shift);
-    ki = _mm256_castpd_si256(kd);
+    __m256d kd = fused ? _mm256_fmadd_pd(x, inv, shift) : _mm256_add_pd(_mm256_mul_pd(x, inv), shift);
+    *ki = _mm256_castpd_si256(kd);
     kd = _mm256_sub_pd(kd, shift);
-    r = fused ? _mm256_fmadd_pd(kd, lo, _mm256_fmadd_pd(kd, hi, x))
-              : _mm256_add_pd(_mm256_add_pd(x, _mm256_mul_pd(kd, hi)), _mm256_mul_pd(kd, lo));
-    idx = _mm256_and_si256(ki, _mm256_set1_epi64x(KF_EXP_N - 1));
-    exp_entries(idx, table, &tail, &scale);
+    _mm256_storeu_si256((__m256i *)at, _mm256_and_si256(*ki, _mm256_set1_epi64x(KF_EXP_N - 1)));
+    return fused ? _mm256_fmadd_pd(kd, lo, _mm256_fmadd_pd(kd, hi, x))
+                 : _mm256_add_pd(_mm256_add_pd(x, _mm256_mul_pd(kd, hi)), _mm256_mul_pd(kd, lo));
+}
+
+/* The second stage: exp(x) from exp_reduce's r, ki and stored indices. Exact for 2^-54 <= |x| <
+ * 512 (and 1, libm's result, for |x| < 2^-54); meaningless elsewhere. */
+KF_INLINE __m256d exp_finish(__m256d r, __m256i ki, const uint64_t *at, const int fused)
+{
+    __m256d r2, tail, scale, tmp;
+    exp_entries(at, (const long long *)kf_exp_table, &tail, &scale);
     scale = _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(scale), _mm256_slli_epi64(ki, 52 - 7)));
     r2 = _mm256_mul_pd(r, r);
     if (fused) {
@@ -108,6 +110,15 @@ KF_INLINE __m256d exp_core(__m256d x, const int fused)
                                            _mm256_add_pd(_mm256_set1_pd(KF_EXP_C4),
                                                          _mm256_mul_pd(r, _mm256_set1_pd(KF_EXP_C5)))));
     return _mm256_add_pd(scale, _mm256_mul_pd(scale, tmp));
+}
+
+/* Both stages at once. */
+KF_INLINE __m256d exp_core(__m256d x, const int fused)
+{
+    uint64_t at[4];
+    __m256i ki;
+    const __m256d r = exp_reduce(x, fused, &ki, at);
+    return exp_finish(r, ki, at, fused);
 }
 
 /* exp_core where it is exact: the lanes of *outside (all bits set) are elsewhere and their
@@ -140,18 +151,18 @@ void kf_exp_model_avx2(const double *x, double *y, uint32_t n, kf_exp_kind kind)
 
 /* An exp-based activation (activation.c) of four float arguments, in double: the arguments
  * clamped to where the activations saturate, so that every lane is inside exp_core's exact
- * range (see fann_avx512.c); only NaN is left to libm. */
-KF_INLINE __m256d exp_for_activation(__m256d x, const int fused, __m256d *outside)
+ * range (see fann_avx512.c); only NaN is left to libm (*outside). */
+KF_INLINE __m256d exp_clamped(__m256d x, __m256d *outside)
 {
     const __m256d top = _mm256_set1_pd(KF_EXP_ACT_CLAMP), bottom = _mm256_set1_pd(-KF_EXP_ACT_CLAMP);
     *outside = _mm256_cmp_pd(x, x, _CMP_UNORD_Q);
-    return exp_core(_mm256_max_pd(_mm256_min_pd(x, top), bottom), fused);
+    return _mm256_max_pd(_mm256_min_pd(x, top), bottom);
 }
 
-KF_INLINE __m128 exp_activation_half(const kf_activation a, __m128 arg, const int fused, __m256d *outside)
+/* The activation from e = exp of its argument (exp_argument), four lanes in double. */
+KF_INLINE __m128 exp_activation_of(const kf_activation a, __m256d e)
 {
     const __m256d one = _mm256_set1_pd(1.0), two = _mm256_set1_pd(2.0);
-    const __m256d e = exp_for_activation(_mm256_cvtps_pd(arg), fused, outside);
     switch (a) {
     case KF_SIGMOID: return _mm256_cvtpd_ps(_mm256_div_pd(one, _mm256_add_pd(one, e)));
     case KF_SIGMOID_SYMMETRIC:
@@ -161,15 +172,20 @@ KF_INLINE __m128 exp_activation_half(const kf_activation a, __m128 arg, const in
     }
 }
 
-/* The same for eight values: exp(-2 x) for the sigmoids, exp(-x * x) for the gaussians. */
+/* exp's argument for eight values: -2 x for the sigmoids, -x * x for the gaussians. */
+KF_INLINE __m256 exp_argument(const kf_activation a, __m256 x)
+{
+    return a == KF_SIGMOID || a == KF_SIGMOID_SYMMETRIC ? _mm256_mul_ps(_mm256_set1_ps(-2.0f), x)
+                                                         : _mm256_mul_ps(_mm256_xor_ps(x, _mm256_set1_ps(-0.0f)), x);
+}
+
+/* The same for eight values. */
 KF_INLINE __m256 exp_activation(const kf_activation a, __m256 x, const int fused, unsigned *outside)
 {
-    const __m256 arg = a == KF_SIGMOID || a == KF_SIGMOID_SYMMETRIC
-                         ? _mm256_mul_ps(_mm256_set1_ps(-2.0f), x)
-                         : _mm256_mul_ps(_mm256_xor_ps(x, _mm256_set1_ps(-0.0f)), x);
+    const __m256 arg = exp_argument(a, x);
     __m256d out_lo, out_hi;
-    const __m128 lo = exp_activation_half(a, _mm256_castps256_ps128(arg), fused, &out_lo);
-    const __m128 hi = exp_activation_half(a, _mm256_extractf128_ps(arg, 1), fused, &out_hi);
+    const __m128 lo = exp_activation_of(a, exp_core(exp_clamped(_mm256_cvtps_pd(_mm256_castps256_ps128(arg)), &out_lo), fused));
+    const __m128 hi = exp_activation_of(a, exp_core(exp_clamped(_mm256_cvtps_pd(_mm256_extractf128_ps(arg, 1)), &out_hi), fused));
     *outside = (unsigned)_mm256_movemask_pd(out_lo) | (unsigned)_mm256_movemask_pd(out_hi) << 4;
     return _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1);
 }
@@ -275,6 +291,64 @@ KF_INLINE __m256 activation_of(const kf_activation a, __m256 x, const int fused,
     }
 }
 
+/* kf_steep_sum of eight sums: steepness * raw clamped to [-150, 150] / steepness (top and
+ * bottom: +- that bound). */
+KF_INLINE __m256 steep_sum(__m256 raw, float steepness, __m256 steep, __m256 top, __m256 bottom)
+{
+    const __m256 x = _mm256_mul_ps(steep, raw);
+    if (steepness > 0.0f) /* NaN stays (vminps, vmaxps return their second operand) */
+        return _mm256_max_ps(bottom, _mm256_min_ps(top, x));
+    if (steepness != 0.0f) { /* above max_sum (< 0), else below -max_sum */
+        const __m256 above = _mm256_cmp_ps(x, top, _CMP_GT_OQ);
+        const __m256 below = _mm256_andnot_ps(above, _mm256_cmp_ps(x, bottom, _CMP_LT_OQ));
+        return _mm256_blendv_ps(_mm256_blendv_ps(x, bottom, below), top, above);
+    }
+    return x;
+}
+
+/* The exp-based activations over `full` values (a multiple of W), KF_KNOTS_AHEAD registers at a
+ * time: each register's exp arguments reduced and their table indices stored, then every
+ * register's entries loaded (the loads would wait for stores just made: KF_KNOTS_AHEAD). */
+KF_INLINE void exp_rows(const kf_activation a, const int fused, float steepness, const float *raw, float *sum,
+                        float *value, uint32_t full)
+{
+    const __m256 steep = _mm256_set1_ps(steepness);
+    const float max_sum = steepness != 0.0f ? 150.0f / steepness : 0.0f;
+    const __m256 top = _mm256_set1_ps(max_sum), bottom = _mm256_set1_ps(-max_sum);
+    uint32_t s0, v, h;
+    for (s0 = 0; s0 < full; s0 += W * KF_KNOTS_AHEAD) {
+        const uint32_t regs = (full - s0) / W < KF_KNOTS_AHEAD ? (full - s0) / W : KF_KNOTS_AHEAD;
+        __m256 x[KF_KNOTS_AHEAD];
+        __m256d r[KF_KNOTS_AHEAD][2], outside[KF_KNOTS_AHEAD][2];
+        __m256i ki[KF_KNOTS_AHEAD][2];
+        uint64_t at[KF_KNOTS_AHEAD][2][4];
+        for (v = 0; v < regs; v++) {
+            const __m256 arg = exp_argument(a, x[v] = steep_sum(_mm256_loadu_ps(raw + s0 + v * W), steepness, steep, top, bottom));
+            if (sum)
+                _mm256_storeu_ps(sum + s0 + v * W, x[v]);
+            for (h = 0; h < 2; h++)
+                r[v][h] = exp_reduce(exp_clamped(_mm256_cvtps_pd(h ? _mm256_extractf128_ps(arg, 1) : _mm256_castps256_ps128(arg)),
+                                                 &outside[v][h]),
+                                     fused, &ki[v][h], at[v][h]);
+        }
+        for (v = 0; v < regs; v++) {
+            float *out = value + s0 + v * W;
+            const unsigned bad = (unsigned)_mm256_movemask_pd(outside[v][0]) | (unsigned)_mm256_movemask_pd(outside[v][1]) << 4;
+            const __m128 lo = exp_activation_of(a, exp_finish(r[v][0], ki[v][0], at[v][0], fused));
+            const __m128 hi = exp_activation_of(a, exp_finish(r[v][1], ki[v][1], at[v][1], fused));
+            _mm256_storeu_ps(out, _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1));
+            if (bad) {
+                float xs[W];
+                int lane;
+                _mm256_storeu_ps(xs, x[v]);
+                for (lane = 0; lane < W; lane++)
+                    if (bad >> lane & 1)
+                        out[lane] = kf_activation_apply(a, xs[lane]);
+            }
+        }
+    }
+}
+
 /* The row loop for one activation (a constant at each call, so that each gets its own loop); a
  * last partial register goes through a zero-padded copy. */
 KF_INLINE void activate_row(const kf_activation a, const int fused, float steepness, const float *raw, float *sum,
@@ -288,7 +362,12 @@ KF_INLINE void activate_row(const kf_activation a, const int fused, float steepn
     uint32_t s;
     if (a == KF_SIGMOID_STEPWISE || a == KF_SIGMOID_SYMMETRIC_STEPWISE)
         stepwise_prepare(kf_stepwise_of(a), &st);
-    for (s = 0; s < count; s += W) {
+    s = 0;
+    if (a == KF_SIGMOID || a == KF_SIGMOID_SYMMETRIC || a == KF_GAUSSIAN || a == KF_GAUSSIAN_SYMMETRIC) {
+        s = count / W * W;
+        exp_rows(a, fused, steepness, raw, sum, value, s);
+    }
+    for (; s < count; s += W) {
         const int tail = count - s < W;
         const float *in = raw + s;
         float *sum_out = sum ? sum + s : NULL, *out = value + s;
@@ -300,14 +379,7 @@ KF_INLINE void activate_row(const kf_activation a, const int fused, float steepn
             sum_out = sum ? sum_tail : NULL;
             out = value_tail;
         }
-        x = _mm256_mul_ps(steep, _mm256_loadu_ps(in));
-        if (steepness > 0.0f) { /* kf_steep_sum; NaN stays (vminps, vmaxps return their second operand) */
-            x = _mm256_max_ps(bottom, _mm256_min_ps(top, x));
-        } else if (steepness != 0.0f) { /* above max_sum (< 0), else below -max_sum */
-            const __m256 above = _mm256_cmp_ps(x, top, _CMP_GT_OQ);
-            const __m256 below = _mm256_andnot_ps(above, _mm256_cmp_ps(x, bottom, _CMP_LT_OQ));
-            x = _mm256_blendv_ps(_mm256_blendv_ps(x, bottom, below), top, above);
-        }
+        x = steep_sum(_mm256_loadu_ps(in), steepness, steep, top, bottom);
         if (sum_out)
             _mm256_storeu_ps(sum_out, x);
         _mm256_storeu_ps(out, activation_of(a, x, fused, &st, &outside));

@@ -129,14 +129,12 @@ static inline __m256 upper(__m512 x)
     return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1));
 }
 
-/* The table entries (tail, scale bits: 16 bytes each) of eight indices, by eight 16-byte loads
- * and two shuffles, cheaper than two 64-bit gathers on Zen 4. */
-KF_INLINE void exp_entries(__m512i idx, const long long *table, __m512d *tail, __m512d *scale)
+/* The table entries (tail, scale bits: 16 bytes each) of the eight indices at[0..7], by eight
+ * 16-byte loads and two shuffles, cheaper than two 64-bit gathers on Zen 4. */
+KF_INLINE void exp_entries(const uint64_t *at, const long long *table, __m512d *tail, __m512d *scale)
 {
-    uint64_t at[8];
     const volatile uint64_t *in_memory = at; /* scalar loads, not lane extractions (gcc's choice) */
     __m512i lo, hi;
-    _mm512_storeu_si512(at, idx);
 #define ENTRY(k) _mm_loadu_si128((const __m128i *)(table + 2 * in_memory[k]))
     lo = _mm512_inserti32x4(_mm512_castsi128_si512(ENTRY(0)), ENTRY(1), 1);
     lo = _mm512_inserti32x4(_mm512_inserti32x4(lo, ENTRY(2), 2), ENTRY(3), 3);
@@ -147,22 +145,27 @@ KF_INLINE void exp_entries(__m512i idx, const long long *table, __m512d *tail, _
     *scale = _mm512_castsi512_pd(_mm512_permutex2var_epi64(lo, _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15), hi));
 }
 
-/* glibc's exp (exp_glibc.h) in eight lanes, exact for 2^-54 <= |x| < 512 (and 1, libm's
- * result, for |x| < 2^-54); meaningless elsewhere. */
-KF_INLINE __m512d exp_core(__m512d x, const int fused)
+/* glibc's exp (exp_glibc.h) in eight lanes, in two stages so that a caller can store the table
+ * indices of several registers before it loads their entries (KF_KNOTS_AHEAD): exp_reduce
+ * gives x = k ln2 / N + r, with k's bits in *ki and k mod N stored at at[0..7]. */
+KF_INLINE __m512d exp_reduce(__m512d x, const int fused, __m512i *ki, uint64_t *at)
 {
     const __m512d shift = _mm512_set1_pd(KF_EXP_SHIFT), inv = _mm512_set1_pd(KF_EXP_INV_LN2_N);
     const __m512d hi = _mm512_set1_pd(KF_EXP_NEG_LN2_HI_N), lo = _mm512_set1_pd(KF_EXP_NEG_LN2_LO_N);
-    const long long *table = (const long long *)kf_exp_table;
-    __m512d kd, r, r2, tail, scale, tmp;
-    __m512i ki, idx;
-    kd = fused ? _mm512_fmadd_pd(x, inv, shift) : _mm512_add_pd(_mm512_mul_pd(x, inv), shift);
-    ki = _mm512_castpd_si512(kd);
+    __m512d kd = fused ? _mm512_fmadd_pd(x, inv, shift) : _mm512_add_pd(_mm512_mul_pd(x, inv), shift);
+    *ki = _mm512_castpd_si512(kd);
     kd = _mm512_sub_pd(kd, shift);
-    r = fused ? _mm512_fmadd_pd(kd, lo, _mm512_fmadd_pd(kd, hi, x))
-              : _mm512_add_pd(_mm512_add_pd(x, _mm512_mul_pd(kd, hi)), _mm512_mul_pd(kd, lo));
-    idx = _mm512_and_si512(ki, _mm512_set1_epi64(KF_EXP_N - 1));
-    exp_entries(idx, table, &tail, &scale);
+    _mm512_storeu_si512(at, _mm512_and_si512(*ki, _mm512_set1_epi64(KF_EXP_N - 1)));
+    return fused ? _mm512_fmadd_pd(kd, lo, _mm512_fmadd_pd(kd, hi, x))
+                 : _mm512_add_pd(_mm512_add_pd(x, _mm512_mul_pd(kd, hi)), _mm512_mul_pd(kd, lo));
+}
+
+/* The second stage: exp(x) from exp_reduce's r, ki and stored indices. Exact for 2^-54 <= |x| <
+ * 512 (and 1, libm's result, for |x| < 2^-54); meaningless elsewhere. */
+KF_INLINE __m512d exp_finish(__m512d r, __m512i ki, const uint64_t *at, const int fused)
+{
+    __m512d r2, tail, scale, tmp;
+    exp_entries(at, (const long long *)kf_exp_table, &tail, &scale);
     scale = _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(scale), _mm512_slli_epi64(ki, 52 - 7)));
     r2 = _mm512_mul_pd(r, r);
     if (fused) {
@@ -179,6 +182,15 @@ KF_INLINE __m512d exp_core(__m512d x, const int fused)
                                            _mm512_add_pd(_mm512_set1_pd(KF_EXP_C4),
                                                          _mm512_mul_pd(r, _mm512_set1_pd(KF_EXP_C5)))));
     return _mm512_add_pd(scale, _mm512_mul_pd(scale, tmp));
+}
+
+/* Both stages at once. */
+KF_INLINE __m512d exp_core(__m512d x, const int fused)
+{
+    uint64_t at[8];
+    __m512i ki;
+    const __m512d r = exp_reduce(x, fused, &ki, at);
+    return exp_finish(r, ki, at, fused);
 }
 
 /* exp_core where it is exact: *outside gets the other lanes, whose results are meaningless. */
@@ -211,17 +223,22 @@ void kf_exp_model_avx512(const double *x, double *y, uint32_t n, kf_exp_kind kin
  * and (float) e or e * 2 - 1 to +0 or -1, whatever e is beyond. Clamping the arguments there
  * keeps every lane inside exp_core's exact range (which gives libm's 1 for |x| < 2^-54 as well);
  * only NaN is left to libm. */
-KF_INLINE __m512d exp_for_activation(__m512d x, const int fused, __mmask8 *outside)
+KF_INLINE __m512d exp_clamped(__m512d x, __mmask8 *outside)
 {
     const __m512d top = _mm512_set1_pd(KF_EXP_ACT_CLAMP), bottom = _mm512_set1_pd(-KF_EXP_ACT_CLAMP);
     *outside = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
-    return exp_core(_mm512_max_pd(_mm512_min_pd(x, top), bottom), fused);
+    return _mm512_max_pd(_mm512_min_pd(x, top), bottom);
 }
 
-KF_INLINE __m256 exp_activation_half(const kf_activation a, __m256 arg, const int fused, __mmask8 *outside)
+KF_INLINE __m512d exp_for_activation(__m512d x, const int fused, __mmask8 *outside)
+{
+    return exp_core(exp_clamped(x, outside), fused);
+}
+
+/* The activation from e = exp of its argument (exp_argument), eight lanes in double. */
+KF_INLINE __m256 exp_activation_of(const kf_activation a, __m512d e)
 {
     const __m512d one = _mm512_set1_pd(1.0), two = _mm512_set1_pd(2.0);
-    const __m512d e = exp_for_activation(_mm512_cvtps_pd(arg), fused, outside);
     switch (a) {
     case KF_SIGMOID: return _mm512_cvtpd_ps(_mm512_div_pd(one, _mm512_add_pd(one, e)));
     case KF_SIGMOID_SYMMETRIC:
@@ -231,15 +248,20 @@ KF_INLINE __m256 exp_activation_half(const kf_activation a, __m256 arg, const in
     }
 }
 
-/* The same for sixteen values: exp(-2 x) for the sigmoids, exp(-x * x) for the gaussians. */
-KF_INLINE __m512 exp_activation(const kf_activation a, __m512 x, const int fused, __mmask16 *outside)
+/* exp's argument for sixteen values: -2 x for the sigmoids, -x * x for the gaussians. */
+KF_INLINE __m512 exp_argument(const kf_activation a, __m512 x)
 {
     const __m512 neg = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN)));
-    const __m512 arg = a == KF_SIGMOID || a == KF_SIGMOID_SYMMETRIC ? _mm512_mul_ps(_mm512_set1_ps(-2.0f), x)
-                                                                     : _mm512_mul_ps(neg, x);
+    return a == KF_SIGMOID || a == KF_SIGMOID_SYMMETRIC ? _mm512_mul_ps(_mm512_set1_ps(-2.0f), x) : _mm512_mul_ps(neg, x);
+}
+
+/* The same for sixteen values. */
+KF_INLINE __m512 exp_activation(const kf_activation a, __m512 x, const int fused, __mmask16 *outside)
+{
+    const __m512 arg = exp_argument(a, x);
     __mmask8 out_lo, out_hi;
-    const __m256 lo = exp_activation_half(a, _mm512_castps512_ps256(arg), fused, &out_lo);
-    const __m256 hi = exp_activation_half(a, upper(arg), fused, &out_hi);
+    const __m256 lo = exp_activation_of(a, exp_for_activation(_mm512_cvtps_pd(_mm512_castps512_ps256(arg)), fused, &out_lo));
+    const __m256 hi = exp_activation_of(a, exp_for_activation(_mm512_cvtps_pd(upper(arg)), fused, &out_hi));
     *outside = (__mmask16)(out_lo | (uint32_t)out_hi << 8);
     return join(lo, hi);
 }
@@ -331,6 +353,63 @@ KF_INLINE __m512 activation_of(const kf_activation a, __m512 x, const int fused,
     }
 }
 
+/* kf_steep_sum of sixteen sums: steepness * raw clamped to [-150, 150] / steepness (top and
+ * bottom: +- that bound). */
+KF_INLINE __m512 steep_sum(__m512 raw, float steepness, __m512 steep, __m512 top, __m512 bottom)
+{
+    const __m512 x = _mm512_mul_ps(steep, raw);
+    if (steepness > 0.0f) /* NaN stays (vminps, vmaxps return their second operand) */
+        return _mm512_max_ps(bottom, _mm512_min_ps(top, x));
+    if (steepness != 0.0f) { /* above max_sum (< 0), else below -max_sum */
+        const __mmask16 above = _mm512_cmp_ps_mask(x, top, _CMP_GT_OQ);
+        const __mmask16 below = _mm512_cmp_ps_mask(x, bottom, _CMP_LT_OQ);
+        return _mm512_mask_blend_ps(above, _mm512_mask_blend_ps((__mmask16)(below & ~above), x, bottom), top);
+    }
+    return x;
+}
+
+/* The exp-based activations over `full` values (a multiple of W), KF_KNOTS_AHEAD registers at a
+ * time: each register's exp arguments reduced and their table indices stored, then every
+ * register's entries loaded (the loads would wait for stores just made: KF_KNOTS_AHEAD). */
+KF_INLINE void exp_rows(const kf_activation a, const int fused, float steepness, const float *raw, float *sum,
+                        float *value, uint32_t full)
+{
+    const __m512 steep = _mm512_set1_ps(steepness);
+    const float max_sum = steepness != 0.0f ? 150.0f / steepness : 0.0f;
+    const __m512 top = _mm512_set1_ps(max_sum), bottom = _mm512_set1_ps(-max_sum);
+    uint32_t s0, v, h;
+    for (s0 = 0; s0 < full; s0 += W * KF_KNOTS_AHEAD) {
+        const uint32_t regs = (full - s0) / W < KF_KNOTS_AHEAD ? (full - s0) / W : KF_KNOTS_AHEAD;
+        __m512 x[KF_KNOTS_AHEAD];
+        __m512d r[KF_KNOTS_AHEAD][2];
+        __m512i ki[KF_KNOTS_AHEAD][2];
+        uint64_t at[KF_KNOTS_AHEAD][2][8];
+        __mmask8 outside[KF_KNOTS_AHEAD][2];
+        for (v = 0; v < regs; v++) {
+            const __m512 arg = exp_argument(a, x[v] = steep_sum(_mm512_loadu_ps(raw + s0 + v * W), steepness, steep, top, bottom));
+            if (sum)
+                _mm512_storeu_ps(sum + s0 + v * W, x[v]);
+            for (h = 0; h < 2; h++)
+                r[v][h] = exp_reduce(exp_clamped(_mm512_cvtps_pd(h ? upper(arg) : _mm512_castps512_ps256(arg)), &outside[v][h]),
+                                     fused, &ki[v][h], at[v][h]);
+        }
+        for (v = 0; v < regs; v++) {
+            float *out = value + s0 + v * W;
+            const __mmask16 bad = (__mmask16)(outside[v][0] | (uint32_t)outside[v][1] << 8);
+            _mm512_storeu_ps(out, join(exp_activation_of(a, exp_finish(r[v][0], ki[v][0], at[v][0], fused)),
+                                       exp_activation_of(a, exp_finish(r[v][1], ki[v][1], at[v][1], fused))));
+            if (bad) {
+                float xs[W];
+                int lane;
+                _mm512_storeu_ps(xs, x[v]);
+                for (lane = 0; lane < W; lane++)
+                    if (bad >> lane & 1)
+                        out[lane] = kf_activation_apply(a, xs[lane]);
+            }
+        }
+    }
+}
+
 /* The row loop for one activation (a constant at each call, so that each gets its own loop); a
  * last partial register goes through a zero-padded copy. */
 KF_INLINE void activate_row(const kf_activation a, const int fused, float steepness, const float *raw, float *sum,
@@ -344,7 +423,12 @@ KF_INLINE void activate_row(const kf_activation a, const int fused, float steepn
     uint32_t s;
     if (a == KF_SIGMOID_STEPWISE || a == KF_SIGMOID_SYMMETRIC_STEPWISE)
         stepwise_prepare(kf_stepwise_of(a), &st);
-    for (s = 0; s < count; s += W) {
+    s = 0;
+    if (a == KF_SIGMOID || a == KF_SIGMOID_SYMMETRIC || a == KF_GAUSSIAN || a == KF_GAUSSIAN_SYMMETRIC) {
+        s = count / W * W;
+        exp_rows(a, fused, steepness, raw, sum, value, s);
+    }
+    for (; s < count; s += W) {
         const int tail = count - s < W;
         const float *in = raw + s;
         float *sum_out = sum ? sum + s : NULL, *out = value + s;
@@ -356,14 +440,7 @@ KF_INLINE void activate_row(const kf_activation a, const int fused, float steepn
             sum_out = sum ? sum_tail : NULL;
             out = value_tail;
         }
-        x = _mm512_mul_ps(steep, _mm512_loadu_ps(in));
-        if (steepness > 0.0f) { /* kf_steep_sum; NaN stays (vminps, vmaxps return their second operand) */
-            x = _mm512_max_ps(bottom, _mm512_min_ps(top, x));
-        } else if (steepness != 0.0f) { /* above max_sum (< 0), else below -max_sum */
-            const __mmask16 above = _mm512_cmp_ps_mask(x, top, _CMP_GT_OQ);
-            const __mmask16 below = _mm512_cmp_ps_mask(x, bottom, _CMP_LT_OQ);
-            x = _mm512_mask_blend_ps(above, _mm512_mask_blend_ps((__mmask16)(below & ~above), x, bottom), top);
-        }
+        x = steep_sum(_mm512_loadu_ps(in), steepness, steep, top, bottom);
         if (sum_out)
             _mm512_storeu_ps(sum_out, x);
         _mm512_storeu_ps(out, activation_of(a, x, fused, &st, &outside));

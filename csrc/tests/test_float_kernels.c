@@ -46,7 +46,7 @@ static const float edges[] = {0.0f,      -0.0f,        0x1p-56f,     -0x1p-56f, 
                               52.0f,     -52.0f};
 
 static long failures;
-static uint64_t panels; /* panels checked so far: picks the length of each partial run */
+static uint64_t panels; /* runs checked so far: picks the length of each partial run */
 
 static void check_model(uint64_t stride, kf_exp_kind kind)
 {
@@ -98,25 +98,30 @@ static void check_vector_exp(uint64_t stride, kf_exp_kind kind)
     }
 }
 
-/* One panel of KF_PANEL raw sums through path p and through the scalar reference. */
+/* Values per run of the activation checks: more than two blocks of the registers that the
+ * AVX-512 exp activations reduce before loading their table entries (KF_KNOTS_AHEAD), and a
+ * partial block. */
+#define RUN (2 * KF_KNOTS_AHEAD * 16 + 48)
+
+/* One run of RUN raw sums through path p and through the scalar reference. */
 static void check_panel(const kf_kernels *k, const char *name, kf_activation a, float steepness, kf_exp_kind kind,
                         const float *raw)
 {
-    float want_sum[KF_PANEL], want[KF_PANEL], got_sum[KF_PANEL], got[KF_PANEL], in_place[KF_PANEL];
+    float want_sum[RUN], want[RUN], got_sum[RUN], got[RUN], in_place[RUN];
     int s;
-    kf_fann_activate_scalar(a, steepness, kind, raw, want_sum, want, KF_PANEL);
-    k->fann_activate(a, steepness, kind, raw, got_sum, got, KF_PANEL);
+    kf_fann_activate_scalar(a, steepness, kind, raw, want_sum, want, RUN);
+    k->fann_activate(a, steepness, kind, raw, got_sum, got, RUN);
     memcpy(in_place, raw, sizeof in_place);
-    k->fann_activate(a, steepness, kind, in_place, NULL, in_place, KF_PANEL);
+    k->fann_activate(a, steepness, kind, in_place, NULL, in_place, RUN);
     /* a count that is not a multiple of the vector width: the first values, nothing beyond */
     {
-        const uint32_t count = 1 + (uint32_t)(panels++ % 37);
-        float part[KF_PANEL], part_sum[KF_PANEL], untouched;
+        const uint32_t count = 1 + (uint32_t)(panels++ * 37 % RUN);
+        float part[RUN], part_sum[RUN], untouched;
         memset(&untouched, 0x7f, sizeof untouched);
         memset(part, 0x7f, sizeof part);
         memset(part_sum, 0x7f, sizeof part_sum);
         k->fann_activate(a, steepness, kind, raw, part_sum, part, count);
-        for (s = 0; s < KF_PANEL; s++) {
+        for (s = 0; s < RUN; s++) {
             const int ok = s < (int)count ? same(part[s], want[s]) && same(part_sum[s], want_sum[s])
                                           : memcmp(&part[s], &untouched, sizeof untouched) == 0
                                                 && memcmp(&part_sum[s], &untouched, sizeof untouched) == 0;
@@ -127,7 +132,7 @@ static void check_panel(const kf_kernels *k, const char *name, kf_activation a, 
             }
         }
     }
-    for (s = 0; s < KF_PANEL; s++)
+    for (s = 0; s < RUN; s++)
         if (!same(want[s], got[s]) || !same(want_sum[s], got_sum[s]) || !same(want[s], in_place[s])) {
             if (failures++ < 10)
                 fprintf(stderr, "%s %s steepness %a sum %a: want %a (sum %a), got %a (sum %a), in place %a\n",
@@ -147,19 +152,19 @@ static void check_activations(uint64_t stride, kf_exp_kind kind)
         if (k == NULL || !kf_simd_supported((kf_simd)p))
             continue;
         for (a = 0; a < KF_ACTIVATION_COUNT_; a++) {
-            float raw[KF_PANEL];
+            float raw[RUN];
             uint64_t u = 0;
             int s;
             /* every float (with the stride) at steepness 1, where the sum reaches the activation
              * as it is; the edges at every steepness (clamping, negative and zero steepness) */
             while (u < 0x100000000ull) {
-                for (s = 0; s < KF_PANEL; s++, u += stride)
+                for (s = 0; s < RUN; s++, u += stride)
                     raw[s] = from_bits((uint32_t)u);
                 check_panel(k, kf_simd_name((kf_simd)p), (kf_activation)a, 1.0f, kind, raw);
-                count += KF_PANEL;
+                count += RUN;
             }
             for (t = 0; t < sizeof steepness / sizeof steepness[0]; t++) {
-                for (s = 0, e = 0; s < KF_PANEL; s++, e = (e + 1) % (sizeof edges / sizeof edges[0]))
+                for (s = 0, e = 0; s < RUN; s++, e = (e + 1) % (sizeof edges / sizeof edges[0]))
                     raw[s] = edges[e];
                 check_panel(k, kf_simd_name((kf_simd)p), (kf_activation)a, steepness[t], kind, raw);
             }
