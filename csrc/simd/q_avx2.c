@@ -289,7 +289,7 @@ static void epilogue_direct(const int32_t *acc, size_t acc_stride, size_t nb, co
             const __m256i m_odd = _mm256_srli_epi64(m, 32);
             __m256i round, sh32;
             shift32_operands(sh, &round, &sh32);
-            if (out_bits == 8) { /* bytes: scalar lookups */
+            if (out_bits == 8 && nb > 1) { /* bytes, two samples or more: scalar lookups (as on AVX-512) */
                 for (s = 0; s < nb; s += KF_KNOTS_AHEAD) {
                     const size_t count = nb - s < KF_KNOTS_AHEAD ? nb - s : KF_KNOTS_AHEAD;
                     uint32_t at[KF_KNOTS_AHEAD][8];

@@ -204,15 +204,17 @@ static void test_epilogues_and_quantize_agree(void)
                     int which;
                     if (!kf_simd_supported((kf_simd)path) || k == NULL)
                         continue;
-                    for (which = 0; which < 3; which++) {
+                    for (which = 0; which < 5; which++) { /* 3, 4: the epilogues again for one sample */
+                        const int kind = which % 3;
+                        const size_t rows = which < 3 ? ROWS : 1;
                         memset(want, 0xa5, sizeof want);
                         memset(got, 0xa5, sizeof got);
-                        if (which == 0) {
-                            kf_kernels_scalar.epilogue_direct(acc, ACC_STRIDE, ROWS, &rq, &direct, want, OUT_STRIDE, bits);
-                            k->epilogue_direct(acc, ACC_STRIDE, ROWS, &rq, &direct, got, OUT_STRIDE, bits);
-                        } else if (which == 1) {
-                            kf_kernels_scalar.epilogue_table(acc, ACC_STRIDE, ROWS, &rq, &t, want, OUT_STRIDE, bits);
-                            k->epilogue_table(acc, ACC_STRIDE, ROWS, &rq, &t, got, OUT_STRIDE, bits);
+                        if (kind == 0) {
+                            kf_kernels_scalar.epilogue_direct(acc, ACC_STRIDE, rows, &rq, &direct, want, OUT_STRIDE, bits);
+                            k->epilogue_direct(acc, ACC_STRIDE, rows, &rq, &direct, got, OUT_STRIDE, bits);
+                        } else if (kind == 1) {
+                            kf_kernels_scalar.epilogue_table(acc, ACC_STRIDE, rows, &rq, &t, want, OUT_STRIDE, bits);
+                            k->epilogue_table(acc, ACC_STRIDE, rows, &rq, &t, got, OUT_STRIDE, bits);
                         } else {
                             const kf_qinput qi = {inv, lo_f, hi_f, zero, n};
                             int bad_want, bad_got;
@@ -226,9 +228,9 @@ static void test_epilogues_and_quantize_agree(void)
                         }
                         if (memcmp(want, got, sizeof want) != 0) {
                             kf_test_failures++;
-                            fprintf(stderr, "%s on path %s differs (bits %u, n %u, trial %u)\n",
-                                    which == 0 ? "epilogue_direct" : which == 1 ? "epilogue_table" : "quantize",
-                                    kf_simd_name((kf_simd)path), bits, n, trial);
+                            fprintf(stderr, "%s on path %s differs (bits %u, n %u, %zu rows, trial %u)\n",
+                                    kind == 0 ? "epilogue_direct" : kind == 1 ? "epilogue_table" : "quantize",
+                                    kf_simd_name((kf_simd)path), bits, n, rows, trial);
                             return;
                         }
                     }
