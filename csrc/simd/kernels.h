@@ -367,6 +367,8 @@ void kf_q16_matmul_avx512(const int16_t *x, size_t x_stride, size_t nb, const in
                           uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
 void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
                                const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);
+void kf_epilogue_direct_gather_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
+                                      const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);
 void kf_epilogue_table_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
                               const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);
 uint64_t kf_peak_avx512(uint32_t kind, uint64_t rounds, uint32_t *sink);

@@ -194,7 +194,7 @@ static uint64_t peak(uint32_t kind, uint64_t rounds, uint32_t *sink)
 const kf_kernels kf_kernels_amx = {
     .q8_matmul = q8_matmul,
     .q16_matmul = kf_q16_matmul_avx512,
-    .epilogue_direct = kf_epilogue_direct_avx512,
+    .epilogue_direct = kf_epilogue_direct_gather_avx512,
     .epilogue_table = kf_epilogue_table_avx512,
     .quantize = kf_quantize_avx512,
     .gate_scores = kf_gate_scores_avx2,
