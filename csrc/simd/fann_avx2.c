@@ -179,7 +179,7 @@ KF_INLINE __m256 exp_argument(const kf_activation a, __m256 x)
                                                          : _mm256_mul_ps(_mm256_xor_ps(x, _mm256_set1_ps(-0.0f)), x);
 }
 
-/* The same for eight values. */
+/* An exp-based activation of eight values; *outside: the lanes left to libm (NaN). */
 KF_INLINE __m256 exp_activation(const kf_activation a, __m256 x, const int fused, unsigned *outside)
 {
     const __m256 arg = exp_argument(a, x);

@@ -255,7 +255,7 @@ KF_INLINE __m512 exp_argument(const kf_activation a, __m512 x)
     return a == KF_SIGMOID || a == KF_SIGMOID_SYMMETRIC ? _mm512_mul_ps(_mm512_set1_ps(-2.0f), x) : _mm512_mul_ps(neg, x);
 }
 
-/* The same for sixteen values. */
+/* An exp-based activation of sixteen values; *outside: the lanes left to libm (NaN). */
 KF_INLINE __m512 exp_activation(const kf_activation a, __m512 x, const int fused, __mmask16 *outside)
 {
     const __m512 arg = exp_argument(a, x);
