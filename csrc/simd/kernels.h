@@ -30,11 +30,11 @@
  * AVX-512 path, 0.43 -> 0.38 on AMX). A prefetch never faults, past the batch's end included;
  * the address is formed as an integer so that no pointer leaves its array. */
 #define KF_PREFETCH_BYTES 4096
-/* Samples whose knot indices the interpolated-table epilogues store before they load the knots
- * one by one: a load that reads part of a vector store waits until the store has retired (no
- * forwarding), and with the knots of other samples loaded in between that wait overlaps useful
- * work (C microbenchmark on Zen 4, Q16 256 x 256 at 96 samples: AVX-512 11.5 -> 7.4 ns per
- * sixteen outputs). */
+/* Samples (or registers) whose table indices a kernel stores before it loads the entries one by
+ * one: the Q8 and Q16 table epilogues and the exp activations. A load that reads part of a
+ * vector store waits until the store has retired (no forwarding), and with the entries of the
+ * others loaded in between that wait overlaps useful work (C microbenchmark on Zen 4, Q16 256 x
+ * 256 at 96 samples: AVX-512 11.5 -> 7.4 ns per sixteen outputs). */
 #define KF_KNOTS_AHEAD 8
 
 /* acc[s * acc_stride + j] = sum_i W[j][i] * x[s * x_stride + i] for s < nb, j < n_out_pad. */
