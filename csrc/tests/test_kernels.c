@@ -212,6 +212,15 @@ static void test_epilogues_and_quantize_agree(void)
                         if (kind == 0) {
                             kf_kernels_scalar.epilogue_direct(acc, ACC_STRIDE, rows, &rq, &direct, want, OUT_STRIDE, bits);
                             k->epilogue_direct(acc, ACC_STRIDE, rows, &rq, &direct, got, OUT_STRIDE, bits);
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(__EMSCRIPTEN__)
+                            if (path == KF_SIMD_AVX512) { /* the AMX table's variant, on any AVX-512 machine */
+                                unsigned char gathered[sizeof got];
+                                memset(gathered, 0xa5, sizeof gathered);
+                                kf_epilogue_direct_gather_avx512(acc, ACC_STRIDE, rows, &rq, &direct, gathered,
+                                                                 OUT_STRIDE, bits);
+                                CHECK(memcmp(want, gathered, sizeof gathered) == 0);
+                            }
+#endif
                         } else if (kind == 1) {
                             kf_kernels_scalar.epilogue_table(acc, ACC_STRIDE, rows, &rq, &t, want, OUT_STRIDE, bits);
                             k->epilogue_table(acc, ACC_STRIDE, rows, &rq, &t, got, OUT_STRIDE, bits);
