@@ -354,6 +354,9 @@ void kf_fann_activate_scalar(kf_activation activation, float steepness, kf_exp_k
 /* The AVX2 float sums, shared by the AVX-512 table. */
 void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);
 void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out);
+/* The AVX2 Q8 products (q8_avx2.c, a file of its own for its compiler flags). */
+void kf_q8_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+                       uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
 /* The AVX2 dynamic quantization and top-k selection, shared by the AVX-512 table. */
 uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
                                   void *out, uint32_t out_bits);

@@ -1,6 +1,6 @@
-/* AVX2 (with FMA) kernels (kernels.h). int8 weights and uint8 activations are widened to int16 and
- * multiplied with _mm256_madd_epi16, which is exact here (never _mm256_maddubs_epi16, which
- * saturates): the same int32 sums as the scalar reference. */
+/* AVX2 (with FMA) kernels (kernels.h) and their table; the Q8 products are in q8_avx2.c. int16
+ * weights and activations are multiplied with _mm256_madd_epi16, exact: the same int32 sums as
+ * the scalar reference. */
 #include "kernels.h"
 
 #include "kfann.h"
@@ -14,136 +14,6 @@
 #else
 #define KF_ALWAYS_INLINE static inline __attribute__((always_inline))
 #endif
-
-/* Rows 0-3 and 4-7 summed in halves ([r0a r0b r1a r1b | r2a r2b r3a r3b]) into [r0 .. r7]. */
-static inline __m256i combine_halves(__m256i a, __m256i b)
-{
-    const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
-    return _mm256_permutevar8x32_epi32(_mm256_hadd_epi32(a, b), order);
-}
-
-/* 16 rows x 4 columns of weights, widened to int16: rows 4q .. 4q+3 in w[q]. */
-static inline void load_group(const int8_t *block, __m256i w[4])
-{
-    w[0] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)block));
-    w[1] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + 16)));
-    w[2] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + 32)));
-    w[3] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + 48)));
-}
-
-/* A group's four activations (already int16) repeated across the register. */
-static inline __m256i x_group(const int16_t *x16)
-{
-    int64_t v;
-    memcpy(&v, x16, sizeof v);
-    return _mm256_set1_epi64x(v);
-}
-
-#define CHUNK 512 /* columns widened to int16 at a time */
-
-/* Eight rows (half a row block: rows 4h .. 4h+7) by four samples over groups g0 .. g1 - 1, added
- * to (first: stored into) their sums: two widened weight registers serve four samples, so the
- * widening (a shuffle) costs a quarter of the multiply-adds instead of half. */
-static inline void q8_half_block4(const int8_t *wr, int h, uint32_t g0, uint32_t g1, const int16_t *x16, int32_t *out,
-                                  size_t acc_stride, int first)
-{
-    __m256i a[4][2], wv[2];
-    uint32_t g;
-    int k;
-    for (k = 0; k < 4; k++)
-        a[k][0] = a[k][1] = _mm256_setzero_si256();
-    for (g = g0; g < g1; g++) {
-        const int8_t *block = wr + (size_t)g * KF_ROWS * KF_COLS8 + h * 32;
-        wv[0] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)block));
-        wv[1] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + 16)));
-        for (k = 0; k < 4; k++) {
-            const __m256i v = x_group(x16 + (size_t)k * CHUNK + (g - g0) * KF_COLS8);
-            a[k][0] = _mm256_add_epi32(a[k][0], _mm256_madd_epi16(wv[0], v));
-            a[k][1] = _mm256_add_epi32(a[k][1], _mm256_madd_epi16(wv[1], v));
-        }
-    }
-    for (k = 0; k < 4; k++) {
-        __m256i *p = (__m256i *)(out + k * acc_stride + h * 8);
-        const __m256i sums = combine_halves(a[k][0], a[k][1]);
-        _mm256_storeu_si256(p, first ? sums : _mm256_add_epi32(_mm256_loadu_si256(p), sums));
-    }
-}
-
-static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
-                      uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
-{
-    const uint32_t groups = n_in_pad / KF_COLS8;
-    int16_t x16[4][CHUNK];
-    uint32_t rb, g, c0, i;
-    size_t s = 0;
-    for (; s + 4 <= nb; s += 4) /* four samples at a time, in half row blocks */
-        for (c0 = 0; c0 < n_in_pad; c0 += CHUNK) {
-            const uint32_t cols = n_in_pad - c0 < CHUNK ? n_in_pad - c0 : CHUNK;
-            const uint32_t g0 = c0 / KF_COLS8, g1 = g0 + cols / KF_COLS8;
-            size_t k;
-            for (k = 0; k < 4; k++)
-                for (i = 0; i < cols; i++)
-                    x16[k][i] = x[(s + k) * x_stride + c0 + i];
-            for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
-                const int8_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS8;
-                int32_t *out = acc + s * acc_stride + (size_t)rb * KF_ROWS;
-                q8_half_block4(wr, 0, g0, g1, x16[0], out, acc_stride, c0 == 0);
-                q8_half_block4(wr, 1, g0, g1, x16[0], out, acc_stride, c0 == 0);
-            }
-        }
-    for (; s < nb; s += 2) {
-        const size_t count = nb - s < 2 ? 1 : 2;
-        for (c0 = 0; c0 < n_in_pad; c0 += CHUNK) {
-            const uint32_t cols = n_in_pad - c0 < CHUNK ? n_in_pad - c0 : CHUNK;
-            const uint32_t g0 = c0 / KF_COLS8, g1 = g0 + cols / KF_COLS8;
-            size_t k;
-            for (k = 0; k < count; k++)
-                for (i = 0; i < cols; i++)
-                    x16[k][i] = x[(s + k) * x_stride + c0 + i];
-            for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
-                const int8_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS8;
-                int32_t *out0 = acc + s * acc_stride + (size_t)rb * KF_ROWS, *out1 = out0 + acc_stride;
-                __m256i a[4], b[4], wv[4];
-                int q;
-                for (q = 0; q < 4; q++)
-                    a[q] = b[q] = _mm256_setzero_si256();
-                if (count == 2) {
-                    for (g = g0; g < g1; g++) {
-                        const __m256i v0 = x_group(x16[0] + (g - g0) * KF_COLS8), v1 = x_group(x16[1] + (g - g0) * KF_COLS8);
-                        load_group(wr + (size_t)g * KF_ROWS * KF_COLS8, wv);
-                        for (q = 0; q < 4; q++) {
-                            a[q] = _mm256_add_epi32(a[q], _mm256_madd_epi16(wv[q], v0));
-                            b[q] = _mm256_add_epi32(b[q], _mm256_madd_epi16(wv[q], v1));
-                        }
-                    }
-                } else {
-                    for (g = g0; g < g1; g++) {
-                        const __m256i v0 = x_group(x16[0] + (g - g0) * KF_COLS8);
-                        load_group(wr + (size_t)g * KF_ROWS * KF_COLS8, wv);
-                        for (q = 0; q < 4; q++)
-                            a[q] = _mm256_add_epi32(a[q], _mm256_madd_epi16(wv[q], v0));
-                    }
-                }
-                if (c0 == 0) {
-                    _mm256_storeu_si256((__m256i *)out0, combine_halves(a[0], a[1]));
-                    _mm256_storeu_si256((__m256i *)(out0 + 8), combine_halves(a[2], a[3]));
-                    if (count == 2) {
-                        _mm256_storeu_si256((__m256i *)out1, combine_halves(b[0], b[1]));
-                        _mm256_storeu_si256((__m256i *)(out1 + 8), combine_halves(b[2], b[3]));
-                    }
-                } else { /* later column chunks add to the first one's sums */
-                    __m256i *p0 = (__m256i *)out0, *p1 = (__m256i *)out1;
-                    _mm256_storeu_si256(p0, _mm256_add_epi32(_mm256_loadu_si256(p0), combine_halves(a[0], a[1])));
-                    _mm256_storeu_si256(p0 + 1, _mm256_add_epi32(_mm256_loadu_si256(p0 + 1), combine_halves(a[2], a[3])));
-                    if (count == 2) {
-                        _mm256_storeu_si256(p1, _mm256_add_epi32(_mm256_loadu_si256(p1), combine_halves(b[0], b[1])));
-                        _mm256_storeu_si256(p1 + 1, _mm256_add_epi32(_mm256_loadu_si256(p1 + 1), combine_halves(b[2], b[3])));
-                    }
-                }
-            }
-        }
-    }
-}
 
 /* One row block's 16 sums (lo: rows 0-7, hi: 8-15) for count samples (at most 4) from x on.
  * Inlined with count 4, the loop over samples unrolls and the eight sums stay in registers
@@ -843,7 +713,7 @@ uint64_t kf_peak_avx2(uint32_t kind, uint64_t rounds, uint32_t *sink)
 }
 
 const kf_kernels kf_kernels_avx2 = {
-    .q8_matmul = q8_matmul,
+    .q8_matmul = kf_q8_matmul_avx2,
     .q16_matmul = q16_matmul,
     .epilogue_direct = epilogue_direct,
     .epilogue_table = epilogue_table,
