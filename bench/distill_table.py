@@ -50,7 +50,7 @@ def main() -> None:
             seconds = time.perf_counter() - start
             print(f"| {name} | {kind} | {student} | {r.teacher_parameters} | {r.parameter_ratio:.1f} | "
                   f"{r.agreement:.3f} | {r.fixed_agreement:.3f} | {r.float_fixed_agreement:.3f} | "
-                  f"{r.teacher_accuracy:.3f} | {r.student_accuracy:.3f} | {r.stored_bytes} | {seconds:.1f} |")
+                  f"{r.teacher_accuracy:.3f} | {r.student_accuracy:.3f} | {r.file_bytes} | {seconds:.1f} |")
 
 
 if __name__ == "__main__":

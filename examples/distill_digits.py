@@ -31,7 +31,7 @@ def kind(model: object) -> str:
 
 def show(name: str, report: analyzer.DistillationReport) -> None:
     print(f"{name}: {report.student_parameters} parameters (1/{report.parameter_ratio:.1f} of the teacher), "
-          f"{report.stored_bytes} bytes as a .kfn file")
+          f"{report.file_bytes} bytes as a .kfn file")
     print(f"  agreement with the teacher on {report.held_out} held-out inputs: "
           f"float {report.agreement:.3f}, {report.precision} {report.fixed_agreement:.3f}")
     print(f"  accuracy on the held-out inputs: teacher {report.teacher_accuracy:.3f}, student {report.student_accuracy:.3f}")

@@ -101,7 +101,7 @@ def test_report_is_complete_and_valid(cancer) -> None:
     jsonschema.validate(report.to_dict(), report_schema())
     assert report.teacher.startswith("sklearn Pipeline")
     assert 0 < report.held_out < len(x) and report.held_out == pytest.approx(0.2 * len(x), abs=1)
-    assert report.latency_us > 0 and report.throughput > 0 and report.stored_bytes > 0
+    assert report.latency_us > 0 and report.throughput > 0 and report.file_bytes > 0
     assert report.float_bytes == 4 * report.student_parameters == 4 * ((30 + 1) * 6 + (6 + 1) * 2)
     assert report.analysis is not None and report.analysis.layers[0].sqnr_db is not None
     assert report.history and report.history[0].epoch == 1

@@ -37,7 +37,7 @@ def _distillation() -> DistillationReport:
         parameter_ratio=62.5, n_experts=2, domains=["a", "b"], top_k=1, temperature=2.0, precision="q8",
         held_out=50, agreement=0.9, fixed_agreement=0.9, float_fixed_agreement=1.0, mean_abs_error=0.02,
         max_abs_error=0.3, fixed_max_abs_error=0.3, teacher_accuracy=None, student_accuracy=None,
-        float_bytes=320, stored_bytes=900, latency_us=2.0, throughput=2e6, router_load=[35, 15], history=history,
+        float_bytes=320, file_bytes=900, latency_us=2.0, throughput=2e6, router_load=[35, 15], history=history,
     )
 
 

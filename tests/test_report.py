@@ -34,7 +34,7 @@ def _distillation(analysis: AnalysisReport | None = None) -> DistillationReport:
         parameter_ratio=20.0, n_experts=2, domains=["a", "b"], top_k=1, temperature=2.0, precision="q8",
         held_out=40, agreement=0.95, fixed_agreement=0.925, float_fixed_agreement=0.975, mean_abs_error=0.01,
         max_abs_error=0.2, fixed_max_abs_error=0.25, teacher_accuracy=0.9, student_accuracy=None,
-        float_bytes=200, stored_bytes=700, latency_us=3.5, throughput=1e6, router_load=[30, 10],
+        float_bytes=200, file_bytes=700, latency_us=3.5, throughput=1e6, router_load=[30, 10],
         history=[DistillationEpoch(expert=0, epoch=1, loss=0.5, agreement=None),
                  DistillationEpoch(expert=1, epoch=1, loss=0.25, agreement=0.75)],
         analysis=analysis,
@@ -137,6 +137,18 @@ def test_fields_with_defaults_may_be_absent_and_reports_are_objects(tmp_path: Pa
     listed.write_text("[1, 2]")
     with pytest.raises(kf.errors.FormatError, match=f"{listed}: a report is a JSON object, got list"):
         load_report(listed)
+
+
+def test_a_distillation_report_with_the_earlier_field_name_loads(tmp_path: Path) -> None:
+    data = _distillation().to_dict()
+    data["stored_bytes"] = data.pop("file_bytes")
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data))
+    for again in (load_report(path), DistillationReport.from_dict(data)):
+        assert again == _distillation() and again.file_bytes == 700
+    del data["stored_bytes"]
+    with pytest.raises(kf.errors.FormatError, match="has no 'file_bytes'"):
+        load_report(data)
 
 
 def test_numpy_values_become_json_and_other_objects_are_refused() -> None:

@@ -493,21 +493,23 @@ void kf_fann_backprop_avx512(const float *w, uint32_t n, uint32_t m, const float
         backprop_tile(w + i, n, m, e, count, err + (size_t)i * KF_PANEL, 1);
 }
 
-/* A slope tile: nq neurons by nv registers of sources (nv 1 or 2, nq * nv <= 16: constants at each
- * call; masks lo and hi for the first and second sixteen sources), the samples added in turn. */
+/* A slope tile: nq neurons by nv registers of sources (nv 1, 2 or 4, nq * nv <= 16: constants at
+ * each call; k[h]: the lanes of register h), the samples added in turn. Every broadcast error
+ * costs a vector slot on Zen 4, as a multiply does: the more registers of sources it serves, the
+ * closer the tile runs to the multiply-add peak. */
 KF_INLINE void slopes_tile(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t count, float *slopes,
-                           __mmask16 lo, __mmask16 hi, const int nq, const int nv)
+                           const __mmask16 *k, const int nq, const int nv)
 {
-    __m512 acc[16][2];
+    __m512 acc[16][4];
     uint32_t s;
     int q, h;
     for (q = 0; q < nq; q++)
         for (h = 0; h < nv; h++)
-            acc[q][h] = _mm512_maskz_loadu_ps(h ? hi : lo, slopes + (size_t)q * n + h * W);
+            acc[q][h] = _mm512_maskz_loadu_ps(k[h], slopes + (size_t)q * n + h * W);
     for (s = 0; s < count; s++) {
-        __m512 v[2];
+        __m512 v[4];
         for (h = 0; h < nv; h++)
-            v[h] = _mm512_maskz_loadu_ps(h ? hi : lo, vt + s * ldv + h * W);
+            v[h] = _mm512_maskz_loadu_ps(k[h], vt + s * ldv + h * W);
         for (q = 0; q < nq; q++) {
             const __m512 eq = _mm512_set1_ps(e[(size_t)q * KF_PANEL + s]);
             for (h = 0; h < nv; h++)
@@ -516,7 +518,7 @@ KF_INLINE void slopes_tile(const float *e, const float *vt, size_t ldv, uint32_t
     }
     for (q = 0; q < nq; q++)
         for (h = 0; h < nv; h++)
-            _mm512_mask_storeu_ps(slopes + (size_t)q * n + h * W, h ? hi : lo, acc[q][h]);
+            _mm512_mask_storeu_ps(slopes + (size_t)q * n + h * W, k[h], acc[q][h]);
 }
 
 /* The last few sources (at most FEW_SOURCES, such as a layer's bias), sixteen neurons to a
@@ -560,47 +562,57 @@ static void slopes_few_sources(const float *e, const float *vt, size_t ldv, uint
     }
 }
 
-/* Sources 32 at a time by eight neurons; a last run of at most sixteen sources by sixteen
- * neurons, so that a source count just past a multiple of 32 costs half a pass, not a whole,
- * and a last run of a few sources by slopes_few_sources. */
+/* Sources 64 at a time by four neurons, then 32 by eight; a last run of at most sixteen sources
+ * by sixteen neurons, so that a source count just past a multiple of 32 costs half a pass, not a
+ * whole, and a last run of a few sources by slopes_few_sources. */
 void kf_fann_slopes_avx512(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
                            float *slopes)
 {
     uint32_t i, q;
-    for (i = 0; i < n; i += 2 * W) {
-        const uint32_t left = n - i;
+    for (i = 0; i < n;) {
+        const uint32_t left = n - i, step = left >= 4 * W ? 4 * W : 2 * W;
+        const float *v = vt + i;
+        float *out = slopes + i;
+        __mmask16 k[4];
+        int h;
         if (left <= FEW_SOURCES && m > 1 && (size_t)n * W < (size_t)INT32_MAX) {
             slopes_few_sources(e, vt, ldv, n, i, m, count, slopes);
             return;
         }
-        const __mmask16 lo = left >= W ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
-        const __mmask16 hi = left >= 2 * W ? (__mmask16)0xffff : left > W ? (__mmask16)((1u << (left - W)) - 1) : 0;
-        const float *v = vt + i;
-        float *out = slopes + i;
+        for (h = 0; h < 4; h++) {
+            const uint32_t have = left > (uint32_t)h * W ? left - (uint32_t)h * W : 0;
+            k[h] = have >= W ? (__mmask16)0xffff : (__mmask16)((1u << have) - 1);
+        }
         q = 0;
-        if (left > W) {
+        if (left >= 4 * W) {
+            for (; q + 4 <= m; q += 4)
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 4, 4);
+            for (; q < m; q++)
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 1, 4);
+        } else if (left > W) {
             for (; q + 8 <= m; q += 8)
-                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, lo, hi, 8, 2);
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 8, 2);
             if (q + 4 <= m) {
-                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, lo, hi, 4, 2);
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 4, 2);
                 q += 4;
             }
             for (; q < m; q++)
-                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, lo, hi, 1, 2);
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 1, 2);
         } else {
             for (; q + 16 <= m; q += 16)
-                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, lo, hi, 16, 1);
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 16, 1);
             if (q + 8 <= m) {
-                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, lo, hi, 8, 1);
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 8, 1);
                 q += 8;
             }
             if (q + 4 <= m) {
-                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, lo, hi, 4, 1);
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 4, 1);
                 q += 4;
             }
             for (; q < m; q++)
-                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, lo, hi, 1, 1);
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 1, 1);
         }
+        i += step;
     }
 }
 

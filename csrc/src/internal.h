@@ -135,6 +135,10 @@ const struct kf_kernels *kf_net_kernels(const kf_net *net);
 /* How many neurons from j (contiguous, with sources) up to end share its sources and have
  * adjacent weight rows: a dense block that one panel kernel takes. */
 uint32_t kf_dense_run(const kf_net *net, uint32_t j, uint32_t end);
+/* How many neurons from j (which has sources) up to end have sources and share its activation
+ * and steepness: a run that one call of a per-value kernel takes (a panel's rows, one sample's
+ * neurons). */
+uint32_t kf_activation_run(const kf_net *net, uint32_t j, uint32_t end);
 /* Up to KF_PANEL samples through the network side by side: values[j * KF_PANEL + s] is neuron
  * j's value for sample s < count (a multiple of KF_PANEL_STEP; samples from nb on are zero
  * inputs whose results nobody reads), sums (when not NULL) the same for its steepened sum, as

@@ -168,6 +168,24 @@ static void backpropagate(const kf_net *net, kf_trainer *t)
     }
 }
 
+/* The errors of neurons j .. end-1 of a panel times their activations' derivatives (bias neurons
+ * skipped: their errors go nowhere); with a whole panel the rows are one block, so that a run of
+ * neurons sharing activation and steepness is one call. */
+static void derive_rows(const kf_net *net, const kf_kernels *kern, uint32_t j, uint32_t end, uint32_t nb,
+                        const float *values, const float *sums, float *errors)
+{
+    while (j < end) {
+        uint32_t r = 1;
+        if (net->con_start[j + 1] > net->con_start[j]) {
+            const size_t at = (size_t)j * KF_PANEL;
+            r = nb == KF_PANEL ? kf_activation_run(net, j, end) : 1;
+            kern->fann_derive((kf_activation)net->activation[j], net->steepness[j], values + at, sums + at, errors + at,
+                              r * nb);
+        }
+        j += r;
+    }
+}
+
 /* The batch algorithms' slopes of one panel of nb samples (count rounded up to KF_PANEL_STEP):
  * forward pass, output errors, backpropagation and slope sums as fann_train_epoch_batch runs
  * them sample by sample, here for the panel's samples side by side -- every error's sum over the
@@ -207,13 +225,14 @@ static int panel_slopes(const kf_net *net, kf_trainer *t, const float *input, co
     t->mse_sum = mse;
     t->bit_fail = bit_fail;
     t->num_mse += nb * n_out;
-    for (o = 0; o < n_out; o++) {
-        j = first + o;
-        if (net->params.train_error_function == KF_ERRORFUNC_TANH)
-            kern->fann_error_tanh(errors + (size_t)j * KF_PANEL, nb);
-        kern->fann_derive((kf_activation)net->activation[j], net->steepness[j], values + (size_t)j * KF_PANEL,
-                          sums + (size_t)j * KF_PANEL, errors + (size_t)j * KF_PANEL, nb);
+    if (net->params.train_error_function == KF_ERRORFUNC_TANH) {
+        if (nb == KF_PANEL) /* the output rows are one block */
+            kern->fann_error_tanh(errors + (size_t)first * KF_PANEL, n_out * KF_PANEL);
+        else
+            for (o = 0; o < n_out; o++)
+                kern->fann_error_tanh(errors + (size_t)(first + o) * KF_PANEL, nb);
     }
+    derive_rows(net, kern, first, first + n_out, nb, values, sums, errors);
     for (l = L - 1; l >= 2; l--) {
         const uint32_t end = net->layer_start[l + 1];
         for (j = net->layer_start[l]; j < end;) {
@@ -232,10 +251,7 @@ static int panel_slopes(const kf_net *net, kf_trainer *t, const float *input, co
             }
             j += m;
         }
-        for (j = net->layer_start[l - 1]; j < net->layer_start[l]; j++)
-            if (net->con_start[j + 1] > net->con_start[j]) /* a bias neuron's error goes nowhere */
-                kern->fann_derive((kf_activation)net->activation[j], net->steepness[j], values + (size_t)j * KF_PANEL,
-                                  sums + (size_t)j * KF_PANEL, errors + (size_t)j * KF_PANEL, nb);
+        derive_rows(net, kern, net->layer_start[l - 1], net->layer_start[l], nb, values, sums, errors);
     }
     { /* the sources' values by sample: the inputs as they are, the hidden neurons transposed */
         const uint32_t n_in = net->num_input, hidden_end = net->layer_start[L - 1];

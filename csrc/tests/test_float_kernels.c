@@ -227,7 +227,7 @@ static int same_array(const float *a, const float *b, size_t n)
  * partial registers and tiles everywhere. */
 static void check_panel_kernels(void)
 {
-    enum { N = 70, M = 80, S = KF_PANEL }; /* M: past the 64 neurons of a few-sources slope pass */
+    enum { N = 140, M = 144, S = KF_PANEL }; /* N: past two 64-source slope passes; M: past the 64 neurons of a few-sources pass */
     static float w[M * N], v[N * S], e[M * S], a[M * S], b[M * S], vt[S * N], sa[M * N], sb[M * N]; /* M > N */
     int p, trial;
     size_t i;

@@ -550,7 +550,7 @@ def _report(t: Teacher, targets: _Targets, teacher_params: int | None, float_mod
         student_accuracy=student_acc,
         float_accuracy=float_acc,
         float_bytes=4 * student_params,
-        stored_bytes=len(kfn.dumps(model, compress="deflate")),
+        file_bytes=len(kfn.dumps(model, compress="deflate")),
         latency_us=timing.timings[0].p50_us,
         throughput=timing.timings[1].samples_per_second,
         router_load=load,

@@ -530,8 +530,12 @@ class DistillationReport(_Report):
     fixed_max_abs_error : float or None
     teacher_accuracy, student_accuracy : float or None
         When labels are known: the teacher's and the final (quantized) student's accuracy.
-    float_bytes, stored_bytes : int
-        Student parameters as float32; its ``.kfn`` size.
+    float_bytes : int
+        Student parameters as float32.
+    file_bytes : int
+        The size of its ``.kfn`` file with lossless deflate, as ``kimi-fann distill`` writes it
+        (header and activation tables included; the analysis's ``stored_bytes`` count the
+        weights alone).
     latency_us : float
         Median time of one single-sample call.
     throughput : float
@@ -554,6 +558,7 @@ class DistillationReport(_Report):
     """
 
     kind: ClassVar[str] = "distillation"
+    renamed: ClassVar[dict[str, str]] = {"stored_bytes": "file_bytes"}  # the name in earlier reports
 
     teacher: str
     task: str
@@ -575,7 +580,7 @@ class DistillationReport(_Report):
     teacher_accuracy: float | None
     student_accuracy: float | None
     float_bytes: int
-    stored_bytes: int
+    file_bytes: int
     latency_us: float
     throughput: float
     router_load: list[int] | None
@@ -615,6 +620,9 @@ def _build(tp: Any, value: Any, where: str) -> Any:
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise FormatError(f"{where} must be an object, got {type(value).__name__}")
+        for before, now in getattr(tp, "renamed", {}).items():  # older files still load
+            if before in value and now not in value:
+                value = {**value, now: value[before]}
         hints = typing.get_type_hints(tp)
         kwargs = {}
         for f in dataclasses.fields(tp):

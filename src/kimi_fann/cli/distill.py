@@ -187,7 +187,7 @@ def show(result: dict) -> None:
     weights = result.get("weight_bytes")
     print(f"weights: {result['float_bytes']:,} bytes as float32"
           + (f", {weights:,} bytes as {precision} (scales and router gates included)" if weights else ""))
-    print(f"model file: {result['stored_bytes']:,} bytes (.kfn, compressed; activation tables included)")
+    print(f"model file: {result['file_bytes']:,} bytes (.kfn, compressed; activation tables included)")
     print(f"latency: {result['latency_us']:.1f} us for one input; {result['throughput']:,.0f} inputs/s in batches")
     if result.get("router_load"):
         print(f"router load (selections; each input goes to {result.get('top_k', 1)} expert(s)): "
