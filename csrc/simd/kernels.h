@@ -199,6 +199,10 @@ typedef uint64_t (*kf_peak_fn)(uint32_t kind, uint64_t rounds, uint32_t *sink);
 
 typedef struct kf_kernels {
     kf_q8_matmul_fn q8_matmul;
+    /* q8_matmul's products for activations of at most 127, on paths with a faster kernel for
+     * them (AVX2, whose byte multiply-add saturates beyond), else NULL: a float router's int8
+     * screen then quantizes its inputs to 7 bits */
+    kf_q8_matmul_fn q7_matmul;
     kf_q16_matmul_fn q16_matmul;
     kf_epilogue_fn epilogue_direct;
     kf_epilogue_table_fn epilogue_table;
@@ -355,6 +359,8 @@ void kf_fann_activate_scalar(kf_activation activation, float steepness, kf_exp_k
 void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);
 void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out);
 /* The AVX2 Q8 products (q8_avx2.c, a file of its own for its compiler flags). */
+void kf_q7_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+                       uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
 void kf_q8_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
                        uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
 /* The AVX2 dynamic quantization and top-k selection, shared by the AVX-512 table. */

@@ -714,6 +714,7 @@ uint64_t kf_peak_avx2(uint32_t kind, uint64_t rounds, uint32_t *sink)
 
 const kf_kernels kf_kernels_avx2 = {
     .q8_matmul = kf_q8_matmul_avx2,
+    .q7_matmul = kf_q7_matmul_avx2,
     .q16_matmul = q16_matmul,
     .epilogue_direct = epilogue_direct,
     .epilogue_table = epilogue_table,

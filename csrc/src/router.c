@@ -371,8 +371,9 @@ static void norms_above(const kf_kernels *kern, float *both, uint32_t dim, doubl
 }
 
 /* The experts of one sample that can be among the top k of a screened router, in cand
- * (ascending) with their float scores in cand_scores, from the int8 copy's accumulators (acc,
- * zero point 128) and the input's int8 values xq on step x_scale. Returns their count, or 0
+ * (ascending) with their float scores in cand_scores, from the int8 copy's accumulators (acc)
+ * and the input's quantized values xq around zero (128 for 8 bits, 64 for 7) on step x_scale.
+ * Returns their count, or 0
  * when all must be scored: the bounds leave float's range, or more than half the experts
  * remain.
  *
@@ -392,7 +393,7 @@ static void norms_above(const kf_kernels *kern, float *both, uint32_t dim, doubl
  * an upper bound of at least L, and the choices made among those (ties to the lower index, in
  * the same order) are the choices made among all. */
 static uint32_t screen_sample(const kf_router *r, const kf_kernels *kern, const float *x, const unsigned char *xq,
-                              float x_scale, const int32_t *acc, const route_scratch *rs)
+                              int32_t zero, float x_scale, const int32_t *acc, const route_scratch *rs)
 {
     const uint32_t n = r->n_experts, k = r->top_k;
     const float limit = FLT_MAX / 4;
@@ -406,12 +407,12 @@ static uint32_t screen_sample(const kf_router *r, const kf_kernels *kern, const 
     uint32_t e, i, count = 0, rest = 0;
     memcpy(both, x, sizeof(float) * r->dim);
     for (i = 0; i < r->dim; i++)
-        both[r->dim + i] = x[i] - (float)((int32_t)xq[i] - 128) * x_scale;
+        both[r->dim + i] = x[i] - (float)((int32_t)xq[i] - zero) * x_scale;
     norms_above(kern, both, r->dim, &nx, &dx);
     fx = (float)(nx * (1 + 0x1p-22));
     fd = (float)(dx * (1 + 0x1p-22));
     for (e = 0; e < n; e++) {
-        const float approx = (float)(acc[e] - 128 * row_sum[e]) * (x_scale * gate_scale[e]);
+        const float approx = (float)(acc[e] - zero * row_sum[e]) * (x_scale * gate_scale[e]);
         const float reach = reach_x[e] * fx + reach_r[e] * fd + 0x1p-100f + 0x1p-20f * fabsf(approx);
         lo[e] = approx - reach;
         hi[e] = approx + reach;
@@ -463,18 +464,19 @@ static uint32_t screen_sample(const kf_router *r, const kf_kernels *kern, const 
     return count;
 }
 
-/* Each sample of a block quantized on its own range: 8 bits as 0..255 around 128, 16 bits
- * symmetric; the kernels then give exact integer dot products. */
-static kf_status quantize_block(const kf_router *r, const kf_kernels *kern, const float *x, size_t nb, int eight,
+/* Each sample of a block quantized on its own range: 8 bits as 0..255 around 128, 7 bits as
+ * 0..127 around 64, 16 bits symmetric; the kernels then give exact integer dot products. */
+static kf_status quantize_block(const kf_router *r, const kf_kernels *kern, const float *x, size_t nb, int bits,
                                 unsigned char *xq, float *x_scale)
 {
-    const int32_t z = eight ? 128 : 0, qmax = eight ? 127 : 32767;
+    const int eight = bits <= 8;
+    const int32_t z = eight ? 1 << (bits - 1) : 0, qmax = eight ? (1 << (bits - 1)) - 1 : 32767;
     const size_t elem = eight ? 1 : 2, row = r->dim_pad * elem;
     size_t s;
     for (s = 0; s < nb; s++) {
         unsigned char *xs = xq + s * row;
         const uint32_t top = kern->quantize_dynamic(x + s * r->dim, r->dim, qmax, z, eight ? 0 : -32767,
-                                                    eight ? 255 : 32767, xs, eight ? 8 : 16);
+                                                    eight ? 2 * z - 1 : 32767, xs, eight ? 8 : 16);
         float amax;
         if (top >= 0x7f800000u)
             return KF_E_NUMERIC;
@@ -516,6 +518,7 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
     route_sizes sizes;
     kf_arena arena;
     kf_status st;
+    int bits;
     if (r == NULL || (n > 0 && (x == NULL || experts == NULL || weights == NULL || scratch == NULL)))
         return KF_E_ARG;
     if (scratch_bytes < kf_router_scratch_bytes(r, n))
@@ -525,6 +528,9 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
         return KF_E_UNSUPPORTED;
     if (r->gates && !kf_all_finite(x, n * r->dim)) /* quantized gates: the quantizer checks */
         return KF_E_NUMERIC;
+    /* the inputs' bits: the gates', or the screen's (7 where the path's products are faster so:
+     * a wider bound, more experts scored in float, the same choices) */
+    bits = r->gate_bits != 32 ? (int)r->gate_bits : kern->q7_matmul ? 7 : 8;
     sizes = route_sizes_of(r, n);
     arena = kf_arena_over(scratch);
     route_layout(&arena, &rs, &sizes);
@@ -536,11 +542,12 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
         size_t s;
         uint32_t e;
         if (r->gate_bits != 32 || r->screened) { /* integer scores: quantized gates, or the screen's */
-            const int eight = r->gate_bits != 16;
             const void *xq = rs.xq;
-            if ((st = quantize_block(r, kern, xb, nb, eight, rs.xq, rs.x_scale)) != KF_OK)
+            if ((st = quantize_block(r, kern, xb, nb, bits, rs.xq, rs.x_scale)) != KF_OK)
                 return st;
-            if (eight)
+            if (bits == 7)
+                kern->q7_matmul(xq, r->dim_pad, nb, r->packed, r->experts_pad, r->dim_pad, rs.acc, r->experts_pad);
+            else if (bits == 8)
                 kern->q8_matmul(xq, r->dim_pad, nb, r->packed, r->experts_pad, r->dim_pad, rs.acc, r->experts_pad);
             else
                 kern->q16_matmul(xq, r->dim_pad, nb, r->packed, r->experts_pad, r->dim_pad, rs.acc, r->experts_pad);
@@ -560,7 +567,8 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
                     sc[e] = (float)(acc[e] - z * r->row_sum[e]) * (rs.x_scale[s] * r->gate_scale[e]);
                 st = choose(r, kern, r->n_experts, NULL, sc, sel, NULL, eb + s * r->top_k, wb + s * r->top_k, load);
             } else if (r->screened
-                       && (count = screen_sample(r, kern, xs, rs.xq + s * r->dim_pad, rs.x_scale[s], acc, &rs)) > 0) {
+                       && (count = screen_sample(r, kern, xs, rs.xq + s * r->dim_pad, 1 << (bits - 1), rs.x_scale[s], acc,
+                                                 &rs)) > 0) {
                 st = choose(r, kern, count, rs.cand, rs.cand_scores, rs.cand_sel, rs.cand_bias, eb + s * r->top_k,
                             wb + s * r->top_k, load);
             } else {

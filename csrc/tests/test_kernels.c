@@ -28,7 +28,7 @@ static int32_t between(int32_t lo, int32_t hi)
 
 /* One product's operands: packed weights, activations (x_stride values a sample, the padding
  * beyond n_in_pad random: the kernels must not depend on it), accumulators with a guard
- * band (acc_stride > n_out_pad). */
+ * band (acc_stride > n_out_pad). bits 7: int8 weights, activations of at most 127 (q7_matmul). */
 typedef struct problem {
     uint32_t n_in, n_out, n_in_pad, n_out_pad, bits;
     size_t nb, x_stride, acc_stride;
@@ -37,12 +37,12 @@ typedef struct problem {
 
 static void make_problem(problem *p, uint32_t n_in, uint32_t n_out, size_t nb, uint32_t bits)
 {
-    const int32_t lo = bits == 8 ? 0 : -32768, hi = bits == 8 ? 255 : 32767;
+    const int32_t lo = bits == 16 ? -32768 : 0, hi = bits == 16 ? 32767 : (1 << bits) - 1;
     /* the largest weights for which no sum can overflow int32 (the quantizer's proof) */
-    const int64_t fit = INT32_MAX / ((int64_t)(bits == 8 ? 255 : 32768) * n_in);
+    const int64_t fit = INT32_MAX / ((int64_t)(bits == 16 ? 32768 : hi) * n_in);
     const int32_t wmax = (int32_t)(fit < 127 || bits == 16 ? (fit < 32767 ? fit : 32767) : 127);
-    const int32_t wmin = bits == 8 && wmax == 127 ? -128 : -wmax;
-    const size_t elem = bits / 8;
+    const int32_t wmin = bits != 16 && wmax == 127 ? -128 : -wmax;
+    const size_t elem = bits == 16 ? 2 : 1;
     int16_t *wr = malloc(sizeof(int16_t) * n_in * n_out);
     size_t i;
     p->n_in = n_in;
@@ -57,10 +57,10 @@ static void make_problem(problem *p, uint32_t n_in, uint32_t n_out, size_t nb, u
     p->x = malloc(p->x_stride * nb * elem);
     for (i = 0; i < (size_t)n_in * n_out; i++) /* the extremes often, to reach the bounds */
         wr[i] = (int16_t)(next() % 4 == 0 ? (next() % 2 ? wmax : wmin) : between(wmin, wmax));
-    kf_pack_weights(wr, n_out, n_in, p->w, bits);
+    kf_pack_weights(wr, n_out, n_in, p->w, bits == 16 ? 16 : 8);
     for (i = 0; i < p->x_stride * nb; i++) {
         const int32_t v = next() % 4 == 0 ? (next() % 2 ? hi : lo) : between(lo, hi);
-        if (bits == 8)
+        if (bits != 16)
             ((uint8_t *)p->x)[i] = (uint8_t)v;
         else
             ((int16_t *)p->x)[i] = (int16_t)v;
@@ -76,7 +76,9 @@ static void free_problem(problem *p)
 
 static void run(const kf_kernels *k, const problem *p, size_t nb, int32_t *acc)
 {
-    if (p->bits == 8)
+    if (p->bits == 7 && k->q7_matmul) /* else q8_matmul's products, the reference's */
+        k->q7_matmul(p->x, p->x_stride, nb, p->w, p->n_out_pad, p->n_in_pad, acc, p->acc_stride);
+    else if (p->bits != 16)
         k->q8_matmul(p->x, p->x_stride, nb, p->w, p->n_out_pad, p->n_in_pad, acc, p->acc_stride);
     else
         k->q16_matmul(p->x, p->x_stride, nb, p->w, p->n_out_pad, p->n_in_pad, acc, p->acc_stride);
@@ -131,8 +133,10 @@ static void compare_paths(const problem *p, size_t step)
 static void test_matmul_paths_agree(void)
 {
     static const uint32_t fixed[][2] = {{1, 1}, {4, 16}, {64, 64}, {256, 256}, {768, 256}, {3, 100}, {300, 17}};
-    uint32_t bits, t;
-    for (bits = 8; bits <= 16; bits += 8) {
+    static const uint32_t widths[] = {7, 8, 16};
+    uint32_t b, t;
+    for (b = 0; b < 3; b++) {
+        const uint32_t bits = widths[b];
         for (t = 0; t < 7 + 10; t++) {
             problem p;
             const uint32_t n_in = t < 7 ? fixed[t][0] : (uint32_t)between(1, t % 2 ? 40 : 300);
