@@ -640,12 +640,11 @@ KF_INLINE void derive_row(const kf_activation a, float steepness, const float *v
 #include "fann_dispatch.h"
 
 /* kf_error_tanh for eight errors, as fann_avx512.c does it: the quotient formed exactly, its log
- * approximated within 2^-49, the float kept when everything within 2^-46 rounds to it, and the
- * rare lanes near a rounding boundary given to kf_error_tanh. */
+ * approximated (KF_ATANH_SERIES, kernels.h), and the rare lanes near a rounding boundary given to
+ * kf_error_tanh. */
 void kf_fann_error_tanh_avx2(float *d, uint32_t count)
 {
-    static const double series[] = {1.0 / 23, 1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13,
-                                     1.0 / 11, 1.0 / 9,  1.0 / 7,  1.0 / 5,  1.0 / 3,  1.0};
+    static const double series[KF_ATANH_TERMS] = KF_ATANH_SERIES;
     const __m256d one = _mm256_set1_pd(1.0), limit = _mm256_set1_pd(.9999999);
     const __m256i exponent = _mm256_set1_epi64x(0x7ff0000000000000ll);
     uint32_t s0;
@@ -676,12 +675,12 @@ void kf_fann_error_tanh_avx2(float *d, uint32_t count)
             const __m256d above = _mm256_cmp_pd(x, limit, _CMP_GT_OQ);
             __m256d p = _mm256_set1_pd(series[0]), y, margin;
             __m128 f;
-            for (c = 1; c < 12; c++)
+            for (c = 1; c < KF_ATANH_TERMS; c++)
                 p = _mm256_fmadd_pd(p, z, _mm256_set1_pd(series[c]));
             y = _mm256_add_pd(_mm256_mul_pd(k, _mm256_set1_pd(0x1.62e42fefa3800p-1)),
                               _mm256_fmadd_pd(k, _mm256_set1_pd(0x1.ef35793c76730p-45),
                                               _mm256_mul_pd(_mm256_add_pd(t, t), p)));
-            margin = _mm256_mul_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), y), _mm256_set1_pd(0x1p-46));
+            margin = _mm256_mul_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), y), _mm256_set1_pd(KF_ATANH_MARGIN));
             /* NaN errors (whose bits above mean nothing) go to the scalar function too */
             unsure |= (((unsigned)_mm_movemask_ps(_mm_cmp_ps(_mm256_cvtpd_ps(_mm256_sub_pd(y, margin)),
                                                              _mm256_cvtpd_ps(_mm256_add_pd(y, margin)), _CMP_NEQ_UQ))

@@ -543,9 +543,11 @@ static void slopes_few_sources(const float *e, const float *vt, size_t ldv, uint
             const uint32_t have = nq > (uint32_t)g * W ? nq - (uint32_t)g * W : 0;
             k[g] = have >= W ? (__mmask16)0xffff : (__mmask16)((1u << have) - 1);
         }
-        if (nq % W)
-            memset(et, 0, sizeof et); /* the lanes of absent neurons: read, never stored */
         kf_transpose_avx2(e + (size_t)q0 * KF_PANEL, KF_PANEL, nq, count, et, GROUPS * W);
+        if (nq % W) /* the last register's lanes of absent neurons: read, never stored */
+            for (s = 0; s < count; s++)
+                _mm512_mask_storeu_ps(et + ((size_t)s * GROUPS + groups - 1) * W, (__mmask16)~k[groups - 1],
+                                      _mm512_setzero_ps());
         for (i = first; i < n; i++) {
             float *base = slopes + (size_t)q0 * n + i;
             __m512 acc[GROUPS];
@@ -678,15 +680,11 @@ KF_INLINE void derive_row(const kf_activation a, float steepness, const float *v
 #include "fann_dispatch.h"
 
 /* kf_error_tanh for sixteen errors. log((1 + d) / (1 - d)) is needed only to the float it
- * rounds to: the quotient is formed exactly as the scalar code forms it, its log approximated
- * within 2^-49 (q = 2^k m with m in [0.75, 1.5), log m = 2 atanh(s), s = (m - 1) / (m + 1), by
- * its series to s^23), and the float taken when everything within 2^-46 of the approximation
- * rounds to it -- libm's log (within an ulp) then does too. Lanes too near a rounding boundary
- * (about one in two million) go to kf_error_tanh. */
+ * rounds to: the quotient is formed exactly as the scalar code forms it, then its log
+ * approximated (KF_ATANH_SERIES, kernels.h). */
 void kf_fann_error_tanh_avx512(float *d, uint32_t count)
 {
-    static const double series[] = {1.0 / 23, 1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13,
-                                     1.0 / 11, 1.0 / 9,  1.0 / 7,  1.0 / 5,  1.0 / 3,  1.0};
+    static const double series[KF_ATANH_TERMS] = KF_ATANH_SERIES;
     const __m512d one = _mm512_set1_pd(1.0), limit = _mm512_set1_pd(.9999999);
     uint32_t s0;
     int h, c, lane;
@@ -707,12 +705,12 @@ void kf_fann_error_tanh_avx512(float *d, uint32_t count)
             __m512d p = _mm512_set1_pd(series[0]), y, margin;
             const __mmask8 below = _mm512_cmp_pd_mask(x, _mm512_sub_pd(_mm512_setzero_pd(), limit), _CMP_LT_OQ);
             const __mmask8 above = _mm512_cmp_pd_mask(x, limit, _CMP_GT_OQ);
-            for (c = 1; c < 12; c++)
+            for (c = 1; c < KF_ATANH_TERMS; c++)
                 p = _mm512_fmadd_pd(p, z, _mm512_set1_pd(series[c]));
             y = _mm512_add_pd(_mm512_mul_pd(k, _mm512_set1_pd(0x1.62e42fefa3800p-1)),
                               _mm512_fmadd_pd(k, _mm512_set1_pd(0x1.ef35793c76730p-45),
                                               _mm512_mul_pd(_mm512_add_pd(t, t), p)));
-            margin = _mm512_mul_pd(_mm512_abs_pd(y), _mm512_set1_pd(0x1p-46));
+            margin = _mm512_mul_pd(_mm512_abs_pd(y), _mm512_set1_pd(KF_ATANH_MARGIN));
             unsure[h] = (__mmask8)(_mm256_cmp_ps_mask(_mm512_cvtpd_ps(_mm512_sub_pd(y, margin)),
                                                       _mm512_cvtpd_ps(_mm512_add_pd(y, margin)), _CMP_NEQ_UQ)
                                    & ~(below | above));

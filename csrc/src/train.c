@@ -186,6 +186,28 @@ static void derive_rows(const kf_net *net, const kf_kernels *kern, uint32_t j, u
     }
 }
 
+/* The output errors' squares into the MSE, a float sum in FANN's order (by sample, then output;
+ * by_sample holds them so), and with the tanh error function the errors' rows transformed: the
+ * sum is a chain of dependent additions, so the rows' logs run between its links, a block of
+ * samples at a time, and the two overlap. */
+static float output_errors(const kf_kernels *kern, int tanh_errors, float *rows, const float *by_sample,
+                           uint32_t n_out, uint32_t nb, float mse)
+{
+    enum { BLOCK = 32 };
+    uint32_t c, o, i;
+    for (c = 0; c < nb; c += BLOCK) {
+        const uint32_t w = nb - c < BLOCK ? nb - c : BLOCK;
+        const float *d = by_sample + (size_t)c * n_out;
+        for (o = 0; o < n_out; o++) {
+            if (tanh_errors)
+                kern->fann_error_tanh(rows + (size_t)o * KF_PANEL + c, w);
+            for (i = o * w; i < (o + 1) * w; i++)
+                mse += d[i] * d[i];
+        }
+    }
+    return mse;
+}
+
 /* The batch algorithms' slopes of one panel of nb samples (count rounded up to KF_PANEL_STEP):
  * forward pass, output errors, backpropagation and slope sums as fann_train_epoch_batch runs
  * them sample by sample, here for the panel's samples side by side -- every error's sum over the
@@ -199,13 +221,12 @@ static int panel_slopes(const kf_net *net, kf_trainer *t, const float *input, co
     const uint32_t N = net->total_neurons, L = net->num_layers, first = net->layer_start[L - 1];
     const uint32_t n_out = net->num_output;
     float *values = t->panel_values, *sums = t->panel_sums, *errors = t->panel_errors, *by_sample = t->panel_by_sample;
-    float mse = t->mse_sum;
     uint32_t l, j, s, o, k, bit_fail = t->bit_fail;
     if (!kf_forward_panel(net, input, nb, count, values, sums))
         return 0;
     memset(errors, 0, (size_t)N * KF_PANEL * sizeof(float));
     /* fann_compute_MSE: desired - value, halved for symmetric outputs, an output's row at a
-     * time; then the squares into the MSE, a float, in the samples' order */
+     * time (and by sample into by_sample, free until the slopes) */
     if (!kern->transpose(desired, n_out, nb, n_out, errors + (size_t)first * KF_PANEL, KF_PANEL))
         return 0;
     for (o = 0; o < n_out; o++) {
@@ -214,24 +235,14 @@ static int panel_slopes(const kf_net *net, kf_trainer *t, const float *input, co
         const int half = kf_activation_is_symmetric((kf_activation)net->activation[first + o]);
         for (s = 0; s < nb; s++) {
             d[s] = half ? (d[s] - v[s]) / 2.0f : d[s] - v[s];
+            by_sample[(size_t)s * n_out + o] = d[s];
             bit_fail += fabsf(d[s]) >= net->params.bit_fail_limit;
         }
     }
-    for (s = 0; s < nb; s++)
-        for (o = 0; o < n_out; o++) {
-            const float d = errors[(size_t)(first + o) * KF_PANEL + s];
-            mse += d * d;
-        }
-    t->mse_sum = mse;
+    t->mse_sum = output_errors(kern, net->params.train_error_function == KF_ERRORFUNC_TANH,
+                               errors + (size_t)first * KF_PANEL, by_sample, n_out, nb, t->mse_sum);
     t->bit_fail = bit_fail;
     t->num_mse += nb * n_out;
-    if (net->params.train_error_function == KF_ERRORFUNC_TANH) {
-        if (nb == KF_PANEL) /* the output rows are one block */
-            kern->fann_error_tanh(errors + (size_t)first * KF_PANEL, n_out * KF_PANEL);
-        else
-            for (o = 0; o < n_out; o++)
-                kern->fann_error_tanh(errors + (size_t)(first + o) * KF_PANEL, nb);
-    }
     derive_rows(net, kern, first, first + n_out, nb, values, sums, errors);
     for (l = L - 1; l >= 2; l--) {
         const uint32_t end = net->layer_start[l + 1];
