@@ -498,20 +498,23 @@ static inline __m256i first_lanes(uint32_t left)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(left < W ? left : W)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-/* A slope tile: nq neurons (nq <= 4, a constant) by up to 16 sources (masks lo, hi), the samples
- * added in turn. */
+/* A slope tile: nq neurons (nq <= 4, a constant) by up to 16 sources (masks lo, hi; with `full`,
+ * a constant, all 16: plain loads and stores, as AMD's masked ones cost more), the samples added
+ * in turn. */
 KF_INLINE void slopes_tile(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t count, float *slopes,
-                           __m256i lo, __m256i hi, const int nq)
+                           __m256i lo, __m256i hi, const int nq, const int full)
 {
     __m256 acc[4][2];
     uint32_t s;
     int q;
     for (q = 0; q < nq; q++) {
-        acc[q][0] = _mm256_maskload_ps(slopes + (size_t)q * n, lo);
-        acc[q][1] = _mm256_maskload_ps(slopes + (size_t)q * n + W, hi);
+        acc[q][0] = full ? _mm256_loadu_ps(slopes + (size_t)q * n) : _mm256_maskload_ps(slopes + (size_t)q * n, lo);
+        acc[q][1] = full ? _mm256_loadu_ps(slopes + (size_t)q * n + W)
+                         : _mm256_maskload_ps(slopes + (size_t)q * n + W, hi);
     }
     for (s = 0; s < count; s++) {
-        const __m256 v0 = _mm256_maskload_ps(vt + s * ldv, lo), v1 = _mm256_maskload_ps(vt + s * ldv + W, hi);
+        const __m256 v0 = full ? _mm256_loadu_ps(vt + s * ldv) : _mm256_maskload_ps(vt + s * ldv, lo);
+        const __m256 v1 = full ? _mm256_loadu_ps(vt + s * ldv + W) : _mm256_maskload_ps(vt + s * ldv + W, hi);
         for (q = 0; q < nq; q++) {
             const __m256 eq = _mm256_broadcast_ss(e + (size_t)q * KF_PANEL + s);
             acc[q][0] = _mm256_add_ps(acc[q][0], _mm256_mul_ps(eq, v0));
@@ -519,9 +522,25 @@ KF_INLINE void slopes_tile(const float *e, const float *vt, size_t ldv, uint32_t
         }
     }
     for (q = 0; q < nq; q++) {
-        _mm256_maskstore_ps(slopes + (size_t)q * n, lo, acc[q][0]);
-        _mm256_maskstore_ps(slopes + (size_t)q * n + W, hi, acc[q][1]);
+        if (full) {
+            _mm256_storeu_ps(slopes + (size_t)q * n, acc[q][0]);
+            _mm256_storeu_ps(slopes + (size_t)q * n + W, acc[q][1]);
+        } else {
+            _mm256_maskstore_ps(slopes + (size_t)q * n, lo, acc[q][0]);
+            _mm256_maskstore_ps(slopes + (size_t)q * n + W, hi, acc[q][1]);
+        }
     }
+}
+
+/* One pass of up to 16 sources over the m neurons, four at a time. */
+KF_INLINE void slopes_pass(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
+                           float *slopes, __m256i lo, __m256i hi, const int full)
+{
+    uint32_t q;
+    for (q = 0; q + 4 <= m; q += 4)
+        slopes_tile(e + (size_t)q * KF_PANEL, vt, ldv, n, count, slopes + (size_t)q * n, lo, hi, 4, full);
+    for (; q < m; q++)
+        slopes_tile(e + (size_t)q * KF_PANEL, vt, ldv, n, count, slopes + (size_t)q * n, lo, hi, 1, full);
 }
 
 /* The last few sources (at most FEW_SOURCES, such as a layer's bias), eight neurons to a
@@ -569,17 +588,17 @@ static void slopes_few_sources(const float *e, const float *vt, size_t ldv, uint
 void kf_fann_slopes_avx2(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
                          float *slopes)
 {
-    uint32_t i, q;
+    uint32_t i;
     for (i = 0; i < n; i += 2 * W) {
         const __m256i lo = first_lanes(n - i), hi = first_lanes(n - i > W ? n - i - W : 0);
         if (n - i <= FEW_SOURCES && m >= 2 * W && (size_t)n * W < (size_t)INT32_MAX) {
             slopes_few_sources(e, vt, ldv, n, i, m, count, slopes);
             return;
         }
-        for (q = 0; q + 4 <= m; q += 4)
-            slopes_tile(e + (size_t)q * KF_PANEL, vt + i, ldv, n, count, slopes + (size_t)q * n + i, lo, hi, 4);
-        for (; q < m; q++)
-            slopes_tile(e + (size_t)q * KF_PANEL, vt + i, ldv, n, count, slopes + (size_t)q * n + i, lo, hi, 1);
+        if (n - i >= 2 * W)
+            slopes_pass(e, vt + i, ldv, n, m, count, slopes + i, lo, hi, 1);
+        else
+            slopes_pass(e, vt + i, ldv, n, m, count, slopes + i, lo, hi, 0);
     }
 }
 
@@ -629,7 +648,10 @@ KF_INLINE void derive_row(const kf_activation a, float steepness, const float *v
 {
     const __m256 steep = _mm256_set1_ps(steepness);
     uint32_t s;
-    for (s = 0; s < count; s += W) {
+    for (s = 0; s + W <= count; s += W) /* plain stores: AMD's masked ones are several times slower */
+        _mm256_storeu_ps(err + s, _mm256_mul_ps(_mm256_loadu_ps(err + s), derived(a, steep, _mm256_loadu_ps(value + s),
+                                                                                   _mm256_loadu_ps(sum + s))));
+    if (s < count) {
         const __m256i k = first_lanes(count - s);
         const __m256 d = derived(a, steep, _mm256_maskload_ps(value + s, k), _mm256_maskload_ps(sum + s, k));
         _mm256_maskstore_ps(err + s, k, _mm256_mul_ps(_mm256_maskload_ps(err + s, k), d));
@@ -651,7 +673,7 @@ void kf_fann_error_tanh_avx2(float *d, uint32_t count)
     int h, c, lane;
     for (s0 = 0; s0 < count; s0 += W) {
         const __m256i k8 = first_lanes(count - s0);
-        const __m256 in = _mm256_maskload_ps(d + s0, k8);
+        const __m256 in = count - s0 >= W ? _mm256_loadu_ps(d + s0) : _mm256_maskload_ps(d + s0, k8);
         __m128 half[2];
         unsigned unsure = 0;
         for (h = 0; h < 2; h++) {
@@ -693,8 +715,12 @@ void kf_fann_error_tanh_avx2(float *d, uint32_t count)
         }
         {
             float before[W];
+            const __m256 out = _mm256_insertf128_ps(_mm256_castps128_ps256(half[0]), half[1], 1);
             _mm256_storeu_ps(before, in);
-            _mm256_maskstore_ps(d + s0, k8, _mm256_insertf128_ps(_mm256_castps128_ps256(half[0]), half[1], 1));
+            if (count - s0 >= W) /* a plain store where it can: AMD's masked stores are slow */
+                _mm256_storeu_ps(d + s0, out);
+            else
+                _mm256_maskstore_ps(d + s0, k8, out);
             for (lane = 0; unsure && lane < W; lane++)
                 if ((unsure >> lane & 1) && s0 + (uint32_t)lane < count)
                     d[s0 + lane] = kf_error_tanh(before[lane]);
