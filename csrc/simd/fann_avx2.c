@@ -17,47 +17,71 @@
 #define KF_INLINE static inline
 #endif
 
-/* The sums of nj neurons (nj <= 4, a constant at each call) for the panel's samples. */
-KF_INLINE void sums_tile(const float *w, uint32_t n, const float *v, uint32_t count, float *out, const int nj)
+/* The sums of nj neurons (nj <= 8, a constant at each call) for sixteen samples from vs, in
+ * two registers each. Each broadcast weight serves both, and the sixteen running sums give the
+ * out-of-order core enough independent additions to keep both adders busy (four neurons of eight
+ * samples left a third of the add slots empty on Zen 4); the ones that do not fit in registers
+ * spill once per group of four sources. */
+KF_INLINE void sums_tile(const float *w, uint32_t n, const float *vs, float *out, const int nj)
 {
     const uint32_t r = n & 3u;
-    uint32_t s0, i;
-    int q;
-    for (s0 = 0; s0 < count; s0 += W) {
-        const float *vs = v + s0;
-        __m256 acc[4];
-        for (q = 0; q < nj; q++)
-            acc[q] = _mm256_setzero_ps();
-        for (i = r; i-- > 0;) { /* the leading terms, last to first */
-            const __m256 vi = _mm256_loadu_ps(vs + (size_t)i * KF_PANEL);
-            for (q = 0; q < nj; q++)
-                acc[q] = _mm256_add_ps(acc[q], _mm256_mul_ps(_mm256_broadcast_ss(w + (size_t)q * n + i), vi));
+    __m256 acc[8][2];
+    uint32_t i;
+    int q, u;
+    for (q = 0; q < nj; q++)
+        acc[q][0] = acc[q][1] = _mm256_setzero_ps();
+    for (i = r; i-- > 0;) { /* the leading terms, last to first */
+        const float *vi = vs + (size_t)i * KF_PANEL;
+        for (q = 0; q < nj; q++) {
+            const __m256 b = _mm256_broadcast_ss(w + (size_t)q * n + i);
+            for (u = 0; u < 2; u++)
+                acc[q][u] = _mm256_add_ps(acc[q][u], _mm256_mul_ps(b, _mm256_loadu_ps(vi + u * W)));
         }
-        for (i = r; i < n; i += 4) {
-            const float *v0 = vs + (size_t)i * KF_PANEL;
-            const __m256 a0 = _mm256_loadu_ps(v0), a1 = _mm256_loadu_ps(v0 + KF_PANEL);
-            const __m256 a2 = _mm256_loadu_ps(v0 + 2 * KF_PANEL), a3 = _mm256_loadu_ps(v0 + 3 * KF_PANEL);
-            for (q = 0; q < nj; q++) {
-                const float *wq = w + (size_t)q * n + i;
-                __m256 t = _mm256_mul_ps(_mm256_broadcast_ss(wq), a0);
-                t = _mm256_add_ps(t, _mm256_mul_ps(_mm256_broadcast_ss(wq + 1), a1));
-                t = _mm256_add_ps(t, _mm256_mul_ps(_mm256_broadcast_ss(wq + 2), a2));
-                t = _mm256_add_ps(t, _mm256_mul_ps(_mm256_broadcast_ss(wq + 3), a3));
-                acc[q] = _mm256_add_ps(acc[q], t);
+    }
+    for (i = r; i < n; i += 4) {
+        const float *v0 = vs + (size_t)i * KF_PANEL;
+        for (q = 0; q < nj; q++) {
+            const float *wq = w + (size_t)q * n + i;
+            const __m256 b0 = _mm256_broadcast_ss(wq), b1 = _mm256_broadcast_ss(wq + 1);
+            const __m256 b2 = _mm256_broadcast_ss(wq + 2), b3 = _mm256_broadcast_ss(wq + 3);
+            for (u = 0; u < 2; u++) {
+                const float *a = v0 + u * W;
+                __m256 t = _mm256_mul_ps(b0, _mm256_loadu_ps(a));
+                t = _mm256_add_ps(t, _mm256_mul_ps(b1, _mm256_loadu_ps(a + KF_PANEL)));
+                t = _mm256_add_ps(t, _mm256_mul_ps(b2, _mm256_loadu_ps(a + 2 * KF_PANEL)));
+                t = _mm256_add_ps(t, _mm256_mul_ps(b3, _mm256_loadu_ps(a + 3 * KF_PANEL)));
+                acc[q][u] = _mm256_add_ps(acc[q][u], t);
             }
         }
-        for (q = 0; q < nj; q++)
-            _mm256_storeu_ps(out + (size_t)q * KF_PANEL + s0, acc[q]);
     }
+    for (q = 0; q < nj; q++)
+        for (u = 0; u < 2; u++)
+            _mm256_storeu_ps(out + (size_t)q * KF_PANEL + u * W, acc[q][u]);
+}
+
+/* nj neurons for the panel's samples, sixteen at a time (count is a multiple of KF_PANEL_STEP). */
+KF_INLINE void sums_rows(const float *w, uint32_t n, const float *v, uint32_t count, float *out, const int nj)
+{
+    uint32_t s0;
+    for (s0 = 0; s0 < count; s0 += 2 * W)
+        sums_tile(w, n, v + s0, out + s0, nj);
 }
 
 void kf_fann_sums_avx2(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out)
 {
     uint32_t q = 0;
-    for (; q + 4 <= m; q += 4)
-        sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 4);
-    for (; q < m; q++)
-        sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 1);
+    for (; q + 8 <= m; q += 8)
+        sums_rows(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 8);
+    if (m - q >= 4) {
+        sums_rows(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 4);
+        q += 4;
+    }
+    if (m - q >= 2) {
+        sums_rows(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 2);
+        q += 2;
+    }
+    if (q < m)
+        sums_rows(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 1);
 }
 
 /* The table entries (tail, scale bits: 16 bytes each) of the four indices at[0..3], by four
