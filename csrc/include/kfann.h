@@ -295,7 +295,8 @@ kf_status kf_net_init_weights(kf_net *net, const kf_data *data, uint64_t seed);
 /* Replace all weights (total_connections values, all finite). */
 kf_status kf_net_set_weights(kf_net *net, const float *weights, uint64_t count);
 
-/* Floats of scratch that kf_net_run needs. */
+/* Floats of scratch that kf_net_run needs (any alignment: it uses the part that starts on a
+ * 64-byte boundary). */
 uint64_t kf_net_scratch_floats(const kf_net *net);
 /* Run n samples: in is n x num_input, out is n x num_output. KF_E_NUMERIC for a NaN or infinite
  * input (the inputs are checked as the samples are reached: rows of out before it may be

@@ -226,9 +226,12 @@ int kf_forward_panel(const kf_net *net, const float *input, uint32_t nb, uint32_
     return 1;
 }
 
+/* The panel plus the slack that lets it start on a cache line (kf_net_run): malloc's blocks are
+ * 16-byte aligned, and vector loads straddling two lines made AVX2 float b4096 on Zen 4 up to
+ * 10% slower. */
 uint64_t kf_net_scratch_floats(const kf_net *net)
 {
-    return net ? (uint64_t)net->total_neurons * KF_PANEL : 0;
+    return net ? (uint64_t)net->total_neurons * KF_PANEL + KF_ALIGN / sizeof(float) : 0;
 }
 
 kf_status kf_net_run(const kf_net *net, const float *in, uint64_t n, float *out, float *scratch,
@@ -240,6 +243,8 @@ kf_status kf_net_run(const kf_net *net, const float *in, uint64_t n, float *out,
         return KF_E_ARG;
     if (scratch_floats < kf_net_scratch_floats(net))
         return KF_E_SHAPE;
+    if (scratch != NULL)
+        scratch = (float *)kf_arena_over(scratch).base;
     {
         const kf_kernels *kern = kf_net_kernels(net);
         const uint32_t last = net->layer_start[net->num_layers - 1];

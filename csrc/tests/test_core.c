@@ -266,16 +266,20 @@ static void test_run_checks_inputs(void)
 {
     const uint32_t sizes[2] = {2, 1};
     kf_net *net = NULL;
-    float scratch[5 * 64], in[2] = {0.5f, NAN}, out[1];
+    float scratch[5 * 64 + 17], in[2] = {0.5f, NAN}, out[1], again[1];
     CHECK_OK(kf_net_create(sizes, 2, KF_NET_LAYER, 1.0f, 0, &net));
     if (net == NULL)
         return;
-    CHECK(kf_net_scratch_floats(net) == 5 * 64); /* five neurons, a panel of 64 samples each */
-    CHECK(kf_net_run(net, in, 1, out, scratch, 5 * 64) == KF_E_NUMERIC);
+    /* five neurons, a panel of 64 samples each, and 64 bytes to start it on a cache line */
+    CHECK(kf_net_scratch_floats(net) == 5 * 64 + 16);
+    CHECK(kf_net_run(net, in, 1, out, scratch, 5 * 64 + 16) == KF_E_NUMERIC);
+    CHECK(kf_net_run(net, in, 1, out, scratch, 5 * 64 + 15) == KF_E_SHAPE);
     in[1] = 0.25f;
     CHECK(kf_net_run(net, in, 1, out, scratch, 4) == KF_E_SHAPE);
-    CHECK_OK(kf_net_run(net, in, 1, out, scratch, 5 * 64));
-    CHECK_OK(kf_net_run(net, in, 0, out, scratch, 5 * 64));
+    CHECK_OK(kf_net_run(net, in, 1, out, scratch, 5 * 64 + 16));
+    CHECK_OK(kf_net_run(net, in, 1, again, scratch + 1, 5 * 64 + 16)); /* a scratch at any float boundary */
+    CHECK(again[0] == out[0]);
+    CHECK_OK(kf_net_run(net, in, 0, out, scratch, 5 * 64 + 16));
     kf_net_free(net);
 }
 
