@@ -22,10 +22,9 @@
 #define KF_INLINE static inline
 #endif
 
-/* The sums of nj neurons (nj <= 16, a constant at each call) for the panel's samples. Each weight
+/* The sums of nj neurons (nj <= 8, a constant at each call) for the panel's samples. Each weight
  * is broadcast once per sixteen samples; the four source rows of a group are loaded once for the
- * nj neurons, whose sixteen independent running sums keep the adders busy (eight left a tenth of
- * the add slots empty on Zen 4). */
+ * nj neurons. */
 KF_INLINE void sums_tile(const float *w, uint32_t n, const float *v, uint32_t count, float *out, const int nj)
 {
     const uint32_t r = n & 3u;
@@ -33,7 +32,7 @@ KF_INLINE void sums_tile(const float *w, uint32_t n, const float *v, uint32_t co
     int q;
     for (s0 = 0; s0 < count; s0 += W) {
         const float *vs = v + s0;
-        __m512 acc[16];
+        __m512 acc[8];
         for (q = 0; q < nj; q++)
             acc[q] = _mm512_setzero_ps();
         for (i = r; i-- > 0;) { /* the leading terms, last to first */
@@ -62,12 +61,8 @@ KF_INLINE void sums_tile(const float *w, uint32_t n, const float *v, uint32_t co
 void kf_fann_sums_avx512(const float *w, uint32_t n, uint32_t m, const float *v, uint32_t count, float *out)
 {
     uint32_t q = 0;
-    for (; q + 16 <= m; q += 16)
-        sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 16);
-    if (m - q >= 8) {
+    for (; q + 8 <= m; q += 8)
         sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 8);
-        q += 8;
-    }
     if (m - q >= 4) {
         sums_tile(w + (size_t)q * n, n, v, count, out + (size_t)q * KF_PANEL, 4);
         q += 4;
