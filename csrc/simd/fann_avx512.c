@@ -1,8 +1,9 @@
 /* AVX-512 float batch kernels (kernels.h): one neuron's value for sixteen samples per register.
  * Every lane performs exactly the scalar reference's operations in the same order (multiply,
- * then add: no contraction), and exp is glibc's, evaluated in eight double lanes as the model in
- * exp_glibc.c does; the lanes libm treats specially (|x| < 2^-54, |x| >= 512, NaN) go to
- * kf_activation_apply. So every output has libfann's bits. */
+ * then add: no contraction). The exp-based activations come from a faster exp close to glibc's
+ * (exp_near), kept where the float they round to cannot differ from libfann's; the few other
+ * registers are computed again with glibc's exp evaluated in eight double lanes as the model in
+ * exp_glibc.c does, and NaN lanes go to kf_activation_apply. So every output has libfann's bits. */
 #include "kernels.h"
 
 #ifdef KF_SIMDE_AVX512
@@ -149,26 +150,21 @@ KF_INLINE void exp_entries(const uint64_t *at, const long long *table, __m512d *
     *scale = _mm512_castsi512_pd(_mm512_permutex2var_epi64(lo, _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15), hi));
 }
 
-/* glibc's exp (exp_glibc.h) in eight lanes, in two stages so that a caller can store the table
- * indices of several registers before it loads their entries (KF_KNOTS_AHEAD): exp_reduce
- * gives x = k ln2 / N + r, with k's bits in *ki and k mod N stored at at[0..7]. */
-KF_INLINE __m512d exp_reduce(__m512d x, const int fused, __m512i *ki, uint64_t *at)
+/* glibc's exp (exp_glibc.h) in eight lanes: x = k ln2 / N + r, k mod N's table entries loaded
+ * from indices stored to memory (the exact path of the activations, and kf_exp_model_avx512).
+ * Exact for 2^-54 <= |x| < 512 (and 1, libm's result, for |x| < 2^-54); meaningless elsewhere. */
+KF_INLINE __m512d exp_core(__m512d x, const int fused)
 {
     const __m512d shift = _mm512_set1_pd(KF_EXP_SHIFT), inv = _mm512_set1_pd(KF_EXP_INV_LN2_N);
     const __m512d hi = _mm512_set1_pd(KF_EXP_NEG_LN2_HI_N), lo = _mm512_set1_pd(KF_EXP_NEG_LN2_LO_N);
+    uint64_t at[8];
     __m512d kd = fused ? _mm512_fmadd_pd(x, inv, shift) : _mm512_add_pd(_mm512_mul_pd(x, inv), shift);
-    *ki = _mm512_castpd_si512(kd);
+    const __m512i ki = _mm512_castpd_si512(kd);
+    __m512d r, r2, tail, scale, tmp;
     kd = _mm512_sub_pd(kd, shift);
-    _mm512_storeu_si512(at, _mm512_and_si512(*ki, _mm512_set1_epi64(KF_EXP_N - 1)));
-    return fused ? _mm512_fmadd_pd(kd, lo, _mm512_fmadd_pd(kd, hi, x))
-                 : _mm512_add_pd(_mm512_add_pd(x, _mm512_mul_pd(kd, hi)), _mm512_mul_pd(kd, lo));
-}
-
-/* The second stage: exp(x) from exp_reduce's r, ki and stored indices. Exact for 2^-54 <= |x| <
- * 512 (and 1, libm's result, for |x| < 2^-54); meaningless elsewhere. */
-KF_INLINE __m512d exp_finish(__m512d r, __m512i ki, const uint64_t *at, const int fused)
-{
-    __m512d r2, tail, scale, tmp;
+    _mm512_storeu_si512(at, _mm512_and_si512(ki, _mm512_set1_epi64(KF_EXP_N - 1)));
+    r = fused ? _mm512_fmadd_pd(kd, lo, _mm512_fmadd_pd(kd, hi, x))
+              : _mm512_add_pd(_mm512_add_pd(x, _mm512_mul_pd(kd, hi)), _mm512_mul_pd(kd, lo));
     exp_entries(at, (const long long *)kf_exp_table, &tail, &scale);
     scale = _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(scale), _mm512_slli_epi64(ki, 52 - 7)));
     r2 = _mm512_mul_pd(r, r);
@@ -186,15 +182,6 @@ KF_INLINE __m512d exp_finish(__m512d r, __m512i ki, const uint64_t *at, const in
                                            _mm512_add_pd(_mm512_set1_pd(KF_EXP_C4),
                                                          _mm512_mul_pd(r, _mm512_set1_pd(KF_EXP_C5)))));
     return _mm512_add_pd(scale, _mm512_mul_pd(scale, tmp));
-}
-
-/* Both stages at once. */
-KF_INLINE __m512d exp_core(__m512d x, const int fused)
-{
-    uint64_t at[8];
-    __m512i ki;
-    const __m512d r = exp_reduce(x, fused, &ki, at);
-    return exp_finish(r, ki, at, fused);
 }
 
 /* exp_core where it is exact: *outside gets the other lanes, whose results are meaningless. */
@@ -372,45 +359,123 @@ KF_INLINE __m512 steep_sum(__m512 raw, float steepness, __m512 steep, __m512 top
     return x;
 }
 
-/* The exp-based activations over `full` values (a multiple of W), KF_KNOTS_AHEAD registers at a
- * time: each register's exp arguments reduced and their table indices stored, then every
- * register's entries loaded (the loads would wait for stores just made: KF_KNOTS_AHEAD). */
+/* exp_near's table (exp_glibc.h) in two registers, each entry's bits less j << 48: adding the
+ * reduction's bits of 16 k + j shifted left by 48 then adds k to the exponent. */
+typedef struct near_table {
+    __m512i lo, hi;
+} near_table;
+
+static inline near_table near_table_load(void)
+{
+    const __m512i j48 = _mm512_slli_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), 48);
+    near_table t;
+    t.lo = _mm512_sub_epi64(_mm512_loadu_si512(kf_exp_near_table), j48);
+    t.hi = _mm512_sub_epi64(_mm512_loadu_si512(kf_exp_near_table + 8), _mm512_add_epi64(j48, _mm512_set1_epi64(8LL << 48)));
+    return t;
+}
+
+/* exp(x) within KF_EXP_NEAR_ERROR of glibc's, for |x| <= KF_EXP_ACT_CLAMP (exp_glibc.h). */
+KF_INLINE __m512d exp_near(__m512d x, const near_table *t)
+{
+    const __m512d shift = _mm512_set1_pd(KF_EXP_SHIFT);
+    __m512d kd = _mm512_fmadd_pd(x, _mm512_set1_pd(KF_EXP_NEAR_16_LN2), shift);
+    const __m512i ki = _mm512_castpd_si512(kd); /* 16 k + j in the low bits */
+    const __m512d scale = _mm512_castsi512_pd(
+        _mm512_add_epi64(_mm512_permutex2var_epi64(t->lo, ki, t->hi), _mm512_slli_epi64(ki, 48)));
+    __m512d r, p;
+    kd = _mm512_sub_pd(kd, shift);
+    r = _mm512_fnmadd_pd(kd, _mm512_set1_pd(KF_EXP_NEAR_LN2_16), x);
+    p = _mm512_fmadd_pd(_mm512_set1_pd(KF_EXP_NEAR_C5), r, _mm512_set1_pd(KF_EXP_NEAR_C4));
+    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(KF_EXP_NEAR_C3));
+    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(KF_EXP_NEAR_C2));
+    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0));
+    return _mm512_fmadd_pd(scale, _mm512_mul_pd(p, r), scale); /* scale (1 + (exp(r) - 1)) */
+}
+
+/* The activation of eight arguments of exp (exp_argument, clamped) from exp_near, and *unsure:
+ * the lanes whose float might differ from libfann's. libfann's double before its rounding to
+ * float lies within 2^-39 of ours: relatively for the sigmoid and the gaussian (the bound is
+ * KF_EXP_NEAR_ERROR and the roundings of the addition and the division: below 2^-42.4),
+ * absolutely for the symmetric two, whose subtraction of 1 cancels (twice that, and a rounding:
+ * below 2^-41.4). Where both ends of that interval round to the same float, so does every value
+ * inside it. */
+KF_INLINE __m256 near_activation(const kf_activation a, __m512d arg, const near_table *t, __mmask8 *unsure)
+{
+    const __m512d one = _mm512_set1_pd(1.0), two = _mm512_set1_pd(2.0), margin = _mm512_set1_pd(0x1p-39);
+    const __m512d e = exp_near(arg, t);
+    __m512d y, lo, hi;
+    switch (a) {
+    case KF_SIGMOID: y = _mm512_div_pd(one, _mm512_add_pd(one, e)); break;
+    case KF_SIGMOID_SYMMETRIC: y = _mm512_sub_pd(_mm512_div_pd(two, _mm512_add_pd(one, e)), one); break;
+    case KF_GAUSSIAN: y = e; break;
+    default: y = _mm512_sub_pd(_mm512_mul_pd(e, two), one); break; /* gaussian_symmetric */
+    }
+    if (a == KF_SIGMOID || a == KF_GAUSSIAN) { /* y >= 0 */
+        lo = _mm512_mul_pd(y, _mm512_sub_pd(one, margin));
+        hi = _mm512_mul_pd(y, _mm512_add_pd(one, margin));
+    } else {
+        lo = _mm512_sub_pd(y, margin);
+        hi = _mm512_add_pd(y, margin);
+    }
+    {
+        const __m256 below = _mm512_cvtpd_ps(lo); /* the float, where sure */
+        *unsure = (__mmask8)~_mm256_cmp_ps_mask(below, _mm512_cvtpd_ps(hi), _CMP_EQ_OQ);
+        return below;
+    }
+}
+
+/* One register of an exp-based activation to libm's bits (exp_activation, the rest from libm):
+ * out of line, for the rare registers exp_rows is unsure of. */
+static void exact_register(kf_activation a, int fused, __m512 x, float *out)
+{
+    __mmask16 outside = 0;
+    float xs[W];
+    int lane;
+    switch (a) {
+    case KF_SIGMOID: _mm512_storeu_ps(out, exp_activation(KF_SIGMOID, x, fused, &outside)); break;
+    case KF_SIGMOID_SYMMETRIC: _mm512_storeu_ps(out, exp_activation(KF_SIGMOID_SYMMETRIC, x, fused, &outside)); break;
+    case KF_GAUSSIAN: _mm512_storeu_ps(out, exp_activation(KF_GAUSSIAN, x, fused, &outside)); break;
+    default: _mm512_storeu_ps(out, exp_activation(KF_GAUSSIAN_SYMMETRIC, x, fused, &outside)); break;
+    }
+    _mm512_storeu_ps(xs, x);
+    for (lane = 0; lane < W; lane++)
+        if (outside >> lane & 1)
+            out[lane] = kf_activation_apply(a, xs[lane]);
+}
+
+/* The exp-based activations over `full` values (a multiple of W): each register from exp_near,
+ * then again by exact_register where a lane was unsure or NaN, after each block of up to
+ * KF_NEAR_BLOCK registers. The block's arguments are kept aside, as raw may be value. */
 KF_INLINE void exp_rows(const kf_activation a, const int fused, float steepness, const float *raw, float *sum,
                         float *value, uint32_t full)
 {
     const __m512 steep = _mm512_set1_ps(steepness);
     const float max_sum = steepness != 0.0f ? 150.0f / steepness : 0.0f;
     const __m512 top = _mm512_set1_ps(max_sum), bottom = _mm512_set1_ps(-max_sum);
-    uint32_t s0, v, h;
-    for (s0 = 0; s0 < full; s0 += W * KF_KNOTS_AHEAD) {
-        const uint32_t regs = (full - s0) / W < KF_KNOTS_AHEAD ? (full - s0) / W : KF_KNOTS_AHEAD;
-        __m512 x[KF_KNOTS_AHEAD];
-        __m512d r[KF_KNOTS_AHEAD][2];
-        __m512i ki[KF_KNOTS_AHEAD][2];
-        uint64_t at[KF_KNOTS_AHEAD][2][8];
-        __mmask8 outside[KF_KNOTS_AHEAD][2];
+    const __m512 clamp = _mm512_set1_ps((float)KF_EXP_ACT_CLAMP);
+    const near_table t = near_table_load();
+    float xs[KF_NEAR_BLOCK][W];
+    uint32_t s0, v;
+    for (s0 = 0; s0 < full; s0 += KF_NEAR_BLOCK * W) {
+        const uint32_t regs = (full - s0) / W < KF_NEAR_BLOCK ? (full - s0) / W : KF_NEAR_BLOCK;
+        uint32_t redo = 0;
         for (v = 0; v < regs; v++) {
-            const __m512 arg = exp_argument(a, x[v] = steep_sum(_mm512_loadu_ps(raw + s0 + v * W), steepness, steep, top, bottom));
+            const uint32_t at = s0 + v * W;
+            const __m512 x = steep_sum(_mm512_loadu_ps(raw + at), steepness, steep, top, bottom);
+            const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+            const __m512 arg = _mm512_max_ps(_mm512_min_ps(exp_argument(a, x), clamp), _mm512_sub_ps(_mm512_setzero_ps(), clamp));
+            __mmask8 unsure_lo, unsure_hi;
+            const __m256 lo = near_activation(a, _mm512_cvtps_pd(_mm512_castps512_ps256(arg)), &t, &unsure_lo);
+            const __m256 hi = near_activation(a, _mm512_cvtps_pd(upper(arg)), &t, &unsure_hi);
+            _mm512_storeu_ps(xs[v], x);
             if (sum)
-                _mm512_storeu_ps(sum + s0 + v * W, x[v]);
-            for (h = 0; h < 2; h++)
-                r[v][h] = exp_reduce(exp_clamped(_mm512_cvtps_pd(h ? upper(arg) : _mm512_castps512_ps256(arg)), &outside[v][h]),
-                                     fused, &ki[v][h], at[v][h]);
+                _mm512_storeu_ps(sum + at, x);
+            _mm512_storeu_ps(value + at, join(lo, hi));
+            redo |= (uint32_t)((nan | unsure_lo | unsure_hi) != 0) << v;
         }
-        for (v = 0; v < regs; v++) {
-            float *out = value + s0 + v * W;
-            const __mmask16 bad = (__mmask16)(outside[v][0] | (uint32_t)outside[v][1] << 8);
-            _mm512_storeu_ps(out, join(exp_activation_of(a, exp_finish(r[v][0], ki[v][0], at[v][0], fused)),
-                                       exp_activation_of(a, exp_finish(r[v][1], ki[v][1], at[v][1], fused))));
-            if (bad) {
-                float xs[W];
-                int lane;
-                _mm512_storeu_ps(xs, x[v]);
-                for (lane = 0; lane < W; lane++)
-                    if (bad >> lane & 1)
-                        out[lane] = kf_activation_apply(a, xs[lane]);
-            }
-        }
+        for (v = 0; redo; v++, redo >>= 1)
+            if (redo & 1)
+                exact_register(a, fused, _mm512_loadu_ps(xs[v]), value + s0 + v * W);
     }
 }
 

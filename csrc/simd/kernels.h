@@ -36,6 +36,10 @@
  * others loaded in between that wait overlaps useful work (C microbenchmark on Zen 4, Q16 256 x
  * 256 at 96 samples: AVX-512 11.5 -> 7.4 ns per sixteen outputs). */
 #define KF_KNOTS_AHEAD 8
+/* Registers of sixteen values that the AVX-512 exp activations compute from their near exp
+ * (exp_glibc.h) before they compute again, to libm's bits, the few of them with an unsure lane:
+ * out of the main loop, whose constants a call inside it would push out of the registers. */
+#define KF_NEAR_BLOCK 16
 
 /* acc[s * acc_stride + j] = sum_i W[j][i] * x[s * x_stride + i] for s < nb, j < n_out_pad. */
 typedef void (*kf_q8_matmul_fn)(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w,

@@ -99,9 +99,9 @@ static void check_vector_exp(uint64_t stride, kf_exp_kind kind)
 }
 
 /* Values per run of the activation checks: more than two blocks of the registers that the
- * AVX-512 exp activations reduce before loading their table entries (KF_KNOTS_AHEAD), and a
- * partial block. */
-#define RUN (2 * KF_KNOTS_AHEAD * 16 + 48)
+ * AVX2 exp activations reduce before loading their table entries (KF_KNOTS_AHEAD) and that the
+ * AVX-512 ones compute before they redo the unsure ones (KF_NEAR_BLOCK), and a partial block. */
+#define RUN (2 * (KF_KNOTS_AHEAD > KF_NEAR_BLOCK ? KF_KNOTS_AHEAD : KF_NEAR_BLOCK) * 16 + 48)
 
 /* One run of RUN raw sums through path p and through the scalar reference. */
 static void check_panel(const kf_kernels *k, const char *name, kf_activation a, float steepness, kf_exp_kind kind,
