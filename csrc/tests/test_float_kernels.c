@@ -70,6 +70,18 @@ static void check_model(uint64_t stride, kf_exp_kind kind)
     printf("exp model (%s): %" PRIu64 " float arguments\n", kind == KF_EXP_FUSED ? "fused" : "unfused", count);
 }
 
+/* The near exp's table (exp_glibc.h): each 2^(j/16) within 2^-52 of libm's exp2, whose error
+ * is below an ulp; the error bound of KF_EXP_NEAR_ERROR counts the table's at 2^-53. */
+static void check_near_table(void)
+{
+    int j;
+    for (j = 0; j < 16; j++) {
+        const double want = exp2(j / 16.0);
+        if (fabs(kf_exp_near_table[j] - want) > 0x1p-52 * want && failures++ < 10)
+            fprintf(stderr, "near exp table: 2^(%d/16) is %a, libm's exp2 %a\n", j, kf_exp_near_table[j], want);
+    }
+}
+
 /* Every path's vector exp against the scalar model, on the same arguments as check_model. */
 static void check_vector_exp(uint64_t stride, kf_exp_kind kind)
 {
@@ -320,6 +332,7 @@ int main(int argc, char **argv)
         check_model(model_stride, kind);
         check_vector_exp(model_stride, kind);
     }
+    check_near_table();
     check_activations(activation_stride, kind);
     check_error_tanh(activation_stride);
     check_panel_kernels();
