@@ -47,7 +47,7 @@ extern const uint64_t kf_exp_table[2 * KF_EXP_N];
 #define KF_EXP_NEAR_16_LN2 0x1.71547652b82fep+4  /* 16 / ln 2 */
 #define KF_EXP_NEAR_LN2_16 0x1.62e42fefa39efp-5  /* ln 2 / 16 */
 extern const double kf_exp_near_table[16];      /* 2^(j/16), j = 0 .. 15 */
-/* 1 / n!, n = 5 .. 1 */
+/* 1 / n!, n = 5 .. 2 (the terms of degree 1 and 0 are 1) */
 #define KF_EXP_NEAR_C5 (1.0 / 120)
 #define KF_EXP_NEAR_C4 (1.0 / 24)
 #define KF_EXP_NEAR_C3 (1.0 / 6)
