@@ -685,6 +685,23 @@ KF_INLINE void derive_row(const kf_activation a, float steepness, const float *v
 #define KF_ISA(name) kf_##name##_avx2
 #include "fann_dispatch.h"
 
+/* The lanes whose float the approximated log y cannot settle (KF_ATANH_UNSURE_ULPS, kernels.h):
+ * y's 29 bits below a float's mantissa near the midpoint pattern, or its float subnormal (not
+ * zero). NaN errors, whose y means nothing, are the caller's. */
+static inline __m256d atanh_unsure(__m256d y)
+{
+    /* the 29 bits minus the midpoint, plus the margin, modulo 2^29: at most twice the margin
+     * exactly when the bits lie within the margin of the midpoint */
+    const __m256i shifted = _mm256_add_epi64(_mm256_castpd_si256(y), _mm256_set1_epi64x(KF_ATANH_UNSURE_ULPS - (1 << 28)));
+    const __m256i low = _mm256_and_si256(shifted, _mm256_set1_epi64x((1 << 29) - 1));
+    const __m256d near_midpoint =
+        _mm256_castsi256_pd(_mm256_cmpgt_epi64(_mm256_set1_epi64x(2 * KF_ATANH_UNSURE_ULPS + 1), low));
+    const __m256d tiny = _mm256_and_pd(
+        _mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), y), _mm256_set1_pd(0x1p-125), _CMP_LT_OQ),
+        _mm256_cmp_pd(y, _mm256_setzero_pd(), _CMP_NEQ_OQ));
+    return _mm256_or_pd(near_midpoint, tiny);
+}
+
 /* kf_error_tanh for eight errors, as fann_avx512.c does it: the quotient formed exactly, its log
  * approximated (KF_ATANH_SERIES, kernels.h), and the rare lanes near a rounding boundary given to
  * kf_error_tanh. */
@@ -694,12 +711,12 @@ void kf_fann_error_tanh_avx2(float *d, uint32_t count)
     const __m256d one = _mm256_set1_pd(1.0), limit = _mm256_set1_pd(.9999999);
     const __m256i exponent = _mm256_set1_epi64x(0x7ff0000000000000ll);
     uint32_t s0;
-    int h, c, lane;
+    int h, lane;
     for (s0 = 0; s0 < count; s0 += W) {
         const __m256i k8 = first_lanes(count - s0);
         const __m256 in = count - s0 >= W ? _mm256_loadu_ps(d + s0) : _mm256_maskload_ps(d + s0, k8);
         __m128 half[2];
-        unsigned unsure = 0;
+        unsigned unsure = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(in, in, _CMP_UNORD_Q));
         for (h = 0; h < 2; h++) {
             const __m256d x = _mm256_cvtps_pd(h ? _mm256_extractf128_ps(in, 1) : _mm256_castps256_ps128(in));
             const __m256d q = _mm256_div_pd(_mm256_add_pd(one, x), _mm256_sub_pd(one, x));
@@ -719,23 +736,23 @@ void kf_fann_error_tanh_avx2(float *d, uint32_t count)
             const __m256d z = _mm256_mul_pd(t, t);
             const __m256d below = _mm256_cmp_pd(x, _mm256_sub_pd(_mm256_setzero_pd(), limit), _CMP_LT_OQ);
             const __m256d above = _mm256_cmp_pd(x, limit, _CMP_GT_OQ);
-            __m256d p = _mm256_set1_pd(series[0]), y, margin;
-            __m128 f;
-            for (c = 1; c < KF_ATANH_TERMS; c++)
-                p = _mm256_fmadd_pd(p, z, _mm256_set1_pd(series[c]));
+            __m256d p = _mm256_set1_pd(series[0]), y;
+            {   /* Estrin's scheme: a quarter of Horner's chain of dependent operations */
+                const __m256d z2 = _mm256_mul_pd(z, z), z4 = _mm256_mul_pd(z2, z2);
+                const __m256d a = _mm256_fmadd_pd(_mm256_set1_pd(series[7]), z, _mm256_set1_pd(series[8]));
+                const __m256d b = _mm256_fmadd_pd(_mm256_set1_pd(series[5]), z, _mm256_set1_pd(series[6]));
+                const __m256d e2 = _mm256_fmadd_pd(_mm256_set1_pd(series[3]), z, _mm256_set1_pd(series[4]));
+                const __m256d f2 = _mm256_fmadd_pd(_mm256_set1_pd(series[1]), z, _mm256_set1_pd(series[2]));
+                const __m256d lo = _mm256_fmadd_pd(b, z2, a), hi = _mm256_fmadd_pd(f2, z2, e2);
+                p = _mm256_fmadd_pd(_mm256_fmadd_pd(p, z4, hi), z4, lo);
+            }
             y = _mm256_add_pd(_mm256_mul_pd(k, _mm256_set1_pd(0x1.62e42fefa3800p-1)),
                               _mm256_fmadd_pd(k, _mm256_set1_pd(0x1.ef35793c76730p-45),
                                               _mm256_mul_pd(_mm256_add_pd(t, t), p)));
-            margin = _mm256_mul_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), y), _mm256_set1_pd(KF_ATANH_MARGIN));
-            /* NaN errors (whose bits above mean nothing) go to the scalar function too */
-            unsure |= (((unsigned)_mm_movemask_ps(_mm_cmp_ps(_mm256_cvtpd_ps(_mm256_sub_pd(y, margin)),
-                                                             _mm256_cvtpd_ps(_mm256_add_pd(y, margin)), _CMP_NEQ_UQ))
-                        | (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(x, x, _CMP_UNORD_Q)))
-                       & ~(unsigned)_mm256_movemask_pd(_mm256_or_pd(below, above)))
+            unsure |= (unsigned)_mm256_movemask_pd(_mm256_andnot_pd(_mm256_or_pd(below, above), atanh_unsure(y)))
                       << (4 * h);
-            f = _mm256_cvtpd_ps(y);
-            f = _mm_blendv_ps(f, _mm_set1_ps(-17.0f), _mm256_cvtpd_ps(below));
-            half[h] = _mm_blendv_ps(f, _mm_set1_ps(17.0f), _mm256_cvtpd_ps(above));
+            y = _mm256_blendv_pd(y, _mm256_set1_pd(-17.0), below);
+            half[h] = _mm256_cvtpd_ps(_mm256_blendv_pd(y, _mm256_set1_pd(17.0), above));
         }
         {
             float before[W];

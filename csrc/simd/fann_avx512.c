@@ -748,6 +748,19 @@ KF_INLINE void derive_row(const kf_activation a, float steepness, const float *v
 #define KF_ISA(name) kf_##name##_avx512
 #include "fann_dispatch.h"
 
+/* The lanes whose float the approximated log y cannot settle (KF_ATANH_UNSURE_ULPS, kernels.h):
+ * y's 29 bits below a float's mantissa near the midpoint pattern, or its float subnormal (not
+ * zero). NaN errors, whose y means nothing, are the caller's. */
+static inline __mmask8 atanh_unsure(__m512d y)
+{
+    const __m512i low = _mm512_and_si512(
+        _mm512_add_epi64(_mm512_castpd_si512(y), _mm512_set1_epi64(KF_ATANH_UNSURE_ULPS - (1 << 28))),
+        _mm512_set1_epi64((1 << 29) - 1));
+    return _mm512_cmple_epu64_mask(low, _mm512_set1_epi64(2 * KF_ATANH_UNSURE_ULPS))
+           | (_mm512_cmp_pd_mask(_mm512_abs_pd(y), _mm512_set1_pd(0x1p-125), _CMP_LT_OQ)
+              & _mm512_cmp_pd_mask(y, _mm512_setzero_pd(), _CMP_NEQ_OQ));
+}
+
 /* kf_error_tanh for sixteen errors. log((1 + d) / (1 - d)) is needed only to the float it
  * rounds to: the quotient is formed exactly as the scalar code forms it, then its log
  * approximated (KF_ATANH_SERIES, kernels.h). */
@@ -756,7 +769,7 @@ void kf_fann_error_tanh_avx512(float *d, uint32_t count)
     static const double series[KF_ATANH_TERMS] = KF_ATANH_SERIES;
     const __m512d one = _mm512_set1_pd(1.0), limit = _mm512_set1_pd(.9999999);
     uint32_t s0;
-    int h, c, lane;
+    int h, lane;
     for (s0 = 0; s0 < count; s0 += W) {
         const __mmask16 k16 = count - s0 >= W ? (__mmask16)0xffff : (__mmask16)((1u << (count - s0)) - 1);
         const __m512 in = _mm512_maskz_loadu_ps(k16, d + s0);
@@ -771,25 +784,30 @@ void kf_fann_error_tanh_avx512(float *d, uint32_t count)
                                                  _mm512_getexp_pd(q), one);
             const __m512d t = _mm512_div_pd(_mm512_sub_pd(m, one), _mm512_add_pd(m, one));
             const __m512d z = _mm512_mul_pd(t, t);
-            __m512d p = _mm512_set1_pd(series[0]), y, margin;
+            __m512d p = _mm512_set1_pd(series[0]), y;
             const __mmask8 below = _mm512_cmp_pd_mask(x, _mm512_sub_pd(_mm512_setzero_pd(), limit), _CMP_LT_OQ);
             const __mmask8 above = _mm512_cmp_pd_mask(x, limit, _CMP_GT_OQ);
-            for (c = 1; c < KF_ATANH_TERMS; c++)
-                p = _mm512_fmadd_pd(p, z, _mm512_set1_pd(series[c]));
+            {   /* Estrin's scheme: a quarter of Horner's chain of dependent operations */
+                const __m512d z2 = _mm512_mul_pd(z, z), z4 = _mm512_mul_pd(z2, z2);
+                const __m512d a = _mm512_fmadd_pd(_mm512_set1_pd(series[7]), z, _mm512_set1_pd(series[8]));
+                const __m512d b = _mm512_fmadd_pd(_mm512_set1_pd(series[5]), z, _mm512_set1_pd(series[6]));
+                const __m512d e = _mm512_fmadd_pd(_mm512_set1_pd(series[3]), z, _mm512_set1_pd(series[4]));
+                const __m512d f = _mm512_fmadd_pd(_mm512_set1_pd(series[1]), z, _mm512_set1_pd(series[2]));
+                const __m512d lo = _mm512_fmadd_pd(b, z2, a), hi = _mm512_fmadd_pd(f, z2, e);
+                p = _mm512_fmadd_pd(_mm512_fmadd_pd(p, z4, hi), z4, lo);
+            }
             y = _mm512_add_pd(_mm512_mul_pd(k, _mm512_set1_pd(0x1.62e42fefa3800p-1)),
                               _mm512_fmadd_pd(k, _mm512_set1_pd(0x1.ef35793c76730p-45),
                                               _mm512_mul_pd(_mm512_add_pd(t, t), p)));
-            margin = _mm512_mul_pd(_mm512_abs_pd(y), _mm512_set1_pd(KF_ATANH_MARGIN));
-            unsure[h] = (__mmask8)(_mm256_cmp_ps_mask(_mm512_cvtpd_ps(_mm512_sub_pd(y, margin)),
-                                                      _mm512_cvtpd_ps(_mm512_add_pd(y, margin)), _CMP_NEQ_UQ)
-                                   & ~(below | above));
+            unsure[h] = (__mmask8)(atanh_unsure(y) & ~(below | above));
             half[h] = _mm512_cvtpd_ps(y);
             half[h] = _mm256_mask_blend_ps(below, half[h], _mm256_set1_ps(-17.0f));
             half[h] = _mm256_mask_blend_ps(above, half[h], _mm256_set1_ps(17.0f));
         }
         {
             const __m512 out = join(half[0], half[1]);
-            const uint32_t redo = (unsure[0] | (uint32_t)unsure[1] << 8) & k16;
+            const __mmask16 nan = _mm512_cmp_ps_mask(in, in, _CMP_UNORD_Q);
+            const uint32_t redo = (unsure[0] | (uint32_t)unsure[1] << 8 | nan) & k16;
             float before[W];
             _mm512_storeu_ps(before, in);
             _mm512_mask_storeu_ps(d + s0, k16, out);

@@ -188,14 +188,17 @@ typedef void (*kf_fann_derive_fn)(kf_activation activation, float steepness, con
  * in place: d[s] = kf_error_tanh(d[s]), the same bits (libm's log). */
 typedef void (*kf_fann_error_tanh_fn)(float *d, uint32_t count);
 /* The vector kf_fann_error_tanh's log: log((1 + d) / (1 - d)) = k ln 2 + log m, m in [0.75, 1.5),
- * log m = 2 atanh(s), s = (m - 1) / (m + 1) in [-1/7, 1/5), by atanh's series to s^17 (Horner's
- * coefficients, highest first): the terms left out are below 2^-45.5 of the log, and with the
- * rounding within 2^-45.2. A lane keeps its float when everything within KF_ATANH_MARGIN of the
- * approximation (relative) rounds to it -- the true log and libm's, within an ulp of it, then do;
- * the others (about one in 2^18) go to kf_error_tanh. */
+ * log m = 2 atanh(s), s = (m - 1) / (m + 1) in [-1/7, 1/5), by atanh's series to s^17 (its
+ * coefficients highest first, evaluated by Estrin's scheme): the terms left out are below 2^-45.5
+ * of the log, and with the rounding within 2^-45.2. A lane keeps its float when everything within
+ * 2^-43 of the approximation y (relative) rounds to it -- the true log and libm's, within an ulp of
+ * it, then do. That margin is at most KF_ATANH_UNSURE_ULPS units in y's last place, and rounding to
+ * float is monotonic: the float is sure unless y's 29 bits below a float's mantissa lie within
+ * that many units of the midpoint pattern 2^28 (across a power of two both sides round to it).
+ * The others (about one in 2^18), and NaN and subnormal floats, go to kf_error_tanh. */
 #define KF_ATANH_TERMS 9
 #define KF_ATANH_SERIES {1.0 / 17, 1.0 / 15, 1.0 / 13, 1.0 / 11, 1.0 / 9, 1.0 / 7, 1.0 / 5, 1.0 / 3, 1.0}
-#define KF_ATANH_MARGIN 0x1p-43
+#define KF_ATANH_UNSURE_ULPS (1 << 10)
 /* dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols (no overlap): between row-major
  * samples and a panel's rows. Returns 1 when every value copied is finite, 0 otherwise: a
  * caller that must refuse NaN and infinity checks its data here, where it is read anyway. */
