@@ -556,15 +556,23 @@ KF_INLINE void slopes_tile(const float *e, const float *vt, size_t ldv, uint32_t
     }
 }
 
-/* One pass of up to 16 sources over the m neurons, four at a time. */
+/* One pass of up to 16 sources over the m neurons, four at a time, and the last one to three in
+ * one tile: their chains side by side, where one neuron at a time would wait on each add's
+ * latency. */
 KF_INLINE void slopes_pass(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
                            float *slopes, __m256i lo, __m256i hi, const int full)
 {
     uint32_t q;
     for (q = 0; q + 4 <= m; q += 4)
         slopes_tile(e + (size_t)q * KF_PANEL, vt, ldv, n, count, slopes + (size_t)q * n, lo, hi, 4, full);
-    for (; q < m; q++)
-        slopes_tile(e + (size_t)q * KF_PANEL, vt, ldv, n, count, slopes + (size_t)q * n, lo, hi, 1, full);
+    e += (size_t)q * KF_PANEL;
+    slopes += (size_t)q * n;
+    switch (m - q) {
+    case 3: slopes_tile(e, vt, ldv, n, count, slopes, lo, hi, 3, full); break;
+    case 2: slopes_tile(e, vt, ldv, n, count, slopes, lo, hi, 2, full); break;
+    case 1: slopes_tile(e, vt, ldv, n, count, slopes, lo, hi, 1, full); break;
+    default: break;
+    }
 }
 
 /* The last few sources (at most FEW_SOURCES, such as a layer's bias), eight neurons to a
