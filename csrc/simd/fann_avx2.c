@@ -512,8 +512,12 @@ void kf_fann_backprop_avx2(const float *w, uint32_t n, uint32_t m, const float *
     uint32_t i = 0;
     for (; i + 4 <= n; i += 4)
         backprop_tile(w + i, n, m, e, count, err + (size_t)i * KF_PANEL, 4);
-    for (; i < n; i++)
-        backprop_tile(w + i, n, m, e, count, err + (size_t)i * KF_PANEL, 1);
+    switch (n - i) { /* the last sources in one tile, their chains side by side */
+    case 3: backprop_tile(w + i, n, m, e, count, err + (size_t)i * KF_PANEL, 3); break;
+    case 2: backprop_tile(w + i, n, m, e, count, err + (size_t)i * KF_PANEL, 2); break;
+    case 1: backprop_tile(w + i, n, m, e, count, err + (size_t)i * KF_PANEL, 1); break;
+    default: break;
+    }
 }
 
 /* Lanes below `left` set (a maskload / maskstore mask). */
@@ -745,7 +749,7 @@ void kf_fann_error_tanh_avx2(float *d, uint32_t count)
             const __m256d below = _mm256_cmp_pd(x, _mm256_sub_pd(_mm256_setzero_pd(), limit), _CMP_LT_OQ);
             const __m256d above = _mm256_cmp_pd(x, limit, _CMP_GT_OQ);
             __m256d p = _mm256_set1_pd(series[0]), y;
-            {   /* Estrin's scheme: a quarter of Horner's chain of dependent operations */
+            { /* Estrin's scheme: half of Horner's chain of dependent operations */
                 const __m256d z2 = _mm256_mul_pd(z, z), z4 = _mm256_mul_pd(z2, z2);
                 const __m256d a = _mm256_fmadd_pd(_mm256_set1_pd(series[7]), z, _mm256_set1_pd(series[8]));
                 const __m256d b = _mm256_fmadd_pd(_mm256_set1_pd(series[5]), z, _mm256_set1_pd(series[6]));

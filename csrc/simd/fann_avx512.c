@@ -633,29 +633,9 @@ static void slopes_few_sources(const float *e, const float *vt, size_t ldv, uint
     }
 }
 
-/* The last rest neurons of a run (rest * nv <= 16) as one tile: rest independent chains side by
- * side, where one neuron at a time would wait on each add's latency (a neuron's slopes over
- * two registers ran at a third of the tile's speed on Zen 4). */
-KF_INLINE void slopes_rest(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t count, float *slopes,
-                           const __mmask16 *k, uint32_t rest, const int nv)
-{
-#define KF_REST(r)                                                                                                     \
-    case r:                                                                                                            \
-        if ((r) * nv <= 16)                                                                                            \
-            slopes_tile(e, vt, ldv, n, count, slopes, k, r, nv);                                                       \
-        break;
-    switch (rest) {
-        KF_REST(1) KF_REST(2) KF_REST(3) KF_REST(4) KF_REST(5) KF_REST(6) KF_REST(7) KF_REST(8)
-        KF_REST(9) KF_REST(10) KF_REST(11) KF_REST(12) KF_REST(13) KF_REST(14) KF_REST(15)
-    default: break;
-    }
-#undef KF_REST
-}
-
 /* Sources 64 at a time by four neurons, then 32 by eight; a last run of at most sixteen sources
  * by sixteen neurons, so that a source count just past a multiple of 32 costs half a pass, not a
- * whole, and a last run of a few sources by slopes_few_sources. The neurons left over from the
- * tiles go in one tile of their own (slopes_rest). */
+ * whole, and a last run of a few sources by slopes_few_sources. */
 void kf_fann_slopes_avx512(const float *e, const float *vt, size_t ldv, uint32_t n, uint32_t m, uint32_t count,
                            float *slopes)
 {
@@ -678,15 +658,30 @@ void kf_fann_slopes_avx512(const float *e, const float *vt, size_t ldv, uint32_t
         if (left >= 4 * W) {
             for (; q + 4 <= m; q += 4)
                 slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 4, 4);
-            slopes_rest(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, m - q, 4);
+            for (; q < m; q++)
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 1, 4);
         } else if (left > W) {
             for (; q + 8 <= m; q += 8)
                 slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 8, 2);
-            slopes_rest(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, m - q, 2);
+            if (q + 4 <= m) {
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 4, 2);
+                q += 4;
+            }
+            for (; q < m; q++)
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 1, 2);
         } else {
             for (; q + 16 <= m; q += 16)
                 slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 16, 1);
-            slopes_rest(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, m - q, 1);
+            if (q + 8 <= m) {
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 8, 1);
+                q += 8;
+            }
+            if (q + 4 <= m) {
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 4, 1);
+                q += 4;
+            }
+            for (; q < m; q++)
+                slopes_tile(e + (size_t)q * KF_PANEL, v, ldv, n, count, out + (size_t)q * n, k, 1, 1);
         }
         i += step;
     }
@@ -792,7 +787,7 @@ void kf_fann_error_tanh_avx512(float *d, uint32_t count)
             __m512d p = _mm512_set1_pd(series[0]), y;
             const __mmask8 below = _mm512_cmp_pd_mask(x, _mm512_sub_pd(_mm512_setzero_pd(), limit), _CMP_LT_OQ);
             const __mmask8 above = _mm512_cmp_pd_mask(x, limit, _CMP_GT_OQ);
-            {   /* Estrin's scheme: a quarter of Horner's chain of dependent operations */
+            { /* Estrin's scheme: half of Horner's chain of dependent operations */
                 const __m512d z2 = _mm512_mul_pd(z, z), z4 = _mm512_mul_pd(z2, z2);
                 const __m512d a = _mm512_fmadd_pd(_mm512_set1_pd(series[7]), z, _mm512_set1_pd(series[8]));
                 const __m512d b = _mm512_fmadd_pd(_mm512_set1_pd(series[5]), z, _mm512_set1_pd(series[6]));
