@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,15 +13,15 @@ import pytest
 import kimi_fann as kf
 from kimi_fann import datasets
 
+from consolescript import kimi_fann_command
+
 COMMANDS = ["demo", "train", "run", "quantize", "convert", "analyze", "distill", "route", "bench", "info"]
 
 
 def kimi_fann(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the installed console script (python -m kimi_fann.cli where it is not on PATH), with
+    """Run this interpreter's console script (python -m kimi_fann.cli where it has none), with
     argparse's help wrapped at 80 columns whatever the terminal."""
-    script = shutil.which("kimi-fann")
-    command = [script] if script else [sys.executable, "-m", "kimi_fann.cli"]
-    done = subprocess.run(command + list(args), capture_output=True, text=True, cwd=cwd, timeout=600,
+    done = subprocess.run(kimi_fann_command() + list(args), capture_output=True, text=True, cwd=cwd, timeout=600,
                           env={**os.environ, "COLUMNS": "80"})
     if check and done.returncode != 0:
         raise AssertionError(f"kimi-fann {' '.join(args)} exited {done.returncode}:\n{done.stderr}")

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from consolescript import kimi_fann_command
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 if not EXAMPLES.is_dir():  # an sdist or wheel test run without the examples
     pytest.skip("examples/ is not next to tests/", allow_module_level=True)
@@ -23,8 +25,43 @@ def run(script: str, *args: str) -> str:
     done = subprocess.run([sys.executable, str(EXAMPLES / script), *args], capture_output=True, text=True,
                           timeout=300, env=env, cwd=EXAMPLES.parent)
     assert done.returncode == 0, f"{script} failed:\n{done.stdout}\n{done.stderr}"
-    assert done.stderr == "", done.stderr
+    stderr = without_heartbeat_race(done.stderr)
+    assert stderr == "", stderr
     return done.stdout
+
+
+#: A log record's first line, as distributed formats it: "2026-12-06 22:11:11,616 - logger - LEVEL - ".
+LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - ", re.MULTILINE)
+
+
+def without_heartbeat_race(stderr: str) -> str:
+    """stderr without distributed's report of a worker heartbeat cut short by the worker's own
+    shutdown (the worker closes its connections while a heartbeat waits for the scheduler's
+    reply; seen when the machine is slow, as under the sanitizers). Every other line stays."""
+    starts = [m.start() for m in LOG_RECORD.finditer(stderr)]
+    kept = stderr[: starts[0]] if starts else stderr
+    for start, end in zip(starts, starts[1:] + [len(stderr)]):
+        record = stderr[start:end]
+        head, _, rest = record.partition("\n")
+        race = (head.endswith(" - distributed.worker - ERROR - Failed to communicate with scheduler during heartbeat.")
+                and "CommClosedError: in <TCP (closed) ConnectionPool.heartbeat_worker " in rest
+                and rest.rstrip().endswith("Stream is closed"))
+        if not race:
+            kept += record
+    return kept
+
+
+def test_only_the_heartbeat_race_is_dropped() -> None:
+    race = ("2026-12-06 22:11:11,616 - distributed.worker - ERROR - Failed to communicate with scheduler during "
+            "heartbeat.\nTraceback (most recent call last):\n  File \"tcp.py\", line 226, in read\n"
+            "tornado.iostream.StreamClosedError: Stream is closed\n\ndistributed.comm.core.CommClosedError: in <TCP "
+            "(closed) ConnectionPool.heartbeat_worker local=tcp://127.0.0.1:1 remote=tcp://127.0.0.1:2>: Stream is "
+            "closed\n")
+    other = "2026-12-06 22:11:12,001 - distributed.nanny - WARNING - Restarting worker\n"
+    warning = "example.py:3: DeprecationWarning: old\n"
+    assert without_heartbeat_race(race) == ""
+    assert without_heartbeat_race(warning + race + other) == warning + other
+    assert without_heartbeat_race(race.replace("heartbeat_worker", "gather")) == race.replace("heartbeat_worker", "gather")
 
 
 def number(pattern: str, text: str) -> float:
@@ -148,9 +185,8 @@ def test_command_line(tmp_path: Path) -> None:
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("no bash")
-    script = shutil.which("kimi-fann", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    env = {**os.environ, "PYTHON": sys.executable,
-           "KIMI_FANN": script if script else f"{sys.executable} -m kimi_fann.cli", "PYTHONWARNINGS": "error"}
+    env = {**os.environ, "PYTHONWARNINGS": "error", "PYTHON": sys.executable,
+           "KIMI_FANN": " ".join(kimi_fann_command())}  # word-split by the script
     done = subprocess.run([bash, str(EXAMPLES / "command_line.sh"), str(tmp_path), "60"], capture_output=True,
                           text=True, timeout=600, env=env)
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
