@@ -151,6 +151,18 @@ const struct kf_kernels *kf_kernels_for(kf_simd path);
 /* The paths this build and CPU run, bit p for kf_simd p. Models take it once, when created:
  * CPUID traps to the hypervisor on virtual machines (microseconds a call), too slow per run. */
 uint32_t kf_simd_mask(void);
+/* What an x86 CPU reports, asked through functions so that the C tests can stand in for any CPU:
+ * CPUID (leaf, subleaf: EAX, EBX, ECX, EDX into r), XCR0 (asked only once CPUID reports
+ * OSXSAVE), and the OS's permission to use AMX tiles (asked only of CPUs with AMX). */
+typedef struct kf_x86_cpu {
+    void (*cpuid)(void *ctx, uint32_t leaf, uint32_t sub, uint32_t r[4]);
+    uint64_t (*xgetbv0)(void *ctx);
+    int (*amx_permitted)(void *ctx);
+    void *ctx;
+} kf_x86_cpu;
+/* The x86 paths (avx2, avx512, amx) such a CPU runs, bit p for kf_simd p: kf_simd_mask's x86
+ * part (built on x86-64 only). */
+uint32_t kf_x86_mask(const kf_x86_cpu *cpu);
 /* The kernels a run uses: path, or the model's chosen path for KF_SIMD_AUTO; NULL when that
  * path is not in the model's mask. */
 const struct kf_kernels *kf_kernels_run(kf_simd path, kf_simd chosen, uint32_t mask);

@@ -59,26 +59,27 @@ static int amx_permitted(void)
 #endif
 }
 
-/* Bit per x86 path the CPU runs. AVX2 needs the CPU feature and the OS saving YMM state (XCR0
- * bits 1-2); AVX-512 also needs opmask and ZMM state (bits 5-7); AMX the AVX-512 path, AMX-TILE
- * and AMX-INT8, tile configuration and data state (bits 17-18) and the OS's permission. */
-static uint32_t x86_mask(void)
+/* Bit per x86 path a CPU runs, from what it reports through `cpu`. AVX2 needs the CPU feature
+ * and the OS saving YMM state (XCR0 bits 1-2); AVX-512 also needs opmask and ZMM state (bits
+ * 5-7); AMX the AVX-512 path, AMX-TILE and AMX-INT8, tile configuration and data state (bits
+ * 17-18) and the OS's permission. */
+uint32_t kf_x86_mask(const kf_x86_cpu *cpu)
 {
     const uint32_t f = 1u << 16, bw = 1u << 30, vl = 1u << 31, vnni = 1u << 11;
     const uint32_t amx_tile = 1u << 24, amx_int8 = 1u << 25;
     const uint64_t tile_state = 3ull << 17;
     uint32_t r1[4], r7[4], mask = 0;
     uint64_t xcr0;
-    cpuid(0, 0, r1);
+    cpu->cpuid(cpu->ctx, 0, 0, r1);
     if (r1[0] < 7)
         return 0;
-    cpuid(1, 0, r1);
+    cpu->cpuid(cpu->ctx, 1, 0, r1);
     if (!(r1[2] & (1u << 27)) || !(r1[2] & (1u << 28)) || !(r1[2] & (1u << 12))) /* OSXSAVE, AVX, FMA */
         return 0;
-    xcr0 = xgetbv0();
+    xcr0 = cpu->xgetbv0(cpu->ctx);
     if ((xcr0 & 0x6) != 0x6)
         return 0;
-    cpuid(7, 0, r7);
+    cpu->cpuid(cpu->ctx, 7, 0, r7);
     if (r7[1] & (1u << 5))
         mask |= 1u << KF_SIMD_AVX2;
     if ((xcr0 & 0xe0) == 0xe0 && (r7[1] & f) && (r7[1] & bw) && (r7[1] & vl) && (r7[2] & vnni))
@@ -90,10 +91,34 @@ static uint32_t x86_mask(void)
         mask |= 1u << KF_SIMD_AVX512;
 #endif
     /* the permission first, then the state the OS enables (XCR0 read again after the request) */
-    if ((mask >> KF_SIMD_AVX512 & 1u) && (r7[3] & amx_tile) && (r7[3] & amx_int8) && amx_permitted()
-        && (xgetbv0() & tile_state) == tile_state)
+    if ((mask >> KF_SIMD_AVX512 & 1u) && (r7[3] & amx_tile) && (r7[3] & amx_int8) && cpu->amx_permitted(cpu->ctx)
+        && (cpu->xgetbv0(cpu->ctx) & tile_state) == tile_state)
         mask |= 1u << KF_SIMD_AMX;
     return mask;
+}
+
+static void this_cpuid(void *ctx, uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+    (void)ctx;
+    cpuid(leaf, sub, r);
+}
+
+static uint64_t this_xgetbv0(void *ctx)
+{
+    (void)ctx;
+    return xgetbv0();
+}
+
+static int this_amx_permitted(void *ctx)
+{
+    (void)ctx;
+    return amx_permitted();
+}
+
+static uint32_t x86_mask(void)
+{
+    const kf_x86_cpu this_cpu = {this_cpuid, this_xgetbv0, this_amx_permitted, NULL};
+    return kf_x86_mask(&this_cpu);
 }
 #endif
 

@@ -413,6 +413,102 @@ static void test_peak_loops(void)
     CHECK(kf_simd_peak(KF_SIMD_AUTO, KF_PEAK_INT8, 3, &macs) == KF_E_UNSUPPORTED);
 }
 
+#if !defined(__EMSCRIPTEN__) && !defined(__wasm__) && (defined(__x86_64__) || defined(_M_X64))
+/* A CPU for kf_x86_mask: its CPUID leaves 0, 1 and 7, XCR0 (before and after the AMX request),
+ * the OS's answer to that request, and what kf_x86_mask asked of it. */
+typedef struct fake_cpu {
+    uint32_t max_leaf, leaf1_ecx, leaf7[4];
+    uint64_t xcr0, xcr0_after_amx;
+    int amx_granted, xcr0_reads, amx_requests;
+} fake_cpu;
+
+static void fake_cpuid(void *ctx, uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+    const fake_cpu *c = ctx;
+    (void)sub;
+    memset(r, 0, 4 * sizeof r[0]);
+    if (leaf == 0)
+        r[0] = c->max_leaf;
+    else if (leaf == 1)
+        r[2] = c->leaf1_ecx;
+    else if (leaf == 7)
+        memcpy(r, c->leaf7, sizeof c->leaf7);
+}
+
+static uint64_t fake_xgetbv0(void *ctx)
+{
+    fake_cpu *c = ctx;
+    return c->xcr0_reads++ == 0 ? c->xcr0 : c->xcr0_after_amx;
+}
+
+static int fake_amx_permitted(void *ctx)
+{
+    fake_cpu *c = ctx;
+    c->amx_requests++;
+    return c->amx_granted;
+}
+
+static uint32_t fake_mask(fake_cpu *c)
+{
+    const kf_x86_cpu cpu = {fake_cpuid, fake_xgetbv0, fake_amx_permitted, c};
+    c->xcr0_reads = c->amx_requests = 0;
+    return kf_x86_mask(&cpu);
+}
+
+/* Which x86 paths a CPU gets from what it reports: each feature and each piece of OS state
+ * taken away in turn from a CPU with all of them. */
+static void test_x86_paths_from_cpuid(void)
+{
+    const uint32_t osxsave_avx_fma = (1u << 27) | (1u << 28) | (1u << 12);
+    const uint32_t avx2 = 1u << 5, f = 1u << 16, bw = 1u << 30, vl = 1u << 31, vnni = 1u << 11;
+    const uint32_t amx = (1u << 24) | (1u << 25);
+    const uint32_t A2 = 1u << KF_SIMD_AVX2, A5 = 1u << KF_SIMD_AVX512, AMX = 1u << KF_SIMD_AMX;
+#ifdef KF_SIMDE_AVX512
+    const uint32_t emulated = A5; /* SIMDe builds run the AVX-512 kernels wherever AVX2 runs */
+#else
+    const uint32_t emulated = 0;
+#endif
+    const fake_cpu all = {7, osxsave_avx_fma, {0, avx2 | f | bw | vl, vnni, amx}, 0x600e7, 0x600e7, 1, 0, 0};
+    fake_cpu c = all;
+    CHECK(fake_mask(&c) == (A2 | A5 | AMX) && c.amx_requests == 1 && c.xcr0_reads == 2);
+    c = all;
+    c.max_leaf = 6;
+    CHECK(fake_mask(&c) == 0 && c.xcr0_reads == 0);
+    c = all;
+    c.leaf1_ecx &= ~(1u << 27); /* no OSXSAVE: XCR0 cannot be read */
+    CHECK(fake_mask(&c) == 0 && c.xcr0_reads == 0);
+    c = all;
+    c.leaf1_ecx &= ~(1u << 12); /* no FMA */
+    CHECK(fake_mask(&c) == 0);
+    c = all;
+    c.xcr0 = 0x3; /* the OS does not save YMM */
+    CHECK(fake_mask(&c) == 0);
+    c = all;
+    c.leaf7[1] &= ~avx2;
+    CHECK(fake_mask(&c) == (A5 | AMX));
+    c = all;
+    c.leaf7[3] = 0; /* the AVX-512 path on its own (below, without AMX) */
+    CHECK(fake_mask(&c) == (A2 | A5) && c.amx_requests == 0);
+    c.leaf7[2] = 0; /* AVX-512 without VNNI */
+    CHECK(fake_mask(&c) == (A2 | emulated));
+    c.leaf7[2] = vnni;
+    c.leaf7[1] &= ~bw;
+    CHECK(fake_mask(&c) == (A2 | emulated));
+    c.leaf7[1] |= bw;
+    c.xcr0 = c.xcr0_after_amx = 0x7; /* no opmask or ZMM state */
+    CHECK(fake_mask(&c) == (A2 | emulated) && c.amx_requests == 0);
+    c = all;
+    c.leaf7[3] = 1u << 24; /* AMX-TILE without AMX-INT8 */
+    CHECK(fake_mask(&c) == (A2 | A5) && c.amx_requests == 0);
+    c = all;
+    c.amx_granted = 0;
+    CHECK(fake_mask(&c) == (A2 | A5) && c.amx_requests == 1 && c.xcr0_reads == 1);
+    c = all;
+    c.xcr0_after_amx = 0xe7; /* granted, but the OS does not enable the tile state */
+    CHECK(fake_mask(&c) == (A2 | A5));
+}
+#endif
+
 const kf_test_case kf_kernel_tests[] = {
     {"peak_loops", test_peak_loops},
     {"matmul_paths_agree", test_matmul_paths_agree},
@@ -421,5 +517,8 @@ const kf_test_case kf_kernel_tests[] = {
     {"quantize_dynamic_agrees", test_quantize_dynamic_agrees},
     {"top_k_agrees", test_top_k_agrees},
     {"a_wrong_kernel_is_caught", test_a_wrong_kernel_is_caught},
+#if !defined(__EMSCRIPTEN__) && !defined(__wasm__) && (defined(__x86_64__) || defined(_M_X64))
+    {"x86_paths_from_cpuid", test_x86_paths_from_cpuid},
+#endif
     {NULL, NULL},
 };

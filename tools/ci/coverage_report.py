@@ -11,7 +11,9 @@ that count, and no file that counts below FILE_FLOOR%. What does not count:
 
 - Python: the optional integrations (their libraries are optional extras, SPEC section 2);
 - C: the SIMD files of the paths this CPU cannot run (known from kimi_fann.simd_info(); the
-  paths of other architectures are not even built here).
+  paths of other architectures are not even built here), and in a header that several SIMD
+  files include (fann_dispatch.h) the lines of those paths' instances (their functions end in
+  the path's name, as kf_fann_activate_avx512 does).
 
 Nothing else is left out: the C core has no exclusion markers, and the package one ``# pragma:
 no cover`` (analyzer/convert.py: the raise after the ONNX exporter has matched every one of
@@ -73,20 +75,33 @@ def python_rows(report: dict) -> list[Row]:
     return rows
 
 
-def c_missing(lines_report: dict) -> dict[str, str]:
-    """The lines gcov saw no run of, per file, from gcovr's full JSON report (a line of a header
-    counts as run when any of its instances ran)."""
-    missing = {}
-    for f in lines_report["files"]:
-        runs: dict[int, int] = {}
-        for line in f["lines"]:
-            if not line.get("gcovr/excluded"):
+#: The SIMD path of a function, from its name's last part (kf_fann_activate_avx512).
+SIMD_FUNCTION = re.compile(r"_([a-z0-9]+)$")
+
+
+class CLines:
+    """Per file, from gcovr's full JSON report: the lines gcov saw no run of, and (covered,
+    total) counted once per line, a line of a header run when any instance that counts ran it;
+    the instances of a path this CPU cannot run do not count."""
+
+    def __init__(self, lines_report: dict, paths: tuple[set[str], set[str]]):
+        known, supported = paths
+        self.missing: dict[str, str] = {}
+        self.lines: dict[str, tuple[int, int]] = {}
+        for f in lines_report["files"]:
+            runs: dict[int, int] = {}
+            for line in f["lines"]:
+                m = SIMD_FUNCTION.search(line.get("function_name") or "")
+                if line.get("gcovr/excluded") or (m and m.group(1) in known and m.group(1) not in supported):
+                    continue
                 runs[line["line_number"]] = max(runs.get(line["line_number"], 0), line["count"])
-        missing[f["file"]] = ranges([n for n, count in runs.items() if count == 0])
-    return missing
+            self.missing[f["file"]] = ranges([n for n, count in runs.items() if count == 0])
+            self.lines[f["file"]] = (sum(1 for count in runs.values() if count > 0), len(runs))
 
 
-def c_rows(summary: dict, paths: tuple[set[str], set[str]], missing: dict[str, str]) -> list[Row]:
+def c_rows(summary: dict, paths: tuple[set[str], set[str]], lines: CLines | None) -> list[Row]:
+    """A row per file: lines from the full report where there is one (see CLines), branches from
+    gcovr's summary."""
     known, supported = paths
     rows = []
     for f in sorted(summary["files"], key=lambda f: f["filename"]):
@@ -94,8 +109,9 @@ def c_rows(summary: dict, paths: tuple[set[str], set[str]], missing: dict[str, s
         m = SIMD_FILE.search(name)
         path = m.group(1) if m and m.group(1) in known else None
         outside = f"the {path} path: this CPU cannot run it" if path and path not in supported else ""
-        rows.append(Row(name, (f["line_covered"], f["line_total"]), (f["branch_covered"], f["branch_total"]),
-                        missing.get(name, ""), outside))
+        counted = lines.lines.get(name) if lines and not outside else None
+        rows.append(Row(name, counted or (f["line_covered"], f["line_total"]), (f["branch_covered"], f["branch_total"]),
+                        lines.missing.get(name, "") if lines else "", outside))
     return rows
 
 
@@ -145,9 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         failures += table("Python package (coverage.py: statements, branches; < below the per-file floor)",
                           python_rows(json.loads(args.python.read_text())))
     if args.c:
+        paths = simd_paths()
+        lines = CLines(json.loads(args.c_lines.read_text()), paths) if args.c_lines else None
         failures += table("C core (gcov: lines, branches; < below the per-file floor)",
-                          c_rows(json.loads(args.c.read_text()), simd_paths(),
-                                 c_missing(json.loads(args.c_lines.read_text())) if args.c_lines else {}))
+                          c_rows(json.loads(args.c.read_text()), paths, lines))
     print()
     if failures:
         print("coverage: below the floor:\n  " + "\n  ".join(failures))
