@@ -21,6 +21,8 @@
 #endif
 
 #define KF_ROWS 16
+/* The row blocks of n rows. */
+#define KF_ROW_BLOCKS(n) (((n) + KF_ROWS - 1) / KF_ROWS)
 #define KF_COLS8 4
 #define KF_COLS16 2
 /* How far ahead of its reads the SIMD input quantizers prefetch a batch's float rows. A batch
@@ -41,12 +43,15 @@
  * out of the main loop, whose constants a call inside it would push out of the registers. */
 #define KF_NEAR_BLOCK 16
 
-/* acc[s * acc_stride + j] = sum_i W[j][i] * x[s * x_stride + i] for s < nb, j < n_out_pad. */
+/* acc[s * acc_stride + j] = sum_i W[j][i] * x[s * x_stride + i] for s < nb, j < n_out, W packed
+ * in KF_ROW_BLOCKS(n_out) blocks of KF_ROWS rows (kf_pack_weights, zero rows after n_out). The
+ * sums of those zero rows are 0 or left as they were: a path whose tile covers half a block
+ * skips a last half with no row wanted (eight router experts fill half a block). */
 typedef void (*kf_q8_matmul_fn)(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w,
-                                uint32_t n_out_pad, uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
+                                uint32_t n_out, uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
 /* The same with int16 activations and int16 weights. */
 typedef void (*kf_q16_matmul_fn)(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w,
-                                 uint32_t n_out_pad, uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
+                                 uint32_t n_out, uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
 
 /* An activation table (kfann.h, kf_qlayer_desc): knots[0 .. last] from t0 on, 2^seg_shift
  * apart. With seg_shift 0 a direct table: the outputs themselves. With seg_shift >= 1 an
@@ -305,6 +310,18 @@ static inline uint32_t kf_lowest_bit(uint32_t mask)
 #endif
 }
 
+/* The set bits of a mask. */
+static inline uint32_t kf_popcount(uint32_t mask)
+{
+#if defined(_MSC_VER) && !defined(__clang__)
+    mask = mask - ((mask >> 1) & 0x55555555u);
+    mask = (mask & 0x33333333u) + ((mask >> 2) & 0x33333333u);
+    return (((mask + (mask >> 4)) & 0x0f0f0f0fu) * 0x01010101u) >> 24;
+#else
+    return (uint32_t)__builtin_popcount(mask);
+#endif
+}
+
 /* The scalar versions, which the other paths also use for their last few elements. */
 void kf_epilogue_direct_scalar(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
                                const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);
@@ -375,9 +392,9 @@ void kf_fann_activate_scalar(kf_activation activation, float steepness, kf_exp_k
 void kf_dot8_fann_avx2(const float *w, const float *v, uint32_t n, float out[8]);
 void kf_dot8_packed_fann_avx2(const float *w, const float *v, uint32_t n, uint32_t blocks, float *out);
 /* The AVX2 Q8 products (q8_avx2.c, a file of its own for its compiler flags). */
-void kf_q7_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+void kf_q7_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out,
                        uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
-void kf_q8_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+void kf_q8_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out,
                        uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
 /* The AVX2 dynamic quantization and top-k selection, shared by the AVX-512 table. */
 uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
@@ -386,9 +403,9 @@ void kf_top_k_avx2(const float *v, uint32_t n, uint32_t k, uint32_t *idx);
 /* The AVX2 peak loops (float: FMA), the AVX-512 table's float one. */
 uint64_t kf_peak_avx2(uint32_t kind, uint64_t rounds, uint32_t *sink);
 /* The AVX-512 kernels that the AMX table shares. */
-void kf_q8_matmul_avx512(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+void kf_q8_matmul_avx512(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out,
                          uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
-void kf_q16_matmul_avx512(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out_pad,
+void kf_q16_matmul_avx512(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out,
                           uint32_t n_in_pad, int32_t *acc, size_t acc_stride);
 void kf_epilogue_direct_avx512(const int32_t *acc, size_t acc_stride, size_t nb, const kf_qrequant *rq,
                                const kf_qtable *table, void *out, size_t out_stride, uint32_t out_bits);

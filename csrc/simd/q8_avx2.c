@@ -38,7 +38,7 @@ static inline __m256i x_group(const int16_t *x16)
 
 #define CHUNK 512 /* columns widened to int16 at a time */
 
-/* Eight rows (half a row block: rows 4h .. 4h+7) by four samples over groups g0 .. g1 - 1, added
+/* Eight rows (half a row block: rows 8h .. 8h+7) by four samples over groups g0 .. g1 - 1, added
  * to (first: stored into) their sums: two widened weight registers serve four samples, so the
  * widening (a shuffle) costs a quarter of the multiply-adds instead of half. */
 static inline void q8_half_block4(const int8_t *wr, int h, uint32_t g0, uint32_t g1, const int16_t *x16, int32_t *out,
@@ -66,7 +66,7 @@ static inline void q8_half_block4(const int8_t *wr, int h, uint32_t g0, uint32_t
     }
 }
 
-void kf_q8_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+void kf_q8_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out,
                        uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
     const uint32_t groups = n_in_pad / KF_COLS8;
@@ -81,11 +81,12 @@ void kf_q8_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_
             for (k = 0; k < 4; k++)
                 for (i = 0; i < cols; i++)
                     x16[k][i] = x[(s + k) * x_stride + c0 + i];
-            for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+            for (rb = 0; rb < KF_ROW_BLOCKS(n_out); rb++) {
                 const int8_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS8;
                 int32_t *out = acc + s * acc_stride + (size_t)rb * KF_ROWS;
                 q8_half_block4(wr, 0, g0, g1, x16[0], out, acc_stride, c0 == 0);
-                q8_half_block4(wr, 1, g0, g1, x16[0], out, acc_stride, c0 == 0);
+                if (rb * KF_ROWS + 8 < n_out) /* else no row of the second half is wanted */
+                    q8_half_block4(wr, 1, g0, g1, x16[0], out, acc_stride, c0 == 0);
             }
         }
     for (; s < nb; s += 2) {
@@ -97,7 +98,7 @@ void kf_q8_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_
             for (k = 0; k < count; k++)
                 for (i = 0; i < cols; i++)
                     x16[k][i] = x[(s + k) * x_stride + c0 + i];
-            for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+            for (rb = 0; rb < KF_ROW_BLOCKS(n_out); rb++) {
                 const int8_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS8;
                 int32_t *out0 = acc + s * acc_stride + (size_t)rb * KF_ROWS, *out1 = out0 + acc_stride;
                 __m256i a[4], b[4], wv[4];
@@ -148,15 +149,16 @@ void kf_q8_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_
  * 64 multiply-adds where widening the weights takes thirteen at one sample (the float router's
  * screen at batch 1), and fewer than the four-sample tile's too. A row block's weights stay in
  * L1 while every sample passes over them. */
-void kf_q7_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+void kf_q7_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out,
                        uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
     const __m256i ones = _mm256_set1_epi16(1);
     const uint32_t groups = n_in_pad / KF_COLS8;
     uint32_t rb, g;
     size_t s;
-    for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+    for (rb = 0; rb < KF_ROW_BLOCKS(n_out); rb++) {
         const int8_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS8;
+        const int upper = rb * KF_ROWS + 8 < n_out; /* a row of the second half is wanted */
         for (s = 0; s < nb; s++) {
             const uint8_t *xs = x + s * x_stride;
             __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256(); /* rows 0-7, 8-15 */
@@ -167,10 +169,12 @@ void kf_q7_matmul_avx2(const uint8_t *x, size_t x_stride, size_t nb, const int8_
                 memcpy(&four, xs + (size_t)g * KF_COLS8, sizeof four);
                 v = _mm256_set1_epi32(four);
                 lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_maddubs_epi16(v, _mm256_loadu_si256(block)), ones));
-                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_maddubs_epi16(v, _mm256_loadu_si256(block + 1)), ones));
+                if (upper)
+                    hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_maddubs_epi16(v, _mm256_loadu_si256(block + 1)), ones));
             }
             _mm256_storeu_si256((__m256i *)(acc + s * acc_stride + (size_t)rb * KF_ROWS), lo);
-            _mm256_storeu_si256((__m256i *)(acc + s * acc_stride + (size_t)rb * KF_ROWS + 8), hi);
+            if (upper)
+                _mm256_storeu_si256((__m256i *)(acc + s * acc_stride + (size_t)rb * KF_ROWS + 8), hi);
         }
     }
 }

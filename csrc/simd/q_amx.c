@@ -119,16 +119,16 @@ static void block_small(const uint8_t *x, size_t x_stride, const int8_t *w0, con
         _tile_stored(2, acc + 16 * acc_stride, cs);
 }
 
-static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out,
                       uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
     const size_t groups = n_in_pad / KF_COLS8, kblocks = n_in_pad / 64, tiled = nb / 16 * 16;
     const size_t w_stride = groups * 64; /* bytes between row blocks */
-    const uint32_t blocks = n_out_pad / KF_ROWS;
+    const uint32_t blocks = KF_ROW_BLOCKS(n_out);
     size_t s;
     uint32_t rb;
     if (kblocks == 0 || tiled == 0) {
-        kf_q8_matmul_avx512(x, x_stride, nb, w, n_out_pad, n_in_pad, acc, acc_stride);
+        kf_q8_matmul_avx512(x, x_stride, nb, w, n_out, n_in_pad, acc, acc_stride);
         return;
     }
     configure();
@@ -149,9 +149,9 @@ static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t
     }
     _tile_release();
     if (kblocks * 64 < n_in_pad)
-        add_column_tail(x, x_stride, tiled, w, n_out_pad, n_in_pad, (uint32_t)kblocks * 64, acc, acc_stride);
+        add_column_tail(x, x_stride, tiled, w, blocks * KF_ROWS, n_in_pad, (uint32_t)kblocks * 64, acc, acc_stride);
     if (tiled < nb)
-        kf_q8_matmul_avx512(x + tiled * x_stride, x_stride, nb - tiled, w, n_out_pad, n_in_pad, acc + tiled * acc_stride,
+        kf_q8_matmul_avx512(x + tiled * x_stride, x_stride, nb - tiled, w, n_out, n_in_pad, acc + tiled * acc_stride,
                             acc_stride);
 }
 

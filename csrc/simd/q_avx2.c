@@ -15,11 +15,11 @@
 #define KF_ALWAYS_INLINE static inline __attribute__((always_inline))
 #endif
 
-/* One row block's 16 sums (lo: rows 0-7, hi: 8-15) for count samples (at most 4) from x on.
- * Inlined with count 4, the loop over samples unrolls and the eight sums stay in registers
+/* One row block's 16 sums (lo: rows 0-7, hi: 8-15, left alone unless upper) for count samples
+ * (at most 4) from x on. Inlined with count 4, the loop over samples unrolls and the eight sums stay in registers
  * (with count unknown, gcc kept three samples' sums on the stack: a store and a load a group). */
 KF_ALWAYS_INLINE void q16_block(const int16_t *wr, uint32_t groups, const int16_t *x, size_t x_stride, size_t count,
-                                int32_t *out, size_t acc_stride)
+                                int upper, int32_t *out, size_t acc_stride)
 {
     __m256i lo[4], hi[4];
     uint32_t g;
@@ -29,35 +29,41 @@ KF_ALWAYS_INLINE void q16_block(const int16_t *wr, uint32_t groups, const int16_
     for (g = 0; g < groups; g++) {
         const int16_t *block = wr + (size_t)g * KF_ROWS * KF_COLS16;
         const __m256i w0 = _mm256_loadu_si256((const __m256i *)block);
-        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(block + 16));
+        const __m256i w1 = upper ? _mm256_loadu_si256((const __m256i *)(block + 16)) : w0;
         for (k = 0; k < count; k++) {
             int32_t pair;
             __m256i v;
             memcpy(&pair, x + k * x_stride + (size_t)g * KF_COLS16, sizeof pair);
             v = _mm256_set1_epi32(pair);
             lo[k] = _mm256_add_epi32(lo[k], _mm256_madd_epi16(w0, v));
-            hi[k] = _mm256_add_epi32(hi[k], _mm256_madd_epi16(w1, v));
+            if (upper)
+                hi[k] = _mm256_add_epi32(hi[k], _mm256_madd_epi16(w1, v));
         }
     }
     for (k = 0; k < count; k++) {
         _mm256_storeu_si256((__m256i *)(out + k * acc_stride), lo[k]);
-        _mm256_storeu_si256((__m256i *)(out + k * acc_stride + 8), hi[k]);
+        if (upper)
+            _mm256_storeu_si256((__m256i *)(out + k * acc_stride + 8), hi[k]);
     }
 }
 
-static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out_pad,
+static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out,
                        uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
     const uint32_t groups = n_in_pad / KF_COLS16;
     uint32_t rb;
     size_t s;
-    for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+    for (rb = 0; rb < KF_ROW_BLOCKS(n_out); rb++) {
         const int16_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS16;
         int32_t *out = acc + (size_t)rb * KF_ROWS;
+        const int upper = rb * KF_ROWS + 8 < n_out; /* a row of the second half is wanted */
         for (s = 0; s + 4 <= nb; s += 4)
-            q16_block(wr, groups, x + s * x_stride, x_stride, 4, out + s * acc_stride, acc_stride);
+            if (upper)
+                q16_block(wr, groups, x + s * x_stride, x_stride, 4, 1, out + s * acc_stride, acc_stride);
+            else
+                q16_block(wr, groups, x + s * x_stride, x_stride, 4, 0, out + s * acc_stride, acc_stride);
         if (s < nb)
-            q16_block(wr, groups, x + s * x_stride, x_stride, nb - s, out + s * acc_stride, acc_stride);
+            q16_block(wr, groups, x + s * x_stride, x_stride, nb - s, upper, out + s * acc_stride, acc_stride);
     }
 }
 
@@ -479,11 +485,40 @@ static float top_k_bound(const float *v, uint32_t full, uint32_t k)
     return bound;
 }
 
+/* The k largest of at most 16 values by rank: value e's place is the number of values above it
+ * plus the equal ones before it (ties to the lower index), counted against all sixteen at once;
+ * no branch depends on the values. The lanes past n hold -inf, which no finite value ties or
+ * exceeds. */
+static void top_k_by_rank(const float *v, uint32_t n, uint32_t k, uint32_t *idx)
+{
+    float padded[16];
+    __m256 lo, hi;
+    uint32_t e;
+    for (e = 0; e < 16; e++)
+        padded[e] = e < n ? v[e] : -INFINITY;
+    lo = _mm256_loadu_ps(padded);
+    hi = _mm256_loadu_ps(padded + 8);
+    for (e = 0; e < n; e++) {
+        const __m256 x = _mm256_set1_ps(v[e]);
+        const uint32_t above = (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(lo, x, _CMP_GT_OQ))
+                               | (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(hi, x, _CMP_GT_OQ)) << 8;
+        const uint32_t equal = (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(lo, x, _CMP_EQ_OQ))
+                               | (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(hi, x, _CMP_EQ_OQ)) << 8;
+        const uint32_t rank = kf_popcount(above | (equal & ((1u << e) - 1)));
+        if (rank < k)
+            idx[rank] = e;
+    }
+}
+
 void kf_top_k_avx2(const float *v, uint32_t n, uint32_t k, uint32_t *idx)
 {
     const uint32_t full = n / 8 * 8;
     float best[KF_MAX_TOP_K], bound;
     uint32_t count = 0, e;
+    if (n <= 16) {
+        top_k_by_rank(v, n, k, idx);
+        return;
+    }
     if (n < 16 * bound_streams(k)) { /* too few for the bound's accumulators */
         kf_top_k_scalar(v, n, k, idx);
         return;

@@ -132,9 +132,8 @@ static const tile_fn q16_tiles[TILE_R][TILE_S] = {TILE_NAMES(q16, 1), TILE_NAMES
 /* Every tile of the product: row blocks in steps of TILE_R (the weights of one step stay in
  * cache while every sample passes), samples in steps of TILE_S. */
 static void matmul(const tile_fn tiles[TILE_R][TILE_S], const unsigned char *x, size_t x_stride, size_t nb,
-                   const unsigned char *w, uint32_t n_out_pad, size_t groups, int32_t *acc, size_t acc_stride)
+                   const unsigned char *w, uint32_t blocks, size_t groups, int32_t *acc, size_t acc_stride)
 {
-    const uint32_t blocks = n_out_pad / KF_ROWS;
     const size_t w_stride = groups * 64;
     uint32_t rb;
     size_t s;
@@ -148,17 +147,17 @@ static void matmul(const tile_fn tiles[TILE_R][TILE_S], const unsigned char *x, 
     }
 }
 
-void kf_q8_matmul_avx512(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+void kf_q8_matmul_avx512(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out,
                          uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
-    matmul(q8_tiles, x, x_stride, nb, (const unsigned char *)w, n_out_pad, n_in_pad / KF_COLS8, acc, acc_stride);
+    matmul(q8_tiles, x, x_stride, nb, (const unsigned char *)w, KF_ROW_BLOCKS(n_out), n_in_pad / KF_COLS8, acc, acc_stride);
 }
 
-void kf_q16_matmul_avx512(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out_pad,
+void kf_q16_matmul_avx512(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out,
                           uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
-    matmul(q16_tiles, (const unsigned char *)x, x_stride * sizeof(int16_t), nb, (const unsigned char *)w, n_out_pad,
-           n_in_pad / KF_COLS16, acc, acc_stride);
+    matmul(q16_tiles, (const unsigned char *)x, x_stride * sizeof(int16_t), nb, (const unsigned char *)w,
+           KF_ROW_BLOCKS(n_out), n_in_pad / KF_COLS16, acc, acc_stride);
 }
 
 /* ---- Requantization, tables and input quantization, sixteen lanes at a time ---- */
@@ -590,6 +589,20 @@ void kf_top_k_avx512(const float *v, uint32_t n, uint32_t k, uint32_t *idx)
 {
     float best[KF_MAX_TOP_K], bound;
     uint32_t count = 0, e;
+    if (n <= 16) { /* by rank, as the AVX2 path: value e's place is the number of values above it
+                      plus the equal ones before it, counted against all n at once */
+        const __mmask16 in = lanes(n);
+        const __m512 all = _mm512_maskz_loadu_ps(in, v);
+        for (e = 0; e < n; e++) {
+            const __m512 x = _mm512_set1_ps(v[e]);
+            const uint32_t above = in & _mm512_cmp_ps_mask(all, x, _CMP_GT_OQ);
+            const uint32_t equal = in & _mm512_cmp_ps_mask(all, x, _CMP_EQ_OQ);
+            const uint32_t rank = kf_popcount(above | (equal & ((1u << e) - 1)));
+            if (rank < k)
+                idx[rank] = e;
+        }
+        return;
+    }
     if (n < 32 * ((k + 15) / 16)) { /* too few for the bound's accumulators */
         kf_top_k_scalar(v, n, k, idx);
         return;

@@ -7,7 +7,7 @@
 #include <arm_neon.h>
 #include <string.h>
 
-static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out,
                       uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
     const uint32_t groups = n_in_pad / KF_COLS8;
@@ -15,7 +15,7 @@ static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t
     size_t s;
     for (s = 0; s < nb; s++) {
         const uint8_t *xs = x + s * x_stride;
-        for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+        for (rb = 0; rb < KF_ROW_BLOCKS(n_out); rb++) {
             const int8_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS8;
             /* sum[q] holds rows 4q .. 4q+3; each 4-column group adds four products per row. */
             int32x4_t sum[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
@@ -40,7 +40,7 @@ static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t
     }
 }
 
-static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out_pad,
+static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out,
                        uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
     const uint32_t groups = n_in_pad / KF_COLS16;
@@ -48,7 +48,7 @@ static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16
     size_t s;
     for (s = 0; s < nb; s++) {
         const int16_t *xs = x + s * x_stride;
-        for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+        for (rb = 0; rb < KF_ROW_BLOCKS(n_out); rb++) {
             const int16_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS16;
             int32x4_t sum[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
             for (g = 0; g < groups; g++) {

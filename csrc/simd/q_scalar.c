@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out,
                       uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
     const uint32_t groups = n_in_pad / KF_COLS8;
@@ -16,7 +16,7 @@ static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t
     uint32_t rb, g, r, c;
     for (s = 0; s < nb; s++) {
         const uint8_t *xs = x + s * x_stride;
-        for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+        for (rb = 0; rb < KF_ROW_BLOCKS(n_out); rb++) {
             int32_t sum[KF_ROWS] = {0};
             for (g = 0; g < groups; g++) {
                 const int8_t *block = w + ((size_t)rb * groups + g) * KF_ROWS * KF_COLS8;
@@ -30,7 +30,7 @@ static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t
     }
 }
 
-static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out_pad,
+static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out,
                        uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
     const uint32_t groups = n_in_pad / KF_COLS16;
@@ -38,7 +38,7 @@ static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16
     uint32_t rb, g, r, c;
     for (s = 0; s < nb; s++) {
         const int16_t *xs = x + s * x_stride;
-        for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+        for (rb = 0; rb < KF_ROW_BLOCKS(n_out); rb++) {
             int32_t sum[KF_ROWS] = {0};
             for (g = 0; g < groups; g++) {
                 const int16_t *block = w + ((size_t)rb * groups + g) * KF_ROWS * KF_COLS16;

@@ -6,7 +6,7 @@
 
 #include <wasm_simd128.h>
 
-static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out_pad,
+static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t *w, uint32_t n_out,
                       uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
     const uint32_t groups = n_in_pad / KF_COLS8;
@@ -14,7 +14,7 @@ static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t
     size_t s;
     for (s = 0; s < nb; s++) {
         const uint8_t *xs = x + s * x_stride;
-        for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+        for (rb = 0; rb < KF_ROW_BLOCKS(n_out); rb++) {
             const int8_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS8;
             /* half[q]: rows 2q and 2q+1 of this block summed in pairs of columns. */
             v128_t half[8];
@@ -38,7 +38,7 @@ static void q8_matmul(const uint8_t *x, size_t x_stride, size_t nb, const int8_t
     }
 }
 
-static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out_pad,
+static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16_t *w, uint32_t n_out,
                        uint32_t n_in_pad, int32_t *acc, size_t acc_stride)
 {
     const uint32_t groups = n_in_pad / KF_COLS16;
@@ -46,7 +46,7 @@ static void q16_matmul(const int16_t *x, size_t x_stride, size_t nb, const int16
     size_t s;
     for (s = 0; s < nb; s++) {
         const int16_t *xs = x + s * x_stride;
-        for (rb = 0; rb < n_out_pad / KF_ROWS; rb++) {
+        for (rb = 0; rb < KF_ROW_BLOCKS(n_out); rb++) {
             const int16_t *wr = w + (size_t)rb * groups * KF_ROWS * KF_COLS16;
             v128_t sum[4];
             for (q = 0; q < 4; q++)

@@ -14,8 +14,10 @@
  * speeds put them. The job's other fields are
  * written before the word is published (release) and stay valid while any task is taken and
  * not done: the submitter returns only once `done` counts every task, and reads them again
- * only after a task is taken. Helpers spin between jobs (a wake-up through the kernel costs tens
- * of microseconds on a VM, more than a small batch's chunk), then park: the binding wakes them.
+ * only after a task is taken. Helpers spin between jobs (waking a parked one took 0.15 to 2.4 ms
+ * on the 2-vCPU VMs measured, the time of several small chunks), then park: the binding wakes
+ * them, and a job does not wait for a helper that comes late (the submitter takes every task
+ * left).
  */
 #include <stdatomic.h>
 #include <stdlib.h>

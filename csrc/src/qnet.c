@@ -318,9 +318,9 @@ static void layer_forward(const kf_qnet *net, const kf_kernels *kern, const qlay
     const uint32_t base = net->shortcut ? q->n_in : 0, end = round_up(base + q->n_out, KF_COLS8) - base;
     size_t s;
     if (net->activation_bits == 8)
-        kern->q8_matmul(a_in, stride, nb, q->weights, q->n_out_pad, q->n_in_pad, acc, net->acc_pad);
+        kern->q8_matmul(a_in, stride, nb, q->weights, q->n_out, q->n_in_pad, acc, net->acc_pad);
     else
-        kern->q16_matmul(a_in, stride, nb, q->weights, q->n_out_pad, q->n_in_pad, acc, net->acc_pad);
+        kern->q16_matmul(a_in, stride, nb, q->weights, q->n_out, q->n_in_pad, acc, net->acc_pad);
     if (q->table.seg_shift == 0)
         kern->epilogue_direct(acc, net->acc_pad, nb, &q->requant, &q->table, a_out, stride, net->activation_bits);
     else

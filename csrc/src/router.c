@@ -324,7 +324,7 @@ static void select_sample(const kf_router *r, const kf_kernels *kern, uint32_t n
         for (i = 0; i < k; i++)
             weights[i] = total > 0 ? (float)(scores[experts[i]] / total * r->scaling) : (float)(r->scaling / k);
     } else {
-        double top;
+        double top, ex[KF_MAX_TOP_K];
         if (bias) { /* the bias steers the choice here too; the weights use the raw scores */
             for (e = 0; e < n; e++)
                 sel[e] = scores[e] + bias[e];
@@ -337,9 +337,9 @@ static void select_sample(const kf_router *r, const kf_kernels *kern, uint32_t n
             if (scores[experts[i]] > top)
                 top = scores[experts[i]];
         for (i = 0; i < k; i++)
-            total += exp((double)scores[experts[i]] - top);
+            total += ex[i] = exp((double)scores[experts[i]] - top);
         for (i = 0; i < k; i++)
-            weights[i] = (float)(exp((double)scores[experts[i]] - top) / total);
+            weights[i] = (float)(ex[i] / total);
     }
 }
 
@@ -526,8 +526,9 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
     kern = kf_kernels_run(path, r->path, r->supported);
     if (kern == NULL)
         return KF_E_UNSUPPORTED;
-    if (r->gates && !kf_all_finite(x, n * r->dim)) /* quantized gates: the quantizer checks */
-        return KF_E_NUMERIC;
+    /* No pass over x for NaN and infinity: the quantizer finds them (integer scores), and with
+     * float gates one makes every score of its sample NaN or infinite (0 * inf is NaN, and
+     * nothing finite cancels an infinity), which choose refuses. */
     /* the inputs' bits: the gates', or the screen's (7 where the path's products are faster so:
      * a wider bound, more experts scored in float, the same choices) */
     bits = r->gate_bits != 32 ? (int)r->gate_bits : kern->q7_matmul ? 7 : 8;
@@ -546,11 +547,11 @@ kf_status kf_router_route(const kf_router *r, kf_simd path, const float *x, uint
             if ((st = quantize_block(r, kern, xb, nb, bits, rs.xq, rs.x_scale)) != KF_OK)
                 return st;
             if (bits == 7)
-                kern->q7_matmul(xq, r->dim_pad, nb, r->packed, r->experts_pad, r->dim_pad, rs.acc, r->experts_pad);
+                kern->q7_matmul(xq, r->dim_pad, nb, r->packed, r->n_experts, r->dim_pad, rs.acc, r->experts_pad);
             else if (bits == 8)
-                kern->q8_matmul(xq, r->dim_pad, nb, r->packed, r->experts_pad, r->dim_pad, rs.acc, r->experts_pad);
+                kern->q8_matmul(xq, r->dim_pad, nb, r->packed, r->n_experts, r->dim_pad, rs.acc, r->experts_pad);
             else
-                kern->q16_matmul(xq, r->dim_pad, nb, r->packed, r->experts_pad, r->dim_pad, rs.acc, r->experts_pad);
+                kern->q16_matmul(xq, r->dim_pad, nb, r->packed, r->n_experts, r->dim_pad, rs.acc, r->experts_pad);
         } else {
             kern->gate_scores(xb, nb, r->dim, r->gates, NULL, r->n_experts, rs.scores);
             for (s = nb; s-- > 1;) /* spread the rows out to the block's padded stride */

@@ -3,6 +3,7 @@
  * inputs are dyadic (k / 2^10 with |k| <= 127, j / 2^4 with |j| <= 15), and so are the biases
  * (about -2, so that a threshold that forgot them would be far off): every float score and
  * selection value is exact, so the reference's double values are the engine's own. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,7 +125,71 @@ static void test_screened_router_refuses_scores_beyond_float(void)
     free(gates);
 }
 
+/* A NaN or an infinity anywhere in a batch is refused on every path, by float routers with and
+ * without a screen and by int8 gates, also where the gates are 0 in its column (0 * inf is NaN)
+ * or of both signs there, and in the last sample of a later block of samples. */
+static void test_router_refuses_non_finite_inputs(void)
+{
+    enum { SMALL = 8, ROWS = 70, COL = 5 };
+    static const uint32_t sizes[] = {SMALL, N_EXPERTS};
+    const float bad[] = {NAN, INFINITY, -INFINITY};
+    float *gates = malloc(sizeof(float) * N_EXPERTS * DIM), *x = malloc(sizeof(float) * ROWS * DIM);
+    int16_t *gates_q = malloc(sizeof(int16_t) * SMALL * DIM);
+    float scale[SMALL], weights[ROWS * TOP_K];
+    uint32_t experts[ROWS * TOP_K], e, i, b, kind;
+    rng g = {12345};
+    int path;
+    for (e = 0; e < N_EXPERTS; e++)
+        for (i = 0; i < DIM; i++) { /* column COL: 0 for even experts, of both signs for odd ones */
+            const int32_t k = i != COL ? between(&g, -127, 127) : e % 2 == 0 ? 0 : e % 4 == 1 ? 100 : -100;
+            gates[e * DIM + i] = (float)k / 1024;
+        }
+    for (e = 0; e < SMALL; e++) {
+        scale[e] = 1.0f / 1024;
+        for (i = 0; i < DIM; i++)
+            gates_q[e * DIM + i] = (int16_t)(gates[e * DIM + i] * 1024);
+    }
+    for (i = 0; i < ROWS * DIM; i++)
+        x[i] = (float)between(&g, -15, 15) / 16;
+    for (kind = 0; kind < 3; kind++) { /* float, float screened, int8 gates */
+        kf_router_desc d = kf_test_float_router(gates, sizes[kind == 1], DIM, TOP_K);
+        kf_router *r = NULL;
+        uint64_t bytes;
+        void *scratch;
+        if (kind == 2) {
+            d.gate_bits = 8;
+            d.gates = NULL;
+            d.gates_q = gates_q;
+            d.gate_scale = scale;
+        }
+        CHECK_OK(kf_router_create(&d, &r, NULL));
+        bytes = kf_router_scratch_bytes(r, ROWS);
+        scratch = malloc((size_t)bytes);
+        for (path = KF_SIMD_SCALAR; path < KF_SIMD_COUNT_; path++) {
+            if (!kf_simd_supported((kf_simd)path))
+                continue;
+            CHECK_OK(kf_router_route(r, (kf_simd)path, x, ROWS, experts, weights, NULL, scratch, bytes));
+            for (b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+                const float kept = x[(ROWS - 1) * DIM + COL];
+                x[(ROWS - 1) * DIM + COL] = bad[b];
+                if (kf_router_route(r, (kf_simd)path, x, ROWS, experts, weights, NULL, scratch, bytes) != KF_E_NUMERIC) {
+                    kf_test_failures++;
+                    fprintf(stderr, "router kind %u on path %s took input %g\n", kind, kf_simd_name((kf_simd)path),
+                            (double)bad[b]);
+                }
+                x[(ROWS - 1) * DIM + COL] = kept;
+            }
+        }
+        free(scratch);
+        kf_router_free(r);
+    }
+    free(gates_q);
+    free(x);
+    free(gates);
+}
+
 const kf_test_case kf_router_tests[] = {
+    {"router_refuses_non_finite_inputs", test_router_refuses_non_finite_inputs},
     {"screened_choices_are_those_of_every_score", test_screened_choices_are_those_of_every_score},
     {"screened_router_refuses_scores_beyond_float", test_screened_router_refuses_scores_beyond_float},
     {NULL, NULL},

@@ -579,8 +579,8 @@ cdef enum:
     # helpers) stay small beside the chunks.
     CHUNKS_PER_THREAD = 8
     MIN_ROWS_PER_CHUNK = 128
-    # How long a helper spins for the next batch before it parks: waking a parked helper costs
-    # tens of microseconds on a VM; spinning costs its core's time meanwhile.
+    # How long a helper spins for the next batch before it parks: waking a parked helper took
+    # 0.15 to 2.4 ms on the 2-vCPU VMs measured; spinning costs its core's time meanwhile.
     HELPER_IDLE_NS = 1000000
 
 
