@@ -392,6 +392,14 @@ static int quantize(const float *x, size_t nb, const kf_qinput *q, void *out, si
     return tail_bad || !_mm256_testz_si256(bad, bad);
 }
 
+/* kf_quantize_step_scalar's operations on eight values: x * step + 0.5, clamped to [lo_f, hi_f],
+ * floored, plus zero. */
+static inline __m256i quantize8(__m256 x, __m256 step, __m256 lo_f, __m256 hi_f, __m256i zero)
+{
+    const __m256 v = _mm256_add_ps(_mm256_mul_ps(x, step), _mm256_set1_ps(0.5f));
+    return _mm256_add_epi32(_mm256_cvttps_epi32(_mm256_floor_ps(_mm256_min_ps(_mm256_max_ps(v, lo_f), hi_f))), zero);
+}
+
 uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int32_t zero, int32_t lo, int32_t hi,
                                   void *out, uint32_t out_bits)
 {
@@ -414,14 +422,21 @@ uint32_t kf_quantize_dynamic_avx2(const float *x, uint32_t n, int32_t qmax, int3
         return top;
     {
         const float step = kf_dynamic_step(top, qmax);
-        const __m256 stepv = _mm256_set1_ps(step), half = _mm256_set1_ps(0.5f);
+        const __m256 stepv = _mm256_set1_ps(step);
         const __m256 lo_f = _mm256_set1_ps((float)(lo - zero)), hi_f = _mm256_set1_ps((float)(hi - zero));
-        const __m256i z = _mm256_set1_epi32(zero);
-        for (i = 0; i + 8 <= n; i += 8) { /* kf_quantize_step_scalar's operations, eight at a time */
-            __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), stepv), half);
-            v = _mm256_min_ps(_mm256_max_ps(v, lo_f), hi_f);
-            store_narrow(_mm256_add_epi32(_mm256_cvttps_epi32(_mm256_floor_ps(v)), z), (char *)out + i * elem, out_bits);
-        }
+        const __m256i z = _mm256_set1_epi32(zero), order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        i = 0;
+        if (out_bits == 8) /* 32 bytes a store: the packs of four registers, then their dwords in order */
+            for (; i + 32 <= n; i += 32) {
+                const __m256i q01 = _mm256_packs_epi32(quantize8(_mm256_loadu_ps(x + i), stepv, lo_f, hi_f, z),
+                                                       quantize8(_mm256_loadu_ps(x + i + 8), stepv, lo_f, hi_f, z));
+                const __m256i q23 = _mm256_packs_epi32(quantize8(_mm256_loadu_ps(x + i + 16), stepv, lo_f, hi_f, z),
+                                                       quantize8(_mm256_loadu_ps(x + i + 24), stepv, lo_f, hi_f, z));
+                _mm256_storeu_si256((__m256i *)((char *)out + i),
+                                    _mm256_permutevar8x32_epi32(_mm256_packus_epi16(q01, q23), order));
+            }
+        for (; i + 8 <= n; i += 8)
+            store_narrow(quantize8(_mm256_loadu_ps(x + i), stepv, lo_f, hi_f, z), (char *)out + i * elem, out_bits);
         kf_quantize_step_scalar(x + i, n - i, step, zero, lo, hi, (char *)out + i * elem, out_bits);
     }
     return top;
