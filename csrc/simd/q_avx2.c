@@ -16,8 +16,9 @@
 #endif
 
 /* One row block's 16 sums (lo: rows 0-7, hi: 8-15, left alone unless upper) for count samples
- * (at most 4) from x on. Inlined with count 4, the loop over samples unrolls and the eight sums stay in registers
- * (with count unknown, gcc kept three samples' sums on the stack: a store and a load a group). */
+ * (at most 4) from x on. Inlined with count 4, the loop over samples unrolls and the eight sums
+ * stay in registers (with count unknown, gcc kept three samples' sums on the stack: a store and
+ * a load a group); with upper a constant, the unwanted half's instructions go too. */
 KF_ALWAYS_INLINE void q16_block(const int16_t *wr, uint32_t groups, const int16_t *x, size_t x_stride, size_t count,
                                 int upper, int32_t *out, size_t acc_stride)
 {
